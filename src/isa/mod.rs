@@ -1,0 +1,464 @@
+//! RV64IMAC + Zicsr + Zifencei instruction set: one decoded [`Inst`] type,
+//! the decoder for 16- and 32-bit encodings, and an objdump-style disassembler.
+//!
+//! Architecture invariant: `isa` knows nothing about harts, memory or the JIT.
+//! Everything downstream (interpreter, disassembler, JIT translator) consumes the
+//! same decoded `Inst`, so an instruction is decoded once.
+
+mod decode;
+mod disasm;
+
+pub use decode::decode;
+pub use disasm::disassemble;
+
+/// An integer register number, 0..=31 (x0 is hard-wired to zero).
+pub type Reg = u8;
+
+/// Atomic memory operations of the A extension (besides LR/SC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AmoOp {
+    Swap,
+    Add,
+    Xor,
+    And,
+    Or,
+    Min,
+    Max,
+    Minu,
+    Maxu,
+}
+
+/// One decoded instruction. Compressed (16-bit) instructions decode to the
+/// 32-bit instruction they expand to; the length is returned beside it by
+/// [`decode`].
+///
+/// Field conventions: `rd`, `rs1`, `rs2` are register numbers; `imm` is the
+/// sign-extended immediate exactly as the instruction uses it (for `Lui` and
+/// `Auipc` it is already shifted left by 12; for shifts it is the shift amount;
+/// for branches and jumps it is the byte offset from the instruction's pc).
+/// `aqrl` holds the aq (bit 1) and rl (bit 0) bits of A-extension instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Inst {
+    // ---- RV64I ----
+    Lui {
+        rd: Reg,
+        imm: i32,
+    },
+    Auipc {
+        rd: Reg,
+        imm: i32,
+    },
+    Jal {
+        rd: Reg,
+        imm: i32,
+    },
+    Jalr {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Beq {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Bne {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Blt {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Bge {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Bltu {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Bgeu {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Lb {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Lh {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Lw {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Ld {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Lbu {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Lhu {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Lwu {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Sb {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Sh {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Sw {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Sd {
+        rs1: Reg,
+        rs2: Reg,
+        imm: i32,
+    },
+    Addi {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Slti {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Sltiu {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Xori {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Ori {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Andi {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Slli {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Srli {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Srai {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Add {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sub {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sll {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Slt {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sltu {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Xor {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Srl {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sra {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Or {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    And {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Addiw {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Slliw {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Srliw {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Sraiw {
+        rd: Reg,
+        rs1: Reg,
+        imm: i32,
+    },
+    Addw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Subw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sllw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Srlw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Sraw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    /// FENCE (any pred/succ/fm, including FENCE.TSO and PAUSE).
+    Fence {
+        pred: u8,
+        succ: u8,
+    },
+    Ecall,
+    Ebreak,
+    // ---- Zifencei ----
+    FenceI,
+    // ---- privileged ----
+    Mret,
+    Sret,
+    Wfi,
+    SfenceVma {
+        rs1: Reg,
+        rs2: Reg,
+    },
+    // ---- Zicsr ----
+    Csrrw {
+        rd: Reg,
+        rs1: Reg,
+        csr: u16,
+    },
+    Csrrs {
+        rd: Reg,
+        rs1: Reg,
+        csr: u16,
+    },
+    Csrrc {
+        rd: Reg,
+        rs1: Reg,
+        csr: u16,
+    },
+    Csrrwi {
+        rd: Reg,
+        uimm: u8,
+        csr: u16,
+    },
+    Csrrsi {
+        rd: Reg,
+        uimm: u8,
+        csr: u16,
+    },
+    Csrrci {
+        rd: Reg,
+        uimm: u8,
+        csr: u16,
+    },
+    // ---- M ----
+    Mul {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Mulh {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Mulhsu {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Mulhu {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Div {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Divu {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Rem {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Remu {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Mulw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Divw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Divuw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Remw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    Remuw {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+    },
+    // ---- A ----
+    /// LR.W (`double == false`) or LR.D.
+    Lr {
+        rd: Reg,
+        rs1: Reg,
+        double: bool,
+        aqrl: u8,
+    },
+    /// SC.W (`double == false`) or SC.D.
+    Sc {
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+        double: bool,
+        aqrl: u8,
+    },
+    /// AMO*.W (`double == false`) or AMO*.D.
+    Amo {
+        op: AmoOp,
+        rd: Reg,
+        rs1: Reg,
+        rs2: Reg,
+        double: bool,
+        aqrl: u8,
+    },
+    /// An illegal or reserved encoding. `raw` is the instruction bits as fetched
+    /// (16 bits for a compressed encoding), which the trap reports in mtval/stval.
+    Illegal {
+        raw: u32,
+    },
+}
+
+impl Inst {
+    /// True for instructions that end a basic block: every control transfer,
+    /// and every instruction whose effect can change how following
+    /// instructions are fetched or translated (CSR writes, fences, xRET, WFI,
+    /// ECALL/EBREAK, SFENCE.VMA) or that always traps.
+    pub fn ends_block(&self) -> bool {
+        use Inst::*;
+        matches!(
+            self,
+            Jal { .. }
+                | Jalr { .. }
+                | Beq { .. }
+                | Bne { .. }
+                | Blt { .. }
+                | Bge { .. }
+                | Bltu { .. }
+                | Bgeu { .. }
+                | Ecall
+                | Ebreak
+                | FenceI
+                | Mret
+                | Sret
+                | Wfi
+                | SfenceVma { .. }
+                | Csrrw { .. }
+                | Csrrs { .. }
+                | Csrrc { .. }
+                | Csrrwi { .. }
+                | Csrrsi { .. }
+                | Csrrci { .. }
+                | Illegal { .. }
+        )
+    }
+}

@@ -1,0 +1,1 @@
+//! ELF loader for RV64 bare-metal executables.

@@ -1,0 +1,66 @@
+//! Core-local interruptor: `msip` (software interrupts), `mtimecmp` and `mtime`
+//! (machine timer), laid out as SiFive's CLINT / QEMU's virt.
+//!
+//! mtime is *guest time*: the machine passes the current value in on every
+//! access (derived from instructions retired, see `cpu`), so runs are
+//! reproducible. A store to mtime moves the clock by an offset.
+
+pub const RANGE: std::ops::Range<u64> = 0x0200_0000..0x0201_0000;
+const MSIP: u64 = 0x0000;
+const MTIMECMP: u64 = 0x4000;
+const MTIME: u64 = 0xbff8;
+
+pub struct Clint {
+    pub msip: Vec<bool>,
+    pub mtimecmp: Vec<u64>,
+    /// Added to guest time to give mtime (changed by stores to mtime).
+    pub mtime_offset: u64,
+}
+
+fn merge(old: u64, offset_in_reg: u64, size: u64, val: u64) -> u64 {
+    let shift = offset_in_reg * 8;
+    let mask = if size == 8 { u64::MAX } else { ((1u64 << (size * 8)) - 1) << shift };
+    (old & !mask) | ((val << shift) & mask)
+}
+
+impl Clint {
+    pub fn new(harts: usize) -> Self {
+        Clint { msip: vec![false; harts], mtimecmp: vec![u64::MAX; harts], mtime_offset: 0 }
+    }
+
+    /// mtime for guest time `now`.
+    pub fn mtime(&self, now: u64) -> u64 {
+        now.wrapping_add(self.mtime_offset)
+    }
+
+    pub fn load(&self, off: u64, size: u64, now: u64) -> Result<u64, ()> {
+        let harts = self.msip.len() as u64;
+        let (reg, within) = if off < MSIP + 4 * harts {
+            (self.msip[(off / 4) as usize] as u64, off % 4)
+        } else if (MTIMECMP..MTIMECMP + 8 * harts).contains(&off) {
+            (self.mtimecmp[((off - MTIMECMP) / 8) as usize], (off - MTIMECMP) % 8)
+        } else if (MTIME..MTIME + 8).contains(&off) {
+            (self.mtime(now), off - MTIME)
+        } else {
+            return Ok(0);
+        };
+        let v = reg >> (within * 8);
+        Ok(if size == 8 { v } else { v & ((1u64 << (size * 8)) - 1) })
+    }
+
+    pub fn store(&mut self, off: u64, size: u64, val: u64, now: u64) -> Result<(), ()> {
+        let harts = self.msip.len() as u64;
+        if off < MSIP + 4 * harts {
+            if off % 4 == 0 {
+                self.msip[(off / 4) as usize] = val & 1 != 0;
+            }
+        } else if (MTIMECMP..MTIMECMP + 8 * harts).contains(&off) {
+            let h = ((off - MTIMECMP) / 8) as usize;
+            self.mtimecmp[h] = merge(self.mtimecmp[h], (off - MTIMECMP) % 8, size, val);
+        } else if (MTIME..MTIME + 8).contains(&off) {
+            let new = merge(self.mtime(now), off - MTIME, size, val);
+            self.mtime_offset = new.wrapping_sub(now);
+        }
+        Ok(())
+    }
+}

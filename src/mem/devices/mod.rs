@@ -1,0 +1,82 @@
+//! Devices on the physical bus, outside RAM (the `virt` layout):
+//!
+//! | device | range |
+//! |---|---|
+//! | SiFive test finisher | `0x0010_0000..0x0010_1000` |
+//! | CLINT | `0x0200_0000..0x0201_0000` |
+//! | 16550 UART | `0x1000_0000..0x1000_0100` |
+//! | HTIF `tohost`/`fromhost` | inside RAM, wherever the ELF put the symbols |
+//!
+//! A device access is a plain value in and out; a refused access is `Err(())`,
+//! which the cpu raises as an access fault.
+
+pub mod clint;
+pub mod finisher;
+pub mod htif;
+pub mod uart;
+
+pub use clint::Clint;
+pub use finisher::Finisher;
+pub use htif::Htif;
+pub use uart::Uart;
+
+/// Why the guest asked the machine to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitRequest {
+    /// Exit with this code (0 = success).
+    Exit(u32),
+    /// The guest asked for a reset (finisher 0x7777).
+    Reset,
+}
+
+/// All devices of one machine.
+pub struct Devices {
+    pub clint: Clint,
+    pub uart: Uart,
+    pub finisher: Finisher,
+    /// Present when the loaded ELF defines `tohost`.
+    pub htif: Option<Htif>,
+}
+
+impl Devices {
+    pub fn new(harts: usize) -> Self {
+        Devices {
+            clint: Clint::new(harts),
+            uart: Uart::new(),
+            finisher: Finisher::default(),
+            htif: None,
+        }
+    }
+
+    /// Load from a device register. `now` is mtime at this instruction.
+    pub fn load(&mut self, paddr: u64, size: u64, now: u64) -> Result<u64, ()> {
+        if finisher::RANGE.contains(&paddr) {
+            Ok(0)
+        } else if clint::RANGE.contains(&paddr) {
+            self.clint.load(paddr - clint::RANGE.start, size, now)
+        } else if uart::RANGE.contains(&paddr) {
+            Ok(self.uart.load(paddr - uart::RANGE.start))
+        } else {
+            Err(())
+        }
+    }
+
+    /// Store to a device register. `now` is mtime at this instruction.
+    pub fn store(&mut self, paddr: u64, size: u64, val: u64, now: u64) -> Result<(), ()> {
+        if finisher::RANGE.contains(&paddr) {
+            self.finisher.store(paddr - finisher::RANGE.start, size, val)
+        } else if clint::RANGE.contains(&paddr) {
+            self.clint.store(paddr - clint::RANGE.start, size, val, now)
+        } else if uart::RANGE.contains(&paddr) {
+            self.uart.store(paddr - uart::RANGE.start, val as u8);
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+
+    /// The first pending exit request from the finisher or HTIF, if any.
+    pub fn exit_request(&self) -> Option<ExitRequest> {
+        self.finisher.request.or(self.htif.as_ref().and_then(|h| h.request))
+    }
+}

@@ -1,0 +1,1 @@
+//! TLB organisations used by `UnifiedMmu`.

@@ -1,0 +1,1 @@
+//! The `Machine`: harts, memory and devices, and the loop that runs them.
