@@ -1,2 +1,289 @@
 //! One hart: registers, CSRs, privilege levels, traps and interrupts, and the
 //! interpreter (tier 0).
+//!
+//! Architecture invariant: the hart owns no memory and no devices; the
+//! machine lends it the `UnifiedMmu` and `Devices` for each run slice. Guest
+//! faults are values ([`Trap`]) carried back to the hart, which enters the
+//! trap handler exactly as the privileged spec says.
+
+pub mod csr;
+mod fetch;
+mod interp;
+mod trap;
+
+pub use csr::Csrs;
+pub use trap::{Exception, Interrupt, Trap};
+
+use crate::mem::devices::Devices;
+use crate::mem::{Privilege, TranslationContext};
+use fetch::{DecodeCache, FetchWindow};
+
+/// Guest clock cycles per mtime tick. Guest time advances one cycle per
+/// instruction, so the guest runs at a nominal 100 MHz against mtime's 10 MHz
+/// (QEMU virt's timebase). Runs are reproducible: time does not depend on the
+/// host.
+pub const CYCLES_PER_MTIME_TICK: u64 = 10;
+
+/// Why a run slice ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The clock reached the slice's limit.
+    Limit,
+    /// A device (finisher, HTIF) asked to stop; see `Devices::exit_request`.
+    ExitRequested,
+    /// WFI with no interrupt enabled that could ever become pending.
+    Asleep,
+}
+
+/// Counts of traps taken, by cause.
+#[derive(Clone, Debug, Default)]
+pub struct TrapCounts {
+    pub exceptions: [u64; 16],
+    pub interrupts: [u64; 16],
+}
+
+impl TrapCounts {
+    /// (name, count) for every cause seen at least once.
+    pub fn named(&self) -> Vec<(&'static str, u64)> {
+        let mut out = Vec::new();
+        for e in Exception::ALL {
+            let n = self.exceptions[e.code() as usize];
+            if n > 0 {
+                out.push((e.name(), n));
+            }
+        }
+        for i in Interrupt::BY_PRIORITY {
+            let n = self.interrupts[i as usize];
+            if n > 0 {
+                out.push((i.name(), n));
+            }
+        }
+        out
+    }
+}
+
+/// Architectural and bookkeeping state of one hart.
+pub struct Hart {
+    pub x: [u64; 32],
+    pub pc: u64,
+    pub privilege: Privilege,
+    pub csr: Csrs,
+    pub hart_id: u64,
+    /// Guest clock: one cycle per instruction executed (retired or trapped),
+    /// moved forward by WFI. Never written by the guest; mtime derives from it.
+    clock: u64,
+    /// Instructions retired; never written by the guest.
+    retired: u64,
+    mcycle_offset: u64,
+    minstret_offset: u64,
+    /// Copy of the CLINT's mtime offset, so reading `time` needs no device.
+    mtime_offset: u64,
+    /// MTIP | MSIP as last computed from the CLINT.
+    hw_pending: u64,
+    /// Clock value at which interrupts, devices and limits are checked next.
+    /// Anything that may change pending or enabled interrupts sets it to 0.
+    next_event: u64,
+    /// LR/SC reservation: the physical address reserved.
+    reservation: Option<u64>,
+    data_ctx: TranslationContext,
+    /// True when loads and stores are untranslated under `data_ctx`.
+    data_bare: bool,
+    fetch: FetchWindow,
+    dcache: DecodeCache,
+    pub traps: TrapCounts,
+    /// When set, every executed instruction is written to stderr.
+    pub trace: bool,
+}
+
+impl Hart {
+    pub fn new(hart_id: u64, entry: u64) -> Self {
+        let mut hart = Hart {
+            x: [0; 32],
+            pc: entry,
+            privilege: Privilege::Machine,
+            csr: Csrs::new(),
+            hart_id,
+            clock: 0,
+            retired: 0,
+            mcycle_offset: 0,
+            minstret_offset: 0,
+            mtime_offset: 0,
+            hw_pending: 0,
+            next_event: 0,
+            reservation: None,
+            data_ctx: TranslationContext {
+                satp: 0,
+                privilege: Privilege::Machine,
+                sum: false,
+                mxr: false,
+            },
+            data_bare: true,
+            fetch: FetchWindow::empty(),
+            dcache: DecodeCache::new(),
+            traps: TrapCounts::default(),
+            trace: false,
+        };
+        hart.update_translation();
+        hart
+    }
+
+    /// Instructions retired so far (not affected by writes to minstret).
+    pub fn retired(&self) -> u64 {
+        self.retired
+    }
+
+    /// Host bytes held by the decoded-instruction cache.
+    pub fn decode_cache_bytes(&self) -> u64 {
+        self.dcache.bytes()
+    }
+
+    /// The guest clock in cycles.
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    pub fn mcycle(&self) -> u64 {
+        self.clock.wrapping_add(self.mcycle_offset)
+    }
+
+    pub fn minstret(&self) -> u64 {
+        self.retired.wrapping_add(self.minstret_offset)
+    }
+
+    /// Guest time in mtime ticks before the CLINT's offset.
+    #[inline(always)]
+    pub fn now(&self) -> u64 {
+        self.clock / CYCLES_PER_MTIME_TICK
+    }
+
+    pub fn mtime(&self) -> u64 {
+        self.now().wrapping_add(self.mtime_offset)
+    }
+
+    /// Recompute the data translation context after a change of privilege,
+    /// satp or mstatus (priv spec 3.1.6.3: MPRV makes M-mode loads and stores
+    /// use MPP's privilege).
+    fn update_translation(&mut self) {
+        let ms = self.csr.mstatus;
+        let privilege = if self.privilege == Privilege::Machine && ms & csr::MSTATUS_MPRV != 0 {
+            privilege_from_bits((ms & csr::MSTATUS_MPP) >> csr::MSTATUS_MPP_SHIFT)
+        } else {
+            self.privilege
+        };
+        self.data_ctx = TranslationContext {
+            satp: self.csr.satp,
+            privilege,
+            sum: ms & csr::MSTATUS_SUM != 0,
+            mxr: ms & csr::MSTATUS_MXR != 0,
+        };
+        self.data_bare = crate::mem::UnifiedMmu::is_bare(&self.data_ctx);
+        self.fetch = FetchWindow::empty();
+        self.next_event = 0;
+    }
+
+    fn fetch_ctx(&self) -> TranslationContext {
+        TranslationContext { privilege: self.privilege, ..self.data_ctx }
+    }
+
+    /// Refresh MTIP/MSIP from the CLINT and compute when the timer fires next.
+    fn sync_devices(&mut self, dev: &Devices) {
+        let h = self.hart_id as usize;
+        self.mtime_offset = dev.clint.mtime_offset;
+        let mtimecmp = dev.clint.mtimecmp[h];
+        let mut pending = 0;
+        if dev.clint.msip[h] {
+            pending |= Interrupt::MachineSoftware.bit();
+        }
+        let mut next = u64::MAX;
+        if self.mtime() >= mtimecmp {
+            pending |= Interrupt::MachineTimer.bit();
+        } else {
+            // First clock value whose mtime reaches mtimecmp.
+            let ticks = mtimecmp.wrapping_sub(self.mtime_offset);
+            next = ticks.checked_mul(CYCLES_PER_MTIME_TICK).unwrap_or(u64::MAX);
+        }
+        self.hw_pending = pending;
+        self.next_event = next;
+    }
+
+    /// The interrupt to take now, if any (priv spec 3.1.9).
+    fn pending_interrupt(&self) -> Option<Interrupt> {
+        let pending = self.mip() & self.csr.mie;
+        if pending == 0 {
+            return None;
+        }
+        let ms = self.csr.mstatus;
+        let m_enabled = self.privilege < Privilege::Machine || ms & csr::MSTATUS_MIE != 0;
+        let s_enabled = self.privilege < Privilege::Supervisor
+            || (self.privilege == Privilege::Supervisor && ms & csr::MSTATUS_SIE != 0);
+        let to_m = pending & !self.csr.mideleg;
+        let to_s = pending & self.csr.mideleg;
+        let takeable = (if m_enabled { to_m } else { 0 }) | (if s_enabled { to_s } else { 0 });
+        Interrupt::BY_PRIORITY.into_iter().find(|i| takeable & i.bit() != 0)
+    }
+
+    /// Enter the trap handler for an exception (`interrupt == None`) or an
+    /// interrupt (priv spec 3.1.7, 3.1.8, 4.1.x).
+    fn enter_trap(&mut self, cause: u64, tval: u64, interrupt: bool) {
+        let bit = 1u64 << cause;
+        let deleg = if interrupt { self.csr.mideleg } else { self.csr.medeleg };
+        let to_s = self.privilege <= Privilege::Supervisor && deleg & bit != 0;
+        let mcause = cause | if interrupt { 1 << 63 } else { 0 };
+        let c = &mut self.csr;
+        if to_s {
+            c.sepc = self.pc;
+            c.scause = mcause;
+            c.stval = tval;
+            let sie = c.mstatus & csr::MSTATUS_SIE != 0;
+            c.mstatus &= !(csr::MSTATUS_SPIE | csr::MSTATUS_SIE | csr::MSTATUS_SPP);
+            if sie {
+                c.mstatus |= csr::MSTATUS_SPIE;
+            }
+            if self.privilege == Privilege::Supervisor {
+                c.mstatus |= csr::MSTATUS_SPP;
+            }
+            self.pc = trap_vector(c.stvec, cause, interrupt);
+            self.privilege = Privilege::Supervisor;
+        } else {
+            c.mepc = self.pc;
+            c.mcause = mcause;
+            c.mtval = tval;
+            let mie = c.mstatus & csr::MSTATUS_MIE != 0;
+            c.mstatus &= !(csr::MSTATUS_MPIE | csr::MSTATUS_MIE | csr::MSTATUS_MPP);
+            if mie {
+                c.mstatus |= csr::MSTATUS_MPIE;
+            }
+            c.mstatus |= (self.privilege as u64) << csr::MSTATUS_MPP_SHIFT;
+            self.pc = trap_vector(c.mtvec, cause, interrupt);
+            self.privilege = Privilege::Machine;
+        }
+        if interrupt {
+            self.traps.interrupts[cause as usize] += 1;
+        } else {
+            self.traps.exceptions[cause as usize] += 1;
+        }
+        self.update_translation();
+    }
+
+    /// Take a synchronous trap raised by the instruction at `self.pc`.
+    pub(crate) fn take_trap(&mut self, trap: Trap) {
+        self.enter_trap(trap.cause.code(), trap.tval, false);
+    }
+}
+
+fn trap_vector(tvec: u64, cause: u64, interrupt: bool) -> u64 {
+    let base = tvec & !3;
+    if interrupt && tvec & 3 == 1 {
+        base.wrapping_add(4 * cause)
+    } else {
+        base
+    }
+}
+
+fn privilege_from_bits(bits: u64) -> Privilege {
+    match bits {
+        0 => Privilege::User,
+        1 => Privilege::Supervisor,
+        _ => Privilege::Machine,
+    }
+}

@@ -137,8 +137,8 @@ impl Ram {
         self.code_epoch
     }
 
-    /// Pages whose cached code was invalidated since the last call. An empty
-    /// list after an epoch change means "everything" (see [`Ram::invalidate_code`]).
+    /// Pages whose cached code was invalidated since the last call; the page
+    /// number `u32::MAX` means "every page" (see [`Ram::invalidate_code`]).
     pub fn drain_invalidated(&mut self) -> Vec<u32> {
         std::mem::take(&mut self.invalidated)
     }
@@ -147,5 +147,7 @@ impl Ram {
     pub fn invalidate_code(&mut self) {
         self.code_pages.iter_mut().for_each(|w| *w = 0);
         self.code_epoch += 1;
+        self.invalidated.clear();
+        self.invalidated.push(u32::MAX);
     }
 }

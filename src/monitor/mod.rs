@@ -2,4 +2,154 @@
 //! histograms and time series, and the JSON report.
 //!
 //! Architecture invariant: `monitor` exports plain data; it never reaches into
-//! the machine. The machine pushes samples in.
+//! the machine. The machine pushes [`Sample`]s in; `generate_report` turns the
+//! latest sample and the series into a [`Report`].
+
+mod histogram;
+mod report;
+mod series;
+
+pub use histogram::Histogram;
+pub use report::{LevelReport, PrefetchReport, Report, TierReport, TiersReport, TlbReport};
+pub use series::TimeSeries;
+
+use std::collections::BTreeMap;
+
+use crate::mem::TlbStats;
+
+/// How the monitor samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonitorConfig {
+    /// Guest instructions between two points of every time series.
+    pub sample_interval_insns: u64,
+    /// Points kept per series; past it the series halves its resolution.
+    pub max_points: usize,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        MonitorConfig { sample_interval_insns: 1_000_000, max_points: 1024 }
+    }
+}
+
+/// A snapshot of the machine's cumulative counters, pushed by the machine.
+#[derive(Clone, Debug, Default)]
+pub struct Sample {
+    /// Guest instructions retired so far.
+    pub instructions: u64,
+    /// Host wall time since the run started.
+    pub wall_ns: u64,
+    /// Traps taken so far, by cause name.
+    pub traps: Vec<(&'static str, u64)>,
+    pub tlb: TlbStats,
+    pub tlb_strategy: &'static str,
+    pub guest_ram_bytes: u64,
+    /// Host bytes held by decoded-instruction caches.
+    pub decode_cache_bytes: u64,
+}
+
+/// Collects samples and derives the figures the tuning guide asks for.
+pub struct PerformanceMonitor {
+    config: MonitorConfig,
+    collecting: bool,
+    latest: Sample,
+    previous: Option<Sample>,
+    next_sample_at: u64,
+    /// Named series, indexed by guest instructions retired.
+    series: BTreeMap<&'static str, TimeSeries>,
+    /// Named counters set by the embedder (run metadata such as resets).
+    counters: BTreeMap<&'static str, u64>,
+    /// Host time per sampled interval, in ns per million instructions.
+    interval_ns: Histogram,
+}
+
+impl Default for PerformanceMonitor {
+    fn default() -> Self {
+        Self::new(MonitorConfig::default())
+    }
+}
+
+impl PerformanceMonitor {
+    pub fn new(config: MonitorConfig) -> Self {
+        PerformanceMonitor {
+            config,
+            collecting: false,
+            latest: Sample::default(),
+            previous: None,
+            next_sample_at: 0,
+            series: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            interval_ns: Histogram::new(),
+        }
+    }
+
+    pub fn config(&self) -> &MonitorConfig {
+        &self.config
+    }
+
+    /// Start (or restart) collecting: clears all series and counters.
+    pub fn start_collection(&mut self) {
+        *self = Self::new(self.config.clone());
+        self.collecting = true;
+    }
+
+    pub fn is_collecting(&self) -> bool {
+        self.collecting
+    }
+
+    /// True when `instructions` has reached the next sampling point.
+    pub fn wants_sample(&self, instructions: u64) -> bool {
+        self.collecting && instructions >= self.next_sample_at
+    }
+
+    /// Record a snapshot. Series get a point when the sampling interval has
+    /// passed; the latest snapshot always replaces the previous one.
+    pub fn record(&mut self, sample: Sample) {
+        if !self.collecting {
+            return;
+        }
+        if sample.instructions >= self.next_sample_at {
+            self.add_points(&sample);
+            self.next_sample_at = sample.instructions + self.config.sample_interval_insns;
+            self.previous = Some(sample.clone());
+        }
+        self.latest = sample;
+    }
+
+    fn add_points(&mut self, s: &Sample) {
+        let max = self.config.max_points;
+        let x = s.instructions;
+        if let Some(p) = &self.previous {
+            let d_insns = s.instructions.saturating_sub(p.instructions);
+            let d_ns = s.wall_ns.saturating_sub(p.wall_ns);
+            if d_insns > 0 && d_ns > 0 {
+                let mips = d_insns as f64 * 1e3 / d_ns as f64;
+                self.series.entry("mips").or_insert_with(|| TimeSeries::new(max)).push(x, mips);
+                self.interval_ns.record(d_ns * 1_000_000 / d_insns);
+            }
+            let d_lookups = s.tlb.lookups.saturating_sub(p.tlb.lookups);
+            if d_lookups > 0 {
+                let rate = s.tlb.hits.saturating_sub(p.tlb.hits) as f64 / d_lookups as f64;
+                self.series
+                    .entry("tlb_hit_rate")
+                    .or_insert_with(|| TimeSeries::new(max))
+                    .push(x, rate);
+            }
+        }
+    }
+
+    /// Set an embedder-defined counter.
+    pub fn set_counter(&mut self, name: &'static str, value: u64) {
+        self.counters.insert(name, value);
+    }
+
+    pub fn series(&self, name: &str) -> Option<&TimeSeries> {
+        self.series.get(name)
+    }
+
+    /// The report for everything collected so far. Run metadata (version,
+    /// engine, config, exit code) is filled in by the caller.
+    pub fn generate_report(&self) -> Report {
+        Report::from_monitor(&self.latest, &self.series, &self.counters)
+    }
+}

@@ -1,1 +1,231 @@
-//! The `Machine`: harts, memory and devices, and the loop that runs them.
+//! The `Machine` (the tuning guide's `vm_runtime`): a hart, memory and
+//! devices, and the loop that runs them in slices, feeds the console, samples
+//! the monitor and enforces run limits.
+//!
+//! Architecture invariant: the run loop never blocks on the host; console
+//! output and input pass through callbacks, so the same loop serves the CLI
+//! and (later) a Web Worker.
+
+use crate::config::VmConfig;
+use crate::cpu::{Hart, StopReason};
+use crate::loader::{load_elf, LoadError, LoadedProgram};
+use crate::mem::devices::{Devices, ExitRequest, Htif};
+use crate::mem::UnifiedMmu;
+use crate::monitor::{PerformanceMonitor, Report, Sample};
+
+/// Guest clock cycles per run slice: the granularity of limit checks,
+/// console flushing and monitor sampling (about a millisecond of host time).
+pub const SLICE_CYCLES: u64 = 1 << 18;
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The guest exited through the finisher or HTIF with this code.
+    Exited(u32),
+    /// `max_insns` instructions retired without an exit.
+    MaxInsns,
+    /// The wall-clock timeout passed without an exit.
+    Timeout,
+    /// The hart executed WFI with no interrupt able to wake it.
+    Asleep,
+    /// The embedder's `should_stop` said so.
+    Stopped,
+}
+
+impl RunOutcome {
+    /// The report's `stop_reason`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunOutcome::Exited(_) => "exit",
+            RunOutcome::MaxInsns => "max_insns",
+            RunOutcome::Timeout => "timeout",
+            RunOutcome::Asleep => "asleep",
+            RunOutcome::Stopped => "stopped",
+        }
+    }
+}
+
+/// Limits for one run; `None` means unlimited.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimits {
+    pub max_insns: Option<u64>,
+    pub timeout_ns: Option<u64>,
+}
+
+/// Host services the run loop needs: time, console and a stop flag.
+pub trait Host {
+    /// Monotonic host time in nanoseconds.
+    fn now_ns(&mut self) -> u64;
+    /// Guest console output.
+    fn console_out(&mut self, bytes: &[u8]);
+    /// Bytes typed for the guest since the last call.
+    fn console_in(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Checked between slices.
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+}
+
+/// One single-hart machine with a program loaded.
+pub struct Machine {
+    pub hart: Hart,
+    pub mmu: UnifiedMmu,
+    pub devices: Devices,
+    config: VmConfig,
+    elf: Vec<u8>,
+    program: LoadedProgram,
+    resets: u64,
+}
+
+impl Machine {
+    /// Build a machine from a validated config and load `elf` into it.
+    pub fn new(config: VmConfig, elf: &[u8]) -> Result<Machine, LoadError> {
+        let mut mmu = UnifiedMmu::new(config.memory.ram_bytes as usize, false, config.mmu.clone());
+        let program = load_elf(elf, mmu.ram_mut())?;
+        let mut devices = Devices::new(1);
+        if let Some(tohost) = program.tohost {
+            devices.htif = Some(Htif::new(tohost, program.fromhost));
+        }
+        let hart = Hart::new(0, program.entry);
+        Ok(Machine { hart, mmu, devices, config, elf: elf.to_vec(), program, resets: 0 })
+    }
+
+    /// Build a machine whose RAM starts with `image` (raw code and data at
+    /// 0x8000_0000) and whose hart starts there. For tests and tools that have
+    /// no ELF.
+    pub fn from_image(config: VmConfig, image: &[u8]) -> Machine {
+        let mut mmu = UnifiedMmu::new(config.memory.ram_bytes as usize, false, config.mmu.clone());
+        assert!(image.len() <= mmu.ram().len(), "image larger than RAM");
+        mmu.ram_mut().write_bytes(0, image);
+        let program = LoadedProgram {
+            entry: crate::mem::RAM_BASE,
+            tohost: None,
+            fromhost: None,
+            segments: vec![(crate::mem::RAM_BASE, image.len() as u64)],
+        };
+        let hart = Hart::new(0, program.entry);
+        Machine { hart, mmu, devices: Devices::new(1), config, elf: Vec::new(), program, resets: 0 }
+    }
+
+    pub fn config(&self) -> &VmConfig {
+        &self.config
+    }
+
+    pub fn program(&self) -> &LoadedProgram {
+        &self.program
+    }
+
+    /// Put the machine back in its power-on state with the program reloaded.
+    ///
+    /// Returns false, changing nothing, for a machine built with
+    /// [`Machine::from_image`] (it keeps no image to reload).
+    pub fn reset(&mut self) -> bool {
+        if self.elf.is_empty() {
+            return false;
+        }
+        let elf = std::mem::take(&mut self.elf);
+        let resets = self.resets + 1;
+        *self = Machine::new(self.config.clone(), &elf).expect("the ELF loaded once already");
+        self.resets = resets;
+        true
+    }
+
+    /// Run at most `cycles` guest cycles.
+    pub fn run_slice(&mut self, cycles: u64) -> StopReason {
+        let limit = self.hart.clock().saturating_add(cycles);
+        self.hart.run(&mut self.mmu, &mut self.devices, limit)
+    }
+
+    /// Cumulative counters for the monitor.
+    pub fn sample(&self, wall_ns: u64) -> Sample {
+        Sample {
+            instructions: self.hart.retired(),
+            wall_ns,
+            traps: self.hart.traps.named(),
+            tlb: self.mmu.stats(),
+            tlb_strategy: match self.mmu.strategy_chosen() {
+                crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
+                crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
+                crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
+            },
+            guest_ram_bytes: self.mmu.ram().len() as u64,
+            decode_cache_bytes: self.hart.decode_cache_bytes(),
+        }
+    }
+
+    /// Run until the guest exits or a limit is reached, feeding the console
+    /// and the monitor.
+    pub fn run(
+        &mut self,
+        limits: RunLimits,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl Host,
+    ) -> RunOutcome {
+        let start = host.now_ns();
+        let start_insns = self.hart.retired();
+        let outcome = loop {
+            let input = host.console_in();
+            if !input.is_empty() {
+                self.devices.uart.push_input(&input);
+            }
+            let mut cycles = SLICE_CYCLES;
+            if let Some(max) = limits.max_insns {
+                let done = self.hart.retired() - start_insns;
+                if done >= max {
+                    break RunOutcome::MaxInsns;
+                }
+                cycles = cycles.min(max - done);
+            }
+            let stop = self.run_slice(cycles);
+            let out = self.devices.uart.take_output();
+            if !out.is_empty() {
+                host.console_out(&out);
+            }
+            let elapsed = host.now_ns().saturating_sub(start);
+            if monitor.wants_sample(self.hart.retired()) {
+                monitor.record(self.sample(elapsed));
+            }
+            match stop {
+                StopReason::ExitRequested => match self.devices.exit_request() {
+                    Some(ExitRequest::Exit(code)) => break RunOutcome::Exited(code),
+                    Some(ExitRequest::Reset) | None => {
+                        if !self.reset() {
+                            break RunOutcome::Stopped;
+                        }
+                        monitor.set_counter("resets", self.resets);
+                        continue;
+                    }
+                },
+                StopReason::Asleep => break RunOutcome::Asleep,
+                StopReason::Limit => {}
+            }
+            if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
+                break RunOutcome::Timeout;
+            }
+            if host.should_stop() {
+                break RunOutcome::Stopped;
+            }
+        };
+        let out = self.devices.uart.take_output();
+        if !out.is_empty() {
+            host.console_out(&out);
+        }
+        let elapsed = host.now_ns().saturating_sub(start);
+        monitor.record(self.sample(elapsed));
+        outcome
+    }
+
+    /// The monitor's report with this run's metadata filled in.
+    pub fn report(&self, monitor: &PerformanceMonitor, outcome: RunOutcome) -> Report {
+        let mut report = monitor.generate_report();
+        report.config = serde_json::to_value(&self.config).expect("config serializes");
+        report.exit_code = match outcome {
+            RunOutcome::Exited(code) => Some(code as i64),
+            _ => None,
+        };
+        report.stop_reason = outcome.name().to_string();
+        report
+    }
+}

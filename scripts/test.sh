@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test of tunevm. Installs what the tests need on a fresh Debian
+# machine (QEMU for the reference check), idempotently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v qemu-system-riscv64 >/dev/null || need_apt+=(qemu-system-misc)
+if ((${#need_apt[@]})); then
+  echo "test.sh: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+command -v cargo >/dev/null || { echo "test.sh: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked

@@ -1,0 +1,195 @@
+//! Command-line parsing and the subcommands.
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use tunevm::config::VmConfig;
+use tunevm::monitor::PerformanceMonitor;
+use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_ASLEEP: i32 = 3;
+pub const EXIT_RUNAWAY: i32 = 124;
+
+#[derive(Parser)]
+#[command(name = "tunevm", version, about = "A RISC-V (RV64IMAC) VM for learning how VMs are tuned")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a bare-metal RV64 ELF program.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Configuration file (.toml or .json).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Override one config key, e.g. `--set mmu.strategy=multi_level`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Stop the guest after this many instructions (exit status 124).
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    /// Stop the guest after this many seconds of host time (exit status 124).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Print every executed instruction to stderr.
+    #[arg(long)]
+    trace: bool,
+    /// Print the JSON report to stdout after the guest's output.
+    #[arg(long)]
+    print_report: bool,
+    /// The program to run.
+    elf: PathBuf,
+}
+
+/// A one-line error for the user; exit status 2.
+struct UsageError(String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(e: E) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("tunevm: {msg}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The effective config: file, then each `--set` in order, then validation.
+fn build_config(file: Option<&PathBuf>, sets: &[String]) -> Result<VmConfig, UsageError> {
+    let mut config = match file {
+        Some(path) => VmConfig::load_file(path)?,
+        None => VmConfig::default(),
+    };
+    for assignment in sets {
+        let (key, value) = tunevm::config::parse_assignment(assignment)?;
+        config.set(&key, &value)?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+struct CliHost {
+    start: Instant,
+    input: mpsc::Receiver<Vec<u8>>,
+    stdout: std::io::Stdout,
+}
+
+impl Host for CliHost {
+    fn now_ns(&mut self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+    fn console_out(&mut self, bytes: &[u8]) {
+        let mut out = self.stdout.lock();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+    fn console_in(&mut self) -> Vec<u8> {
+        self.input.try_iter().flatten().collect()
+    }
+}
+
+/// Read stdin on a thread so the guest never waits for the host.
+fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn run(args: RunArgs) -> Result<i32, UsageError> {
+    let config = build_config(args.config.as_ref(), &args.set)?;
+    let elf = std::fs::read(&args.elf)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", args.elf.display())))?;
+    let mut machine =
+        Machine::new(config, &elf).map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
+    machine.hart.trace = args.trace;
+    if let Some(t) = args.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(UsageError(format!("invalid --timeout {t}: expected seconds > 0")));
+        }
+    }
+    let limits = RunLimits {
+        max_insns: args.max_insns,
+        timeout_ns: args.timeout.map(|s| (s * 1e9) as u64),
+    };
+    let mut monitor = PerformanceMonitor::default();
+    monitor.start_collection();
+    let mut host =
+        CliHost { start: Instant::now(), input: spawn_stdin_reader(), stdout: std::io::stdout() };
+    let outcome = machine.run(limits, &mut monitor, &mut host);
+    let report = machine.report(&monitor, outcome);
+    if let Some(path) = &args.report {
+        std::fs::write(path, report.to_json())
+            .map_err(|e| UsageError(format!("cannot write report {}: {e}", path.display())))?;
+    }
+    if args.print_report {
+        println!("{}", report.to_json());
+    }
+    let retired = machine.hart.retired();
+    Ok(match outcome {
+        RunOutcome::Exited(code) => {
+            let status = (code & 0xff) as i32;
+            if status == 0 && code != 0 {
+                1
+            } else {
+                status
+            }
+        }
+        RunOutcome::MaxInsns => {
+            eprintln!("tunevm: guest still running after {retired} instructions (--max-insns); stopped");
+            EXIT_RUNAWAY
+        }
+        RunOutcome::Timeout => {
+            eprintln!(
+                "tunevm: guest still running after {} s (--timeout, {retired} instructions); stopped",
+                args.timeout.unwrap_or_default()
+            );
+            EXIT_RUNAWAY
+        }
+        RunOutcome::Asleep => {
+            eprintln!(
+                "tunevm: guest executed wfi at pc {:#x} with no interrupt enabled that could wake it; stopped after {retired} instructions",
+                machine.hart.pc
+            );
+            EXIT_ASLEEP
+        }
+        RunOutcome::Stopped => EXIT_RUNAWAY,
+    })
+}

@@ -1,0 +1,109 @@
+//! Instruction fetch: a cache of decoded instructions per physical RAM page,
+//! and a one-page fetch window that skips translation while the pc stays on
+//! the same virtual page.
+//!
+//! Invariants:
+//! - A page is in the decode cache only while RAM has it marked as a code
+//!   page; a store to it clears the mark and bumps RAM's code epoch, and the
+//!   next fetch drops the page from the cache (self-modifying code, fence.i).
+//! - The fetch window is dropped whenever translation may change (privilege,
+//!   satp, mstatus, sfence.vma, traps): it only caches the translation of one
+//!   virtual page that was checked for execute permission.
+use std::collections::HashMap;
+
+use crate::isa::Inst;
+use crate::mem::Ram;
+
+/// A decoded instruction; `len == 0` marks a slot not decoded yet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decoded {
+    pub inst: Inst,
+    pub len: u8,
+}
+
+const EMPTY: Decoded = Decoded { inst: Inst::Illegal { raw: 0 }, len: 0 };
+/// Instruction slots per 4 KiB page (one per halfword).
+const SLOTS: usize = 2048;
+
+/// The current fetch page: virtual page number, its decode-cache slot, and the
+/// RAM epoch it was checked against.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FetchWindow {
+    pub vpn: u64,
+    pub slot: u32,
+    /// RAM offset of the page's first byte.
+    pub ram_off: usize,
+    pub epoch: u64,
+}
+
+impl FetchWindow {
+    pub fn empty() -> Self {
+        FetchWindow { vpn: u64::MAX, slot: 0, ram_off: 0, epoch: u64::MAX }
+    }
+}
+
+/// Decoded instructions of the RAM pages that code was fetched from.
+pub(crate) struct DecodeCache {
+    pages: Vec<Box<[Decoded; SLOTS]>>,
+    by_ram_page: HashMap<u32, u32>,
+    free: Vec<u32>,
+    /// RAM's code epoch when invalidations were last applied.
+    epoch: u64,
+}
+
+impl DecodeCache {
+    pub fn new() -> Self {
+        DecodeCache { pages: Vec::new(), by_ram_page: HashMap::new(), free: Vec::new(), epoch: 0 }
+    }
+
+    /// Drop pages whose code RAM invalidated since the last call.
+    pub fn apply_invalidations(&mut self, ram: &mut Ram) {
+        if ram.code_epoch() == self.epoch {
+            return;
+        }
+        self.epoch = ram.code_epoch();
+        for page in ram.drain_invalidated() {
+            if page == u32::MAX {
+                for (_, slot) in self.by_ram_page.drain() {
+                    self.free.push(slot);
+                }
+            } else if let Some(slot) = self.by_ram_page.remove(&page) {
+                self.free.push(slot);
+            }
+        }
+    }
+
+    /// The slot for RAM page `page`, created empty if needed. Marks the page
+    /// as code in RAM.
+    pub fn slot_for(&mut self, ram: &mut Ram, page: u32) -> u32 {
+        if let Some(&slot) = self.by_ram_page.get(&page) {
+            return slot;
+        }
+        ram.mark_code_page(page as usize * 4096);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.pages[slot as usize].fill(EMPTY);
+                slot
+            }
+            None => {
+                self.pages.push(Box::new([EMPTY; SLOTS]));
+                (self.pages.len() - 1) as u32
+            }
+        };
+        self.by_ram_page.insert(page, slot);
+        slot
+    }
+
+    pub fn bytes(&self) -> u64 {
+        (self.pages.len() * std::mem::size_of::<[Decoded; SLOTS]>()) as u64
+    }
+
+    #[inline(always)]
+    pub fn get(&self, slot: u32, index: usize) -> Decoded {
+        self.pages[slot as usize][index]
+    }
+
+    pub fn set(&mut self, slot: u32, index: usize, d: Decoded) {
+        self.pages[slot as usize][index] = d;
+    }
+}

@@ -1,0 +1,675 @@
+//! The interpreter: fetch through the decode cache, execute one `Inst`, take
+//! traps and interrupts at instruction boundaries.
+use super::fetch::{Decoded, FetchWindow};
+use super::{csr, Exception, Hart, Interrupt, StopReason, Trap};
+use crate::isa::{decode, disassemble, AmoOp, Inst};
+use crate::mem::devices::Devices;
+use crate::mem::{AccessType, FaultKind, MemFault, Privilege, UnifiedMmu};
+
+/// How an instruction ended other than by retiring normally.
+enum Abort {
+    Trap(Trap),
+    /// WFI with nothing able to wake the hart.
+    Asleep,
+}
+
+impl From<Trap> for Abort {
+    fn from(t: Trap) -> Self {
+        Abort::Trap(t)
+    }
+}
+
+type Exec = Result<(), Abort>;
+
+/// The trap a memory fault raises.
+pub(crate) fn fault_trap(f: MemFault) -> Trap {
+    use AccessType::*;
+    use Exception::*;
+    let cause = match (f.kind, f.access) {
+        (FaultKind::PageFault, Fetch) => InstructionPageFault,
+        (FaultKind::PageFault, Load) => LoadPageFault,
+        (FaultKind::PageFault, Store) => StorePageFault,
+        (FaultKind::AccessFault, Fetch) => InstructionAccessFault,
+        (FaultKind::AccessFault, Load) => LoadAccessFault,
+        (FaultKind::AccessFault, Store) => StoreAccessFault,
+        (FaultKind::Misaligned, Fetch) => InstructionAddressMisaligned,
+        (FaultKind::Misaligned, Load) => LoadAddressMisaligned,
+        (FaultKind::Misaligned, Store) => StoreAddressMisaligned,
+    };
+    Trap::new(cause, f.addr)
+}
+
+fn access_fault(access: AccessType, addr: u64) -> Trap {
+    fault_trap(MemFault::new(FaultKind::AccessFault, access, addr))
+}
+
+fn misaligned(access: AccessType, addr: u64) -> Trap {
+    fault_trap(MemFault::new(FaultKind::Misaligned, access, addr))
+}
+
+#[inline(always)]
+fn sext32(v: u64) -> u64 {
+    v as i32 as i64 as u64
+}
+
+impl Hart {
+    /// Run until the guest clock reaches `limit`, a device asks to stop, or
+    /// the hart falls asleep for good. Interrupts are checked whenever
+    /// `next_event` is reached; everything that can change them resets it.
+    pub fn run(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices, limit: u64) -> StopReason {
+        loop {
+            if self.clock >= self.next_event {
+                if dev.exit_request().is_some() {
+                    return StopReason::ExitRequested;
+                }
+                if self.clock >= limit {
+                    return StopReason::Limit;
+                }
+                self.sync_devices(dev);
+                if let Some(interrupt) = self.pending_interrupt() {
+                    self.enter_trap(interrupt as u64, 0, true);
+                    continue;
+                }
+                self.next_event = self.next_event.min(limit);
+            }
+            if let Some(stop) = self.step(mmu, dev) {
+                return stop;
+            }
+        }
+    }
+
+    /// Execute one instruction (or take the trap it raises).
+    #[inline(always)]
+    fn step(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices) -> Option<StopReason> {
+        let result = match self.fetch_decoded(mmu) {
+            Ok(d) => {
+                if self.trace {
+                    self.trace_inst(&d);
+                }
+                self.execute(d.inst, d.len as u64, mmu, dev)
+            }
+            Err(t) => Err(Abort::Trap(t)),
+        };
+        match result {
+            Ok(()) => self.retired += 1,
+            Err(Abort::Trap(mut t)) => {
+                if t.cause == Exception::IllegalInstruction && t.tval == 0 {
+                    t.tval = self.raw_at_pc(mmu) as u64;
+                }
+                self.take_trap(t);
+            }
+            Err(Abort::Asleep) => return Some(StopReason::Asleep),
+        }
+        self.x[0] = 0;
+        self.clock += 1;
+        None
+    }
+
+    fn trace_inst(&self, d: &Decoded) {
+        let p = match self.privilege {
+            Privilege::Machine => 'M',
+            Privilege::Supervisor => 'S',
+            Privilege::User => 'U',
+        };
+        eprintln!("{:016x} [{p}] {}", self.pc, disassemble(&d.inst, self.pc));
+    }
+
+    #[inline(always)]
+    fn fetch_decoded(&mut self, mmu: &mut UnifiedMmu) -> Result<Decoded, Trap> {
+        if self.pc >> 12 != self.fetch.vpn || mmu.ram().code_epoch() != self.fetch.epoch {
+            self.refill_fetch(mmu)?;
+        }
+        let index = ((self.pc & 0xfff) >> 1) as usize;
+        let d = self.dcache.get(self.fetch.slot, index);
+        if d.len != 0 {
+            return Ok(d);
+        }
+        self.decode_at(mmu, index)
+    }
+
+    /// Point the fetch window at the pc's page: translate (checking execute
+    /// permission) and find or create its decode-cache page.
+    #[cold]
+    fn refill_fetch(&mut self, mmu: &mut UnifiedMmu) -> Result<(), Trap> {
+        self.dcache.apply_invalidations(mmu.ram_mut());
+        let pc = self.pc;
+        let paddr = self.translate_fetch(mmu, pc)?;
+        let off = mmu
+            .ram()
+            .offset_of(paddr & !0xfff, 4096)
+            .ok_or_else(|| access_fault(AccessType::Fetch, pc))?;
+        let slot = self.dcache.slot_for(mmu.ram_mut(), (off / 4096) as u32);
+        self.fetch = FetchWindow { vpn: pc >> 12, slot, ram_off: off, epoch: mmu.ram().code_epoch() };
+        Ok(())
+    }
+
+    fn translate_fetch(&mut self, mmu: &mut UnifiedMmu, vaddr: u64) -> Result<u64, Trap> {
+        let ctx = self.fetch_ctx();
+        if UnifiedMmu::is_bare(&ctx) {
+            Ok(vaddr)
+        } else {
+            mmu.translate(vaddr, AccessType::Fetch, &ctx).map_err(fault_trap)
+        }
+    }
+
+    /// Decode the instruction at the pc into the current fetch page's slot
+    /// `index`. An instruction that straddles two pages is decoded every time
+    /// (it depends on two translations) and not cached.
+    fn decode_at(&mut self, mmu: &mut UnifiedMmu, index: usize) -> Result<Decoded, Trap> {
+        let off = self.fetch.ram_off + index * 2;
+        let lo = mmu.ram().read(off, 2) as u32;
+        if lo & 3 == 3 && index == 2047 {
+            let hi_vaddr = self.pc.wrapping_add(2);
+            let paddr = self.translate_fetch(mmu, hi_vaddr)?;
+            let off2 = mmu
+                .ram()
+                .offset_of(paddr, 2)
+                .ok_or_else(|| access_fault(AccessType::Fetch, hi_vaddr))?;
+            let raw = lo | ((mmu.ram().read(off2, 2) as u32) << 16);
+            let (inst, len) = decode(raw);
+            return Ok(Decoded { inst, len });
+        }
+        let raw = if lo & 3 == 3 { mmu.ram().read(off, 4) as u32 } else { lo };
+        let (inst, len) = decode(raw);
+        let d = Decoded { inst, len };
+        self.dcache.set(self.fetch.slot, index, d);
+        Ok(d)
+    }
+
+    /// The raw bits of the instruction at the pc, for mtval on illegal
+    /// instructions (0 if it cannot be fetched).
+    fn raw_at_pc(&mut self, mmu: &mut UnifiedMmu) -> u32 {
+        let pc = self.pc;
+        let mut half = |vaddr: u64| -> Option<u32> {
+            let paddr = self.translate_fetch(mmu, vaddr).ok()?;
+            let off = mmu.ram().offset_of(paddr, 2)?;
+            Some(mmu.ram().read(off, 2) as u32)
+        };
+        let Some(lo) = half(pc) else { return 0 };
+        if lo & 3 != 3 {
+            return lo;
+        }
+        lo | (half(pc.wrapping_add(2)).unwrap_or(0) << 16)
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    #[inline(always)]
+    fn translate_data(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        vaddr: u64,
+        access: AccessType,
+    ) -> Result<u64, Trap> {
+        if self.data_bare {
+            Ok(vaddr)
+        } else {
+            mmu.translate(vaddr, access, &self.data_ctx).map_err(fault_trap)
+        }
+    }
+
+    /// Load `size` bytes (zero-extended).
+    #[inline(always)]
+    fn load(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+        vaddr: u64,
+        size: u64,
+    ) -> Result<u64, Trap> {
+        if vaddr & (size - 1) != 0 {
+            return self.load_misaligned(mmu, vaddr, size);
+        }
+        let paddr = self.translate_data(mmu, vaddr, AccessType::Load)?;
+        match mmu.ram().offset_of(paddr, size) {
+            Some(off) => Ok(mmu.ram().read(off, size)),
+            None => dev
+                .load(paddr, size, self.now())
+                .map_err(|()| access_fault(AccessType::Load, vaddr)),
+        }
+    }
+
+    #[cold]
+    fn load_misaligned(&mut self, mmu: &mut UnifiedMmu, vaddr: u64, size: u64) -> Result<u64, Trap> {
+        if mmu.config().strict_align {
+            return Err(misaligned(AccessType::Load, vaddr));
+        }
+        // Carried out byte by byte, each byte translated: correct across pages.
+        // Misaligned accesses to devices are refused.
+        let mut value = 0u64;
+        for i in 0..size {
+            let va = vaddr.wrapping_add(i);
+            let paddr = self.translate_data(mmu, va, AccessType::Load)?;
+            let off =
+                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Load, vaddr))?;
+            value |= mmu.ram().read(off, 1) << (8 * i);
+        }
+        Ok(value)
+    }
+
+    /// Store the low `size` bytes of `val`.
+    #[inline(always)]
+    fn store(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+        vaddr: u64,
+        size: u64,
+        val: u64,
+    ) -> Result<(), Trap> {
+        if vaddr & (size - 1) != 0 {
+            return self.store_misaligned(mmu, dev, vaddr, size, val);
+        }
+        let paddr = self.translate_data(mmu, vaddr, AccessType::Store)?;
+        match mmu.ram().offset_of(paddr, size) {
+            Some(off) => {
+                mmu.ram_mut().write(off, size, val);
+                if let Some(htif) = &dev.htif {
+                    if htif.covers(paddr, size) {
+                        self.htif_store(mmu, dev, paddr, size);
+                    }
+                }
+                Ok(())
+            }
+            None => {
+                let r = dev.store(paddr, size, val, self.now());
+                // A device store may raise or clear an interrupt or ask to exit.
+                self.next_event = 0;
+                r.map_err(|()| access_fault(AccessType::Store, vaddr))
+            }
+        }
+    }
+
+    #[cold]
+    fn store_misaligned(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+        vaddr: u64,
+        size: u64,
+        val: u64,
+    ) -> Result<(), Trap> {
+        if mmu.config().strict_align {
+            return Err(misaligned(AccessType::Store, vaddr));
+        }
+        // Translate every byte first so a fault leaves memory unchanged.
+        let mut offs = [0usize; 8];
+        for i in 0..size {
+            let va = vaddr.wrapping_add(i);
+            let paddr = self.translate_data(mmu, va, AccessType::Store)?;
+            offs[i as usize] = mmu
+                .ram()
+                .offset_of(paddr, 1)
+                .ok_or_else(|| access_fault(AccessType::Store, vaddr))?;
+        }
+        for i in 0..size {
+            mmu.ram_mut().write(offs[i as usize], 1, val >> (8 * i));
+        }
+        if let Some(htif) = &dev.htif {
+            let paddr = crate::mem::RAM_BASE + offs[0] as u64;
+            if htif.covers(paddr, size) {
+                self.htif_store(mmu, dev, paddr, size);
+            }
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn htif_store(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices, paddr: u64, size: u64) {
+        let Some(htif) = dev.htif.as_mut() else { return };
+        let Some(off) = mmu.ram().offset_of(htif.tohost, 8) else { return };
+        let value = mmu.ram().read(off, 8);
+        if let Some(effect) = htif.after_store(paddr, size, value) {
+            mmu.ram_mut().write(off, 8, 0);
+            if let Some(byte) = effect.output {
+                dev.uart.output.push(byte);
+            }
+            if let (Some(v), Some(fh)) = (effect.fromhost, htif.fromhost) {
+                if let Some(off) = mmu.ram().offset_of(fh, 8) {
+                    mmu.ram_mut().write(off, 8, v);
+                }
+            }
+            self.next_event = 0;
+        }
+    }
+
+    /// Physical RAM offset for an atomic access (LR/SC/AMO): always aligned,
+    /// always RAM.
+    fn atomic_target(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        vaddr: u64,
+        size: u64,
+        access: AccessType,
+    ) -> Result<(u64, usize), Trap> {
+        if vaddr & (size - 1) != 0 {
+            return Err(misaligned(access, vaddr));
+        }
+        let paddr = self.translate_data(mmu, vaddr, access)?;
+        let off = mmu.ram().offset_of(paddr, size).ok_or_else(|| access_fault(access, vaddr))?;
+        Ok((paddr, off))
+    }
+
+    // -------------------------------------------------------------- execute
+
+    /// Execute one decoded instruction of `len` bytes at `self.pc`. On
+    /// success the pc points at the next instruction; on a trap nothing
+    /// architectural has changed.
+    #[inline(always)]
+    fn execute(&mut self, inst: Inst, len: u64, mmu: &mut UnifiedMmu, dev: &mut Devices) -> Exec {
+        use Inst::*;
+        let pc = self.pc;
+        let mut next = pc.wrapping_add(len);
+        macro_rules! x {
+            ($r:expr) => {
+                self.x[$r as usize]
+            };
+        }
+        macro_rules! addr {
+            ($rs1:expr, $imm:expr) => {
+                x!($rs1).wrapping_add($imm as i64 as u64)
+            };
+        }
+        macro_rules! branch {
+            ($cond:expr, $imm:expr) => {
+                if $cond {
+                    next = pc.wrapping_add($imm as i64 as u64);
+                }
+            };
+        }
+        match inst {
+            Lui { rd, imm } => x!(rd) = imm as i64 as u64,
+            Auipc { rd, imm } => x!(rd) = pc.wrapping_add(imm as i64 as u64),
+            Jal { rd, imm } => {
+                x!(rd) = next;
+                next = pc.wrapping_add(imm as i64 as u64);
+            }
+            Jalr { rd, rs1, imm } => {
+                let target = addr!(rs1, imm) & !1;
+                x!(rd) = next;
+                next = target;
+            }
+            Beq { rs1, rs2, imm } => branch!(x!(rs1) == x!(rs2), imm),
+            Bne { rs1, rs2, imm } => branch!(x!(rs1) != x!(rs2), imm),
+            Blt { rs1, rs2, imm } => branch!((x!(rs1) as i64) < (x!(rs2) as i64), imm),
+            Bge { rs1, rs2, imm } => branch!((x!(rs1) as i64) >= (x!(rs2) as i64), imm),
+            Bltu { rs1, rs2, imm } => branch!(x!(rs1) < x!(rs2), imm),
+            Bgeu { rs1, rs2, imm } => branch!(x!(rs1) >= x!(rs2), imm),
+            Lb { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 1)? as i8 as u64,
+            Lh { rd, rs1, imm } => {
+                x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 2)? as i16 as u64;
+            }
+            Lw { rd, rs1, imm } => x!(rd) = sext32(self.load(mmu, dev, addr!(rs1, imm), 4)?),
+            Ld { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 8)?,
+            Lbu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 1)?,
+            Lhu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 2)?,
+            Lwu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 4)?,
+            Sb { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 1, x!(rs2))?,
+            Sh { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 2, x!(rs2))?,
+            Sw { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 4, x!(rs2))?,
+            Sd { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 8, x!(rs2))?,
+            Addi { rd, rs1, imm } => x!(rd) = addr!(rs1, imm),
+            Slti { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i64) < imm as i64) as u64,
+            Sltiu { rd, rs1, imm } => x!(rd) = (x!(rs1) < imm as i64 as u64) as u64,
+            Xori { rd, rs1, imm } => x!(rd) = x!(rs1) ^ imm as i64 as u64,
+            Ori { rd, rs1, imm } => x!(rd) = x!(rs1) | imm as i64 as u64,
+            Andi { rd, rs1, imm } => x!(rd) = x!(rs1) & imm as i64 as u64,
+            Slli { rd, rs1, imm } => x!(rd) = x!(rs1) << (imm & 63),
+            Srli { rd, rs1, imm } => x!(rd) = x!(rs1) >> (imm & 63),
+            Srai { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i64) >> (imm & 63)) as u64,
+            Add { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_add(x!(rs2)),
+            Sub { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_sub(x!(rs2)),
+            Sll { rd, rs1, rs2 } => x!(rd) = x!(rs1) << (x!(rs2) & 63),
+            Slt { rd, rs1, rs2 } => x!(rd) = ((x!(rs1) as i64) < (x!(rs2) as i64)) as u64,
+            Sltu { rd, rs1, rs2 } => x!(rd) = (x!(rs1) < x!(rs2)) as u64,
+            Xor { rd, rs1, rs2 } => x!(rd) = x!(rs1) ^ x!(rs2),
+            Srl { rd, rs1, rs2 } => x!(rd) = x!(rs1) >> (x!(rs2) & 63),
+            Sra { rd, rs1, rs2 } => x!(rd) = ((x!(rs1) as i64) >> (x!(rs2) & 63)) as u64,
+            Or { rd, rs1, rs2 } => x!(rd) = x!(rs1) | x!(rs2),
+            And { rd, rs1, rs2 } => x!(rd) = x!(rs1) & x!(rs2),
+            Addiw { rd, rs1, imm } => x!(rd) = sext32(addr!(rs1, imm)),
+            Slliw { rd, rs1, imm } => x!(rd) = sext32(((x!(rs1) as u32) << (imm & 31)) as u64),
+            Srliw { rd, rs1, imm } => x!(rd) = sext32(((x!(rs1) as u32) >> (imm & 31)) as u64),
+            Sraiw { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i32) >> (imm & 31)) as i64 as u64,
+            Addw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_add(x!(rs2))),
+            Subw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_sub(x!(rs2))),
+            Sllw { rd, rs1, rs2 } => {
+                x!(rd) = sext32(((x!(rs1) as u32) << (x!(rs2) & 31)) as u64);
+            }
+            Srlw { rd, rs1, rs2 } => {
+                x!(rd) = sext32(((x!(rs1) as u32) >> (x!(rs2) & 31)) as u64);
+            }
+            Sraw { rd, rs1, rs2 } => {
+                x!(rd) = ((x!(rs1) as i32) >> (x!(rs2) & 31)) as i64 as u64;
+            }
+            Fence { .. } => {}
+            FenceI => mmu.ram_mut().invalidate_code(),
+            Ecall => {
+                let cause = match self.privilege {
+                    Privilege::User => Exception::EcallFromU,
+                    Privilege::Supervisor => Exception::EcallFromS,
+                    Privilege::Machine => Exception::EcallFromM,
+                };
+                return Err(Trap::new(cause, 0).into());
+            }
+            Ebreak => return Err(Trap::new(Exception::Breakpoint, pc).into()),
+            Mret => {
+                if self.privilege != Privilege::Machine {
+                    return Err(Trap::illegal(0).into());
+                }
+                next = self.csr.mepc;
+                self.mret();
+            }
+            Sret => {
+                let tsr = self.csr.mstatus & csr::MSTATUS_TSR != 0;
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor && tsr)
+                {
+                    return Err(Trap::illegal(0).into());
+                }
+                next = self.csr.sepc;
+                self.sret();
+            }
+            Wfi => {
+                let tw = self.csr.mstatus & csr::MSTATUS_TW != 0;
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor && tw)
+                {
+                    return Err(Trap::illegal(0).into());
+                }
+                self.wait_for_interrupt(dev)?;
+            }
+            SfenceVma { rs1, rs2 } => {
+                let tvm = self.csr.mstatus & csr::MSTATUS_TVM != 0;
+                if self.privilege == Privilege::User
+                    || (self.privilege == Privilege::Supervisor && tvm)
+                {
+                    return Err(Trap::illegal(0).into());
+                }
+                let vaddr = (rs1 != 0).then(|| x!(rs1));
+                let asid = (rs2 != 0).then(|| x!(rs2) as u16);
+                mmu.sfence_vma(vaddr, asid);
+                self.update_translation();
+            }
+            Csrrw { rd, rs1, csr } => self.csr_op(csr, rd, Some(x!(rs1)), |_, v| v)?,
+            Csrrs { rd, rs1, csr } => {
+                self.csr_op(csr, rd, (rs1 != 0).then(|| x!(rs1)), |old, v| old | v)?
+            }
+            Csrrc { rd, rs1, csr } => {
+                self.csr_op(csr, rd, (rs1 != 0).then(|| x!(rs1)), |old, v| old & !v)?
+            }
+            Csrrwi { rd, uimm, csr } => self.csr_op(csr, rd, Some(uimm as u64), |_, v| v)?,
+            Csrrsi { rd, uimm, csr } => {
+                self.csr_op(csr, rd, (uimm != 0).then_some(uimm as u64), |old, v| old | v)?
+            }
+            Csrrci { rd, uimm, csr } => {
+                self.csr_op(csr, rd, (uimm != 0).then_some(uimm as u64), |old, v| old & !v)?
+            }
+            Mul { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_mul(x!(rs2)),
+            Mulh { rd, rs1, rs2 } => {
+                x!(rd) = ((x!(rs1) as i64 as i128 * x!(rs2) as i64 as i128) >> 64) as u64;
+            }
+            Mulhsu { rd, rs1, rs2 } => {
+                x!(rd) = ((x!(rs1) as i64 as i128).wrapping_mul(x!(rs2) as i128) >> 64) as u64;
+            }
+            Mulhu { rd, rs1, rs2 } => {
+                x!(rd) = ((x!(rs1) as u128 * x!(rs2) as u128) >> 64) as u64;
+            }
+            Div { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as i64, x!(rs2) as i64);
+                x!(rd) = if b == 0 { u64::MAX } else { a.wrapping_div(b) as u64 };
+            }
+            Divu { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1), x!(rs2));
+                x!(rd) = if b == 0 { u64::MAX } else { a / b };
+            }
+            Rem { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as i64, x!(rs2) as i64);
+                x!(rd) = if b == 0 { a as u64 } else { a.wrapping_rem(b) as u64 };
+            }
+            Remu { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1), x!(rs2));
+                x!(rd) = if b == 0 { a } else { a % b };
+            }
+            Mulw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_mul(x!(rs2))),
+            Divw { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as i32, x!(rs2) as i32);
+                x!(rd) = if b == 0 { u64::MAX } else { a.wrapping_div(b) as i64 as u64 };
+            }
+            Divuw { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as u32, x!(rs2) as u32);
+                x!(rd) = if b == 0 { u64::MAX } else { sext32((a / b) as u64) };
+            }
+            Remw { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as i32, x!(rs2) as i32);
+                x!(rd) = if b == 0 { a as i64 as u64 } else { a.wrapping_rem(b) as i64 as u64 };
+            }
+            Remuw { rd, rs1, rs2 } => {
+                let (a, b) = (x!(rs1) as u32, x!(rs2) as u32);
+                x!(rd) = sext32(if b == 0 { a } else { a % b } as u64);
+            }
+            Lr { rd, rs1, double, .. } => {
+                let size = if double { 8 } else { 4 };
+                let (paddr, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Load)?;
+                let v = mmu.ram().read(off, size);
+                x!(rd) = if double { v } else { sext32(v) };
+                self.reservation = Some(paddr);
+            }
+            Sc { rd, rs1, rs2, double, .. } => {
+                let size = if double { 8 } else { 4 };
+                let (paddr, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Store)?;
+                let ok = self.reservation.take() == Some(paddr);
+                if ok {
+                    mmu.ram_mut().write(off, size, x!(rs2));
+                }
+                x!(rd) = (!ok) as u64;
+            }
+            Amo { op, rd, rs1, rs2, double, .. } => {
+                let size = if double { 8 } else { 4 };
+                let (_, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Store)?;
+                let raw = mmu.ram().read(off, size);
+                let old = if double { raw } else { sext32(raw) };
+                let src = if double { x!(rs2) } else { sext32(x!(rs2)) };
+                let new = match op {
+                    AmoOp::Swap => src,
+                    AmoOp::Add => old.wrapping_add(src),
+                    AmoOp::Xor => old ^ src,
+                    AmoOp::And => old & src,
+                    AmoOp::Or => old | src,
+                    AmoOp::Min => (old as i64).min(src as i64) as u64,
+                    AmoOp::Max => (old as i64).max(src as i64) as u64,
+                    AmoOp::Minu => {
+                        if double {
+                            old.min(src)
+                        } else {
+                            sext32((old as u32).min(src as u32) as u64)
+                        }
+                    }
+                    AmoOp::Maxu => {
+                        if double {
+                            old.max(src)
+                        } else {
+                            sext32((old as u32).max(src as u32) as u64)
+                        }
+                    }
+                };
+                mmu.ram_mut().write(off, size, new);
+                x!(rd) = old;
+            }
+            Illegal { raw } => return Err(Trap::illegal(raw).into()),
+        }
+        self.pc = next;
+        Ok(())
+    }
+
+    /// Zicsr read-modify-write. `src` is None when the instruction must not
+    /// write (CSRRS/CSRRC with x0 or a zero immediate).
+    fn csr_op(
+        &mut self,
+        csr: u16,
+        rd: u8,
+        src: Option<u64>,
+        combine: impl Fn(u64, u64) -> u64,
+    ) -> Result<(), Trap> {
+        let old = self.csr_read(csr).ok_or(Trap::illegal(0))?;
+        if let Some(v) = src {
+            match self.csr_write(csr, combine(old, v)).ok_or(Trap::illegal(0))? {
+                csr::CsrEffect::None => {}
+                csr::CsrEffect::Interrupts => self.next_event = 0,
+                csr::CsrEffect::Translation => self.update_translation(),
+            }
+        }
+        self.x[rd as usize] = old;
+        Ok(())
+    }
+
+    /// MRET (priv spec 3.3.2).
+    fn mret(&mut self) {
+        let ms = self.csr.mstatus;
+        let mpp = super::privilege_from_bits((ms & csr::MSTATUS_MPP) >> csr::MSTATUS_MPP_SHIFT);
+        let mut v = ms & !(csr::MSTATUS_MIE | csr::MSTATUS_MPP);
+        if ms & csr::MSTATUS_MPIE != 0 {
+            v |= csr::MSTATUS_MIE;
+        }
+        v |= csr::MSTATUS_MPIE;
+        if mpp != Privilege::Machine {
+            v &= !csr::MSTATUS_MPRV;
+        }
+        self.csr.mstatus = v;
+        self.privilege = mpp;
+        self.update_translation();
+    }
+
+    /// SRET (priv spec 3.3.2).
+    fn sret(&mut self) {
+        let ms = self.csr.mstatus;
+        let spp = if ms & csr::MSTATUS_SPP != 0 { Privilege::Supervisor } else { Privilege::User };
+        let mut v = ms & !(csr::MSTATUS_SIE | csr::MSTATUS_SPP | csr::MSTATUS_MPRV);
+        if ms & csr::MSTATUS_SPIE != 0 {
+            v |= csr::MSTATUS_SIE;
+        }
+        v |= csr::MSTATUS_SPIE;
+        self.csr.mstatus = v;
+        self.privilege = spp;
+        self.update_translation();
+    }
+
+    /// WFI: return at once if an enabled interrupt is pending (whatever the
+    /// global enables say); otherwise move guest time forward to the next
+    /// timer interrupt. With no enabled source that could ever fire, the hart
+    /// can never wake.
+    fn wait_for_interrupt(&mut self, dev: &Devices) -> Result<(), Abort> {
+        self.sync_devices(dev);
+        let timer_at = self.next_event;
+        self.next_event = 0;
+        if self.mip() & self.csr.mie != 0 {
+            return Ok(());
+        }
+        if self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX {
+            // The step adds one cycle after this instruction.
+            self.clock = self.clock.max(timer_at.saturating_sub(1));
+            return Ok(());
+        }
+        Err(Abort::Asleep)
+    }
+}

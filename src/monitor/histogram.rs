@@ -1,0 +1,74 @@
+//! A histogram of u64 values with exact quantiles over a bounded reservoir.
+
+/// Values recorded; quantiles are exact while fewer than `CAP` values were
+/// recorded, and computed over an evenly thinned reservoir beyond that.
+#[derive(Clone, Debug, Default)]
+pub struct Histogram {
+    values: Vec<u64>,
+    count: u64,
+    max: u64,
+    sum: u128,
+}
+
+const CAP: usize = 16_384;
+
+impl Histogram {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn record(&mut self, v: u64) {
+        self.count += 1;
+        self.max = self.max.max(v);
+        self.sum += v as u128;
+        if self.values.len() == CAP {
+            // Keep every other value: the reservoir stays spread over the run.
+            let mut i = 0;
+            self.values.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+        }
+        self.values.push(v);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn max(&self) -> Option<u64> {
+        (self.count > 0).then_some(self.max)
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum as f64 / self.count as f64)
+    }
+
+    /// The `q` quantile (0..=1), nearest-rank.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.values.is_empty() {
+            return None;
+        }
+        let mut sorted = self.values.clone();
+        sorted.sort_unstable();
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        Some(sorted[rank - 1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let mut h = Histogram::new();
+        for v in 1..=100 {
+            h.record(v);
+        }
+        assert_eq!(h.quantile(0.5), Some(50));
+        assert_eq!(h.quantile(0.99), Some(99));
+        assert_eq!(h.max(), Some(100));
+        assert_eq!(Histogram::new().quantile(0.5), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! The report document (DESIGN.md "Stable names" / "Report JSON"). Ratios are
+//! 0..1 or null when there was nothing to count; times are nanoseconds; series
+//! are indexed by guest instructions retired.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Sample, TimeSeries};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TierReport {
+    pub instructions: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TiersReport {
+    pub interpreter: TierReport,
+    pub baseline: TierReport,
+    pub optimizing: TierReport,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LevelReport {
+    pub name: String,
+    pub lookups: u64,
+    pub hits: u64,
+    pub hit_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PrefetchReport {
+    pub issued: u64,
+    pub used: u64,
+    /// used / issued.
+    pub accuracy: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TlbReport {
+    /// Lookups served by a TLB over all lookups in a paging mode.
+    pub hit_rate: Option<f64>,
+    pub lookups: u64,
+    pub hits: u64,
+    pub strategy_chosen: String,
+    pub levels: Vec<LevelReport>,
+    pub walks: u64,
+    pub prefetch: PrefetchReport,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MemoryReport {
+    pub guest_ram_bytes: u64,
+    /// Bytes of generated (JIT) code held.
+    pub code_bytes: u64,
+    /// Bytes held by the interpreter's decoded-instruction cache.
+    pub decode_cache_bytes: u64,
+    /// Bytes of the managed guest heap.
+    pub heap_bytes: u64,
+}
+
+/// The whole report. Run metadata (`version`, `engine`, `config`,
+/// `exit_code`, `stop_reason`) is filled in by whoever ran the machine.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub version: String,
+    pub engine: String,
+    pub config: serde_json::Value,
+    pub exit_code: Option<i64>,
+    /// How the run ended: `exit`, `max_insns`, `timeout`, `asleep`, `stopped`.
+    pub stop_reason: String,
+    pub instructions: u64,
+    pub wall_ns: u64,
+    /// Guest instructions per host microsecond over the whole run.
+    pub mips: Option<f64>,
+    pub tiers: TiersReport,
+    pub traps: BTreeMap<String, u64>,
+    pub tlb: TlbReport,
+    pub memory: MemoryReport,
+    pub counters: BTreeMap<String, u64>,
+    pub series: BTreeMap<String, Vec<(u64, f64)>>,
+}
+
+fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+impl Report {
+    pub(super) fn from_monitor(
+        s: &Sample,
+        series: &BTreeMap<&'static str, TimeSeries>,
+        counters: &BTreeMap<&'static str, u64>,
+    ) -> Report {
+        let t = &s.tlb;
+        Report {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            engine: "interpreter".to_string(),
+            instructions: s.instructions,
+            wall_ns: s.wall_ns,
+            mips: ratio(s.instructions * 1000, s.wall_ns),
+            tiers: TiersReport {
+                interpreter: TierReport { instructions: s.instructions },
+                ..Default::default()
+            },
+            traps: s.traps.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            tlb: TlbReport {
+                hit_rate: ratio(t.hits, t.lookups),
+                lookups: t.lookups,
+                hits: t.hits,
+                strategy_chosen: s.tlb_strategy.to_string(),
+                levels: t
+                    .levels
+                    .iter()
+                    .map(|l| LevelReport {
+                        name: l.name.clone(),
+                        lookups: l.lookups,
+                        hits: l.hits,
+                        hit_rate: ratio(l.hits, l.lookups),
+                    })
+                    .collect(),
+                walks: t.walks,
+                prefetch: PrefetchReport {
+                    issued: t.prefetch_issued,
+                    used: t.prefetch_used,
+                    accuracy: ratio(t.prefetch_used, t.prefetch_issued),
+                },
+            },
+            memory: MemoryReport {
+                guest_ram_bytes: s.guest_ram_bytes,
+                code_bytes: 0,
+                decode_cache_bytes: s.decode_cache_bytes,
+                heap_bytes: 0,
+            },
+            counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),
+            ..Default::default()
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serializes")
+    }
+}
