@@ -199,7 +199,7 @@ const ILLEGAL: &[(u32, &str)] = &[
     (0x9ffd, "C.SUBW/C.ADDW space: c[12]=1, c[6:5]=11, all regs set"),
     (0x2002, "C.FLDSP (no FPU)"),
     (0x4002, "C.LWSP with rd = 0"),
-    (0x5ffe & !0x0f80, "C.LWSP with rd = 0, offset bits set"),
+    (0x507e, "C.LWSP with rd = 0, offset bits set"),
     (0x6002, "C.LDSP with rd = 0"),
     (0x8002, "C.JR with rs1 = 0"),
     (0xa002, "C.FSDSP (no FPU)"),
