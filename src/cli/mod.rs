@@ -15,7 +15,11 @@ pub const EXIT_ASLEEP: i32 = 3;
 pub const EXIT_RUNAWAY: i32 = 124;
 
 #[derive(Parser)]
-#[command(name = "tunevm", version, about = "A RISC-V (RV64IMAC) VM for learning how VMs are tuned")]
+#[command(
+    name = "tunevm",
+    version,
+    about = "A RISC-V (RV64IMAC) VM for learning how VMs are tuned"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -137,18 +141,16 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     let config = build_config(args.config.as_ref(), &args.set)?;
     let elf = std::fs::read(&args.elf)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", args.elf.display())))?;
-    let mut machine =
-        Machine::new(config, &elf).map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
+    let mut machine = Machine::new(config, &elf)
+        .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
     machine.hart.trace = args.trace;
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
             return Err(UsageError(format!("invalid --timeout {t}: expected seconds > 0")));
         }
     }
-    let limits = RunLimits {
-        max_insns: args.max_insns,
-        timeout_ns: args.timeout.map(|s| (s * 1e9) as u64),
-    };
+    let limits =
+        RunLimits { max_insns: args.max_insns, timeout_ns: args.timeout.map(|s| (s * 1e9) as u64) };
     let mut monitor = PerformanceMonitor::default();
     monitor.start_collection();
     let mut host =
@@ -173,7 +175,9 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
             }
         }
         RunOutcome::MaxInsns => {
-            eprintln!("tunevm: guest still running after {retired} instructions (--max-insns); stopped");
+            eprintln!(
+                "tunevm: guest still running after {retired} instructions (--max-insns); stopped"
+            );
             EXIT_RUNAWAY
         }
         RunOutcome::Timeout => {

@@ -369,7 +369,7 @@ impl Hart {
                 CsrEffect::None
             }
             MINSTRET => {
-                self.minstret_offset = val.wrapping_sub(self.retired + 1);
+                self.minstret_offset = val.wrapping_sub(self.retired() + 1);
                 CsrEffect::None
             }
             _ => return None,

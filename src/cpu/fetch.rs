@@ -25,20 +25,34 @@ const EMPTY: Decoded = Decoded { inst: Inst::Illegal { raw: 0 }, len: 0 };
 /// Instruction slots per 4 KiB page (one per halfword).
 const SLOTS: usize = 2048;
 
-/// The current fetch page: virtual page number, its decode-cache slot, and the
-/// RAM epoch it was checked against.
+/// The current fetch page: virtual page number, its decode-cache slot and a
+/// pointer to that slot's decoded instructions.
+///
+/// Invariant: `page` points at `DecodeCache::pages[slot]` while `vpn !=
+/// u64::MAX`. Page boxes never move and a slot is only reused by
+/// `slot_for`, which runs in a refill that replaces the window; any store that
+/// invalidates code empties the window.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FetchWindow {
     pub vpn: u64,
     pub slot: u32,
     /// RAM offset of the page's first byte.
     pub ram_off: usize,
-    pub epoch: u64,
+    pub page: *const Decoded,
 }
 
 impl FetchWindow {
     pub fn empty() -> Self {
-        FetchWindow { vpn: u64::MAX, slot: 0, ram_off: 0, epoch: u64::MAX }
+        FetchWindow { vpn: u64::MAX, slot: 0, ram_off: 0, page: std::ptr::null() }
+    }
+
+    /// The decoded slot `index` (0..2048) of the window's page.
+    #[inline(always)]
+    pub fn get(&self, index: usize) -> Decoded {
+        debug_assert!(index < SLOTS && !self.page.is_null());
+        // SAFETY: see the struct invariant; index < SLOTS by construction
+        // (it is (pc & 0xfff) >> 1).
+        unsafe { *self.page.add(index) }
     }
 }
 
@@ -98,9 +112,8 @@ impl DecodeCache {
         (self.pages.len() * std::mem::size_of::<[Decoded; SLOTS]>()) as u64
     }
 
-    #[inline(always)]
-    pub fn get(&self, slot: u32, index: usize) -> Decoded {
-        self.pages[slot as usize][index]
+    pub fn page_ptr(&self, slot: u32) -> *const Decoded {
+        self.pages[slot as usize].as_ptr()
     }
 
     pub fn set(&mut self, slot: u32, index: usize, d: Decoded) {

@@ -57,6 +57,19 @@ impl Hart {
     /// the hart falls asleep for good. Interrupts are checked whenever
     /// `next_event` is reached; everything that can change them resets it.
     pub fn run(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices, limit: u64) -> StopReason {
+        if self.trace {
+            self.run_loop::<true>(mmu, dev, limit)
+        } else {
+            self.run_loop::<false>(mmu, dev, limit)
+        }
+    }
+
+    fn run_loop<const TRACE: bool>(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+        limit: u64,
+    ) -> StopReason {
         loop {
             if self.clock >= self.next_event {
                 if dev.exit_request().is_some() {
@@ -72,37 +85,49 @@ impl Hart {
                 }
                 self.next_event = self.next_event.min(limit);
             }
-            if let Some(stop) = self.step(mmu, dev) {
-                return stop;
+            // Fetch: the fast path is one compare and one load.
+            if self.pc >> 12 != self.fetch.vpn {
+                if let Err(t) = self.refill_fetch(mmu) {
+                    self.abort(mmu, Abort::Trap(t));
+                    continue;
+                }
+            }
+            let mut d = self.fetch.get(((self.pc & 0xfff) >> 1) as usize);
+            if d.len == 0 {
+                match self.decode_at(mmu, ((self.pc & 0xfff) >> 1) as usize) {
+                    Ok(decoded) => d = decoded,
+                    Err(t) => {
+                        self.abort(mmu, Abort::Trap(t));
+                        continue;
+                    }
+                }
+            }
+            if TRACE {
+                self.trace_inst(&d);
+            }
+            match self.execute(d.inst, d.len as u64, mmu, dev) {
+                Ok(()) => {
+                    self.x[0] = 0;
+                    self.clock += 1;
+                }
+                Err(Abort::Asleep) => return StopReason::Asleep,
+                Err(abort) => self.abort(mmu, abort),
             }
         }
     }
 
-    /// Execute one instruction (or take the trap it raises).
-    #[inline(always)]
-    fn step(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices) -> Option<StopReason> {
-        let result = match self.fetch_decoded(mmu) {
-            Ok(d) => {
-                if self.trace {
-                    self.trace_inst(&d);
-                }
-                self.execute(d.inst, d.len as u64, mmu, dev)
+    /// The instruction at the pc did not retire: take its trap.
+    #[cold]
+    fn abort(&mut self, mmu: &mut UnifiedMmu, abort: Abort) {
+        if let Abort::Trap(mut t) = abort {
+            if t.cause == Exception::IllegalInstruction && t.tval == 0 {
+                t.tval = self.raw_at_pc(mmu) as u64;
             }
-            Err(t) => Err(Abort::Trap(t)),
-        };
-        match result {
-            Ok(()) => self.retired += 1,
-            Err(Abort::Trap(mut t)) => {
-                if t.cause == Exception::IllegalInstruction && t.tval == 0 {
-                    t.tval = self.raw_at_pc(mmu) as u64;
-                }
-                self.take_trap(t);
-            }
-            Err(Abort::Asleep) => return Some(StopReason::Asleep),
+            self.take_trap(t);
         }
         self.x[0] = 0;
         self.clock += 1;
-        None
+        self.unretired += 1;
     }
 
     fn trace_inst(&self, d: &Decoded) {
@@ -112,19 +137,6 @@ impl Hart {
             Privilege::User => 'U',
         };
         eprintln!("{:016x} [{p}] {}", self.pc, disassemble(&d.inst, self.pc));
-    }
-
-    #[inline(always)]
-    fn fetch_decoded(&mut self, mmu: &mut UnifiedMmu) -> Result<Decoded, Trap> {
-        if self.pc >> 12 != self.fetch.vpn || mmu.ram().code_epoch() != self.fetch.epoch {
-            self.refill_fetch(mmu)?;
-        }
-        let index = ((self.pc & 0xfff) >> 1) as usize;
-        let d = self.dcache.get(self.fetch.slot, index);
-        if d.len != 0 {
-            return Ok(d);
-        }
-        self.decode_at(mmu, index)
     }
 
     /// Point the fetch window at the pc's page: translate (checking execute
@@ -139,7 +151,8 @@ impl Hart {
             .offset_of(paddr & !0xfff, 4096)
             .ok_or_else(|| access_fault(AccessType::Fetch, pc))?;
         let slot = self.dcache.slot_for(mmu.ram_mut(), (off / 4096) as u32);
-        self.fetch = FetchWindow { vpn: pc >> 12, slot, ram_off: off, epoch: mmu.ram().code_epoch() };
+        let page = self.dcache.page_ptr(slot);
+        self.fetch = FetchWindow { vpn: pc >> 12, slot, ram_off: off, page };
         Ok(())
     }
 
@@ -230,7 +243,12 @@ impl Hart {
     }
 
     #[cold]
-    fn load_misaligned(&mut self, mmu: &mut UnifiedMmu, vaddr: u64, size: u64) -> Result<u64, Trap> {
+    fn load_misaligned(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        vaddr: u64,
+        size: u64,
+    ) -> Result<u64, Trap> {
         if mmu.config().strict_align {
             return Err(misaligned(AccessType::Load, vaddr));
         }
@@ -240,8 +258,10 @@ impl Hart {
         for i in 0..size {
             let va = vaddr.wrapping_add(i);
             let paddr = self.translate_data(mmu, va, AccessType::Load)?;
-            let off =
-                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Load, vaddr))?;
+            let off = mmu
+                .ram()
+                .offset_of(paddr, 1)
+                .ok_or_else(|| access_fault(AccessType::Load, vaddr))?;
             value |= mmu.ram().read(off, 1) << (8 * i);
         }
         Ok(value)
@@ -263,7 +283,7 @@ impl Hart {
         let paddr = self.translate_data(mmu, vaddr, AccessType::Store)?;
         match mmu.ram().offset_of(paddr, size) {
             Some(off) => {
-                mmu.ram_mut().write(off, size, val);
+                self.ram_write(mmu, off, size, val);
                 if let Some(htif) = &dev.htif {
                     if htif.covers(paddr, size) {
                         self.htif_store(mmu, dev, paddr, size);
@@ -303,7 +323,7 @@ impl Hart {
                 .ok_or_else(|| access_fault(AccessType::Store, vaddr))?;
         }
         for i in 0..size {
-            mmu.ram_mut().write(offs[i as usize], 1, val >> (8 * i));
+            self.ram_write(mmu, offs[i as usize], 1, val >> (8 * i));
         }
         if let Some(htif) = &dev.htif {
             let paddr = crate::mem::RAM_BASE + offs[0] as u64;
@@ -320,16 +340,25 @@ impl Hart {
         let Some(off) = mmu.ram().offset_of(htif.tohost, 8) else { return };
         let value = mmu.ram().read(off, 8);
         if let Some(effect) = htif.after_store(paddr, size, value) {
-            mmu.ram_mut().write(off, 8, 0);
+            self.ram_write(mmu, off, 8, 0);
             if let Some(byte) = effect.output {
                 dev.uart.output.push(byte);
             }
             if let (Some(v), Some(fh)) = (effect.fromhost, htif.fromhost) {
                 if let Some(off) = mmu.ram().offset_of(fh, 8) {
-                    mmu.ram_mut().write(off, 8, v);
+                    self.ram_write(mmu, off, 8, v);
                 }
             }
             self.next_event = 0;
+        }
+    }
+
+    /// Write to RAM; a write that hits cached code empties the fetch window so
+    /// the next fetch drops the stale decoded page.
+    #[inline(always)]
+    fn ram_write(&mut self, mmu: &mut UnifiedMmu, off: usize, size: u64, val: u64) {
+        if mmu.ram_mut().write(off, size, val) {
+            self.fetch = FetchWindow::empty();
         }
     }
 
@@ -361,8 +390,10 @@ impl Hart {
         let pc = self.pc;
         let mut next = pc.wrapping_add(len);
         macro_rules! x {
+            // The mask lets the compiler drop the bounds check (decoded
+            // register numbers are < 32 anyway).
             ($r:expr) => {
-                self.x[$r as usize]
+                self.x[($r & 31) as usize]
             };
         }
         macro_rules! addr {
@@ -443,7 +474,10 @@ impl Hart {
                 x!(rd) = ((x!(rs1) as i32) >> (x!(rs2) & 31)) as i64 as u64;
             }
             Fence { .. } => {}
-            FenceI => mmu.ram_mut().invalidate_code(),
+            FenceI => {
+                mmu.ram_mut().invalidate_code();
+                self.fetch = FetchWindow::empty();
+            }
             Ecall => {
                 let cause = match self.privilege {
                     Privilege::User => Exception::EcallFromU,
@@ -560,7 +594,7 @@ impl Hart {
                 let (paddr, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Store)?;
                 let ok = self.reservation.take() == Some(paddr);
                 if ok {
-                    mmu.ram_mut().write(off, size, x!(rs2));
+                    self.ram_write(mmu, off, size, x!(rs2));
                 }
                 x!(rd) = (!ok) as u64;
             }
@@ -593,7 +627,7 @@ impl Hart {
                         }
                     }
                 };
-                mmu.ram_mut().write(off, size, new);
+                self.ram_write(mmu, off, size, new);
                 x!(rd) = old;
             }
             Illegal { raw } => return Err(Trap::illegal(raw).into()),
@@ -666,8 +700,12 @@ impl Hart {
             return Ok(());
         }
         if self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX {
-            // The step adds one cycle after this instruction.
-            self.clock = self.clock.max(timer_at.saturating_sub(1));
+            // The loop adds one cycle after this instruction.
+            let wake = timer_at.saturating_sub(1);
+            if wake > self.clock {
+                self.unretired += wake - self.clock;
+                self.clock = wake;
+            }
             return Ok(());
         }
         Err(Abort::Asleep)

@@ -72,8 +72,9 @@ pub struct Hart {
     /// Guest clock: one cycle per instruction executed (retired or trapped),
     /// moved forward by WFI. Never written by the guest; mtime derives from it.
     clock: u64,
-    /// Instructions retired; never written by the guest.
-    retired: u64,
+    /// Cycles that retired no instruction (traps, time skipped by WFI), so
+    /// that instructions retired = clock - unretired. Never written by the guest.
+    unretired: u64,
     mcycle_offset: u64,
     minstret_offset: u64,
     /// Copy of the CLINT's mtime offset, so reading `time` needs no device.
@@ -104,7 +105,7 @@ impl Hart {
             csr: Csrs::new(),
             hart_id,
             clock: 0,
-            retired: 0,
+            unretired: 0,
             mcycle_offset: 0,
             minstret_offset: 0,
             mtime_offset: 0,
@@ -129,7 +130,7 @@ impl Hart {
 
     /// Instructions retired so far (not affected by writes to minstret).
     pub fn retired(&self) -> u64 {
-        self.retired
+        self.clock - self.unretired
     }
 
     /// Host bytes held by the decoded-instruction cache.
@@ -147,7 +148,7 @@ impl Hart {
     }
 
     pub fn minstret(&self) -> u64 {
-        self.retired.wrapping_add(self.minstret_offset)
+        self.retired().wrapping_add(self.minstret_offset)
     }
 
     /// Guest time in mtime ticks before the CLINT's offset.

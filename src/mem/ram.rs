@@ -89,9 +89,9 @@ impl Ram {
     }
 
     /// Write the low `size` bytes of `val` at `off`, invalidating cached code
-    /// on that page if there is any.
+    /// on that page if there is any. Returns true if code was invalidated.
     #[inline(always)]
-    pub fn write(&mut self, off: usize, size: u64, val: u64) {
+    pub fn write(&mut self, off: usize, size: u64, val: u64) -> bool {
         let b = &mut self.bytes_mut()[off..off + size as usize];
         match size {
             1 => b[0] = val as u8,
@@ -100,7 +100,7 @@ impl Ram {
             8 => b.copy_from_slice(&val.to_le_bytes()),
             _ => unreachable!("access size {size}"),
         }
-        self.note_write(off, size as usize);
+        self.note_write(off, size as usize)
     }
 
     /// Copy `data` into RAM at `off` (used by the loader and by tests).
@@ -110,19 +110,27 @@ impl Ram {
     }
 
     #[inline(always)]
-    fn note_write(&mut self, off: usize, size: usize) {
+    fn note_write(&mut self, off: usize, size: usize) -> bool {
         if size == 0 {
-            return;
+            return false;
         }
         let first = off / 4096;
         let last = (off + size - 1) / 4096;
+        let mut hit = false;
         for page in first..=last {
             if self.code_pages[page / 64] & (1 << (page % 64)) != 0 {
-                self.code_pages[page / 64] &= !(1 << (page % 64));
-                self.code_epoch += 1;
-                self.invalidated.push(page as u32);
+                self.invalidate_page(page);
+                hit = true;
             }
         }
+        hit
+    }
+
+    #[cold]
+    fn invalidate_page(&mut self, page: usize) {
+        self.code_pages[page / 64] &= !(1 << (page % 64));
+        self.code_epoch += 1;
+        self.invalidated.push(page as u32);
     }
 
     /// Mark the page holding RAM offset `off` as holding cached code.
