@@ -3,9 +3,27 @@
 //! (default, range, unit, help in English and Chinese) that the page draws its
 //! knob panel from.
 //!
+//! One table (`knobs.rs`, one [`KnobSpec`] per leaf field) drives all of it:
+//! keys, parsing of text values, range and cross-field checks, and the
+//! schema. A test checks that the table and the structs name the same fields.
+//!
 //! Architecture invariant: strings (CLI, files, URL) are parsed here and only
 //! here; the rest of the VM sees typed values that already passed validation.
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+mod error;
+mod knobs;
+mod schema;
+mod text;
+
+pub use error::ConfigError;
+pub use schema::{
+    enum_values, find, schema, schema_json, sections, suggest, KnobKind, KnobSpec, Rule,
+    SectionSpec,
+};
 
 pub use crate::mem::{
     ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, UnifiedMmuConfig,
@@ -15,7 +33,9 @@ pub use crate::mem::{
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
-    /// Bytes of guest RAM at 0x8000_0000. Default 256 MiB.
+    /// Bytes of guest RAM at 0x8000_0000. Default 256 MiB (the tuning
+    /// guide's); 1 MiB to 1 GiB in whole 4 KiB pages. The program, its stack
+    /// and its heap must fit; it is host memory too.
     pub ram_bytes: u64,
 }
 
@@ -34,25 +54,203 @@ pub struct VmConfig {
     pub mmu: UnifiedMmuConfig,
 }
 
-// TEMPORARY shims until the config loader lands.
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// Split a `--set` argument `key=value` at the first `=`, trimming both sides.
+pub fn parse_assignment(text: &str) -> Result<(&str, &str), ConfigError> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim(), value.trim())),
+        _ => Err(ConfigError::BadAssignment { text: text.to_string() }),
     }
 }
+
 impl VmConfig {
-    pub fn load_file(_p: &std::path::Path) -> Result<VmConfig, ConfigError> {
-        Err(ConfigError("not yet".into()))
+    /// Read a TOML document (`[mmu]` / `strategy = "hybrid"`, or dotted keys);
+    /// missing keys keep their defaults. The result is validated.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| toml_syntax(text, &e))?;
+        Self::from_json_value(&toml_to_json(toml::Value::Table(table)))
     }
-    pub fn set(&mut self, _k: &str, _v: &str) -> Result<(), ConfigError> {
-        Err(ConfigError("not yet".into()))
+
+    /// Read a JSON document (`{"mmu": {"strategy": "hybrid"}}`, or dotted
+    /// keys `{"mmu.strategy": "hybrid"}`); missing keys keep their defaults.
+    /// The result is validated.
+    pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| ConfigError::Syntax { format: "JSON", message: e.to_string() })?;
+        Self::from_json_value(&value)
     }
-    pub fn validate(&self) -> Result<(), ConfigError> {
+
+    /// Build a configuration from a JSON tree (what the page sends): every
+    /// key must be a knob, every value of the knob's kind; the result is
+    /// validated.
+    pub fn from_json_value(value: &Value) -> Result<Self, ConfigError> {
+        if !value.is_object() {
+            return Err(ConfigError::NotATable { value: schema::render(value) });
+        }
+        let mut leaves = Vec::new();
+        collect_leaves(String::new(), value, &mut leaves);
+        let mut tree = VmConfig::default().to_json();
+        for (key, value) in leaves {
+            let knob = schema::lookup(&key)?;
+            knob.check_value(value)?;
+            store(&mut tree, knob, value.clone());
+        }
+        let config = Self::from_checked_tree(tree);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read a `.toml` or `.json` file (by extension). Errors are prefixed
+    /// with the file's path.
+    pub fn load_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let parse: fn(&str) -> Result<Self, ConfigError> = match ext.as_deref() {
+            Some("toml") => Self::from_toml_str,
+            Some("json") => Self::from_json_str,
+            _ => return Err(ConfigError::UnsupportedFormat { path: shown }),
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Io { path: shown.clone(), message: e.to_string() })?;
+        parse(&text).map_err(|e| ConfigError::InFile { path: shown, source: Box::new(e) })
+    }
+
+    /// Set one knob from text (`--set key=value`). The value is parsed by the
+    /// knob's kind and must be in its range; rules between knobs (L2 entries
+    /// a multiple of its ways, ...) are checked by [`VmConfig::validate`],
+    /// which the caller runs once after the last `set`.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let knob = schema::lookup(key.trim())?;
+        let value = knob.parse_text(value)?;
+        let mut tree = self.to_json();
+        store(&mut tree, knob, value);
+        *self = Self::from_checked_tree(tree);
         Ok(())
     }
+
+    /// Apply `key=value` assignments in order, then validate the result.
+    pub fn apply_assignments<S: AsRef<str>>(
+        &mut self,
+        assignments: impl IntoIterator<Item = S>,
+    ) -> Result<(), ConfigError> {
+        for assignment in assignments {
+            let (key, value) = parse_assignment(assignment.as_ref())?;
+            self.set(key, value)?;
+        }
+        self.validate()
+    }
+
+    /// The current value of one knob.
+    pub fn get(&self, key: &str) -> Result<Value, ConfigError> {
+        let knob = schema::lookup(key.trim())?;
+        Ok(self.to_json().pointer(&knob.pointer()).cloned().unwrap_or(Value::Null))
+    }
+
+    /// Check every knob's range, then every rule between knobs. The first
+    /// problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let tree = self.to_json();
+        let value_of =
+            |knob: &KnobSpec| tree.pointer(&knob.pointer()).cloned().unwrap_or(Value::Null);
+        for knob in schema() {
+            knob.check_value(&value_of(knob))?;
+        }
+        for knob in schema() {
+            knob.check_rules(&value_of(knob), &tree)?;
+        }
+        Ok(())
+    }
+
+    /// The configuration as nested JSON (`{"memory": {...}, "mmu": {...}}`):
+    /// the report's `config` field; [`VmConfig::from_json_value`] reads it back.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("VmConfig serializes to JSON")
+    }
+
+    /// The effective configuration for reports; the same as [`VmConfig::to_json`].
+    pub fn effective(&self) -> Value {
+        self.to_json()
+    }
+
+    /// Every knob's value keyed by its dotted key
+    /// (`{"memory.ram_bytes": 268435456, "mmu.strategy": "hybrid", ...}`).
+    /// Keys come out sorted (serde_json's map); [`schema`] has the page order.
+    pub fn to_flat_json(&self) -> Value {
+        let tree = self.to_json();
+        let map = schema()
+            .iter()
+            .map(|k| (k.key.to_string(), tree.pointer(&k.pointer()).cloned().unwrap_or_default()))
+            .collect();
+        Value::Object(map)
+    }
+
+    /// The configuration as a TOML document that [`VmConfig::from_toml_str`]
+    /// reads back.
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string(self).expect("VmConfig serializes to TOML")
+    }
+
+    /// Deserialize a tree whose every leaf already passed `check_value`.
+    fn from_checked_tree(tree: Value) -> Self {
+        serde_json::from_value(tree)
+            .unwrap_or_else(|e| panic!("config/knobs.rs disagrees with the config structs: {e}"))
+    }
 }
-pub fn parse_assignment(s: &str) -> Result<(String, String), ConfigError> {
-    s.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())).ok_or(ConfigError("x".into()))
+
+/// Flatten a document into (dotted key, value) pairs. Only tables at known
+/// groups (`mmu`, `mmu.multilevel_tlb_config`) are descended, so a table given
+/// to a knob is that knob's invalid value and an unknown section is reported
+/// by its own name; dotted names inside a table are joined as they are.
+fn collect_leaves<'v>(prefix: String, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+    let group = format!("{prefix}.");
+    let is_group = prefix.is_empty() || schema().iter().any(|k| k.key.starts_with(&group));
+    match value {
+        Value::Object(map) if is_group => {
+            for (name, child) in map {
+                let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                collect_leaves(key, child, out);
+            }
+        }
+        _ => out.push((prefix, value)),
+    }
+}
+
+fn store(tree: &mut Value, knob: &KnobSpec, value: Value) {
+    let slot = tree
+        .pointer_mut(&knob.pointer())
+        .unwrap_or_else(|| panic!("knob {} has no field in VmConfig", knob.key));
+    *slot = value;
+}
+
+/// A TOML parse error as one line with its position.
+fn toml_syntax(text: &str, error: &toml::de::Error) -> ConfigError {
+    let message = error.message().trim().replace('\n', "; ");
+    let message = match error.span() {
+        Some(span) => {
+            let (mut line, mut column) = (1, 1);
+            for (_, c) in text.char_indices().take_while(|(i, _)| *i < span.start) {
+                (line, column) = if c == '\n' { (line + 1, 1) } else { (line, column + 1) };
+            }
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    };
+    ConfigError::Syntax { format: "TOML", message }
+}
+
+/// TOML values as JSON. Dates have no JSON form and become strings (and are
+/// then refused by whichever knob they were given to); so do NaN and infinities.
+fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f)
+            .map_or_else(|| Value::String(f.to_string()), Value::Number),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
 }
