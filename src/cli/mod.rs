@@ -70,10 +70,18 @@ impl<E: std::fmt::Display> From<E> for UsageError {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
             let _ = e.print();
-            return code;
+            return 0;
+        }
+        Err(e) => {
+            // One line: clap's first line without its "error: " prefix.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid usage");
+            let reason = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("tunevm: {reason} (see tunevm --help)");
+            return EXIT_USAGE;
         }
     };
     let result = match cli.command {

@@ -1,0 +1,184 @@
+//! The `tunevm run` command line: exit statuses, one-line errors for bad
+//! input, runaway and sleeping guests, and the report file.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workload(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/bin").join(format!("{name}.elf"))
+}
+
+fn tunevm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tunevm"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("tunevm runs")
+}
+
+fn status(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A one-segment RV64 ELF whose code is `words`, loaded at 0x8000_0000.
+fn tiny_elf(words: &[u32]) -> Vec<u8> {
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut f = Vec::new();
+    f.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // entry
+    f.extend_from_slice(&64u64.to_le_bytes()); // phoff
+    f.extend_from_slice(&0u64.to_le_bytes()); // shoff
+    f.extend_from_slice(&0u32.to_le_bytes()); // flags
+    f.extend_from_slice(&64u16.to_le_bytes()); // ehsize
+    f.extend_from_slice(&56u16.to_le_bytes()); // phentsize
+    f.extend_from_slice(&1u16.to_le_bytes()); // phnum
+    f.extend_from_slice(&[0; 6]); // shentsize, shnum, shstrndx
+    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f.extend_from_slice(&5u32.to_le_bytes()); // R+X
+    f.extend_from_slice(&120u64.to_le_bytes()); // offset
+    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // vaddr
+    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // paddr
+    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    f.extend_from_slice(&4096u64.to_le_bytes());
+    f.extend_from_slice(&code);
+    f
+}
+
+/// Code that stores `value` to the finisher: lui t0,0x100; li t1,value; sw t1,0(t0); j .
+fn finisher_program(value: u32) -> Vec<u32> {
+    let hi = value.wrapping_add(0x800) & 0xffff_f000;
+    let lo = value.wrapping_sub(hi) & 0xfff;
+    vec![
+        0x0010_02b7,           // lui t0, 0x100
+        hi | (6 << 7) | 0x37,  // lui t1, hi
+        (lo << 20) | (6 << 15) | (6 << 7) | 0x1b, // addiw t1, t1, lo
+        0x0062_a023,           // sw t1, 0(t0)
+        0x0000_006f,           // j .
+    ]
+}
+
+fn write_temp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn guest_exit_codes_become_the_status() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, want) in [(0x5555, 0), ((7 << 16) | 0x3333, 7), ((256 << 16) | 0x3333, 1)] {
+        let elf = write_temp(&dir, "exit.elf", &tiny_elf(&finisher_program(value)));
+        let out = tunevm(&["run", &elf]);
+        assert_eq!(status(&out), want, "finisher value {value:#x}: {}", stderr(&out));
+    }
+    assert_eq!(status(&tunevm(&["run", workload("htif-fail").to_str().unwrap()])), 5);
+}
+
+#[test]
+fn console_output_goes_to_stdout() {
+    let out = tunevm(&["run", workload("hello").to_str().unwrap()]);
+    assert_eq!(status(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Hello from tunevm!"));
+    assert!(out.stderr.is_empty(), "nothing on stderr: {}", stderr(&out));
+}
+
+#[test]
+fn bad_input_gets_status_2_and_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = workload("hello");
+    let hello = hello.to_str().unwrap();
+    let mut truncated = std::fs::read(hello).unwrap();
+    truncated.truncate(100);
+    let truncated = write_temp(&dir, "truncated.elf", &truncated);
+    let text = write_temp(&dir, "notes.txt", b"hello, not an ELF");
+    let bad_toml = write_temp(&dir, "bad.toml", b"[mmu]\nstrategy = 3\n");
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", &truncated], "truncated"),
+        (&["run", &text], "ELF"),
+        (&["run", "/nonexistent/x.elf"], "cannot read"),
+        (&["run", "/bin/sh"], "x86-64"),
+        (&["run", "--set", "mmu.strategy=banana", hello], "multi_level, concurrent, hybrid"),
+        (&["run", "--set", "mmu.nope=1", hello], "unknown config key"),
+        (&["run", "--set", "novalue", hello], "novalue"),
+        (&["run", "--config", &bad_toml, hello], "bad.toml"),
+        (&["run", "--timeout=-1", hello], "--timeout"),
+        (&["run", "--max-insns", "lots", hello], "--max-insns"),
+        (&["run", "--bogus-flag", hello], "--bogus-flag"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let out = tunevm(args);
+        let err = stderr(&out);
+        assert_eq!(status(&out), 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err:?} should mention {needle:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line: {err:?}");
+        assert!(err.starts_with("tunevm: "), "{err:?}");
+    }
+}
+
+#[test]
+fn runaway_guests_are_stopped_with_124() {
+    let spin = workload("spin");
+    let spin = spin.to_str().unwrap();
+    let out = tunevm(&["run", "--max-insns", "100000", spin]);
+    assert_eq!(status(&out), 124);
+    assert!(stderr(&out).contains("--max-insns"), "{}", stderr(&out));
+    let out = tunevm(&["run", "--timeout", "0.3", spin]);
+    assert_eq!(status(&out), 124);
+    assert!(stderr(&out).contains("--timeout"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_guest_that_can_never_wake_is_stopped() {
+    let out = tunevm(&["run", "--timeout", "20", workload("wfi-forever").to_str().unwrap()]);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no interrupt enabled that could wake it"), "{}", stderr(&out));
+}
+
+#[test]
+fn report_has_the_stable_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let out = tunevm(&[
+        "run",
+        "--set",
+        "mmu.prefetch_distance=2",
+        "--report",
+        report.to_str().unwrap(),
+        workload("traps").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["exit_code"], 0);
+    assert_eq!(r["engine"], "interpreter");
+    assert_eq!(r["config"]["mmu"]["prefetch_distance"], 2, "the effective config");
+    let insns = r["instructions"].as_u64().unwrap();
+    assert!(insns > 1000);
+    assert_eq!(r["tiers"]["interpreter"]["instructions"].as_u64(), Some(insns));
+    assert!(r["mips"].as_f64().unwrap() > 0.0);
+    assert!(r["wall_ns"].as_u64().unwrap() > 0);
+    assert_eq!(r["traps"]["machine_timer_interrupt"], 10, "{}", r["traps"]);
+    assert!(r["traps"]["ecall_from_u"].as_u64().unwrap() >= 1);
+    for key in ["hit_rate", "strategy_chosen", "levels", "walks", "prefetch"] {
+        assert!(r["tlb"].get(key).is_some(), "tlb.{key}");
+    }
+    assert!(r["memory"]["guest_ram_bytes"].as_u64().unwrap() >= 1 << 20);
+}
+
+#[test]
+fn trace_goes_to_stderr() {
+    let out = tunevm(&["run", "--trace", workload("hello").to_str().unwrap()]);
+    assert_eq!(status(&out), 0);
+    let err = stderr(&out);
+    assert!(err.lines().count() > 100);
+    assert!(err.lines().next().unwrap().starts_with("0000000080000000 [M] "), "{err:.200}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Hello"));
+}
