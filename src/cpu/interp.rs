@@ -238,7 +238,7 @@ impl Hart {
             Some(off) => Ok(mmu.ram().read(off, size)),
             None => dev
                 .load(paddr, size, self.now())
-                .map_err(|()| access_fault(AccessType::Load, vaddr)),
+                .map_err(|_| access_fault(AccessType::Load, vaddr)),
         }
     }
 
@@ -295,7 +295,7 @@ impl Hart {
                 let r = dev.store(paddr, size, val, self.now());
                 // A device store may raise or clear an interrupt or ask to exit.
                 self.next_event = 0;
-                r.map_err(|()| access_fault(AccessType::Store, vaddr))
+                r.map_err(|_| access_fault(AccessType::Store, vaddr))
             }
         }
     }
@@ -555,7 +555,7 @@ impl Hart {
             }
             Divu { rd, rs1, rs2 } => {
                 let (a, b) = (x!(rs1), x!(rs2));
-                x!(rd) = if b == 0 { u64::MAX } else { a / b };
+                x!(rd) = a.checked_div(b).unwrap_or(u64::MAX);
             }
             Rem { rd, rs1, rs2 } => {
                 let (a, b) = (x!(rs1) as i64, x!(rs2) as i64);
@@ -572,7 +572,7 @@ impl Hart {
             }
             Divuw { rd, rs1, rs2 } => {
                 let (a, b) = (x!(rs1) as u32, x!(rs2) as u32);
-                x!(rd) = if b == 0 { u64::MAX } else { sext32((a / b) as u64) };
+                x!(rd) = a.checked_div(b).map_or(u64::MAX, |q| sext32(q as u64));
             }
             Remw { rd, rs1, rs2 } => {
                 let (a, b) = (x!(rs1) as i32, x!(rs2) as i32);

@@ -201,7 +201,7 @@ impl Hart {
         } else {
             // First clock value whose mtime reaches mtimecmp.
             let ticks = mtimecmp.wrapping_sub(self.mtime_offset);
-            next = ticks.checked_mul(CYCLES_PER_MTIME_TICK).unwrap_or(u64::MAX);
+            next = ticks.saturating_mul(CYCLES_PER_MTIME_TICK);
         }
         self.hw_pending = pending;
         self.next_event = next;

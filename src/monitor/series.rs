@@ -22,7 +22,7 @@ impl TimeSeries {
 
     pub fn push(&mut self, x: u64, y: f64) {
         self.offered += 1;
-        if self.offered % self.stride != 0 {
+        if !self.offered.is_multiple_of(self.stride) {
             return;
         }
         if self.points.len() == self.max_points {

@@ -5,6 +5,8 @@
 //! access (derived from instructions retired, see `cpu`), so runs are
 //! reproducible. A store to mtime moves the clock by an offset.
 
+use super::BusError;
+
 pub const RANGE: std::ops::Range<u64> = 0x0200_0000..0x0201_0000;
 const MSIP: u64 = 0x0000;
 const MTIMECMP: u64 = 0x4000;
@@ -33,7 +35,7 @@ impl Clint {
         now.wrapping_add(self.mtime_offset)
     }
 
-    pub fn load(&self, off: u64, size: u64, now: u64) -> Result<u64, ()> {
+    pub fn load(&self, off: u64, size: u64, now: u64) -> Result<u64, BusError> {
         let harts = self.msip.len() as u64;
         let (reg, within) = if off < MSIP + 4 * harts {
             (self.msip[(off / 4) as usize] as u64, off % 4)
@@ -48,10 +50,10 @@ impl Clint {
         Ok(if size == 8 { v } else { v & ((1u64 << (size * 8)) - 1) })
     }
 
-    pub fn store(&mut self, off: u64, size: u64, val: u64, now: u64) -> Result<(), ()> {
+    pub fn store(&mut self, off: u64, size: u64, val: u64, now: u64) -> Result<(), BusError> {
         let harts = self.msip.len() as u64;
         if off < MSIP + 4 * harts {
-            if off % 4 == 0 {
+            if off.is_multiple_of(4) {
                 self.msip[(off / 4) as usize] = val & 1 != 0;
             }
         } else if (MTIMECMP..MTIMECMP + 8 * harts).contains(&off) {

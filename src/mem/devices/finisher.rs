@@ -3,6 +3,8 @@
 //! resets.
 use super::ExitRequest;
 
+use super::BusError;
+
 pub const RANGE: std::ops::Range<u64> = 0x0010_0000..0x0010_1000;
 
 const PASS: u64 = 0x5555;
@@ -15,9 +17,9 @@ pub struct Finisher {
 }
 
 impl Finisher {
-    pub fn store(&mut self, offset: u64, size: u64, val: u64) -> Result<(), ()> {
+    pub fn store(&mut self, offset: u64, size: u64, val: u64) -> Result<(), BusError> {
         if offset != 0 || size < 4 {
-            return Err(());
+            return Err(BusError);
         }
         match val & 0xffff {
             PASS => self.request = Some(ExitRequest::Exit(0)),

@@ -7,7 +7,7 @@
 //! | 16550 UART | `0x1000_0000..0x1000_0100` |
 //! | HTIF `tohost`/`fromhost` | inside RAM, wherever the ELF put the symbols |
 //!
-//! A device access is a plain value in and out; a refused access is `Err(())`,
+//! A device access is a plain value in and out; a refused access is `Err(BusError)`,
 //! which the cpu raises as an access fault.
 
 pub mod clint;
@@ -19,6 +19,11 @@ pub use clint::Clint;
 pub use finisher::Finisher;
 pub use htif::Htif;
 pub use uart::Uart;
+
+/// A device refused the access (no register there, or a width it does not
+/// support). The cpu turns it into an access fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusError;
 
 /// Why the guest asked the machine to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +54,7 @@ impl Devices {
     }
 
     /// Load from a device register. `now` is mtime at this instruction.
-    pub fn load(&mut self, paddr: u64, size: u64, now: u64) -> Result<u64, ()> {
+    pub fn load(&mut self, paddr: u64, size: u64, now: u64) -> Result<u64, BusError> {
         if finisher::RANGE.contains(&paddr) {
             Ok(0)
         } else if clint::RANGE.contains(&paddr) {
@@ -57,12 +62,12 @@ impl Devices {
         } else if uart::RANGE.contains(&paddr) {
             Ok(self.uart.load(paddr - uart::RANGE.start))
         } else {
-            Err(())
+            Err(BusError)
         }
     }
 
     /// Store to a device register. `now` is mtime at this instruction.
-    pub fn store(&mut self, paddr: u64, size: u64, val: u64, now: u64) -> Result<(), ()> {
+    pub fn store(&mut self, paddr: u64, size: u64, val: u64, now: u64) -> Result<(), BusError> {
         if finisher::RANGE.contains(&paddr) {
             self.finisher.store(paddr - finisher::RANGE.start, size, val)
         } else if clint::RANGE.contains(&paddr) {
@@ -71,7 +76,7 @@ impl Devices {
             self.uart.store(paddr - uart::RANGE.start, val as u8);
             Ok(())
         } else {
-            Err(())
+            Err(BusError)
         }
     }
 
