@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
+
 use tunevm::config::VmConfig;
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
@@ -29,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run a bare-metal RV64 ELF program.
     Run(RunArgs),
+    /// Measure interpreter speed and TLB hit rates on the built-in workloads.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -86,6 +90,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(code) => code,
