@@ -263,3 +263,49 @@ fn prefetch_never_faults_or_writes() {
         assert!(vm.translate(&ctx, VA + 13 * 0x1000, Load).is_err());
     }
 }
+
+/// Random fetches, loads and stores over more pages than the TLBs hold, with
+/// pages remapped (and fenced) now and then: every translation must agree
+/// with a side-effect-free walk of the current page tables.
+#[test]
+fn random_mixed_accesses_agree_with_the_page_tables() {
+    for (strategy, l1_entries) in [(STRATEGIES[0], 1), (STRATEGIES[0], 4), (STRATEGIES[1], 1)] {
+        let mut vm = Vm::new(UnifiedMmuConfig {
+            strategy,
+            multilevel_tlb_config: tunevm::mem::MultiLevelTlbConfig {
+                l1_entries,
+                l2_entries: 16,
+                l2_ways: 4,
+            },
+            concurrent_tlb_config: tunevm::mem::ConcurrentTlbConfig { entries: 16, shards: 4 },
+            ..Default::default()
+        });
+        let root = vm.new_table();
+        let ptes: Vec<u64> =
+            (0..40).map(|p| vm.map(root, VA + p * 0x1000, OLD + p * 0x1000, RWX, 0)).collect();
+        let ctx = ctx(root, 5, Supervisor);
+        let kinds = [AccessType::Fetch, Load, Store];
+        let check = |vm: &mut Vm, va: u64, access: AccessType, step: usize| {
+            let expect = vm.mmu.translate_debug(va, access, &ctx);
+            assert_eq!(vm.translate(&ctx, va, access), expect, "{strategy:?} step {step}");
+        };
+        let mut x = 1u64;
+        for step in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            // Half the accesses go to 6 hot pages, the rest anywhere.
+            let page = if x >> 63 == 0 { (x >> 33) % 6 } else { (x >> 33) % 40 };
+            let va = VA + page * 0x1000 + (x >> 40) % 0x1000;
+            check(&mut vm, va, kinds[(x >> 20) as usize % 3], step);
+            if step % 97 == 0 {
+                let target = (x >> 45) % 40;
+                vm.write_pte(ptes[page as usize], leaf(NEW + target * 0x1000, RWX));
+                vm.mmu.sfence_vma(Some(va), None);
+                for access in kinds {
+                    check(&mut vm, va, access, step);
+                }
+            }
+        }
+        let s = vm.mmu.stats();
+        assert!(s.hits > s.walks, "{strategy:?}: {s:?}");
+    }
+}

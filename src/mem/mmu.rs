@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::prefetch::{StridePrefetcher, MIN_HISTORY_WINDOW};
 use super::sv39::{self, is_canonical, satp_asid, vpn_of, PAGE_SHIFT, PTE_A, PTE_D};
 use super::tlb::concurrent::ConcurrentTlb;
-use super::tlb::multilevel::{l1_tag, L1Tlb, L2Tlb};
+use super::tlb::multilevel::{self, l1_tag, L1Tlb, L2Tlb};
 use super::tlb::{Probe, TlbEntry};
 use super::{AccessType, FaultKind, MemFault, Privilege, Ram, TranslationContext};
 
@@ -292,6 +292,16 @@ fn usable(flags: u8, access: AccessType, ctx: &TranslationContext) -> bool {
     sv39::permits(flags, access, ctx) && (access != AccessType::Store || flags & PTE_D != 0)
 }
 
+/// Which of L1's fast-path copies an access uses.
+#[inline(always)]
+fn l1_kind(access: AccessType) -> usize {
+    if access == AccessType::Fetch {
+        multilevel::FETCH
+    } else {
+        multilevel::DATA
+    }
+}
+
 impl UnifiedMmu {
     /// `ram_bytes` of guest RAM; `shared_by_harts` says whether several harts
     /// will translate through this MMU (Hybrid picks Concurrent then).
@@ -364,8 +374,8 @@ impl UnifiedMmu {
     /// outside RAM gives an access fault.
     ///
     /// The MultiLevel L1 hit path is inlined here: a canonical check, one tag
-    /// compare against the most recently used entry (else a scan of L1), the
-    /// permission check, one counter.
+    /// compare against the entry last hit by this kind of access (fetch or
+    /// data; else a scan of L1), the permission check, one counter.
     #[inline]
     pub fn translate(
         &mut self,
@@ -379,7 +389,8 @@ impl UnifiedMmu {
         match &mut self.tlbs {
             Tlbs::MultiLevel { l1, .. } => {
                 if is_canonical(vaddr) {
-                    if let Some(data) = l1.lookup(l1_tag(vpn_of(vaddr), satp_asid(ctx.satp))) {
+                    let tag = l1_tag(vpn_of(vaddr), satp_asid(ctx.satp));
+                    if let Some(data) = l1.lookup(tag, l1_kind(access)) {
                         if usable(data as u8, access, ctx) {
                             self.counters.first_hits += 1;
                             return Ok(data & !PAGE_OFFSET_MASK | vaddr & PAGE_OFFSET_MASK);
@@ -406,7 +417,7 @@ impl UnifiedMmu {
             if let Probe::Hit { entry, first_use_of_prefetch } =
                 l2.lookup(vpn, asid, |e| usable(e.flags, access, ctx))
             {
-                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry));
+                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry), l1_kind(access));
                 self.counters.l2_hits += 1;
                 if first_use_of_prefetch {
                     self.counters.prefetch_used += 1;
@@ -468,7 +479,7 @@ impl UnifiedMmu {
         match &mut self.tlbs {
             Tlbs::MultiLevel { l1, l2 } => {
                 l2.insert(entry);
-                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry));
+                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry), l1_kind(access));
             }
             Tlbs::Concurrent(tlb) => tlb.insert(entry),
         }

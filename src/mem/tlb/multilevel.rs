@@ -9,13 +9,19 @@
 //!   `SFENCE.VMA` still leaves it alone.
 //! - `data[i]` = PPN << 12 | level << 8 | PTE bits, so the physical address is
 //!   `data & !0xFFF | offset`.
-//! - the slot of the last hit (`mru`) is compared first; the common case of
-//!   consecutive accesses to one page costs one compare and no stamp update
-//!   (the MRU slot already holds the newest stamp).
+//! - per kind of access (data, fetch) a copy of the tag and data of the slot
+//!   it last hit (`mru_*`) is compared first. An interpreter alternates
+//!   fetches from its code page with loads and stores to a data page; with
+//!   one copy per kind, both streams stay on the one-compare path, with no
+//!   bounds check and no stamp update.
 //!
-//! Replacement: true LRU in both levels, by age stamps (a hit writes the slot's
-//! stamp; a fill evicts an empty slot, else the smallest stamp — of the whole
-//! L1, or of the L2 set).
+//! Replacement: LRU in both levels, by age stamps (a hit that scans writes the
+//! slot's stamp; a fill evicts an empty slot, else the smallest stamp — of the
+//! whole L1, or of the L2 set). L1's fast-path hits skip the stamp update, so
+//! at a fill the two slots behind the `mru_*` copies are first stamped as
+//! newest: they were used since their stamps were written. (That makes L1 an
+//! approximate LRU when fetches and data accesses interleave; with one kind of
+//! access it is exact.)
 use super::{Probe, TlbEntry, INVALID_VPN};
 use crate::mem::sv39::VPN_MASK;
 
@@ -29,14 +35,22 @@ pub fn l1_tag(vpn: u64, asid: u16) -> u64 {
     vpn | (asid as u64) << ASID_SHIFT
 }
 
-/// Fully associative L1 with true LRU replacement.
+/// Which fast-path copy an access uses.
+pub const DATA: usize = 0;
+pub const FETCH: usize = 1;
+
+/// Fully associative L1 with LRU replacement.
 pub struct L1Tlb {
+    /// Per kind ([`DATA`], [`FETCH`]): tag, data and slot of the last hit.
+    /// `mru_tag[k]` is [`INVALID_TAG`] when the copy is not valid.
+    mru_tag: [u64; 2],
+    mru_data: [u64; 2],
+    mru_slot: [usize; 2],
     tags: Box<[u64]>,
     data: Box<[u64]>,
     /// Time of last use (from `clock`, which starts at 1); 0 = empty slot.
     stamps: Box<[u64]>,
     clock: u64,
-    mru: usize,
 }
 
 impl L1Tlb {
@@ -44,11 +58,13 @@ impl L1Tlb {
     pub fn new(entries: usize) -> Self {
         assert!(entries > 0, "L1 TLB needs at least one entry");
         L1Tlb {
+            mru_tag: [INVALID_TAG; 2],
+            mru_data: [0; 2],
+            mru_slot: [0; 2],
             tags: vec![INVALID_TAG; entries].into_boxed_slice(),
             data: vec![0; entries].into_boxed_slice(),
             stamps: vec![0; entries].into_boxed_slice(),
             clock: 0,
-            mru: 0,
         }
     }
 
@@ -58,35 +74,49 @@ impl L1Tlb {
         entry.ppn << 12 | (entry.level as u64) << 8 | entry.flags as u64
     }
 
-    /// The packed data of the entry tagged `tag`, marking it most recently used.
+    /// The packed data of the entry tagged `tag`, for an access of `kind`
+    /// ([`DATA`] or [`FETCH`]).
     #[inline(always)]
-    pub fn lookup(&mut self, tag: u64) -> Option<u64> {
-        let mru = self.mru;
-        if self.tags[mru] == tag {
-            return Some(self.data[mru]);
+    pub fn lookup(&mut self, tag: u64, kind: usize) -> Option<u64> {
+        if self.mru_tag[kind] == tag {
+            return Some(self.mru_data[kind]);
         }
-        self.lookup_scan(tag)
+        self.lookup_scan(tag, kind)
     }
 
     #[inline]
-    fn lookup_scan(&mut self, tag: u64) -> Option<u64> {
+    fn lookup_scan(&mut self, tag: u64, kind: usize) -> Option<u64> {
         let i = self.tags.iter().position(|&t| t == tag)?;
         self.clock += 1;
         self.stamps[i] = self.clock;
-        self.mru = i;
+        self.set_mru(kind, i);
         Some(self.data[i])
+    }
+
+    #[inline(always)]
+    fn set_mru(&mut self, kind: usize, slot: usize) {
+        self.mru_tag[kind] = self.tags[slot];
+        self.mru_data[kind] = self.data[slot];
+        self.mru_slot[kind] = slot;
     }
 
     pub fn contains(&self, tag: u64) -> bool {
         self.tags.contains(&tag)
     }
 
-    /// Fill (or refresh) the entry tagged `tag`. The victim is the slot with
-    /// the smallest stamp; empty slots have stamp 0, so they go first.
-    pub fn insert(&mut self, tag: u64, data: u64) {
+    /// Fill (or refresh) the entry tagged `tag` for an access of `kind`. The
+    /// victim is the slot with the smallest stamp; empty slots have stamp 0,
+    /// so they go first.
+    pub fn insert(&mut self, tag: u64, data: u64, kind: usize) {
         let slot = match self.tags.iter().position(|&t| t == tag) {
             Some(i) => i,
             None => {
+                for k in [DATA, FETCH] {
+                    if self.mru_tag[k] != INVALID_TAG {
+                        self.clock += 1;
+                        self.stamps[self.mru_slot[k]] = self.clock;
+                    }
+                }
                 let mut slot = 0;
                 let mut oldest = u64::MAX;
                 for (i, &stamp) in self.stamps.iter().enumerate() {
@@ -102,11 +132,17 @@ impl L1Tlb {
         self.tags[slot] = tag;
         self.data[slot] = data;
         self.stamps[slot] = self.clock;
-        self.mru = slot;
+        for k in [DATA, FETCH] {
+            if self.mru_slot[k] == slot {
+                self.mru_tag[k] = INVALID_TAG;
+            }
+        }
+        self.set_mru(kind, slot);
     }
 
     /// Remove the entries that `SFENCE.VMA vpn, asid` covers.
     pub fn flush(&mut self, vpn: Option<u64>, asid: Option<u16>) {
+        self.mru_tag = [INVALID_TAG; 2];
         let slots = self.tags.iter_mut().zip(self.data.iter()).zip(self.stamps.iter_mut());
         for ((tag, &data), stamp) in slots {
             if *tag == INVALID_TAG {
@@ -251,14 +287,39 @@ mod tests {
     #[test]
     fn l1_evicts_least_recently_used() {
         let mut l1 = L1Tlb::new(2);
-        l1.insert(l1_tag(1, 0), 11);
-        l1.insert(l1_tag(2, 0), 22);
-        assert_eq!(l1.lookup(l1_tag(1, 0)), Some(11)); // 2 is now LRU
-        l1.insert(l1_tag(3, 0), 33);
-        assert_eq!(l1.lookup(l1_tag(2, 0)), None);
-        assert_eq!(l1.lookup(l1_tag(1, 0)), Some(11));
-        assert_eq!(l1.lookup(l1_tag(3, 0)), Some(33));
-        assert_eq!(l1.lookup(l1_tag(3, 1)), None, "ASID is part of the tag");
+        l1.insert(l1_tag(1, 0), 11, DATA);
+        l1.insert(l1_tag(2, 0), 22, DATA);
+        assert_eq!(l1.lookup(l1_tag(1, 0), DATA), Some(11)); // 2 is now LRU
+        l1.insert(l1_tag(3, 0), 33, DATA);
+        assert_eq!(l1.lookup(l1_tag(2, 0), DATA), None);
+        assert_eq!(l1.lookup(l1_tag(1, 0), DATA), Some(11));
+        assert_eq!(l1.lookup(l1_tag(3, 0), DATA), Some(33));
+        assert_eq!(l1.lookup(l1_tag(3, 1), DATA), None, "ASID is part of the tag");
+    }
+
+    #[test]
+    fn l1_fast_path_copies_stay_coherent() {
+        let mut l1 = L1Tlb::new(3);
+        l1.insert(l1_tag(1, 0), 11, FETCH); // code page
+        l1.insert(l1_tag(2, 0), 22, DATA);
+        // Interleaved fast-path hits on both: neither may be the victim.
+        for _ in 0..3 {
+            assert_eq!(l1.lookup(l1_tag(1, 0), FETCH), Some(11));
+            assert_eq!(l1.lookup(l1_tag(2, 0), DATA), Some(22));
+        }
+        l1.insert(l1_tag(3, 0), 33, DATA);
+        // Page 2 is now the LRU data page; the code page was stamped at the
+        // fill, as it was in use all along.
+        l1.insert(l1_tag(4, 0), 44, DATA);
+        assert_eq!(l1.lookup(l1_tag(2, 0), DATA), None);
+        assert_eq!(l1.lookup(l1_tag(1, 0), FETCH), Some(11));
+        assert_eq!(l1.lookup(l1_tag(3, 0), DATA), Some(33));
+        // Refreshing a slot updates the copy; a flush drops the copies.
+        l1.insert(l1_tag(1, 0), 111, DATA);
+        assert_eq!(l1.lookup(l1_tag(1, 0), FETCH), Some(111));
+        l1.flush(Some(1), None);
+        assert_eq!(l1.lookup(l1_tag(1, 0), FETCH), None);
+        assert_eq!(l1.lookup(l1_tag(1, 0), DATA), None);
     }
 
     #[test]
