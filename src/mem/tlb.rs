@@ -1,7 +1,8 @@
 //! TLB organisations used by `UnifiedMmu`.
 //!
-//! - [`multilevel`]: a private L1 (fully associative, true LRU) backed by a
-//!   set-associative L2 (LRU per set) — `MmuOptimizationStrategy::MultiLevel`.
+//! - [`multilevel`]: a private L1 (fully associative, LRU, with a fast-path
+//!   copy per access kind) backed by a set-associative L2 (LRU per set) —
+//!   `MmuOptimizationStrategy::MultiLevel`.
 //! - [`concurrent`]: one TLB split into independently locked shards, each
 //!   fully associative with CLOCK replacement — `MmuOptimizationStrategy::Concurrent`.
 //!
