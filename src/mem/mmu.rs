@@ -1,8 +1,31 @@
 //! `UnifiedMmu`: owns guest RAM and translates virtual addresses (Sv39) through
 //! the TLB organisation chosen by [`MmuOptimizationStrategy`], with an optional
 //! stride prefetcher.
+//!
+//! A translation in a paging mode is one *lookup*. It is served by a TLB (a
+//! *hit*) or by a demand page-table *walk* — so `lookups == hits + walks`.
+//!
+//! - MultiLevel: L1 (fully associative, LRU) -> L2 (set-associative, LRU) ->
+//!   walk; an L2 hit refills L1, a walk fills both. See `tlb::multilevel`.
+//! - Concurrent: one sharded TLB (per-shard lock, fully associative shards,
+//!   CLOCK) -> walk. See `tlb::concurrent`.
+//! - Prefetcher: trained on misses, inserts into L2 / the shared TLB, never
+//!   faults, never sets A or D. See `prefetch`.
+//!
+//! Every hit re-checks permissions against the current privilege, SUM and MXR
+//! (priv spec 4.3.2 step 5), and a store that hits an entry whose D bit is
+//! clear walks again so the walk sets D (step 7). A hit that fails either check
+//! is a miss: the walk decides the fault from the page tables in memory.
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use super::prefetch::{StridePrefetcher, MIN_HISTORY_WINDOW};
+use super::sv39::{self, is_canonical, satp_asid, vpn_of, PAGE_SHIFT, PTE_A, PTE_D};
+use super::tlb::concurrent::ConcurrentTlb;
+use super::tlb::multilevel::{self, l1_tag, L1Tlb, L2Tlb};
+use super::tlb::{Probe, TlbEntry};
 use super::{AccessType, FaultKind, MemFault, Privilege, Ram, TranslationContext};
 
 /// How TLBs are organised (the tuning guide's names).
@@ -13,7 +36,8 @@ pub enum MmuOptimizationStrategy {
     MultiLevel,
     /// One sharded TLB that several harts can share (a lock per shard).
     Concurrent,
-    /// Chooses between the two when the MMU is built and reports its choice.
+    /// Chooses between the two when the MMU is built and reports its choice:
+    /// Concurrent when several harts share the MMU, MultiLevel otherwise.
     #[default]
     Hybrid,
 }
@@ -22,12 +46,25 @@ pub enum MmuOptimizationStrategy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MultiLevelTlbConfig {
-    /// L1 entries (fully associative). Default 16.
+    /// L1 entries (fully associative, LRU). Default 16, range 1..=256.
+    /// More entries hold a bigger working set, but every L1 lookup that
+    /// misses the most recently used entry scans all of them, so a big L1
+    /// makes hits slower.
     pub l1_entries: usize,
-    /// L2 entries in total. Default 512.
+    /// L2 entries in total. Default 512, range 1..=65536; a multiple of
+    /// `l2_ways`.
     pub l2_entries: usize,
-    /// L2 associativity (ways per set). Default 4.
+    /// L2 associativity (ways per set). Default 4, range 1..=256, must divide
+    /// `l2_entries`. Sets = l2_entries / l2_ways, indexed by VPN mod sets.
+    /// Fewer ways: more conflict misses between pages whose VPNs are a
+    /// multiple of the set count apart; more ways: a longer scan per L2 lookup.
     pub l2_ways: usize,
+}
+
+impl MultiLevelTlbConfig {
+    pub const L1_ENTRIES: RangeInclusive<usize> = 1..=256;
+    pub const L2_ENTRIES: RangeInclusive<usize> = 1..=65536;
+    pub const L2_WAYS: RangeInclusive<usize> = 1..=256;
 }
 
 impl Default for MultiLevelTlbConfig {
@@ -40,10 +77,20 @@ impl Default for MultiLevelTlbConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConcurrentTlbConfig {
-    /// Entries in total over all shards. Default 512.
+    /// Entries in total over all shards. Default 512, range 1..=65536; a
+    /// multiple of `shards`.
     pub entries: usize,
-    /// Number of independently locked shards. Default 8.
+    /// Number of independently locked shards. Default 8, range 1..=256, must
+    /// divide `entries`. Each shard is fully associative with
+    /// `entries / shards` entries; pages are spread over shards by a hash of
+    /// the VPN. More shards: less lock contention between harts, but uneven
+    /// spreading makes a working set near `entries` miss more.
     pub shards: usize,
+}
+
+impl ConcurrentTlbConfig {
+    pub const ENTRIES: RangeInclusive<usize> = 1..=65536;
+    pub const SHARDS: RangeInclusive<usize> = 1..=256;
 }
 
 impl Default for ConcurrentTlbConfig {
@@ -56,17 +103,91 @@ impl Default for ConcurrentTlbConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UnifiedMmuConfig {
+    /// TLB organisation. Default Hybrid.
     pub strategy: MmuOptimizationStrategy,
     pub multilevel_tlb_config: MultiLevelTlbConfig,
     pub concurrent_tlb_config: ConcurrentTlbConfig,
     /// Walk ahead of a detected stride of TLB misses. Default true.
+    /// Prefetched translations go into the L2 (or the shared TLB), never L1.
     pub enable_prefetch: bool,
-    /// How many recent miss pages the stride detector looks at. Default 100.
+    /// How many recent miss pages the stride detector looks at. Default 100,
+    /// range 3..=4096 (the rule needs two equal deltas). A stride fires when
+    /// it is more than half of the window's deltas: a small window follows a
+    /// new stride quickly but can be fooled by two accidental equal deltas; a
+    /// large one is robust to noise but slow to notice a stride after a phase
+    /// of irregular misses.
     pub prefetch_history_window: usize,
-    /// How many pages ahead of the stride to walk. Default 4.
+    /// How many pages ahead of the stride to walk. Default 4, range 1..=64.
+    /// Further ahead hides more misses when misses come in bursts, and wastes
+    /// more walks and TLB space past the end of each strided run.
     pub prefetch_distance: usize,
     /// Misaligned loads/stores trap (true) or are carried out (false). Default false.
     pub strict_align: bool,
+}
+
+impl UnifiedMmuConfig {
+    pub const PREFETCH_HISTORY_WINDOW: RangeInclusive<usize> = MIN_HISTORY_WINDOW..=4096;
+    pub const PREFETCH_DISTANCE: RangeInclusive<usize> = 1..=64;
+
+    /// Check every field against its documented range. The error names the
+    /// config key (`mmu.…`), the value and what is allowed.
+    pub fn validate(&self) -> Result<(), String> {
+        fn in_range(key: &str, value: usize, range: RangeInclusive<usize>) -> Result<(), String> {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "mmu.{key} = {value} is out of range: allowed {}..={}",
+                    range.start(),
+                    range.end()
+                ))
+            }
+        }
+        fn divides(key: &str, value: usize, total_key: &str, total: usize) -> Result<(), String> {
+            if total.is_multiple_of(value) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "mmu.{key} = {value} must divide mmu.{total_key} = {total} \
+                     (allowed: a divisor of {total})"
+                ))
+            }
+        }
+        let ml = &self.multilevel_tlb_config;
+        in_range(
+            "multilevel_tlb_config.l1_entries",
+            ml.l1_entries,
+            MultiLevelTlbConfig::L1_ENTRIES,
+        )?;
+        in_range(
+            "multilevel_tlb_config.l2_entries",
+            ml.l2_entries,
+            MultiLevelTlbConfig::L2_ENTRIES,
+        )?;
+        in_range("multilevel_tlb_config.l2_ways", ml.l2_ways, MultiLevelTlbConfig::L2_WAYS)?;
+        divides(
+            "multilevel_tlb_config.l2_ways",
+            ml.l2_ways,
+            "multilevel_tlb_config.l2_entries",
+            ml.l2_entries,
+        )?;
+        let c = &self.concurrent_tlb_config;
+        in_range("concurrent_tlb_config.entries", c.entries, ConcurrentTlbConfig::ENTRIES)?;
+        in_range("concurrent_tlb_config.shards", c.shards, ConcurrentTlbConfig::SHARDS)?;
+        divides(
+            "concurrent_tlb_config.shards",
+            c.shards,
+            "concurrent_tlb_config.entries",
+            c.entries,
+        )?;
+        in_range(
+            "prefetch_history_window",
+            self.prefetch_history_window,
+            Self::PREFETCH_HISTORY_WINDOW,
+        )?;
+        in_range("prefetch_distance", self.prefetch_distance, Self::PREFETCH_DISTANCE)?;
+        Ok(())
+    }
 }
 
 impl Default for UnifiedMmuConfig {
@@ -92,6 +213,13 @@ pub struct TlbLevelStats {
     pub hits: u64,
 }
 
+impl TlbLevelStats {
+    /// hits / lookups, `None` when there was no lookup.
+    pub fn hit_rate(&self) -> Option<f64> {
+        ratio(self.hits, self.lookups)
+    }
+}
+
 /// Counters of the whole MMU since it was built (or last reset).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TlbStats {
@@ -101,10 +229,46 @@ pub struct TlbStats {
     pub hits: u64,
     pub levels: Vec<TlbLevelStats>,
     /// Page-table walks done for misses (prefetch walks are not counted here).
+    /// Every lookup is a hit or a walk: `lookups == hits + walks`.
     pub walks: u64,
     pub prefetch_issued: u64,
     /// Prefetched entries that served at least one lookup.
     pub prefetch_used: u64,
+}
+
+impl TlbStats {
+    /// hits / lookups (the report's `tlb.hit_rate`), `None` when there was no lookup.
+    pub fn hit_rate(&self) -> Option<f64> {
+        ratio(self.hits, self.lookups)
+    }
+
+    /// The level called `name` ("l1", "l2", "shared").
+    pub fn level(&self, name: &str) -> Option<&TlbLevelStats> {
+        self.levels.iter().find(|l| l.name == name)
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The TLBs of the chosen strategy.
+enum Tlbs {
+    MultiLevel { l1: L1Tlb, l2: L2Tlb },
+    Concurrent(Arc<ConcurrentTlb>),
+}
+
+/// Raw counters; [`UnifiedMmu::stats`] turns them into [`TlbStats`]. The L1
+/// hit path bumps one counter only.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    /// Hits and misses of the first level probed (L1, or the shared TLB).
+    first_hits: u64,
+    first_misses: u64,
+    l2_hits: u64,
+    walks: u64,
+    prefetch_issued: u64,
+    prefetch_used: u64,
 }
 
 /// Guest RAM plus address translation.
@@ -112,15 +276,43 @@ pub struct UnifiedMmu {
     ram: Ram,
     config: UnifiedMmuConfig,
     chosen: MmuOptimizationStrategy,
-    stats: TlbStats,
+    tlbs: Tlbs,
+    prefetcher: Option<StridePrefetcher>,
+    counters: Counters,
 }
 
 const SATP_MODE_SV39: u64 = 8;
+const PAGE_OFFSET_MASK: u64 = (1 << PAGE_SHIFT) - 1;
+
+/// May a cached entry with PTE bits `flags` serve this access without a walk?
+/// Permissions (priv spec 4.3.2 step 5) and, for a store, D already set (step
+/// 7: otherwise the walk must set it).
+#[inline(always)]
+fn usable(flags: u8, access: AccessType, ctx: &TranslationContext) -> bool {
+    sv39::permits(flags, access, ctx) && (access != AccessType::Store || flags & PTE_D != 0)
+}
+
+/// Which of L1's fast-path copies an access uses.
+#[inline(always)]
+fn l1_kind(access: AccessType) -> usize {
+    if access == AccessType::Fetch {
+        multilevel::FETCH
+    } else {
+        multilevel::DATA
+    }
+}
 
 impl UnifiedMmu {
     /// `ram_bytes` of guest RAM; `shared_by_harts` says whether several harts
     /// will translate through this MMU (Hybrid picks Concurrent then).
+    ///
+    /// Panics if `config` fails [`UnifiedMmuConfig::validate`]: user input is
+    /// validated by the `config` module before a machine is built, so an
+    /// invalid config here is a host bug.
     pub fn new(ram_bytes: usize, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("invalid MMU configuration: {e}");
+        }
         let chosen = match config.strategy {
             MmuOptimizationStrategy::Hybrid if shared_by_harts => {
                 MmuOptimizationStrategy::Concurrent
@@ -128,7 +320,30 @@ impl UnifiedMmu {
             MmuOptimizationStrategy::Hybrid => MmuOptimizationStrategy::MultiLevel,
             s => s,
         };
-        UnifiedMmu { ram: Ram::new(ram_bytes), config, chosen, stats: TlbStats::default() }
+        let tlbs = match chosen {
+            MmuOptimizationStrategy::Concurrent => {
+                let c = &config.concurrent_tlb_config;
+                Tlbs::Concurrent(Arc::new(ConcurrentTlb::new(c.entries, c.shards)))
+            }
+            _ => {
+                let ml = &config.multilevel_tlb_config;
+                Tlbs::MultiLevel {
+                    l1: L1Tlb::new(ml.l1_entries),
+                    l2: L2Tlb::new(ml.l2_entries, ml.l2_ways),
+                }
+            }
+        };
+        let prefetcher = config.enable_prefetch.then(|| {
+            StridePrefetcher::new(config.prefetch_history_window, config.prefetch_distance)
+        });
+        UnifiedMmu {
+            ram: Ram::new(ram_bytes),
+            config,
+            chosen,
+            tlbs,
+            prefetcher,
+            counters: Counters::default(),
+        }
     }
 
     pub fn config(&self) -> &UnifiedMmuConfig {
@@ -157,6 +372,11 @@ impl UnifiedMmu {
     /// Translate `vaddr` for `access`, returning the physical address.
     /// Page-table entries are read from (and A/D bits written to) RAM; a PTE
     /// outside RAM gives an access fault.
+    ///
+    /// The MultiLevel L1 hit path is inlined here: a canonical check, one tag
+    /// compare against the entry last hit by this kind of access (fetch or
+    /// data; else a scan of L1), the permission check, one counter.
+    #[inline]
     pub fn translate(
         &mut self,
         vaddr: u64,
@@ -166,16 +386,261 @@ impl UnifiedMmu {
         if Self::is_bare(ctx) {
             return Ok(vaddr);
         }
-        let _ = FaultKind::PageFault;
-        todo!("Sv39 translation")
+        match &mut self.tlbs {
+            Tlbs::MultiLevel { l1, .. } => {
+                if is_canonical(vaddr) {
+                    let tag = l1_tag(vpn_of(vaddr), satp_asid(ctx.satp));
+                    if let Some(data) = l1.lookup(tag, l1_kind(access)) {
+                        if usable(data as u8, access, ctx) {
+                            self.counters.first_hits += 1;
+                            return Ok(data & !PAGE_OFFSET_MASK | vaddr & PAGE_OFFSET_MASK);
+                        }
+                    }
+                }
+                self.multilevel_miss(vaddr, access, ctx)
+            }
+            Tlbs::Concurrent(_) => self.concurrent_translate(vaddr, access, ctx),
+        }
+    }
+
+    /// L1 missed (or refused): try L2, then walk.
+    #[inline(never)]
+    fn multilevel_miss(
+        &mut self,
+        vaddr: u64,
+        access: AccessType,
+        ctx: &TranslationContext,
+    ) -> Result<u64, MemFault> {
+        self.counters.first_misses += 1;
+        if let (true, Tlbs::MultiLevel { l1, l2 }) = (is_canonical(vaddr), &mut self.tlbs) {
+            let (vpn, asid) = (vpn_of(vaddr), satp_asid(ctx.satp));
+            if let Probe::Hit { entry, first_use_of_prefetch } =
+                l2.lookup(vpn, asid, |e| usable(e.flags, access, ctx))
+            {
+                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry), l1_kind(access));
+                self.counters.l2_hits += 1;
+                if first_use_of_prefetch {
+                    self.counters.prefetch_used += 1;
+                    self.prefetch(vaddr, ctx);
+                }
+                return Ok(entry.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK);
+            }
+        }
+        self.walk_and_fill(vaddr, access, ctx)
+    }
+
+    /// The shared TLB, then a walk.
+    #[inline(never)]
+    fn concurrent_translate(
+        &mut self,
+        vaddr: u64,
+        access: AccessType,
+        ctx: &TranslationContext,
+    ) -> Result<u64, MemFault> {
+        if let (true, Tlbs::Concurrent(tlb)) = (is_canonical(vaddr), &self.tlbs) {
+            if let Probe::Hit { entry, first_use_of_prefetch } =
+                tlb.lookup(vpn_of(vaddr), satp_asid(ctx.satp), |e| usable(e.flags, access, ctx))
+            {
+                self.counters.first_hits += 1;
+                if first_use_of_prefetch {
+                    self.counters.prefetch_used += 1;
+                    self.prefetch(vaddr, ctx);
+                }
+                return Ok(entry.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK);
+            }
+        }
+        self.counters.first_misses += 1;
+        self.walk_and_fill(vaddr, access, ctx)
+    }
+
+    /// Demand walk (priv spec 4.3.2): walk, check permissions (step 5), set
+    /// A/D (step 7), fill the TLBs, train the prefetcher.
+    fn walk_and_fill(
+        &mut self,
+        vaddr: u64,
+        access: AccessType,
+        ctx: &TranslationContext,
+    ) -> Result<u64, MemFault> {
+        self.counters.walks += 1;
+        let leaf = sv39::walk(&self.ram, ctx.satp, vaddr, access)?;
+        if !sv39::permits(leaf.flags, access, ctx) {
+            return Err(MemFault::new(FaultKind::PageFault, access, vaddr));
+        }
+        let leaf = sv39::update_ad(&mut self.ram, leaf, access);
+        let (vpn, asid) = (vpn_of(vaddr), satp_asid(ctx.satp));
+        let entry = TlbEntry {
+            vpn,
+            ppn: leaf.ppn,
+            asid,
+            flags: leaf.flags,
+            level: leaf.level,
+            prefetched: false,
+        };
+        match &mut self.tlbs {
+            Tlbs::MultiLevel { l1, l2 } => {
+                l2.insert(entry);
+                l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry), l1_kind(access));
+            }
+            Tlbs::Concurrent(tlb) => tlb.insert(entry),
+        }
+        self.prefetch(vaddr, ctx);
+        Ok(leaf.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK)
+    }
+
+    /// Feed the prefetcher with the page of `vaddr` (a demand miss or the
+    /// first use of a prefetched entry) and insert the translations it asks
+    /// for into L2 / the shared TLB. A prefetch walk never faults and never
+    /// writes memory: pages whose walk would fault, or whose leaf has A = 0
+    /// (setting A is the privilege of a real access), are skipped, and so are
+    /// pages already in a TLB.
+    fn prefetch(&mut self, vaddr: u64, ctx: &TranslationContext) {
+        let Some(prefetcher) = &mut self.prefetcher else {
+            return;
+        };
+        let asid = satp_asid(ctx.satp);
+        for page in prefetcher.record(vaddr as i64 >> PAGE_SHIFT) {
+            let Some(target) = page.checked_mul(1 << PAGE_SHIFT).map(|v| v as u64) else {
+                continue;
+            };
+            if !is_canonical(target) {
+                continue;
+            }
+            let vpn = vpn_of(target);
+            let present = match &self.tlbs {
+                Tlbs::MultiLevel { l1, l2 } => {
+                    l1.contains(l1_tag(vpn, asid)) || l2.contains(vpn, asid)
+                }
+                Tlbs::Concurrent(tlb) => tlb.contains(vpn, asid),
+            };
+            if present {
+                continue;
+            }
+            let Ok(leaf) = sv39::walk(&self.ram, ctx.satp, target, AccessType::Load) else {
+                continue;
+            };
+            if leaf.flags & PTE_A == 0 {
+                continue;
+            }
+            let entry = TlbEntry {
+                vpn,
+                ppn: leaf.ppn,
+                asid,
+                flags: leaf.flags,
+                level: leaf.level,
+                prefetched: true,
+            };
+            match &mut self.tlbs {
+                Tlbs::MultiLevel { l2, .. } => l2.insert(entry),
+                Tlbs::Concurrent(tlb) => tlb.insert(entry),
+            }
+            self.counters.prefetch_issued += 1;
+        }
+    }
+
+    /// Translate without side effects, for debuggers and the page: walks the
+    /// tables and checks permissions, but reads no TLB, fills none, sets no
+    /// A/D bit and counts nothing.
+    pub fn translate_debug(
+        &self,
+        vaddr: u64,
+        access: AccessType,
+        ctx: &TranslationContext,
+    ) -> Result<u64, MemFault> {
+        if Self::is_bare(ctx) {
+            return Ok(vaddr);
+        }
+        let leaf = sv39::walk(&self.ram, ctx.satp, vaddr, access)?;
+        if !sv39::permits(leaf.flags, access, ctx) {
+            return Err(MemFault::new(FaultKind::PageFault, access, vaddr));
+        }
+        Ok(leaf.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK)
     }
 
     /// SFENCE.VMA: `vaddr` None = all addresses, `asid` None = all address spaces.
+    /// Priv spec 4.2.1: with an ASID, global entries stay; with an address,
+    /// every TLB piece of the (super)page containing it goes.
     pub fn sfence_vma(&mut self, vaddr: Option<u64>, asid: Option<u16>) {
-        let _ = (vaddr, asid);
+        let vpn = vaddr.map(vpn_of);
+        match &mut self.tlbs {
+            Tlbs::MultiLevel { l1, l2 } => {
+                l1.flush(vpn, asid);
+                l2.flush(vpn, asid);
+            }
+            Tlbs::Concurrent(tlb) => tlb.flush(vpn, asid),
+        }
+    }
+
+    /// Empty every TLB (same as `sfence_vma(None, None)`) and forget the
+    /// prefetcher's history. Counters are kept.
+    pub fn flush_all(&mut self) {
+        self.sfence_vma(None, None);
+        if let Some(p) = &mut self.prefetcher {
+            p.clear();
+        }
     }
 
     pub fn stats(&self) -> TlbStats {
-        self.stats.clone()
+        let c = &self.counters;
+        let lookups = c.first_hits + c.first_misses;
+        let level = |name: &str, lookups, hits| TlbLevelStats { name: name.into(), lookups, hits };
+        let levels = match self.tlbs {
+            Tlbs::MultiLevel { .. } => {
+                vec![level("l1", lookups, c.first_hits), level("l2", c.first_misses, c.l2_hits)]
+            }
+            Tlbs::Concurrent(_) => vec![level("shared", lookups, c.first_hits)],
+        };
+        TlbStats {
+            lookups,
+            hits: c.first_hits + c.l2_hits,
+            levels,
+            walks: c.walks,
+            prefetch_issued: c.prefetch_issued,
+            prefetch_used: c.prefetch_used,
+        }
+    }
+
+    /// Zero every counter (the TLB contents stay).
+    pub fn reset_stats(&mut self) {
+        self.counters = Counters::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid() {
+        assert_eq!(UnifiedMmuConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn validation_names_key_value_and_range() {
+        fn error(change: impl FnOnce(&mut UnifiedMmuConfig)) -> String {
+            let mut c = UnifiedMmuConfig::default();
+            change(&mut c);
+            c.validate().unwrap_err()
+        }
+        for (e, expected) in [
+            (
+                error(|c| c.multilevel_tlb_config.l2_ways = 3),
+                &["mmu.multilevel_tlb_config.l2_ways = 3", "l2_entries = 512"][..],
+            ),
+            (
+                error(|c| c.multilevel_tlb_config.l1_entries = 0),
+                &["mmu.multilevel_tlb_config.l1_entries = 0", "1..=256"],
+            ),
+            (error(|c| c.concurrent_tlb_config.shards = 3), &["concurrent_tlb_config.shards = 3"]),
+            (error(|c| c.concurrent_tlb_config.entries = 0), &["entries = 0", "1..=65536"]),
+            (
+                error(|c| c.prefetch_history_window = 2),
+                &["prefetch_history_window = 2", "3..=4096"],
+            ),
+            (error(|c| c.prefetch_distance = 0), &["mmu.prefetch_distance = 0", "1..=64"]),
+        ] {
+            for part in expected {
+                assert!(e.contains(part), "{e:?} should contain {part:?}");
+            }
+        }
     }
 }

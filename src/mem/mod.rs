@@ -7,7 +7,9 @@
 
 pub mod devices;
 mod mmu;
+mod prefetch;
 mod ram;
+pub mod sv39;
 mod tlb;
 
 pub use mmu::{
