@@ -21,7 +21,7 @@ pub const SLICE_CYCLES: u64 = 1 << 18;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunOutcome {
     /// The guest exited through the finisher or HTIF with this code.
-    Exited(u32),
+    Exited(u64),
     /// `max_insns` instructions retired without an exit.
     MaxInsns,
     /// The wall-clock timeout passed without an exit.

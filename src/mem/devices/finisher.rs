@@ -23,7 +23,7 @@ impl Finisher {
         }
         match val & 0xffff {
             PASS => self.request = Some(ExitRequest::Exit(0)),
-            FAIL => self.request = Some(ExitRequest::Exit(((val >> 16) & 0xffff) as u32)),
+            FAIL => self.request = Some(ExitRequest::Exit((val >> 16) & 0xffff)),
             RESET => self.request = Some(ExitRequest::Reset),
             _ => {} // QEMU ignores other values too
         }

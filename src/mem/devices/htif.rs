@@ -49,7 +49,7 @@ impl Htif {
         let mut effect = HtifEffect { output: None, fromhost: None };
         match (device, command) {
             (0, _) if payload & 1 == 1 => {
-                self.request = Some(ExitRequest::Exit((payload >> 1) as u32));
+                self.request = Some(ExitRequest::Exit(payload >> 1));
             }
             (1, 1) => {
                 effect.output = Some(payload as u8);

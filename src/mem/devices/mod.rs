@@ -28,8 +28,8 @@ pub struct BusError;
 /// Why the guest asked the machine to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitRequest {
-    /// Exit with this code (0 = success).
-    Exit(u32),
+    /// Exit with this code (0 = success). HTIF codes have up to 47 bits.
+    Exit(u64),
     /// The guest asked for a reset (finisher 0x7777).
     Reset,
 }

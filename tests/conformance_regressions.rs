@@ -1,0 +1,70 @@
+//! Regression tests for conformance bugs found by running the official
+//! riscv-tests (rv64ui/um/ua/uc/mi/si, -p and -v environments) on tunevm.
+//! Each test runs a few hand-encoded instructions on a bare machine (RAM at
+//! 0x8000_0000 starts with the program, the hart starts there in M-mode) and
+//! checks the architectural state the specs require.
+use tunevm::config::VmConfig;
+use tunevm::cpu::StopReason;
+use tunevm::mem::devices::{ExitRequest, Htif};
+use tunevm::runtime::Machine;
+
+const RAM_BASE: u64 = 0x8000_0000;
+
+// x registers used below.
+const T0: u32 = 5;
+const T1: u32 = 6;
+
+fn i_type(opcode: u32, funct3: u32, rd: u32, rs1: u32, imm: i32) -> u32 {
+    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
+}
+
+fn s_type(opcode: u32, funct3: u32, rs1: u32, rs2: u32, imm: i32) -> u32 {
+    let imm = imm as u32 & 0xfff;
+    ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | ((imm & 0x1f) << 7) | opcode
+}
+
+fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i_type(0x13, 0, rd, rs1, imm)
+}
+
+fn slli(rd: u32, rs1: u32, shamt: i32) -> u32 {
+    i_type(0x13, 1, rd, rs1, shamt)
+}
+
+fn auipc(rd: u32, imm20: u32) -> u32 {
+    (imm20 << 12) | (rd << 7) | 0x17
+}
+
+fn sd(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    s_type(0x23, 3, rs1, rs2, imm)
+}
+
+const WFI: u32 = 0x1050_0073;
+
+/// Run `program` (M-mode, at RAM_BASE) for at most 100 000 cycles; `setup`
+/// may adjust the machine first. Returns the machine and why it stopped.
+fn run_with(program: &[u32], setup: impl FnOnce(&mut Machine)) -> (Machine, StopReason) {
+    let image: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut m = Machine::from_image(VmConfig::default(), &image);
+    setup(&mut m);
+    let stop = m.run_slice(100_000);
+    (m, stop)
+}
+
+/// HTIF exit codes are `payload >> 1`, up to 47 bits. A failing code that is
+/// a multiple of 2^32 must not turn into 0 (= pass) on its way out.
+#[test]
+fn htif_exit_code_keeps_all_its_bits() {
+    let tohost = RAM_BASE + 0x1000;
+    let p = vec![
+        auipc(T1, 1), // t1 = RAM_BASE + 0x1000 (this is the first instruction)
+        addi(T0, 0, 1),
+        slli(T0, T0, 33),
+        addi(T0, T0, 1), // tohost = (1 << 33) | 1: exit with code 1 << 32
+        sd(T0, T1, 0),
+        WFI,
+    ];
+    let (m, stop) = run_with(&p, |m| m.devices.htif = Some(Htif::new(tohost, None)));
+    assert_eq!(stop, StopReason::ExitRequested);
+    assert_eq!(m.devices.exit_request(), Some(ExitRequest::Exit(1 << 32)));
+}
