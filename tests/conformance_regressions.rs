@@ -13,6 +13,11 @@ const RAM_BASE: u64 = 0x8000_0000;
 // x registers used below.
 const T0: u32 = 5;
 const T1: u32 = 6;
+const T2: u32 = 7;
+
+// CSR numbers.
+const MIE: u32 = 0x304;
+const MIP: u32 = 0x344;
 
 fn i_type(opcode: u32, funct3: u32, rd: u32, rs1: u32, imm: i32) -> u32 {
     ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
@@ -31,6 +36,10 @@ fn slli(rd: u32, rs1: u32, shamt: i32) -> u32 {
     i_type(0x13, 1, rd, rs1, shamt)
 }
 
+fn lui(rd: u32, imm20: u32) -> u32 {
+    (imm20 << 12) | (rd << 7) | 0x37
+}
+
 fn auipc(rd: u32, imm20: u32) -> u32 {
     (imm20 << 12) | (rd << 7) | 0x17
 }
@@ -39,7 +48,20 @@ fn sd(rs2: u32, rs1: u32, imm: i32) -> u32 {
     s_type(0x23, 3, rs1, rs2, imm)
 }
 
+fn sw(rs2: u32, rs1: u32, imm: i32) -> u32 {
+    s_type(0x23, 2, rs1, rs2, imm)
+}
+
+fn csrrwi(rd: u32, csr: u32, uimm: u32) -> u32 {
+    i_type(0x73, 5, rd, uimm, csr as i32)
+}
+
 const WFI: u32 = 0x1050_0073;
+
+/// Store 0x5555 to the SiFive test finisher: the guest passes and stops.
+fn finish() -> Vec<u32> {
+    vec![lui(T0, 0x100), lui(T1, 0x5), addi(T1, T1, 0x555), sw(T1, T0, 0)]
+}
 
 /// Run `program` (M-mode, at RAM_BASE) for at most 100 000 cycles; `setup`
 /// may adjust the machine first. Returns the machine and why it stopped.
@@ -49,6 +71,39 @@ fn run_with(program: &[u32], setup: impl FnOnce(&mut Machine)) -> (Machine, Stop
     setup(&mut m);
     let stop = m.run_slice(100_000);
     (m, stop)
+}
+
+fn run(program: &[u32]) -> (Machine, StopReason) {
+    run_with(program, |_| {})
+}
+
+/// rv64si-p-wfi: WFI with an interrupt pending but not enabled in mie, and no
+/// enabled source that could ever fire. Priv spec 3.3.3 lets WFI resume for any
+/// reason; a pending interrupt is one, so the hart goes on (as on Spike)
+/// instead of the run being stopped as asleep.
+#[test]
+fn wfi_resumes_when_an_interrupt_is_pending_even_if_masked() {
+    let mut p = vec![
+        csrrwi(0, MIE, 0),
+        csrrwi(0, MIP, 2), // SSIP pending, SSIE clear
+        WFI,
+        addi(T2, 0, 42),
+    ];
+    p.extend(finish());
+    let (m, stop) = run(&p);
+    assert_eq!(stop, StopReason::ExitRequested);
+    assert_eq!(m.hart.x[T2 as usize], 42);
+}
+
+/// ... while with nothing pending and nothing enabled the hart can never wake,
+/// and the run still stops as asleep.
+#[test]
+fn wfi_with_nothing_pending_and_nothing_enabled_is_asleep() {
+    let mut p = vec![csrrwi(0, MIE, 0), WFI, addi(T2, 0, 42)];
+    p.extend(finish());
+    let (m, stop) = run(&p);
+    assert_eq!(stop, StopReason::Asleep);
+    assert_eq!(m.hart.x[T2 as usize], 0);
 }
 
 /// HTIF exit codes are `payload >> 1`, up to 47 bits. A failing code that is

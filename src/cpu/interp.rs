@@ -690,8 +690,10 @@ impl Hart {
 
     /// WFI: return at once if an enabled interrupt is pending (whatever the
     /// global enables say); otherwise move guest time forward to the next
-    /// timer interrupt. With no enabled source that could ever fire, the hart
-    /// can never wake.
+    /// timer interrupt. With no enabled source that could ever fire, return
+    /// at once if some interrupt is pending all the same (priv spec 3.3.3 lets
+    /// WFI resume for any reason, and Spike resumes here); with nothing
+    /// pending either, the hart can never wake.
     fn wait_for_interrupt(&mut self, dev: &Devices) -> Result<(), Abort> {
         self.sync_devices(dev);
         let timer_at = self.next_event;
@@ -706,6 +708,9 @@ impl Hart {
                 self.unretired += wake - self.clock;
                 self.clock = wake;
             }
+            return Ok(());
+        }
+        if self.mip() != 0 {
             return Ok(());
         }
         Err(Abort::Asleep)

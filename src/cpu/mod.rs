@@ -31,7 +31,8 @@ pub enum StopReason {
     Limit,
     /// A device (finisher, HTIF) asked to stop; see `Devices::exit_request`.
     ExitRequested,
-    /// WFI with no interrupt enabled that could ever become pending.
+    /// WFI with no interrupt pending, and none enabled that could ever
+    /// become pending.
     Asleep,
 }
 
