@@ -16,6 +16,7 @@ const T1: u32 = 6;
 const T2: u32 = 7;
 
 // CSR numbers.
+const MTVEC: u32 = 0x305;
 const MIE: u32 = 0x304;
 const MIP: u32 = 0x344;
 
@@ -44,12 +45,20 @@ fn auipc(rd: u32, imm20: u32) -> u32 {
     (imm20 << 12) | (rd << 7) | 0x17
 }
 
+fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {
+    i_type(0x03, 3, rd, rs1, imm)
+}
+
 fn sd(rs2: u32, rs1: u32, imm: i32) -> u32 {
     s_type(0x23, 3, rs1, rs2, imm)
 }
 
 fn sw(rs2: u32, rs1: u32, imm: i32) -> u32 {
     s_type(0x23, 2, rs1, rs2, imm)
+}
+
+fn csrrw(rd: u32, csr: u32, rs1: u32) -> u32 {
+    i_type(0x73, 1, rd, rs1, csr as i32)
 }
 
 fn csrrwi(rd: u32, csr: u32, uimm: u32) -> u32 {
@@ -122,4 +131,43 @@ fn htif_exit_code_keeps_all_its_bits() {
     let (m, stop) = run_with(&p, |m| m.devices.htif = Some(Htif::new(tohost, None)));
     assert_eq!(stop, StopReason::ExitRequested);
     assert_eq!(m.devices.exit_request(), Some(ExitRequest::Exit(1 << 32)));
+}
+
+/// Priv spec 3.1.16: when a misaligned load or store faults, mtval holds the
+/// virtual address of the portion of the access that faulted — here the first
+/// byte past the end of RAM, not the start of the access.
+fn misaligned_access_past_ram_end(access: u32) -> Machine {
+    let mut p = vec![
+        auipc(T0, 0),
+        addi(T0, T0, 7 * 4), // handler: the finisher sequence below
+        csrrw(0, MTVEC, T0),
+        addi(T0, 0, 9),
+        slli(T0, T0, 28), // t0 = 0x9000_0000 = end of the default 256 MiB of RAM
+        access,           // bytes 0x8fff_fffc..0x9000_0003: the upper half is not RAM
+        addi(T2, 0, 1),   // not reached
+    ];
+    p.extend(finish());
+    assert_eq!(
+        RAM_BASE + VmConfig::default().memory.ram_bytes,
+        0x9000_0000,
+        "the program assumes 256 MiB of RAM"
+    );
+    let (m, stop) = run(&p);
+    assert_eq!(stop, StopReason::ExitRequested);
+    assert_eq!(m.hart.x[T2 as usize], 0);
+    m
+}
+
+#[test]
+fn misaligned_load_access_fault_reports_the_faulting_portion() {
+    let m = misaligned_access_past_ram_end(ld(T1, T0, -4));
+    assert_eq!(m.hart.csr.mcause, 5, "load access fault");
+    assert_eq!(m.hart.csr.mtval, 0x9000_0000);
+}
+
+#[test]
+fn misaligned_store_access_fault_reports_the_faulting_portion() {
+    let m = misaligned_access_past_ram_end(sd(T1, T0, -4));
+    assert_eq!(m.hart.csr.mcause, 7, "store access fault");
+    assert_eq!(m.hart.csr.mtval, 0x9000_0000);
 }

@@ -236,9 +236,9 @@ impl Hart {
         let paddr = self.translate_data(mmu, vaddr, AccessType::Load)?;
         match mmu.ram().offset_of(paddr, size) {
             Some(off) => Ok(mmu.ram().read(off, size)),
-            None => dev
-                .load(paddr, size, self.now())
-                .map_err(|_| access_fault(AccessType::Load, vaddr)),
+            None => {
+                dev.load(paddr, size, self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
+            }
         }
     }
 
@@ -253,15 +253,15 @@ impl Hart {
             return Err(misaligned(AccessType::Load, vaddr));
         }
         // Carried out byte by byte, each byte translated: correct across pages.
-        // Misaligned accesses to devices are refused.
+        // Misaligned accesses to devices are refused. A fault reports the
+        // address of the byte that faulted (priv spec 3.1.16: "the portion of
+        // the access that caused the fault").
         let mut value = 0u64;
         for i in 0..size {
             let va = vaddr.wrapping_add(i);
             let paddr = self.translate_data(mmu, va, AccessType::Load)?;
-            let off = mmu
-                .ram()
-                .offset_of(paddr, 1)
-                .ok_or_else(|| access_fault(AccessType::Load, vaddr))?;
+            let off =
+                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Load, va))?;
             value |= mmu.ram().read(off, 1) << (8 * i);
         }
         Ok(value)
@@ -317,10 +317,8 @@ impl Hart {
         for i in 0..size {
             let va = vaddr.wrapping_add(i);
             let paddr = self.translate_data(mmu, va, AccessType::Store)?;
-            offs[i as usize] = mmu
-                .ram()
-                .offset_of(paddr, 1)
-                .ok_or_else(|| access_fault(AccessType::Store, vaddr))?;
+            offs[i as usize] =
+                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Store, va))?;
         }
         for i in 0..size {
             self.ram_write(mmu, offs[i as usize], 1, val >> (8 * i));
