@@ -57,11 +57,11 @@ fn finisher_program(value: u32) -> Vec<u32> {
     let hi = value.wrapping_add(0x800) & 0xffff_f000;
     let lo = value.wrapping_sub(hi) & 0xfff;
     vec![
-        0x0010_02b7,           // lui t0, 0x100
-        hi | (6 << 7) | 0x37,  // lui t1, hi
+        0x0010_02b7,                              // lui t0, 0x100
+        hi | (6 << 7) | 0x37,                     // lui t1, hi
         (lo << 20) | (6 << 15) | (6 << 7) | 0x1b, // addiw t1, t1, lo
-        0x0062_a023,           // sw t1, 0(t0)
-        0x0000_006f,           // j .
+        0x0062_a023,                              // sw t1, 0(t0)
+        0x0000_006f,                              // j .
     ]
 }
 

@@ -236,9 +236,9 @@ impl Hart {
         let paddr = self.translate_data(mmu, vaddr, AccessType::Load)?;
         match mmu.ram().offset_of(paddr, size) {
             Some(off) => Ok(mmu.ram().read(off, size)),
-            None => dev
-                .load(paddr, size, self.now())
-                .map_err(|_| access_fault(AccessType::Load, vaddr)),
+            None => {
+                dev.load(paddr, size, self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
+            }
         }
     }
 
