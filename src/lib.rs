@@ -8,3 +8,4 @@ pub mod loader;
 pub mod mem;
 pub mod monitor;
 pub mod runtime;
+pub mod workload;
