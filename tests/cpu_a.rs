@@ -67,10 +67,12 @@ fn sc_without_reservation_fails_and_leaves_memory() {
 fn sc_to_another_address_fails() {
     let m = run(
         &Program::of(&[lr_d(A0, A1), sc_d(A2, A3, A4)]),
-        Setup::new()
-            .mem64(DATA, 1)
-            .mem64(DATA + 8, 2)
-            .regs(&[(A1, DATA), (A4, DATA + 8), (A2, POISON), (A3, Q)]),
+        Setup::new().mem64(DATA, 1).mem64(DATA + 8, 2).regs(&[
+            (A1, DATA),
+            (A4, DATA + 8),
+            (A2, POISON),
+            (A3, Q),
+        ]),
     );
     assert_eq!(x(&m, A2), 1, "sc.d to another address must fail");
     assert_eq!((peek(&m, DATA, 8), peek(&m, DATA + 8, 8)), (1, 2));
@@ -80,7 +82,13 @@ fn sc_to_another_address_fails() {
 fn second_sc_after_success_fails() {
     let m = run(
         &Program::of(&[lr_d(A0, A1), sc_d(A2, A3, A1), sc_d(A5, A4, A1)]),
-        Setup::new().mem64(DATA, 1).regs(&[(A1, DATA), (A2, POISON), (A3, Q), (A4, 99), (A5, POISON)]),
+        Setup::new().mem64(DATA, 1).regs(&[
+            (A1, DATA),
+            (A2, POISON),
+            (A3, Q),
+            (A4, 99),
+            (A5, POISON),
+        ]),
     );
     assert_eq!((x(&m, A2), x(&m, A5)), (0, 1));
     assert_eq!(peek(&m, DATA, 8), Q);
@@ -176,7 +184,12 @@ fn amo_double_forms() {
 fn amo_register_aliasing() {
     let m = run(
         &Program::of(&[amoswap_d(A2, A2, A1), amoadd_w(ZERO, A3, A4)]),
-        Setup::new().mem64(DATA, 5).mem64(DATA + 8, 10).regs(&[(A1, DATA), (A2, 7), (A3, 1), (A4, DATA + 8)]),
+        Setup::new().mem64(DATA, 5).mem64(DATA + 8, 10).regs(&[
+            (A1, DATA),
+            (A2, 7),
+            (A3, 1),
+            (A4, DATA + 8),
+        ]),
     );
     assert_eq!(x(&m, A2), 5);
     assert_eq!((peek(&m, DATA, 8), peek(&m, DATA + 8, 8)), (7, 11));
@@ -207,10 +220,12 @@ fn misaligned_atomics_trap_even_without_strict_align() {
         p.i(lr_d(A3, A4)).i(inst);
         let m = run(
             &p,
-            Setup::new()
-                .expect_trap()
-                .mem(DATA, &[0x77; 16])
-                .regs(&[(A0, POISON), (A1, addr), (A2, 0), (A4, DATA)]),
+            Setup::new().expect_trap().mem(DATA, &[0x77; 16]).regs(&[
+                (A0, POISON),
+                (A1, addr),
+                (A2, 0),
+                (A4, DATA),
+            ]),
         );
         let c = &m.hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
@@ -221,7 +236,10 @@ fn misaligned_atomics_trap_even_without_strict_align() {
                 RAM_BASE + 4
             ));
         }
-        if x(&m, A0) != POISON || peek(&m, DATA, 8) != 0x7777_7777_7777_7777 || peek(&m, DATA + 8, 8) != 0x7777_7777_7777_7777 {
+        if x(&m, A0) != POISON
+            || peek(&m, DATA, 8) != 0x7777_7777_7777_7777
+            || peek(&m, DATA + 8, 8) != 0x7777_7777_7777_7777
+        {
             fails.push(format!("{} at {addr:#x}: changed a0 or memory", dis(inst)));
         }
     }

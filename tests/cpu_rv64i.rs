@@ -510,12 +510,18 @@ fn stores_write_only_their_bytes() {
         (sd, DATA + 9, -1, &[0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]),
     ] {
         let inst = op(A1, imm, A2);
-        let m = run(&Program::of(&[inst]), Setup::new().mem(DATA, &[0xaa; 24]).regs(&[(A1, V), (A2, base)]));
+        let m = run(
+            &Program::of(&[inst]),
+            Setup::new().mem(DATA, &[0xaa; 24]).regs(&[(A1, V), (A2, base)]),
+        );
         let mut want = [0xaa; 24];
         want[8..8 + want_at_8.len()].copy_from_slice(want_at_8);
         let got: Vec<u8> = (0..24).map(|i| peek(&m, DATA + i, 1) as u8).collect();
         if got != want {
-            fails.push(format!("{} with a2={base:#x}: memory {got:02x?}, want {want:02x?}", dis(inst)));
+            fails.push(format!(
+                "{} with a2={base:#x}: memory {got:02x?}, want {want:02x?}",
+                dis(inst)
+            ));
         }
     }
     report(fails);
@@ -638,7 +644,10 @@ fn misaligned_accesses_trap_with_strict_align() {
         if cause == 4 && m.hart.x[A0 as usize] != POISON {
             fails.push(format!("{} at {addr:#x}: trapping load wrote a0", dis(inst)));
         }
-        if cause == 6 && (peek(&m, addr & !7, 8) != 0x5a5a_5a5a_5a5a_5a5a || peek(&m, (addr & !7) + 8, 8) != 0x5a5a_5a5a_5a5a_5a5a) {
+        if cause == 6
+            && (peek(&m, addr & !7, 8) != 0x5a5a_5a5a_5a5a_5a5a
+                || peek(&m, (addr & !7) + 8, 8) != 0x5a5a_5a5a_5a5a_5a5a)
+        {
             fails.push(format!("{} at {addr:#x}: trapping store changed memory", dis(inst)));
         }
     }

@@ -399,6 +399,15 @@ pub fn csrc(csr: u16, rs1: Reg) -> u32 {
     csrrc(ZERO, csr, rs1)
 }
 
+/// `csrsi csr, uimm` = `csrrsi zero, csr, uimm`.
+pub fn csrsi(csr: u16, uimm: u32) -> u32 {
+    csrrsi(ZERO, csr, uimm)
+}
+/// `csrci csr, uimm` = `csrrci zero, csr, uimm`.
+pub fn csrci(csr: u16, uimm: u32) -> u32 {
+    csrrci(ZERO, csr, uimm)
+}
+
 // ---- M
 pub fn mul(rd: Reg, rs1: Reg, rs2: Reg) -> u32 {
     r_type(OP, 0, 1, rd, rs1, rs2)
@@ -503,7 +512,7 @@ fn scatter(x: u32, map: &[(u32, u32)]) -> u16 {
 }
 
 fn check_unsigned(x: u32, max: u32, align: u32, what: &str) {
-    assert!(x <= max && x % align == 0, "{what}: {x} not in 0..={max} step {align}");
+    assert!(x <= max && x.is_multiple_of(align), "{what}: {x} not in 0..={max} step {align}");
 }
 
 /// `c.addi4spn rd', sp, nzuimm` (nzuimm in 4..=1020, multiple of 4).
@@ -548,7 +557,11 @@ pub fn c_sd(rs2: Reg, uimm: u32, rs1: Reg) -> u16 {
 
 /// CI with a 6-bit immediate: imm[5] in c[12], imm[4:0] in c[6:2].
 fn ci(funct3: u16, quadrant: u16, rd: Reg, imm6: u32) -> u16 {
-    (funct3 << 13) | bit(imm6, 5, 12) | (full_reg(rd) << 7) | (((imm6 & 0x1f) as u16) << 2) | quadrant
+    (funct3 << 13)
+        | bit(imm6, 5, 12)
+        | (full_reg(rd) << 7)
+        | (((imm6 & 0x1f) as u16) << 2)
+        | quadrant
 }
 
 fn simm6(imm: i32, what: &str) -> u32 {
@@ -615,7 +628,13 @@ pub fn c_andi(rd: Reg, imm: i32) -> u16 {
 
 /// CA: 100 | bit12 | 11 | rd' | funct2 | rs2' | 01.
 fn ca(bit12: u16, funct2: u16, rd: Reg, rs2: Reg) -> u16 {
-    (0b100 << 13) | (bit12 << 12) | (0b11 << 10) | (creg(rd) << 7) | (funct2 << 5) | (creg(rs2) << 2) | 1
+    (0b100 << 13)
+        | (bit12 << 12)
+        | (0b11 << 10)
+        | (creg(rd) << 7)
+        | (funct2 << 5)
+        | (creg(rs2) << 2)
+        | 1
 }
 pub fn c_sub(rd: Reg, rs2: Reg) -> u16 {
     ca(0, 0b00, rd, rs2)
@@ -644,7 +663,19 @@ pub fn c_j(offset: i32) -> u16 {
     // offset[11|4|9:8|10|6|7|3:1|5] in c[12:2].
     let f = scatter(
         x,
-        &[(11, 12), (4, 11), (9, 10), (8, 9), (10, 8), (6, 7), (7, 6), (3, 5), (2, 4), (1, 3), (5, 2)],
+        &[
+            (11, 12),
+            (4, 11),
+            (9, 10),
+            (8, 9),
+            (10, 8),
+            (6, 7),
+            (7, 6),
+            (3, 5),
+            (2, 4),
+            (1, 3),
+            (5, 2),
+        ],
     );
     (0b101 << 13) | f | 0b01
 }

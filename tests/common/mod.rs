@@ -145,7 +145,7 @@ impl Program {
 
     /// Pad with c.nop to a multiple of `align` bytes.
     pub fn align(&mut self, align: u64) -> &mut Self {
-        while self.here() % align != 0 {
+        while !self.here().is_multiple_of(align) {
             self.c(c_nop());
         }
         self
@@ -427,7 +427,9 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
     };
     match (setup.end, got) {
         (End::Exit, End::Trap) => panic!("program trapped unexpectedly: {}", describe(&m)),
-        (End::Trap, End::Exit) => panic!("expected a trap, program ran to its end: {}", describe(&m)),
+        (End::Trap, End::Exit) => {
+            panic!("expected a trap, program ran to its end: {}", describe(&m))
+        }
         _ => {}
     }
     m
@@ -467,8 +469,24 @@ pub fn check_rr(cases: &[(RrOp, u64, u64, u64)]) {
         let m = run(&Program::of(&[inst]), [(A0, POISON), (A1, a), (A2, b)]);
         let got = m.hart.x[A0 as usize];
         if got != want {
-            fails.push(format!("{} with a1={a:#x} a2={b:#x}: got {got:#x}, want {want:#x}", dis(inst)));
+            fails.push(format!(
+                "{} with a1={a:#x} a2={b:#x}: got {got:#x}, want {want:#x}",
+                dis(inst)
+            ));
         }
     }
     report(fails);
+}
+
+/// A vectored trap table at label `table` (4-byte aligned, for
+/// `mtvec = table | 1`): entry k jumps to a handler that sets a0 = k (100 for
+/// entry 0, where exceptions go) and exits.
+pub fn vector_table(p: &mut Program) {
+    p.align(4).label("table");
+    for k in 0..16 {
+        p.j(&format!("vector{k}"));
+    }
+    for k in 0..16 {
+        p.label(&format!("vector{k}")).li(A0, if k == 0 { 100 } else { k }).j_exit();
+    }
 }
