@@ -94,6 +94,24 @@ fn second_sc_after_success_fails() {
     assert_eq!(peek(&m, DATA, 8), Q);
 }
 
+/// A failed SC (to another address) still gives up the reservation: a later
+/// SC to the reserved address fails too.
+#[test]
+fn failed_sc_clears_the_reservation() {
+    let m = run(
+        &Program::of(&[lr_d(A0, A1), sc_d(A2, A3, A4), sc_d(A5, A3, A1)]),
+        Setup::new().mem64(DATA, 1).mem64(DATA + 8, 2).regs(&[
+            (A1, DATA),
+            (A4, DATA + 8),
+            (A2, POISON),
+            (A3, Q),
+            (A5, POISON),
+        ]),
+    );
+    assert_eq!((x(&m, A2), x(&m, A5)), (1, 1));
+    assert_eq!((peek(&m, DATA, 8), peek(&m, DATA + 8, 8)), (1, 2));
+}
+
 /// A new LR after a failed SC takes a fresh reservation.
 #[test]
 fn lr_after_failed_sc_reserves_again() {

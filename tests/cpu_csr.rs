@@ -64,6 +64,16 @@ fn csr_write_with_rd_x0() {
     assert_eq!((m.hart.x[0], x(&m, A0), m.hart.csr.mscratch), (0, 0xabc, 0xabc));
 }
 
+/// rd == rs1: the CSR gets the register's old value, the register the CSR's.
+#[test]
+fn csr_swap_with_rd_equal_rs1() {
+    let m = run(
+        &Program::of(&[csrw(MSCRATCH, A3), csrrw(A1, MSCRATCH, A1), csrr(A4, MSCRATCH)]),
+        [(A1, 0x42), (A3, 0x99)],
+    );
+    assert_eq!((x(&m, A1), x(&m, A4)), (0x99, 0x42));
+}
+
 /// Read-only CSRs (address bits 11:10 = 3): forms that do not write work;
 /// every form that writes, even an unchanged value, traps as illegal with
 /// mtval = the instruction and leaves rd alone.
@@ -294,4 +304,41 @@ fn counter_enables_gate_lower_privileges() {
         }
     }
     report(fails);
+}
+
+/// WARL fields keep legal values: mstatus.MPP never reads 2, mtvec.MODE
+/// never reads a reserved mode, satp ignores a write of an unsupported MODE
+/// (priv spec 4.1.11) and keeps a supported one, mie holds exactly the six
+/// interrupt enables of an M/S/U hart.
+#[test]
+fn warl_fields_hold_legal_values() {
+    let mut p = Program::new();
+    p.li(A1, 2 << 11).i(csrs(MSTATUS, A1)).i(csrr(A0, MSTATUS));
+    p.li(A1, 0x1000).i(csrw(MTVEC, A1)).li(A1, 0x2002).i(csrw(MTVEC, A1)).i(csrr(A2, MTVEC));
+    p.li(A1, 9).i(slli(A1, A1, 60)).i(csrw(SATP, A1)).i(csrr(A3, SATP));
+    p.li(A1, 8).i(slli(A1, A1, 60)).i(ori(A1, A1, 0x123)).i(csrw(SATP, A1)).i(csrr(A4, SATP));
+    p.i(csrw(SATP, ZERO));
+    p.li(A1, -1).i(csrw(MIE, A1)).i(csrr(A5, MIE));
+    let m = run(&p, []);
+    assert_ne!((x(&m, A0) >> 11) & 3, 2, "mstatus.MPP = 2");
+    assert!(x(&m, A2) & 3 < 2, "mtvec.MODE reserved: {:#x}", x(&m, A2));
+    assert_eq!(x(&m, A3), 0, "satp took an Sv48 write");
+    assert_eq!(x(&m, A4), (8 << 60) | 0x123, "satp refused an Sv39 write");
+    assert_eq!(x(&m, A5), 0xaaa, "mie");
+}
+
+/// sie and sip show only the delegated interrupts; mip's M-level pending
+/// bits cannot be written by software.
+#[test]
+fn sie_sip_are_restricted_to_delegated_interrupts() {
+    let mut p = Program::new();
+    p.li(A1, -1).i(csrw(MIE, A1)).i(csrr(A0, SIE));
+    p.li(A1, 2).i(csrw(MIDELEG, A1)).i(csrr(A2, SIE)).i(csrs(SIP, A1)).i(csrr(A3, SIP));
+    p.i(csrr(A4, MIP)).li(A1, 0x88).i(csrs(MIP, A1)).i(csrr(A5, MIP));
+    let m = run(&p, []);
+    assert_eq!(x(&m, A0), 0, "sie with nothing delegated");
+    assert_eq!(x(&m, A2), 2, "sie with SSI delegated");
+    assert_eq!(x(&m, A3), 2, "sip.SSIP written through sip");
+    assert_eq!(x(&m, A4) & 2, 2, "mip shows SSIP");
+    assert_eq!(x(&m, A5) & 0x88, 0, "MTIP/MSIP are not software-writable");
 }

@@ -231,3 +231,109 @@ fn delegated_supervisor_software_interrupt() {
     assert_eq!(x(&m, A0), 1, "held while sstatus.SIE was 0");
     assert_eq!(c.mcause, 0);
 }
+
+/// Moving mtimecmp past mtime clears mip.MTIP.
+#[test]
+fn mtimecmp_write_clears_pending_timer() {
+    let mut p = Program::new();
+    timer_due_now(&mut p);
+    p.i(csrr(A3, MIP)).i(addi(A2, ZERO, -1)).i(sd(A2, 0, A1)).i(csrr(A4, MIP));
+    let m = run(&p, []);
+    assert_ne!(x(&m, A3) & MTI, 0, "MTIP with mtimecmp = 0");
+    assert_eq!(x(&m, A4) & MTI, 0, "MTIP with mtimecmp = max");
+}
+
+/// mtimecmp written as two 32-bit halves (the RV32 way): high word first
+/// gives 0x0000_0000_ffff_ffff (not due), then the low word makes it 0.
+#[test]
+fn mtimecmp_written_in_halves() {
+    let mut p = Program::new();
+    p.li(A1, CLINT_MTIMECMP as i64).i(sw(ZERO, 4, A1)).i(csrr(A3, MIP)).i(ld(A5, 0, A1));
+    p.i(sw(ZERO, 0, A1)).i(csrr(A4, MIP)).i(lw(A6, 0, A1)).i(lw(A7, 4, A1));
+    let m = run(&p, []);
+    assert_eq!(x(&m, A5), 0xffff_ffff);
+    assert_eq!(x(&m, A3) & MTI, 0);
+    assert_ne!(x(&m, A4) & MTI, 0);
+    assert_eq!((x(&m, A6), x(&m, A7)), (0, 0));
+}
+
+/// The time CSR reads mtime; a store to mtime moves both.
+#[test]
+fn time_csr_follows_clint_mtime() {
+    let mut p = Program::new();
+    p.li(A1, CLINT_MTIME as i64).i(csrr(A2, TIME)).i(ld(A3, 0, A1));
+    p.li(A4, 1_000_000).i(sd(A4, 0, A1)).i(csrr(A5, TIME)).i(ld(A6, 0, A1));
+    let m = run(&p, []);
+    assert!(x(&m, A3) - x(&m, A2) <= 1, "time {} vs mtime {}", x(&m, A2), x(&m, A3));
+    assert!((1_000_000..=1_000_001).contains(&x(&m, A5)), "time after the store: {}", x(&m, A5));
+    assert!((1_000_000..=1_000_001).contains(&x(&m, A6)), "mtime after the store: {}", x(&m, A6));
+}
+
+/// Only bit 0 of msip matters.
+#[test]
+fn msip_uses_bit_0_only() {
+    let mut p = Program::new();
+    p.li(A1, CLINT_MSIP as i64).i(addi(A2, ZERO, 2)).i(sw(A2, 0, A1)).i(csrr(A3, MIP));
+    p.i(addi(A2, ZERO, 3)).i(sw(A2, 0, A1)).i(csrr(A4, MIP)).i(lw(A5, 0, A1));
+    let m = run(&p, []);
+    assert_eq!(x(&m, A3) & MSI, 0);
+    assert_ne!(x(&m, A4) & MSI, 0);
+    assert_eq!(x(&m, A5), 1);
+}
+
+/// An interrupt before a compressed instruction at a 2-mod-4 address:
+/// mepc is that address.
+#[test]
+fn interrupt_before_a_compressed_instruction() {
+    let mut p = Program::new();
+    timer_due_now(&mut p);
+    enable(&mut p, MTI);
+    p.align(4).c(c_nop()).i(csrsi(MSTATUS, MSTATUS_MIE));
+    let at = p.here();
+    p.c(c_addi(A0, 1)).c(c_addi(A0, 1));
+    let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
+    assert_eq!(at % 4, 2);
+    assert_eq!((m.hart.csr.mcause, m.hart.csr.mepc, x(&m, A0)), (INTERRUPT | 7, at, 0));
+}
+
+/// A supervisor interrupt that is not delegated is taken in M (cause 1).
+#[test]
+fn undelegated_supervisor_interrupt_goes_to_machine() {
+    let mut p = Program::new();
+    p.li(T0, 2).i(csrs(MIP, T0)).i(csrs(MIE, T0)).i(csrsi(MSTATUS, MSTATUS_MIE));
+    let at = p.here();
+    p.i(addi(A0, A0, 1));
+    let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
+    assert_eq!((m.hart.privilege, m.hart.csr.mcause, m.hart.csr.mepc), (M, INTERRUPT | 1, at));
+}
+
+/// A delegated supervisor interrupt is never taken in M, whatever
+/// mstatus.MIE/SIE say; in U it is taken in S (S interrupts are always
+/// enabled below S), with SPP = U.
+#[test]
+fn delegated_interrupt_waits_in_machine_mode_and_fires_in_user_mode() {
+    let mut p = Program::new();
+    p.li(T0, 2).i(csrw(MIDELEG, T0)).i(csrs(MIP, T0)).i(csrs(MIE, T0));
+    p.i(csrsi(MSTATUS, MSTATUS_MIE | 2)); // MIE and SIE
+    p.i(addi(A0, A0, 1)).i(addi(A0, A0, 1)).i(csrci(SSTATUS, 2)).enter(U);
+    let at = p.here();
+    p.i(addi(A0, A0, 1));
+    let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
+    let c = &m.hart.csr;
+    assert_eq!(x(&m, A0), 2, "{}", describe(&m));
+    assert_eq!((m.hart.privilege, c.scause, c.sepc, c.mcause), (S, INTERRUPT | 1, at, 0));
+    assert_eq!(c.mstatus & (1 << 8), 0, "SPP must be U");
+}
+
+/// TW only concerns modes below M: WFI in M with TW = 1 waits normally.
+#[test]
+fn wfi_in_machine_mode_ignores_tw() {
+    let mut p = Program::new();
+    p.li(T0, 1 << 21).i(csrs(MSTATUS, T0));
+    enable(&mut p, MTI);
+    timer_in(&mut p, 300);
+    p.i(wfi()).i(addi(A0, A0, 1));
+    let m = run(&p, Setup::new().cycles(1_000_000).regs(&[(A0, 0)]));
+    assert_eq!(x(&m, A0), 1);
+    assert!(m.hart.mtime() >= x(&m, A2));
+}

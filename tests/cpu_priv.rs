@@ -71,6 +71,56 @@ fn fence_i_makes_stores_to_code_visible() {
     assert_eq!(x(&m, A0), 43);
 }
 
+/// Every kind of store can patch code: after fence.i the new instruction
+/// runs (the old one ran once before, so it was decoded and cached).
+#[test]
+fn fence_i_after_each_kind_of_store() {
+    let new_inst = addi(A0, A0, 42);
+    let mut fails = Vec::new();
+    // (name, instructions storing a2 = new_inst at a1 = the patched address)
+    let cases: Vec<(&str, Vec<u32>)> = vec![
+        ("sw", vec![sw(A2, 0, A1)]),
+        (
+            "sd (with the next word)",
+            vec![ld(A4, 0, A1), srli(A4, A4, 32), slli(A4, A4, 32), or(A4, A4, A2), sd(A4, 0, A1)],
+        ),
+        ("two sh", vec![sh(A2, 0, A1), srli(A4, A2, 16), sh(A4, 2, A1)]),
+        (
+            "four sb",
+            vec![
+                sb(A2, 0, A1),
+                srli(A4, A2, 8),
+                sb(A4, 1, A1),
+                srli(A4, A2, 16),
+                sb(A4, 2, A1),
+                srli(A4, A2, 24),
+                sb(A4, 3, A1),
+            ],
+        ),
+        ("amoswap.w", vec![amoswap_w(A4, A2, A1)]),
+        ("lr.w/sc.w", vec![lr_w(A4, A1), sc_w(A4, A2, A1)]),
+        ("c.sw", vec![]),
+    ];
+    for (name, store) in cases {
+        let mut p = Program::new();
+        p.la(A1, "patch");
+        p.align(8).label("patch").i(addi(A0, A0, 1)).i(addi(ZERO, ZERO, 0));
+        p.i_to("done", |o| bne(A3, ZERO, o)).i(addi(A3, ZERO, 1));
+        if name == "c.sw" {
+            p.i(addi(S0, A1, 0)).i(addi(S1, A2, 0)).c(c_sw(S1, 0, S0));
+        }
+        for inst in store {
+            p.i(inst);
+        }
+        p.i(fence_i()).j("patch").label("done");
+        let m = run(&p, [(A0, 0), (A2, new_inst as u64), (A3, 0)]);
+        if x(&m, A0) != 43 {
+            fails.push(format!("{name}: a0 = {}, want 1 + 42", x(&m, A0)));
+        }
+    }
+    report(fails);
+}
+
 // ---------------------------------------------------------------------------
 // ecall, ebreak
 
@@ -470,4 +520,72 @@ fn mtvec_mode_bits() {
         [(A1, DATA | 1), (A2, DATA)],
     );
     assert_eq!((x(&m, A0), x(&m, A3)), (DATA | 1, DATA));
+}
+
+/// TSR, TVM and TW do not restrict M-mode: satp, sfence.vma and sret work.
+#[test]
+fn trap_bits_do_not_restrict_machine_mode() {
+    let mut p = Program::new();
+    set_mstatus(&mut p, TSR | TVM | TW);
+    p.i(csrr(A0, SATP)).i(csrw(SATP, ZERO)).i(sfence_vma(ZERO, ZERO));
+    p.li(T0, (SPP | SPIE) as i64).i(csrs(SSTATUS, T0));
+    p.la(T1, "s").i(csrw(SEPC, T1)).i(sret());
+    p.label("s").i(ecall());
+    let m = run(&p, Setup::new().expect_trap().reg(A0, POISON));
+    assert_eq!((m.hart.csr.mcause, m.hart.csr.mepc), (9, p.addr("s")), "{}", describe(&m));
+    assert_eq!(x(&m, A0), 0);
+}
+
+/// Exceptions from U delegated to S carry their stval: the instruction bits
+/// for an illegal instruction, the pc for ebreak, the address for an access
+/// fault.
+#[test]
+fn delegated_exceptions_set_stval() {
+    let mut fails = Vec::new();
+    let cases: &[(u32, u64, u64)] = &[
+        // (instruction, scause, stval; u64::MAX = the instruction's pc)
+        (0xffff_ffff, 2, 0xffff_ffff),
+        (mret(), 2, mret() as u64),
+        (ebreak(), 3, u64::MAX),
+        (ld(A0, 0, A1), 5, 0x4000_0000),
+        (sw(A0, 0, A1), 7, 0x4000_0000),
+        (lw(A0, 2, A2), 4, DATA + 2),
+        (sw(A0, 6, A2), 6, DATA + 6),
+    ];
+    for &(inst, cause, tval) in cases {
+        let mut p = Program::new();
+        p.li(T0, 0xffff).i(csrw(MEDELEG, T0)).enter(U);
+        let at = p.here();
+        p.word(inst);
+        let setup =
+            Setup::new().strict_align().expect_trap().regs(&[(A1, 0x4000_0000), (A2, DATA)]);
+        let m = run(&p, setup);
+        let c = &m.hart.csr;
+        let want_tval = if tval == u64::MAX { at } else { tval };
+        let got = (m.hart.privilege, c.scause, c.sepc, c.stval, c.mcause);
+        if got != (S, cause, at, want_tval, 0) {
+            fails.push(format!(
+                "{}: (privilege, scause, sepc, stval, mcause) = {got:x?}",
+                dis(inst)
+            ));
+        }
+    }
+    report(fails);
+}
+
+/// U -> S (delegated ecall) -> sret back to U -> M (undelegated ebreak).
+#[test]
+fn user_supervisor_round_trip() {
+    let mut p = Program::new();
+    p.la(T0, "s_handler").i(csrw(STVEC, T0)).li(T0, 1 << 8).i(csrw(MEDELEG, T0));
+    p.enter(U).i(addi(A0, A0, 1)).i(ecall()).i(addi(A0, A0, 1));
+    let at = p.here();
+    p.i(ebreak());
+    p.align(4).label("s_handler");
+    p.i(csrr(T1, SEPC)).i(addi(T1, T1, 4)).i(csrw(SEPC, T1)).i(addi(A1, A1, 1)).i(sret());
+    let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0), (A1, 0)]));
+    let c = &m.hart.csr;
+    assert_eq!((x(&m, A0), x(&m, A1)), (2, 1), "{}", describe(&m));
+    assert_eq!((c.mcause, c.mepc, (c.mstatus & MPP) >> 11), (3, at, 0));
+    assert_eq!(c.scause, 8);
 }

@@ -319,7 +319,8 @@ fn jal_links_and_jumps_forward_and_backward() {
 }
 
 /// `jalr rd, imm(a1)` with a1 = target + delta: lands on the target with
-/// bit 0 of the sum cleared, links pc + 4 (also when rd = rs1).
+/// bit 0 of the sum cleared (`auipc a2, 0` there records the pc), links pc +
+/// 4 (also when rd = rs1).
 #[test]
 fn jalr_target_link_and_bit0() {
     let mut fails = Vec::new();
@@ -335,13 +336,15 @@ fn jalr_target_link_and_bit0() {
         let mut p = Program::new();
         p.la(A1, "target").i(addi(A1, A1, delta));
         let at = p.here();
-        p.i(jalr(rd, imm, A1)).i(addi(A0, ZERO, 1)).label("target");
-        let m = run(&p, [(A0, 0)]);
-        let (link, a0) = (m.hart.x[rd as usize], m.hart.x[A0 as usize]);
-        if link != at + 4 || a0 != 0 {
+        p.i(jalr(rd, imm, A1)).i(addi(A0, ZERO, 1)).label("target").i(auipc(A2, 0));
+        let m = run(&p, [(A0, 0), (A2, POISON)]);
+        let (link, a0, landed) =
+            (m.hart.x[rd as usize], m.hart.x[A0 as usize], m.hart.x[A2 as usize]);
+        let target = p.addr("target");
+        if link != at + 4 || a0 != 0 || landed != target {
             fails.push(format!(
                 "jalr x{rd},{imm}(a1) with a1=target{delta:+}: link {link:#x} (want {:#x}), \
-                 skipped instruction ran: {}",
+                 skipped instruction ran: {}, landed at {landed:#x} (want {target:#x})",
                 at + 4,
                 a0 != 0
             ));
@@ -696,4 +699,19 @@ fn instruction_straddling_a_page_boundary() {
     let m = run(&p, [(A0, 0)]);
     assert_eq!(p.addr("straddle"), RAM_BASE + 0xffe);
     assert_eq!(m.hart.x[A0 as usize], 11);
+}
+
+/// The second half of a 32-bit instruction lies beyond the end of RAM: an
+/// instruction access fault with mepc = the instruction and mtval = the
+/// address of the half that could not be fetched (priv spec 3.1.16).
+#[test]
+fn fetch_fault_on_second_half_of_instruction() {
+    let end = RAM_BASE + tunevm::config::VmConfig::default().memory.ram_bytes;
+    let low_half = (addi(A0, A0, 1) & 0xffff) as u16;
+    let m = run(
+        &Program::of(&[jalr(ZERO, 0, A1)]),
+        Setup::new().expect_trap().mem(end - 2, &low_half.to_le_bytes()).reg(A1, end - 2),
+    );
+    let c = &m.hart.csr;
+    assert_eq!((c.mcause, c.mepc, c.mtval), (1, end - 2, end), "{}", describe(&m));
 }

@@ -441,3 +441,15 @@ fn c_ebreak_matches_ebreak() {
     assert_eq!(csrs(&mc), csrs(&mw));
     assert!(diff(&state(&mc), &state(&mw), &[]).is_empty());
 }
+
+/// 0x2801 is `c.jal .+16` on RV32 (GNU as, -march=rv32imac) but `c.addiw
+/// a6, 0` (sext.w a6) on RV64: no jump, no link.
+#[test]
+fn rv32_c_jal_encoding_is_c_addiw_on_rv64() {
+    assert_eq!(c_addiw(A6, 0), 0x2801);
+    let mut p = Program::new();
+    p.c(0x2801).i(addi(A0, A0, 1));
+    let m = run(&p, [(A0, 0), (A6, 0x1_8000_0000), (RA, 0x1234)]);
+    assert_eq!(m.hart.x[A6 as usize], 0xffff_ffff_8000_0000);
+    assert_eq!((m.hart.x[A0 as usize], m.hart.x[RA as usize]), (1, 0x1234));
+}
