@@ -337,3 +337,42 @@ fn wfi_in_machine_mode_ignores_tw() {
     assert_eq!(x(&m, A0), 1);
     assert!(m.hart.mtime() >= x(&m, A2));
 }
+
+/// WFI retires as one instruction: instret moves by the instructions
+/// executed, mcycle by the time waited.
+#[test]
+fn wfi_counts_as_one_instruction() {
+    let mut p = Program::new();
+    enable(&mut p, MTI);
+    timer_in(&mut p, 1000);
+    p.i(csrr(A3, MINSTRET)).i(csrr(A4, MCYCLE)).i(wfi()).i(csrr(A5, MINSTRET)).i(csrr(A6, MCYCLE));
+    let m = run(&p, Setup::new().cycles(1_000_000));
+    assert_eq!(x(&m, A5) - x(&m, A3), 3, "csrr, csrr, wfi");
+    assert!(x(&m, A6) - x(&m, A4) >= 9_000, "mcycle moved by {}", x(&m, A6) - x(&m, A4));
+}
+
+/// Guest time, not slicing, decides where interrupts land: the same program
+/// run in slices of 1, 3, 7 and 100 cycles ends in the same state as in one
+/// slice (a timer interrupt in a loop, then a WFI woken by the timer).
+#[test]
+fn interrupts_land_at_the_same_place_whatever_the_slicing() {
+    let mut p = Program::new();
+    p.la(T0, "handler").i(csrw(MTVEC, T0));
+    enable(&mut p, MTI);
+    p.i(csrsi(MSTATUS, MSTATUS_MIE));
+    timer_in(&mut p, 23);
+    p.label("loop").i(addi(A0, A0, 1)).c(c_addi(A3, 1)).i_to("loop", |o| beq(A4, ZERO, o));
+    // Second round: wait for the timer with WFI.
+    timer_in(&mut p, 57);
+    p.i(csrsi(MSTATUS, MSTATUS_MIE)).i(wfi()).i(addi(A0, A0, 1000)).j_exit();
+    p.align(4).label("handler");
+    p.i(csrr(A5, MEPC)).i(addi(A4, A4, 1)).i(addi(A1, ZERO, -1)).li(A2, CLINT_MTIMECMP as i64);
+    p.i(sd(A1, 0, A2)).i(csrr(A6, MCYCLE)).i(mret());
+    let state = |m: &Machine| (m.hart.x, m.hart.retired(), m.hart.clock(), m.hart.csr.mepc);
+    let base = run(&p, Setup::new().cycles(1_000_000));
+    assert_eq!(x(&base, A4), 2, "two interrupts");
+    for n in [1, 3, 7, 100] {
+        let m = run(&p, Setup::new().cycles(1_000_000).slice(n));
+        assert_eq!(state(&m), state(&base), "slices of {n} cycles");
+    }
+}

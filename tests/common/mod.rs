@@ -295,6 +295,9 @@ pub struct Setup {
     pub mem: Vec<(u64, Vec<u8>)>,
     /// Cycle limit (a cycle per instruction; WFI may skip cycles).
     pub cycles: u64,
+    /// Run in slices of this many cycles (`Machine::run_slice` called
+    /// repeatedly) instead of one slice.
+    pub slice: Option<u64>,
     pub end: End,
 }
 
@@ -305,6 +308,7 @@ impl Default for Setup {
             regs: Vec::new(),
             mem: Vec::new(),
             cycles: 100_000,
+            slice: None,
             end: End::Exit,
         }
     }
@@ -349,6 +353,11 @@ impl Setup {
 
     pub fn cycles(mut self, n: u64) -> Setup {
         self.cycles = n;
+        self
+    }
+
+    pub fn slice(mut self, n: u64) -> Setup {
+        self.slice = Some(n);
         self
     }
 }
@@ -412,7 +421,15 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
         let off = m.mmu.ram().offset_of(*addr, bytes.len() as u64).expect("setup mem outside RAM");
         m.mmu.ram_mut().write_bytes(off, bytes);
     }
-    let stop = m.run_slice(setup.cycles);
+    let stop = match setup.slice {
+        None => m.run_slice(setup.cycles),
+        Some(n) => loop {
+            let stop = m.run_slice(n);
+            if stop != StopReason::Limit || m.hart.clock() >= setup.cycles {
+                break stop;
+            }
+        },
+    };
     assert_eq!(
         stop,
         StopReason::ExitRequested,
