@@ -3,6 +3,11 @@
 //! recorded once below so the tests do not need the tool), and against
 //! `tunevm::isa::decode`, which must turn every encoding into the expected
 //! `Inst`. Operands are chosen to set every immediate bit somewhere.
+//!
+//! The GNU as column was made by assembling the quoted lines (after
+//! `.option norvc` for the 32-bit table, `.option rvc` for the 16-bit one)
+//! with `riscv64-unknown-elf-as -march=rv64imac_zicsr_zifencei` and reading
+//! the encodings back with `riscv64-unknown-elf-objdump -d -M no-aliases`.
 
 mod common;
 
