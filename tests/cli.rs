@@ -57,11 +57,11 @@ fn finisher_program(value: u32) -> Vec<u32> {
     let hi = value.wrapping_add(0x800) & 0xffff_f000;
     let lo = value.wrapping_sub(hi) & 0xfff;
     vec![
-        0x0010_02b7,           // lui t0, 0x100
-        hi | (6 << 7) | 0x37,  // lui t1, hi
+        0x0010_02b7,                              // lui t0, 0x100
+        hi | (6 << 7) | 0x37,                     // lui t1, hi
         (lo << 20) | (6 << 15) | (6 << 7) | 0x1b, // addiw t1, t1, lo
-        0x0062_a023,           // sw t1, 0(t0)
-        0x0000_006f,           // j .
+        0x0062_a023,                              // sw t1, 0(t0)
+        0x0000_006f,                              // j .
     ]
 }
 
@@ -181,4 +181,39 @@ fn trace_goes_to_stderr() {
     assert!(err.lines().count() > 100);
     assert!(err.lines().next().unwrap().starts_with("0000000080000000 [M] "), "{err:.200}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("Hello"));
+}
+
+#[test]
+fn stdin_feeds_the_uart() {
+    // Echo every received byte plus one until '\n' + 1 comes back out, then
+    // exit through the finisher.
+    let echo = [
+        0x100002b7, // lui t0,0x10000      UART
+        0x00100e37, // lui t3,0x100        finisher
+        0x0052c303, // lbu t1,5(t0)        LSR
+        0x00137313, // andi t1,t1,1        data ready?
+        0xfe030ce3, // beqz t1,-8
+        0x0002c503, // lbu a0,0(t0)        RBR
+        0x00150513, // addi a0,a0,1
+        0x00a28023, // sb a0,0(t0)         THR
+        0x00b00393, // li t2,11
+        0xfe7512e3, // bne a0,t2,-28
+        0x00005337, // lui t1,0x5
+        0x55530313, // addi t1,t1,0x555
+        0x006e2023, // sw t1,0(t3)
+        0x0000006f, // j .
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write_temp(&dir, "echo.elf", &tiny_elf(&echo));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tunevm"))
+        .args(["run", "--timeout", "20", &elf])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"HAL\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status(&out), 0);
+    assert_eq!(out.stdout, b"IBM\x0b");
 }

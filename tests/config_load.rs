@@ -160,7 +160,7 @@ fn set_refuses_bad_values_naming_key_value_and_what_is_allowed() {
         ("mmu.prefetch_distance", "-1", "from 1 to 64"),
         ("mmu.prefetch_distance", "4.0", "from 1 to 64"),
         ("mmu.prefetch_distance", "4KiB", "from 1 to 64"),
-        ("mmu.prefetch_history_window", "1", "from 2 to 10000, in misses"),
+        ("mmu.prefetch_history_window", "1", "from 3 to 4096, in misses"),
         ("mmu.multilevel_tlb_config.l1_entries", "257", "from 1 to 256, in entries"),
         ("mmu.multilevel_tlb_config.l2_ways", "17", "from 1 to 16, in ways"),
         ("mmu.multilevel_tlb_config.l2_entries", "65537", "from 1 to 65536"),

@@ -2,11 +2,11 @@
 //! one run: interpreter MIPS on the CPU workload, and TLB hit rates on the
 //! paging workloads per strategy, with and without prefetch.
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use tunevm::config::VmConfig;
 use tunevm::monitor::{PerformanceMonitor, Report};
-use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
+use tunevm::workload::PagingParams;
 
 use super::UsageError;
 
@@ -23,33 +23,16 @@ pub struct BenchArgs {
     json: Option<PathBuf>,
 }
 
-/// A host that keeps the console and reads the wall clock.
-struct QuietHost {
-    start: Instant,
-    output: Vec<u8>,
-}
-
-impl Host for QuietHost {
-    fn now_ns(&mut self) -> u64 {
-        self.start.elapsed().as_nanos() as u64
-    }
-    fn console_out(&mut self, bytes: &[u8]) {
-        self.output.extend_from_slice(bytes);
-    }
-}
-
-/// Run `elf` to completion under `config` and return its report.
-pub fn measure(elf: &Path, config: VmConfig) -> Result<Report, UsageError> {
-    let bytes = std::fs::read(elf).map_err(|e| UsageError(format!("{}: {e}", elf.display())))?;
-    let mut machine =
-        Machine::new(config, &bytes).map_err(|e| UsageError(format!("{}: {e}", elf.display())))?;
+/// Run an ELF image to completion under `config` and return its report.
+pub fn measure(name: &str, elf: &[u8], config: VmConfig) -> Result<Report, UsageError> {
+    let mut machine = Machine::new(config, elf).map_err(|e| UsageError(format!("{name}: {e}")))?;
     let mut monitor = PerformanceMonitor::default();
     monitor.start_collection();
-    let mut host = QuietHost { start: Instant::now(), output: Vec::new() };
+    let mut host = CaptureHost::default();
     let limits = RunLimits { max_insns: Some(20_000_000_000), timeout_ns: Some(600_000_000_000) };
     let outcome = machine.run(limits, &mut monitor, &mut host);
     if outcome != RunOutcome::Exited(0) {
-        return Err(UsageError(format!("{} ended with {outcome:?}", elf.display())));
+        return Err(UsageError(format!("{name} ended with {outcome:?}")));
     }
     Ok(machine.report(&monitor, outcome))
 }
@@ -58,14 +41,73 @@ fn pct(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{:.2} %", r * 100.0))
 }
 
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UsageError> {
+    let path = dir.join(format!("{name}.elf"));
+    std::fs::read(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
+}
+
+/// The paging workload with its parameters patched.
+fn paging(dir: &Path, params: PagingParams) -> Result<Vec<u8>, UsageError> {
+    let mut elf = read(dir, "paging")?;
+    params.patch(&mut elf).map_err(UsageError)?;
+    Ok(elf)
+}
+
+fn config_with(sets: &[(&str, &str)]) -> Result<VmConfig, UsageError> {
+    let mut config = VmConfig::default();
+    for (k, v) in sets {
+        config.set(k, v)?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+const TLB_HEADER: &str = "| workload | config | hit rate | l1 / shared | l2 | walks | prefetch issued/used |\n|---|---|---|---|---|---|---|";
+
+/// Measure one (workload, config) pair and print it as a table row.
+fn tlb_row(
+    rows: &mut Vec<serde_json::Value>,
+    workload: &str,
+    elf: &[u8],
+    sets: &[(&str, &str)],
+) -> Result<Report, UsageError> {
+    let r = measure(workload, elf, config_with(sets)?)?;
+    let level = |i: usize| r.tlb.levels.get(i).map_or("-".into(), |l| pct(l.hit_rate));
+    let label = if sets.is_empty() {
+        "defaults".to_string()
+    } else {
+        sets.iter()
+            .map(|(k, v)| format!("{}={v}", k.trim_start_matches("mmu.")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "| {workload} | {label} ({}) | {} | {} | {} | {} | {}/{} |",
+        r.tlb.strategy_chosen,
+        pct(r.tlb.hit_rate),
+        level(0),
+        level(1),
+        r.tlb.walks,
+        r.tlb.prefetch.issued,
+        r.tlb.prefetch.used,
+    );
+    rows.push(serde_json::json!({
+        "workload": workload, "config": label, "strategy_chosen": r.tlb.strategy_chosen,
+        "hit_rate": r.tlb.hit_rate, "walks": r.tlb.walks, "levels": r.tlb.levels,
+        "prefetch": r.tlb.prefetch, "mips": r.mips,
+    }));
+    Ok(r)
+}
+
 pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
+    let dir = args.workloads.as_path();
     let mut all = serde_json::Map::new();
-    let cpubench = args.workloads.join("cpubench.elf");
+    let cpubench = read(dir, "cpubench")?;
     let mut mips = Vec::new();
     println!("## Interpreter speed (cpubench.elf, {} runs)\n", args.repeat);
     println!("| run | instructions | wall ms | MIPS |\n|---|---|---|---|");
     for i in 0..args.repeat.max(1) {
-        let r = measure(&cpubench, VmConfig::default())?;
+        let r = measure("cpubench", &cpubench, VmConfig::default())?;
         let m = r.mips.unwrap_or(0.0);
         println!("| {} | {} | {:.0} | {:.1} |", i + 1, r.instructions, r.wall_ns as f64 / 1e6, m);
         mips.push(m);
@@ -75,37 +117,37 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     println!("\nmedian interpreter MIPS: {median:.1}\n");
     all.insert("interpreter_mips_median".into(), median.into());
 
-    println!("## TLB hit rate on the paging workloads\n");
-    println!("| workload | strategy | prefetch | hit rate | l1 | l2/shared | walks | prefetch issued/used |");
-    println!("|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
-    for workload in ["paging", "paging-stride", "paging-random"] {
-        for strategy in ["hybrid", "multi_level", "concurrent"] {
-            for prefetch in [true, false] {
-                let mut config = VmConfig::default();
-                config.set("mmu.strategy", strategy).map_err(UsageError::from)?;
-                config.mmu.enable_prefetch = prefetch;
-                let r = measure(&args.workloads.join(format!("{workload}.elf")), config)?;
-                let level = |i: usize| r.tlb.levels.get(i).map_or("-".into(), |l| pct(l.hit_rate));
-                println!(
-                    "| {workload} | {strategy} ({}) | {} | {} | {} | {} | {} | {}/{} |",
-                    r.tlb.strategy_chosen,
-                    if prefetch { "on" } else { "off" },
-                    pct(r.tlb.hit_rate),
-                    level(0),
-                    level(1),
-                    r.tlb.walks,
-                    r.tlb.prefetch.issued,
-                    r.tlb.prefetch.used,
-                );
-                rows.push(serde_json::json!({
-                    "workload": workload, "strategy": strategy, "prefetch": prefetch,
-                    "hit_rate": r.tlb.hit_rate, "walks": r.tlb.walks,
-                    "levels": r.tlb.levels, "prefetch_issued": r.tlb.prefetch.issued,
-                    "prefetch_used": r.tlb.prefetch.used,
-                }));
-            }
-        }
+    println!("## TLB: the built-in paging workloads, default config\n\n{TLB_HEADER}");
+    for name in ["paging", "paging-stride", "paging-random"] {
+        tlb_row(&mut rows, name, &read(dir, name)?, &[])?;
+    }
+
+    let random =
+        paging(dir, PagingParams { pages: 1024, stride: 1, random: true, passes: 512, seed: 7 })?;
+    println!("\n## TLB strategy and size: 1024 pages in random order\n\n{TLB_HEADER}");
+    for sets in [
+        &[("mmu.strategy", "multi_level")][..],
+        &[("mmu.strategy", "concurrent")],
+        &[("mmu.strategy", "multi_level"), ("mmu.multilevel_tlb_config.l2_entries", "2048")],
+        &[("mmu.strategy", "concurrent"), ("mmu.concurrent_tlb_config.entries", "2048")],
+        &[("mmu.strategy", "multi_level"), ("mmu.multilevel_tlb_config.l2_entries", "128")],
+    ] {
+        tlb_row(&mut rows, "random 1024", &random, sets)?;
+    }
+
+    let scan =
+        paging(dir, PagingParams { pages: 2048, stride: 1, random: false, passes: 128, seed: 7 })?;
+    println!("\n## Prefetch: a sequential scan of 2048 pages (larger than the L2)\n\n{TLB_HEADER}");
+    for sets in [&[("mmu.enable_prefetch", "false")][..], &[("mmu.enable_prefetch", "true")]] {
+        tlb_row(&mut rows, "scan 2048", &scan, sets)?;
+    }
+
+    let small =
+        paging(dir, PagingParams { pages: 64, stride: 1, random: false, passes: 4096, seed: 7 })?;
+    println!("\n## L1 size: 64 pages in order\n\n{TLB_HEADER}");
+    for l1 in ["4", "16", "64", "128"] {
+        tlb_row(&mut rows, "scan 64", &small, &[("mmu.multilevel_tlb_config.l1_entries", l1)])?;
     }
     all.insert("tlb".into(), rows.into());
     if let Some(path) = args.json {

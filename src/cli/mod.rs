@@ -109,7 +109,7 @@ fn build_config(file: Option<&PathBuf>, sets: &[String]) -> Result<VmConfig, Usa
     };
     for assignment in sets {
         let (key, value) = tunevm::config::parse_assignment(assignment)?;
-        config.set(&key, &value)?;
+        config.set(key, value)?;
     }
     config.validate()?;
     Ok(config)

@@ -8,6 +8,7 @@
 use super::schema::{enum_values, KnobKind, KnobSpec, Rule, SectionSpec};
 use super::text::{GIB, MIB};
 use super::MmuOptimizationStrategy;
+use crate::mem::{ConcurrentTlbConfig, MultiLevelTlbConfig, UnifiedMmuConfig};
 
 /// Top-level sections in the order the page shows them.
 pub(super) const SECTIONS: &[SectionSpec] = &[
@@ -56,7 +57,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  concurrent。切换之后，在 TLB 图表里对比总命中率和各级命中次数；报告中的 \
                  tlb.strategy_chosen 会写明实际采用的是哪一种。",
             ),
-        knob("mmu.multilevel_tlb_config.l1_entries", int(1, 256), "entries")
+        knob("mmu.multilevel_tlb_config.l1_entries", int_in(MultiLevelTlbConfig::L1_ENTRIES), "entries")
             .figures(&["tlb.levels", "tlb.hit_rate"])
             .help(
                 "Entries of the multi_level strategy's first-level TLB. L1 is fully \
@@ -70,7 +71,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  如果“各级 TLB 命中率”图里 L1 那条线偏低、而 L2 还能接住大部分未命中，就可以调大；\
                  调小则能直观看到 L1 未命中增多。concurrent 策略不用这一项。",
             ),
-        knob("mmu.multilevel_tlb_config.l2_entries", int(1, 65536), "entries")
+        knob("mmu.multilevel_tlb_config.l2_entries", int_in(MultiLevelTlbConfig::L2_ENTRIES), "entries")
             .rules(&[
                 Rule::MultipleOfKey("mmu.multilevel_tlb_config.l2_ways"),
                 Rule::PowerOfTwoRatioTo("mmu.multilevel_tlb_config.l2_ways"),
@@ -102,7 +103,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  但每次查找要比较的表项更多。可以在一个按固定步长访问内存的程序上分别试试 1 和 16，\
                  对比“各级 TLB 命中率”图中 L2 的命中情况。",
             ),
-        knob("mmu.concurrent_tlb_config.entries", int(1, 65536), "entries")
+        knob("mmu.concurrent_tlb_config.entries", int_in(ConcurrentTlbConfig::ENTRIES), "entries")
             .rules(&[Rule::MultipleOfKey("mmu.concurrent_tlb_config.shards")])
             .figures(&["tlb.levels", "tlb.walks", "tlb.hit_rate"])
             .help(
@@ -141,7 +142,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  对比 TLB 命中率和页表遍历次数，再看看发出的预取有多少真正被用上（tlb.prefetch），\
                  判断多做的这些页表遍历值不值得。",
             ),
-        knob("mmu.prefetch_history_window", int(2, 10_000), "misses")
+        knob("mmu.prefetch_history_window", int_in(UnifiedMmuConfig::PREFETCH_HISTORY_WINDOW), "misses")
             .figures(&["tlb.prefetch"])
             .help(
                 "How many recent TLB-miss pages the stride detector remembers. A short \
@@ -153,7 +154,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  窗口长，即使一个循环的未命中里夹杂着别处的未命中，也能找出步长，\
                  代价是每次未命中要多做一些工作。调整时观察被用上的预取数和发出的预取数之比（tlb.prefetch）。",
             ),
-        knob("mmu.prefetch_distance", int(1, 64), "pages")
+        knob("mmu.prefetch_distance", int_in(UnifiedMmuConfig::PREFETCH_DISTANCE), "pages")
             .figures(&["tlb.prefetch", "tlb.hit_rate"])
             .help(
                 "How many pages ahead along the detected stride the prefetcher fills. Too \
@@ -181,6 +182,12 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
 
 const fn int(min: u64, max: u64) -> KnobKind {
     KnobKind::Int { min, max }
+}
+
+/// An integer knob whose range is the one its engine declares (so the
+/// schema and the engine's own validation cannot disagree).
+const fn int_in(range: std::ops::RangeInclusive<usize>) -> KnobKind {
+    int(*range.start() as u64, *range.end() as u64)
 }
 
 /// A knob without rules, figures or help yet; the default is filled in from

@@ -158,6 +158,11 @@ impl VmConfig {
         for knob in schema() {
             knob.check_rules(&value_of(knob), &tree)?;
         }
+        // The engines' own checks, as a safety net: the schema above should
+        // already refuse everything they refuse.
+        self.mmu
+            .validate()
+            .map_err(|message| ConfigError::Syntax { format: "mmu config", message })?;
         Ok(())
     }
 

@@ -68,6 +68,31 @@ pub trait Host {
     }
 }
 
+/// A host that keeps the console output in memory and reads the wall clock:
+/// for tests, benchmarks and sweeps.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct CaptureHost {
+    start: std::time::Instant,
+    pub output: Vec<u8>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Default for CaptureHost {
+    fn default() -> Self {
+        CaptureHost { start: std::time::Instant::now(), output: Vec::new() }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Host for CaptureHost {
+    fn now_ns(&mut self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+    fn console_out(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+}
+
 /// One single-hart machine with a program loaded.
 pub struct Machine {
     pub hart: Hart,

@@ -66,3 +66,25 @@ impl Clint {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_by_width_and_mtime_follows_guest_time() {
+        let mut c = Clint::new(1);
+        assert_eq!(c.load(MTIME, 8, 1000), Ok(1000));
+        c.store(MTIMECMP, 4, 0x1234_5678, 0).unwrap();
+        c.store(MTIMECMP + 4, 4, 0x9, 0).unwrap();
+        assert_eq!(c.mtimecmp[0], 0x9_1234_5678);
+        assert_eq!(c.load(MTIMECMP + 4, 4, 0), Ok(0x9));
+        c.store(MSIP, 4, 1, 0).unwrap();
+        assert!(c.msip[0]);
+        assert_eq!(c.load(MSIP, 4, 0), Ok(1));
+        // Writing mtime moves the clock by an offset; guest time keeps running.
+        c.store(MTIME, 8, 5000, 100).unwrap();
+        assert_eq!(c.mtime(100), 5000);
+        assert_eq!(c.load(MTIME, 8, 150), Ok(5050));
+    }
+}

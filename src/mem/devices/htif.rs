@@ -60,3 +60,32 @@ impl Htif {
         Some(effect)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_complete_on_the_high_half() {
+        let mut h = Htif::new(0x8000_1000, Some(0x8000_1040));
+        // riscv-tests write the low half first: nothing happens yet.
+        assert_eq!(h.after_store(0x8000_1000, 4, 1), None);
+        let done = h.after_store(0x8000_1004, 4, 1).unwrap();
+        assert_eq!(done.output, None);
+        assert_eq!(h.request, Some(ExitRequest::Exit(0)));
+        let mut h = Htif::new(0x8000_1000, None);
+        h.after_store(0x8000_1000, 8, (5 << 1) | 1);
+        assert_eq!(h.request, Some(ExitRequest::Exit(5)));
+    }
+
+    #[test]
+    fn console_output_is_acknowledged_in_fromhost() {
+        let mut h = Htif::new(0x8000_1000, Some(0x8000_1040));
+        let cmd = (1 << 56) | (1 << 48) | b'x' as u64;
+        let e = h.after_store(0x8000_1000, 8, cmd).unwrap();
+        assert_eq!(e.output, Some(b'x'));
+        assert_eq!(e.fromhost, Some((1 << 56) | (1 << 48)));
+        assert_eq!(h.request, None);
+        assert!(h.covers(0x8000_1004, 4) && !h.covers(0x8000_1008, 8) && h.covers(0x8000_0ffc, 8));
+    }
+}

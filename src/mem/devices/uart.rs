@@ -72,3 +72,37 @@ impl Uart {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transmit_receive_and_line_status() {
+        let mut u = Uart::new();
+        assert_eq!(u.load(5) as u8 & LSR_DATA_READY, 0, "nothing received yet");
+        assert_ne!(u.load(5) as u8 & LSR_THR_EMPTY, 0, "always ready to send");
+        u.store(0, b'h');
+        u.store(0, b'i');
+        assert_eq!(u.take_output(), b"hi");
+        assert!(u.take_output().is_empty());
+        u.push_input(b"ok");
+        assert_ne!(u.load(5) as u8 & LSR_DATA_READY, 0);
+        assert_eq!((u.load(0), u.load(0)), (b'o' as u64, b'k' as u64));
+        assert_eq!(u.load(5) as u8 & LSR_DATA_READY, 0);
+    }
+
+    #[test]
+    fn divisor_latch_hides_the_data_registers() {
+        let mut u = Uart::new();
+        u.store(3, LCR_DLAB);
+        u.store(0, 0x12); // DLL, not THR
+        u.store(1, 0x34); // DLM, not IER
+        assert!(u.take_output().is_empty());
+        assert_eq!((u.load(0), u.load(1)), (0x12, 0x34));
+        u.store(3, 0x03);
+        assert_eq!(u.load(1), 0, "IER untouched by the DLM write");
+        u.store(7, 0x5a);
+        assert_eq!(u.load(7), 0x5a, "scratch register");
+    }
+}
