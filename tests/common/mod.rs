@@ -439,7 +439,7 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
     );
     let got = match m.devices.exit_request() {
         Some(ExitRequest::Exit(0)) => End::Exit,
-        Some(ExitRequest::Exit(TRAP_EXIT_CODE)) => End::Trap,
+        Some(ExitRequest::Exit(c)) if c == u64::from(TRAP_EXIT_CODE) => End::Trap,
         other => panic!("unexpected exit request {other:?}: {}", describe(&m)),
     };
     match (setup.end, got) {
