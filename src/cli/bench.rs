@@ -46,6 +46,27 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UsageError> {
     std::fs::read(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
 }
 
+/// Wall time of QEMU running `elf` on its `virt` machine (best of 3), if
+/// QEMU is installed and the run exits 0.
+fn qemu_wall_ms(elf: &Path) -> Option<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let status = std::process::Command::new("qemu-system-riscv64")
+            .args(["-machine", "virt", "-bios", "none", "-nographic", "-m", "256M"])
+            .args(["-monitor", "none", "-serial", "null", "-kernel"])
+            .arg(elf)
+            .stdin(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !status.success() {
+            return None;
+        }
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+    }
+    Some(best)
+}
+
 /// The paging workload with its parameters patched.
 fn paging(dir: &Path, params: PagingParams) -> Result<Vec<u8>, UsageError> {
     let mut elf = read(dir, "paging")?;
@@ -116,6 +137,16 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     let median = mips[mips.len() / 2];
     println!("\nmedian interpreter MIPS: {median:.1}\n");
     all.insert("interpreter_mips_median".into(), median.into());
+    if let Some(qemu_ms) = qemu_wall_ms(&dir.join("cpubench.elf")) {
+        let qemu_mips = 497_758_853.0 / (qemu_ms * 1e3);
+        println!(
+            "QEMU (qemu-system-riscv64 -machine virt, its own JIT) on the same ELF, same run: \
+             {qemu_ms:.0} ms wall including start-up, about {qemu_mips:.0} MIPS; \
+             tunevm's interpreter runs at {:.1} % of it.\n",
+            100.0 * median / qemu_mips
+        );
+        all.insert("qemu_cpubench_wall_ms".into(), qemu_ms.into());
+    }
 
     let mut rows = Vec::new();
     println!("## TLB: the built-in paging workloads, default config\n\n{TLB_HEADER}");
