@@ -50,29 +50,11 @@ pub const T4: Reg = 29;
 pub const T5: Reg = 30;
 pub const T6: Reg = 31;
 
-// CSR addresses used by the tests (priv spec tables 2.2-2.5).
-pub const SSTATUS: u16 = 0x100;
-pub const SIE: u16 = 0x104;
-pub const STVEC: u16 = 0x105;
-pub const SSCRATCH: u16 = 0x140;
-pub const SEPC: u16 = 0x141;
-pub const SCAUSE: u16 = 0x142;
-pub const STVAL: u16 = 0x143;
-pub const SIP: u16 = 0x144;
-pub const SATP: u16 = 0x180;
-pub const MSTATUS: u16 = 0x300;
-pub const MISA: u16 = 0x301;
-pub const MEDELEG: u16 = 0x302;
-pub const MIDELEG: u16 = 0x303;
-pub const MIE: u16 = 0x304;
-pub const MTVEC: u16 = 0x305;
-pub const MCOUNTEREN: u16 = 0x306;
-pub const MSCRATCH: u16 = 0x340;
-pub const MEPC: u16 = 0x341;
-pub const MCAUSE: u16 = 0x342;
-pub const MTVAL: u16 = 0x343;
-pub const MIP: u16 = 0x344;
-pub const MCYCLE: u16 = 0xb00;
+// CSR addresses used by the tests: the VM's own constants.
+pub use tunevm::cpu::csr::{
+    MCAUSE, MCOUNTEREN, MCYCLE, MEDELEG, MEPC, MIDELEG, MIE, MIP, MISA, MSCRATCH, MSTATUS, MTVAL,
+    MTVEC, SATP, SCAUSE, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC,
+};
 pub const MINSTRET: u16 = 0xb02;
 pub const CYCLE: u16 = 0xc00;
 pub const TIME: u16 = 0xc01;
