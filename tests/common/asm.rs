@@ -51,6 +51,7 @@ pub const T5: Reg = 30;
 pub const T6: Reg = 31;
 
 // CSR addresses used by the tests: the VM's own constants.
+#[allow(unused_imports)] // each test file uses a different subset
 pub use tunevm::cpu::csr::{
     MCAUSE, MCOUNTEREN, MCYCLE, MEDELEG, MEPC, MIDELEG, MIE, MIP, MISA, MSCRATCH, MSTATUS, MTVAL,
     MTVEC, SATP, SCAUSE, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC,
