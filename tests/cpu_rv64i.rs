@@ -141,9 +141,12 @@ fn x0_and_register_aliasing() {
 // ---------------------------------------------------------------------------
 // Register-immediate
 
+/// (encoder, a1, immediate, expected a0).
+type RiCase<I> = (fn(Reg, Reg, I) -> u32, u64, I, u64);
+
 /// Each case runs `op a0, a1, imm` with a1 = a and checks a0. `I` is the
 /// immediate's type (`i32` for ALU immediates, `u32` for shift amounts).
-fn check_ri<I: Copy>(cases: &[(fn(Reg, Reg, I) -> u32, u64, I, u64)]) {
+fn check_ri<I: Copy>(cases: &[RiCase<I>]) {
     let mut fails = Vec::new();
     for &(op, a, imm, want) in cases {
         let inst = op(A0, A1, imm);
