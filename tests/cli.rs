@@ -217,3 +217,59 @@ fn stdin_feeds_the_uart() {
     assert_eq!(status(&out), 0);
     assert_eq!(out.stdout, b"IBM\x0b");
 }
+
+#[test]
+fn paging_parameters_change_the_working_set() {
+    let paging = workload("paging");
+    let paging = paging.to_str().unwrap();
+    let out = tunevm(&["run", "--paging", "pages=300", "--paging", "passes=1", paging]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let console = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(console.contains("pages=300 stride=1 random=0 passes=1"), "{console}");
+    for (arg, needle) in [
+        ("pages=0", "pages = 0 must be 1..=32768"),
+        ("color=red", "unknown --paging parameter"),
+        ("random=2", "expected 0 or 1"),
+    ] {
+        let out = tunevm(&["run", "--paging", arg, paging]);
+        assert_eq!(status(&out), 2);
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+    let out = tunevm(&["run", "--paging", "pages=8", workload("hello").to_str().unwrap()]);
+    assert_eq!(status(&out), 2);
+    assert!(stderr(&out).contains("not a paging workload"));
+}
+
+#[test]
+fn sweep_runs_once_per_value_and_shows_the_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let out = tunevm(&[
+        "sweep",
+        "--knob",
+        "mmu.multilevel_tlb_config.l2_entries=128,2048",
+        "--paging",
+        "random=1",
+        "--paging",
+        "pages=1024",
+        "--paging",
+        "passes=16",
+        "--json",
+        json.to_str().unwrap(),
+        workload("paging").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("| 128 ") || l.starts_with("| 2048 ")).count(),
+        2,
+        "{table}"
+    );
+    let runs: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let rate = |i: usize| runs[i]["report"]["tlb"]["hit_rate"].as_f64().unwrap();
+    assert!(rate(0) + 0.2 < rate(1), "bigger L2, higher hit rate: {} {}", rate(0), rate(1));
+    let out =
+        tunevm(&["sweep", "--knob", "mmu.strategy=fast", workload("paging").to_str().unwrap()]);
+    assert_eq!(status(&out), 2);
+    assert!(stderr(&out).contains("multi_level, concurrent, hybrid"), "{}", stderr(&out));
+}

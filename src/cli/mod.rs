@@ -7,10 +7,12 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod sweep;
 
 use tunevm::config::VmConfig;
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+use tunevm::workload::PagingParams;
 
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_ASLEEP: i32 = 3;
@@ -33,6 +35,8 @@ enum Command {
     Run(RunArgs),
     /// Measure interpreter speed and TLB hit rates on the built-in workloads.
     Bench(bench::BenchArgs),
+    /// Run one program once per value of one knob and compare the figures.
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(clap::Args)]
@@ -58,6 +62,11 @@ struct RunArgs {
     /// Print the JSON report to stdout after the guest's output.
     #[arg(long)]
     print_report: bool,
+    /// Set a parameter of the paging workload before it runs, e.g.
+    /// `--paging pages=2048 --paging random=1` (pages, stride, random,
+    /// passes, seed). Repeatable.
+    #[arg(long = "paging", value_name = "NAME=VALUE")]
+    paging: Vec<String>,
     /// The program to run.
     elf: PathBuf,
 }
@@ -91,6 +100,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Sweep(args) => sweep::sweep(args),
     };
     match result {
         Ok(code) => code,
@@ -99,6 +109,44 @@ pub fn main() -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// Read a guest ELF, applying `--paging` parameters if any were given.
+fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageError> {
+    let mut elf = std::fs::read(path)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    if paging.is_empty() {
+        return Ok(elf);
+    }
+    let mut params = PagingParams::read(&elf).ok_or_else(|| {
+        UsageError(format!("--paging: {} is not a paging workload", path.display()))
+    })?;
+    for assignment in paging {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            UsageError(format!("invalid --paging {assignment:?}: expected NAME=VALUE"))
+        })?;
+        const NAMES: [&str; 5] = ["pages", "stride", "random", "passes", "seed"];
+        if !NAMES.contains(&name.trim()) {
+            return Err(UsageError(format!(
+                "unknown --paging parameter {name:?}: expected pages, stride, random, passes or seed"
+            )));
+        }
+        let number: u64 = value.trim().parse().map_err(|_| {
+            UsageError(format!("invalid value {value:?} for --paging {name}: expected an integer"))
+        })?;
+        match name.trim() {
+            "pages" => params.pages = number,
+            "stride" => params.stride = number,
+            "random" if number <= 1 => params.random = number == 1,
+            "random" => {
+                return Err(UsageError(format!("--paging random={number}: expected 0 or 1")))
+            }
+            "passes" => params.passes = number,
+            _ => params.seed = number,
+        }
+    }
+    params.patch(&mut elf).map_err(|e| UsageError(format!("--paging: {e}")))?;
+    Ok(elf)
 }
 
 /// The effective config: file, then each `--set` in order, then validation.
@@ -152,8 +200,7 @@ fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
 
 fn run(args: RunArgs) -> Result<i32, UsageError> {
     let config = build_config(args.config.as_ref(), &args.set)?;
-    let elf = std::fs::read(&args.elf)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", args.elf.display())))?;
+    let elf = read_elf(&args.elf, &args.paging)?;
     let mut machine = Machine::new(config, &elf)
         .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
     machine.hart.trace = args.trace;
