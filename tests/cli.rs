@@ -273,3 +273,14 @@ fn sweep_runs_once_per_value_and_shows_the_effect() {
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("multi_level, concurrent, hybrid"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_storm_of_traps_is_stopped_by_max_insns() {
+    // An illegal instruction at the entry, and mtvec = 0 (its reset value):
+    // every trap goes to address 0, which is not memory, and traps again.
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write_temp(&dir, "storm.elf", &tiny_elf(&[0xffff_ffff]));
+    let out = tunevm(&["run", "--max-insns", "5000", &elf]);
+    assert_eq!(status(&out), 124, "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 retired"), "{}", stderr(&out));
+}

@@ -47,7 +47,8 @@ struct RunArgs {
     /// Override one config key, e.g. `--set mmu.strategy=multi_level`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Stop the guest after this many instructions (exit status 124).
+    /// Stop the guest after this many instructions executed, retired or
+    /// trapped (exit status 124).
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
     /// Stop the guest after this many seconds of host time (exit status 124).
@@ -225,6 +226,7 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
         println!("{}", report.to_json());
     }
     let retired = machine.hart.retired();
+    let executed = machine.hart.executed();
     Ok(match outcome {
         RunOutcome::Exited(code) => {
             let status = (code & 0xff) as i32;
@@ -236,7 +238,7 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
         }
         RunOutcome::MaxInsns => {
             eprintln!(
-                "tunevm: guest still running after {retired} instructions (--max-insns); stopped"
+                "tunevm: guest still running after {executed} instructions ({retired} retired, the rest trapped) (--max-insns); stopped"
             );
             EXIT_RUNAWAY
         }

@@ -127,7 +127,7 @@ impl Hart {
         }
         self.x[0] = 0;
         self.clock += 1;
-        self.unretired += 1;
+        self.trapped += 1;
     }
 
     fn trace_inst(&self, d: &Decoded) {
@@ -703,7 +703,7 @@ impl Hart {
             // The loop adds one cycle after this instruction.
             let wake = timer_at.saturating_sub(1);
             if wake > self.clock {
-                self.unretired += wake - self.clock;
+                self.skipped += wake - self.clock;
                 self.clock = wake;
             }
             return Ok(());

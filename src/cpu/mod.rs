@@ -73,9 +73,10 @@ pub struct Hart {
     /// Guest clock: one cycle per instruction executed (retired or trapped),
     /// moved forward by WFI. Never written by the guest; mtime derives from it.
     clock: u64,
-    /// Cycles that retired no instruction (traps, time skipped by WFI), so
-    /// that instructions retired = clock - unretired. Never written by the guest.
-    unretired: u64,
+    /// Instructions that trapped instead of retiring.
+    trapped: u64,
+    /// Cycles skipped by WFI while waiting for the timer.
+    skipped: u64,
     mcycle_offset: u64,
     minstret_offset: u64,
     /// Copy of the CLINT's mtime offset, so reading `time` needs no device.
@@ -106,7 +107,8 @@ impl Hart {
             csr: Csrs::new(),
             hart_id,
             clock: 0,
-            unretired: 0,
+            trapped: 0,
+            skipped: 0,
             mcycle_offset: 0,
             minstret_offset: 0,
             mtime_offset: 0,
@@ -131,7 +133,13 @@ impl Hart {
 
     /// Instructions retired so far (not affected by writes to minstret).
     pub fn retired(&self) -> u64 {
-        self.clock - self.unretired
+        self.clock - self.trapped - self.skipped
+    }
+
+    /// Instructions executed so far, retired or trapped: what `--max-insns`
+    /// bounds, so a guest stuck in a storm of traps is still stopped.
+    pub fn executed(&self) -> u64 {
+        self.clock - self.skipped
     }
 
     /// Host bytes held by the decoded-instruction cache.

@@ -22,7 +22,7 @@ pub const SLICE_CYCLES: u64 = 1 << 18;
 pub enum RunOutcome {
     /// The guest exited through the finisher or HTIF with this code.
     Exited(u64),
-    /// `max_insns` instructions retired without an exit.
+    /// `max_insns` instructions executed (retired or trapped) without an exit.
     MaxInsns,
     /// The wall-clock timeout passed without an exit.
     Timeout,
@@ -189,7 +189,7 @@ impl Machine {
         host: &mut impl Host,
     ) -> RunOutcome {
         let start = host.now_ns();
-        let start_insns = self.hart.retired();
+        let start_insns = self.hart.executed();
         let outcome = loop {
             let input = host.console_in();
             if !input.is_empty() {
@@ -197,7 +197,7 @@ impl Machine {
             }
             let mut cycles = SLICE_CYCLES;
             if let Some(max) = limits.max_insns {
-                let done = self.hart.retired() - start_insns;
+                let done = self.hart.executed() - start_insns;
                 if done >= max {
                     break RunOutcome::MaxInsns;
                 }
