@@ -284,3 +284,13 @@ fn a_storm_of_traps_is_stopped_by_max_insns() {
     assert_eq!(status(&out), 124, "{}", stderr(&out));
     assert!(stderr(&out).contains("0 retired"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_guest_whose_trap_handler_traps_is_stopped_without_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write_temp(&dir, "storm.elf", &tiny_elf(&[0xffff_ffff]));
+    let out = tunevm(&["run", &elf]);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("every instruction traps") && err.contains("mtvec 0x0"), "{err}");
+}

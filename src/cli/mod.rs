@@ -249,6 +249,14 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
             );
             EXIT_RUNAWAY
         }
+        RunOutcome::TrapLoop => {
+            let c = &machine.hart.csr;
+            eprintln!(
+                "tunevm: guest is stuck: every instruction traps (mcause {:#x}, mepc {:#x}, mtval {:#x}, mtvec {:#x}); stopped after {executed} instructions",
+                c.mcause, c.mepc, c.mtval, c.mtvec
+            );
+            EXIT_ASLEEP
+        }
         RunOutcome::Asleep => {
             eprintln!(
                 "tunevm: guest executed wfi at pc {:#x} with no interrupt enabled that could wake it; stopped after {retired} instructions",

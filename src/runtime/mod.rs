@@ -28,6 +28,9 @@ pub enum RunOutcome {
     Timeout,
     /// The hart executed WFI with no interrupt able to wake it.
     Asleep,
+    /// Every instruction of a whole slice trapped (a trap handler that traps
+    /// itself, e.g. mtvec pointing at no memory): the guest makes no progress.
+    TrapLoop,
     /// The embedder's `should_stop` said so.
     Stopped,
 }
@@ -40,6 +43,7 @@ impl RunOutcome {
             RunOutcome::MaxInsns => "max_insns",
             RunOutcome::Timeout => "timeout",
             RunOutcome::Asleep => "asleep",
+            RunOutcome::TrapLoop => "trap_loop",
             RunOutcome::Stopped => "stopped",
         }
     }
@@ -203,6 +207,7 @@ impl Machine {
                 }
                 cycles = cycles.min(max - done);
             }
+            let retired_before = self.hart.retired();
             let stop = self.run_slice(cycles);
             let out = self.devices.uart.take_output();
             if !out.is_empty() {
@@ -224,6 +229,11 @@ impl Machine {
                     }
                 },
                 StopReason::Asleep => break RunOutcome::Asleep,
+                StopReason::Limit
+                    if self.hart.retired() == retired_before && cycles == SLICE_CYCLES =>
+                {
+                    break RunOutcome::TrapLoop;
+                }
                 StopReason::Limit => {}
             }
             if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
