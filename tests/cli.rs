@@ -171,6 +171,22 @@ fn report_has_the_stable_fields() {
         assert!(r["tlb"].get(key).is_some(), "tlb.{key}");
     }
     assert!(r["memory"]["guest_ram_bytes"].as_u64().unwrap() >= 1 << 20);
+
+    // A longer run fills the series and the host-speed histogram.
+    let out = tunevm(&[
+        "run",
+        "--report",
+        report.to_str().unwrap(),
+        workload("paging").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let host = &r["host_ns_per_million_insns"];
+    assert!(host["p50"].as_u64().unwrap() > 0 && host["max"].as_u64() >= host["p50"].as_u64());
+    for series in ["mips", "tlb_hit_rate"] {
+        assert!(r["series"][series].as_array().unwrap().len() > 5, "{series}: {}", r["series"]);
+    }
+    assert!(r["tlb"]["hit_rate"].as_f64().unwrap() > 0.9);
 }
 
 #[test]

@@ -10,7 +10,9 @@ mod report;
 mod series;
 
 pub use histogram::Histogram;
-pub use report::{LevelReport, PrefetchReport, Report, TierReport, TiersReport, TlbReport};
+pub use report::{
+    LevelReport, PrefetchReport, Quantiles, Report, TierReport, TiersReport, TlbReport,
+};
 pub use series::TimeSeries;
 
 use std::collections::BTreeMap;
@@ -59,7 +61,8 @@ pub struct PerformanceMonitor {
     series: BTreeMap<&'static str, TimeSeries>,
     /// Named counters set by the embedder (run metadata such as resets).
     counters: BTreeMap<&'static str, u64>,
-    /// Host time per sampled interval, in ns per million instructions.
+    /// Host time per sampled interval, in ns per million instructions
+    /// (reported as `host_ns_per_million_insns`).
     interval_ns: Histogram,
 }
 
@@ -150,6 +153,6 @@ impl PerformanceMonitor {
     /// The report for everything collected so far. Run metadata (version,
     /// engine, config, exit code) is filled in by the caller.
     pub fn generate_report(&self) -> Report {
-        Report::from_monitor(&self.latest, &self.series, &self.counters)
+        Report::from_monitor(&self.latest, &self.series, &self.counters, &self.interval_ns)
     }
 }

@@ -58,6 +58,20 @@ pub struct MemoryReport {
     pub heap_bytes: u64,
 }
 
+/// Quantiles of a histogram of nanoseconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Quantiles {
+    pub p50: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+impl Quantiles {
+    pub fn of(h: &super::Histogram) -> Self {
+        Quantiles { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max() }
+    }
+}
+
 /// The whole report. Run metadata (`version`, `engine`, `config`,
 /// `exit_code`, `stop_reason`) is filled in by whoever ran the machine.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -73,6 +87,9 @@ pub struct Report {
     /// Guest instructions per host microsecond over the whole run.
     pub mips: Option<f64>,
     pub tiers: TiersReport,
+    /// Host time per million guest instructions, over the sampling intervals
+    /// of the run: how steady the speed was (compile pauses, TLB-heavy phases).
+    pub host_ns_per_million_insns: Quantiles,
     pub traps: BTreeMap<String, u64>,
     pub tlb: TlbReport,
     pub memory: MemoryReport,
@@ -89,6 +106,7 @@ impl Report {
         s: &Sample,
         series: &BTreeMap<&'static str, TimeSeries>,
         counters: &BTreeMap<&'static str, u64>,
+        interval_ns: &super::Histogram,
     ) -> Report {
         let t = &s.tlb;
         Report {
@@ -101,6 +119,7 @@ impl Report {
                 interpreter: TierReport { instructions: s.instructions },
                 ..Default::default()
             },
+            host_ns_per_million_insns: Quantiles::of(interval_ns),
             traps: s.traps.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             tlb: TlbReport {
                 hit_rate: ratio(t.hits, t.lookups),
