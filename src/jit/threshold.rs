@@ -1,0 +1,1 @@
+//! Adaptive compile threshold (added by its own change).
