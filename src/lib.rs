@@ -65,6 +65,7 @@
 pub mod config;
 pub mod cpu;
 pub mod isa;
+pub mod jit;
 pub mod loader;
 pub mod mem;
 pub mod monitor;

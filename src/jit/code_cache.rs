@@ -1,0 +1,1 @@
+//! Code cache (added by its own change).
