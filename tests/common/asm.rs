@@ -53,17 +53,10 @@ pub const T6: Reg = 31;
 // CSR addresses used by the tests: the VM's own constants.
 #[allow(unused_imports)] // each test file uses a different subset
 pub use tunevm::cpu::csr::{
-    MCAUSE, MCOUNTEREN, MCYCLE, MEDELEG, MEPC, MIDELEG, MIE, MIP, MISA, MSCRATCH, MSTATUS, MTVAL,
-    MTVEC, SATP, SCAUSE, SEPC, SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC,
+    CYCLE, INSTRET, MARCHID, MCAUSE, MCOUNTEREN, MCYCLE, MEDELEG, MEPC, MHARTID, MIDELEG, MIE,
+    MIMPID, MINSTRET, MIP, MISA, MSCRATCH, MSTATUS, MTVAL, MTVEC, MVENDORID, SATP, SCAUSE, SEPC,
+    SIE, SIP, SSCRATCH, SSTATUS, STVAL, STVEC, TIME,
 };
-pub const MINSTRET: u16 = 0xb02;
-pub const CYCLE: u16 = 0xc00;
-pub const TIME: u16 = 0xc01;
-pub const INSTRET: u16 = 0xc02;
-pub const MVENDORID: u16 = 0xf11;
-pub const MARCHID: u16 = 0xf12;
-pub const MIMPID: u16 = 0xf13;
-pub const MHARTID: u16 = 0xf14;
 
 fn reg(r: Reg) -> u32 {
     assert!(r < 32, "register x{r} does not exist");
