@@ -1,8 +1,8 @@
 //! The paging workload (an S-mode kernel under Sv39) run with different MMU
 //! knobs: each knob visibly moves the TLB figures in the report.
 use tunevm::config::VmConfig;
-use tunevm::monitor::{PerformanceMonitor, Report};
-use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
+use tunevm::monitor::Report;
+use tunevm::runtime::{run_captured, RunLimits, RunOutcome};
 use tunevm::workload::PagingParams;
 
 fn paging_elf(params: Option<PagingParams>) -> Vec<u8> {
@@ -21,16 +21,12 @@ fn run(params: Option<PagingParams>, sets: &[(&str, &str)]) -> Report {
         config.set(k, v).unwrap();
     }
     config.validate().unwrap();
-    let mut machine = Machine::new(config, &paging_elf(params)).unwrap();
-    let mut monitor = PerformanceMonitor::default();
-    monitor.start_collection();
-    let mut host = CaptureHost::default();
     let limits = RunLimits { max_insns: Some(500_000_000), timeout_ns: None };
-    let outcome = machine.run(limits, &mut monitor, &mut host);
-    let console = String::from_utf8_lossy(&host.output);
-    assert_eq!(outcome, RunOutcome::Exited(0), "{console}");
+    let run = run_captured(config, &paging_elf(params), limits).unwrap();
+    let console = String::from_utf8_lossy(&run.console);
+    assert_eq!(run.outcome, RunOutcome::Exited(0), "{console}");
     assert!(console.contains("checksum"), "{console}");
-    machine.report(&monitor, outcome)
+    run.report
 }
 
 fn hit_rate(r: &Report) -> f64 {

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use tunevm::config::VmConfig;
-use tunevm::monitor::{PerformanceMonitor, Report};
-use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
+use tunevm::monitor::Report;
+use tunevm::runtime::{run_captured, RunLimits, RunOutcome};
 use tunevm::workload::PagingParams;
 
 use super::UsageError;
@@ -25,16 +25,12 @@ pub struct BenchArgs {
 
 /// Run an ELF image to completion under `config` and return its report.
 pub fn measure(name: &str, elf: &[u8], config: VmConfig) -> Result<Report, UsageError> {
-    let mut machine = Machine::new(config, elf).map_err(|e| UsageError(format!("{name}: {e}")))?;
-    let mut monitor = PerformanceMonitor::default();
-    monitor.start_collection();
-    let mut host = CaptureHost::default();
     let limits = RunLimits { max_insns: Some(20_000_000_000), timeout_ns: Some(600_000_000_000) };
-    let outcome = machine.run(limits, &mut monitor, &mut host);
-    if outcome != RunOutcome::Exited(0) {
-        return Err(UsageError(format!("{name} ended with {outcome:?}")));
+    let run = run_captured(config, elf, limits).map_err(|e| UsageError(format!("{name}: {e}")))?;
+    if run.outcome != RunOutcome::Exited(0) {
+        return Err(UsageError(format!("{name} ended with {:?}", run.outcome)));
     }
-    Ok(machine.report(&monitor, outcome))
+    Ok(run.report)
 }
 
 fn pct(r: Option<f64>) -> String {

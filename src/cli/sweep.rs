@@ -5,8 +5,7 @@
 //! config knob.
 use std::path::PathBuf;
 
-use tunevm::monitor::PerformanceMonitor;
-use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
+use tunevm::runtime::{run_captured, RunLimits, RunOutcome};
 
 use super::{build_config, read_elf, UsageError};
 
@@ -73,15 +72,11 @@ pub fn sweep(args: SweepArgs) -> Result<i32, UsageError> {
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut reports = Vec::new();
     for (value, config, elf) in runs {
-        let mut machine = Machine::new(config, &elf)
-            .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
-        let mut monitor = PerformanceMonitor::default();
-        monitor.start_collection();
-        let mut host = CaptureHost::default();
         let limits =
             RunLimits { max_insns: args.max_insns, timeout_ns: Some((args.timeout * 1e9) as u64) };
-        let outcome = machine.run(limits, &mut monitor, &mut host);
-        let r = machine.report(&monitor, outcome);
+        let run = run_captured(config, &elf, limits)
+            .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
+        let (outcome, r) = (run.outcome, run.report);
         let level = |i: usize| r.tlb.levels.get(i).map_or("-".into(), |l| pct(l.hit_rate));
         let ended = match outcome {
             RunOutcome::Exited(code) => format!("exit {code}"),

@@ -97,6 +97,33 @@ impl Host for CaptureHost {
     }
 }
 
+/// What [`run_captured`] gives back.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct CapturedRun {
+    pub outcome: RunOutcome,
+    pub report: Report,
+    /// Everything the guest printed.
+    pub console: Vec<u8>,
+}
+
+/// Load `elf` into a fresh machine built from `config`, run it under
+/// `limits` with a monitor collecting, and return the outcome, the report and
+/// the console output: the whole of a batch run (benchmarks, sweeps, tests).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_captured(
+    config: VmConfig,
+    elf: &[u8],
+    limits: RunLimits,
+) -> Result<CapturedRun, LoadError> {
+    let mut machine = Machine::new(config, elf)?;
+    let mut monitor = PerformanceMonitor::default();
+    monitor.start_collection();
+    let mut host = CaptureHost::default();
+    let outcome = machine.run(limits, &mut monitor, &mut host);
+    let report = machine.report(&monitor, outcome);
+    Ok(CapturedRun { outcome, report, console: host.output })
+}
+
 /// One single-hart machine with a program loaded.
 pub struct Machine {
     pub hart: Hart,
@@ -255,7 +282,7 @@ impl Machine {
     /// The monitor's report with this run's metadata filled in.
     pub fn report(&self, monitor: &PerformanceMonitor, outcome: RunOutcome) -> Report {
         let mut report = monitor.generate_report();
-        report.config = serde_json::to_value(&self.config).expect("config serializes");
+        report.config = self.config.to_json();
         report.exit_code = match outcome {
             RunOutcome::Exited(code) => Some(code as i64),
             _ => None,
