@@ -310,3 +310,28 @@ fn a_guest_whose_trap_handler_traps_is_stopped_without_limits() {
     let err = stderr(&out);
     assert!(err.contains("every instruction traps") && err.contains("mtvec 0x0"), "{err}");
 }
+
+#[test]
+fn ram_size_is_a_real_limit() {
+    // The paging kernel with 16384 pages (64 MiB of working set) fits in the
+    // default 256 MiB; in 2 MiB its first store past the end of RAM is an
+    // access fault (mcause 7), which the guest reports before exiting 3.
+    let paging = workload("paging");
+    let args = |ram: &'static str| {
+        vec!["run", "--set", ram, "--paging", "pages=16384", "--paging", "passes=1"]
+    };
+    let mut small = args("memory.ram_bytes=2MiB");
+    small.push(paging.to_str().unwrap());
+    let out = tunevm(&small);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    let console = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(console.contains("mcause=0x7") && console.contains("mtval=0x80200000"), "{console}");
+    let mut default = args("memory.ram_bytes=256MiB");
+    default.push(paging.to_str().unwrap());
+    let out = tunevm(&default);
+    assert_eq!(status(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let out =
+        tunevm(&["run", "--set", "memory.ram_bytes=4096", workload("hello").to_str().unwrap()]);
+    assert_eq!(status(&out), 2);
+    assert!(stderr(&out).contains("memory.ram_bytes"), "{}", stderr(&out));
+}
