@@ -335,3 +335,18 @@ fn ram_size_is_a_real_limit() {
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("memory.ram_bytes"), "{}", stderr(&out));
 }
+
+#[test]
+fn knobs_lists_every_knob_in_both_languages() {
+    let en = tunevm(&["knobs"]);
+    assert_eq!(status(&en), 0);
+    let en = String::from_utf8_lossy(&en.stdout).into_owned();
+    for knob in tunevm::config::schema() {
+        assert!(en.contains(&format!("  {} = ", knob.key)), "{} missing", knob.key);
+    }
+    let zh = String::from_utf8_lossy(&tunevm(&["knobs", "--lang", "zh"]).stdout).into_owned();
+    assert!(zh.contains("取值") && zh.contains("预取"), "{zh:.300}");
+    let json = tunevm(&["knobs", "--json"]);
+    let schema: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(schema, tunevm::config::schema_json());
+}

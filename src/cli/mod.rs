@@ -7,6 +7,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod knobs;
 mod sweep;
 
 use tunevm::config::VmConfig;
@@ -37,6 +38,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run one program once per value of one knob and compare the figures.
     Sweep(sweep::SweepArgs),
+    /// List every config knob with its default, range and help.
+    Knobs(knobs::KnobsArgs),
 }
 
 #[derive(clap::Args)]
@@ -102,6 +105,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Bench(args) => bench::bench(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Knobs(args) => knobs::knobs(args),
     };
     match result {
         Ok(code) => code,
