@@ -8,68 +8,15 @@ use tunevm::cpu::StopReason;
 use tunevm::mem::devices::{ExitRequest, Htif};
 use tunevm::runtime::Machine;
 
+mod common;
+
+use common::asm::*;
+
 const RAM_BASE: u64 = 0x8000_0000;
-
-// x registers used below.
-const T0: u32 = 5;
-const T1: u32 = 6;
-const T2: u32 = 7;
-
-// CSR numbers.
-const MTVEC: u32 = 0x305;
-const MIE: u32 = 0x304;
-const MIP: u32 = 0x344;
-
-fn i_type(opcode: u32, funct3: u32, rd: u32, rs1: u32, imm: i32) -> u32 {
-    ((imm as u32 & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
-}
-
-fn s_type(opcode: u32, funct3: u32, rs1: u32, rs2: u32, imm: i32) -> u32 {
-    let imm = imm as u32 & 0xfff;
-    ((imm >> 5) << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | ((imm & 0x1f) << 7) | opcode
-}
-
-fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
-    i_type(0x13, 0, rd, rs1, imm)
-}
-
-fn slli(rd: u32, rs1: u32, shamt: i32) -> u32 {
-    i_type(0x13, 1, rd, rs1, shamt)
-}
-
-fn lui(rd: u32, imm20: u32) -> u32 {
-    (imm20 << 12) | (rd << 7) | 0x37
-}
-
-fn auipc(rd: u32, imm20: u32) -> u32 {
-    (imm20 << 12) | (rd << 7) | 0x17
-}
-
-fn ld(rd: u32, rs1: u32, imm: i32) -> u32 {
-    i_type(0x03, 3, rd, rs1, imm)
-}
-
-fn sd(rs2: u32, rs1: u32, imm: i32) -> u32 {
-    s_type(0x23, 3, rs1, rs2, imm)
-}
-
-fn sw(rs2: u32, rs1: u32, imm: i32) -> u32 {
-    s_type(0x23, 2, rs1, rs2, imm)
-}
-
-fn csrrw(rd: u32, csr: u32, rs1: u32) -> u32 {
-    i_type(0x73, 1, rd, rs1, csr as i32)
-}
-
-fn csrrwi(rd: u32, csr: u32, uimm: u32) -> u32 {
-    i_type(0x73, 5, rd, uimm, csr as i32)
-}
-
-const WFI: u32 = 0x1050_0073;
 
 /// Store 0x5555 to the SiFive test finisher: the guest passes and stops.
 fn finish() -> Vec<u32> {
-    vec![lui(T0, 0x100), lui(T1, 0x5), addi(T1, T1, 0x555), sw(T1, T0, 0)]
+    vec![lui(T0, 0x100), lui(T1, 0x5), addi(T1, T1, 0x555), sw(T1, 0, T0)]
 }
 
 /// Run `program` (M-mode, at RAM_BASE) for at most 100 000 cycles; `setup`
@@ -95,7 +42,7 @@ fn wfi_resumes_when_an_interrupt_is_pending_even_if_masked() {
     let mut p = vec![
         csrrwi(0, MIE, 0),
         csrrwi(0, MIP, 2), // SSIP pending, SSIE clear
-        WFI,
+        wfi(),
         addi(T2, 0, 42),
     ];
     p.extend(finish());
@@ -108,7 +55,7 @@ fn wfi_resumes_when_an_interrupt_is_pending_even_if_masked() {
 /// and the run still stops as asleep.
 #[test]
 fn wfi_with_nothing_pending_and_nothing_enabled_is_asleep() {
-    let mut p = vec![csrrwi(0, MIE, 0), WFI, addi(T2, 0, 42)];
+    let mut p = vec![csrrwi(0, MIE, 0), wfi(), addi(T2, 0, 42)];
     p.extend(finish());
     let (m, stop) = run(&p);
     assert_eq!(stop, StopReason::Asleep);
@@ -125,8 +72,8 @@ fn htif_exit_code_keeps_all_its_bits() {
         addi(T0, 0, 1),
         slli(T0, T0, 33),
         addi(T0, T0, 1), // tohost = (1 << 33) | 1: exit with code 1 << 32
-        sd(T0, T1, 0),
-        WFI,
+        sd(T0, 0, T1),
+        wfi(),
     ];
     let (m, stop) = run_with(&p, |m| m.devices.htif = Some(Htif::new(tohost, None)));
     assert_eq!(stop, StopReason::ExitRequested);
@@ -160,14 +107,14 @@ fn misaligned_access_past_ram_end(access: u32) -> Machine {
 
 #[test]
 fn misaligned_load_access_fault_reports_the_faulting_portion() {
-    let m = misaligned_access_past_ram_end(ld(T1, T0, -4));
+    let m = misaligned_access_past_ram_end(ld(T1, -4, T0));
     assert_eq!(m.hart.csr.mcause, 5, "load access fault");
     assert_eq!(m.hart.csr.mtval, 0x9000_0000);
 }
 
 #[test]
 fn misaligned_store_access_fault_reports_the_faulting_portion() {
-    let m = misaligned_access_past_ram_end(sd(T1, T0, -4));
+    let m = misaligned_access_past_ram_end(sd(T1, -4, T0));
     assert_eq!(m.hart.csr.mcause, 7, "store access fault");
     assert_eq!(m.hart.csr.mtval, 0x9000_0000);
 }
