@@ -25,6 +25,8 @@ pub use schema::{
     SectionSpec,
 };
 
+pub use crate::jit::code_cache::{CacheConfig, EvictionPolicy};
+pub use crate::jit::JitConfig;
 pub use crate::mem::{
     ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, UnifiedMmuConfig,
 };
@@ -52,6 +54,8 @@ impl Default for MemoryConfig {
 pub struct VmConfig {
     pub memory: MemoryConfig,
     pub mmu: UnifiedMmuConfig,
+    pub jit: JitConfig,
+    pub code_cache: CacheConfig,
 }
 
 /// Split a `--set` argument `key=value` at the first `=`, trimming both sides.
@@ -163,6 +167,14 @@ impl VmConfig {
         self.mmu
             .validate()
             .map_err(|message| ConfigError::Syntax { format: "mmu config", message })?;
+        self.jit
+            .adaptive()
+            .validate()
+            .map_err(|e| ConfigError::Syntax { format: "jit config", message: e.to_string() })?;
+        self.code_cache.validate().map_err(|e| ConfigError::Syntax {
+            format: "code_cache config",
+            message: e.to_string(),
+        })?;
         Ok(())
     }
 

@@ -76,7 +76,7 @@ impl DecodeCache {
             return;
         }
         self.epoch = ram.code_epoch();
-        for page in ram.drain_invalidated() {
+        for page in ram.drain_invalidated(crate::mem::CodeConsumer::DecodeCache) {
             if page == u32::MAX {
                 for (_, slot) in self.by_ram_page.drain() {
                     self.free.push(slot);

@@ -7,7 +7,7 @@ use crate::mem::devices::Devices;
 use crate::mem::{AccessType, FaultKind, MemFault, Privilege, UnifiedMmu};
 
 /// How an instruction ended other than by retiring normally.
-enum Abort {
+pub(super) enum Abort {
     Trap(Trap),
     /// WFI with nothing able to wake the hart.
     Asleep,
@@ -118,7 +118,7 @@ impl Hart {
 
     /// The instruction at the pc did not retire: take its trap.
     #[cold]
-    fn abort(&mut self, mmu: &mut UnifiedMmu, abort: Abort) {
+    pub(super) fn abort(&mut self, mmu: &mut UnifiedMmu, abort: Abort) {
         if let Abort::Trap(mut t) = abort {
             if t.cause == Exception::IllegalInstruction && t.tval == 0 {
                 t.tval = self.raw_at_pc(mmu) as u64;
@@ -130,7 +130,7 @@ impl Hart {
         self.trapped += 1;
     }
 
-    fn trace_inst(&self, d: &Decoded) {
+    pub(super) fn trace_inst(&self, d: &Decoded) {
         let p = match self.privilege {
             Privilege::Machine => 'M',
             Privilege::Supervisor => 'S',
@@ -142,7 +142,7 @@ impl Hart {
     /// Point the fetch window at the pc's page: translate (checking execute
     /// permission) and find or create its decode-cache page.
     #[cold]
-    fn refill_fetch(&mut self, mmu: &mut UnifiedMmu) -> Result<(), Trap> {
+    pub(super) fn refill_fetch(&mut self, mmu: &mut UnifiedMmu) -> Result<(), Trap> {
         self.dcache.apply_invalidations(mmu.ram_mut());
         let pc = self.pc;
         let paddr = self.translate_fetch(mmu, pc)?;
@@ -168,7 +168,11 @@ impl Hart {
     /// Decode the instruction at the pc into the current fetch page's slot
     /// `index`. An instruction that straddles two pages is decoded every time
     /// (it depends on two translations) and not cached.
-    fn decode_at(&mut self, mmu: &mut UnifiedMmu, index: usize) -> Result<Decoded, Trap> {
+    pub(super) fn decode_at(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        index: usize,
+    ) -> Result<Decoded, Trap> {
         let off = self.fetch.ram_off + index * 2;
         let lo = mmu.ram().read(off, 2) as u32;
         if lo & 3 == 3 && index == 2047 {
@@ -383,7 +387,13 @@ impl Hart {
     /// success the pc points at the next instruction; on a trap nothing
     /// architectural has changed.
     #[inline(always)]
-    fn execute(&mut self, inst: Inst, len: u64, mmu: &mut UnifiedMmu, dev: &mut Devices) -> Exec {
+    pub(super) fn execute(
+        &mut self,
+        inst: Inst,
+        len: u64,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+    ) -> Exec {
         use Inst::*;
         let pc = self.pc;
         let mut next = pc.wrapping_add(len);

@@ -7,6 +7,7 @@
 //! trap handler exactly as the privileged spec says.
 
 pub mod csr;
+mod dispatch;
 mod fetch;
 mod interp;
 mod trap;

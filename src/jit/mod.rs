@@ -1,10 +1,527 @@
-//! The JIT (the tuning guide's `vm_engine_jit`): decides which guest code to
-//! compile, when and at which tier, and keeps what it compiled.
+//! The JIT (the tuning guide's `vm_engine_jit`): counts executions per
+//! translation unit, decides when and at which tier to compile
+//! (`threshold`), finds the unit's guest code (`region`), generates a wasm
+//! module for it (`codegen`), installs it (`backend`), keeps it in the
+//! bounded `code_cache`, and drops it when its guest code changes.
 //!
-//! Status: groundwork. The adaptive compile threshold with the tier decision
-//! (`threshold`) and the code cache (`code_cache`) are complete and tested as
-//! components, but nothing drives them yet: code generation, the backends and
-//! the `jit.*` / `code_cache.*` config keys arrive together with the JIT
-//! itself, so no knob is exposed before it acts.
+//! A *translation unit* is keyed by [`UnitKey`]: the virtual pc of its entry,
+//! the physical address that pc translated to, and the mode its code was
+//! compiled for (privilege and whether loads and stores are translated).
+//! Units never leave their 4 KiB page, so a unit depends on one page's
+//! contents and one page's translation; the dispatcher translates the pc
+//! before every lookup, so a changed mapping (satp, sfence.vma) simply
+//! finds other keys, and a store into a page with units invalidates them.
+//!
+//! Time for the code cache (hotness decay every `cleanup_interval_secs`) is
+//! guest time: one guest second is 100 M guest cycles (the nominal 100 MHz
+//! clock of `cpu::CYCLES_PER_MTIME_TICK`), so runs are reproducible and the
+//! CLI and the page agree.
+pub mod backend;
 pub mod code_cache;
+pub mod codegen;
+pub mod layout;
+pub mod region;
 pub mod threshold;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::mem::{CodeConsumer, Ram};
+use crate::monitor::Histogram;
+use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
+use codegen::{generate, CodegenOptions};
+use region::{discover, DiscoverOptions};
+pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
+
+/// Nanoseconds of guest time per guest cycle (100 MHz nominal clock).
+pub const GUEST_NS_PER_CYCLE: u64 = 10;
+
+/// The `jit` config section: on/off, the tier-up count, and the guide's
+/// `AdaptiveThresholdConfig` fields flattened beside them (`jit.min_threshold`...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JitConfig {
+    /// Compile hot guest code to wasm. `false` runs the interpreter alone.
+    pub enabled: bool,
+    /// Executions from which a unit gets the optimizing tier (DESIGN.md
+    /// "Tiers"). Default 200, the guide's boundary.
+    pub tier_up_threshold: u64,
+    pub min_threshold: u64,
+    pub max_threshold: u64,
+    pub sample_window: u64,
+    pub compile_time_weight: f64,
+    pub exec_benefit_weight: f64,
+    pub compile_time_budget_ns: u64,
+    pub enable_compile_time_budget: bool,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig::from_adaptive(true, AdaptiveThresholdConfig::default())
+    }
+}
+
+impl JitConfig {
+    /// Range of `tier_up_threshold`.
+    pub const TIER_UP_THRESHOLD: std::ops::RangeInclusive<u64> = 0..=1_000_000;
+
+    fn from_adaptive(enabled: bool, a: AdaptiveThresholdConfig) -> Self {
+        JitConfig {
+            enabled,
+            tier_up_threshold: threshold::DEFAULT_TIER_UP_THRESHOLD,
+            min_threshold: a.min_threshold,
+            max_threshold: a.max_threshold,
+            sample_window: a.sample_window,
+            compile_time_weight: a.compile_time_weight,
+            exec_benefit_weight: a.exec_benefit_weight,
+            compile_time_budget_ns: a.compile_time_budget_ns,
+            enable_compile_time_budget: a.enable_compile_time_budget,
+        }
+    }
+
+    /// The guide's `AdaptiveThresholdConfig` part.
+    pub fn adaptive(&self) -> AdaptiveThresholdConfig {
+        AdaptiveThresholdConfig {
+            min_threshold: self.min_threshold,
+            max_threshold: self.max_threshold,
+            sample_window: self.sample_window,
+            compile_time_weight: self.compile_time_weight,
+            exec_benefit_weight: self.exec_benefit_weight,
+            compile_time_budget_ns: self.compile_time_budget_ns,
+            enable_compile_time_budget: self.enable_compile_time_budget,
+        }
+    }
+}
+
+/// What a translation unit's code depends on besides its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnitKey {
+    /// Virtual pc of the entry (auipc and jal results depend on it).
+    pub vpc: u64,
+    /// The physical address it translated to.
+    pub ppc: u64,
+    /// Privilege (bits 0-1) and "loads and stores untranslated" (bit 2).
+    pub mode: u8,
+}
+
+impl UnitKey {
+    fn data_bare(&self) -> bool {
+        self.mode & 4 != 0
+    }
+}
+
+/// A compiled unit in the cache.
+pub struct CachedCode {
+    pub func: backend::CompiledFn,
+    pub tier: Tier,
+    pub module: backend::ModuleId,
+    /// Guest instructions translated.
+    pub instructions: u64,
+    /// The module's bytes (for the code view).
+    pub wasm: Box<[u8]>,
+}
+
+/// Per-unit execution count and where its code stands.
+#[derive(Clone, Copy, Debug)]
+struct UnitState {
+    /// Executions so far (dispatches, interpreted or compiled).
+    count: u64,
+    /// The tier of its code in the cache, or Interpreter.
+    tier: Tier,
+    /// Instructions its unit had when last discovered (0: not yet), for
+    /// compile-time estimates without discovering it again.
+    size_hint: u32,
+}
+
+/// Counters for the report.
+#[derive(Clone, Debug, Default)]
+pub struct JitStats {
+    pub units_compiled: u64,
+    /// Whole compile (discovery, code generation, engine compile and
+    /// instantiation), per unit, in nanoseconds.
+    pub compile_ns: Histogram,
+    /// Discovery and code generation (wasm-encoder), per unit.
+    pub codegen_ns: Histogram,
+    /// The engine's part: wasmtime's compile (Cranelift, eager) plus
+    /// instantiation natively; `WebAssembly.Module` + `Instance` + table
+    /// install in the browser, where V8 compiles lazily at the first call
+    /// and optimizes in the background (not included).
+    pub engine_ns: Histogram,
+    /// Guest instructions retired by compiled code, per tier (baseline,
+    /// optimizing).
+    pub retired: [u64; 2],
+    /// Calls into compiled code.
+    pub calls: u64,
+    /// Compiles the budget made wait.
+    pub waits: u64,
+    /// Units invalidated because their guest code changed or fence.i ran.
+    pub invalidated: u64,
+    /// Compiles that failed (the unit stays interpreted).
+    pub failures: u64,
+}
+
+/// The JIT of one hart.
+pub struct Jit {
+    config: JitConfig,
+    control: AdaptiveThreshold,
+    cache: UnifiedCodeCache<UnitKey, CachedCode>,
+    units: HashMap<UnitKey, UnitState>,
+    backend: Option<backend::Backend>,
+    /// RAM's code epoch last seen.
+    epoch: u64,
+    stats: JitStats,
+    /// Compile time spent since the last `account_slice`.
+    slice_compile_ns: u64,
+    /// Estimated interpreter cost per instruction (ns), from slices that
+    /// ran mostly interpreted.
+    interp_ns_per_insn: Option<f64>,
+    /// Units compiled with their last compile's listing and wasm text, for
+    /// the code view.
+    last_error: Option<String>,
+}
+
+impl Jit {
+    /// The tuning guide's entry point: a JIT with this adaptive threshold
+    /// and defaults for everything else (tier-up at 200, default code cache).
+    ///
+    /// ```
+    /// use tunevm::jit::{AdaptiveThresholdConfig, Jit};
+    /// let jit = Jit::with_adaptive_config(AdaptiveThresholdConfig::default());
+    /// assert_eq!(jit.threshold(), 50);
+    /// ```
+    pub fn with_adaptive_config(config: AdaptiveThresholdConfig) -> Jit {
+        Jit::new(JitConfig::from_adaptive(true, config), CacheConfig::default())
+    }
+
+    /// A JIT from the `jit` and `code_cache` config sections (validated).
+    pub fn new(config: JitConfig, cache: CacheConfig) -> Jit {
+        Jit {
+            control: AdaptiveThreshold::new(config.adaptive()),
+            cache: UnifiedCodeCache::new(cache, Default::default()),
+            config,
+            units: HashMap::new(),
+            backend: None,
+            epoch: 0,
+            stats: JitStats::default(),
+            slice_compile_ns: 0,
+            interp_ns_per_insn: None,
+            last_error: None,
+        }
+    }
+
+    pub fn config(&self) -> &JitConfig {
+        &self.config
+    }
+
+    /// The compile threshold now.
+    pub fn threshold(&self) -> u64 {
+        self.control.threshold()
+    }
+
+    pub fn controller(&self) -> &AdaptiveThreshold {
+        &self.control
+    }
+
+    pub fn cache(&self) -> &UnifiedCodeCache<UnitKey, CachedCode> {
+        &self.cache
+    }
+
+    pub fn stats(&self) -> &JitStats {
+        &self.stats
+    }
+
+    /// The last compile failure, if any (a JIT bug; the unit stays interpreted).
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Give the JIT the backend whose memory holds RAM.
+    pub fn attach(&mut self, backend: backend::Backend) {
+        self.backend = Some(backend);
+    }
+
+    pub fn backend(&self) -> Option<&backend::Backend> {
+        self.backend.as_ref()
+    }
+
+    /// Modules alive in the backend.
+    pub fn live_modules(&self) -> usize {
+        self.backend.as_ref().map_or(0, |b| b.live_modules())
+    }
+
+    /// The hart state block in the backend's memory.
+    pub(crate) fn state_ptr(&self) -> *mut u64 {
+        self.backend.as_ref().expect("attached").state_ptr()
+    }
+
+    /// Drop units whose guest code changed (stores into their pages, fence.i).
+    pub(crate) fn apply_invalidations(&mut self, ram: &mut Ram) {
+        if ram.code_epoch() == self.epoch {
+            return;
+        }
+        self.epoch = ram.code_epoch();
+        let pages = ram.drain_invalidated(CodeConsumer::Jit);
+        if pages.is_empty() {
+            return;
+        }
+        let removed = if pages.contains(&u32::MAX) {
+            self.cache.clear()
+        } else {
+            let pages: Vec<u64> =
+                pages.iter().map(|&p| crate::mem::RAM_BASE + p as u64 * 4096).collect();
+            self.cache.invalidate_where(|k| pages.contains(&(k.ppc & !0xfff)))
+        };
+        self.stats.invalidated += removed.units.len() as u64;
+        self.release(removed);
+    }
+
+    fn release(&mut self, removed: Removed<UnitKey, CachedCode>) {
+        for unit in &removed.units {
+            if let Some(st) = self.units.get_mut(&unit.key) {
+                if removed.emptied_groups.contains(&GroupId(unit.value.module.0))
+                    || unit.reason != code_cache::RemovalReason::Replaced
+                {
+                    st.tier = Tier::Interpreter;
+                }
+            }
+        }
+        if let Some(b) = self.backend.as_mut() {
+            for g in removed.emptied_groups {
+                b.release(backend::ModuleId(g.0));
+            }
+        }
+    }
+
+    /// One dispatch of the unit `key` whose entry page lies at RAM offset
+    /// `page_off`: count it, compile it if it is due, and return its code if
+    /// there is any. `retired` and `clock` are the hart's.
+    pub(crate) fn enter(
+        &mut self,
+        key: UnitKey,
+        ram: &mut Ram,
+        page_off: usize,
+        retired: u64,
+        clock: u64,
+    ) -> Option<(backend::CompiledFn, Tier)> {
+        let threshold = self.control.threshold();
+        let st = self.units.entry(key).or_insert(UnitState {
+            count: 0,
+            tier: Tier::Interpreter,
+            size_hint: 0,
+        });
+        let count = st.count;
+        st.count += 1;
+        let tier_now = st.tier;
+        self.control.record_executions(1, retired);
+        if tier_now == Tier::Interpreter && count < threshold {
+            return None;
+        }
+        let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
+        let hit = self.cache.lookup(key, now).map(|c| (c.func.clone(), c.tier));
+        let current = match hit {
+            Some((_, t)) => t,
+            None => {
+                if let Some(st) = self.units.get_mut(&key) {
+                    st.tier = Tier::Interpreter;
+                }
+                Tier::Interpreter
+            }
+        };
+        let Some(tier) =
+            threshold::tier_for(count, threshold, self.config.tier_up_threshold, current)
+        else {
+            return hit;
+        };
+        match self.compile(key, ram, page_off, tier, now) {
+            Some(f) => Some((f, tier)),
+            None => hit,
+        }
+    }
+
+    fn compile(
+        &mut self,
+        key: UnitKey,
+        ram: &mut Ram,
+        page_off: usize,
+        tier: Tier,
+        now: u64,
+    ) -> Option<backend::CompiledFn> {
+        self.backend.as_ref()?;
+        let hint = self.units.get(&key).map_or(0, |s| s.size_hint);
+        if hint > 0 {
+            let estimate = self.control.estimate_compile_ns(tier, hint as u64);
+            if self.control.admit(estimate) == threshold::Admission::Wait {
+                self.stats.waits += 1;
+                return None;
+            }
+        }
+        let t0 = clock::now_ns();
+        let opts =
+            DiscoverOptions { multi_block: tier == Tier::Optimizing, data_bare: key.data_bare() };
+        let region = discover(ram, page_off, key.vpc, opts);
+        let size = region.instructions().max(1);
+        if let Some(st) = self.units.get_mut(&key) {
+            st.size_hint = size as u32;
+        }
+        if hint == 0 {
+            let estimate = self.control.estimate_compile_ns(tier, size);
+            if self.control.admit(estimate) == threshold::Admission::Wait {
+                self.stats.waits += 1;
+                return None;
+            }
+        }
+        let backend = self.backend.as_mut()?;
+        let generated = generate(&region, backend.layout(), CodegenOptions { tier });
+        #[cfg(debug_assertions)]
+        if let Err(e) = wasmparser::validate(&generated.wasm) {
+            panic!("generated module for {key:x?} does not validate: {e}");
+        }
+        let t1 = clock::now_ns();
+        let installed = backend.install(&generated.wasm);
+        let t2 = clock::now_ns();
+        let (module, func) = match installed {
+            Ok(x) => x,
+            Err(e) => {
+                self.stats.failures += 1;
+                self.last_error = Some(e);
+                return None;
+            }
+        };
+        let (codegen_ns, engine_ns) = (t1 - t0, t2 - t1);
+        self.stats.codegen_ns.record(codegen_ns);
+        self.stats.engine_ns.record(engine_ns);
+        self.stats.compile_ns.record(codegen_ns + engine_ns);
+        self.stats.units_compiled += 1;
+        self.slice_compile_ns += codegen_ns + engine_ns;
+        self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
+        ram.mark_code_page(page_off);
+        let bytes = generated.wasm.len() as u64;
+        let func_out = func.clone();
+        let code = CachedCode {
+            func,
+            tier,
+            module,
+            instructions: generated.instructions,
+            wasm: generated.wasm.into_boxed_slice(),
+        };
+        match self.cache.insert(key, code, bytes, Some(GroupId(module.0)), now) {
+            Ok(removed) => self.release(removed),
+            Err(_) => {
+                // Larger than the whole cache: run it interpreted.
+                if let Some(b) = self.backend.as_mut() {
+                    b.release(module);
+                }
+                return None;
+            }
+        }
+        if let Some(st) = self.units.get_mut(&key) {
+            st.tier = tier;
+        }
+        Some(func_out)
+    }
+
+    /// Call compiled code with `budget` instructions of room.
+    pub(crate) fn call(&mut self, f: backend::CompiledFn, budget: i64) -> i64 {
+        self.stats.calls += 1;
+        match self.backend.as_mut().expect("attached").call(f, budget) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    pub(crate) fn count_retired(&mut self, tier: Tier, n: u64) {
+        match tier {
+            Tier::Baseline => self.stats.retired[0] += n,
+            Tier::Optimizing => self.stats.retired[1] += n,
+            Tier::Interpreter => {}
+        }
+    }
+
+    /// After a run slice of `slice_ns` host nanoseconds in which `interpreted`
+    /// and `compiled` guest instructions retired: tell the threshold
+    /// controller what compiled code saved. The interpreter's cost per
+    /// instruction is learnt from slices that ran at least 95 % interpreted;
+    /// the benefit is the time the interpreter would have taken for the
+    /// slice minus the time it took without compiling.
+    pub fn account_slice(&mut self, slice_ns: u64, interpreted: u64, compiled: u64) {
+        let compile_ns = std::mem::take(&mut self.slice_compile_ns);
+        let total = interpreted + compiled;
+        if total == 0 {
+            return;
+        }
+        let run_ns = slice_ns.saturating_sub(compile_ns) as f64;
+        if compiled * 20 <= total {
+            let cost = run_ns / total as f64;
+            self.interp_ns_per_insn = Some(match self.interp_ns_per_insn {
+                Some(old) => 0.8 * old + 0.2 * cost,
+                None => cost,
+            });
+        }
+        if let Some(cost) = self.interp_ns_per_insn {
+            let would = cost * total as f64;
+            if would > run_ns {
+                self.control.record_benefit((would - run_ns) as u64);
+            }
+        }
+    }
+
+    /// Code view of a cached unit: its guest disassembly and wasm text.
+    pub fn code_view(&self, key: UnitKey, ram: &Ram) -> Option<CodeView> {
+        let unit = self.cache.unit(key)?;
+        let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
+        let opts = DiscoverOptions {
+            multi_block: unit.value.tier == Tier::Optimizing,
+            data_bare: key.data_bare(),
+        };
+        let region = discover(ram, page_off, key.vpc, opts);
+        let guest = region
+            .listing(ram, page_off)
+            .into_iter()
+            .map(|(pc, inst, _)| format!("{pc:016x}  {}", crate::isa::disassemble(&inst, pc)))
+            .collect();
+        let wat = wasmprinter::print_bytes(&unit.value.wasm).unwrap_or_else(|e| e.to_string());
+        Some(CodeView { key, tier: unit.value.tier, guest, wat })
+    }
+
+    /// Cached units, hottest first (by execution count).
+    pub fn hottest_units(&self, n: usize) -> Vec<(UnitKey, u64)> {
+        let mut v: Vec<(UnitKey, u64)> = self
+            .cache
+            .iter()
+            .map(|u| (u.key, self.units.get(&u.key).map_or(0, |s| s.count)))
+            .collect();
+        v.sort_by_key(|&(k, c)| (std::cmp::Reverse(c), k.vpc));
+        v.truncate(n);
+        v
+    }
+}
+
+/// One unit's code, for the page's code view and `tunevm run --show-code`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CodeView {
+    #[serde(skip)]
+    pub key: UnitKey,
+    pub tier: Tier,
+    /// Guest instructions, objdump style.
+    pub guest: Vec<String>,
+    /// The generated module as wasm text.
+    pub wat: String,
+}
+
+/// Host time for compile measurements (`Instant` natively, `performance.now`
+/// in the browser).
+pub mod clock {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn now_ns() -> u64 {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub fn now_ns() -> u64 {
+        0
+    }
+}

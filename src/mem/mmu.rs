@@ -310,6 +310,12 @@ impl UnifiedMmu {
     /// validated by the `config` module before a machine is built, so an
     /// invalid config here is a host bug.
     pub fn new(ram_bytes: usize, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
+        Self::with_ram(Ram::new(ram_bytes), shared_by_harts, config)
+    }
+
+    /// As [`UnifiedMmu::new`], over RAM built by the caller (e.g. inside the
+    /// JIT engine's memory).
+    pub fn with_ram(ram: Ram, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
         if let Err(e) = config.validate() {
             panic!("invalid MMU configuration: {e}");
         }
@@ -336,14 +342,7 @@ impl UnifiedMmu {
         let prefetcher = config.enable_prefetch.then(|| {
             StridePrefetcher::new(config.prefetch_history_window, config.prefetch_distance)
         });
-        UnifiedMmu {
-            ram: Ram::new(ram_bytes),
-            config,
-            chosen,
-            tlbs,
-            prefetcher,
-            counters: Counters::default(),
-        }
+        UnifiedMmu { ram, config, chosen, tlbs, prefetcher, counters: Counters::default() }
     }
 
     pub fn config(&self) -> &UnifiedMmuConfig {

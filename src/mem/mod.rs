@@ -16,7 +16,7 @@ pub use mmu::{
     ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, TlbLevelStats, TlbStats,
     UnifiedMmu, UnifiedMmuConfig,
 };
-pub use ram::{Ram, RAM_BASE};
+pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
 
 /// Why memory is being accessed; decides which fault is raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

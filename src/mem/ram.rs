@@ -3,38 +3,115 @@
 //! wasm32: inside the VM's linear memory), so later generated code and Web
 //! Workers can address the same bytes.
 //!
+//! Beside the bytes, RAM keeps one flag byte per 4 KiB page (code cached
+//! from it; device page) that generated code reads too.
+//!
 //! Invariant: every accessor checks `offset + size <= len`; no access can reach
 //! outside the allocation whatever the guest does.
 
 /// Physical address where RAM starts (the `virt` machine layout).
 pub const RAM_BASE: u64 = 0x8000_0000;
 
-/// Guest RAM. Storage is `u64` words so the base is 8-byte aligned.
+/// Page flag: decoded or translated code from this page is cached; a store
+/// must invalidate it (and leaves the JIT's inline fast path).
+pub const PAGE_CODE: u8 = 1;
+/// Page flag: stores to this page are device commands (the HTIF `tohost`
+/// page); they always leave the JIT's inline fast path.
+pub const PAGE_DEVICE: u8 = 2;
+
+/// Which cache of code drains [`Ram::drain_invalidated`]'s list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeConsumer {
+    /// The interpreter's decode cache.
+    DecodeCache = 0,
+    /// The JIT's translation units.
+    Jit = 1,
+}
+
+/// Host memory that guest RAM and its page flags live in, when it is not
+/// RAM's own allocation (the native JIT puts both inside the wasm engine's
+/// memory so generated code reaches them).
+pub struct ExternalRam {
+    /// Start of `len` bytes of zeroed, 8-byte aligned memory for RAM.
+    pub bytes: *mut u8,
+    /// Start of one zeroed byte per 4 KiB page of RAM.
+    pub page_flags: *mut u8,
+    /// Keeps the memory alive (and pinned: it must never move) while the
+    /// `Ram` lives.
+    pub owner: Box<dyn std::any::Any + Send>,
+}
+
+enum Backing {
+    Own { _words: Box<[u64]>, _flags: Box<[u8]> },
+    External(#[allow(dead_code)] Box<dyn std::any::Any + Send>),
+}
+
+/// Guest RAM: `len` bytes at `base`, and one flag byte per page at `flags`
+/// ([`PAGE_CODE`], [`PAGE_DEVICE`]).
+///
+/// Invariant: `base..base+len` and `flags..flags+len/4096` stay valid and
+/// never move while the `Ram` lives (`backing` owns them), and nothing but
+/// this `Ram` (and generated code, which bounds its accesses the same way)
+/// writes them.
 pub struct Ram {
-    words: Box<[u64]>,
+    base: *mut u8,
     len: usize,
-    /// One bit per 4 KiB page: set while decoded or translated code from the
-    /// page is cached. A store into such a page must invalidate that code.
-    code_pages: Box<[u64]>,
+    flags: *mut u8,
+    _backing: Backing,
     /// Bumped whenever a code page is written; caches of decoded code compare it.
     code_epoch: u64,
-    /// Pages (RAM offset / 4096) whose code was invalidated since the last
-    /// [`Ram::drain_invalidated`].
-    invalidated: Vec<u32>,
+    /// Per consumer: pages (RAM offset / 4096) whose code was invalidated
+    /// since its last [`Ram::drain_invalidated`].
+    invalidated: [Vec<u32>; 2],
 }
+
+// SAFETY: `Ram` owns (through `_backing`, which is Send) the memory its
+// pointers address; moving it to another thread moves that ownership.
+unsafe impl Send for Ram {}
 
 impl Ram {
     /// RAM of `len` bytes (rounded up to a multiple of 4 KiB), zero-filled.
     pub fn new(len: usize) -> Self {
         let len = len.div_ceil(4096) * 4096;
-        let pages = len / 4096;
+        let mut words = vec![0u64; len / 8].into_boxed_slice();
+        let mut flags = vec![0u8; len / 4096].into_boxed_slice();
         Ram {
-            words: vec![0u64; len / 8].into_boxed_slice(),
+            base: words.as_mut_ptr() as *mut u8,
             len,
-            code_pages: vec![0u64; pages.div_ceil(64)].into_boxed_slice(),
+            flags: flags.as_mut_ptr(),
+            _backing: Backing::Own { _words: words, _flags: flags },
             code_epoch: 0,
-            invalidated: Vec::new(),
+            invalidated: [Vec::new(), Vec::new()],
         }
+    }
+
+    /// RAM of `len` bytes (a multiple of 4 KiB) inside memory someone else
+    /// allocated; see [`ExternalRam`] for what it must guarantee.
+    ///
+    /// # Safety
+    /// `ext.bytes` must point at `len` writable bytes and `ext.page_flags` at
+    /// `len / 4096` writable bytes, both zeroed, 8-byte aligned (bytes),
+    /// kept alive and unmoved by `ext.owner`.
+    pub unsafe fn from_external(len: usize, ext: ExternalRam) -> Self {
+        assert!(len % 4096 == 0 && (ext.bytes as usize) % 8 == 0);
+        Ram {
+            base: ext.bytes,
+            len,
+            flags: ext.page_flags,
+            _backing: Backing::External(ext.owner),
+            code_epoch: 0,
+            invalidated: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Host address of RAM's first byte (physical [`RAM_BASE`]).
+    pub fn host_base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// Host address of the page-flag bytes.
+    pub fn host_page_flags(&self) -> *mut u8 {
+        self.flags
     }
 
     pub fn len(&self) -> usize {
@@ -59,14 +136,14 @@ impl Ram {
 
     #[inline(always)]
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `words` is `len` bytes of plain integers; u8 has no alignment.
-        unsafe { std::slice::from_raw_parts(self.words.as_ptr() as *const u8, self.len) }
+        // SAFETY: the struct invariant.
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
     }
 
     #[inline(always)]
     fn bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `bytes`, and we hold `&mut self`.
-        unsafe { std::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.base, self.len) }
     }
 
     /// The whole RAM as bytes.
@@ -110,6 +187,18 @@ impl Ram {
     }
 
     #[inline(always)]
+    fn page_flags(&self) -> &[u8] {
+        // SAFETY: the struct invariant.
+        unsafe { std::slice::from_raw_parts(self.flags, self.len / 4096) }
+    }
+
+    #[inline(always)]
+    fn page_flags_mut(&mut self) -> &mut [u8] {
+        // SAFETY: the struct invariant, and we hold `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.flags, self.len / 4096) }
+    }
+
+    #[inline(always)]
     fn note_write(&mut self, off: usize, size: usize) -> bool {
         if size == 0 {
             return false;
@@ -118,7 +207,7 @@ impl Ram {
         let last = (off + size - 1) / 4096;
         let mut hit = false;
         for page in first..=last {
-            if self.code_pages[page / 64] & (1 << (page % 64)) != 0 {
+            if self.page_flags()[page] & PAGE_CODE != 0 {
                 self.invalidate_page(page);
                 hit = true;
             }
@@ -128,15 +217,22 @@ impl Ram {
 
     #[cold]
     fn invalidate_page(&mut self, page: usize) {
-        self.code_pages[page / 64] &= !(1 << (page % 64));
+        self.page_flags_mut()[page] &= !PAGE_CODE;
         self.code_epoch += 1;
-        self.invalidated.push(page as u32);
+        for list in &mut self.invalidated {
+            list.push(page as u32);
+        }
     }
 
     /// Mark the page holding RAM offset `off` as holding cached code.
     pub fn mark_code_page(&mut self, off: usize) {
-        let page = off / 4096;
-        self.code_pages[page / 64] |= 1 << (page % 64);
+        self.page_flags_mut()[off / 4096] |= PAGE_CODE;
+    }
+
+    /// Mark the page holding RAM offset `off` as device memory for stores
+    /// (see [`PAGE_DEVICE`]). The mark stays.
+    pub fn mark_device_page(&mut self, off: usize) {
+        self.page_flags_mut()[off / 4096] |= PAGE_DEVICE;
     }
 
     /// Changes whenever a store hits a page marked with [`Ram::mark_code_page`].
@@ -145,17 +241,20 @@ impl Ram {
         self.code_epoch
     }
 
-    /// Pages whose cached code was invalidated since the last call; the page
-    /// number `u32::MAX` means "every page" (see [`Ram::invalidate_code`]).
-    pub fn drain_invalidated(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.invalidated)
+    /// Pages whose cached code was invalidated since `consumer`'s last call;
+    /// the page number `u32::MAX` means "every page" (see
+    /// [`Ram::invalidate_code`]).
+    pub fn drain_invalidated(&mut self, consumer: CodeConsumer) -> Vec<u32> {
+        std::mem::take(&mut self.invalidated[consumer as usize])
     }
 
     /// Forget all code-page marks and bump the epoch (fence.i, reset).
     pub fn invalidate_code(&mut self) {
-        self.code_pages.iter_mut().for_each(|w| *w = 0);
+        self.page_flags_mut().iter_mut().for_each(|f| *f &= !PAGE_CODE);
         self.code_epoch += 1;
-        self.invalidated.clear();
-        self.invalidated.push(u32::MAX);
+        for list in &mut self.invalidated {
+            list.clear();
+            list.push(u32::MAX);
+        }
     }
 }

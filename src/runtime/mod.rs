@@ -8,9 +8,11 @@
 
 use crate::config::VmConfig;
 use crate::cpu::{Hart, StopReason};
+use crate::jit::backend::Backend;
+use crate::jit::Jit;
 use crate::loader::{load_elf, LoadError, LoadedProgram};
 use crate::mem::devices::{Devices, ExitRequest, Htif};
-use crate::mem::UnifiedMmu;
+use crate::mem::{Ram, UnifiedMmu};
 use crate::monitor::{PerformanceMonitor, Report, Sample};
 
 /// Guest clock cycles per run slice: the granularity of limit checks,
@@ -129,6 +131,8 @@ pub struct Machine {
     pub hart: Hart,
     pub mmu: UnifiedMmu,
     pub devices: Devices,
+    /// The JIT, when `jit.enabled` (its backend's memory holds RAM).
+    pub jit: Option<Jit>,
     config: VmConfig,
     elf: Vec<u8>,
     program: LoadedProgram,
@@ -138,21 +142,45 @@ pub struct Machine {
 impl Machine {
     /// Build a machine from a validated config and load `elf` into it.
     pub fn new(config: VmConfig, elf: &[u8]) -> Result<Machine, LoadError> {
-        let mut mmu = UnifiedMmu::new(config.memory.ram_bytes as usize, false, config.mmu.clone());
+        let (mut mmu, jit) = Self::memory_and_jit(&config);
         let program = load_elf(elf, mmu.ram_mut())?;
         let mut devices = Devices::new(1);
         if let Some(tohost) = program.tohost {
             devices.htif = Some(Htif::new(tohost, program.fromhost));
+            if let Some(off) = mmu.ram().offset_of(tohost, 8) {
+                mmu.ram_mut().mark_device_page(off);
+            }
         }
         let hart = Hart::new(0, program.entry);
-        Ok(Machine { hart, mmu, devices, config, elf: elf.to_vec(), program, resets: 0 })
+        Ok(Machine { hart, mmu, devices, jit, config, elf: elf.to_vec(), program, resets: 0 })
+    }
+
+    /// Guest RAM and address translation, and the JIT when it is enabled
+    /// (then RAM lives inside the JIT backend's memory).
+    fn memory_and_jit(config: &VmConfig) -> (UnifiedMmu, Option<Jit>) {
+        let ram_bytes = config.memory.ram_bytes as usize;
+        if config.jit.enabled {
+            match Backend::new(ram_bytes) {
+                Ok((backend, ext)) => {
+                    // SAFETY: `Backend::new` hands out zeroed memory of the
+                    // right sizes that its owner keeps in place.
+                    let ram = unsafe { Ram::from_external(ram_bytes, ext) };
+                    let mmu = UnifiedMmu::with_ram(ram, false, config.mmu.clone());
+                    let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
+                    jit.attach(backend);
+                    return (mmu, Some(jit));
+                }
+                Err(e) => eprintln!("tunevm: JIT unavailable, interpreting: {e}"),
+            }
+        }
+        (UnifiedMmu::new(ram_bytes, false, config.mmu.clone()), None)
     }
 
     /// Build a machine whose RAM starts with `image` (raw code and data at
     /// 0x8000_0000) and whose hart starts there. For tests and tools that have
     /// no ELF.
     pub fn from_image(config: VmConfig, image: &[u8]) -> Machine {
-        let mut mmu = UnifiedMmu::new(config.memory.ram_bytes as usize, false, config.mmu.clone());
+        let (mut mmu, jit) = Self::memory_and_jit(&config);
         assert!(image.len() <= mmu.ram().len(), "image larger than RAM");
         mmu.ram_mut().write_bytes(0, image);
         let program = LoadedProgram {
@@ -162,7 +190,16 @@ impl Machine {
             segments: vec![(crate::mem::RAM_BASE, image.len() as u64)],
         };
         let hart = Hart::new(0, program.entry);
-        Machine { hart, mmu, devices: Devices::new(1), config, elf: Vec::new(), program, resets: 0 }
+        Machine {
+            hart,
+            mmu,
+            devices: Devices::new(1),
+            jit,
+            config,
+            elf: Vec::new(),
+            program,
+            resets: 0,
+        }
     }
 
     pub fn config(&self) -> &VmConfig {
@@ -191,7 +228,10 @@ impl Machine {
     /// Run at most `cycles` guest cycles.
     pub fn run_slice(&mut self, cycles: u64) -> StopReason {
         let limit = self.hart.clock().saturating_add(cycles);
-        self.hart.run(&mut self.mmu, &mut self.devices, limit)
+        match self.jit.as_mut() {
+            Some(jit) => self.hart.run_with_jit(&mut self.mmu, &mut self.devices, limit, jit),
+            None => self.hart.run(&mut self.mmu, &mut self.devices, limit),
+        }
     }
 
     /// Cumulative counters for the monitor.
@@ -288,6 +328,29 @@ impl Machine {
             _ => None,
         };
         report.stop_reason = outcome.name().to_string();
+        if let Some(jit) = &self.jit {
+            if std::env::var_os("TUNEVM_DEBUG_JIT").is_some() {
+                eprintln!(
+                    "{:?} cache {:?} err {:?}",
+                    jit.stats().units_compiled,
+                    jit.cache().stats(),
+                    jit.last_error()
+                );
+                eprintln!(
+                    "compile p50 {:?} max {:?} eng {:?}",
+                    jit.stats().compile_ns.quantile(0.5),
+                    jit.stats().compile_ns.max(),
+                    jit.stats().engine_ns.quantile(0.5)
+                );
+                eprintln!(
+                    "retired {:?} calls {} waits {} fail {}",
+                    jit.stats().retired,
+                    jit.stats().calls,
+                    jit.stats().waits,
+                    jit.stats().failures
+                );
+            }
+        }
         report
     }
 }

@@ -1,0 +1,6 @@
+//! Backends install generated modules and call them. Both run the same
+//! bytes; they differ in where the memory comes from.
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{CompiledFn, ModuleId, NativeBackend as Backend, MODULES_PER_STORE};

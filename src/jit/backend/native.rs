@@ -1,0 +1,212 @@
+//! The native backend: generated modules run in an embedded wasmtime whose
+//! one shared memory holds the hart state block, RAM's page flags and guest
+//! RAM (the same layout the browser has in the VM's own memory).
+//!
+//! wasmtime frees an instance only with its `Store`, so modules are
+//! instantiated into a rotating set of Stores, [`MODULES_PER_STORE`] each,
+//! all importing the one `SharedMemory`; a Store is dropped once every
+//! module installed in it was released, so evicted code really goes.
+use std::collections::HashMap;
+
+use wasmtime::{Config, Engine, Instance, MemoryType, Module, SharedMemory, Store, TypedFunc};
+
+use crate::jit::layout::MemoryLayout;
+use crate::mem::ExternalRam;
+
+/// Modules instantiated into one Store before a fresh Store is started.
+pub const MODULES_PER_STORE: usize = 64;
+
+const WASM_PAGE: u64 = 65536;
+
+/// A module installed by [`NativeBackend::install`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleId(pub u64);
+
+/// A callable compiled unit.
+#[derive(Clone)]
+pub struct CompiledFn {
+    store: u32,
+    func: TypedFunc<i64, i64>,
+}
+
+struct StoreSlot {
+    store: Store<()>,
+    /// Modules installed and not yet released.
+    live: usize,
+    /// Modules ever installed (the Store takes no more at MODULES_PER_STORE).
+    installed: usize,
+}
+
+pub struct NativeBackend {
+    engine: Engine,
+    memory: SharedMemory,
+    layout: MemoryLayout,
+    stores: Vec<Option<StoreSlot>>,
+    current: Option<usize>,
+    modules: HashMap<ModuleId, usize>,
+    next_id: u64,
+}
+
+impl NativeBackend {
+    /// An engine and a memory for `ram_len` bytes of guest RAM; the returned
+    /// [`ExternalRam`] lets `mem::Ram` live inside that memory.
+    pub fn new(ram_len: usize) -> Result<(Self, ExternalRam), String> {
+        assert!(ram_len % 4096 == 0);
+        let state_addr = 1024u32;
+        let flags_addr = 4096u32;
+        let flags_len = (ram_len / 4096) as u64;
+        let ram_addr = (flags_addr as u64 + flags_len).div_ceil(WASM_PAGE) * WASM_PAGE;
+        let pages = (ram_addr + ram_len as u64).div_ceil(WASM_PAGE);
+        if pages > 65536 {
+            return Err(format!("{ram_len} bytes of RAM do not fit a 32-bit wasm memory"));
+        }
+        let mut config = Config::new();
+        config.wasm_threads(true).shared_memory(true);
+        if std::env::var_os("TUNEVM_CL_NONE").is_some() {
+            config.cranelift_opt_level(wasmtime::OptLevel::None);
+        }
+        let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
+        let memory = SharedMemory::new(&engine, MemoryType::shared(pages as u32, pages as u32))
+            .map_err(|e| format!("wasmtime memory of {pages} pages: {e}"))?;
+        let layout = MemoryLayout {
+            state: state_addr,
+            ram: ram_addr as u32,
+            ram_len: ram_len as u32,
+            page_flags: flags_addr,
+            shared: true,
+            min_pages: pages,
+            max_pages: Some(pages),
+        };
+        let base = memory.data().as_ptr() as *mut u8;
+        // SAFETY: the offsets lie inside the `pages` pages just allocated
+        // (checked above); a SharedMemory never moves and the clone in
+        // `owner` keeps it alive.
+        let ext = unsafe {
+            ExternalRam {
+                bytes: base.add(ram_addr as usize),
+                page_flags: base.add(flags_addr as usize),
+                owner: Box::new(memory.clone()),
+            }
+        };
+        warm_up(&engine, &memory, &layout)?;
+        let backend = NativeBackend {
+            engine,
+            memory,
+            layout,
+            stores: Vec::new(),
+            current: None,
+            modules: HashMap::new(),
+            next_id: 0,
+        };
+        Ok((backend, ext))
+    }
+
+    pub fn layout(&self) -> &MemoryLayout {
+        &self.layout
+    }
+
+    /// What the report calls the engine.
+    pub fn engine_name(&self) -> &'static str {
+        "native-wasmtime"
+    }
+
+    /// The hart state block (`state::SIZE` bytes, 8-byte aligned).
+    pub fn state_ptr(&self) -> *mut u64 {
+        // SAFETY: layout.state + state::SIZE lies inside the memory.
+        unsafe {
+            (self.memory.data().as_ptr() as *mut u8).add(self.layout.state as usize) as *mut u64
+        }
+    }
+
+    /// Compile and instantiate `wasm`; its export `run` becomes callable.
+    pub fn install(&mut self, wasm: &[u8]) -> Result<(ModuleId, CompiledFn), String> {
+        let module = Module::new(&self.engine, wasm).map_err(|e| format!("compile: {e}"))?;
+        let slot = match self.current {
+            Some(i) if self.stores[i].as_ref().is_some_and(|s| s.installed < MODULES_PER_STORE) => {
+                i
+            }
+            _ => {
+                let fresh =
+                    StoreSlot { store: Store::new(&self.engine, ()), live: 0, installed: 0 };
+                let i = match self.stores.iter().position(Option::is_none) {
+                    Some(i) => {
+                        self.stores[i] = Some(fresh);
+                        i
+                    }
+                    None => {
+                        self.stores.push(Some(fresh));
+                        self.stores.len() - 1
+                    }
+                };
+                // The previous Store takes no more modules; drop it now if
+                // nothing in it is alive.
+                if let Some(prev) = self.current {
+                    if self.stores[prev].as_ref().is_some_and(|s| s.live == 0) {
+                        self.stores[prev] = None;
+                    }
+                }
+                self.current = Some(i);
+                i
+            }
+        };
+        let s = self.stores[slot].as_mut().expect("current store exists");
+        let instance = Instance::new(&mut s.store, &module, &[self.memory.clone().into()])
+            .map_err(|e| format!("instantiate: {e}"))?;
+        let func = instance
+            .get_typed_func::<i64, i64>(&mut s.store, "run")
+            .map_err(|e| format!("export run: {e}"))?;
+        s.live += 1;
+        s.installed += 1;
+        let id = ModuleId(self.next_id);
+        self.next_id += 1;
+        self.modules.insert(id, slot);
+        Ok((id, CompiledFn { store: slot as u32, func }))
+    }
+
+    /// Run a compiled unit with `budget`; see `codegen` for the result.
+    /// Generated code never traps; an error here is a bug in the JIT.
+    pub fn call(&mut self, f: CompiledFn, budget: i64) -> Result<i64, String> {
+        let s = self.stores[f.store as usize].as_mut().expect("a live unit's store exists");
+        f.func.call(&mut s.store, budget).map_err(|e| format!("generated code trapped: {e:?}"))
+    }
+
+    /// Forget module `id`; its Store goes when its last module does.
+    pub fn release(&mut self, id: ModuleId) {
+        let Some(slot) = self.modules.remove(&id) else { return };
+        let s = self.stores[slot].as_mut().expect("a live module's store exists");
+        s.live -= 1;
+        if s.live == 0 && self.current != Some(slot) {
+            self.stores[slot] = None;
+        }
+    }
+
+    /// Modules installed and not released.
+    pub fn live_modules(&self) -> usize {
+        self.modules.len()
+    }
+
+    /// Stores alive (each holds instances until it is dropped).
+    pub fn live_stores(&self) -> usize {
+        self.stores.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+/// Compile and instantiate one trivial module, so that the engine's one-time
+/// set-up is not counted as the first unit's compile time.
+fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Result<(), String> {
+    let region = crate::jit::region::Region {
+        entry: crate::mem::RAM_BASE,
+        blocks: vec![crate::jit::region::Block {
+            pc: crate::mem::RAM_BASE,
+            insts: Vec::new(),
+            end: crate::jit::region::End::Interpret(crate::mem::RAM_BASE),
+        }],
+    };
+    let opts = crate::jit::codegen::CodegenOptions { tier: crate::jit::Tier::Optimizing };
+    let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
+    let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
+    let mut store = Store::new(engine, ());
+    Instance::new(&mut store, &module, &[memory.clone().into()])
+        .map_err(|e| format!("warm-up instantiate: {e}"))?;
+    Ok(())
+}

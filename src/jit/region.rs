@@ -1,0 +1,514 @@
+//! Translation units: which guest instructions one compile covers, and the
+//! shape of their control flow.
+//!
+//! A unit starts at an entry pc and never leaves the 4 KiB page it starts on
+//! (so it depends on one page's translation and one page's contents). The
+//! baseline tier takes one basic block; the optimizing tier follows direct
+//! branches and jumps inside the page and takes up to [`MAX_BLOCKS`] blocks,
+//! loops included.
+//!
+//! Only instructions whose whole effect is registers and RAM are compiled.
+//! Anything else (CSRs, system instructions, atomics, and loads and stores
+//! when data accesses are translated by the MMU) ends the block with
+//! [`End::Interpret`]: generated code leaves there and the interpreter
+//! executes that instruction.
+//!
+//! [`Cfg`] gives the code generator what structured control flow needs:
+//! reverse postorder, dominators, loop headers and merge nodes. Back edges to
+//! a block that does not dominate their source (irreducible flow) become
+//! exits, so the graph it describes is always reducible.
+use crate::isa::{decode, Inst};
+use crate::mem::{Ram, RAM_BASE};
+
+/// At most this many blocks per optimizing unit.
+pub const MAX_BLOCKS: usize = 64;
+/// At most this many instructions per block.
+pub const MAX_BLOCK_INSNS: usize = 64;
+/// At most this many instructions per unit.
+pub const MAX_UNIT_INSNS: usize = 1024;
+
+/// Where control goes at the end of a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Another block of the unit (its index).
+    Block(usize),
+    /// Out of the unit, to this guest pc (the dispatcher continues there).
+    Exit(u64),
+}
+
+/// How a block ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Fall into `Target` without an instruction (the next block starts here,
+    /// or the block reached its size limit or the page's end).
+    Goto(Target),
+    /// JAL at `pc`: write `pc + len` to `rd`, go to `target`.
+    Jump { pc: u64, len: u8, rd: u8, target: Target },
+    /// A conditional branch at `pc` (`inst` is one of BEQ..BGEU).
+    Branch { pc: u64, inst: Inst, taken: Target, not_taken: Target },
+    /// JALR at `pc`: the target is computed, so the unit ends.
+    Indirect { pc: u64, len: u8, rd: u8, rs1: u8, imm: i32 },
+    /// The instruction at `pc` must be executed by the interpreter.
+    Interpret(u64),
+}
+
+/// One straight-line run of compiled instructions.
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub pc: u64,
+    /// (pc, instruction, length in bytes); loads, stores, ALU and M
+    /// instructions only.
+    pub insts: Vec<(u64, Inst, u8)>,
+    pub end: End,
+}
+
+impl Block {
+    /// Guest instructions retired by running the whole block (the
+    /// terminating jump or branch included; an `Interpret` end is not run).
+    pub fn retired(&self) -> u64 {
+        let end = match self.end {
+            End::Jump { .. } | End::Branch { .. } | End::Indirect { .. } => 1,
+            End::Goto(_) | End::Interpret(_) => 0,
+        };
+        self.insts.len() as u64 + end
+    }
+
+    /// Successor blocks inside the unit.
+    pub fn successors(&self) -> Vec<usize> {
+        let targets = match self.end {
+            End::Goto(t) | End::Jump { target: t, .. } => vec![t],
+            End::Branch { taken, not_taken, .. } => vec![taken, not_taken],
+            End::Indirect { .. } | End::Interpret(_) => vec![],
+        };
+        targets
+            .into_iter()
+            .filter_map(|t| match t {
+                Target::Block(b) => Some(b),
+                Target::Exit(_) => None,
+            })
+            .collect()
+    }
+
+    fn retarget(&mut self, from: usize, to: Target) {
+        let fix = |t: &mut Target| {
+            if *t == Target::Block(from) {
+                *t = to;
+            }
+        };
+        match &mut self.end {
+            End::Goto(t) | End::Jump { target: t, .. } => fix(t),
+            End::Branch { taken, not_taken, .. } => {
+                fix(taken);
+                fix(not_taken);
+            }
+            End::Indirect { .. } | End::Interpret(_) => {}
+        }
+    }
+}
+
+/// The guest code of one translation unit. Block 0 is the entry.
+#[derive(Clone, Debug)]
+pub struct Region {
+    /// Guest virtual pc of the entry.
+    pub entry: u64,
+    pub blocks: Vec<Block>,
+}
+
+impl Region {
+    /// Guest instructions in the unit (counting each block's terminator).
+    pub fn instructions(&self) -> u64 {
+        self.blocks.iter().map(Block::retired).sum()
+    }
+
+    /// (pc, instruction, length) of every instruction, terminators included,
+    /// in address order: for the code view's disassembly.
+    pub fn listing(&self, ram: &Ram, entry_ram_off: usize) -> Vec<(u64, Inst, u8)> {
+        let page_vbase = self.entry & !0xfff;
+        let page_off = entry_ram_off & !0xfff;
+        let mut pcs: Vec<u64> = Vec::new();
+        for b in &self.blocks {
+            pcs.extend(b.insts.iter().map(|i| i.0));
+            match b.end {
+                End::Jump { pc, .. } | End::Branch { pc, .. } | End::Indirect { pc, .. } => {
+                    pcs.push(pc)
+                }
+                _ => {}
+            }
+        }
+        pcs.sort_unstable();
+        pcs.dedup();
+        pcs.into_iter()
+            .filter_map(|pc| {
+                let (inst, len) = fetch(ram, page_off, (pc - page_vbase) as usize)?;
+                Some((pc, inst, len))
+            })
+            .collect()
+    }
+}
+
+/// Decode the instruction at byte `in_page` of the RAM page at `page_off`;
+/// `None` when it does not lie wholly inside the page.
+fn fetch(ram: &Ram, page_off: usize, in_page: usize) -> Option<(Inst, u8)> {
+    if in_page + 2 > 4096 {
+        return None;
+    }
+    let lo = ram.read(page_off + in_page, 2) as u32;
+    let raw = if lo & 3 == 3 {
+        if in_page + 4 > 4096 {
+            return None;
+        }
+        ram.read(page_off + in_page, 4) as u32
+    } else {
+        lo
+    };
+    let (inst, len) = decode(raw);
+    Some((inst, len))
+}
+
+/// Is `inst` compiled inline (rather than ending the block)?
+fn compiled_inline(inst: &Inst, data_bare: bool) -> bool {
+    use Inst::*;
+    match inst {
+        Lb { .. } | Lh { .. } | Lw { .. } | Ld { .. } | Lbu { .. } | Lhu { .. } | Lwu { .. } => {
+            data_bare
+        }
+        Sb { .. } | Sh { .. } | Sw { .. } | Sd { .. } => data_bare,
+        Lui { .. }
+        | Auipc { .. }
+        | Addi { .. }
+        | Slti { .. }
+        | Sltiu { .. }
+        | Xori { .. }
+        | Ori { .. }
+        | Andi { .. }
+        | Slli { .. }
+        | Srli { .. }
+        | Srai { .. }
+        | Add { .. }
+        | Sub { .. }
+        | Sll { .. }
+        | Slt { .. }
+        | Sltu { .. }
+        | Xor { .. }
+        | Srl { .. }
+        | Sra { .. }
+        | Or { .. }
+        | And { .. }
+        | Addiw { .. }
+        | Slliw { .. }
+        | Srliw { .. }
+        | Sraiw { .. }
+        | Addw { .. }
+        | Subw { .. }
+        | Sllw { .. }
+        | Srlw { .. }
+        | Sraw { .. }
+        | Fence { .. }
+        | Mul { .. }
+        | Mulh { .. }
+        | Mulhsu { .. }
+        | Mulhu { .. }
+        | Div { .. }
+        | Divu { .. }
+        | Rem { .. }
+        | Remu { .. }
+        | Mulw { .. }
+        | Divw { .. }
+        | Divuw { .. }
+        | Remw { .. }
+        | Remuw { .. } => true,
+        _ => false,
+    }
+}
+
+/// Options of [`discover`].
+#[derive(Clone, Copy, Debug)]
+pub struct DiscoverOptions {
+    /// Follow branches into more blocks (optimizing tier) or stop after the
+    /// first block (baseline).
+    pub multi_block: bool,
+    /// Loads and stores are untranslated (M-mode or satp bare): compile them.
+    pub data_bare: bool,
+}
+
+/// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
+/// offset `page_off`. Never reads outside that page.
+pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -> Region {
+    debug_assert!(page_off % 4096 == 0 && page_off + 4096 <= ram.len());
+    let vbase = entry & !0xfff;
+    let in_page = |pc: u64| pc & !0xfff == vbase;
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut index_of: std::collections::HashMap<u64, usize> = Default::default();
+    let mut work = vec![entry];
+    let mut total = 0usize;
+    // Pass 1: decode a block from every leader found; targets inside the page
+    // become leaders while the limits allow.
+    while let Some(pc) = work.pop() {
+        if index_of.contains_key(&pc) {
+            continue;
+        }
+        let me = blocks.len();
+        index_of.insert(pc, me);
+        let mut block = Block { pc, insts: Vec::new(), end: End::Interpret(pc) };
+        let mut cur = pc;
+        let mut want = |t: u64, blocks_len: usize, total: usize| -> Target {
+            if opts.multi_block
+                && in_page(t)
+                && t & 1 == 0
+                && blocks_len + work.len() < MAX_BLOCKS
+                && total < MAX_UNIT_INSNS
+            {
+                work.push(t);
+                Target::Block(usize::MAX) // resolved in pass 2
+            } else {
+                Target::Exit(t)
+            }
+        };
+        loop {
+            if !in_page(cur) || block.insts.len() >= MAX_BLOCK_INSNS || total >= MAX_UNIT_INSNS {
+                block.end = End::Goto(Target::Exit(cur));
+                break;
+            }
+            let Some((inst, len)) = fetch(ram, page_off, (cur - vbase) as usize) else {
+                block.end = End::Interpret(cur);
+                break;
+            };
+            let next = cur.wrapping_add(len as u64);
+            use Inst::*;
+            match inst {
+                Jal { rd, imm } => {
+                    let t = cur.wrapping_add(imm as i64 as u64);
+                    total += 1;
+                    let target = want(t, blocks.len(), total);
+                    block.end = End::Jump { pc: cur, len, rd, target: pend(target, t) };
+                    break;
+                }
+                Jalr { rd, rs1, imm } => {
+                    total += 1;
+                    block.end = End::Indirect { pc: cur, len, rd, rs1, imm };
+                    break;
+                }
+                Beq { imm, .. }
+                | Bne { imm, .. }
+                | Blt { imm, .. }
+                | Bge { imm, .. }
+                | Bltu { imm, .. }
+                | Bgeu { imm, .. } => {
+                    let t = cur.wrapping_add(imm as i64 as u64);
+                    total += 1;
+                    let taken = pend(want(t, blocks.len(), total), t);
+                    let not_taken = pend(want(next, blocks.len(), total), next);
+                    block.end = End::Branch { pc: cur, inst, taken, not_taken };
+                    break;
+                }
+                _ if compiled_inline(&inst, opts.data_bare) => {
+                    block.insts.push((cur, inst, len));
+                    total += 1;
+                    cur = next;
+                }
+                _ => {
+                    block.end = End::Interpret(cur);
+                    break;
+                }
+            }
+        }
+        blocks.push(block);
+    }
+    // Pass 2: resolve pending targets to block indices.
+    let fix = |t: &mut Target| {
+        if let Target::Exit(pc) = *t {
+            if pc & PENDING != 0 {
+                let real = pc & !PENDING;
+                *t = match index_of.get(&real) {
+                    Some(&i) => Target::Block(i),
+                    None => Target::Exit(real),
+                };
+            }
+        }
+    };
+    for b in &mut blocks {
+        match &mut b.end {
+            End::Goto(t) | End::Jump { target: t, .. } => fix(t),
+            End::Branch { taken, not_taken, .. } => {
+                fix(taken);
+                fix(not_taken);
+            }
+            _ => {}
+        }
+    }
+    Region { entry, blocks }
+}
+
+/// Marks, in an `Exit` pc, a target that pass 2 resolves to a block: bit 0,
+/// which the even pcs that become leaders never have.
+const PENDING: u64 = 1;
+
+fn pend(t: Target, pc: u64) -> Target {
+    match t {
+        Target::Block(_) => Target::Exit(pc | PENDING),
+        exit => exit,
+    }
+}
+
+/// Control-flow facts for structuring a region's blocks.
+#[derive(Clone, Debug)]
+pub struct Cfg {
+    /// Blocks in reverse postorder (entry first).
+    pub rpo: Vec<usize>,
+    /// Position of each block in `rpo`.
+    pub rpo_index: Vec<usize>,
+    /// Immediate dominator of each block (the entry's is itself).
+    pub idom: Vec<usize>,
+    /// Blocks that are the target of a back edge.
+    pub loop_header: Vec<bool>,
+    /// Blocks with two or more forward in-edges.
+    pub merge: Vec<bool>,
+}
+
+impl Cfg {
+    /// Is `from -> to` a back edge (to a block no later in reverse postorder)?
+    pub fn is_back_edge(&self, from: usize, to: usize) -> bool {
+        self.rpo_index[to] <= self.rpo_index[from]
+    }
+
+    /// Dominator-tree children of `b` that are merge nodes, latest in reverse
+    /// postorder first.
+    pub fn merge_children(&self, b: usize) -> Vec<usize> {
+        let mut kids: Vec<usize> = (0..self.idom.len())
+            .filter(|&c| c != b && self.idom[c] == b && self.merge[c])
+            .collect();
+        kids.sort_by_key(|&c| std::cmp::Reverse(self.rpo_index[c]));
+        kids
+    }
+}
+
+/// Analyse `region` for structuring, turning irreducible back edges into
+/// exits first (so the result is reducible).
+pub fn analyse(region: &mut Region) -> Cfg {
+    loop {
+        let cfg = analyse_once(region);
+        // A back edge whose target does not dominate its source is irreducible.
+        let mut bad = None;
+        'find: for (from, b) in region.blocks.iter().enumerate() {
+            for to in b.successors() {
+                if cfg.is_back_edge(from, to) && !dominates(&cfg, to, from) {
+                    bad = Some((from, to));
+                    break 'find;
+                }
+            }
+        }
+        match bad {
+            None => return cfg,
+            Some((from, to)) => {
+                let pc = region.blocks[to].pc;
+                region.blocks[from].retarget(to, Target::Exit(pc));
+            }
+        }
+    }
+}
+
+fn dominates(cfg: &Cfg, a: usize, mut b: usize) -> bool {
+    loop {
+        if a == b {
+            return true;
+        }
+        let up = cfg.idom[b];
+        if up == b {
+            return false;
+        }
+        b = up;
+    }
+}
+
+fn analyse_once(region: &Region) -> Cfg {
+    let n = region.blocks.len();
+    let succs: Vec<Vec<usize>> = region.blocks.iter().map(Block::successors).collect();
+    // Postorder by an explicit-stack DFS from the entry.
+    let mut post = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    let mut stack = vec![(0usize, 0usize)];
+    seen[0] = true;
+    while let Some((b, i)) = stack.pop() {
+        if i < succs[b].len() {
+            stack.push((b, i + 1));
+            let s = succs[b][i];
+            if !seen[s] {
+                seen[s] = true;
+                stack.push((s, 0));
+            }
+        } else {
+            post.push(b);
+        }
+    }
+    let rpo: Vec<usize> = post.into_iter().rev().collect();
+    let mut rpo_index = vec![usize::MAX; n];
+    for (i, &b) in rpo.iter().enumerate() {
+        rpo_index[b] = i;
+    }
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (b, ss) in succs.iter().enumerate() {
+        if rpo_index[b] == usize::MAX {
+            continue;
+        }
+        for &s in ss {
+            preds[s].push(b);
+        }
+    }
+    // Immediate dominators (Cooper, Harvey and Kennedy's iteration).
+    let mut idom = vec![usize::MAX; n];
+    idom[0] = 0;
+    let intersect = |idom: &Vec<usize>, mut a: usize, mut b: usize| {
+        while a != b {
+            while rpo_index[a] > rpo_index[b] {
+                a = idom[a];
+            }
+            while rpo_index[b] > rpo_index[a] {
+                b = idom[b];
+            }
+        }
+        a
+    };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in rpo.iter().skip(1) {
+            let mut new = usize::MAX;
+            for &p in &preds[b] {
+                if idom[p] == usize::MAX {
+                    continue;
+                }
+                new = if new == usize::MAX { p } else { intersect(&idom, p, new) };
+            }
+            if new != idom[b] {
+                idom[b] = new;
+                changed = true;
+            }
+        }
+    }
+    let mut loop_header = vec![false; n];
+    let mut forward_in = vec![0usize; n];
+    for (b, ss) in succs.iter().enumerate() {
+        if rpo_index[b] == usize::MAX {
+            continue;
+        }
+        for &s in ss {
+            if rpo_index[s] <= rpo_index[b] {
+                loop_header[s] = true;
+            } else {
+                forward_in[s] += 1;
+            }
+        }
+    }
+    let merge = forward_in.iter().map(|&k| k >= 2).collect();
+    Cfg { rpo, rpo_index, idom, loop_header, merge }
+}
+
+/// RAM offset of the 4 KiB page holding physical address `paddr`, if RAM.
+pub fn ram_page_of(ram: &Ram, paddr: u64) -> Option<usize> {
+    ram.offset_of(paddr & !0xfff, 4096)
+}
+
+/// Physical address of RAM offset `off`.
+pub fn paddr_of(off: usize) -> u64 {
+    RAM_BASE + off as u64
+}
