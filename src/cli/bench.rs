@@ -124,7 +124,7 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     println!("## Interpreter speed (cpubench.elf, {} runs)\n", args.repeat);
     println!("| run | instructions | wall ms | MIPS |\n|---|---|---|---|");
     for i in 0..args.repeat.max(1) {
-        let r = measure("cpubench", &cpubench, VmConfig::default())?;
+        let r = measure("cpubench", &cpubench, config_with(&[("jit.enabled", "false")])?)?;
         let m = r.mips.unwrap_or(0.0);
         println!("| {} | {} | {:.0} | {:.1} |", i + 1, r.instructions, r.wall_ns as f64 / 1e6, m);
         mips.push(m);
@@ -143,6 +143,9 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
         );
         all.insert("qemu_cpubench_wall_ms".into(), qemu_ms.into());
     }
+
+    jit_section(dir, &cpubench, args.repeat.max(1), &mut all)?;
+    phases_section(dir, &mut all)?;
 
     let mut rows = Vec::new();
     println!("## TLB: the built-in paging workloads, default config\n\n{TLB_HEADER}");
@@ -182,4 +185,121 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// cpubench: interpreter, baseline tier only, full tiering, and the same C
+/// compiled straight to wasm32 by clang, all in this one run (wasmtime).
+fn jit_section(
+    dir: &Path,
+    cpubench: &[u8],
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    const INSNS: f64 = 497_758_853.0;
+    let wasm_path = dir.join("cpubench.wasm");
+    let wasm = std::fs::read(&wasm_path)
+        .map_err(|e| UsageError(format!("{}: {e}", wasm_path.display())))?;
+    let configs: [(&str, &[(&str, &str)]); 3] = [
+        ("interpreter", &[("jit.enabled", "false")]),
+        ("baseline only", &[("jit.tier_up_threshold", "1000000")]),
+        ("full tiering (defaults)", &[]),
+    ];
+    println!("## JIT: cpubench.elf ({repeat} runs each, median; wasmtime natively)\n");
+    println!("| engine | MIPS | wall ms | compiled units | compile p50 / p99 / max (us) | code cache hit rate |");
+    println!("|---|---|---|---|---|---|");
+    let mut results = Vec::new();
+    for (name, sets) in configs {
+        let mut runs = Vec::new();
+        for _ in 0..repeat {
+            runs.push(measure("cpubench", cpubench, config_with(sets)?)?);
+        }
+        runs.sort_by(|a, b| a.wall_ns.cmp(&b.wall_ns));
+        let r = runs.swap_remove(runs.len() / 2);
+        let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1e3));
+        println!(
+            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {} |",
+            r.mips.unwrap_or(0.0),
+            r.wall_ns as f64 / 1e6,
+            r.jit.units_compiled,
+            us(r.jit.compile_ns.p50),
+            us(r.jit.compile_ns.p99),
+            us(r.jit.compile_ns.max),
+            pct(r.code_cache.hit_rate),
+        );
+        all.insert(format!("cpubench {name}"), serde_json::to_value(&r).expect("serializes"));
+        results.push(r);
+    }
+    let mut native = Vec::new();
+    for _ in 0..repeat {
+        let (checksum, ns, _) =
+            tunevm::jit::backend::time_wasm_export(&wasm, "cpubench_run", 600).map_err(UsageError)?;
+        if checksum as u64 != 0x3b83_ab4b_1a61_130d {
+            return Err(UsageError(format!("cpubench.wasm checksum {checksum:#x}")));
+        }
+        native.push(ns as f64);
+    }
+    let native_ns = median(native);
+    let native_mips = INSNS * 1e3 / native_ns;
+    println!(
+        "| clang -O2 to wasm32, same C (wasmtime) | {native_mips:.1} (guest-equivalent) | {:.0} | - | - | - |",
+        native_ns / 1e6
+    );
+    let interp = results[0].mips.unwrap_or(f64::NAN);
+    let base = results[1].mips.unwrap_or(f64::NAN);
+    let full = results[2].mips.unwrap_or(f64::NAN);
+    println!(
+        "\nratios, same run: baseline / interpreter {:.2}x; full tiering / interpreter {:.2}x \
+         (target >= 5x); full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %)\n",
+        base / interp,
+        full / interp,
+        100.0 * full / native_mips
+    );
+    all.insert("native_wasm_cpubench_ns".into(), native_ns.into());
+    Ok(())
+}
+
+/// The phase-changing workload with a small code cache: hit rate and run
+/// time per eviction policy.
+fn phases_section(
+    dir: &Path,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    let elf = read(dir, "phases")?;
+    println!("## Code cache eviction: phases.elf (code working set changes phase)\n");
+    println!("| max_entries | policy | hit rate | evictions | compiled units | wall ms | MIPS |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for entries in ["256", "1024"] {
+        for policy in ["lru", "lfu", "lru_lfu"] {
+            let r = measure(
+                "phases",
+                &elf,
+                config_with(&[
+                    ("code_cache.max_entries", entries),
+                    ("code_cache.eviction_policy", policy),
+                ])?,
+            )?;
+            println!(
+                "| {entries} | {policy} | {} | {} | {} | {:.0} | {:.1} |",
+                pct(r.code_cache.hit_rate),
+                r.code_cache.evictions,
+                r.jit.units_compiled,
+                r.wall_ns as f64 / 1e6,
+                r.mips.unwrap_or(0.0)
+            );
+            rows.push(serde_json::json!({
+                "max_entries": entries, "policy": policy, "hit_rate": r.code_cache.hit_rate,
+                "evictions": r.code_cache.evictions, "units_compiled": r.jit.units_compiled,
+                "wall_ns": r.wall_ns, "mips": r.mips,
+            }));
+        }
+    }
+    println!();
+    all.insert("phases".into(), rows.into());
+    Ok(())
 }

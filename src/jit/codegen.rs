@@ -46,6 +46,11 @@ use crate::mem::RAM_BASE;
 pub struct CodegenOptions {
     /// [`Tier::Baseline`] or [`Tier::Optimizing`].
     pub tier: Tier,
+    /// `mmu.strict_align`: misaligned loads trap. Without it a misaligned
+    /// load inside RAM reads the same bytes inline as the interpreter's
+    /// byte-wise path, so only stores (which must check every page they
+    /// touch) leave for the interpreter when misaligned.
+    pub strict_align: bool,
 }
 
 /// What [`generate`] produced.
@@ -103,6 +108,7 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
     let mut e = Emitter {
         layout: *layout,
         optimizing,
+        strict_align: opts.strict_align,
         ctx: Vec::new(),
         known: [None; 32],
         cfg: &cfg,
@@ -220,6 +226,7 @@ enum Pc {
 struct Emitter<'a> {
     layout: MemoryLayout,
     optimizing: bool,
+    strict_align: bool,
     ctx: Vec<Ctl>,
     /// Register values known at translation time, within the current block.
     known: [Option<u64>; 32],
@@ -732,7 +739,7 @@ impl Emitter<'_> {
         let limit = self.layout.ram_len as u64 - size;
         if let Some(base) = self.known_value(rs1) {
             let off = base.wrapping_add(imm as i64 as u64).wrapping_sub(RAM_BASE);
-            if off <= limit && off % size == 0 {
+            if off <= limit && (off % size == 0 || (!store && !self.strict_align)) {
                 if store {
                     s.i32_const((off >> 12) as i32);
                     s.i32_load8_u(MemArg {
@@ -750,7 +757,7 @@ impl Emitter<'_> {
         s.i64_const((imm as i64).wrapping_sub(RAM_BASE as i64)).i64_add().local_tee(T0);
         s.i64_const(limit as i64).i64_gt_u();
         self.exit_if(s, pc, refund);
-        if size > 1 {
+        if size > 1 && (store || self.strict_align) {
             s.local_get(T0).i32_wrap_i64().i32_const(size as i32 - 1).i32_and();
             self.exit_if(s, pc, refund);
         }

@@ -179,6 +179,8 @@ pub struct Jit {
     /// Units compiled with their last compile's listing and wasm text, for
     /// the code view.
     last_error: Option<String>,
+    /// `mmu.strict_align`, which generated loads must honour.
+    strict_align: bool,
 }
 
 impl Jit {
@@ -207,7 +209,13 @@ impl Jit {
             slice_compile_ns: 0,
             interp_ns_per_insn: None,
             last_error: None,
+            strict_align: false,
         }
+    }
+
+    /// Generated code must trap misaligned loads too (`mmu.strict_align`).
+    pub fn set_strict_align(&mut self, strict: bool) {
+        self.strict_align = strict;
     }
 
     pub fn config(&self) -> &JitConfig {
@@ -372,7 +380,8 @@ impl Jit {
             }
         }
         let backend = self.backend.as_mut()?;
-        let generated = generate(&region, backend.layout(), CodegenOptions { tier });
+        let opts = CodegenOptions { tier, strict_align: self.strict_align };
+        let generated = generate(&region, backend.layout(), opts);
         #[cfg(debug_assertions)]
         if let Err(e) = wasmparser::validate(&generated.wasm) {
             panic!("generated module for {key:x?} does not validate: {e}");
@@ -438,6 +447,11 @@ impl Jit {
         }
     }
 
+    /// Guest instructions retired by compiled code so far.
+    pub fn compiled_retired(&self) -> u64 {
+        self.stats.retired[0] + self.stats.retired[1]
+    }
+
     /// After a run slice of `slice_ns` host nanoseconds in which `interpreted`
     /// and `compiled` guest instructions retired: tell the threshold
     /// controller what compiled code saved. The interpreter's cost per
@@ -463,6 +477,31 @@ impl Jit {
             if would > run_ns {
                 self.control.record_benefit((would - run_ns) as u64);
             }
+        }
+    }
+
+    /// The JIT's figures for the monitor.
+    pub fn sample(&self) -> crate::monitor::JitSample {
+        let c = self.cache.stats();
+        crate::monitor::JitSample {
+            enabled: true,
+            engine: self.backend.as_ref().map_or("interpreter", |b| b.engine_name()),
+            retired_baseline: self.stats.retired[0],
+            retired_optimizing: self.stats.retired[1],
+            units_compiled: self.stats.units_compiled,
+            compile_ns: self.stats.compile_ns.clone(),
+            codegen_ns: self.stats.codegen_ns.clone(),
+            engine_ns: self.stats.engine_ns.clone(),
+            compile_waits: self.stats.waits,
+            invalidated: self.stats.invalidated,
+            threshold: self.control.threshold(),
+            threshold_series: self.control.series().to_vec(),
+            cache_lookups: c.lookups,
+            cache_hits: c.hits,
+            cache_entries: c.entries as u64,
+            cache_bytes: c.bytes,
+            cache_evictions: c.evictions,
+            live_instances: self.live_modules() as u64,
         }
     }
 

@@ -11,6 +11,7 @@ mod series;
 
 pub use histogram::Histogram;
 pub use report::{
+    CodeCacheReport, JitReport,
     LevelReport, PrefetchReport, Quantiles, Report, TierReport, TiersReport, TlbReport,
 };
 pub use series::TimeSeries;
@@ -48,6 +49,33 @@ pub struct Sample {
     pub guest_ram_bytes: u64,
     /// Host bytes held by decoded-instruction caches.
     pub decode_cache_bytes: u64,
+    /// The JIT's figures (all zero when it is off).
+    pub jit: JitSample,
+}
+
+/// The JIT's cumulative figures in a [`Sample`].
+#[derive(Clone, Debug, Default)]
+pub struct JitSample {
+    pub enabled: bool,
+    /// The backend (`native-wasmtime`, `browser-…`), or `interpreter`.
+    pub engine: &'static str,
+    /// Guest instructions retired by baseline and by optimizing code.
+    pub retired_baseline: u64,
+    pub retired_optimizing: u64,
+    pub units_compiled: u64,
+    pub compile_ns: Histogram,
+    pub codegen_ns: Histogram,
+    pub engine_ns: Histogram,
+    pub compile_waits: u64,
+    pub invalidated: u64,
+    pub threshold: u64,
+    pub threshold_series: Vec<(u64, f64)>,
+    pub cache_lookups: u64,
+    pub cache_hits: u64,
+    pub cache_entries: u64,
+    pub cache_bytes: u64,
+    pub cache_evictions: u64,
+    pub live_instances: u64,
 }
 
 /// Collects samples and derives the figures the tuning guide asks for.
@@ -129,6 +157,15 @@ impl PerformanceMonitor {
                 let mips = d_insns as f64 * 1e3 / d_ns as f64;
                 self.series.entry("mips").or_insert_with(|| TimeSeries::new(max)).push(x, mips);
                 self.interval_ns.record(d_ns * 1_000_000 / d_insns);
+            }
+            let d_cache = s.jit.cache_lookups.saturating_sub(p.jit.cache_lookups);
+            if d_cache > 0 {
+                let rate =
+                    s.jit.cache_hits.saturating_sub(p.jit.cache_hits) as f64 / d_cache as f64;
+                self.series
+                    .entry("code_cache_hit_rate")
+                    .or_insert_with(|| TimeSeries::new(max))
+                    .push(x, rate);
             }
             let d_lookups = s.tlb.lookups.saturating_sub(p.tlb.lookups);
             if d_lookups > 0 {

@@ -72,6 +72,43 @@ impl Quantiles {
     }
 }
 
+/// `jit.*` (DESIGN.md "Stable names").
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JitReport {
+    pub enabled: bool,
+    pub units_compiled: u64,
+    /// Whole compile per unit (code generation + engine).
+    pub compile_ns: Quantiles,
+    /// Discovery and wasm generation per unit.
+    pub codegen_ns: Quantiles,
+    /// The engine's compile and instantiation per unit (natively wasmtime's
+    /// eager Cranelift compile; in the browser `WebAssembly.Module` +
+    /// `Instance`, while V8 compiles lazily at the first call and optimizes
+    /// in the background, which this does not include).
+    pub engine_ns: Quantiles,
+    /// Compiles that waited for the compile-time budget.
+    pub compile_waits: u64,
+    /// Units dropped because their guest code changed (stores, fence.i).
+    pub invalidations: u64,
+    /// The compile threshold at the end of the run, in executions.
+    pub threshold: u64,
+    /// (guest instructions retired, threshold) at the end of each sample window.
+    pub threshold_series: Vec<(u64, f64)>,
+}
+
+/// `code_cache.*`: a lookup happens at each dispatch of a unit whose count
+/// has reached the compile threshold; a hit finds compiled code.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CodeCacheReport {
+    pub hit_rate: Option<f64>,
+    pub lookups: u64,
+    pub hits: u64,
+    pub entries: u64,
+    pub bytes: u64,
+    pub evictions: u64,
+    pub live_instances: u64,
+}
+
 /// The whole report. Run metadata (`version`, `engine`, `config`,
 /// `exit_code`, `stop_reason`) is filled in by whoever ran the machine.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -87,6 +124,8 @@ pub struct Report {
     /// Guest instructions per host microsecond over the whole run.
     pub mips: Option<f64>,
     pub tiers: TiersReport,
+    pub jit: JitReport,
+    pub code_cache: CodeCacheReport,
     /// Host time per million guest instructions, over the sampling intervals
     /// of the run: how steady the speed was (compile pauses, TLB-heavy phases).
     pub host_ns_per_million_insns: Quantiles,
@@ -109,15 +148,38 @@ impl Report {
         interval_ns: &super::Histogram,
     ) -> Report {
         let t = &s.tlb;
+        let j = &s.jit;
+        let compiled = j.retired_baseline + j.retired_optimizing;
         Report {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            engine: "interpreter".to_string(),
+            engine: if j.enabled { j.engine } else { "interpreter" }.to_string(),
             instructions: s.instructions,
             wall_ns: s.wall_ns,
             mips: ratio(s.instructions * 1000, s.wall_ns),
             tiers: TiersReport {
-                interpreter: TierReport { instructions: s.instructions },
-                ..Default::default()
+                interpreter: TierReport { instructions: s.instructions.saturating_sub(compiled) },
+                baseline: TierReport { instructions: j.retired_baseline },
+                optimizing: TierReport { instructions: j.retired_optimizing },
+            },
+            jit: JitReport {
+                enabled: j.enabled,
+                units_compiled: j.units_compiled,
+                compile_ns: Quantiles::of(&j.compile_ns),
+                codegen_ns: Quantiles::of(&j.codegen_ns),
+                engine_ns: Quantiles::of(&j.engine_ns),
+                compile_waits: j.compile_waits,
+                invalidations: j.invalidated,
+                threshold: j.threshold,
+                threshold_series: j.threshold_series.clone(),
+            },
+            code_cache: CodeCacheReport {
+                hit_rate: ratio(j.cache_hits, j.cache_lookups),
+                lookups: j.cache_lookups,
+                hits: j.cache_hits,
+                entries: j.cache_entries,
+                bytes: j.cache_bytes,
+                evictions: j.cache_evictions,
+                live_instances: j.live_instances,
             },
             host_ns_per_million_insns: Quantiles::of(interval_ns),
             traps: s.traps.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -145,7 +207,7 @@ impl Report {
             },
             memory: MemoryReport {
                 guest_ram_bytes: s.guest_ram_bytes,
-                code_bytes: 0,
+                code_bytes: j.cache_bytes,
                 decode_cache_bytes: s.decode_cache_bytes,
                 heap_bytes: 0,
             },

@@ -167,6 +167,7 @@ impl Machine {
                     let ram = unsafe { Ram::from_external(ram_bytes, ext) };
                     let mmu = UnifiedMmu::with_ram(ram, false, config.mmu.clone());
                     let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
+                    jit.set_strict_align(config.mmu.strict_align);
                     jit.attach(backend);
                     return (mmu, Some(jit));
                 }
@@ -248,6 +249,7 @@ impl Machine {
             },
             guest_ram_bytes: self.mmu.ram().len() as u64,
             decode_cache_bytes: self.hart.decode_cache_bytes(),
+            jit: self.jit.as_ref().map(Jit::sample).unwrap_or_default(),
         }
     }
 
@@ -261,6 +263,7 @@ impl Machine {
     ) -> RunOutcome {
         let start = host.now_ns();
         let start_insns = self.hart.executed();
+        let mut slice_start = start;
         let outcome = loop {
             let input = host.console_in();
             if !input.is_empty() {
@@ -275,7 +278,15 @@ impl Machine {
                 cycles = cycles.min(max - done);
             }
             let retired_before = self.hart.retired();
+            let compiled_before = self.jit.as_ref().map_or(0, Jit::compiled_retired);
             let stop = self.run_slice(cycles);
+            if let Some(jit) = self.jit.as_mut() {
+                let now = host.now_ns();
+                let compiled = jit.compiled_retired() - compiled_before;
+                let all = self.hart.retired() - retired_before;
+                jit.account_slice(now.saturating_sub(slice_start), all - compiled, compiled);
+                slice_start = now;
+            }
             let out = self.devices.uart.take_output();
             if !out.is_empty() {
                 host.console_out(&out);
@@ -328,29 +339,6 @@ impl Machine {
             _ => None,
         };
         report.stop_reason = outcome.name().to_string();
-        if let Some(jit) = &self.jit {
-            if std::env::var_os("TUNEVM_DEBUG_JIT").is_some() {
-                eprintln!(
-                    "{:?} cache {:?} err {:?}",
-                    jit.stats().units_compiled,
-                    jit.cache().stats(),
-                    jit.last_error()
-                );
-                eprintln!(
-                    "compile p50 {:?} max {:?} eng {:?}",
-                    jit.stats().compile_ns.quantile(0.5),
-                    jit.stats().compile_ns.max(),
-                    jit.stats().engine_ns.quantile(0.5)
-                );
-                eprintln!(
-                    "retired {:?} calls {} waits {} fail {}",
-                    jit.stats().retired,
-                    jit.stats().calls,
-                    jit.stats().waits,
-                    jit.stats().failures
-                );
-            }
-        }
         report
     }
 }

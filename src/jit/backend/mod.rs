@@ -3,4 +3,6 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{CompiledFn, ModuleId, NativeBackend as Backend, MODULES_PER_STORE};
+pub use native::{
+    time_wasm_export, CompiledFn, ModuleId, NativeBackend as Backend, MODULES_PER_STORE,
+};

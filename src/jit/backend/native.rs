@@ -62,9 +62,6 @@ impl NativeBackend {
         }
         let mut config = Config::new();
         config.wasm_threads(true).shared_memory(true);
-        if std::env::var_os("TUNEVM_CL_NONE").is_some() {
-            config.cranelift_opt_level(wasmtime::OptLevel::None);
-        }
         let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
         let memory = SharedMemory::new(&engine, MemoryType::shared(pages as u32, pages as u32))
             .map_err(|e| format!("wasmtime memory of {pages} pages: {e}"))?;
@@ -202,11 +199,41 @@ fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Res
             end: crate::jit::region::End::Interpret(crate::mem::RAM_BASE),
         }],
     };
-    let opts = crate::jit::codegen::CodegenOptions { tier: crate::jit::Tier::Optimizing };
+    let opts = crate::jit::codegen::CodegenOptions {
+        tier: crate::jit::Tier::Optimizing,
+        strict_align: false,
+    };
     let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
     let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
     let mut store = Store::new(engine, ());
     Instance::new(&mut store, &module, &[memory.clone().into()])
         .map_err(|e| format!("warm-up instantiate: {e}"))?;
     Ok(())
+}
+
+/// Run `export(arg) -> i64` of a self-contained wasm module (e.g. the CPU
+/// workload's C compiled straight to wasm32 by clang) in a wasmtime engine
+/// configured like the JIT's: the "% of native" baseline measured in the
+/// same engine. Returns (result, wall ns of the call, compile ns).
+pub fn time_wasm_export(wasm: &[u8], export: &str, arg: i32) -> Result<(i64, u64, u64), String> {
+    let mut config = Config::new();
+    config.wasm_threads(true).shared_memory(true);
+    let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
+    let t0 = std::time::Instant::now();
+    let module = Module::new(&engine, wasm).map_err(|e| format!("compile: {e}"))?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).map_err(|e| format!("{e}"))?;
+    let compile_ns = t0.elapsed().as_nanos() as u64;
+    let run = |store: &mut Store<()>| -> Result<i64, String> {
+        if let Ok(f) = instance.get_typed_func::<i32, i64>(&mut *store, export) {
+            return f.call(&mut *store, arg).map_err(|e| format!("{e}"));
+        }
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut *store, export)
+            .map_err(|e| format!("export {export}: {e}"))?;
+        f.call(&mut *store, arg).map(|v| v as i64).map_err(|e| format!("{e}"))
+    };
+    let t1 = std::time::Instant::now();
+    let result = run(&mut store)?;
+    Ok((result, t1.elapsed().as_nanos() as u64, compile_ns))
 }

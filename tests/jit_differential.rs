@@ -1,0 +1,431 @@
+//! Differential tests of the JIT: the same guest code run by the interpreter
+//! alone, with everything forced through the baseline tier, and with
+//! everything forced through the optimizing tier (DESIGN.md's forcing
+//! settings) must end in the same architectural state, with the same console
+//! output, the same exit and the same instruction count.
+//!
+//! Random programs (proptest) mix ALU, M, loads and stores (aligned,
+//! misaligned, in RAM, outside RAM: faults are skipped by a handler),
+//! illegal instructions, branches and counted loops; some run with timer
+//! interrupts arriving in the middle of loops, so compiled code must stop at
+//! exactly the instruction where the interpreter takes the interrupt.
+mod common;
+
+use common::asm::*;
+use common::{Program, CLINT_MTIMECMP, DATA, FINISHER, RAM_BASE};
+use proptest::prelude::*;
+use tunevm::config::VmConfig;
+use tunevm::cpu::csr::{MCAUSE, MEPC, MIE, MSTATUS, MTVEC};
+use tunevm::monitor::PerformanceMonitor;
+use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Interpreter,
+    Baseline,
+    Optimizing,
+}
+
+fn config(mode: Mode) -> VmConfig {
+    let mut c = VmConfig::default();
+    c.memory.ram_bytes = 2 << 20;
+    match mode {
+        Mode::Interpreter => c.jit.enabled = false,
+        Mode::Baseline | Mode::Optimizing => {
+            c.jit.min_threshold = 0;
+            c.jit.max_threshold = 0;
+            c.jit.enable_compile_time_budget = false;
+            c.jit.tier_up_threshold = if mode == Mode::Optimizing { 0 } else { 1_000_000 };
+        }
+    }
+    c
+}
+
+/// Everything a run can be compared on.
+#[derive(Debug, PartialEq, Eq)]
+struct End {
+    outcome: RunOutcome,
+    x: [u64; 32],
+    pc: u64,
+    retired: u64,
+    console: Vec<u8>,
+    /// FNV-1a of the data area.
+    data_hash: u64,
+    /// Instructions retired by compiled code (not compared).
+    compiled: u64,
+}
+
+fn finish(mut m: Machine, limits: RunLimits) -> End {
+    let mut monitor = PerformanceMonitor::default();
+    let mut host = CaptureHost::default();
+    let outcome = m.run(limits, &mut monitor, &mut host);
+    let off = (DATA - RAM_BASE) as usize;
+    let data = &m.mmu.ram().as_bytes()[off..off + 4096];
+    let data_hash =
+        data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let compiled = m.jit.as_ref().map_or(0, |j| j.compiled_retired());
+    End {
+        outcome,
+        x: m.hart.x,
+        pc: m.hart.pc,
+        retired: m.hart.retired(),
+        console: host.output,
+        data_hash,
+        compiled,
+    }
+}
+
+fn run_image(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
+    let mut m = Machine::from_image(config(mode), image);
+    for &(r, v) in regs {
+        m.hart.x[r as usize] = v;
+    }
+    finish(m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
+}
+
+fn compare(image: &[u8], regs: &[(u8, u64)], max_insns: u64) {
+    compare_with(image, regs, max_insns, true)
+}
+
+fn compare_with(image: &[u8], regs: &[(u8, u64)], max_insns: u64, must_compile: bool) {
+    let want = run_image(image, Mode::Interpreter, regs, max_insns);
+    for mode in [Mode::Baseline, Mode::Optimizing] {
+        let got = run_image(image, mode, regs, max_insns);
+        assert!(!must_compile || got.compiled > 0, "{mode:?}: no instruction ran in compiled code");
+        assert_eq!(
+            End { compiled: 0, ..got },
+            End { compiled: 0, ..want_clone(&want) },
+            "{mode:?} differs from the interpreter"
+        );
+    }
+}
+
+fn want_clone(e: &End) -> End {
+    End {
+        outcome: e.outcome,
+        x: e.x,
+        pc: e.pc,
+        retired: e.retired,
+        console: e.console.clone(),
+        data_hash: e.data_hash,
+        compiled: e.compiled,
+    }
+}
+
+// ------------------------------------------------------------ random code
+
+/// Registers random instructions may write: x1..x19 and x22..x27. x20 holds
+/// the data area's address, x21 loop counters, x28/x29 count exceptions and
+/// interrupts, x30/x31 belong to the handler and the exit sequence.
+fn dest() -> impl Strategy<Value = u8> {
+    prop_oneof![1u8..20, 22u8..28]
+}
+
+fn src() -> impl Strategy<Value = u8> {
+    0u8..32
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Word(u32),
+    /// Skip the next `n` operations when the branch is taken.
+    SkipIf(u32, u8, u8, u8),
+    /// Repeat the body `count` times.
+    Loop(u8, Vec<Op>),
+}
+
+fn alu() -> impl Strategy<Value = u32> {
+    let rr: Vec<fn(u8, u8, u8) -> u32> = vec![
+        add, sub, sll, slt, sltu, xor, srl, sra, or, and, addw, subw, sllw, srlw, sraw, mul, mulh,
+        mulhsu, mulhu, div, divu, rem, remu, mulw, divw, divuw, remw, remuw,
+    ];
+    let ri: Vec<fn(u8, u8, i32) -> u32> = vec![addi, slti, sltiu, xori, ori, andi, addiw];
+    let sh: Vec<fn(u8, u8, u32) -> u32> = vec![slli, srli, srai];
+    let shw: Vec<fn(u8, u8, u32) -> u32> = vec![slliw, srliw, sraiw];
+    prop_oneof![
+        (proptest::sample::select(rr), dest(), src(), src()).prop_map(|(f, d, a, b)| f(d, a, b)),
+        (proptest::sample::select(ri), dest(), src(), -2048i32..2048)
+            .prop_map(|(f, d, a, i)| f(d, a, i)),
+        (proptest::sample::select(sh), dest(), src(), 0u32..64).prop_map(|(f, d, a, i)| f(d, a, i)),
+        (proptest::sample::select(shw), dest(), src(), 0u32..32)
+            .prop_map(|(f, d, a, i)| f(d, a, i)),
+        (dest(), any::<u32>()).prop_map(|(d, i)| lui(d, i & 0xf_ffff)),
+        (dest(), any::<u32>()).prop_map(|(d, i)| auipc(d, i & 0xf_ffff)),
+    ]
+}
+
+fn memory() -> impl Strategy<Value = u32> {
+    let loads: Vec<fn(u8, i32, u8) -> u32> = vec![lb, lh, lw, ld, lbu, lhu, lwu];
+    let stores: Vec<fn(u8, i32, u8) -> u32> = vec![sb, sh, sw, sd];
+    prop_oneof![
+        // Mostly in the data area (x20), sometimes misaligned.
+        4 => (proptest::sample::select(loads.clone()), dest(), 0i32..1960)
+            .prop_map(|(f, d, o)| f(d, o, 20)),
+        4 => (proptest::sample::select(stores.clone()), src(), 0i32..1960)
+            .prop_map(|(f, v, o)| f(v, o, 20)),
+        // Anywhere a random register points: usually outside RAM (a fault).
+        1 => (proptest::sample::select(loads), dest(), src(), -2048i32..2048)
+            .prop_map(|(f, d, b, o)| f(d, o, b)),
+        1 => (proptest::sample::select(stores), src(), src(), -2048i32..2048)
+            .prop_map(|(f, v, b, o)| f(v, o, b)),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let leaf = prop_oneof![
+        8 => alu().prop_map(Op::Word),
+        4 => memory().prop_map(Op::Word),
+        1 => Just(Op::Word(0)), // illegal
+        1 => Just(Op::Word(fence(0xf, 0xf))),
+        2 => (0u32..6, src(), src(), 1u8..4).prop_map(|(k, a, b, n)| Op::SkipIf(k, a, b, n)),
+    ];
+    leaf.prop_recursive(2, 48, 12, |inner| {
+        prop_oneof![
+            4 => inner.clone(),
+            1 => (1u8..20, prop::collection::vec(inner, 1..12)).prop_map(|(n, b)| Op::Loop(n, b)),
+        ]
+    })
+}
+
+fn emit(p: &mut Program, ops: &[Op]) {
+    emit_at(p, ops, 0)
+}
+
+/// Emit `ops` inside `depth` enclosing loops; each loop level keeps its
+/// counter in its own pair of slots at the data area's tail.
+fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
+    let mut i = 0;
+    while i < ops.len() {
+        match &ops[i] {
+            Op::Word(0) => {
+                p.word(0);
+            }
+            Op::Word(w) => {
+                p.i(*w);
+            }
+            Op::SkipIf(kind, a, b, n) => {
+                let after = p.local();
+                let (a, b) = (*a, *b);
+                let f: fn(u8, u8, i32) -> u32 = [beq, bne, blt, bge, bltu, bgeu][*kind as usize];
+                p.i_to(&after, move |o| f(a, b, o));
+                let end = (i + 1 + *n as usize).min(ops.len());
+                emit_at(p, &ops[i + 1..end], depth);
+                p.label(&after);
+                i = end;
+                continue;
+            }
+            Op::Loop(count, body) => {
+                // x21 counts; each level saves the enclosing level's count
+                // and its own across the body.
+                let (saved, own) = (2040 - 16 * depth, 2032 - 16 * depth);
+                let top = p.local();
+                p.i(sd(21, saved, 20)).i(addi(21, ZERO, *count as i32)).label(&top);
+                p.i(sd(21, own, 20));
+                emit_at(p, body, depth + 1);
+                p.i(ld(21, own, 20)).i(addi(21, 21, -1));
+                p.i_to(&top, |o| bne(21, ZERO, o));
+                p.i(ld(21, saved, 20));
+            }
+        }
+        i += 1;
+    }
+}
+
+/// A random program with a trap handler that skips faulting instructions and
+/// (with `timer`) timer interrupts every `period` mtime ticks.
+fn program(ops: &[Op], timer: Option<u32>) -> Vec<u8> {
+    let mut p = Program::new();
+    p.la(30, "handler").i(csrw(MTVEC, 30));
+    p.li(20, (DATA - RAM_BASE) as i64).i(slli(20, 20, 0));
+    p.li(31, 1).i(slli(31, 31, 31)).i(add(20, 20, 31)); // x20 = DATA
+    if let Some(period) = timer {
+        p.li(31, CLINT_MTIMECMP as i64).li(30, period as i64).i(sd(30, 0, 31));
+        p.li(30, 1 << 7).i(csrs(MIE, 30)).i(csrsi(MSTATUS, 1 << 3));
+    }
+    emit(&mut p, ops);
+    p.i(csrci(MSTATUS, 1 << 3));
+    p.li(31, FINISHER as i64).li(30, 0x5555).i(sw(30, 0, 31)).label("spin").j("spin");
+    p.align(4).label("handler");
+    p.i(csrr(30, MCAUSE));
+    p.i_to("interrupt", |o| blt(30, ZERO, o));
+    p.i(csrr(30, MEPC)).i(addi(30, 30, 4)).i(csrw(MEPC, 30)).i(addi(28, 28, 1)).i(mret());
+    p.label("interrupt").i(addi(29, 29, 1));
+    p.li(31, CLINT_MTIMECMP as i64).i(ld(30, 0, 31));
+    p.i(addi(30, 30, timer.unwrap_or(100) as i32)).i(sd(30, 0, 31)).i(mret());
+    p.image()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_programs_match(
+        ops in prop::collection::vec(op(), 1..60),
+        regs in prop::collection::vec((1u8..20, any::<u64>()), 0..12),
+    ) {
+        compare(&program(&ops, None), &regs, 200_000);
+    }
+
+    #[test]
+    fn random_programs_with_timer_interrupts_match(
+        ops in prop::collection::vec(op(), 1..40),
+        period in 1u32..40,
+    ) {
+        compare(&program(&ops, Some(period)), &[], 200_000);
+    }
+}
+
+/// A loop long enough that timer interrupts land inside compiled code, many
+/// times, at exactly the interpreter's instruction boundaries.
+#[test]
+fn timer_interrupts_inside_a_compiled_loop() {
+    let body = vec![
+        Op::Word(addi(5, 5, 1)),
+        Op::Word(xor(6, 6, 5)),
+        Op::Word(sd(6, 8, 20)),
+        Op::Word(ld(7, 8, 20)),
+        Op::Word(add(8, 8, 7)),
+    ];
+    let ops = vec![Op::Loop(200, vec![Op::Loop(100, body)])];
+    for period in [1, 3, 17, 100] {
+        let image = program(&ops, Some(period));
+        compare(&image, &[], 5_000_000);
+        let end = run_image(&image, Mode::Optimizing, &[], 5_000_000);
+        assert!(end.x[29] > 10, "period {period}: only {} interrupts", end.x[29]);
+        assert_eq!(end.outcome, RunOutcome::Exited(0));
+    }
+}
+
+/// Every instruction limit stops compiled code at exactly that instruction.
+#[test]
+fn instruction_limits_are_exact() {
+    let ops = vec![Op::Loop(50, vec![Op::Word(addi(5, 5, 3)), Op::Word(mul(6, 5, 5))])];
+    let image = program(&ops, None);
+    for max in [1, 7, 10, 30, 31, 32, 33, 99, 101, 333] {
+        // The first few instructions (set-up with CSRs) run interpreted.
+        compare_with(&image, &[], max, max >= 30);
+    }
+}
+
+// ------------------------------------------------------------- workloads
+
+fn workload(name: &str) -> Vec<u8> {
+    let path = format!("{}/workloads/bin/{name}.elf", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn run_elf(elf: &[u8], mode: Mode, max_insns: u64) -> End {
+    let mut c = config(mode);
+    c.memory.ram_bytes = 256 << 20;
+    let m = Machine::new(c, elf).expect("workload loads");
+    finish(m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
+}
+
+fn compare_workload(name: &str, max_insns: u64) {
+    let elf = workload(name);
+    let want = run_elf(&elf, Mode::Interpreter, max_insns);
+    for mode in [Mode::Baseline, Mode::Optimizing] {
+        let got = run_elf(&elf, mode, max_insns);
+        assert!(got.compiled > 0, "{name} {mode:?}: nothing ran compiled");
+        assert_eq!(got.outcome, want.outcome, "{name} {mode:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&got.console),
+            String::from_utf8_lossy(&want.console),
+            "{name} {mode:?}"
+        );
+        assert_eq!((got.x, got.pc, got.retired), (want.x, want.pc, want.retired), "{name} {mode:?}");
+    }
+}
+
+#[test]
+fn workload_hello() {
+    compare_workload("hello", 10_000_000);
+}
+
+#[test]
+fn workload_smc_self_modifying_code() {
+    compare_workload("smc", 50_000_000);
+}
+
+#[test]
+fn workload_traps_and_timer() {
+    compare_workload("traps", 50_000_000);
+}
+
+#[test]
+fn workload_htif() {
+    compare_workload("htif-hello", 10_000_000);
+    compare_workload("htif-fail", 10_000_000);
+}
+
+#[test]
+fn workload_paging() {
+    compare_workload("paging", 30_000_000);
+}
+
+#[test]
+fn workload_cpubench_first_40m_instructions() {
+    compare_workload("cpubench", 40_000_000);
+}
+
+#[test]
+fn workload_spin_stops_at_the_limit() {
+    compare_workload("spin", 3_000_000);
+}
+
+// ------------------------------------------------------- hostile programs
+
+/// Stores and loads aimed at every edge of guest RAM and at addresses whose
+/// low 32 bits (what a wasm32 address keeps) fall inside RAM or onto the VM's
+/// own state: all must fault exactly as in the interpreter, and compiled code
+/// must not change a byte outside guest RAM.
+#[test]
+fn hostile_addresses_fault_and_touch_nothing_outside_ram() {
+    let ram_len = 2u64 << 20;
+    let targets: Vec<u64> = vec![
+        RAM_BASE - 8,
+        RAM_BASE - 1,
+        RAM_BASE + ram_len - 4, // an 8-byte access straddles the end
+        RAM_BASE + ram_len,
+        RAM_BASE + ram_len + 0x1000,
+        0,
+        8,
+        1024,                        // where the state block sits natively
+        4096,                        // where RAM's page flags sit natively
+        0x1_0000_0000 + RAM_BASE,    // low 32 bits inside RAM
+        0x1_0000_0000 + 4096,        // low 32 bits on the page flags
+        0xffff_ffff_8000_0000,       // sign-extended RAM_BASE
+        u64::MAX - 3,
+        0x0200_4000,                 // CLINT mtimecmp: a device, legal
+    ];
+    let mut p = Program::new();
+    p.la(30, "handler").i(csrw(MTVEC, 30));
+    p.li(5, -1).i(slli(6, 5, 0)); // x6 = all ones: the value stored
+    for (i, &t) in targets.iter().enumerate() {
+        // x7 = t, built from 16-bit pieces
+        p.i(addi(7, ZERO, 0));
+        for shift in [48, 32, 16, 0] {
+            p.i(slli(7, 7, 16)).li(8, ((t >> shift) & 0xffff) as i64).i(or(7, 7, 8));
+        }
+        p.i(sd(6, 0, 7)).i(sw(6, 0, 7)).i(sb(6, 0, 7)).i(ld(9, 0, 7)).i(lbu(10, 0, 7));
+        p.i(add(11, 11, 9)).i(addi(12, 12, i as i32));
+    }
+    p.li(31, FINISHER as i64).li(30, 0x5555).i(sw(30, 0, 31)).label("spin").j("spin");
+    p.align(4).label("handler");
+    p.i(csrr(30, MEPC)).i(addi(30, 30, 4)).i(csrw(MEPC, 30)).i(addi(28, 28, 1)).i(mret());
+    let image = p.image();
+    compare(&image, &[], 1_000_000);
+    let ram_hash = |mode| {
+        let mut m = Machine::from_image(config(mode), &image);
+        let mut monitor = PerformanceMonitor::default();
+        m.run(RunLimits { max_insns: Some(1_000_000), timeout_ns: None }, &mut monitor, &mut CaptureHost::default());
+        let faults = m.hart.x[28];
+        let bytes = m.mmu.ram().as_bytes();
+        let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        (h, faults)
+    };
+    let (want, faults) = ram_hash(Mode::Interpreter);
+    assert!(faults >= 5 * 12, "only {faults} faults");
+    assert_eq!(ram_hash(Mode::Baseline), (want, faults));
+    assert_eq!(ram_hash(Mode::Optimizing), (want, faults));
+}
