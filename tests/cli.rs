@@ -107,6 +107,12 @@ fn bad_input_gets_status_2_and_one_line() {
         (&["run", "/bin/sh"], "x86-64"),
         (&["run", "--set", "mmu.strategy=banana", hello], "multi_level, concurrent, hybrid"),
         (&["run", "--set", "mmu.nope=1", hello], "unknown config key"),
+        (
+            &["run", "--set", "jit.min_threshold=600", hello],
+            "jit.min_threshold = 600 must be at most jit.max_threshold (500)",
+        ),
+        (&["run", "--set", "code_cache.eviction_policy=fifo", hello], "lru, lfu, lru_lfu"),
+        (&["run", "--set", "jit.sample_window=0", hello], "jit.sample_window"),
         (&["run", "--set", "novalue", hello], "novalue"),
         (&["run", "--config", &bad_toml, hello], "bad.toml"),
         (&["run", "--timeout=-1", hello], "--timeout"),
@@ -337,6 +343,30 @@ fn ram_size_is_a_real_limit() {
 }
 
 #[test]
+fn jit_knobs_pick_the_engine() {
+    let hello = workload("hello");
+    let hello = hello.to_str().unwrap();
+    let interpreter = ["run", "--set", "jit.enabled=false", hello];
+    let everything_compiled = [
+        "run",
+        "--set",
+        "jit.min_threshold=0",
+        "--set",
+        "jit.max_threshold=0",
+        "--set",
+        "jit.enable_compile_time_budget=false",
+        "--set",
+        "jit.tier_up_threshold=0",
+        hello,
+    ];
+    for args in [&interpreter[..], &everything_compiled[..]] {
+        let out = tunevm(args);
+        assert_eq!(status(&out), 0, "{args:?}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("Hello from tunevm!"), "{args:?}");
+    }
+}
+
+#[test]
 fn knobs_lists_every_knob_in_both_languages() {
     let en = tunevm(&["knobs"]);
     assert_eq!(status(&en), 0);
@@ -344,8 +374,13 @@ fn knobs_lists_every_knob_in_both_languages() {
     for knob in tunevm::config::schema() {
         assert!(en.contains(&format!("  {} = ", knob.key)), "{} missing", knob.key);
     }
+    assert!(en.contains("[jit] JIT compiler") && en.contains("[code_cache] Code cache"));
     let zh = String::from_utf8_lossy(&tunevm(&["knobs", "--lang", "zh"]).stdout).into_owned();
     assert!(zh.contains("取值") && zh.contains("预取"), "{zh:.300}");
+    assert!(zh.contains("[jit] JIT 编译器") && zh.contains("[code_cache] 代码缓存"));
+    for knob in tunevm::config::schema() {
+        assert!(zh.contains(&format!("  {} = ", knob.key)), "{} missing in zh", knob.key);
+    }
     let json = tunevm(&["knobs", "--json"]);
     let schema: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(schema, tunevm::config::schema_json());

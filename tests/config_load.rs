@@ -2,7 +2,7 @@
 //! errors for every way they can be wrong.
 use serde_json::{json, Value};
 use tunevm::config::{
-    parse_assignment, ConfigError, KnobKind, KnobSpec, MmuOptimizationStrategy, VmConfig,
+    parse_assignment, ConfigError, EvictionPolicy, MmuOptimizationStrategy, VmConfig,
 };
 
 /// A configuration that differs from the defaults in every section.
@@ -15,6 +15,13 @@ fn tuned() -> VmConfig {
     c.mmu.concurrent_tlb_config.shards = 16;
     c.mmu.enable_prefetch = false;
     c.mmu.prefetch_distance = 8;
+    c.jit.enabled = false;
+    c.jit.min_threshold = 0;
+    c.jit.compile_time_weight = 0.5;
+    c.jit.enable_compile_time_budget = false;
+    c.code_cache.max_memory_bytes = 1 << 20;
+    c.code_cache.eviction_policy = EvictionPolicy::LFU;
+    c.code_cache.hotness_decay_factor = 0.5;
     c
 }
 
@@ -109,18 +116,7 @@ fn set_reads_every_kind_of_value() {
 
 #[test]
 fn float_knobs_read_decimal_numbers_in_range() {
-    // No float knob exists yet (the JIT's weights will be the first): check
-    // the kind on a knob of our own.
-    let knob = KnobSpec {
-        key: "jit.compile_time_weight",
-        kind: KnobKind::Float { min: 0.0, max: 1.0 },
-        rules: &[],
-        unit: "",
-        default: json!(0.3),
-        figures: &[],
-        help_en: "",
-        help_zh: "",
-    };
+    let knob = tunevm::config::find("jit.compile_time_weight").unwrap();
     assert_eq!(knob.parse_text("0.25").unwrap(), json!(0.25));
     assert_eq!(knob.parse_text("1e-1").unwrap(), json!(0.1));
     assert_eq!(knob.parse_text("1").unwrap(), json!(1.0));
@@ -130,6 +126,9 @@ fn float_knobs_read_decimal_numbers_in_range() {
             &[&format!("{bad:?}"), "jit.compile_time_weight", "a number from 0 to 1"],
         );
     }
+    // Integers in a file are numbers too.
+    let c = VmConfig::from_toml_str("jit.exec_benefit_weight = 1").unwrap();
+    assert_eq!(c.jit.exec_benefit_weight, 1.0);
 }
 
 #[test]
@@ -187,7 +186,10 @@ fn unknown_keys_are_refused_with_a_suggestion() {
         ("memory.ram", Some("memory.ram_bytes")),
         ("mmu.concurrent_tlb_config.entrys", Some("mmu.concurrent_tlb_config.entries")),
         ("mmu.shards", Some("mmu.concurrent_tlb_config.shards")),
-        ("jit.min_threshold", None),
+        ("jit.min_treshold", Some("jit.min_threshold")),
+        ("jit.tier_up", Some("jit.tier_up_threshold")),
+        ("code_cache.evicton_policy", Some("code_cache.eviction_policy")),
+        ("vcpu.count", None),
         ("", None),
     ];
     for (key, suggestion) in cases {
@@ -208,8 +210,8 @@ fn unknown_keys_are_refused_with_a_suggestion() {
         file,
         "unknown config key \"mmu.l2_ways\" (did you mean mmu.multilevel_tlb_config.l2_ways?)"
     );
-    let file = one_line(VmConfig::from_json_str(r#"{"jit": {"enabled": true}}"#).unwrap_err());
-    assert_eq!(file, "unknown config key \"jit\"");
+    let file = one_line(VmConfig::from_json_str(r#"{"vcpu": {"count": 2}}"#).unwrap_err());
+    assert_eq!(file, "unknown config key \"vcpu\"");
     let file = one_line(VmConfig::from_toml_str("[mmuu]\nstrategy = \"hybrid\"").unwrap_err());
     assert_eq!(file, "unknown config key \"mmuu\" (did you mean mmu?)");
 }

@@ -5,15 +5,20 @@
 //! it and where to look. The default comes from the struct's `Default`.
 //!
 //! Keep the English help consistent with the field's doc comment.
+use std::ops::RangeInclusive;
+
 use super::schema::{enum_values, KnobKind, KnobSpec, Rule, SectionSpec};
 use super::text::{GIB, MIB};
-use super::MmuOptimizationStrategy;
+use super::{CacheConfig, EvictionPolicy, JitConfig, MmuOptimizationStrategy};
+use crate::jit::AdaptiveThresholdConfig;
 use crate::mem::{ConcurrentTlbConfig, MultiLevelTlbConfig, UnifiedMmuConfig};
 
 /// Top-level sections in the order the page shows them.
 pub(super) const SECTIONS: &[SectionSpec] = &[
     SectionSpec { key: "memory", title_en: "Guest memory", title_zh: "客户机内存" },
     SectionSpec { key: "mmu", title_en: "MMU and TLBs", title_zh: "MMU 与 TLB" },
+    SectionSpec { key: "jit", title_en: "JIT compiler", title_zh: "JIT 编译器" },
+    SectionSpec { key: "code_cache", title_en: "Code cache", title_zh: "代码缓存" },
 ];
 
 /// Guest RAM bounds: at least 1 MiB so a program, its stack and the page
@@ -177,6 +182,356 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  true：触发地址未对齐异常，交给客户程序自己处理。打开它可以找出程序里的未对齐访问：\
                  每一次都会记入报告的异常统计（traps）。",
             ),
+        knob("jit.enabled", KnobKind::Bool, "")
+            .figures(&[
+                "mips",
+                "tiers.interpreter.instructions",
+                "tiers.baseline.instructions",
+                "tiers.optimizing.instructions",
+                "jit.units_compiled",
+            ])
+            .help(
+                "Compile hot guest code to WebAssembly. true: a unit (a block, or a region of \
+                 one page) that runs often enough is compiled, first at the baseline tier and \
+                 later at the optimizing one, and runs as wasm. false: the interpreter runs \
+                 everything; that is the reference to measure the JIT against, and the way to \
+                 rule the JIT out when a program misbehaves. Compare mips and the \
+                 instructions retired per tier (tiers.interpreter.instructions, \
+                 tiers.baseline.instructions, tiers.optimizing.instructions) with it on and \
+                 off. For the other extreme, every unit through the JIT before its first \
+                 execution, set jit.min_threshold=0, jit.max_threshold=0 and \
+                 jit.enable_compile_time_budget=false, plus jit.tier_up_threshold=0 for the \
+                 optimizing tier.",
+                "把热点客户机代码编译成 WebAssembly。true：执行得足够频繁的翻译单元（一个基本块，\
+                 或同一页内的一片区域）会被编译，先编成基线层，之后再编成优化层，然后以 wasm 运行。\
+                 false：全部由解释器执行；这是衡量 JIT 效果的基准，程序行为异常时也可以用它排除 JIT \
+                 的嫌疑。开关前后对比 mips 以及各层执行的指令数（tiers.interpreter.instructions、\
+                 tiers.baseline.instructions、tiers.optimizing.instructions）。\
+                 想走另一个极端、让每个单元在第一次执行之前就经过 JIT，可以设置 jit.min_threshold=0、\
+                 jit.max_threshold=0 和 jit.enable_compile_time_budget=false；\
+                 再加上 jit.tier_up_threshold=0 则全部编成优化层。",
+            ),
+        knob("jit.tier_up_threshold", int_in(JitConfig::TIER_UP_THRESHOLD), "executions")
+            .figures(&[
+                "tiers.baseline.instructions",
+                "tiers.optimizing.instructions",
+                "jit.units_compiled",
+                "jit.compile_ns",
+            ])
+            .help(
+                "Execution count from which a unit gets the optimizing tier. A unit is first \
+                 compiled when its execution count reaches the compile threshold: below \
+                 tier_up_threshold it gets the baseline tier (one basic block, guest registers \
+                 kept in memory, translated plainly: quick to compile), otherwise the \
+                 optimizing tier (a region of several blocks within one 4 KiB page, registers \
+                 in wasm locals, loops kept inside the function, constant folding, dead-write \
+                 elimination: slower to compile, faster to run). A baseline unit is recompiled \
+                 optimized when its count reaches tier_up_threshold. Lower it to reach fast \
+                 code sooner at the price of more compile time; raise it to stay on cheap \
+                 baseline compiles. 0 sends every compile straight to the optimizing tier; \
+                 1000000 keeps units at the baseline tier in all but very long runs. \
+                 Watch the instructions retired per tier (tiers.baseline.instructions, \
+                 tiers.optimizing.instructions), units compiled and compile time.",
+                "翻译单元从第几次执行起改用优化层编译。单元的执行次数第一次达到编译阈值时被编译：\
+                 若次数低于 tier_up_threshold，编成基线层（只含一个基本块，客户机寄存器放在内存里，\
+                 逐条直译，编译快）；否则直接编成优化层（同一个 4 KiB 页内由多个基本块组成的区域，\
+                 寄存器放在 wasm 局部变量里，循环留在函数内部，做常量折叠和死写消除，编译慢、运行快）。\
+                 基线层的单元执行次数达到 tier_up_threshold 时，会被重新编译成优化层。\
+                 调小可以更早用上快代码，代价是更多编译时间；调大则更多停留在便宜的基线编译上。\
+                 设为 0 时，每次编译都直接编成优化层；\
+                 设为 1000000 时，除非运行时间极长，单元都停留在基线层。观察各层执行的指令数\
+                 （tiers.baseline.instructions、tiers.optimizing.instructions）、\
+                 编译的单元数和编译耗时。",
+            ),
+        knob("jit.min_threshold", int_in(AdaptiveThresholdConfig::THRESHOLD), "executions")
+            .rules(&[Rule::AtMostKey("jit.max_threshold")])
+            .figures(&[
+                "jit.threshold_series",
+                "jit.units_compiled",
+                "jit.compile_ns",
+                "tiers.interpreter.instructions",
+            ])
+            .help(
+                "The lowest the compile threshold goes, and where it starts. A unit is \
+                 compiled once its execution count (how many times it was dispatched) reaches \
+                 the threshold. The threshold then adapts: every jit.sample_window executions \
+                 it falls by a fifth when compiled code saved more than compiling cost (as \
+                 the two weights count them) and rises by a quarter when compiling cost more, \
+                 always kept between min_threshold and max_threshold. Lower it to compile hot \
+                 code sooner (short programs, tight loops); raise it so that code which runs \
+                 only a few times is never compiled, since it cannot earn its compile back. 0 \
+                 means compile before the first execution: with jit.max_threshold=0 and \
+                 jit.enable_compile_time_budget=false every unit goes through the JIT. Watch \
+                 the threshold over time (jit.threshold_series), units compiled, compile time \
+                 and the interpreter's share of instructions. At most jit.max_threshold.",
+                "编译阈值的下限，也是阈值的初始值。翻译单元的执行次数（被调度执行的次数）达到阈值时\
+                 就会被编译。之后阈值会自动调整：每经过 jit.sample_window 次执行，如果编译后的代码\
+                 省下的时间超过编译花掉的时间（按两个权重折算），阈值就降低五分之一；反之则升高四分之一；\
+                 始终保持在 min_threshold 和 max_threshold 之间。调小可以更早编译热点代码（适合短程序、\
+                 紧凑的循环）；调大则让只跑几次的代码永远不被编译，因为它赚不回编译的开销。\
+                 0 表示在第一次执行之前就编译：再配上 jit.max_threshold=0 和 \
+                 jit.enable_compile_time_budget=false，所有单元都会经过 JIT。\
+                 观察阈值随时间的变化（jit.threshold_series）、编译的单元数、编译耗时以及解释器执行\
+                 指令所占的比例。不能大于 jit.max_threshold。",
+            ),
+        knob("jit.max_threshold", int_in(AdaptiveThresholdConfig::THRESHOLD), "executions")
+            .figures(&["jit.threshold_series", "jit.units_compiled", "tiers.interpreter.instructions"])
+            .help(
+                "The highest the compile threshold climbs when compiling does not pay (each \
+                 sample window whose score is below 0 raises it by a quarter, up to this \
+                 value). Raise it to hold back compiles in programs with much lukewarm code; \
+                 too high and the hot loops of a short program finish before they are \
+                 compiled. Equal to jit.min_threshold fixes the threshold. If \
+                 jit.threshold_series sits at max_threshold, compile cost dominates: look at \
+                 compile time and the weights. At least jit.min_threshold; 0 together with \
+                 jit.min_threshold=0 (and the budget off) compiles every unit before its \
+                 first execution.",
+                "编译不划算时，编译阈值最多能升到多高（每个得分低于 0 的采样窗口都会让阈值升高四分之一，\
+                 直到这个值为止）。程序里不冷不热的代码很多时可以调大，以减少编译；调得太高，\
+                 短程序的热点循环可能还没等到编译就已经跑完了。与 jit.min_threshold 相等时阈值固定不变。\
+                 如果 jit.threshold_series 一直停在 max_threshold，说明编译开销占了上风，\
+                 去看看编译耗时和两个权重。不能小于 jit.min_threshold；\
+                 与 jit.min_threshold 同时设为 0（并关闭预算）时，每个单元都在第一次执行之前编译。",
+            ),
+        knob("jit.sample_window", int_in(AdaptiveThresholdConfig::SAMPLE_WINDOW), "executions")
+            .figures(&["jit.threshold_series", "jit.compile_ns", "jit.units_compiled"])
+            .help(
+                "How many executions (dispatches of units, all units together) make one \
+                 sample window. At the end of each window the threshold is re-weighed from \
+                 the compile time C spent in the window and the time B compiled code saved \
+                 in it: score = (exec_benefit_weight x B - compile_time_weight x C) / (B + \
+                 C); above 0 the threshold falls by a fifth, below 0 it rises by a quarter, \
+                 then it is clamped \
+                 to [min_threshold, max_threshold]. The compile-time budget refills with \
+                 every window. A short window follows phase changes quickly but judges \
+                 compiles on little benefit (a unit compiled late in a window has had no time \
+                 to pay back) and refills the budget often; a long one is steadier and reacts \
+                 slowly. Each window adds one point to jit.threshold_series.",
+                "多少次执行（所有翻译单元的调度次数合计）构成一个采样窗口。每个窗口结束时，\
+                 根据窗口内的编译时间 C 和编译后代码省下的时间 B 重新评估阈值：\
+                 得分 = (exec_benefit_weight × B - compile_time_weight × C) / (B + C)；\
+                 得分大于 0 时阈值降低五分之一，小于 0 时升高四分之一，再限制在 \
+                 [min_threshold, max_threshold] 之内。编译时间预算也按窗口重新补满。\
+                 窗口短，能很快跟上程序阶段的变化，但评判编译时依据的收益太少\
+                 （窗口末尾才编译的单元还没来得及回本），预算也补得频繁；窗口长则更平稳、反应更慢。\
+                 每个窗口在 jit.threshold_series 上留下一个点。",
+            ),
+        knob("jit.compile_time_weight", float_in(AdaptiveThresholdConfig::WEIGHT), "")
+            .figures(&["jit.threshold_series", "jit.compile_ns", "jit.units_compiled"])
+            .help(
+                "How much a nanosecond spent compiling counts against lowering the threshold: \
+                 the weight of C in the window score (exec_benefit_weight x B - \
+                 compile_time_weight x C) / (B + C). Raise it (relative to \
+                 exec_benefit_weight) to make the threshold climb sooner when compiles are \
+                 expensive, so fewer units are compiled, later; 0 ignores compile time, so \
+                 the threshold never rises. With the defaults (0.3 and 0.7) the threshold \
+                 falls when the time saved is more than 3/7 of the compile time. Watch \
+                 jit.threshold_series and the compile time (jit.compile_ns).",
+                "编译所花的每一纳秒在“要不要降低阈值”的权衡中占多大分量，即窗口得分 \
+                 (exec_benefit_weight × B - compile_time_weight × C) / (B + C) 中 C 的权重。\
+                 （相对 exec_benefit_weight）调大后，编译代价高时阈值会更早升高，\
+                 编译的单元更少、更晚；设为 0 则完全不计编译时间，阈值永远不会升高。\
+                 按默认值（0.3 和 0.7），省下的时间超过编译时间的 3/7 时阈值就会降低。\
+                 观察 jit.threshold_series 和编译耗时（jit.compile_ns）。",
+            ),
+        knob("jit.exec_benefit_weight", float_in(AdaptiveThresholdConfig::WEIGHT), "")
+            .figures(&["jit.threshold_series", "tiers.interpreter.instructions", "mips"])
+            .help(
+                "How much a nanosecond saved by compiled code counts for lowering the \
+                 threshold: the weight of B in the window score (exec_benefit_weight x B - \
+                 compile_time_weight x C) / (B + C). B is measured per run slice: the time \
+                 the interpreter would have taken for the slice's instructions minus the time \
+                 the slice took, compile time excluded. Raise it to compile more eagerly when \
+                 compiled code pays off; 0 ignores the benefit, so the threshold never falls; \
+                 with both weights 0 the threshold never moves. Watch jit.threshold_series, \
+                 the interpreter's share of instructions (tiers.interpreter.instructions) \
+                 and mips.",
+                "编译后代码省下的每一纳秒在“要不要降低阈值”的权衡中占多大分量，即窗口得分 \
+                 (exec_benefit_weight × B - compile_time_weight × C) / (B + C) 中 B 的权重。\
+                 B 按运行时间片测量：解释器执行这个时间片的指令本应花的时间，减去这个时间片实际花的时间\
+                 （不含编译时间）。编译后的代码确实划算时调大，编译会更积极；设为 0 则不计收益，\
+                 阈值永远不会降低；两个权重都为 0 时阈值完全不动。观察 jit.threshold_series、\
+                 解释器执行指令所占的比例（tiers.interpreter.instructions）和 mips。",
+            ),
+        knob(
+            "jit.compile_time_budget_ns",
+            int_in(AdaptiveThresholdConfig::COMPILE_TIME_BUDGET_NS),
+            "nanoseconds",
+        )
+        .figures(&[
+            "jit.compile_ns",
+            "jit.compile_waits",
+            "jit.units_compiled",
+            "tiers.interpreter.instructions",
+        ])
+        .help(
+            "Compile time allowed per sample window when jit.enable_compile_time_budget is \
+             on. A compile starts only if the window's compile time so far plus the \
+             compile's estimate fits in the budget, so the compile time of one window does \
+             not exceed it (unless a compile runs over its estimate). A unit that does not \
+             fit waits, keeps running where it is, and is compiled in a later window, when \
+             the budget has refilled; one whose estimate alone exceeds the budget is never \
+             compiled. Lower it to spread compiles out so a start-up compile storm does not \
+             stall the guest; raise it when big hot units stay interpreted. Watch compile \
+             time (jit.compile_ns), the compiles that waited (jit.compile_waits), units \
+             compiled and the interpreter's share of instructions. Default 10 ms.",
+            "启用 jit.enable_compile_time_budget 时，每个采样窗口允许的编译时间。\
+             只有当窗口内已花的编译时间加上这次编译的估计时间不超过预算时，编译才会开始，\
+             因此一个窗口的编译时间不会超过预算（除非某次编译实际耗时超出了估计）。\
+             放不下的单元要等待，暂时照旧运行，等到之后预算补满的窗口再编译；\
+             估计时间本身就超过整个预算的单元永远不会被编译。调小可以把编译分散开，\
+             避免启动时的编译风暴让客户机卡住；大的热点单元一直停留在解释器里时调大。\
+             观察编译耗时（jit.compile_ns）、因预算而等待的编译次数（jit.compile_waits）、\
+             编译的单元数和解释器执行指令所占的比例。默认 10 毫秒。",
+        ),
+        knob("jit.enable_compile_time_budget", KnobKind::Bool, "")
+            .figures(&["jit.compile_ns", "jit.compile_waits", "jit.units_compiled", "mips"])
+            .help(
+                "Enforce jit.compile_time_budget_ns. Off, every compile the threshold asks \
+                 for happens at once, however much compile time a window adds up to: a \
+                 compile storm at start-up can stall the guest, but which unit is compiled \
+                 to which tier, and when, depends only on execution counts (fully \
+                 reproducible when jit.min_threshold equals jit.max_threshold). Turn it off \
+                 together with jit.min_threshold=0 and jit.max_threshold=0 to force every \
+                 unit through the JIT. Compare compile time (jit.compile_ns), compiles that \
+                 waited (jit.compile_waits; always 0 when off), units compiled and mips with \
+                 it on and off.",
+                "是否执行编译时间预算 jit.compile_time_budget_ns。关闭后，阈值要求的每次编译都立即进行，\
+                 不管一个窗口里的编译时间加起来有多长：启动时的编译风暴可能让客户机卡住，\
+                 但哪个单元在何时被编译成哪一层只取决于执行次数（jit.min_threshold 等于 \
+                 jit.max_threshold 时完全可复现）。与 jit.min_threshold=0、jit.max_threshold=0 \
+                 一起关闭，就能让每个单元都经过 JIT。开关前后对比编译耗时（jit.compile_ns）、\
+                 因预算而等待的编译次数（jit.compile_waits，关闭时恒为 0）、编译的单元数和 mips。",
+            ),
+        knob("code_cache.max_entries", int_in(CacheConfig::MAX_ENTRIES), "units")
+            .figures(&[
+                "code_cache.entries",
+                "code_cache.evictions",
+                "code_cache.hit_rate",
+                "jit.units_compiled",
+                "code_cache.live_instances",
+            ])
+            .help(
+                "Most compiled translation units the code cache holds at once. Inserting \
+                 into a full cache first evicts a unit chosen by code_cache.eviction_policy. \
+                 Too small for the program's hot code and the same units are evicted and \
+                 recompiled over and over: code_cache.evictions and jit.units_compiled climb \
+                 and code_cache.hit_rate falls. Larger costs host memory: the cache's \
+                 bookkeeping and the wasm modules behind its units (code_cache.entries, \
+                 code_cache.live_instances). Shrink it to watch eviction at work.",
+                "代码缓存最多同时保存多少个已编译的翻译单元。缓存满时插入新单元，会先按 \
+                 code_cache.eviction_policy 挑一个单元淘汰。如果它装不下程序的热点代码，\
+                 同一批单元就会被反复淘汰、反复编译：code_cache.evictions 和 jit.units_compiled \
+                 不断上升，code_cache.hit_rate 下降。调大则要占用更多宿主机内存：缓存自身的簿记\
+                 以及单元背后的 wasm 模块（code_cache.entries、code_cache.live_instances）。\
+                 调小可以直观地观察淘汰过程。",
+            ),
+        knob("code_cache.max_memory_bytes", int_in(CacheConfig::MAX_MEMORY_BYTES), "bytes")
+            .figures(&[
+                "code_cache.bytes",
+                "code_cache.evictions",
+                "code_cache.hit_rate",
+                "code_cache.live_instances",
+            ])
+            .help(
+                "Most bytes of generated code the cache holds at once: the sizes of the \
+                 generated wasm modules, summed (the engine's own machine code for them comes \
+                 on top and is not counted). An insert evicts units by \
+                 code_cache.eviction_policy until the new one fits; a unit larger than the \
+                 whole limit is not cached and stays interpreted. Shrink it to bound memory \
+                 in the browser or to provoke evictions; raise it when code_cache.bytes sits \
+                 at the limit and code_cache.evictions keeps growing. 64 KiB to 4 GiB.",
+                "代码缓存最多同时保存多少字节的生成代码，按生成的 wasm 模块大小合计\
+                 （引擎为这些模块生成的机器码另算，不计在内）。插入新单元时，会按 \
+                 code_cache.eviction_policy 淘汰单元，直到放得下为止；比整个上限还大的单元不进缓存，\
+                 继续由解释器执行。想限制浏览器里的内存占用或者故意制造淘汰时调小；\
+                 code_cache.bytes 一直顶在上限、code_cache.evictions 不断增长时调大。\
+                 取值 64 KiB 到 4 GiB。",
+            ),
+        knob("code_cache.eviction_policy", KnobKind::Enum { values: enum_values::<EvictionPolicy>() }, "")
+            .figures(&["code_cache.hit_rate", "code_cache.evictions", "jit.units_compiled"])
+            .help(
+                "Which unit goes when a limit is reached. lru: the least recently used \
+                 (last insert or hit); cheap and quick to follow a phase change, but a burst \
+                 of one-off units longer than the free room pushes the hot code out. lfu: \
+                 the lowest hotness (hits, decayed by code_cache.hotness_decay_factor), ties \
+                 to the least recently used; keeps the hot core through any scan, but after \
+                 a phase change the old hot units stay until decay wears them down, and \
+                 newcomers evicted before their first hit may never get in. lru_lfu: \
+                 recency plus a credit for hotness, score = last use + credit x log2(1 + \
+                 hotness), lowest first, where last use is counted in admissions and credit \
+                 is half of max_entries admissions: each doubling of hotness lets a unit \
+                 outlive an unused one by credit admissions. Under lfu and lru_lfu, units \
+                 still warming up (code_cache.warmup_size) are evicted last. Compare \
+                 code_cache.hit_rate, code_cache.evictions and recompiles \
+                 (jit.units_compiled).",
+                "达到上限时淘汰哪个单元。lru：最久未使用的（按最后一次插入或命中）；开销小，\
+                 程序换阶段时跟得快，但一串只用一次的单元只要超过剩余空间，就会把热点代码挤出去。\
+                 lfu：热度最低的（命中次数，按 code_cache.hotness_decay_factor 衰减），\
+                 热度相同则淘汰最久未使用的；任何一次扫描都挤不走热点核心，但程序换阶段后，\
+                 旧的热点单元要等衰减把热度磨掉才会离开，而新单元在第一次命中前就被淘汰的话，\
+                 热度一直是 0，可能永远进不来。lru_lfu：最近使用加上热度积分，\
+                 得分 = 最后使用时刻 + credit × log2(1 + 热度)，得分最低的先淘汰；\
+                 其中最后使用时刻以准入次数计，credit 为 max_entries 的一半（以准入次数计）：\
+                 热度每翻一番，单元就能比不被使用的单元多存活 credit 次准入。\
+                 在 lfu 和 lru_lfu 下，仍在预热期（code_cache.warmup_size）的单元最后才被淘汰。\
+                 对比 code_cache.hit_rate、code_cache.evictions 和重新编译的次数（jit.units_compiled）。",
+            ),
+        knob("code_cache.cleanup_interval_secs", int_in(CacheConfig::CLEANUP_INTERVAL_SECS), "seconds")
+            .figures(&["code_cache.hit_rate", "code_cache.evictions"])
+            .help(
+                "Guest seconds between cleanups. A cleanup multiplies every unit's hotness by \
+                 code_cache.hotness_decay_factor; it never removes units. The clock is guest \
+                 time: one guest second is 100 million guest cycles (the nominal 100 MHz \
+                 clock), so runs are reproducible and the CLI and the page agree; a short \
+                 program may never reach the first cleanup. Shorter: lfu and lru_lfu forget \
+                 old popularity sooner and follow phase changes faster, but also forget hot \
+                 code that is merely paused. No effect under lru. Watch code_cache.hit_rate \
+                 and code_cache.evictions. 1 to 86 400 (a day).",
+                "两次清理之间相隔多少客户机秒。每次清理把所有单元的热度乘以 \
+                 code_cache.hotness_decay_factor，但从不移除单元。这里的时间是客户机时间：\
+                 一个客户机秒等于 1 亿个客户机周期（名义时钟 100 MHz），因此运行结果可复现，\
+                 命令行和网页的结果也一致；短程序可能根本等不到第一次清理。\
+                 间隔越短，lfu 和 lru_lfu 越快忘掉过去的热度，越快跟上程序阶段的变化，\
+                 但也会忘掉只是暂时不用的热点代码。lru 策略下不起作用。\
+                 观察 code_cache.hit_rate 和 code_cache.evictions。取值 1 到 86400（一天）。",
+            ),
+        knob("code_cache.hotness_decay_factor", float_in(CacheConfig::HOTNESS_DECAY_FACTOR), "")
+            .figures(&["code_cache.hit_rate", "code_cache.evictions"])
+            .help(
+                "Factor applied to every unit's hotness at each cleanup (every \
+                 code_cache.cleanup_interval_secs of guest time). 1 never forgets: lfu then \
+                 keeps units that were hot long ago. 0 forgets everything at each cleanup: \
+                 right after one, lfu and lru_lfu rank by recency alone. Lower it for \
+                 programs that move through phases; raise it for programs with one steady \
+                 hot core. No effect under lru. Watch code_cache.hit_rate and \
+                 code_cache.evictions. 0 to 1.",
+                "每次清理（每隔 code_cache.cleanup_interval_secs 客户机秒）时乘到每个单元热度上的系数。\
+                 1 表示永不遗忘：lfu 会一直留着很久以前热过的单元。0 表示每次清理都忘掉一切：\
+                 刚清理完时，lfu 和 lru_lfu 只按最近使用排序。程序分成多个阶段时调小；\
+                 程序始终只有一个稳定的热点核心时调大。lru 策略下不起作用。\
+                 观察 code_cache.hit_rate 和 code_cache.evictions。取值 0 到 1。",
+            ),
+        knob("code_cache.warmup_size", int_in(CacheConfig::WARMUP_SIZE), "admissions")
+            .figures(&["code_cache.hit_rate", "code_cache.evictions"])
+            .help(
+                "Warm-up window, in admissions. Under lfu and lru_lfu a unit is warming up \
+                 until warmup_size more units have been admitted after it, and warming units \
+                 are evicted only when no warmed-up unit is left (least recently used \
+                 first): a new unit has had no time to earn hits, and without the window lfu \
+                 would always evict the newest. So while fewer than warmup_size units have \
+                 been admitted, lfu and lru_lfu behave like lru. 0 gives no protection; near \
+                 or above code_cache.max_entries most of a full cache is warming and the \
+                 proven units go first. Ignored by lru. Watch code_cache.hit_rate and \
+                 code_cache.evictions.",
+                "预热窗口，以准入次数计。在 lfu 和 lru_lfu 下，一个单元进入缓存后，\
+                 要等再有 warmup_size 个单元被准入才算预热完毕；预热中的单元只有在没有预热完毕的单元\
+                 可淘汰时才会被淘汰（最久未使用的先走）。新单元还没来得及积累命中次数，\
+                 如果没有这个窗口，lfu 每次都会淘汰最新的单元。因此在准入的单元少于 warmup_size 个时，\
+                 lfu 和 lru_lfu 的行为与 lru 完全相同。设为 0 则不提供保护；接近或超过 \
+                 code_cache.max_entries 时，满缓存里大部分单元都在预热，反而是经过验证的单元先被淘汰。\
+                 lru 策略下忽略此项。观察 code_cache.hit_rate 和 code_cache.evictions。",
+            ),
     ]
 }
 
@@ -186,8 +541,14 @@ const fn int(min: u64, max: u64) -> KnobKind {
 
 /// An integer knob whose range is the one its engine declares (so the
 /// schema and the engine's own validation cannot disagree).
-const fn int_in(range: std::ops::RangeInclusive<usize>) -> KnobKind {
-    int(*range.start() as u64, *range.end() as u64)
+fn int_in<T: Copy + TryInto<u64>>(range: RangeInclusive<T>) -> KnobKind {
+    let wide = |v: T| v.try_into().unwrap_or_else(|_| panic!("knob range bound beyond u64"));
+    int(wide(*range.start()), wide(*range.end()))
+}
+
+/// A number knob whose range is the one its engine declares.
+fn float_in(range: RangeInclusive<f64>) -> KnobKind {
+    KnobKind::Float { min: *range.start(), max: *range.end() }
 }
 
 /// A knob without rules, figures or help yet; the default is filled in from

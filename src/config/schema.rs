@@ -47,6 +47,9 @@ pub enum Rule {
     MultipleOfKey(&'static str),
     /// The value divided by the other knob's value is a power of two.
     PowerOfTwoRatioTo(&'static str),
+    /// The value is at most the other knob's value (a lower bound never
+    /// above its upper bound).
+    AtMostKey(&'static str),
 }
 
 /// One knob: its key, what it takes, its default and its help.
@@ -295,6 +298,12 @@ impl KnobSpec {
                         )));
                     }
                 }
+                Rule::AtMostKey(other) => {
+                    let o = other_value(other, config);
+                    if v > o {
+                        return Err(broken(format!("at most {other} ({o})")));
+                    }
+                }
                 _ => {}
             }
         }
@@ -304,8 +313,8 @@ impl KnobSpec {
     /// The knob as the page sees it:
     /// `{ "key", "kind": "bool"|"integer"|"float"|"enum", "min"?, "max"?,
     ///    "values"?, "rules": [{"multiple_of": 4096} | {"multiple_of_key": KEY}
-    ///    | {"power_of_two_ratio_to": KEY}], "default", "unit", "figures": [..],
-    ///    "help": { "en", "zh" } }`.
+    ///    | {"power_of_two_ratio_to": KEY} | {"at_most_key": KEY}], "default",
+    ///    "unit", "figures": [..], "help": { "en", "zh" } }`.
     pub fn to_json(&self) -> Value {
         let mut knob = json!({
             "key": self.key,
