@@ -61,8 +61,9 @@ fn finish(mut m: Machine, limits: RunLimits) -> End {
     let outcome = m.run(limits, &mut monitor, &mut host);
     let off = (DATA - RAM_BASE) as usize;
     let data = &m.mmu.ram().as_bytes()[off..off + 4096];
-    let data_hash =
-        data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let data_hash = data
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
     let compiled = m.jit.as_ref().map_or(0, |j| j.compiled_retired());
     End {
         outcome,
@@ -333,7 +334,11 @@ fn compare_workload(name: &str, max_insns: u64) {
             String::from_utf8_lossy(&want.console),
             "{name} {mode:?}"
         );
-        assert_eq!((got.x, got.pc, got.retired), (want.x, want.pc, want.retired), "{name} {mode:?}");
+        assert_eq!(
+            (got.x, got.pc, got.retired),
+            (want.x, want.pc, want.retired),
+            "{name} {mode:?}"
+        );
     }
 }
 
@@ -390,13 +395,13 @@ fn hostile_addresses_fault_and_touch_nothing_outside_ram() {
         RAM_BASE + ram_len + 0x1000,
         0,
         8,
-        1024,                        // where the state block sits natively
-        4096,                        // where RAM's page flags sit natively
-        0x1_0000_0000 + RAM_BASE,    // low 32 bits inside RAM
-        0x1_0000_0000 + 4096,        // low 32 bits on the page flags
-        0xffff_ffff_8000_0000,       // sign-extended RAM_BASE
+        1024,                     // where the state block sits natively
+        4096,                     // where RAM's page flags sit natively
+        0x1_0000_0000 + RAM_BASE, // low 32 bits inside RAM
+        0x1_0000_0000 + 4096,     // low 32 bits on the page flags
+        0xffff_ffff_8000_0000,    // sign-extended RAM_BASE
         u64::MAX - 3,
-        0x0200_4000,                 // CLINT mtimecmp: a device, legal
+        0x0200_4000, // CLINT mtimecmp: a device, legal
     ];
     let mut p = Program::new();
     p.la(30, "handler").i(csrw(MTVEC, 30));
@@ -418,10 +423,16 @@ fn hostile_addresses_fault_and_touch_nothing_outside_ram() {
     let ram_hash = |mode| {
         let mut m = Machine::from_image(config(mode), &image);
         let mut monitor = PerformanceMonitor::default();
-        m.run(RunLimits { max_insns: Some(1_000_000), timeout_ns: None }, &mut monitor, &mut CaptureHost::default());
+        m.run(
+            RunLimits { max_insns: Some(1_000_000), timeout_ns: None },
+            &mut monitor,
+            &mut CaptureHost::default(),
+        );
         let faults = m.hart.x[28];
         let bytes = m.mmu.ram().as_bytes();
-        let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        let h = bytes
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
         (h, faults)
     };
     let (want, faults) = ram_hash(Mode::Interpreter);

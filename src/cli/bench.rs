@@ -218,7 +218,7 @@ fn jit_section(
         for _ in 0..repeat {
             runs.push(measure("cpubench", cpubench, config_with(sets)?)?);
         }
-        runs.sort_by(|a, b| a.wall_ns.cmp(&b.wall_ns));
+        runs.sort_by_key(|r| r.wall_ns);
         let r = runs.swap_remove(runs.len() / 2);
         let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1e3));
         println!(
@@ -236,8 +236,8 @@ fn jit_section(
     }
     let mut native = Vec::new();
     for _ in 0..repeat {
-        let (checksum, ns, _) =
-            tunevm::jit::backend::time_wasm_export(&wasm, "cpubench_run", 600).map_err(UsageError)?;
+        let (checksum, ns, _) = tunevm::jit::backend::time_wasm_export(&wasm, "cpubench_run", 600)
+            .map_err(UsageError)?;
         if checksum as u64 != 0x3b83_ab4b_1a61_130d {
             return Err(UsageError(format!("cpubench.wasm checksum {checksum:#x}")));
         }

@@ -93,7 +93,7 @@ impl Ram {
     /// `len / 4096` writable bytes, both zeroed, 8-byte aligned (bytes),
     /// kept alive and unmoved by `ext.owner`.
     pub unsafe fn from_external(len: usize, ext: ExternalRam) -> Self {
-        assert!(len % 4096 == 0 && (ext.bytes as usize) % 8 == 0);
+        assert!(len.is_multiple_of(4096) && (ext.bytes as usize).is_multiple_of(8));
         Ram {
             base: ext.bytes,
             len,

@@ -11,8 +11,8 @@ mod series;
 
 pub use histogram::Histogram;
 pub use report::{
-    CodeCacheReport, JitReport,
-    LevelReport, PrefetchReport, Quantiles, Report, TierReport, TiersReport, TlbReport,
+    CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, TierReport,
+    TiersReport, TlbReport,
 };
 pub use series::TimeSeries;
 
