@@ -89,6 +89,7 @@ reference_tests! {
     paging_stride => "paging-stride",
     smc => "smc",
     traps => "traps",
+    phases => "phases",
     htif_hello => "htif-hello",
     htif_fail => "htif-fail",
 }

@@ -55,6 +55,8 @@ build spin         src/spin.c
 build wfi-forever  src/wfi-forever.c
 build smc          src/smc.c
 build traps        src/traps.c src/traps_entry.S
+# phases: src/phases_funcs.c is generated (tools/gen-phases.py) and committed.
+build phases       src/phases.c src/phases_funcs.c
 # paging: the data segment (and so the parameter block) starts at 0x8001_0000.
 PAGING=(-Wl,--defsym=DATA_BASE=0x80010000 src/paging.c)
 build paging         -DDEF_PAGES=64   -DDEF_STRIDE=1 -DDEF_RANDOM=0 -DDEF_PASSES=32768 "${PAGING[@]}"

@@ -50,7 +50,7 @@ run() {   # run NAME MACHINE TIMEOUT
     fi
 }
 
-for name in hello cpubench paging paging-random paging-stride smc traps; do
+for name in hello cpubench paging paging-random paging-stride smc traps phases; do
     run "$name" virt 60
 done
 run htif-hello spike 20
