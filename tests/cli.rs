@@ -164,11 +164,18 @@ fn report_has_the_stable_fields() {
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["exit_code"], 0);
-    assert_eq!(r["engine"], "interpreter");
+    assert_eq!(r["engine"], "native-wasmtime");
     assert_eq!(r["config"]["mmu"]["prefetch_distance"], 2, "the effective config");
     let insns = r["instructions"].as_u64().unwrap();
     assert!(insns > 1000);
-    assert_eq!(r["tiers"]["interpreter"]["instructions"].as_u64(), Some(insns));
+    let tier = |t: &str| r["tiers"][t]["instructions"].as_u64().unwrap();
+    assert_eq!(tier("interpreter") + tier("baseline") + tier("optimizing"), insns);
+    for key in ["units_compiled", "compile_ns", "codegen_ns", "engine_ns", "threshold_series"] {
+        assert!(r["jit"].get(key).is_some(), "jit.{key}");
+    }
+    for key in ["hit_rate", "entries", "bytes", "evictions", "live_instances"] {
+        assert!(r["code_cache"].get(key).is_some(), "code_cache.{key}");
+    }
     assert!(r["mips"].as_f64().unwrap() > 0.0);
     assert!(r["wall_ns"].as_u64().unwrap() > 0);
     assert_eq!(r["traps"]["machine_timer_interrupt"], 10, "{}", r["traps"]);
@@ -177,6 +184,21 @@ fn report_has_the_stable_fields() {
         assert!(r["tlb"].get(key).is_some(), "tlb.{key}");
     }
     assert!(r["memory"]["guest_ram_bytes"].as_u64().unwrap() >= 1 << 20);
+
+    // jit.enabled=false: the interpreter alone.
+    let out = tunevm(&[
+        "run",
+        "--set",
+        "jit.enabled=false",
+        "--report",
+        report.to_str().unwrap(),
+        workload("traps").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["engine"], "interpreter");
+    assert_eq!(r["tiers"]["interpreter"]["instructions"], r["instructions"]);
+    assert_eq!(r["jit"]["units_compiled"], 0);
 
     // A longer run fills the series and the host-speed histogram.
     let out = tunevm(&[

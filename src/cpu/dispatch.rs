@@ -125,10 +125,7 @@ impl Hart {
             mode: self.privilege as u8 | if self.data_bare { 4 } else { 0 },
         };
         let retired = self.retired();
-        let Some((func, tier)) = jit.enter(key, mmu.ram_mut(), page_off, retired, self.clock)
-        else {
-            return None;
-        };
+        let (func, tier) = jit.enter(key, mmu.ram_mut(), page_off, retired, self.clock)?;
         let budget = self.next_event - self.clock;
         let st = jit.state_ptr();
         // SAFETY: the state block holds 32 registers and the pc (layout

@@ -234,7 +234,7 @@ pub struct DiscoverOptions {
 /// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
 /// offset `page_off`. Never reads outside that page.
 pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -> Region {
-    debug_assert!(page_off % 4096 == 0 && page_off + 4096 <= ram.len());
+    debug_assert!(page_off.is_multiple_of(4096) && page_off + 4096 <= ram.len());
     let vbase = entry & !0xfff;
     let in_page = |pc: u64| pc & !0xfff == vbase;
     let mut blocks: Vec<Block> = Vec::new();

@@ -51,7 +51,7 @@ impl NativeBackend {
     /// An engine and a memory for `ram_len` bytes of guest RAM; the returned
     /// [`ExternalRam`] lets `mem::Ram` live inside that memory.
     pub fn new(ram_len: usize) -> Result<(Self, ExternalRam), String> {
-        assert!(ram_len % 4096 == 0);
+        assert!(ram_len.is_multiple_of(4096));
         let state_addr = 1024u32;
         let flags_addr = 4096u32;
         let flags_len = (ram_len / 4096) as u64;
