@@ -122,6 +122,18 @@ pub struct CachedCode {
     pub wasm: Box<[u8]>,
 }
 
+/// Why a compile did not happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// The budget has no room in this window; ask again later.
+    Wait,
+    /// The estimate alone exceeds a whole window's budget; a unit of at
+    /// most this many instructions would fit.
+    Never(usize),
+    /// The backend refused the module, or the cache cannot hold it.
+    Failed,
+}
+
 /// Per-unit execution count and where its code stands.
 #[derive(Clone, Copy, Debug)]
 struct UnitState {
@@ -129,9 +141,12 @@ struct UnitState {
     count: u64,
     /// The tier of its code in the cache, or Interpreter.
     tier: Tier,
-    /// Instructions its unit had when last discovered (0: not yet), for
-    /// compile-time estimates without discovering it again.
-    size_hint: u32,
+    /// Instructions its unit had when last discovered for the baseline and
+    /// the optimizing tier (0: not yet), for compile-time estimates without
+    /// discovering it again.
+    size_hint: [u32; 2],
+    /// Largest unit (instructions) the compile-time budget lets it have.
+    size_cap: u32,
 }
 
 /// Counters for the report.
@@ -316,7 +331,8 @@ impl Jit {
         let st = self.units.entry(key).or_insert(UnitState {
             count: 0,
             tier: Tier::Interpreter,
-            size_hint: 0,
+            size_hint: [0; 2],
+            size_cap: u32::MAX,
         });
         let count = st.count;
         st.count += 1;
@@ -342,8 +358,35 @@ impl Jit {
             return hit;
         };
         match self.compile(key, ram, page_off, tier, now) {
-            Some(f) => Some((f, tier)),
-            None => hit,
+            Ok(f) => Some((f, tier)),
+            // A region whose estimate exceeds a whole window's budget can
+            // never be admitted: compile a smaller region that fits.
+            Err(Refusal::Never(max_insns)) if tier == Tier::Optimizing => {
+                if let Some(st) = self.units.get_mut(&key) {
+                    st.size_cap = max_insns as u32;
+                    st.size_hint[1] = 0;
+                }
+                self.compile(key, ram, page_off, tier, now).ok().map(|f| (f, tier)).or(hit)
+            }
+            Err(_) => hit,
+        }
+    }
+
+    /// Ask the budget whether a compile of `size` instructions to `tier`
+    /// may start now.
+    fn admit(&mut self, tier: Tier, size: u64) -> Result<(), Refusal> {
+        let estimate = self.control.estimate_compile_ns(tier, size);
+        if self.control.admit(estimate) == threshold::Admission::Compile {
+            return Ok(());
+        }
+        self.stats.waits += 1;
+        let budget = self.control.config().compile_time_budget_ns;
+        if estimate > budget {
+            // The largest size whose estimate fits a whole window, with room.
+            let fit = (size as u128 * budget as u128 * 3 / 4 / estimate as u128) as usize;
+            Err(Refusal::Never(fit.max(1)))
+        } else {
+            Err(Refusal::Wait)
         }
     }
 
@@ -354,32 +397,31 @@ impl Jit {
         page_off: usize,
         tier: Tier,
         now: u64,
-    ) -> Option<backend::CompiledFn> {
-        self.backend.as_ref()?;
-        let hint = self.units.get(&key).map_or(0, |s| s.size_hint);
+    ) -> Result<backend::CompiledFn, Refusal> {
+        if self.backend.is_none() {
+            return Err(Refusal::Failed);
+        }
+        let t = (tier == Tier::Optimizing) as usize;
+        let hint = self.units.get(&key).map_or(0, |s| s.size_hint[t]);
         if hint > 0 {
-            let estimate = self.control.estimate_compile_ns(tier, hint as u64);
-            if self.control.admit(estimate) == threshold::Admission::Wait {
-                self.stats.waits += 1;
-                return None;
-            }
+            self.admit(tier, hint as u64)?;
         }
         let t0 = clock::now_ns();
-        let opts =
-            DiscoverOptions { multi_block: tier == Tier::Optimizing, data_bare: key.data_bare() };
+        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
+        let opts = DiscoverOptions {
+            multi_block: tier == Tier::Optimizing,
+            data_bare: key.data_bare(),
+            max_insns: cap as usize,
+        };
         let region = discover(ram, page_off, key.vpc, opts);
         let size = region.instructions().max(1);
         if let Some(st) = self.units.get_mut(&key) {
-            st.size_hint = size as u32;
+            st.size_hint[t] = size as u32;
         }
         if hint == 0 {
-            let estimate = self.control.estimate_compile_ns(tier, size);
-            if self.control.admit(estimate) == threshold::Admission::Wait {
-                self.stats.waits += 1;
-                return None;
-            }
+            self.admit(tier, size)?;
         }
-        let backend = self.backend.as_mut()?;
+        let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
         let opts = CodegenOptions { tier, strict_align: self.strict_align };
         let generated = generate(&region, backend.layout(), opts);
         #[cfg(debug_assertions)]
@@ -394,7 +436,7 @@ impl Jit {
             Err(e) => {
                 self.stats.failures += 1;
                 self.last_error = Some(e);
-                return None;
+                return Err(Refusal::Failed);
             }
         };
         let (codegen_ns, engine_ns) = (t1 - t0, t2 - t1);
@@ -421,13 +463,13 @@ impl Jit {
                 if let Some(b) = self.backend.as_mut() {
                     b.release(module);
                 }
-                return None;
+                return Err(Refusal::Failed);
             }
         }
         if let Some(st) = self.units.get_mut(&key) {
             st.tier = tier;
         }
-        Some(func_out)
+        Ok(func_out)
     }
 
     /// Call compiled code with `budget` instructions of room.
@@ -509,9 +551,11 @@ impl Jit {
     pub fn code_view(&self, key: UnitKey, ram: &Ram) -> Option<CodeView> {
         let unit = self.cache.unit(key)?;
         let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
+        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
         let opts = DiscoverOptions {
             multi_block: unit.value.tier == Tier::Optimizing,
             data_bare: key.data_bare(),
+            max_insns: cap as usize,
         };
         let region = discover(ram, page_off, key.vpc, opts);
         let guest = region

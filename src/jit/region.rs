@@ -229,6 +229,8 @@ pub struct DiscoverOptions {
     pub multi_block: bool,
     /// Loads and stores are untranslated (M-mode or satp bare): compile them.
     pub data_bare: bool,
+    /// At most this many instructions (at most [`MAX_UNIT_INSNS`]).
+    pub max_insns: usize,
 }
 
 /// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
@@ -256,7 +258,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                 && in_page(t)
                 && t & 1 == 0
                 && blocks_len + work.len() < MAX_BLOCKS
-                && total < MAX_UNIT_INSNS
+                && total < opts.max_insns.min(MAX_UNIT_INSNS)
             {
                 work.push(t);
                 Target::Block(usize::MAX) // resolved in pass 2
@@ -265,7 +267,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             }
         };
         loop {
-            if !in_page(cur) || block.insts.len() >= MAX_BLOCK_INSNS || total >= MAX_UNIT_INSNS {
+            if !in_page(cur) || block.insts.len() >= MAX_BLOCK_INSNS || total >= opts.max_insns.min(MAX_UNIT_INSNS) {
                 block.end = End::Goto(Target::Exit(cur));
                 break;
             }
