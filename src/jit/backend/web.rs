@@ -105,8 +105,9 @@ struct Installed {
 
 pub struct WebBackend {
     layout: MemoryLayout,
-    /// The hart state block (`state::SIZE` bytes).
-    state: Box<[u64]>,
+    /// The hart state block (`state::SIZE` bytes, written through
+    /// `state_ptr` and by generated code).
+    state: Zeroed,
     table: WebAssembly::Table,
     /// `{ env: { memory } }`.
     imports: Object,
@@ -129,7 +130,7 @@ impl WebBackend {
         }
         let ram = Zeroed::new(ram_len, 8, "guest RAM")?;
         let flags = Zeroed::new(ram_len / 4096, 8, "RAM page flags")?;
-        let state_block = vec![0u64; state::SIZE as usize / 8].into_boxed_slice();
+        let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
         let memory = wasm_bindgen::memory();
         let env = Object::new();
         Reflect::set(&env, &"memory".into(), &memory).map_err(|e| js_error("imports", e))?;
@@ -139,7 +140,7 @@ impl WebBackend {
 
         // On wasm32 addresses are 32 bits: the casts are exact.
         let base = MemoryLayout {
-            state: state_block.as_ptr() as usize as u32,
+            state: state_block.ptr as usize as u32,
             ram: ram.ptr as usize as u32,
             ram_len: ram_len as u32,
             page_flags: flags.ptr as usize as u32,
@@ -196,7 +197,7 @@ impl WebBackend {
 
     /// The hart state block (`state::SIZE` bytes, 8-byte aligned).
     pub fn state_ptr(&self) -> *mut u64 {
-        self.state.as_ptr() as *mut u64
+        self.state.ptr as *mut u64
     }
 
     /// Compile and instantiate `wasm`; its export `run` goes into a table slot.
