@@ -605,6 +605,9 @@ pub mod clock {
 
     #[cfg(target_arch = "wasm32")]
     pub fn now_ns() -> u64 {
-        0
+        use std::sync::OnceLock;
+        use web_time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
     }
 }

@@ -6,3 +6,7 @@ mod native;
 pub use native::{
     time_wasm_export, CompiledFn, ModuleId, NativeBackend as Backend, MODULES_PER_STORE,
 };
+#[cfg(target_arch = "wasm32")]
+mod web;
+#[cfg(target_arch = "wasm32")]
+pub use web::{CompiledFn, ModuleId, WebBackend as Backend};
