@@ -18,3 +18,6 @@ rustup component list --installed 2>/dev/null | grep -q clippy || rustup compone
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# The JIT through the wasm32 backend in headless Chromium, plain and threads
+# builds (installs Chromium, chromedriver and wasm-bindgen-cli when missing).
+"$(dirname "$0")/test-web.sh"

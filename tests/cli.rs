@@ -407,3 +407,25 @@ fn knobs_lists_every_knob_in_both_languages() {
     let schema: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(schema, tunevm::config::schema_json());
 }
+
+#[test]
+fn show_code_prints_guest_disassembly_and_wasm_text() {
+    let hello = workload("hello");
+    let out = tunevm(&[
+        "run",
+        "--set",
+        "jit.min_threshold=0",
+        "--set",
+        "jit.max_threshold=0",
+        "--set",
+        "jit.enable_compile_time_budget=false",
+        "--show-code",
+        "1",
+        hello.to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("=== unit at 0x8"), "{err}");
+    assert!(err.contains("(module"), "wasm text: {err}");
+    assert!(err.contains("(import \"env\" \"memory\""), "{err}");
+}

@@ -66,6 +66,10 @@ struct RunArgs {
     /// Print the JSON report to stdout after the guest's output.
     #[arg(long)]
     print_report: bool,
+    /// After the run, print the N hottest compiled units to stderr: guest
+    /// disassembly beside the generated wasm as text.
+    #[arg(long, value_name = "N")]
+    show_code: Option<usize>,
     /// Set a parameter of the paging workload before it runs, e.g.
     /// `--paging pages=2048 --paging random=1` (pages, stride, random,
     /// passes, seed). Repeatable.
@@ -228,6 +232,22 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     }
     if args.print_report {
         println!("{}", report.to_json());
+    }
+    if let (Some(n), Some(jit)) = (args.show_code, machine.jit.as_ref()) {
+        for (key, count) in jit.hottest_units(n) {
+            if let Some(view) = jit.code_view(key, machine.mmu.ram()) {
+                eprintln!(
+                    "=== unit at {:#x} (physical {:#x}), {} tier, {count} executions ===",
+                    key.vpc,
+                    key.ppc,
+                    view.tier.name()
+                );
+                for line in &view.guest {
+                    eprintln!("  {line}");
+                }
+                eprintln!("--- generated wasm ---\n{}", view.wat);
+            }
+        }
     }
     let retired = machine.hart.retired();
     let executed = machine.hart.executed();

@@ -267,7 +267,10 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             }
         };
         loop {
-            if !in_page(cur) || block.insts.len() >= MAX_BLOCK_INSNS || total >= opts.max_insns.min(MAX_UNIT_INSNS) {
+            if !in_page(cur)
+                || block.insts.len() >= MAX_BLOCK_INSNS
+                || total >= opts.max_insns.min(MAX_UNIT_INSNS)
+            {
                 block.end = End::Goto(Target::Exit(cur));
                 break;
             }
