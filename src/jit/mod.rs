@@ -149,6 +149,28 @@ struct UnitState {
     size_cap: u32,
 }
 
+/// Slots of the jump cache (a power of two).
+const JUMP_CACHE_SLOTS: usize = 1024;
+
+/// A jump-cache slot: a compiled unit the dispatcher reached recently, with
+/// the dispatches it served that the code cache and the unit's count have
+/// not seen yet.
+#[derive(Clone, Copy, Debug)]
+struct JumpEntry {
+    key: UnitKey,
+    func: backend::CompiledFn,
+    tier: Tier,
+    /// Dispatches served since the last flush.
+    pending: u32,
+    /// Dispatches it may still serve before the slow path must look again
+    /// (the unit's tier-up is due then).
+    left: u32,
+}
+
+fn jump_slot(vpc: u64) -> usize {
+    ((vpc >> 1) as usize ^ (vpc >> 11) as usize) & (JUMP_CACHE_SLOTS - 1)
+}
+
 /// Counters for the report.
 #[derive(Clone, Debug, Default)]
 pub struct JitStats {
@@ -196,6 +218,14 @@ pub struct Jit {
     last_error: Option<String>,
     /// `mmu.strict_align`, which generated loads must honour.
     strict_align: bool,
+    /// Direct-mapped by entry pc: the dispatch fast path. Invariant: every
+    /// entry's unit is in the code cache with this `func` (entries go when
+    /// their unit leaves, see `release`). Hits are batched: `flush_jumps`
+    /// hands them to the code cache and the unit counts before anything
+    /// reads or changes those (a compile, an invalidation, each slice).
+    jumps: Box<[Option<JumpEntry>]>,
+    /// Slots with `pending > 0`.
+    dirty_jumps: Vec<u16>,
 }
 
 impl Jit {
@@ -225,6 +255,8 @@ impl Jit {
             interp_ns_per_insn: None,
             last_error: None,
             strict_align: false,
+            jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
+            dirty_jumps: Vec::new(),
         }
     }
 
@@ -288,6 +320,7 @@ impl Jit {
         if pages.is_empty() {
             return;
         }
+        self.flush_jumps();
         let removed = if pages.contains(&u32::MAX) {
             self.cache.clear()
         } else {
@@ -299,8 +332,36 @@ impl Jit {
         self.release(removed);
     }
 
+    /// Give the jump cache's batched hits to the code cache and the units'
+    /// counts.
+    fn flush_jumps(&mut self) {
+        for i in 0..self.dirty_jumps.len() {
+            self.flush_jump(self.dirty_jumps[i] as usize);
+        }
+        self.dirty_jumps.clear();
+    }
+
+    /// Flush one jump-cache slot (it may stay listed as dirty).
+    fn flush_jump(&mut self, slot: usize) {
+        let Some(e) = self.jumps[slot].as_mut() else { return };
+        let n = std::mem::take(&mut e.pending) as u64;
+        if n > 0 {
+            self.cache.record_hits(e.key, n);
+            if let Some(st) = self.units.get_mut(&e.key) {
+                st.count += n;
+            }
+        }
+    }
+
+    /// Drop the jump-cache entry of each removed unit (after a flush), and
+    /// release modules whose last unit went.
     fn release(&mut self, removed: Removed<UnitKey, CachedCode>) {
         for unit in &removed.units {
+            let slot = jump_slot(unit.key.vpc);
+            if self.jumps[slot].is_some_and(|e| e.key == unit.key) {
+                debug_assert_eq!(self.jumps[slot].map(|e| e.pending), Some(0), "flushed first");
+                self.jumps[slot] = None;
+            }
             if let Some(st) = self.units.get_mut(&unit.key) {
                 if removed.emptied_groups.contains(&GroupId(unit.value.module.0))
                     || unit.reason != code_cache::RemovalReason::Replaced
@@ -327,6 +388,48 @@ impl Jit {
         retired: u64,
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
+        let slot = jump_slot(key.vpc);
+        if let Some(e) = self.jumps[slot].as_mut() {
+            if e.key == key && e.left > 0 {
+                e.left -= 1;
+                if e.pending == 0 {
+                    self.dirty_jumps.push(slot as u16);
+                }
+                e.pending += 1;
+                self.control.record_executions(1, retired);
+                return Some((e.func, e.tier));
+            }
+        }
+        // The slot's unit (this one, or the one it is about to lose the
+        // slot to) must be up to date for the slow path.
+        self.flush_jump(slot);
+        let found = self.enter_slow(key, ram, page_off, retired, clock);
+        if let Some((func, tier)) = found {
+            let count = self.units.get(&key).map_or(0, |s| s.count);
+            let left = match tier {
+                Tier::Baseline => self.config.tier_up_threshold.saturating_sub(count),
+                _ => u64::MAX,
+            };
+            self.jumps[slot] = (left > 0).then_some(JumpEntry {
+                key,
+                func,
+                tier,
+                pending: 0,
+                left: left.min(u32::MAX as u64) as u32,
+            });
+        }
+        found
+    }
+
+    /// `enter` without the jump cache.
+    fn enter_slow(
+        &mut self,
+        key: UnitKey,
+        ram: &mut Ram,
+        page_off: usize,
+        retired: u64,
+        clock: u64,
+    ) -> Option<(backend::CompiledFn, Tier)> {
         let threshold = self.control.threshold();
         let st = self.units.entry(key).or_insert(UnitState {
             count: 0,
@@ -342,7 +445,7 @@ impl Jit {
             return None;
         }
         let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
-        let hit = self.cache.lookup(key, now).map(|c| (c.func.clone(), c.tier));
+        let hit = self.cache.lookup(key, now).map(|c| (c.func, c.tier));
         let current = match hit {
             Some((_, t)) => t,
             None => {
@@ -448,7 +551,7 @@ impl Jit {
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
         ram.mark_code_page(page_off);
         let bytes = generated.wasm.len() as u64;
-        let func_out = func.clone();
+        let func_out = func;
         let code = CachedCode {
             func,
             tier,
@@ -456,6 +559,7 @@ impl Jit {
             instructions: generated.instructions,
             wasm: generated.wasm.into_boxed_slice(),
         };
+        self.flush_jumps();
         match self.cache.insert(key, code, bytes, Some(GroupId(module.0)), now) {
             Ok(removed) => self.release(removed),
             Err(_) => {
@@ -501,6 +605,7 @@ impl Jit {
     /// the benefit is the time the interpreter would have taken for the
     /// slice minus the time it took without compiling.
     pub fn account_slice(&mut self, slice_ns: u64, interpreted: u64, compiled: u64) {
+        self.flush_jumps();
         let compile_ns = std::mem::take(&mut self.slice_compile_ns);
         let total = interpreted + compiled;
         if total == 0 {

@@ -22,15 +22,19 @@ const WASM_PAGE: u64 = 65536;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleId(pub u64);
 
-/// A callable compiled unit.
-#[derive(Clone)]
+/// A callable compiled unit: its Store and its index in that Store's
+/// `funcs`. Plain data, so dispatch copies it for free (cloning a
+/// `TypedFunc` clones its registered type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompiledFn {
     store: u32,
-    func: TypedFunc<i64, i64>,
+    index: u32,
 }
 
 struct StoreSlot {
     store: Store<()>,
+    /// The `run` export of every module instantiated in this Store.
+    funcs: Vec<TypedFunc<i64, i64>>,
     /// Modules installed and not yet released.
     live: usize,
     /// Modules ever installed (the Store takes no more at MODULES_PER_STORE).
@@ -123,8 +127,12 @@ impl NativeBackend {
                 i
             }
             _ => {
-                let fresh =
-                    StoreSlot { store: Store::new(&self.engine, ()), live: 0, installed: 0 };
+                let fresh = StoreSlot {
+                    store: Store::new(&self.engine, ()),
+                    funcs: Vec::new(),
+                    live: 0,
+                    installed: 0,
+                };
                 let i = match self.stores.iter().position(Option::is_none) {
                     Some(i) => {
                         self.stores[i] = Some(fresh);
@@ -152,19 +160,22 @@ impl NativeBackend {
         let func = instance
             .get_typed_func::<i64, i64>(&mut s.store, "run")
             .map_err(|e| format!("export run: {e}"))?;
+        let index = s.funcs.len() as u32;
+        s.funcs.push(func);
         s.live += 1;
         s.installed += 1;
         let id = ModuleId(self.next_id);
         self.next_id += 1;
         self.modules.insert(id, slot);
-        Ok((id, CompiledFn { store: slot as u32, func }))
+        Ok((id, CompiledFn { store: slot as u32, index }))
     }
 
     /// Run a compiled unit with `budget`; see `codegen` for the result.
     /// Generated code never traps; an error here is a bug in the JIT.
     pub fn call(&mut self, f: CompiledFn, budget: i64) -> Result<i64, String> {
         let s = self.stores[f.store as usize].as_mut().expect("a live unit's store exists");
-        f.func.call(&mut s.store, budget).map_err(|e| format!("generated code trapped: {e:?}"))
+        let func = &s.funcs[f.index as usize];
+        func.call(&mut s.store, budget).map_err(|e| format!("generated code trapped: {e:?}"))
     }
 
     /// Forget module `id`; its Store goes when its last module does.

@@ -33,10 +33,8 @@ use crate::mem::ExternalRam;
 pub struct ModuleId(pub u64);
 
 /// A callable compiled unit: the function-table slot holding its `run`.
-///
-/// Not `Copy`, like the native backend's, so code using either compiles the
-/// same.
-#[derive(Clone, Debug)]
+/// Plain data (`Copy`), like the native backend's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompiledFn {
     slot: u32,
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
