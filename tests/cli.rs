@@ -1,5 +1,8 @@
 //! The `tunevm run` command line: exit statuses, one-line errors for bad
 //! input, runaway and sleeping guests, and the report file.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -6,6 +6,9 @@
 //! Most tests go through two helpers: `cache(config)` builds a cache of
 //! `u64` keys and payloads, and `replay(config, options, trace)` plays a JIT
 //! dispatch trace (look a unit up; compile and insert it on a miss).
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use std::collections::HashMap;
 
 use proptest::prelude::*;

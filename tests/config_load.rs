@@ -1,5 +1,8 @@
 //! Reading configurations (TOML, JSON, files, `--set`) and the one-line
 //! errors for every way they can be wrong.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use serde_json::{json, Value};
 use tunevm::config::{
     parse_assignment, ConfigError, EvictionPolicy, MmuOptimizationStrategy, VmConfig,

@@ -5,6 +5,9 @@
 //! an encoding, a group name and objdump's text without and with aliases.
 //! The hand-written tables below cover what the assembler cannot produce:
 //! reserved encodings and fields the decoder must ignore.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use tunevm::isa::{decode, disassemble, AmoOp, Inst};

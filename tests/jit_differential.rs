@@ -9,6 +9,9 @@
 //! illegal instructions, branches and counted loops; some run with timer
 //! interrupts arriving in the middle of loops, so compiled code must stop at
 //! exactly the instruction where the interpreter takes the interrupt.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 
 use common::asm::*;

@@ -2,6 +2,9 @@
 //! decision (`tunevm::jit::threshold`), driven with plain numbers. Windows are
 //! closed through one helper, `window`, which records a window's compile time
 //! and benefit and then its executions.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use proptest::prelude::*;
 use tunevm::jit::threshold::{
     execution_benefit_ns, tier_for, AdaptiveThreshold, AdaptiveThresholdConfig, Admission, Tier,

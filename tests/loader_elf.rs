@@ -1,6 +1,9 @@
 //! The ELF loader on images built here, byte by byte: a valid program loads
 //! where it should, each kind of bad file gets its own one-line reason, and no
 //! mangled file makes the loader panic.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use proptest::prelude::*;
 use tunevm::loader::{load_elf, LoadError, LoadedProgram};
 use tunevm::mem::{Ram, RAM_BASE};

@@ -1,5 +1,8 @@
 //! The paging workload (an S-mode kernel under Sv39) run with different MMU
 //! knobs: each knob visibly moves the TLB figures in the report.
+// Native only: needs proptest, tempfile, processes or the wall clock, none
+// of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
+#![cfg(not(target_arch = "wasm32"))]
 use tunevm::config::VmConfig;
 use tunevm::monitor::Report;
 use tunevm::runtime::{run_captured, RunLimits, RunOutcome};

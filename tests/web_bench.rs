@@ -1,0 +1,193 @@
+//! The JIT's speed in headless Chromium, the browser counterpart of
+//! `tunevm bench`'s JIT section (src/cli/bench.rs): cpubench.elf run by the
+//! interpreter, by the baseline tier only and with full tiering, and the same
+//! C compiled straight to wasm32 by clang (workloads/bin/cpubench.wasm), all
+//! in one page, one run. Prints a markdown table and the ratios through
+//! `console_log!` (the test runner copies it to stdout).
+//!
+//! A benchmark, not a test: it takes a minute or more, so it is compiled
+//! only with the `web-bench` feature (wasm32 only); everywhere else this
+//! file is empty, and `scripts/test-web.sh` never runs it. Run it with
+//! `scripts/bench-web.sh` (release build, plain and threads). Runs per
+//! configuration: `TUNEVM_WEB_BENCH_REPEAT` at compile time (default 1; the
+//! median is reported).
+#![cfg(all(target_arch = "wasm32", feature = "web-bench"))]
+
+use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
+use tunevm::config::VmConfig;
+use tunevm::monitor::{PerformanceMonitor, Report};
+use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
+const CPUBENCH_WASM: &[u8] = include_bytes!("../workloads/bin/cpubench.wasm");
+/// Guest instructions of one whole cpubench.elf run.
+const INSNS: u64 = 497_758_853;
+/// What the guest prints last and what `cpubench_run(600)` returns.
+const CHECKSUM: u64 = 0x3b83_ab4b_1a61_130d;
+const REPS: i32 = 600;
+
+fn repeat() -> usize {
+    option_env!("TUNEVM_WEB_BENCH_REPEAT").and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
+}
+
+/// Console output in memory, time from `performance.now`.
+#[derive(Default)]
+struct BenchHost {
+    output: Vec<u8>,
+}
+
+impl Host for BenchHost {
+    fn now_ns(&mut self) -> u64 {
+        tunevm::jit::clock::now_ns()
+    }
+    fn console_out(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+}
+
+/// `VmConfig::default()` with `sets` applied, as `tunevm bench` builds it.
+fn config_with(sets: &[(&str, &str)]) -> VmConfig {
+    let mut config = VmConfig::default();
+    for (k, v) in sets {
+        config.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+    }
+    config.validate().expect("bench config is valid");
+    config
+}
+
+/// One whole cpubench.elf run; it must exit 0 having printed the checksum.
+fn measure(name: &str, config: VmConfig) -> Report {
+    let mut machine = Machine::new(config, CPUBENCH).expect("cpubench loads");
+    let mut monitor = PerformanceMonitor::default();
+    monitor.start_collection();
+    let mut host = BenchHost::default();
+    let limits = RunLimits { max_insns: Some(20_000_000_000), timeout_ns: None };
+    let outcome = machine.run(limits, &mut monitor, &mut host);
+    let console = String::from_utf8_lossy(&host.output);
+    assert_eq!(outcome, RunOutcome::Exited(0), "{name}: {console}");
+    let want = format!("checksum: {CHECKSUM:#018x}");
+    assert!(console.contains(&want), "{name}: no '{want}' in {console:?}");
+    let report = machine.report(&monitor, outcome);
+    assert_eq!(report.instructions, INSNS, "{name}: instructions");
+    report
+}
+
+/// The clang build in this page: compiled and instantiated through
+/// `WebAssembly` (no imports), then `cpubench_run(600)` called `1 + repeat`
+/// times, each call timed. V8 compiles lazily (Liftoff first, TurboFan for
+/// hot functions in the background) and keeps a module's code for any later
+/// module of the same bytes, so only the page's first call pays for
+/// compiling; the later calls run optimized code, as `time_wasm_export` does
+/// natively (Cranelift compiles before the timed call). Returns the first
+/// call's nanoseconds and the later calls'.
+fn direct_wasm_ns(repeat: usize) -> (u64, Vec<u64>) {
+    let module = WebAssembly::Module::new(&Uint8Array::from(CPUBENCH_WASM)).expect("compiles");
+    let instance = WebAssembly::Instance::new(&module, &Object::new()).expect("instantiates");
+    let run: Function = Reflect::get(&instance.exports(), &"cpubench_run".into())
+        .expect("export")
+        .dyn_into()
+        .expect("cpubench_run is a function");
+    let call = || {
+        let t0 = tunevm::jit::clock::now_ns();
+        let result = run.call1(&JsValue::NULL, &REPS.into()).expect("cpubench_run returns");
+        let ns = tunevm::jit::clock::now_ns() - t0;
+        // An i64 result arrives as a BigInt.
+        let checksum = i64::try_from(result.clone())
+            .unwrap_or_else(|_| panic!("cpubench_run returned {result:?}"))
+            as u64;
+        assert_eq!(checksum, CHECKSUM, "cpubench.wasm checksum {checksum:#x}");
+        ns
+    };
+    let first = call();
+    (first, (0..repeat).map(|_| call()).collect())
+}
+
+fn median<T: Clone>(mut v: Vec<T>, key: impl Fn(&T) -> u64) -> T {
+    v.sort_by_key(|x| key(x));
+    v[v.len() / 2].clone()
+}
+
+fn us(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1e3))
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{:.2} %", r * 100.0))
+}
+
+fn millions(n: u64) -> String {
+    format!("{:.1}", n as f64 / 1e6)
+}
+
+#[wasm_bindgen_test]
+fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
+    let repeat = repeat();
+    let build = if cfg!(target_feature = "atomics") { "threads" } else { "plain" };
+    let max_tier_up = tunevm::jit::JitConfig::TIER_UP_THRESHOLD.end().to_string();
+    let configs: [(&str, Vec<(&str, &str)>); 3] = [
+        ("interpreter", vec![("jit.enabled", "false")]),
+        ("baseline only", vec![("jit.tier_up_threshold", max_tier_up.as_str())]),
+        ("full tiering (defaults)", vec![]),
+    ];
+    let mut lines = vec![
+        format!(
+            "## JIT: cpubench.elf in headless Chromium, {build} build \
+             ({repeat} run(s) each, median)"
+        ),
+        String::new(),
+        "| engine | MIPS | wall ms | compiled units | compile p50 / p99 / max (us) \
+         | code cache hit rate | M insns interp / baseline / optimizing |"
+            .into(),
+        "|---|---|---|---|---|---|---|".into(),
+    ];
+    let mut mips = Vec::new();
+    for (name, sets) in &configs {
+        let runs: Vec<Report> = (0..repeat).map(|_| measure(name, config_with(sets))).collect();
+        let r = median(runs, |r| r.wall_ns);
+        lines.push(format!(
+            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {} | {} / {} / {} |",
+            r.mips.unwrap_or(0.0),
+            r.wall_ns as f64 / 1e6,
+            r.jit.units_compiled,
+            us(r.jit.compile_ns.p50),
+            us(r.jit.compile_ns.p99),
+            us(r.jit.compile_ns.max),
+            pct(r.code_cache.hit_rate),
+            millions(r.tiers.interpreter.instructions),
+            millions(r.tiers.baseline.instructions),
+            millions(r.tiers.optimizing.instructions),
+        ));
+        mips.push(r.mips.unwrap_or(f64::NAN));
+    }
+    let (first_ns, warm) = direct_wasm_ns(repeat);
+    let direct_ns = median(warm, |&ns| ns) as f64;
+    let direct_mips = INSNS as f64 * 1e3 / direct_ns;
+    let first_mips = INSNS as f64 * 1e3 / first_ns as f64;
+    lines.push(format!(
+        "| clang -O2 to wasm32, same C (V8, same page) | {direct_mips:.1} (guest-equivalent) \
+         | {:.0} | - | - / - / - | - | - |",
+        direct_ns / 1e6
+    ));
+    lines.push(format!(
+        "| the same, the page's first call (includes V8's lazy compile and tier-up) \
+         | {first_mips:.1} (guest-equivalent) | {:.0} | - | - / - / - | - | - |",
+        first_ns as f64 / 1e6
+    ));
+    let (interp, base, full) = (mips[0], mips[1], mips[2]);
+    lines.push(String::new());
+    lines.push(format!(
+        "ratios, same run: baseline / interpreter {:.2}x; full tiering / interpreter {:.2}x \
+         (target >= 5x); full tiering / direct wasm {:.1} % (target >= 50 %; {:.1} % of the \
+         first call)",
+        base / interp,
+        full / interp,
+        100.0 * full / direct_mips,
+        100.0 * full / first_mips,
+    ));
+    // One call, so that the lines stay together in the runner's output.
+    console_log!("{}", lines.join("\n"));
+}
