@@ -372,6 +372,35 @@ fn workload_paging() {
 }
 
 #[test]
+fn workload_paging_random_and_strided() {
+    compare_workload("paging-random", 20_000_000);
+    compare_workload("paging-stride", 20_000_000);
+}
+
+/// Under Sv39, compiled loads and stores translate through the inline TLB:
+/// with default settings most of the paging workload's accesses hit it, and
+/// the output is the interpreter's.
+#[test]
+fn paged_accesses_use_the_inline_tlb() {
+    let elf = workload("paging");
+    let run = |jit: &str| {
+        let mut c = VmConfig::default();
+        c.set("jit.enabled", jit).unwrap();
+        let limits = RunLimits { max_insns: None, timeout_ns: None };
+        tunevm::runtime::run_captured(c, &elf, limits).unwrap()
+    };
+    let (on, off) = (run("true"), run("false"));
+    assert_eq!(on.outcome, RunOutcome::Exited(0));
+    assert_eq!(String::from_utf8_lossy(&on.console), String::from_utf8_lossy(&off.console));
+    let inline = on.report.tlb.levels.iter().find(|l| l.name == "inline").expect("inline level");
+    assert!(inline.hits * 2 > inline.lookups, "{:?}", on.report.tlb);
+    assert!(on.report.jit.inline_tlb_fills > 0 && on.report.jit.inline_tlb_flushes > 0);
+    assert!(off.report.tlb.levels.iter().all(|l| l.name != "inline"));
+    // The whole TLB still meets the guide's target.
+    assert!(on.report.tlb.hit_rate.unwrap() > 0.9, "{:?}", on.report.tlb);
+}
+
+#[test]
 fn workload_cpubench_first_40m_instructions() {
     compare_workload("cpubench", 40_000_000);
 }

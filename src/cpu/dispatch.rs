@@ -50,6 +50,10 @@ impl Hart {
         jit: &mut Jit,
     ) -> StopReason {
         let mut at_entry = true;
+        // The interpreter runs one instruction for compiled code (a side
+        // exit): the pc after it is a unit entry too, so compiled code
+        // resumes at once instead of after the next jump or branch.
+        let mut resume = false;
         loop {
             if self.clock >= self.next_event {
                 if dev.exit_request().is_some() {
@@ -78,6 +82,7 @@ impl Hart {
                 if self.pc & 1 == 0 {
                     if let Some(next_is_entry) = self.try_compiled(mmu, jit) {
                         at_entry = next_is_entry;
+                        resume = !next_is_entry;
                         continue;
                     }
                 }
@@ -97,11 +102,16 @@ impl Hart {
             if self.trace {
                 self.trace_inst(&d);
             }
-            match self.execute(d.inst, d.len as u64, mmu, dev) {
+            let result = self.execute(d.inst, d.len as u64, mmu, dev);
+            if let Some(fill) = self.data_fill.take() {
+                jit.fill_inline_tlb(fill, self.translation_epoch, mmu.ram());
+            }
+            match result {
                 Ok(()) => {
                     self.x[0] = 0;
                     self.clock += 1;
-                    at_entry = ends_unit(&d.inst);
+                    at_entry = resume || ends_unit(&d.inst);
+                    resume = false;
                 }
                 Err(Abort::Asleep) => return StopReason::Asleep,
                 Err(abort) => {
@@ -127,6 +137,7 @@ impl Hart {
         let retired = self.retired();
         let (func, tier) = jit.enter(key, mmu.ram_mut(), page_off, retired, self.clock)?;
         let budget = self.next_event - self.clock;
+        jit.sync_inline_tlb(self.translation_epoch);
         let st = jit.state_ptr();
         // SAFETY: the state block holds 32 registers and the pc (layout
         // invariant); nothing else accesses it during the call.

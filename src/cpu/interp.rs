@@ -221,7 +221,14 @@ impl Hart {
         if self.data_bare {
             Ok(vaddr)
         } else {
-            mmu.translate(vaddr, access, &self.data_ctx).map_err(fault_trap)
+            let paddr = mmu.translate(vaddr, access, &self.data_ctx).map_err(fault_trap)?;
+            self.data_fill = Some(crate::jit::DataFill {
+                vaddr,
+                paddr,
+                store: access != AccessType::Load,
+                epoch: self.translation_epoch,
+            });
+            Ok(paddr)
         }
     }
 

@@ -92,6 +92,12 @@ pub struct Hart {
     data_ctx: TranslationContext,
     /// True when loads and stores are untranslated under `data_ctx`.
     data_bare: bool,
+    /// +1 at every change of `data_ctx` or sfence.vma: translations made
+    /// under another epoch may be stale (the JIT's inline TLB checks it).
+    translation_epoch: u64,
+    /// The last data translation in a paging mode, for the JIT's inline TLB
+    /// (taken by the JIT dispatch loop after each instruction).
+    data_fill: Option<crate::jit::DataFill>,
     fetch: FetchWindow,
     dcache: DecodeCache,
     pub traps: TrapCounts,
@@ -123,6 +129,8 @@ impl Hart {
                 mxr: false,
             },
             data_bare: true,
+            translation_epoch: 0,
+            data_fill: None,
             fetch: FetchWindow::empty(),
             dcache: DecodeCache::new(),
             traps: TrapCounts::default(),
@@ -188,6 +196,7 @@ impl Hart {
             mxr: ms & csr::MSTATUS_MXR != 0,
         };
         self.data_bare = crate::mem::UnifiedMmu::is_bare(&self.data_ctx);
+        self.translation_epoch += 1;
         self.fetch = FetchWindow::empty();
         self.next_event = 0;
     }

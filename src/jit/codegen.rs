@@ -51,6 +51,11 @@ pub struct CodegenOptions {
     /// byte-wise path, so only stores (which must check every page they
     /// touch) leave for the interpreter when misaligned.
     pub strict_align: bool,
+    /// Loads and stores are untranslated (bare mode or M-mode without
+    /// MPRV): addresses are physical. Otherwise every access goes through
+    /// the inline TLB in the state block (`state::TLB`) and leaves for the
+    /// interpreter on a miss.
+    pub data_bare: bool,
 }
 
 /// What [`generate`] produced.
@@ -72,6 +77,10 @@ const T2: u32 = 34;
 /// The pc and the tag (`refund << 1 | interpret`) of the exit being taken.
 const EXIT_PC: u32 = 35;
 const EXIT_TAG: u32 = 36;
+/// Inline-TLB hits so far in this call (added to `state::TLB_HITS` at exit).
+const TLB_HITS: u32 = 37;
+/// Address of the inline-TLB entry being used (i32).
+const TLB_ENTRY: u32 = 38;
 /// Index of the `mulhu` helper function.
 const MULHU: u32 = 1;
 
@@ -104,11 +113,12 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
     used &= !1;
     dirty &= !1;
 
-    let mut f = Function::new([(36, ValType::I64)]);
+    let mut f = Function::new([(37, ValType::I64), (1, ValType::I32)]);
     let mut e = Emitter {
         layout: *layout,
         optimizing,
         strict_align: opts.strict_align,
+        data_bare: opts.data_bare,
         ctx: Vec::new(),
         known: [None; 32],
         cfg: &cfg,
@@ -137,6 +147,10 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
             }
         }
         s.i32_const(0).local_get(EXIT_PC).i64_store(e.mem(state::PC, 3));
+        if !opts.data_bare {
+            s.i32_const(0).i32_const(0).i64_load(e.mem(state::TLB_HITS, 3));
+            s.local_get(TLB_HITS).i64_add().i64_store(e.mem(state::TLB_HITS, 3));
+        }
         s.local_get(BUDGET).i64_const(1).i64_shl().local_get(EXIT_TAG).i64_add();
         s.end();
     }
@@ -227,6 +241,7 @@ struct Emitter<'a> {
     layout: MemoryLayout,
     optimizing: bool,
     strict_align: bool,
+    data_bare: bool,
     ctx: Vec<Ctl>,
     /// Register values known at translation time, within the current block.
     known: [Option<u64>; 32],
@@ -736,6 +751,9 @@ impl Emitter<'_> {
         pc: u64,
         refund: u64,
     ) {
+        if !self.data_bare {
+            return self.paged_address(s, rs1, imm, size, store, pc, refund);
+        }
         let limit = self.layout.ram_len as u64 - size;
         if let Some(base) = self.known_value(rs1) {
             let off = base.wrapping_add(imm as i64 as u64).wrapping_sub(RAM_BASE);
@@ -761,6 +779,58 @@ impl Emitter<'_> {
             s.local_get(T0).i32_wrap_i64().i32_const(size as i32 - 1).i32_and();
             self.exit_if(s, pc, refund);
         }
+        if store {
+            s.local_get(T0).i64_const(12).i64_shr_u().i32_wrap_i64();
+            s.i32_load8_u(MemArg {
+                offset: self.layout.page_flags as u64,
+                align: 0,
+                memory_index: 0,
+            });
+            self.exit_if(s, pc, refund);
+        }
+        s.local_get(T0).i32_wrap_i64();
+    }
+
+    /// [`Emitter::address`] for translated accesses: the inline TLB's fast
+    /// path. Side exits unless the access stays in its page (or is aligned,
+    /// where it must be), the entry's read or write tag equals the page
+    /// number, and `va + addend` passes the same RAM bounds (and, for
+    /// stores, page-flag) checks as untranslated accesses: whatever the
+    /// entries hold, generated code stays inside RAM.
+    #[allow(clippy::too_many_arguments)]
+    fn paged_address(
+        &mut self,
+        s: &mut InstructionSink,
+        rs1: u8,
+        imm: i32,
+        size: u64,
+        store: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        let limit = self.layout.ram_len as u64 - size;
+        self.get(s, rs1);
+        s.i64_const(imm as i64).i64_add().local_set(T0);
+        if size > 1 {
+            s.local_get(T0).i32_wrap_i64();
+            if store || self.strict_align {
+                s.i32_const(size as i32 - 1).i32_and();
+            } else {
+                s.i32_const(0xfff).i32_and().i32_const(4096 - size as i32).i32_gt_u();
+            }
+            self.exit_if(s, pc, refund);
+        }
+        s.local_get(T0).i64_const(12).i64_shr_u().local_tee(T1).i32_wrap_i64();
+        s.i32_const(state::TLB_ENTRIES as i32 - 1).i32_and();
+        s.i32_const(state::TLB_ENTRY_BYTES.trailing_zeros() as i32).i32_shl().local_tee(TLB_ENTRY);
+        s.i64_load(self.mem(state::TLB + if store { 8 } else { 0 }, 3));
+        s.local_get(T1).i64_ne();
+        self.exit_if(s, pc, refund);
+        s.local_get(TLB_HITS).i64_const(1).i64_add().local_set(TLB_HITS);
+        s.local_get(T0).local_get(TLB_ENTRY).i64_load(self.mem(state::TLB + 16, 3));
+        s.i64_add().local_tee(T0);
+        s.i64_const(limit as i64).i64_gt_u();
+        self.exit_if(s, pc, refund);
         if store {
             s.local_get(T0).i64_const(12).i64_shr_u().i32_wrap_i64();
             s.i32_load8_u(MemArg {

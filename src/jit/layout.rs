@@ -9,8 +9,21 @@ pub mod state {
     pub const X: u32 = 0;
     /// The pc where execution continues after an exit.
     pub const PC: u32 = 256;
+    /// Loads and stores that hit the inline TLB; generated code adds its
+    /// count at every exit.
+    pub const TLB_HITS: u32 = 264;
+    /// The inline TLB: [`TLB_ENTRIES`] entries of [`TLB_ENTRY_BYTES`],
+    /// direct-mapped by virtual page number. An entry holds the read tag
+    /// (+0), the write tag (+8) and the host addend (+16): for a virtual
+    /// address `va` whose page number equals the tag, `va + addend` is its
+    /// offset in guest RAM. A tag is the page number `va >> 12` (below
+    /// 2^52); `u64::MAX` matches nothing. Filled and flushed by the JIT
+    /// (`Jit::fill_inline_tlb`), read by generated code.
+    pub const TLB: u32 = 512;
+    pub const TLB_ENTRIES: u32 = 256;
+    pub const TLB_ENTRY_BYTES: u32 = 32;
     /// Bytes reserved for the block.
-    pub const SIZE: u32 = 512;
+    pub const SIZE: u32 = TLB + TLB_ENTRIES * TLB_ENTRY_BYTES;
 }
 
 /// Addresses and the memory type of one backend's linear memory.

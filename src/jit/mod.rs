@@ -31,6 +31,7 @@ use crate::mem::{CodeConsumer, Ram};
 use crate::monitor::Histogram;
 use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
 use codegen::{generate, CodegenOptions};
+use layout::state;
 use region::{discover, DiscoverOptions};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
 
@@ -196,6 +197,21 @@ pub struct JitStats {
     pub invalidated: u64,
     /// Compiles that failed (the unit stays interpreted).
     pub failures: u64,
+    /// Inline-TLB entries written after interpreted loads and stores.
+    pub tlb_fills: u64,
+    /// Inline-TLB flushes (the hart's translation changed).
+    pub tlb_flushes: u64,
+}
+
+/// A data translation the interpreter just made under the hart's
+/// translation `epoch` (which changes with satp, privilege, mstatus and
+/// sfence.vma): what the inline TLB may learn from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataFill {
+    pub vaddr: u64,
+    pub paddr: u64,
+    pub store: bool,
+    pub epoch: u64,
 }
 
 /// The JIT of one hart.
@@ -226,6 +242,10 @@ pub struct Jit {
     jumps: Box<[Option<JumpEntry>]>,
     /// Slots with `pending > 0`.
     dirty_jumps: Vec<u16>,
+    /// The hart translation epoch the inline TLB's entries belong to (None
+    /// before the first flush). Invariant: every valid entry was filled from
+    /// a translation made under this epoch.
+    tlb_epoch: Option<u64>,
 }
 
 impl Jit {
@@ -257,6 +277,7 @@ impl Jit {
             strict_align: false,
             jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
             dirty_jumps: Vec::new(),
+            tlb_epoch: None,
         }
     }
 
@@ -308,6 +329,60 @@ impl Jit {
     /// The hart state block in the backend's memory.
     pub(crate) fn state_ptr(&self) -> *mut u64 {
         self.backend.as_ref().expect("attached").state_ptr()
+    }
+
+    /// Empty the inline TLB unless its entries belong to the hart's current
+    /// translation `epoch`. Call before running compiled code.
+    pub(crate) fn sync_inline_tlb(&mut self, epoch: u64) {
+        if self.tlb_epoch == Some(epoch) {
+            return;
+        }
+        self.tlb_epoch = Some(epoch);
+        let bytes = (state::TLB_ENTRIES * state::TLB_ENTRY_BYTES) as usize;
+        // SAFETY: the state block holds the TLB (layout invariant); all-ones
+        // tags match no page number.
+        unsafe {
+            let tlb = (self.state_ptr() as *mut u8).add(state::TLB as usize);
+            std::ptr::write_bytes(tlb, 0xff, bytes);
+        }
+        self.stats.tlb_flushes += 1;
+    }
+
+    /// Teach the inline TLB a translation the interpreter made, if it is of
+    /// the current `epoch` and lands in RAM. A load makes the entry's read
+    /// tag valid, a store both tags (a writable page is readable).
+    pub(crate) fn fill_inline_tlb(&mut self, fill: DataFill, epoch: u64, ram: &Ram) {
+        self.sync_inline_tlb(epoch);
+        if fill.epoch != epoch {
+            return;
+        }
+        let Some(page_off) = ram.offset_of(fill.paddr & !0xfff, 4096) else { return };
+        let vpn = fill.vaddr >> 12;
+        let index = (vpn & (state::TLB_ENTRIES as u64 - 1)) as usize;
+        // SAFETY: entry `index` lies inside the state block's TLB.
+        let e = unsafe {
+            let base = self.state_ptr().add(state::TLB as usize / 8);
+            std::slice::from_raw_parts_mut(base.add(index * state::TLB_ENTRY_BYTES as usize / 8), 3)
+        };
+        if e[0] != vpn && e[1] != vpn {
+            e[0] = u64::MAX;
+            e[1] = u64::MAX;
+        }
+        e[2] = (page_off as u64).wrapping_sub(vpn << 12);
+        e[0] = vpn;
+        if fill.store {
+            e[1] = vpn;
+        }
+        self.stats.tlb_fills += 1;
+    }
+
+    /// Loads and stores generated code translated through the inline TLB.
+    pub fn inline_tlb_hits(&self) -> u64 {
+        match &self.backend {
+            // SAFETY: TLB_HITS lies inside the state block.
+            Some(b) => unsafe { *b.state_ptr().add(state::TLB_HITS as usize / 8) },
+            None => 0,
+        }
     }
 
     /// Drop units whose guest code changed (stores into their pages, fence.i).
@@ -511,11 +586,8 @@ impl Jit {
         }
         let t0 = clock::now_ns();
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let opts = DiscoverOptions {
-            multi_block: tier == Tier::Optimizing,
-            data_bare: key.data_bare(),
-            max_insns: cap as usize,
-        };
+        let opts =
+            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
         let region = discover(ram, page_off, key.vpc, opts);
         let size = region.instructions().max(1);
         if let Some(st) = self.units.get_mut(&key) {
@@ -525,7 +597,8 @@ impl Jit {
             self.admit(tier, size)?;
         }
         let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
-        let opts = CodegenOptions { tier, strict_align: self.strict_align };
+        let opts =
+            CodegenOptions { tier, strict_align: self.strict_align, data_bare: key.data_bare() };
         let generated = generate(&region, backend.layout(), opts);
         #[cfg(debug_assertions)]
         if let Err(e) = wasmparser::validate(&generated.wasm) {
@@ -649,6 +722,10 @@ impl Jit {
             cache_bytes: c.bytes,
             cache_evictions: c.evictions,
             live_instances: self.live_modules() as u64,
+            calls: self.stats.calls,
+            inline_tlb_hits: self.inline_tlb_hits(),
+            inline_tlb_fills: self.stats.tlb_fills,
+            inline_tlb_flushes: self.stats.tlb_flushes,
         }
     }
 
@@ -659,7 +736,6 @@ impl Jit {
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
         let opts = DiscoverOptions {
             multi_block: unit.value.tier == Tier::Optimizing,
-            data_bare: key.data_bare(),
             max_insns: cap as usize,
         };
         let region = discover(ram, page_off, key.vpc, opts);

@@ -165,60 +165,68 @@ fn fetch(ram: &Ram, page_off: usize, in_page: usize) -> Option<(Inst, u8)> {
     Some((inst, len))
 }
 
-/// Is `inst` compiled inline (rather than ending the block)?
-fn compiled_inline(inst: &Inst, data_bare: bool) -> bool {
+/// Is `inst` compiled inline (rather than ending the block)? Loads and
+/// stores are, translated or not (see `codegen`).
+fn compiled_inline(inst: &Inst) -> bool {
     use Inst::*;
-    match inst {
-        Lb { .. } | Lh { .. } | Lw { .. } | Ld { .. } | Lbu { .. } | Lhu { .. } | Lwu { .. } => {
-            data_bare
-        }
-        Sb { .. } | Sh { .. } | Sw { .. } | Sd { .. } => data_bare,
-        Lui { .. }
-        | Auipc { .. }
-        | Addi { .. }
-        | Slti { .. }
-        | Sltiu { .. }
-        | Xori { .. }
-        | Ori { .. }
-        | Andi { .. }
-        | Slli { .. }
-        | Srli { .. }
-        | Srai { .. }
-        | Add { .. }
-        | Sub { .. }
-        | Sll { .. }
-        | Slt { .. }
-        | Sltu { .. }
-        | Xor { .. }
-        | Srl { .. }
-        | Sra { .. }
-        | Or { .. }
-        | And { .. }
-        | Addiw { .. }
-        | Slliw { .. }
-        | Srliw { .. }
-        | Sraiw { .. }
-        | Addw { .. }
-        | Subw { .. }
-        | Sllw { .. }
-        | Srlw { .. }
-        | Sraw { .. }
-        | Fence { .. }
-        | Mul { .. }
-        | Mulh { .. }
-        | Mulhsu { .. }
-        | Mulhu { .. }
-        | Div { .. }
-        | Divu { .. }
-        | Rem { .. }
-        | Remu { .. }
-        | Mulw { .. }
-        | Divw { .. }
-        | Divuw { .. }
-        | Remw { .. }
-        | Remuw { .. } => true,
-        _ => false,
-    }
+    matches!(
+        inst,
+        Lb { .. }
+            | Lh { .. }
+            | Lw { .. }
+            | Ld { .. }
+            | Lbu { .. }
+            | Lhu { .. }
+            | Lwu { .. }
+            | Sb { .. }
+            | Sh { .. }
+            | Sw { .. }
+            | Sd { .. }
+            | Lui { .. }
+            | Auipc { .. }
+            | Addi { .. }
+            | Slti { .. }
+            | Sltiu { .. }
+            | Xori { .. }
+            | Ori { .. }
+            | Andi { .. }
+            | Slli { .. }
+            | Srli { .. }
+            | Srai { .. }
+            | Add { .. }
+            | Sub { .. }
+            | Sll { .. }
+            | Slt { .. }
+            | Sltu { .. }
+            | Xor { .. }
+            | Srl { .. }
+            | Sra { .. }
+            | Or { .. }
+            | And { .. }
+            | Addiw { .. }
+            | Slliw { .. }
+            | Srliw { .. }
+            | Sraiw { .. }
+            | Addw { .. }
+            | Subw { .. }
+            | Sllw { .. }
+            | Srlw { .. }
+            | Sraw { .. }
+            | Fence { .. }
+            | Mul { .. }
+            | Mulh { .. }
+            | Mulhsu { .. }
+            | Mulhu { .. }
+            | Div { .. }
+            | Divu { .. }
+            | Rem { .. }
+            | Remu { .. }
+            | Mulw { .. }
+            | Divw { .. }
+            | Divuw { .. }
+            | Remw { .. }
+            | Remuw { .. }
+    )
 }
 
 /// Options of [`discover`].
@@ -227,8 +235,6 @@ pub struct DiscoverOptions {
     /// Follow branches into more blocks (optimizing tier) or stop after the
     /// first block (baseline).
     pub multi_block: bool,
-    /// Loads and stores are untranslated (M-mode or satp bare): compile them.
-    pub data_bare: bool,
     /// At most this many instructions (at most [`MAX_UNIT_INSNS`]).
     pub max_insns: usize,
 }
@@ -306,7 +312,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                     block.end = End::Branch { pc: cur, inst, taken, not_taken };
                     break;
                 }
-                _ if compiled_inline(&inst, opts.data_bare) => {
+                _ if compiled_inline(&inst) => {
                     block.insts.push((cur, inst, len));
                     total += 1;
                     cur = next;

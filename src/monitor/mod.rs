@@ -76,6 +76,12 @@ pub struct JitSample {
     pub cache_bytes: u64,
     pub cache_evictions: u64,
     pub live_instances: u64,
+    /// Calls into compiled code.
+    pub calls: u64,
+    /// Inline-TLB hits in generated code, entries filled, flushes.
+    pub inline_tlb_hits: u64,
+    pub inline_tlb_fills: u64,
+    pub inline_tlb_flushes: u64,
 }
 
 /// Collects samples and derives the figures the tuning guide asks for.

@@ -94,6 +94,13 @@ pub struct JitReport {
     pub threshold: u64,
     /// (guest instructions retired, threshold) at the end of each sample window.
     pub threshold_series: Vec<(u64, f64)>,
+    /// Calls into compiled code.
+    pub calls: u64,
+    /// Inline-TLB entries written (after the interpreter redid a load or
+    /// store that missed) and flushes (satp, privilege, mstatus or
+    /// sfence.vma changed); its hits are the `inline` level of `tlb.levels`.
+    pub inline_tlb_fills: u64,
+    pub inline_tlb_flushes: u64,
 }
 
 /// `code_cache.*`: a lookup happens at each dispatch of a unit whose count
@@ -168,6 +175,9 @@ impl Report {
                 codegen_ns: Quantiles::of(&j.codegen_ns),
                 engine_ns: Quantiles::of(&j.engine_ns),
                 compile_waits: j.compile_waits,
+                calls: j.calls,
+                inline_tlb_fills: j.inline_tlb_fills,
+                inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,
                 threshold: j.threshold,
                 threshold_series: j.threshold_series.clone(),

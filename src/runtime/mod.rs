@@ -237,11 +237,12 @@ impl Machine {
 
     /// Cumulative counters for the monitor.
     pub fn sample(&self, wall_ns: u64) -> Sample {
+        let jit = self.jit.as_ref().map(Jit::sample).unwrap_or_default();
         Sample {
             instructions: self.hart.retired(),
             wall_ns,
             traps: self.hart.traps.named(),
-            tlb: self.mmu.stats(),
+            tlb: with_inline_tlb(self.mmu.stats(), &jit),
             tlb_strategy: match self.mmu.strategy_chosen() {
                 crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
                 crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
@@ -249,7 +250,7 @@ impl Machine {
             },
             guest_ram_bytes: self.mmu.ram().len() as u64,
             decode_cache_bytes: self.hart.decode_cache_bytes(),
-            jit: self.jit.as_ref().map(Jit::sample).unwrap_or_default(),
+            jit,
         }
     }
 
@@ -341,4 +342,30 @@ impl Machine {
         report.stop_reason = outcome.name().to_string();
         report
     }
+}
+
+/// The MMU's TLB figures with the JIT's inline TLB in front as level
+/// `inline`: generated code's loads and stores that hit it are lookups and
+/// hits of the whole TLB; its misses (counted as the entries filled after
+/// the interpreter redid the access) go on to the MMU's levels, which count
+/// them again there. So `lookups == hits + walks` still holds.
+fn with_inline_tlb(
+    mut tlb: crate::mem::TlbStats,
+    jit: &crate::monitor::JitSample,
+) -> crate::mem::TlbStats {
+    let hits = jit.inline_tlb_hits;
+    if hits == 0 && jit.inline_tlb_fills == 0 {
+        return tlb;
+    }
+    tlb.lookups += hits;
+    tlb.hits += hits;
+    tlb.levels.insert(
+        0,
+        crate::mem::TlbLevelStats {
+            name: "inline".into(),
+            lookups: hits + jit.inline_tlb_fills,
+            hits,
+        },
+    );
+    tlb
 }

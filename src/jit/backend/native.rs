@@ -57,7 +57,7 @@ impl NativeBackend {
     pub fn new(ram_len: usize) -> Result<(Self, ExternalRam), String> {
         assert!(ram_len.is_multiple_of(4096));
         let state_addr = 1024u32;
-        let flags_addr = 4096u32;
+        let flags_addr = (state_addr + crate::jit::layout::state::SIZE).next_multiple_of(4096);
         let flags_len = (ram_len / 4096) as u64;
         let ram_addr = (flags_addr as u64 + flags_len).div_ceil(WASM_PAGE) * WASM_PAGE;
         let pages = (ram_addr + ram_len as u64).div_ceil(WASM_PAGE);
@@ -213,6 +213,7 @@ fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Res
     let opts = crate::jit::codegen::CodegenOptions {
         tier: crate::jit::Tier::Optimizing,
         strict_align: false,
+        data_bare: true,
     };
     let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
     let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
@@ -247,4 +248,117 @@ pub fn time_wasm_export(wasm: &[u8], export: &str, arg: i32) -> Result<(i64, u64
     let t1 = std::time::Instant::now();
     let result = run(&mut store)?;
     Ok((result, t1.elapsed().as_nanos() as u64, compile_ns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::Inst;
+    use crate::jit::codegen::{generate, CodegenOptions};
+    use crate::jit::layout::state;
+    use crate::jit::region::{Block, End, Region};
+    use crate::jit::Tier;
+
+    const VA: u64 = 0x4000_0000;
+    const RAM_LEN: usize = 1 << 20;
+
+    /// A unit `ld x5, 0(x6)` (or `sd x5, 0(x6)`) compiled for translated
+    /// accesses, with x6 = VA.
+    fn paged_unit(backend: &mut NativeBackend, tier: Tier, store: bool) -> CompiledFn {
+        let pc = crate::mem::RAM_BASE;
+        let inst = if store {
+            Inst::Sd { rs1: 6, rs2: 5, imm: 0 }
+        } else {
+            Inst::Ld { rd: 5, rs1: 6, imm: 0 }
+        };
+        let region = Region {
+            entry: pc,
+            blocks: vec![Block { pc, insts: vec![(pc, inst, 4)], end: End::Interpret(pc + 4) }],
+        };
+        let opts = CodegenOptions { tier, strict_align: false, data_bare: false };
+        let wasm = generate(&region, backend.layout(), opts).wasm;
+        backend.install(&wasm).expect("installs").1
+    }
+
+    /// Set inline-TLB entry of VA to (read tag, write tag, addend).
+    fn set_entry(backend: &NativeBackend, rtag: u64, wtag: u64, addend: u64) {
+        let vpn = VA >> 12;
+        let index = (vpn & (state::TLB_ENTRIES as u64 - 1)) as usize;
+        // SAFETY: the entry lies inside the state block.
+        unsafe {
+            let e = backend
+                .state_ptr()
+                .add((state::TLB + index as u32 * state::TLB_ENTRY_BYTES) as usize / 8);
+            *e = rtag;
+            *e.add(1) = wtag;
+            *e.add(2) = addend;
+        }
+    }
+
+    /// Call `f`; returns whether it ran its one instruction (the exit pc is
+    /// past it) rather than leaving at it.
+    fn ran(backend: &mut NativeBackend, f: CompiledFn) -> bool {
+        let r = backend.call(f, 10).unwrap();
+        assert_eq!(r & 1, 1, "both exits are for the interpreter");
+        // SAFETY: the pc lies in the state block.
+        let pc = unsafe { *backend.state_ptr().add(state::PC as usize / 8) };
+        assert!(pc == crate::mem::RAM_BASE || pc == crate::mem::RAM_BASE + 4, "{pc:x}");
+        pc == crate::mem::RAM_BASE + 4
+    }
+
+    fn reg(backend: &NativeBackend, r: usize) -> *mut u64 {
+        // SAFETY: x0..x31 lie at the start of the state block.
+        unsafe { backend.state_ptr().add(state::X as usize / 8 + r) }
+    }
+
+    /// Whatever the inline TLB holds, compiled loads and stores stay inside
+    /// guest RAM: an addend that points past RAM (or wraps to the state
+    /// block) side-exits, a tag that does not match side-exits, a read tag
+    /// does not allow stores; only a sound entry lets the access through.
+    #[test]
+    fn inline_tlb_entries_cannot_lead_outside_ram() {
+        let (mut b, ext) = NativeBackend::new(RAM_LEN).unwrap();
+        let vpn = VA >> 12;
+        let page = 5 * 4096u64;
+        // SAFETY: page 5 lies inside RAM.
+        unsafe { *(ext.bytes.add(page as usize) as *mut u64) = 0x1122_3344_5566_7788 };
+        for tier in [Tier::Baseline, Tier::Optimizing] {
+            let load = paged_unit(&mut b, tier, false);
+            let store = paged_unit(&mut b, tier, true);
+            let hostile = [
+                (vpn, vpn, (RAM_LEN as u64).wrapping_sub(VA)), // just past RAM
+                (vpn, vpn, (RAM_LEN as u64 - 4).wrapping_sub(VA)), // straddles the end
+                (vpn, vpn, 0u64.wrapping_sub(VA + b.layout().ram as u64)), // the state block
+                (vpn, vpn, u64::MAX / 2),
+                (vpn + 1, vpn + 1, page.wrapping_sub(VA)), // another page's tag
+                (u64::MAX, u64::MAX, page.wrapping_sub(VA)), // flushed
+            ];
+            for (rtag, wtag, addend) in hostile {
+                set_entry(&b, rtag, wtag, addend);
+                for (f, what) in [(load, "load"), (store, "store")] {
+                    // SAFETY: registers in the state block.
+                    unsafe {
+                        *reg(&b, 5) = 0xdead;
+                        *reg(&b, 6) = VA;
+                    }
+                    assert!(!ran(&mut b, f), "{tier:?} {what} with entry {rtag:x} {addend:x}");
+                    // SAFETY: as above.
+                    assert_eq!(unsafe { *reg(&b, 5) }, 0xdead);
+                }
+            }
+            // A read tag alone: loads go through, stores leave.
+            set_entry(&b, vpn, u64::MAX, page.wrapping_sub(VA));
+            assert!(ran(&mut b, load), "{tier:?}");
+            // SAFETY: as above.
+            assert_eq!(unsafe { *reg(&b, 5) }, 0x1122_3344_5566_7788, "{tier:?}");
+            assert!(!ran(&mut b, store), "{tier:?} store on a read tag");
+            set_entry(&b, vpn, vpn, page.wrapping_sub(VA));
+            // SAFETY: as above.
+            unsafe { *reg(&b, 5) = 42 };
+            assert!(ran(&mut b, store), "{tier:?} store on a write tag");
+            // SAFETY: page 5 lies inside RAM.
+            assert_eq!(unsafe { *(ext.bytes.add(page as usize) as *const u64) }, 42);
+            unsafe { *(ext.bytes.add(page as usize) as *mut u64) = 0x1122_3344_5566_7788 };
+        }
+    }
 }

@@ -308,6 +308,7 @@ fn warm_up(layout: &MemoryLayout, imports: &Object) -> Result<(), String> {
     let opts = crate::jit::codegen::CodegenOptions {
         tier: crate::jit::Tier::Optimizing,
         strict_align: false,
+        data_bare: true,
     };
     let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
     let bytes = Uint8Array::from(&wasm[..]);
