@@ -148,8 +148,8 @@ fn out_of_range_values_get_the_one_line_error() {
     let cases: &[(&str, &str, &str)] = &[
         ("jit.enabled", "1", "true or false"),
         ("jit.enabled", "off", "true or false"),
-        ("jit.tier_up_threshold", "1000001", "from 0 to 1000000, in executions"),
-        ("jit.tier_up_threshold", "-1", "from 0 to 1000000, in executions"),
+        ("jit.tier_up_threshold", "1000000000001", "from 0 to 1000000000000, in executions"),
+        ("jit.tier_up_threshold", "-1", "from 0 to 1000000000000, in executions"),
         ("jit.max_threshold", "2000000", "from 0 to 1000000, in executions"),
         ("jit.sample_window", "0", "from 1 to 100000000, in executions"),
         ("jit.sample_window", "100000001", "from 1 to 100000000, in executions"),

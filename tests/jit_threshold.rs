@@ -313,17 +313,38 @@ fn disabled_budget_admits_everything() {
 }
 
 #[test]
-fn estimate_scales_the_tiers_mean_cost_per_instruction() {
+fn estimate_scales_the_tiers_mean_cost_per_instruction_until_sizes_differ() {
     let mut c = control(|_| {});
     assert_eq!(c.estimate_compile_ns(Baseline, 100), 0, "nothing measured yet");
     c.record_compile(Baseline, 10, 1_000);
-    c.record_compile(Baseline, 30, 5_000); // 6000 ns over 40 instructions: 150 ns each
+    c.record_compile(Baseline, 10, 2_000); // 3000 ns over 20 instructions: 150 ns each
     c.record_compile(Optimizing, 10, 9_000);
     assert_eq!(c.estimate_compile_ns(Baseline, 100), 15_000);
     assert_eq!(c.estimate_compile_ns(Baseline, 1), 150);
     assert_eq!(c.estimate_compile_ns(Optimizing, 3), 2_700);
-    c.record_compile(Optimizing, 2, 1); // 9001 ns / 12 instructions, rounded up
-    assert_eq!(c.estimate_compile_ns(Optimizing, 1), 751);
+}
+
+#[test]
+fn estimate_is_a_fixed_cost_plus_a_cost_per_instruction() {
+    let mut c = control(|_| {});
+    // 1 ms per module plus 1 us per instruction.
+    for size in [10, 100, 1000] {
+        c.record_compile(Optimizing, size, 1_000_000 + 1_000 * size);
+    }
+    assert_eq!(c.estimate_compile_ns(Optimizing, 500), 1_500_000);
+    assert_eq!(c.estimate_compile_ns(Optimizing, 1), 1_001_000);
+    // The largest unit that fits a time is read off the same line.
+    assert_eq!(c.max_size_within(Optimizing, 1_500_000), 500);
+    assert_eq!(c.max_size_within(Optimizing, 500_000), 1, "below the fixed cost");
+    assert_eq!(c.max_size_within(Baseline, 1), u64::MAX, "nothing measured");
+    // A cost per instruction alone (the mean: 4.09 ms / 1110 instructions)
+    // would have said 1.84 ms for 500 and 3.7 us for 1.
+    // Noisy times never give a negative part: a line falling with size
+    // becomes the mean time per compile.
+    let mut d = control(|_| {});
+    d.record_compile(Baseline, 10, 5_000);
+    d.record_compile(Baseline, 20, 1_000);
+    assert_eq!(d.estimate_compile_ns(Baseline, 1000), 3_000);
 }
 
 #[test]

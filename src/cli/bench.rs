@@ -206,7 +206,7 @@ fn jit_section(
         .map_err(|e| UsageError(format!("{}: {e}", wasm_path.display())))?;
     let configs: [(&str, &[(&str, &str)]); 3] = [
         ("interpreter", &[("jit.enabled", "false")]),
-        ("baseline only", &[("jit.tier_up_threshold", "1000000")]),
+        ("baseline only", &[("jit.tier_up_threshold", "1000000000000")]),
         ("full tiering (defaults)", &[]),
     ];
     println!("## JIT: cpubench.elf ({repeat} runs each, median; wasmtime natively)\n");

@@ -229,7 +229,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  optimized when its count reaches tier_up_threshold. Lower it to reach fast \
                  code sooner at the price of more compile time; raise it to stay on cheap \
                  baseline compiles. 0 sends every compile straight to the optimizing tier; \
-                 1000000 keeps units at the baseline tier in all but very long runs. \
+                 1000000000000 (the maximum) keeps every unit at the baseline tier. \
                  Watch the instructions retired per tier (tiers.baseline.instructions, \
                  tiers.optimizing.instructions), units compiled and compile time.",
                 "翻译单元从第几次执行起改用优化层编译。单元的执行次数第一次达到编译阈值时被编译：\
@@ -239,7 +239,7 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  基线层的单元执行次数达到 tier_up_threshold 时，会被重新编译成优化层。\
                  调小可以更早用上快代码，代价是更多编译时间；调大则更多停留在便宜的基线编译上。\
                  设为 0 时，每次编译都直接编成优化层；\
-                 设为 1000000 时，除非运行时间极长，单元都停留在基线层。观察各层执行的指令数\
+                 设为 1000000000000（最大值）时，所有单元都停留在基线层。观察各层执行的指令数\
                  （tiers.baseline.instructions、tiers.optimizing.instructions）、\
                  编译的单元数和编译耗时。",
             ),

@@ -65,7 +65,7 @@ impl Default for JitConfig {
 
 impl JitConfig {
     /// Range of `tier_up_threshold`.
-    pub const TIER_UP_THRESHOLD: std::ops::RangeInclusive<u64> = 0..=1_000_000;
+    pub const TIER_UP_THRESHOLD: std::ops::RangeInclusive<u64> = 0..=1_000_000_000_000;
 
     fn from_adaptive(enabled: bool, a: AdaptiveThresholdConfig) -> Self {
         JitConfig {
@@ -561,8 +561,8 @@ impl Jit {
         let budget = self.control.config().compile_time_budget_ns;
         if estimate > budget {
             // The largest size whose estimate fits a whole window, with room.
-            let fit = (size as u128 * budget as u128 * 3 / 4 / estimate as u128) as usize;
-            Err(Refusal::Never(fit.max(1)))
+            let fit = self.control.max_size_within(tier, budget / 4 * 3).min(size - 1);
+            Err(Refusal::Never(fit.max(1) as usize))
         } else {
             Err(Refusal::Wait)
         }

@@ -340,8 +340,34 @@ pub struct WindowSummary {
 /// Compiles recorded so far for one tier, for estimating the next one.
 #[derive(Clone, Copy, Debug, Default)]
 struct CompileTotals {
+    compiles: u64,
     guest_instructions: u64,
     compile_ns: u64,
+    /// Sums of size² and size × time, for the least-squares line.
+    size_sq: f64,
+    size_time: f64,
+}
+
+impl CompileTotals {
+    /// (fixed ns, ns per instruction) of the least-squares line through the
+    /// compiles so far, both kept >= 0; `None` until two sizes differ.
+    fn line(&self) -> Option<(f64, f64)> {
+        let n = self.compiles as f64;
+        let (sx, sy) = (self.guest_instructions as f64, self.compile_ns as f64);
+        let var = n * self.size_sq - sx * sx;
+        if self.compiles < 2 || var <= 1e-9 * n * self.size_sq {
+            return None;
+        }
+        let slope = (n * self.size_time - sx * sy) / var;
+        let fixed = (sy - slope * sx) / n;
+        Some(if slope < 0.0 {
+            (sy / n, 0.0)
+        } else if fixed < 0.0 {
+            (0.0, self.size_time / self.size_sq)
+        } else {
+            (fixed, slope)
+        })
+    }
 }
 
 /// The adaptive compile threshold and the compile-time budget.
@@ -494,8 +520,12 @@ impl AdaptiveThreshold {
     /// Panics for [`Tier::Interpreter`], which is never compiled.
     pub fn record_compile(&mut self, tier: Tier, guest_instructions: u64, compile_ns: u64) {
         let totals = &mut self.compiled[Self::compiled_index(tier)];
+        totals.compiles += 1;
         totals.guest_instructions = totals.guest_instructions.saturating_add(guest_instructions);
         totals.compile_ns = totals.compile_ns.saturating_add(compile_ns);
+        let x = guest_instructions as f64;
+        totals.size_sq += x * x;
+        totals.size_time += x * compile_ns as f64;
         self.window.compiles += 1;
         self.window.compile_ns = self.window.compile_ns.saturating_add(compile_ns);
     }
@@ -508,9 +538,13 @@ impl AdaptiveThreshold {
     }
 
     /// An estimate of how long compiling `guest_instructions` instructions to
-    /// `tier` takes, in nanoseconds: the mean compile time per guest
-    /// instruction of that tier so far times `guest_instructions`, rounded
-    /// up; 0 before the tier has compiled any instruction.
+    /// `tier` takes, in nanoseconds: a fixed cost per module plus a cost per
+    /// instruction, the least-squares line through that tier's compiles so
+    /// far (engines such as wasmtime spend about a millisecond on any
+    /// module, so a cost per instruction alone would overestimate large
+    /// units many times over). Until two compiles of different sizes were
+    /// seen, the tier's mean cost per instruction times
+    /// `guest_instructions`, rounded up; 0 before it compiled anything.
     ///
     /// Panics for [`Tier::Interpreter`].
     pub fn estimate_compile_ns(&self, tier: Tier, guest_instructions: u64) -> u64 {
@@ -518,9 +552,30 @@ impl AdaptiveThreshold {
         if totals.guest_instructions == 0 {
             return 0;
         }
+        if let Some((fixed, per_insn)) = totals.line() {
+            return (fixed + per_insn * guest_instructions as f64).ceil() as u64;
+        }
         let ns = (totals.compile_ns as u128 * guest_instructions as u128)
             .div_ceil(totals.guest_instructions as u128);
         ns.try_into().unwrap_or(u64::MAX)
+    }
+
+    /// The largest unit (guest instructions, at least 1) whose estimate
+    /// ([`AdaptiveThreshold::estimate_compile_ns`]) fits in `ns`
+    /// nanoseconds; `u64::MAX` before `tier` compiled anything.
+    pub fn max_size_within(&self, tier: Tier, ns: u64) -> u64 {
+        let totals = self.compiled[Self::compiled_index(tier)];
+        if totals.guest_instructions == 0 || totals.compile_ns == 0 {
+            return u64::MAX;
+        }
+        let size = match totals.line() {
+            Some((_, per_insn)) if per_insn <= 0.0 => u64::MAX,
+            Some((fixed, per_insn)) => ((ns as f64 - fixed) / per_insn).floor().max(0.0) as u64,
+            None => (ns as u128 * totals.guest_instructions as u128 / totals.compile_ns as u128)
+                .try_into()
+                .unwrap_or(u64::MAX),
+        };
+        size.max(1)
     }
 
     /// May a compile job estimated at `estimate_ns` nanoseconds start now?
