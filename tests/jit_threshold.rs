@@ -579,3 +579,24 @@ fn benefit_is_time_saved_over_the_interpreter() {
     assert_eq!(execution_benefit_ns(100, f64::NAN, 1.0), 0);
     assert_eq!(execution_benefit_ns(u64::MAX, 1e9, 0.0), u64::MAX);
 }
+
+/// The JIT learns the interpreter's cost per instruction even when no slice
+/// ran mostly interpreted (hot code compiled within the first slice): from
+/// slices with different mixes. Then compiled slices yield a benefit.
+#[test]
+fn interpreter_cost_is_learnt_from_mixed_slices() {
+    use tunevm::jit::code_cache::CacheConfig;
+    use tunevm::jit::{Jit, JitConfig};
+    let mut jit = Jit::new(JitConfig::default(), CacheConfig::default());
+    // 10 ns per interpreted instruction, 1 ns per compiled one.
+    jit.account_slice(300 * 10 + 700, 300, 700);
+    assert_eq!(jit.interp_ns_per_insn(), None, "one mix does not determine two costs");
+    assert_eq!(jit.controller().window().benefit_ns, 0);
+    jit.account_slice(1000, 0, 1000);
+    let a = jit.interp_ns_per_insn().expect("learnt from two mixes");
+    assert!((a - 10.0).abs() < 0.01, "{a}");
+    let before = jit.controller().window().benefit_ns;
+    jit.account_slice(1000, 0, 1000);
+    // 1000 instructions would have taken 10 us interpreted; they took 1 us.
+    assert_eq!(jit.controller().window().benefit_ns - before, 9000);
+}

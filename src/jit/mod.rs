@@ -229,6 +229,9 @@ pub struct Jit {
     /// Estimated interpreter cost per instruction (ns), from slices that
     /// ran mostly interpreted.
     interp_ns_per_insn: Option<f64>,
+    /// Decayed sums over slices for the fit time = a × interpreted + b ×
+    /// compiled: [Σi², Σic, Σc², Σi·t, Σc·t].
+    slice_fit: [f64; 5],
     /// Units compiled with their last compile's listing and wasm text, for
     /// the code view.
     last_error: Option<String>,
@@ -273,6 +276,7 @@ impl Jit {
             stats: JitStats::default(),
             slice_compile_ns: 0,
             interp_ns_per_insn: None,
+            slice_fit: [0.0; 5],
             last_error: None,
             strict_align: false,
             jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
@@ -673,10 +677,14 @@ impl Jit {
 
     /// After a run slice of `slice_ns` host nanoseconds in which `interpreted`
     /// and `compiled` guest instructions retired: tell the threshold
-    /// controller what compiled code saved. The interpreter's cost per
-    /// instruction is learnt from slices that ran at least 95 % interpreted;
-    /// the benefit is the time the interpreter would have taken for the
-    /// slice minus the time it took without compiling.
+    /// controller what compiled code saved. The benefit is the time the
+    /// interpreter would have taken for the slice minus the time it took
+    /// without compiling. The interpreter's cost per instruction is measured
+    /// directly on slices that ran at least 95 % interpreted; before there
+    /// is one (hot code is often compiled within the first slice), it is
+    /// the `a` of a least-squares fit `time = a × interpreted + b ×
+    /// compiled` over recent slices, once slices with different mixes make
+    /// it determined.
     pub fn account_slice(&mut self, slice_ns: u64, interpreted: u64, compiled: u64) {
         self.flush_jumps();
         let compile_ns = std::mem::take(&mut self.slice_compile_ns);
@@ -685,12 +693,25 @@ impl Jit {
             return;
         }
         let run_ns = slice_ns.saturating_sub(compile_ns) as f64;
+        let (i, c) = (interpreted as f64, compiled as f64);
         if compiled * 20 <= total {
             let cost = run_ns / total as f64;
             self.interp_ns_per_insn = Some(match self.interp_ns_per_insn {
                 Some(old) => 0.8 * old + 0.2 * cost,
                 None => cost,
             });
+        } else {
+            let f = &mut self.slice_fit;
+            for (sum, v) in f.iter_mut().zip([i * i, i * c, c * c, i * run_ns, c * run_ns]) {
+                *sum = 0.9 * *sum + v;
+            }
+            let det = f[0] * f[2] - f[1] * f[1];
+            if self.interp_ns_per_insn.is_none() && det > 1e-3 * f[0] * f[2] {
+                let a = (f[3] * f[2] - f[4] * f[1]) / det;
+                if a > 0.0 {
+                    self.interp_ns_per_insn = Some(a);
+                }
+            }
         }
         if let Some(cost) = self.interp_ns_per_insn {
             let would = cost * total as f64;
@@ -698,6 +719,12 @@ impl Jit {
                 self.control.record_benefit((would - run_ns) as u64);
             }
         }
+    }
+
+    /// The interpreter's estimated cost per guest instruction (host ns), if
+    /// learnt yet (see [`Jit::account_slice`]).
+    pub fn interp_ns_per_insn(&self) -> Option<f64> {
+        self.interp_ns_per_insn
     }
 
     /// The JIT's figures for the monitor.
