@@ -21,6 +21,22 @@ pub struct BenchArgs {
     /// Write all measured reports here as one JSON document.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Measure only this section (repeatable; default: all of them).
+    #[arg(long, value_enum)]
+    only: Vec<Section>,
+}
+
+/// The parts of `tunevm bench`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Section {
+    /// Interpreter MIPS on cpubench (and QEMU's, if installed).
+    Interpreter,
+    /// Interpreter, baseline only, full tiering and clang's direct wasm.
+    Jit,
+    /// Code-cache eviction policies on the phase-changing workload.
+    Phases,
+    /// TLB hit rates on the paging workloads.
+    Tlb,
 }
 
 /// Run an ELF image to completion under `config` and return its report.
@@ -120,11 +136,38 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     let dir = args.workloads.as_path();
     let mut all = serde_json::Map::new();
     let cpubench = read(dir, "cpubench")?;
+    let wants = |s: Section| args.only.is_empty() || args.only.contains(&s);
+    if wants(Section::Interpreter) {
+        interpreter_section(dir, &cpubench, args.repeat.max(1), &mut all)?;
+    }
+    if wants(Section::Jit) {
+        jit_section(dir, &cpubench, args.repeat.max(1), &mut all)?;
+    }
+    if wants(Section::Phases) {
+        phases_section(dir, &mut all)?;
+    }
+    if wants(Section::Tlb) {
+        tlb_sections(dir, &mut all)?;
+    }
+    if let Some(path) = args.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&all).expect("serializes"))
+            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(0)
+}
+
+/// Interpreter MIPS on cpubench, and QEMU's on the same ELF if installed.
+fn interpreter_section(
+    dir: &Path,
+    cpubench: &[u8],
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
     let mut mips = Vec::new();
-    println!("## Interpreter speed (cpubench.elf, {} runs)\n", args.repeat);
+    println!("## Interpreter speed (cpubench.elf, {repeat} runs)\n");
     println!("| run | instructions | wall ms | MIPS |\n|---|---|---|---|");
-    for i in 0..args.repeat.max(1) {
-        let r = measure("cpubench", &cpubench, config_with(&[("jit.enabled", "false")])?)?;
+    for i in 0..repeat {
+        let r = measure("cpubench", cpubench, config_with(&[("jit.enabled", "false")])?)?;
         let m = r.mips.unwrap_or(0.0);
         println!("| {} | {} | {:.0} | {:.1} |", i + 1, r.instructions, r.wall_ns as f64 / 1e6, m);
         mips.push(m);
@@ -143,10 +186,14 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
         );
         all.insert("qemu_cpubench_wall_ms".into(), qemu_ms.into());
     }
+    Ok(())
+}
 
-    jit_section(dir, &cpubench, args.repeat.max(1), &mut all)?;
-    phases_section(dir, &mut all)?;
-
+/// TLB hit rates: the paging workloads, strategies and sizes, prefetch.
+fn tlb_sections(
+    dir: &Path,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
     let mut rows = Vec::new();
     println!("## TLB: the built-in paging workloads, default config\n\n{TLB_HEADER}");
     for name in ["paging", "paging-stride", "paging-random"] {
@@ -180,11 +227,7 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
         tlb_row(&mut rows, "scan 64", &small, &[("mmu.multilevel_tlb_config.l1_entries", l1)])?;
     }
     all.insert("tlb".into(), rows.into());
-    if let Some(path) = args.json {
-        std::fs::write(&path, serde_json::to_string_pretty(&all).expect("serializes"))
-            .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
-    }
-    Ok(0)
+    Ok(())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
