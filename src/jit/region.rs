@@ -247,11 +247,14 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
     let in_page = |pc: u64| pc & !0xfff == vbase;
     let mut blocks: Vec<Block> = Vec::new();
     let mut index_of: std::collections::HashMap<u64, usize> = Default::default();
-    let mut work = vec![entry];
+    // Breadth first: the targets near the entry (a loop's body and back
+    // edge) are decoded before a long fall-through path can use up
+    // `max_insns` and leave them as empty exit blocks.
+    let mut work = std::collections::VecDeque::from([entry]);
     let mut total = 0usize;
     // Pass 1: decode a block from every leader found; targets inside the page
     // become leaders while the limits allow.
-    while let Some(pc) = work.pop() {
+    while let Some(pc) = work.pop_front() {
         if index_of.contains_key(&pc) {
             continue;
         }
@@ -266,7 +269,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                 && blocks_len + work.len() < MAX_BLOCKS
                 && total < opts.max_insns.min(MAX_UNIT_INSNS)
             {
-                work.push(t);
+                work.push_back(t);
                 Target::Block(usize::MAX) // resolved in pass 2
             } else {
                 Target::Exit(t)
