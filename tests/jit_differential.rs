@@ -172,8 +172,16 @@ fn memory() -> impl Strategy<Value = u32> {
             .prop_map(|(f, d, b, o)| f(d, o, b)),
         1 => (proptest::sample::select(stores), src(), src(), -2048i32..2048)
             .prop_map(|(f, v, b, o)| f(v, o, b)),
+        // AMOs (swap, add, xor, and, or, min, max, minu, maxu; .w and .d) on
+        // the data area's first doubleword, or wherever a register points.
+        2 => (proptest::sample::select(AMO_FUNCT5.to_vec()), any::<bool>(), dest(), src())
+            .prop_map(|(f, d, rd, v)| amo(f, d, false, false, rd, v, 20)),
+        1 => (proptest::sample::select(AMO_FUNCT5.to_vec()), any::<bool>(), dest(), src(), src())
+            .prop_map(|(f, d, rd, v, b)| amo(f, d, false, false, rd, v, b)),
     ]
 }
+
+const AMO_FUNCT5: [u32; 9] = [0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c];
 
 fn op() -> impl Strategy<Value = Op> {
     let leaf = prop_oneof![

@@ -465,6 +465,9 @@ impl Emitter<'_> {
             Sh { rs1, rs2, imm } => self.store(s, rs1, rs2, imm, 2, pc, refund),
             Sw { rs1, rs2, imm } => self.store(s, rs1, rs2, imm, 4, pc, refund),
             Sd { rs1, rs2, imm } => self.store(s, rs1, rs2, imm, 8, pc, refund),
+            Amo { op, rd, rs1, rs2, double, .. } => {
+                self.amo(s, op, rd, rs1, rs2, double, pc, refund)
+            }
             Fence { .. } => {}
             Lui { rd, imm } => self.set_const(s, rd, imm as i64 as u64),
             Auipc { rd, imm } => self.set_const(s, rd, pc.wrapping_add(imm as i64 as u64)),
@@ -902,6 +905,92 @@ impl Emitter<'_> {
     }
 }
 
+impl Emitter<'_> {
+    /// AMO*.W / AMO*.D: the checks of an aligned store (an AMO needs write
+    /// permission and alignment; anything else leaves for the interpreter,
+    /// which raises the exception), then load, combine, store; rd gets the
+    /// old value (sign-extended for .W). One hart per guest memory for now,
+    /// so a plain load and store are atomic enough.
+    #[allow(clippy::too_many_arguments)]
+    fn amo(
+        &mut self,
+        s: &mut InstructionSink,
+        op: crate::isa::AmoOp,
+        rd: u8,
+        rs1: u8,
+        rs2: u8,
+        double: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        use crate::isa::AmoOp::*;
+        let size = if double { 8 } else { 4 };
+        // `address` leaves the RAM offset; TLB_ENTRY is free again after it.
+        self.address(s, rs1, 0, size, true, pc, refund);
+        s.local_set(TLB_ENTRY);
+        let m = self.ram(0);
+        s.local_get(TLB_ENTRY);
+        if double {
+            s.i64_load(m);
+        } else {
+            s.i64_load32_s(m);
+        }
+        s.local_set(T1);
+        self.get(s, rs2);
+        if !double {
+            s.i64_extend32_s();
+        }
+        s.local_set(T2);
+        s.local_get(TLB_ENTRY);
+        let pick = |s: &mut InstructionSink, cmp: fn(&mut InstructionSink)| {
+            // select(old, src, cmp(old, src))
+            s.local_get(T1).local_get(T2).local_get(T1).local_get(T2);
+            cmp(s);
+            s.select();
+        };
+        match op {
+            Swap => {
+                s.local_get(T2);
+            }
+            Add => {
+                s.local_get(T1).local_get(T2).i64_add();
+            }
+            Xor => {
+                s.local_get(T1).local_get(T2).i64_xor();
+            }
+            And => {
+                s.local_get(T1).local_get(T2).i64_and();
+            }
+            Or => {
+                s.local_get(T1).local_get(T2).i64_or();
+            }
+            Min => pick(s, |s| {
+                s.i64_lt_s();
+            }),
+            Max => pick(s, |s| {
+                s.i64_gt_s();
+            }),
+            // Sign-extended 32-bit values compare as unsigned 64-bit values
+            // the way their low halves compare as u32.
+            Minu => pick(s, |s| {
+                s.i64_lt_u();
+            }),
+            Maxu => pick(s, |s| {
+                s.i64_gt_u();
+            }),
+        }
+        if double {
+            s.i64_store(m);
+        } else {
+            s.i64_store32(m);
+        }
+        if rd != 0 {
+            s.local_get(T1);
+            self.set(s, rd);
+        }
+    }
+}
+
 /// (destination, source register mask, pure) of a compiled instruction.
 /// Pure instructions have no effect but their destination and cannot exit.
 pub(crate) fn regs_of(inst: &Inst, _pc: u64) -> (u8, u32, bool) {
@@ -919,6 +1008,7 @@ pub(crate) fn regs_of(inst: &Inst, _pc: u64) -> (u8, u32, bool) {
         Sb { rs1, rs2, .. } | Sh { rs1, rs2, .. } | Sw { rs1, rs2, .. } | Sd { rs1, rs2, .. } => {
             (0, m(rs1) | m(rs2), false)
         }
+        Amo { rd, rs1, rs2, .. } => (rd, m(rs1) | m(rs2), false),
         Addi { rd, rs1, .. }
         | Slti { rd, rs1, .. }
         | Sltiu { rd, rs1, .. }

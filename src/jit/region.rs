@@ -182,6 +182,7 @@ fn compiled_inline(inst: &Inst) -> bool {
             | Sh { .. }
             | Sw { .. }
             | Sd { .. }
+            | Amo { .. }
             | Lui { .. }
             | Auipc { .. }
             | Addi { .. }
