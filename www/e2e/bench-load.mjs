@@ -1,0 +1,126 @@
+// Load benchmark of the playground page (issue 4, item 9): how many bytes the
+// page transfers before it is ready to run, and how long from navigation until
+// it says so (body[data-ready="1"]), in headless Chromium.
+//
+//   node www/e2e/bench-load.mjs [--runs N]        (scripts/bench-page.sh builds first)
+//
+// Each run is a cold load: a fresh browser context (no storage, no service
+// worker) with the HTTP cache disabled. Sizes are response bodies as sent
+// (encoded), counted for every request the page and its workers started before
+// ready, by type. The time is performance.now() in the page when data-ready
+// turned "1" (performance.now() counts from navigation start), recorded by a
+// MutationObserver installed before the page's scripts run.
+// Not a test: it prints a markdown table and the two target lines.
+
+import { launchBrowser, recordReadyTime, startServer, waitInPage, withTimeout } from './harness.mjs';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = Number(runsArg > 0 ? process.argv[runsArg + 1] : process.env.RUNS || 5);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, got ${RUNS}`);
+
+const TYPES = ['wasm', 'js', 'css', 'html', 'other'];
+const SIZE_TARGET_KIB = 2048;
+const READY_TARGET_MS = 1000;
+
+function typeOf(url, contentType) {
+  const path = new URL(url).pathname;
+  if (/\.wasm$/.test(path) || /application\/wasm/.test(contentType)) return 'wasm';
+  if (/\.m?js$/.test(path) || /javascript/.test(contentType)) return 'js';
+  if (/\.css$/.test(path) || /text\/css/.test(contentType)) return 'css';
+  if (/\.html?$/.test(path) || path.endsWith('/') || /text\/html/.test(contentType)) return 'html';
+  return 'other';
+}
+
+async function loadOnce(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await page.addInitScript(recordReadyTime);
+
+    const requests = [];
+    let ready = false;
+    context.on('request', (req) => { if (!ready) requests.push(req); });
+
+    await withTimeout(page.goto(url), 20_000, `navigation to ${url} did not finish`);
+    await waitInPage(page, () => window.__e2eReadyAt !== undefined, null, {
+      timeout: 20_000,
+      message: 'the page never set body[data-ready="1"]',
+      describe: () => document.querySelector('#state')?.textContent,
+    });
+    ready = true;
+    const readyMs = await page.evaluate(() => window.__e2eReadyAt);
+
+    const files = [];
+    for (const req of requests) {
+      const res = await withTimeout(req.response(), 10_000, `no response for ${req.url()}`);
+      if (!res) continue; // failed or aborted
+      const sizes = await req.sizes();
+      files.push({
+        path: new URL(req.url()).pathname,
+        type: typeOf(req.url(), res.headers()['content-type'] || ''),
+        bytes: sizes.responseBodySize,
+        status: res.status(),
+      });
+    }
+    const bytes = Object.fromEntries(TYPES.map((t) => [t, 0]));
+    for (const f of files) bytes[f.type] += f.bytes;
+    return { readyMs, bytes, files };
+  } finally {
+    await context.close();
+  }
+}
+
+const kib = (b) => b / 1024;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const server = await startServer();
+const browser = await launchBrowser();
+const version = browser.version();
+const runs = [];
+try {
+  for (let i = 0; i < RUNS; i += 1) {
+    const r = await loadOnce(browser, server.url);
+    process.stderr.write(`run ${i + 1}/${RUNS}: ready in ${r.readyMs.toFixed(0)} ms, `
+      + `${kib(r.bytes.wasm + r.bytes.js + r.bytes.css).toFixed(0)} KiB wasm+JS+CSS\n`);
+    runs.push(r);
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
+
+const rows = [
+  ...TYPES.map((t) => [`${t} (KiB)`, runs.map((r) => kib(r.bytes[t])), 1]),
+  ['**wasm + JS + CSS (KiB)**', runs.map((r) => kib(r.bytes.wasm + r.bytes.js + r.bytes.css)), 1],
+  ['all (KiB)', runs.map((r) => kib(TYPES.reduce((s, t) => s + r.bytes[t], 0))), 1],
+  ['**navigation -> ready (ms)**', runs.map((r) => r.readyMs), 0],
+];
+const out = [];
+out.push(`Page load, ${RUNS} cold loads (fresh context, cache disabled), Chromium ${version}, ${server.url}`);
+out.push('');
+out.push('| figure | median | min | max |');
+out.push('|---|---:|---:|---:|');
+for (const [name, xs, digits] of rows) {
+  out.push(`| ${name} | ${median(xs).toFixed(digits)} | ${Math.min(...xs).toFixed(digits)} | ${Math.max(...xs).toFixed(digits)} |`);
+}
+out.push('');
+out.push('Files of the first load before ready:');
+out.push('');
+out.push('| file | type | KiB |');
+out.push('|---|---|---:|');
+for (const f of [...runs[0].files].sort((a, b) => b.bytes - a.bytes)) {
+  out.push(`| ${f.path}${f.status === 200 ? '' : ` (${f.status})`} | ${f.type} | ${kib(f.bytes).toFixed(1)} |`);
+}
+out.push('');
+const size = median(runs.map((r) => kib(r.bytes.wasm + r.bytes.js + r.bytes.css)));
+const ready = median(runs.map((r) => r.readyMs));
+out.push(`transfer size ${size.toFixed(0)} KiB (target < ${SIZE_TARGET_KIB} KiB): ${size < SIZE_TARGET_KIB ? 'met' : 'NOT met'}`);
+out.push(`ready in ${ready.toFixed(0)} ms (target < ${READY_TARGET_MS} ms): ${ready < READY_TARGET_MS ? 'met' : 'NOT met'}`);
+console.log(out.join('\n'));
