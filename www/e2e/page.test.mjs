@@ -482,8 +482,13 @@ test('the share link restores the workload and the knobs in a new page', { timeo
     assert.ok(sameSetting(got, value), `${key} restored from the link: "${got}", expected "${value}"`);
   }
   await runExpecting(opened, null);
+  // The run used the restored settings (the report's config is nested by the key's dots).
   const config = (await lastReport(opened)).config;
-  t.diagnostic(`restored run config.code_cache: ${JSON.stringify(config?.code_cache)}`);
+  for (const [key, value] of Object.entries(wanted)) {
+    const used = key.split('.').reduce((o, part) => o?.[part], config);
+    assert.ok(sameSetting(String(used).toLowerCase(), String(value).toLowerCase()),
+      `the run from the link used ${key} = ${JSON.stringify(used)}, expected "${value}"`);
+  }
   assert.deepEqual(problems, [], 'errors in the page opened from the link');
 });
 
