@@ -293,8 +293,11 @@ test('a knob changes the report: jit.enabled off runs the interpreter only; a ba
   // With the JIT off cpubench takes seconds: run it briefly, then stop it.
   assert.equal(await setKnob(page, 'jit.enabled', 'false'), 'checkbox', 'jit.enabled should be a checkbox');
   await page.click('#run');
-  await waitInPage(page, () => (window.tunevmPage.lastReport()?.instructions ?? 0) >= 5e6
-    && document.querySelector('#state').textContent.trim() === 'running', null, {
+  await waitInPage(page, () => {
+    const r = window.tunevmPage.lastReport();
+    return r?.config?.jit?.enabled === false && r.instructions >= 5e6
+      && document.querySelector('#state').textContent.trim() === 'running';
+  }, null, {
     timeout: 20_000,
     message: 'cpubench with jit.enabled=false never got to 5 M instructions while running',
     describe: pageSummary,
