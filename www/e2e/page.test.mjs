@@ -66,12 +66,23 @@ async function openPage(t, url = server.url) {
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('crash', () => problems.push('the page crashed'));
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
-  await withTimeout(page.goto(url), READY_MS, `navigation to ${url} did not finish`);
-  await waitInPage(page, () => document.body?.dataset.ready === '1', null, {
-    timeout: READY_MS,
-    message: 'the page never set body[data-ready="1"]',
-    describe: pageSummary,
-  });
+  // Requests still waiting for an answer, named when loading times out.
+  const pending = new Set();
+  context.on('request', (req) => pending.add(req));
+  context.on('requestfinished', (req) => pending.delete(req));
+  context.on('requestfailed', (req) => pending.delete(req));
+  const unanswered = () => [...pending].map((r) => new URL(r.url()).pathname).join(', ') || 'none';
+  try {
+    await withTimeout(page.goto(url), READY_MS, `navigation to ${url} did not finish`);
+    await waitInPage(page, () => document.body?.dataset.ready === '1', null, {
+      timeout: READY_MS,
+      message: 'the page never set body[data-ready="1"]',
+      describe: pageSummary,
+    });
+  } catch (e) {
+    e.message += `; requests still unanswered: ${unanswered()}`;
+    throw e;
+  }
   return { page, problems };
 }
 
