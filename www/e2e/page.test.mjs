@@ -518,3 +518,74 @@ test('a screenshot of the whole page after a run is saved as an artifact', { tim
   assert.ok(size > 10_000, `the screenshot ${path} is only ${size} bytes`);
   t.diagnostic(`screenshot: ${path} (${(size / 1024).toFixed(0)} KiB)`);
 });
+
+// ---------------------------------------------------------------------------
+// Beyond the list in the issue's item 8: the other hooks of the contract.
+
+test('the language switch shows the knob help in Chinese and back in English', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  const cjk = /[\u4e00-\u9fff]/;
+  const knobsText = () => page.locator('#knobs').innerText();
+  assert.doesNotMatch(await knobsText(), cjk, 'English knob panel shows Chinese text');
+  await page.selectOption('#lang', 'zh');
+  await waitInPage(page, () => /[\u4e00-\u9fff]/.test(document.querySelector('#knobs').innerText), null, {
+    timeout: 3_000, message: 'no Chinese text in #knobs after choosing zh',
+  });
+  await page.selectOption('#lang', 'en');
+  await waitInPage(page, () => !/[\u4e00-\u9fff]/.test(document.querySelector('#knobs').innerText), null, {
+    timeout: 3_000, message: 'Chinese text stayed in #knobs after choosing en again',
+  });
+  assert.deepEqual(problems, [], 'errors while switching languages');
+});
+
+test('after a run the code view shows a hot unit, and the report exports as JSON and CSV', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  await runExpecting(page, 'cpubench');
+
+  await waitInPage(page, () => [...document.querySelectorAll('#code-units option')].some((o) => o.value !== ''), null, {
+    timeout: 10_000, message: '#code-units lists no hot unit after cpubench',
+  });
+  await waitInPage(page, () => document.querySelector('#code-wat').textContent.includes('(module')
+    && document.querySelector('#code-guest').textContent.trim() !== '', null, {
+    timeout: 10_000,
+    message: 'the code view shows no guest code or no "(module" in #code-wat',
+    describe: () => `guest: ${document.querySelector('#code-guest').textContent.slice(0, 100)}`,
+  });
+
+  const saved = async (button) => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }),
+      page.click(button),
+    ]);
+    const chunks = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk);
+    return { name: download.suggestedFilename(), text: Buffer.concat(chunks).toString('utf8') };
+  };
+  const json = await saved('#export-json');
+  const report = JSON.parse(json.text);
+  assert.equal(report.exit_code, 0, `${json.name}: exit_code`);
+  assert.ok(report.instructions > 100e6, `${json.name}: instructions = ${report.instructions}`);
+  assert.ok(Array.isArray(report.series?.mips) && report.series.mips.length >= 2, `${json.name}: series.mips`);
+  const csv = await saved('#export-csv');
+  const instructionsRow = csv.text.split('\n').find((line) => line.startsWith('instructions,'));
+  assert.equal(instructionsRow, `instructions,${report.instructions}`, `${csv.name}: the instructions row`);
+  t.diagnostic(`downloads: ${json.name} (${json.text.length} B), ${csv.name} (${csv.text.length} B)`);
+});
+
+test('A/B runs the current knobs against a preset and fills the comparison table', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  const { presets } = await wasmCatalog(page);
+  const b = presets.find((p) => p.id === 'tlb-problem') ?? presets.find((p) => p.kind === 'problem');
+  await page.selectOption('#workload', b.workload);
+  await page.selectOption('#ab-preset-b', b.id);
+  await page.click('#ab-run');
+  await waitInPage(page, () => document.querySelectorAll('#ab-table tr').length >= 3
+    && !document.querySelector('#ab-run').disabled, null, {
+    timeout: RUN_MS,
+    message: `A/B on ${b.workload} (B = ${b.id}) never filled #ab-table`,
+    describe: () => `#ab-status: ${document.querySelector('#ab-status')?.textContent}`,
+  });
+  const rows = await page.locator('#ab-table tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
+  assert.ok(rows.every((cells) => cells.length >= 4), `rows of #ab-table should have figure, A, B, change: ${JSON.stringify(rows.slice(0, 3))}`);
+  t.diagnostic(`A/B (${b.workload}, B = ${b.id}): ${rows.length} rows, e.g. ${JSON.stringify(rows.slice(0, 3))}`);
+});
