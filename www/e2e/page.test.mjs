@@ -116,7 +116,12 @@ async function run(page, workload, { timeout = RUN_MS } = {}) {
   }, UNFINISHED, {
     timeout,
     message: `the run of ${workload || 'the selected workload'} never ended (#state stayed running/idle)`,
-    describe: () => `${JSON.stringify(window.__e2eStates.slice(-5))} ${JSON.stringify(document.querySelector('#state').textContent)}`,
+    describe: () => {
+      const r = window.tunevmPage.lastReport();
+      return `${JSON.stringify(window.__e2eStates.slice(-5))} ${JSON.stringify(document.querySelector('#state').textContent)}, `
+        + `last report: ${r ? `${r.instructions} instructions, ${r.wall_ns / 1e6} ms running, ${r.mips} MIPS` : 'none'}, `
+        + `#progress: ${document.querySelector('#progress')?.textContent}`;
+    },
   });
   return stateText(page);
 }
