@@ -11,7 +11,7 @@
   }
   if (!window.isSecureContext || !navigator.serviceWorker) return;
   navigator.serviceWorker.register('coi-sw.js').then(function (reg) {
-    if (navigator.serviceWorker.controller) return; // controlled, still not isolated: give up
+    if (!reg || navigator.serviceWorker.controller) return; // controlled, still not isolated: give up
     try {
       if (sessionStorage.getItem(KEY)) return; // reloaded once already
       sessionStorage.setItem(KEY, '1');
