@@ -62,39 +62,63 @@ export function renderAbTable(table, a, b) {
   table.replaceChildren(...rows);
 }
 
-/** The overlay chart: MIPS of A and B over run time. */
+/** Points of one report series ([[instructions, ratio], ...]) as uPlot columns in %. */
+function seriesColumns(report, name) {
+  const pts = (report?.series?.[name] || []).filter((p) => Array.isArray(p) && typeof p[0] === 'number');
+  return [pts.map((p) => p[0] / 1e6), pts.map((p) => (typeof p[1] === 'number' ? p[1] * 100 : null))];
+}
+
+function overlay(host, data, xLabel, yLabel, labels, scales) {
+  host.replaceChildren();
+  if (!data[0].length) return null;
+  const colors = ['#1f6feb', '#d9480f', '#74a9f7', '#f4a361'];
+  const width = Math.max(280, Math.floor(host.clientWidth || 600) - 4);
+  return new uPlot(
+    {
+      width,
+      height: 220,
+      scales: { x: { time: false }, ...scales },
+      series: [
+        { label: xLabel },
+        ...labels.map((label, i) => ({ label, stroke: colors[i], width: 1.5, spanGaps: true, dash: i >= 2 ? [4, 4] : undefined })),
+      ],
+      axes: [{ label: xLabel }, { label: yLabel }],
+    },
+    data,
+    host,
+  );
+}
+
+/** The overlay charts: MIPS of A and B over run time; their code-cache and
+ *  TLB hit rates over guest instructions (the report's series). */
 export class AbChart {
-  constructor(host) {
-    this.host = host;
-    this.data = [[], [], []];
-    this.u = null;
+  constructor(mipsHost, ratesHost) {
+    this.mipsHost = mipsHost;
+    this.ratesHost = ratesHost;
+    this.mips = [[]];
+    this.rates = [[]];
+    this.plots = [];
   }
 
-  show(seriesA, seriesB) {
-    // seriesX = [[x...], [mips...]]; join aligns both on one x column
-    this.data = uPlot.join([seriesA, seriesB]);
+  /** a, b: {mips: [[seconds...], [MIPS...]], report: the full report (parsed)} */
+  show(a, b) {
+    this.mips = uPlot.join([a.mips, b.mips]);
+    this.rates = uPlot.join([
+      seriesColumns(a.report, 'code_cache_hit_rate'),
+      seriesColumns(b.report, 'code_cache_hit_rate'),
+      seriesColumns(a.report, 'tlb_hit_rate'),
+      seriesColumns(b.report, 'tlb_hit_rate'),
+    ]);
     this.draw();
   }
 
   draw() {
-    this.u?.destroy();
-    this.host.replaceChildren();
-    if (!this.data[0].length) return;
-    const width = Math.max(280, Math.floor(this.host.clientWidth || 600) - 4);
-    this.u = new uPlot(
-      {
-        width,
-        height: 220,
-        scales: { x: { time: false } },
-        series: [
-          { label: t('seconds') },
-          { label: 'A MIPS', stroke: '#1f6feb', width: 1.5, spanGaps: true },
-          { label: 'B MIPS', stroke: '#d9480f', width: 1.5, spanGaps: true },
-        ],
-        axes: [{ label: t('seconds') }, { label: 'MIPS' }],
-      },
-      this.data,
-      this.host,
-    );
+    for (const u of this.plots) u?.destroy();
+    this.plots = [
+      overlay(this.mipsHost, this.mips, t('seconds'), 'MIPS', ['A MIPS', 'B MIPS'], {}),
+      overlay(this.ratesHost, this.rates, 'M instructions', 'hit rate %', ['A code cache', 'B code cache', 'A TLB', 'B TLB'], {
+        y: { range: [0, 100] },
+      }),
+    ];
   }
 }

@@ -547,7 +547,7 @@ async function abRun() {
       results[name] = { report: JSON.parse(end.report), mips: [series[0].slice(), series[1].slice()] };
     }
     renderAbTable($('#ab-table'), results.A.report, results.B.report);
-    page.abChart.show(results.A.mips, results.B.mips);
+    page.abChart.show(results.A, results.B);
     status.textContent = '';
   } catch (e) {
     status.textContent = reason(e);
@@ -641,7 +641,7 @@ async function start() {
   showWalkthrough();
   page.checklist = new Checklist($('#checklist'));
   page.charts = new Charts($('#charts'));
-  page.abChart = new AbChart($('#ab-chart'));
+  page.abChart = new AbChart($('#ab-chart'), $('#ab-rates'));
   clearCodeView();
   updateButtons();
 
