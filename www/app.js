@@ -48,6 +48,7 @@ const page = {
   lastReport: null, // latest live report (parsed)
   finalReport: null, // full report text of the last finished run
   ab: null,
+  busy: false, // a control action is under way
 };
 
 // ---------------------------------------------------------------- small views
@@ -368,6 +369,17 @@ async function guarded(fn) {
   }
 }
 
+/** Runs one control action at a time (a double click must not build two machines). */
+async function exclusive(fn) {
+  if (page.busy) return;
+  page.busy = true;
+  try {
+    await fn();
+  } finally {
+    page.busy = false;
+  }
+}
+
 function panelSettingsOrThrow(panel) {
   if (panel.hasErrors()) {
     const keys = [...panel.errors.keys()].join(', ');
@@ -576,12 +588,12 @@ async function loadMainWasm() {
 
 function wire() {
   const on = (sel, ev, fn) => $(sel).addEventListener(ev, (e) => guarded(() => fn(e)));
-  on('#run', 'click', run);
+  on('#run', 'click', () => exclusive(run));
   on('#pause', 'click', pause);
-  on('#step', 'click', () => step(false));
-  on('#step-block', 'click', () => step(true));
+  on('#step', 'click', () => exclusive(() => step(false)));
+  on('#step-block', 'click', () => exclusive(() => step(true)));
   on('#stop', 'click', stop);
-  on('#reset', 'click', reset);
+  on('#reset', 'click', () => exclusive(reset));
   on('#preset', 'change', showPresetDescription);
   on('#apply-preset', 'click', applyPreset);
   on('#knobs-defaults', 'click', () => page.panelA.resetAll());
@@ -599,7 +611,7 @@ function wire() {
     showWalkthrough();
     updateShareLink();
     if (page.phase === 'running') page.worker.stop();
-    await ensureFresh(); // a bad file is refused here, with the constructor's reason
+    await exclusive(ensureFresh); // a bad file is refused here, with the constructor's reason
   });
   $('#console-input').addEventListener('keydown', (e) => {
     if (e.key !== 'Enter') return;
