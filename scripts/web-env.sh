@@ -3,7 +3,7 @@
 # idempotently, and exports the runner's environment.
 #
 # Installs when missing: the wasm32 target and rust-src (rustup), Chromium
-# and its driver (Debian packages), and the wasm-bindgen-cli whose version
+# and its driver (Debian packages; skipped with WEB_ENV_NO_BROWSER=1), and the wasm-bindgen-cli whose version
 # equals the wasm-bindgen crate in Cargo.lock. Expects the repository root as
 # the working directory. Defines log() (prefixed with the calling script's
 # name) and THREADS_RUSTFLAGS; exports CHROMEDRIVER and the cargo runner.
@@ -23,9 +23,10 @@ if ! rustup component list --installed | grep -q '^rust-src'; then
   rustup component add rust-src
 fi
 
-# Chromium and chromedriver.
+# Chromium and chromedriver (not for WEB_ENV_NO_BROWSER=1: building the page
+# needs no browser).
 CHROMEDRIVER_BIN=$(command -v chromedriver || true)
-if ! command -v chromium >/dev/null || [ -z "$CHROMEDRIVER_BIN" ]; then
+if [ "${WEB_ENV_NO_BROWSER:-0}" != 1 ] && { ! command -v chromium >/dev/null || [ -z "$CHROMEDRIVER_BIN" ]; }; then
   log "installing chromium chromium-driver"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
@@ -42,7 +43,7 @@ if [ "$have" != "$WB_VERSION" ] || ! command -v wasm-bindgen-test-runner >/dev/n
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --force
 fi
 
-export CHROMEDRIVER="$CHROMEDRIVER_BIN"
+[ -n "$CHROMEDRIVER_BIN" ] && export CHROMEDRIVER="$CHROMEDRIVER_BIN"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 # The threads build: RUSTFLAGS replaces .cargo/config.toml's rustflags, so

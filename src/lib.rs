@@ -70,4 +70,6 @@ pub mod loader;
 pub mod mem;
 pub mod monitor;
 pub mod runtime;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod workload;

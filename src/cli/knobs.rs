@@ -16,6 +16,9 @@ pub struct KnobsArgs {
     /// knob panel from) instead of text.
     #[arg(long)]
     json: bool,
+    /// List the presets (`tunevm run --preset ID`) instead of the knobs.
+    #[arg(long)]
+    presets: bool,
 }
 
 pub fn knobs(args: KnobsArgs) -> Result<i32, UsageError> {
@@ -25,7 +28,20 @@ pub fn knobs(args: KnobsArgs) -> Result<i32, UsageError> {
         other => return Err(UsageError(format!("invalid --lang {other:?}: expected en or zh"))),
     };
     let mut out = String::new();
-    if args.json {
+    if args.presets {
+        for p in tunevm::config::presets() {
+            let (title, text) =
+                if zh { (p.title.zh, p.description.zh) } else { (p.title.en, p.description.en) };
+            let _ = writeln!(out, "{} ({}; workload {}): {title}", p.id, p.figure, p.workload);
+            for (key, value) in p.settings {
+                let _ = writeln!(out, "    --set {key}={value}");
+            }
+            for line in textwrap(text, 76) {
+                let _ = writeln!(out, "    {line}");
+            }
+            out.push('\n');
+        }
+    } else if args.json {
         out = serde_json::to_string_pretty(&schema_json()).expect("serializes") + "\n";
     } else {
         for section in sections() {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod knobs;
+mod serve;
 mod sweep;
 
 use tunevm::config::VmConfig;
@@ -40,6 +41,9 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// List every config knob with its default, range and help.
     Knobs(knobs::KnobsArgs),
+    /// Serve the playground page (built by scripts/build-web.sh into dist/)
+    /// on 127.0.0.1, cross-origin isolated (COOP/COEP headers).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -50,6 +54,10 @@ struct RunArgs {
     /// Override one config key, e.g. `--set mmu.strategy=multi_level`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Apply a preset's settings (after --config, before --set), e.g.
+    /// `tlb-problem`; `tunevm knobs --presets` lists them.
+    #[arg(long, value_name = "ID")]
+    preset: Option<String>,
     /// Stop the guest after this many instructions executed, retired or
     /// trapped (exit status 124).
     #[arg(long, value_name = "N")]
@@ -110,6 +118,7 @@ pub fn main() -> i32 {
         Command::Bench(args) => bench::bench(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Knobs(args) => knobs::knobs(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,
@@ -158,12 +167,26 @@ fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageE
     Ok(elf)
 }
 
-/// The effective config: file, then each `--set` in order, then validation.
-fn build_config(file: Option<&PathBuf>, sets: &[String]) -> Result<VmConfig, UsageError> {
+/// The effective config: file, then the preset, then each `--set` in order,
+/// then validation.
+fn build_config(
+    file: Option<&PathBuf>,
+    preset: Option<&str>,
+    sets: &[String],
+) -> Result<VmConfig, UsageError> {
     let mut config = match file {
         Some(path) => VmConfig::load_file(path)?,
         None => VmConfig::default(),
     };
+    if let Some(id) = preset {
+        let preset = tunevm::config::find_preset(id).ok_or_else(|| {
+            let ids: Vec<&str> = tunevm::config::presets().iter().map(|p| p.id).collect();
+            UsageError(format!("unknown preset {id:?}: expected one of {}", ids.join(", ")))
+        })?;
+        for (key, value) in preset.settings {
+            config.set(key, value)?;
+        }
+    }
     for assignment in sets {
         let (key, value) = tunevm::config::parse_assignment(assignment)?;
         config.set(key, value)?;
@@ -208,7 +231,7 @@ fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
 }
 
 fn run(args: RunArgs) -> Result<i32, UsageError> {
-    let config = build_config(args.config.as_ref(), &args.set)?;
+    let config = build_config(args.config.as_ref(), args.preset.as_deref(), &args.set)?;
     let elf = read_elf(&args.elf, &args.paging)?;
     let mut machine = Machine::new(config, &elf)
         .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;

@@ -63,7 +63,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, UsageError> {
             Some(name) => paging.push(format!("{name}={value}")),
             None => sets.push(format!("{key}={value}")),
         }
-        let config = build_config(args.config.as_ref(), &sets)?;
+        let config = build_config(args.config.as_ref(), None, &sets)?;
         let elf = read_elf(&args.elf, &paging)?;
         runs.push((value, config, elf));
     }

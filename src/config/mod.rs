@@ -16,10 +16,12 @@ use serde_json::Value;
 
 mod error;
 mod knobs;
+pub mod presets;
 mod schema;
 mod text;
 
 pub use error::ConfigError;
+pub use presets::{find_preset, presets, Preset, PresetKind};
 pub use schema::{
     enum_values, find, schema, schema_json, sections, suggest, KnobKind, KnobSpec, Rule,
     SectionSpec,

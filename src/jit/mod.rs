@@ -775,6 +775,11 @@ impl Jit {
         Some(CodeView { key, tier: unit.value.tier, guest, wat })
     }
 
+    /// The tier of the cached unit `key`, if it is cached.
+    pub fn unit_tier(&self, key: UnitKey) -> Option<Tier> {
+        self.cache.unit(key).map(|u| u.value.tier)
+    }
+
     /// Cached units, hottest first (by execution count).
     pub fn hottest_units(&self, n: usize) -> Vec<(UnitKey, u64)> {
         let mut v: Vec<(UnitKey, u64)> = self

@@ -36,6 +36,26 @@ impl Histogram {
         self.count
     }
 
+    /// Sum of all values recorded.
+    pub fn total(&self) -> u64 {
+        self.sum.min(u64::MAX as u128) as u64
+    }
+
+    /// Counts of the kept values per bucket: one bucket per upper bound in
+    /// `bounds` (ascending; a value `v` goes to the first bound `>= v`), then
+    /// one with bound `u64::MAX` for the rest. Past the reservoir's capacity
+    /// the counts are of the thinned reservoir, so they keep the shape of the
+    /// distribution, not its absolute numbers.
+    pub fn buckets(&self, bounds: &[u64]) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> =
+            bounds.iter().chain(std::iter::once(&u64::MAX)).map(|&b| (b, 0)).collect();
+        for &v in &self.values {
+            let i = bounds.partition_point(|&b| b < v);
+            out[i].1 += 1;
+        }
+        out
+    }
+
     pub fn max(&self) -> Option<u64> {
         (self.count > 0).then_some(self.max)
     }
@@ -59,6 +79,16 @@ impl Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_split_at_their_upper_bounds() {
+        let mut h = Histogram::new();
+        for v in [1, 10, 11, 20, 21, 1000] {
+            h.record(v);
+        }
+        assert_eq!(h.buckets(&[10, 20]), vec![(10, 2), (20, 2), (u64::MAX, 2)]);
+        assert_eq!(h.total(), 1063);
+    }
 
     #[test]
     fn quantiles_are_nearest_rank() {

@@ -11,7 +11,7 @@ mod series;
 
 pub use histogram::Histogram;
 pub use report::{
-    CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, TierReport,
+    Bucket, CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, TierReport,
     TiersReport, TlbReport,
 };
 pub use series::TimeSeries;

@@ -64,12 +64,28 @@ pub struct Quantiles {
     pub p50: Option<u64>,
     pub p99: Option<u64>,
     pub max: Option<u64>,
+    /// Values recorded, and their sum (e.g. all compile time of the run).
+    pub count: u64,
+    pub total: u64,
 }
 
 impl Quantiles {
     pub fn of(h: &super::Histogram) -> Self {
-        Quantiles { p50: h.quantile(0.5), p99: h.quantile(0.99), max: h.max() }
+        Quantiles {
+            p50: h.quantile(0.5),
+            p99: h.quantile(0.99),
+            max: h.max(),
+            count: h.count(),
+            total: h.total(),
+        }
     }
+}
+
+/// One bar of a distribution: values in `(previous le_ns, le_ns]`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Bucket {
+    pub le_ns: u64,
+    pub count: u64,
 }
 
 /// `jit.*` (DESIGN.md "Stable names").
@@ -79,6 +95,10 @@ pub struct JitReport {
     pub units_compiled: u64,
     /// Whole compile per unit (code generation + engine).
     pub compile_ns: Quantiles,
+    /// The distribution of `compile_ns` (of the values the histogram keeps),
+    /// in buckets from 50 µs to 100 ms plus one for anything longer
+    /// (`le_ns` = u64::MAX): the page's compile-time chart.
+    pub compile_ns_histogram: Vec<Bucket>,
     /// Discovery and wasm generation per unit.
     pub codegen_ns: Quantiles,
     /// The engine's compile and instantiation per unit (natively wasmtime's
@@ -143,6 +163,21 @@ pub struct Report {
     pub series: BTreeMap<String, Vec<(u64, f64)>>,
 }
 
+/// Upper bounds of the compile-time buckets: 50 µs .. 100 ms, 1-2-5 steps.
+const COMPILE_BUCKETS_NS: &[u64] = &[
+    50_000,
+    100_000,
+    200_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    20_000_000,
+    50_000_000,
+    100_000_000,
+];
+
 fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
@@ -172,6 +207,12 @@ impl Report {
                 enabled: j.enabled,
                 units_compiled: j.units_compiled,
                 compile_ns: Quantiles::of(&j.compile_ns),
+                compile_ns_histogram: j
+                    .compile_ns
+                    .buckets(COMPILE_BUCKETS_NS)
+                    .into_iter()
+                    .map(|(le_ns, count)| Bucket { le_ns, count })
+                    .collect(),
                 codegen_ns: Quantiles::of(&j.codegen_ns),
                 engine_ns: Quantiles::of(&j.engine_ns),
                 compile_waits: j.compile_waits,

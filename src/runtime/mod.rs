@@ -68,10 +68,26 @@ pub trait Host {
     fn console_in(&mut self) -> Vec<u8> {
         Vec::new()
     }
-    /// Checked between slices.
+    /// Checked between slices: end the run as [`RunOutcome::Stopped`].
     fn should_stop(&mut self) -> bool {
         false
     }
+    /// Checked between slices: return from [`Machine::continue_run`] with
+    /// the run still going (the embedder resumes it later).
+    fn should_yield(&mut self) -> bool {
+        false
+    }
+}
+
+/// A run in progress, driven by [`Machine::continue_run`].
+#[derive(Clone, Debug)]
+pub struct RunSession {
+    /// Host time at the start; wall time in samples counts from here.
+    start_ns: u64,
+    start_insns: u64,
+    slice_start_ns: u64,
+    /// Set once the run has ended.
+    pub outcome: Option<RunOutcome>,
 }
 
 /// A host that keeps the console output in memory and reads the wall clock:
@@ -262,9 +278,40 @@ impl Machine {
         monitor: &mut PerformanceMonitor,
         host: &mut impl Host,
     ) -> RunOutcome {
-        let start = host.now_ns();
-        let start_insns = self.hart.executed();
-        let mut slice_start = start;
+        let mut session = self.begin_run(host);
+        loop {
+            if let Some(outcome) = self.continue_run(&mut session, limits, monitor, host) {
+                return outcome;
+            }
+        }
+    }
+
+    /// Start a run that an embedder drives piecewise with
+    /// [`Machine::continue_run`] (the page's worker runs a few milliseconds
+    /// at a time so that it can see Pause and Stop).
+    pub fn begin_run(&self, host: &mut impl Host) -> RunSession {
+        let now = host.now_ns();
+        RunSession {
+            start_ns: now,
+            start_insns: self.hart.executed(),
+            slice_start_ns: now,
+            outcome: None,
+        }
+    }
+
+    /// Run slices until the run ends (returns its outcome, which the session
+    /// keeps: later calls return it again at once) or the host asks to yield
+    /// (returns `None`; call again to go on where it stopped).
+    pub fn continue_run(
+        &mut self,
+        session: &mut RunSession,
+        limits: RunLimits,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl Host,
+    ) -> Option<RunOutcome> {
+        if session.outcome.is_some() {
+            return session.outcome;
+        }
         let outcome = loop {
             let input = host.console_in();
             if !input.is_empty() {
@@ -272,7 +319,7 @@ impl Machine {
             }
             let mut cycles = SLICE_CYCLES;
             if let Some(max) = limits.max_insns {
-                let done = self.hart.executed() - start_insns;
+                let done = self.hart.executed() - session.start_insns;
                 if done >= max {
                     break RunOutcome::MaxInsns;
                 }
@@ -285,14 +332,18 @@ impl Machine {
                 let now = host.now_ns();
                 let compiled = jit.compiled_retired() - compiled_before;
                 let all = self.hart.retired() - retired_before;
-                jit.account_slice(now.saturating_sub(slice_start), all - compiled, compiled);
-                slice_start = now;
+                jit.account_slice(
+                    now.saturating_sub(session.slice_start_ns),
+                    all - compiled,
+                    compiled,
+                );
+                session.slice_start_ns = now;
             }
             let out = self.devices.uart.take_output();
             if !out.is_empty() {
                 host.console_out(&out);
             }
-            let elapsed = host.now_ns().saturating_sub(start);
+            let elapsed = host.now_ns().saturating_sub(session.start_ns);
             if monitor.wants_sample(self.hart.retired()) {
                 monitor.record(self.sample(elapsed));
             }
@@ -321,14 +372,34 @@ impl Machine {
             if host.should_stop() {
                 break RunOutcome::Stopped;
             }
+            if host.should_yield() {
+                return None;
+            }
         };
+        self.end_run(session, outcome, monitor, host);
+        Some(outcome)
+    }
+
+    /// End a run with `outcome` (an embedder's Stop, or the end that
+    /// [`Machine::continue_run`] found): flush the console and record the
+    /// final sample. Does nothing if the run has ended already.
+    pub fn end_run(
+        &mut self,
+        session: &mut RunSession,
+        outcome: RunOutcome,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl Host,
+    ) {
+        if session.outcome.is_some() {
+            return;
+        }
+        session.outcome = Some(outcome);
         let out = self.devices.uart.take_output();
         if !out.is_empty() {
             host.console_out(&out);
         }
-        let elapsed = host.now_ns().saturating_sub(start);
+        let elapsed = host.now_ns().saturating_sub(session.start_ns);
         monitor.record(self.sample(elapsed));
-        outcome
     }
 
     /// The monitor's report with this run's metadata filled in.

@@ -1,0 +1,77 @@
+//! Every "problem" preset reproduces its problem and its "fix" preset fixes
+//! it, on the preset's own workload, measured by the figure the preset names:
+//! the problem run is worse by a clear margin, and the fix meets the tuning
+//! guide's target where the guide has one for that figure.
+// Native only: runs the wasmtime backend.
+#![cfg(not(target_arch = "wasm32"))]
+use tunevm::config::{find_preset, presets, PresetKind};
+use tunevm::monitor::Report;
+use tunevm::runtime::{run_captured, RunLimits, RunOutcome};
+
+fn run_preset(id: &str) -> Report {
+    let preset = find_preset(id).unwrap_or_else(|| panic!("no preset {id}"));
+    let path = format!("{}/workloads/bin/{}.elf", env!("CARGO_MANIFEST_DIR"), preset.workload);
+    let elf = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let run = run_captured(preset.config().expect("valid preset"), &elf, RunLimits::default())
+        .expect("loads");
+    assert_eq!(run.outcome, RunOutcome::Exited(0), "{id} on {}", preset.workload);
+    run.report
+}
+
+#[test]
+fn every_problem_has_a_fix_and_every_preset_a_built_in_workload() {
+    for p in presets() {
+        let path = format!("{}/workloads/bin/{}.elf", env!("CARGO_MANIFEST_DIR"), p.workload);
+        assert!(std::path::Path::new(&path).is_file(), "{}: no {path}", p.id);
+        if p.kind == PresetKind::Problem {
+            let fix = p.id.replace("-problem", "-fix");
+            assert!(find_preset(&fix).is_some(), "{} has no {fix}", p.id);
+        }
+    }
+}
+
+#[test]
+fn compile_time_presets() {
+    let problem = run_preset("compile-time-problem");
+    let fix = run_preset("compile-time-fix");
+    let (p, f) = (&problem.jit.compile_ns, &fix.jit.compile_ns);
+    eprintln!(
+        "compile total {} ms -> {} ms, units {} -> {}, p99 {:?} -> {:?}",
+        p.total / 1_000_000,
+        f.total / 1_000_000,
+        p.count,
+        f.count,
+        p.p99,
+        f.p99
+    );
+    assert!(p.total > 5 * f.total, "compile time: problem {} ns, fix {} ns", p.total, f.total);
+    assert!(p.count > 2 * f.count, "units: problem {}, fix {}", p.count, f.count);
+    assert!(p.p99 > f.p99, "p99: problem {:?}, fix {:?}", p.p99, f.p99);
+    assert!(
+        fix.tiers.baseline.instructions + fix.tiers.optimizing.instructions
+            > problem.instructions / 2
+    );
+}
+
+#[test]
+fn tlb_presets() {
+    let problem = run_preset("tlb-problem");
+    let fix = run_preset("tlb-fix");
+    let (p, f) = (problem.tlb.hit_rate.unwrap(), fix.tlb.hit_rate.unwrap());
+    eprintln!("tlb hit rate {p:.4} -> {f:.4}, walks {} -> {}", problem.tlb.walks, fix.tlb.walks);
+    assert!(p < 0.9, "the problem preset's hit rate {p} should miss the 90 % target");
+    assert!(f > 0.99, "the fix preset's hit rate {f} should be above 99 %");
+    assert!(problem.tlb.walks > 100 * fix.tlb.walks);
+}
+
+#[test]
+fn memory_presets() {
+    let problem = run_preset("memory-problem");
+    let fix = run_preset("memory-fix");
+    let (p, f) = (problem.memory.code_bytes, fix.memory.code_bytes);
+    let hit = fix.code_cache.hit_rate.unwrap();
+    eprintln!("code bytes {p} -> {f}, fix hit rate {hit:.4}");
+    assert!(2 * p > 3 * f, "code bytes: problem {p}, fix {f}");
+    assert!(f <= 1 << 20, "the fix caps generated code at 1 MiB, holds {f}");
+    assert!(hit > 0.85, "the fix keeps the code cache hit rate above 85 %: {hit}");
+}
