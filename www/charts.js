@@ -19,7 +19,7 @@ const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefin
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function fmtNs(ns) {
-  if (ns == null || !Number.isFinite(ns)) return '∞';
+  if (ns == null || !Number.isFinite(ns) || ns >= 1e15) return '∞'; // the last bucket's bound is u64::MAX
   if (ns >= 1e9) return `${+(ns / 1e9).toPrecision(3)} s`;
   if (ns >= 1e6) return `${+(ns / 1e6).toPrecision(3)} ms`;
   if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} µs`;
@@ -54,7 +54,8 @@ function definition(name, state) {
             points: { show: false },
           }),
         ],
-        xIncrs: [1],
+        xIncrs: [1, 2, 3, 4, 6, 8, 12, 16],
+        scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
       };
     case 'code_cache':
       return {
@@ -93,7 +94,7 @@ function definition(name, state) {
 
 function makePlot(el, def, data, width) {
   const axes = [
-    { label: def.x.label, values: def.x.values, ...(def.xIncrs ? { incrs: def.xIncrs } : {}) },
+    { label: def.x.label, values: def.x.values, ...(def.xIncrs ? { incrs: def.xIncrs, space: 34 } : {}) },
     ...def.axes.map((a) => ({ label: a.label, scale: a.scale || 'y', side: a.side ?? 3, grid: { show: !a.side } })),
   ];
   const opts = {
@@ -242,6 +243,8 @@ export class Charts {
       this.state.levels = names;
       this.rebuild('tlb_levels');
     }
+    const note = this.root.querySelector('[data-chart="tlb_levels"] .chart-note');
+    if (note) note.hidden = !(get(r, 'tlb.lookups') === 0 || (get(r, 'tlb.hit_rate') === null && !levels.some((l) => l.lookups > 0)));
     const prevLevels = new Map((get(prev, 'tlb.levels') || []).map((l) => [l.name, l]));
     const pct = (now, before) => {
       const dl = (now.lookups ?? 0) - (before?.lookups ?? 0);

@@ -87,7 +87,11 @@ export class KnobPanel {
     const label = document.createElement('label');
     label.htmlFor = id;
     const code = document.createElement('code');
-    code.textContent = knob.key;
+    // break long keys after a dot or underscore, never inside a word
+    knob.key.split(/(?<=[._])/).forEach((part, i) => {
+      if (i) code.append(document.createElement('wbr'));
+      code.append(part);
+    });
     label.append(code);
 
     let input;
