@@ -392,11 +392,17 @@ async function ensureFresh() {
   await loadMachine(panelSettingsOrThrow(page.panelA));
 }
 
+/** True when the machine in the worker is the one the knobs and the program
+ *  ask for and it can go on (idle or paused); else Run/Step build a new one. */
+function canContinue(settings) {
+  const same = page.loadedKey === configKey(settings, currentProgram());
+  return same && !page.worker.dead && (page.phase === 'paused' || page.phase === 'idle');
+}
+
 async function run() {
   if (page.phase === 'running' || page.ab) return;
   const settings = panelSettingsOrThrow(page.panelA);
-  const same = page.loadedKey === configKey(settings, currentProgram());
-  if (!(page.phase === 'paused' || (page.phase === 'idle' && same)) || page.worker.dead) await ensureFresh();
+  if (!canContinue(settings)) await ensureFresh();
   page.phase = 'running';
   setState('running');
   page.worker.send({ type: 'run' });
@@ -409,8 +415,7 @@ function pause() {
 
 async function step(block) {
   if (page.phase === 'running' || page.ab) return;
-  const same = page.loadedKey === configKey(panelSettingsOrThrow(page.panelA), currentProgram());
-  if (!(page.phase === 'paused' || (page.phase === 'idle' && same)) || page.worker.dead) await ensureFresh();
+  if (!canContinue(panelSettingsOrThrow(page.panelA))) await ensureFresh();
   page.worker.send({ type: 'step', block });
 }
 
