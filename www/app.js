@@ -584,10 +584,27 @@ function fillBFromPreset() {
 }
 
 // ---------------------------------------------------------------- start
-async function loadMainWasm() {
-  const isolated = window.crossOriginIsolated === true;
-  const mod = await import(isolated ? './pkg/tunevm.js' : './pkg-st/tunevm.js');
-  await mod.default();
+// Which build runs: the threads build needs cross-origin isolation.
+const PKG = window.crossOriginIsolated === true ? './pkg/' : './pkg-st/';
+
+/** Downloads and compiles tunevm_bg.wasm once, for this thread and the workers. */
+async function compileWasm() {
+  const url = new URL(`${PKG}tunevm_bg.wasm`, location.href);
+  let module;
+  try {
+    module = await WebAssembly.compileStreaming(fetch(url));
+  } catch {
+    const res = await fetch(url); // e.g. a host that does not send application/wasm
+    if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
+    module = await WebAssembly.compile(await res.arrayBuffer());
+  }
+  return { module, pkg: PKG };
+}
+
+/** The main thread's own instance: schema, presets and validation only. */
+async function loadMainWasm(wasm) {
+  const [mod, { module }] = await Promise.all([import(`${PKG}tunevm.js`), wasm]);
+  await mod.default({ module_or_path: module });
   return mod;
 }
 
@@ -635,10 +652,13 @@ function wire() {
   on('#code-units', 'change', showCodeUnit);
   on('#ab-run', 'click', abRun);
   on('#ab-preset-b', 'change', fillBFromPreset);
+  $('#knobs-b-box').addEventListener('toggle', (e) => {
+    if (e.target.open && !page.panelB.rendered) page.panelB.render();
+  });
   $('#lang').addEventListener('change', (e) => setLang(e.target.value));
   onLangChange(() => {
     page.panelA.render();
-    page.panelB.render();
+    if (page.panelB.rendered) page.panelB.render();
     fillPresetSelects();
     showWalkthrough();
     showIsolation();
@@ -650,6 +670,20 @@ function wire() {
 }
 
 async function start() {
+  // first the slow parts, in parallel: the wasm and the worker
+  performance.mark('tunevm:start');
+  const wasm = compileWasm();
+  wasm.then(() => performance.mark('tunevm:wasm-compiled'), () => {});
+  page.worker = new VmWorker(
+    {
+      message: onWorkerMessage,
+      crash: (m) => onCrash(m),
+      killed: onWorkerKilled,
+    },
+    wasm,
+  );
+  const mainWasm = loadMainWasm(wasm);
+  mainWasm.catch(() => {}); // awaited below
   const params = new URLSearchParams(location.search);
   if (params.get('lang') === 'zh') $('#lang').value = 'zh';
   setLang($('#lang').value);
@@ -662,18 +696,15 @@ async function start() {
   clearCodeView();
   updateButtons();
 
-  page.worker = new VmWorker({
-    message: onWorkerMessage,
-    crash: (m) => onCrash(m),
-    killed: onWorkerKilled,
-  });
-  page.vm = await loadMainWasm();
+  performance.mark('tunevm:views');
+  page.vm = await mainWasm;
+  performance.mark('tunevm:main-wasm');
   page.build = page.vm.build_name();
   showIsolation();
   const schema = JSON.parse(page.vm.knob_schema());
   page.presets = JSON.parse(page.vm.presets());
   page.panelA = new KnobPanel($('#knobs'), page.vm, schema, { attr: 'key', idPrefix: 'knob', onChange: updateShareLink });
-  page.panelB = new KnobPanel($('#knobs-b'), page.vm, schema, { attr: 'b-key', idPrefix: 'knob-b' });
+  page.panelB = new KnobPanel($('#knobs-b'), page.vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
   fillPresetSelects();
   wire();
   restoreFromUrl();
@@ -683,6 +714,8 @@ async function start() {
   page.build = info.build;
   showIsolation();
   document.body.dataset.ready = '1';
+  performance.mark('tunevm:ready'); // navigation -> here is the "page ready" time
+  page.charts.rebuildAll();
 }
 
 window.tunevmPage = {

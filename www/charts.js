@@ -111,13 +111,14 @@ function makePlot(el, def, data, width) {
 
 export class Charts {
   /** root: #charts; each chart goes into root's [data-chart=NAME] .plot element. */
+  /** The uPlot instances are made by rebuildAll() (the page calls it once it is
+   *  ready to run, so that drawing does not delay that); data is kept before. */
   constructor(root) {
     this.root = root;
     this.plots = new Map();
     this.state = { levels: [], bucketLabels: [] };
     this.dirty = new Set();
     this.clear();
-    this.rebuildAll();
     addEventListener('resize', () => this.resize());
   }
 
@@ -145,6 +146,7 @@ export class Charts {
   }
 
   rebuild(name) {
+    if (!this.built) return;
     const host = this.root.querySelector(`[data-chart="${name}"] .plot`);
     this.plots.get(name)?.destroy();
     host.replaceChildren();
@@ -152,6 +154,7 @@ export class Charts {
   }
 
   rebuildAll() {
+    this.built = true;
     for (const name of CHART_NAMES) this.rebuild(name);
   }
 

@@ -55,7 +55,9 @@ export class KnobPanel {
     this.typed = new Map(); // invalid texts still shown in their input
     this.errors = new Map();
     this.inputs = new Map();
-    this.render();
+    this.errorEls = new Map();
+    this.rendered = false;
+    if (!opts.lazy) this.render(); // a lazy panel is drawn when first shown
   }
 
   errorAttr() {
@@ -64,6 +66,7 @@ export class KnobPanel {
 
   /** (Re)draws the panel in the current language, keeping every value. */
   render() {
+    this.rendered = true;
     const frag = document.createDocumentFragment();
     this.inputs.clear();
     this.errorEls = new Map();

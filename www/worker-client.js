@@ -5,9 +5,11 @@
 export const STOP_WATCHDOG_MS = 100;
 
 export class VmWorker {
-  /** handlers: { message(msg), crash(message), killed() } */
-  constructor(handlers) {
+  /** handlers: { message(msg), crash(message), killed() };
+   *  wasm: a promise of {module, pkg} (the compiled tunevm_bg.wasm and its folder) */
+  constructor(handlers, wasm) {
     this.handlers = handlers;
+    this.wasm = wasm;
     this.nextId = 1;
     this.pending = new Map();
     this.spawn();
@@ -34,6 +36,11 @@ export class VmWorker {
     worker.onmessageerror = () => {
       if (worker === this.worker) this.markDead('a message from the worker could not be read');
     };
+    // always answer the worker's wait for "init": with the module, or without (it fetches)
+    this.wasm.then(
+      ({ module, pkg }) => worker.postMessage({ type: 'init', module, pkg }),
+      () => worker.postMessage({ type: 'init' }),
+    );
   }
 
   onMessage(msg) {

@@ -1,6 +1,7 @@
 // The machine's home: a module Web Worker. The page never runs the VM itself.
 //
 // Page -> worker messages ({type, ...}):
+//   init {module?: WebAssembly.Module, pkg}        first message: the compiled wasm (see below)
 //   load {settings: JSON text, elf: Uint8Array}   build a WebMachine (replaces any old one)
 //   run | pause | stop | reset | step {block}      control the run
 //   console {text}                                 bytes for the guest UART
@@ -28,10 +29,18 @@ let lastLive = 0;
 const post = (msg) => self.postMessage(msg);
 const reason = (e) => (e && e.message ? e.message : String(e));
 
+// The page compiles the wasm once and sends the WebAssembly.Module in an
+// "init" message (one download, one compile for the page and its workers);
+// without one the glue fetches tunevm_bg.wasm itself.
+let gotInit;
+const initMessage = new Promise((resolve) => (gotInit = resolve));
+const PKG = self.crossOriginIsolated === true ? './pkg/' : './pkg-st/';
+
 const ready = (async () => {
   const isolated = self.crossOriginIsolated === true;
-  const mod = await import(isolated ? './pkg/tunevm.js' : './pkg-st/tunevm.js');
-  await mod.default();
+  const mod = await import(`${PKG}tunevm.js`);
+  const { module, pkg } = await initMessage;
+  await mod.default(module && pkg === PKG ? { module_or_path: module } : undefined);
   vm = mod;
   post({ type: 'ready', build: vm.build_name(), isolated });
 })().catch((e) => {
@@ -244,6 +253,10 @@ async function handle(msg) {
 }
 
 self.onmessage = (ev) => {
+  if (ev.data?.type === 'init') {
+    gotInit(ev.data);
+    return;
+  }
   ready.then(
     () => handle(ev.data),
     () => {}, // fatal already reported
