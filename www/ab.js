@@ -1,0 +1,124 @@
+// A/B: the summary table and the overlay chart of two finished runs.
+// The runs themselves are driven by app.js (load A, run to the end, load B, ...).
+
+import { uPlot } from './charts.js';
+import { t } from './i18n.js';
+
+const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+
+const fixed = (d) => (v) => v.toFixed(d);
+const pct = (v) => `${(v * 100).toFixed(1)} %`;
+const ms = (v) => `${(v / 1e6).toFixed(2)} ms`;
+const count = (v) => Math.round(v).toLocaleString('en');
+const kib = (v) => `${(v / 1024).toFixed(1)} KiB`;
+
+// [label, report path, format, higher is better?]
+const FIGURES = [
+  ['MIPS', 'mips', fixed(1), true],
+  ['wall time', 'wall_ns', (v) => `${(v / 1e9).toFixed(3)} s`, false],
+  ['instructions', 'instructions', count, null],
+  ['interpreter instructions', 'tiers.interpreter.instructions', count, null],
+  ['baseline instructions', 'tiers.baseline.instructions', count, null],
+  ['optimizing instructions', 'tiers.optimizing.instructions', count, null],
+  ['compile time p50', 'jit.compile_ns.p50', ms, false],
+  ['compile time p99', 'jit.compile_ns.p99', ms, false],
+  ['code cache hit rate', 'code_cache.hit_rate', pct, true],
+  ['TLB hit rate', 'tlb.hit_rate', pct, true],
+  ['units compiled', 'jit.units_compiled', count, null],
+  ['code bytes', 'code_cache.bytes', kib, null],
+  ['exit', 'exit_code', String, null],
+];
+
+/** Fills #ab-table: figure, A, B, change (relative, B against A). */
+export function renderAbTable(table, a, b) {
+  const head = document.createElement('tr');
+  for (const h of [t('figure'), 'A', 'B', t('change')]) head.append(Object.assign(document.createElement('th'), { textContent: h }));
+  const rows = [head];
+  for (const [label, path, fmt, higherBetter] of FIGURES) {
+    const va = get(a, path);
+    const vb = get(b, path);
+    const tr = document.createElement('tr');
+    tr.dataset.figure = path;
+    const cell = (text) => Object.assign(document.createElement('td'), { textContent: text });
+    const show = (v) => (typeof v === 'number' ? fmt(v) : v == null ? '–' : String(v));
+    let change = '–';
+    let cls = '';
+    if (typeof va === 'number' && typeof vb === 'number' && path !== 'exit_code') {
+      if (va !== 0) {
+        const rel = (vb - va) / Math.abs(va);
+        change = `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(1)} %`;
+        if (higherBetter != null && Math.abs(rel) > 0.02) cls = (rel > 0) === higherBetter ? 'better' : 'worse';
+      } else if (vb !== 0) {
+        change = 'new';
+      } else {
+        change = '0 %';
+      }
+    }
+    const changeCell = cell(change);
+    if (cls) changeCell.className = cls;
+    tr.append(cell(label), cell(show(va)), cell(show(vb)), changeCell);
+    rows.push(tr);
+  }
+  table.replaceChildren(...rows);
+}
+
+/** Points of one report series ([[instructions, ratio], ...]) as uPlot columns in %. */
+function seriesColumns(report, name) {
+  const pts = (report?.series?.[name] || []).filter((p) => Array.isArray(p) && typeof p[0] === 'number');
+  return [pts.map((p) => p[0] / 1e6), pts.map((p) => (typeof p[1] === 'number' ? p[1] * 100 : null))];
+}
+
+function overlay(host, data, xLabel, yLabel, labels, scales) {
+  host.replaceChildren();
+  if (!data[0].length) return null;
+  const colors = ['#1f6feb', '#d9480f', '#74a9f7', '#f4a361'];
+  const width = Math.max(280, Math.floor(host.clientWidth || 600) - 4);
+  return new uPlot(
+    {
+      width,
+      height: 220,
+      scales: { x: { time: false }, ...scales },
+      series: [
+        { label: xLabel },
+        ...labels.map((label, i) => ({ label, stroke: colors[i], width: 1.5, spanGaps: true, dash: i >= 2 ? [4, 4] : undefined })),
+      ],
+      axes: [{ label: xLabel }, { label: yLabel }],
+    },
+    data,
+    host,
+  );
+}
+
+/** The overlay charts: MIPS of A and B over run time; their code-cache and
+ *  TLB hit rates over guest instructions (the report's series). */
+export class AbChart {
+  constructor(mipsHost, ratesHost) {
+    this.mipsHost = mipsHost;
+    this.ratesHost = ratesHost;
+    this.mips = [[]];
+    this.rates = [[]];
+    this.plots = [];
+  }
+
+  /** a, b: {mips: [[seconds...], [MIPS...]], report: the full report (parsed)} */
+  show(a, b) {
+    this.mips = uPlot.join([a.mips, b.mips]);
+    this.rates = uPlot.join([
+      seriesColumns(a.report, 'code_cache_hit_rate'),
+      seriesColumns(b.report, 'code_cache_hit_rate'),
+      seriesColumns(a.report, 'tlb_hit_rate'),
+      seriesColumns(b.report, 'tlb_hit_rate'),
+    ]);
+    this.draw();
+  }
+
+  draw() {
+    for (const u of this.plots) u?.destroy();
+    this.plots = [
+      overlay(this.mipsHost, this.mips, t('seconds'), 'MIPS', ['A MIPS', 'B MIPS'], {}),
+      overlay(this.ratesHost, this.rates, 'M instructions', 'hit rate %', ['A code cache', 'B code cache', 'A TLB', 'B TLB'], {
+        y: { range: [0, 100] },
+      }),
+    ];
+  }
+}

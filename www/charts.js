@@ -1,0 +1,283 @@
+// Live charts (uPlot), fed from successive live() reports. Each chart is made
+// once by one helper and fed columns; the page redraws dirty charts once per
+// animation frame. Rates are computed from the difference between two
+// snapshots, so the charts show what happened in each ~150 ms interval.
+//
+// x axis: seconds of run time (report wall_ns, which does not count pauses),
+// except compile_time, whose x is the histogram bucket.
+
+import uPlot from './vendor/uPlot.esm.js';
+import { t } from './i18n.js';
+
+export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_cache', 'tlb_levels', 'threshold', 'memory'];
+const MAX_POINTS = 2400; // beyond this every other point is dropped (about 6 minutes at 150 ms)
+const COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5', '#e8590c', '#0c8599', '#c2255c', '#5c940d'];
+const TIERS = ['interpreter', 'baseline', 'optimizing'];
+const MIB = 2 ** 20;
+
+const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function fmtNs(ns) {
+  if (ns == null || !Number.isFinite(ns) || ns >= 1e15) return '∞'; // the last bucket's bound is u64::MAX
+  if (ns >= 1e9) return `${+(ns / 1e9).toPrecision(3)} s`;
+  if (ns >= 1e6) return `${+(ns / 1e6).toPrecision(3)} ms`;
+  if (ns >= 1e3) return `${+(ns / 1e3).toPrecision(3)} µs`;
+  return `${ns} ns`;
+}
+
+/** One series description for uPlot, colour by position. */
+function line(label, i, extra = {}) {
+  return { label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false, ...extra };
+}
+
+/** The definition of each chart: its y axis/axes and series, made in the current language. */
+function definition(name, state) {
+  const secs = { label: t('seconds') };
+  switch (name) {
+    case 'mips':
+      return {
+        x: secs,
+        axes: [{ label: 'MIPS' }],
+        series: [line('MIPS (interval)', 0), line('MIPS (average)', 1, { dash: [4, 4] })],
+      };
+    case 'tiers':
+      return { x: secs, axes: [{ label: 'MIPS' }], series: TIERS.map((n, i) => line(n, i)) };
+    case 'compile_time':
+      return {
+        x: { label: 'compile time ≤', values: (u, splits) => splits.map((i) => state.bucketLabels[i] ?? '') },
+        axes: [{ label: 'units' }],
+        series: [
+          line('units compiled', 0, {
+            fill: 'rgba(31,111,235,0.35)',
+            paths: uPlot.paths.bars({ size: [0.7, 60] }),
+            points: { show: false },
+          }),
+        ],
+        xIncrs: [1, 2, 3, 4, 6, 8, 12, 16],
+        scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
+      };
+    case 'code_cache':
+      return {
+        x: secs,
+        axes: [{ label: 'entries, KiB' }, { label: 'hit rate %', scale: '%', side: 1 }],
+        series: [
+          line('entries', 0),
+          line('KiB', 1),
+          line('hit rate % (interval)', 2, { scale: '%' }),
+          line('hit rate % (whole run)', 3, { scale: '%', dash: [4, 4] }),
+        ],
+        scales: { '%': { range: [0, 100] } },
+      };
+    case 'tlb_levels':
+      return {
+        x: secs,
+        axes: [{ label: 'hit rate %' }],
+        series: [
+          line('total', 0, { width: 2.5 }),
+          ...state.levels.map((n, i) => line(n, i + 1)),
+        ],
+        scales: { y: { range: [0, 100] } },
+      };
+    case 'threshold':
+      return { x: secs, axes: [{ label: 'executions' }], series: [line('jit.threshold', 0, { paths: uPlot.paths.stepped({ align: 1 }) })] };
+    case 'memory':
+      return {
+        x: secs,
+        axes: [{ label: 'MiB (log)' }],
+        series: [line('guest RAM', 0), line('generated code', 1), line('decode cache', 2)],
+        scales: { y: { distr: 3 } },
+      };
+  }
+  throw new Error(`no chart ${name}`);
+}
+
+function makePlot(el, def, data, width) {
+  const axes = [
+    { label: def.x.label, values: def.x.values, ...(def.xIncrs ? { incrs: def.xIncrs, space: 34 } : {}) },
+    ...def.axes.map((a) => ({ label: a.label, scale: a.scale || 'y', side: a.side ?? 3, grid: { show: !a.side } })),
+  ];
+  const opts = {
+    width,
+    height: 200,
+    scales: { x: { time: false }, ...(def.scales || {}) },
+    series: [{ label: def.x.label }, ...def.series],
+    axes,
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+  };
+  return new uPlot(opts, data, el);
+}
+
+export class Charts {
+  /** root: #charts; each chart goes into root's [data-chart=NAME] .plot element. */
+  /** The uPlot instances are made by rebuildAll() (the page calls it once it is
+   *  ready to run, so that drawing does not delay that); data is kept before. */
+  constructor(root) {
+    this.root = root;
+    this.plots = new Map();
+    this.state = { levels: [], bucketLabels: [] };
+    this.dirty = new Set();
+    this.clear();
+    addEventListener('resize', () => this.resize());
+  }
+
+  /** Empty columns for every chart (the x column first). */
+  clear() {
+    this.prev = null;
+    this.data = {
+      mips: [[], [], []],
+      tiers: [[], [], [], []],
+      compile_time: [[], []],
+      code_cache: [[], [], [], [], []],
+      tlb_levels: [[], []],
+      threshold: [[], []],
+      memory: [[], [], [], []],
+    };
+    this.state.levels = [];
+    this.state.bucketLabels = [];
+    for (const name of CHART_NAMES) this.dirty.add(name);
+    if (this.plots.size) this.rebuild('tlb_levels');
+    this.schedule();
+  }
+
+  widthOf(el) {
+    return Math.max(280, Math.floor(el.clientWidth || 420) - 4);
+  }
+
+  rebuild(name) {
+    if (!this.built) return;
+    const host = this.root.querySelector(`[data-chart="${name}"] .plot`);
+    this.plots.get(name)?.destroy();
+    host.replaceChildren();
+    this.plots.set(name, makePlot(host, definition(name, this.state), this.data[name], this.widthOf(host)));
+  }
+
+  rebuildAll() {
+    this.built = true;
+    for (const name of CHART_NAMES) this.rebuild(name);
+  }
+
+  resize() {
+    for (const [name, u] of this.plots) {
+      const host = this.root.querySelector(`[data-chart="${name}"] .plot`);
+      u.setSize({ width: this.widthOf(host), height: 200 });
+    }
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      for (const name of this.dirty) this.plots.get(name)?.setData(this.data[name]);
+      this.dirty.clear();
+    });
+  }
+
+  append(name, row) {
+    const cols = this.data[name];
+    row.forEach((v, i) => cols[i].push(v));
+    if (cols[0].length > MAX_POINTS) {
+      for (let i = 0; i < cols.length; i++) cols[i] = cols[i].filter((_, j) => j % 2 === 0);
+      this.data[name] = cols;
+    }
+    this.dirty.add(name);
+  }
+
+  /** Feeds one live() report (parsed). */
+  push(r) {
+    const wall = num(r.wall_ns);
+    const insns = num(r.instructions);
+    if (wall == null || insns == null) return;
+    const prev = this.prev;
+    if (prev && wall <= prev.wall_ns) {
+      // no run time passed (a snapshot while paused): only the histogram may differ
+      this.pushHistogram(r);
+      return;
+    }
+    const x = wall / 1e9;
+    const dt = prev ? wall - prev.wall_ns : wall;
+    const rate = (now, before) => (dt > 0 && now != null ? ((now - (before ?? 0)) * 1e3) / dt : null);
+    const ratio = (hits, lookups, hits0, lookups0) => {
+      if (hits == null || lookups == null) return null;
+      const dl = lookups - (lookups0 ?? 0);
+      return dl > 0 ? (100 * (hits - (hits0 ?? 0))) / dl : null;
+    };
+
+    this.append('mips', [x, rate(insns, prev?.instructions), num(r.mips)]);
+    this.append('tiers', [
+      x,
+      ...TIERS.map((n) => rate(num(get(r, `tiers.${n}.instructions`)), num(get(prev, `tiers.${n}.instructions`)))),
+    ]);
+
+    const cc = r.code_cache || {};
+    const ccp = prev?.code_cache || {};
+    const ccTotal = num(cc.hit_rate);
+    let ccInterval = ratio(num(cc.hits), num(cc.lookups), num(ccp.hits), num(ccp.lookups));
+    if (ccInterval == null && cc.hits == null && ccTotal != null) ccInterval = ccTotal * 100;
+    this.append('code_cache', [x, num(cc.entries), cc.bytes != null ? cc.bytes / 1024 : null, ccInterval, ccTotal != null ? ccTotal * 100 : null]);
+
+    this.pushTlb(x, r, prev);
+    this.append('threshold', [x, num(get(r, 'jit.threshold'))]);
+    const mib = (v) => (num(v) != null && v > 0 ? v / MIB : null);
+    this.append('memory', [
+      x,
+      mib(get(r, 'memory.guest_ram_bytes')),
+      mib(get(r, 'memory.code_bytes')),
+      mib(get(r, 'memory.decode_cache_bytes')),
+    ]);
+    this.pushHistogram(r);
+    this.prev = r;
+    this.schedule();
+  }
+
+  pushTlb(x, r, prev) {
+    const levels = Array.isArray(get(r, 'tlb.levels')) ? r.tlb.levels : [];
+    const names = levels.map((l) => l.name);
+    if (names.join() !== this.state.levels.join()) {
+      // a new set of levels: one column per level, earlier points left empty
+      const old = this.data.tlb_levels;
+      const cols = [old[0], old[1]];
+      for (const n of names) {
+        const i = this.state.levels.indexOf(n);
+        cols.push(i >= 0 ? old[i + 2] : old[0].map(() => null));
+      }
+      this.data.tlb_levels = cols;
+      this.state.levels = names;
+      this.rebuild('tlb_levels');
+    }
+    const note = this.root.querySelector('[data-chart="tlb_levels"] .chart-note');
+    if (note) note.hidden = !(get(r, 'tlb.lookups') === 0 || (get(r, 'tlb.hit_rate') === null && !levels.some((l) => l.lookups > 0)));
+    const prevLevels = new Map((get(prev, 'tlb.levels') || []).map((l) => [l.name, l]));
+    const pct = (now, before) => {
+      const dl = (now.lookups ?? 0) - (before?.lookups ?? 0);
+      if (dl > 0) return (100 * ((now.hits ?? 0) - (before?.hits ?? 0))) / dl;
+      return null;
+    };
+    let total = null;
+    if (get(r, 'tlb.lookups') != null) {
+      total = pct({ lookups: r.tlb.lookups, hits: r.tlb.hits }, prev?.tlb ? { lookups: prev.tlb.lookups, hits: prev.tlb.hits } : null);
+    } else if (num(get(r, 'tlb.hit_rate')) != null) {
+      total = r.tlb.hit_rate * 100;
+    }
+    this.append('tlb_levels', [x, total, ...levels.map((l) => pct(l, prevLevels.get(l.name)))]);
+  }
+
+  pushHistogram(r) {
+    const hist = get(r, 'jit.compile_ns_histogram');
+    if (!Array.isArray(hist)) return;
+    const labels = hist.map((b) => fmtNs(b.le_ns));
+    const relabel = labels.join() !== this.state.bucketLabels.join();
+    this.state.bucketLabels = labels;
+    this.data.compile_time = [hist.map((_, i) => i), hist.map((b) => b.count ?? 0)];
+    if (relabel) this.rebuild('compile_time');
+    this.dirty.add('compile_time');
+    this.schedule();
+  }
+
+  chartData(name) {
+    return this.data[name] ?? null;
+  }
+}
+
+export { uPlot };
