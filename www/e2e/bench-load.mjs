@@ -12,6 +12,7 @@
 // MutationObserver installed before the page's scripts run.
 // Not a test: it prints a markdown table and the two target lines.
 
+import os from 'node:os';
 import { launchBrowser, recordReadyTime, startServer, waitInPage, withTimeout } from './harness.mjs';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -24,6 +25,7 @@ const HTTP_CACHE = process.argv.includes('--http-cache');
 
 const TYPES = ['wasm', 'js', 'css', 'html', 'other'];
 const SIZE_TARGET_KIB = 2048;
+const READY_LIMIT_MS = 30_000; // a load not ready by then counts as stalled
 const READY_TARGET_MS = 1000;
 
 function typeOf(url, contentType) {
@@ -45,17 +47,32 @@ async function loadOnce(browser, url) {
     await page.addInitScript(recordReadyTime);
 
     const requests = [];
+    const unanswered = new Set();
     let ready = false;
-    context.on('request', (req) => { if (!ready) requests.push(req); });
-
-    await withTimeout(page.goto(url), 20_000, `navigation to ${url} did not finish`);
-    await waitInPage(page, () => window.__e2eReadyAt !== undefined, null, {
-      timeout: 20_000,
-      message: 'the page never set body[data-ready="1"]',
-      describe: () => document.querySelector('#state')?.textContent,
+    context.on('request', (req) => {
+      if (!ready) requests.push(req);
+      unanswered.add(req);
     });
+    context.on('requestfinished', (req) => unanswered.delete(req));
+    context.on('requestfailed', (req) => unanswered.delete(req));
+
+    // A load that never gets ready is recorded as stalled (with what it was
+    // waiting for), not timed.
+    try {
+      await page.goto(url, { waitUntil: 'commit', timeout: READY_LIMIT_MS });
+      await waitInPage(page, () => window.__e2eReadyAt !== undefined, null, {
+        timeout: READY_LIMIT_MS,
+        message: 'the page never set body[data-ready="1"]',
+      });
+    } catch (e) {
+      const waiting = [...unanswered].map((r) => new URL(r.url()).pathname).join(', ') || 'nothing';
+      return { stalled: `${e.message.split('\n')[0]}; unanswered requests: ${waiting}` };
+    }
     ready = true;
     const readyMs = await page.evaluate(() => window.__e2eReadyAt);
+    // The page's own performance marks (if any), for where the time went.
+    const marks = await page.evaluate(() => performance.getEntriesByType('mark')
+      .map((m) => ({ name: m.name, ms: m.startTime })));
 
     const files = [];
     for (const req of requests) {
@@ -75,7 +92,7 @@ async function loadOnce(browser, url) {
     }
     const bytes = Object.fromEntries(TYPES.map((t) => [t, 0]));
     for (const f of files) bytes[f.type] += f.bytes;
-    return { readyMs, bytes, files };
+    return { readyMs, bytes, files, marks };
   } finally {
     await context.close();
   }
@@ -88,13 +105,20 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+const loadStart = os.loadavg()[0];
 const server = await startServer();
 const browser = await launchBrowser();
 const version = browser.version();
 const runs = [];
+const stalled = [];
 try {
   for (let i = 0; i < RUNS; i += 1) {
     const r = await loadOnce(browser, server.url);
+    if (r.stalled) {
+      process.stderr.write(`run ${i + 1}/${RUNS}: STALLED: ${r.stalled}\n`);
+      stalled.push(r.stalled);
+      continue;
+    }
     process.stderr.write(`run ${i + 1}/${RUNS}: ready in ${r.readyMs.toFixed(0)} ms, `
       + `${kib(r.bytes.wasm + r.bytes.js + r.bytes.css).toFixed(0)} KiB wasm+JS+CSS\n`);
     runs.push(r);
@@ -104,6 +128,10 @@ try {
   await server.stop();
 }
 
+if (runs.length === 0) {
+  console.log(`all ${RUNS} loads stalled:\n${stalled.join('\n')}`);
+  process.exit(1);
+}
 const rows = [
   ...TYPES.map((t) => [`${t} (KiB)`, runs.map((r) => kib(r.bytes[t])), 1]),
   ['**wasm + JS + CSS (KiB)**', runs.map((r) => kib(r.bytes.wasm + r.bytes.js + r.bytes.css)), 1],
@@ -112,7 +140,12 @@ const rows = [
 ];
 const out = [];
 const mode = HTTP_CACHE ? 'HTTP cache on but empty' : 'HTTP cache disabled';
-out.push(`Page load, ${RUNS} cold loads (fresh context each, ${mode}), Chromium ${version}, ${server.url}`);
+out.push(`Page load, ${runs.length} cold loads (fresh context each, ${mode}), Chromium ${version}, ${server.url}`);
+if (stalled.length) {
+  out.push('');
+  out.push(`${stalled.length} more load(s) STALLED (not ready after ${READY_LIMIT_MS} ms; left out of the table):`);
+  for (const why of stalled) out.push(`- ${why}`);
+}
 out.push('');
 out.push('| figure | median | min | max |');
 out.push('|---|---:|---:|---:|');
@@ -127,9 +160,18 @@ out.push('|---|---|---:|');
 for (const f of [...runs[0].files].sort((a, b) => b.bytes - a.bytes)) {
   out.push(`| ${f.path}${f.status === 200 ? '' : ` (${f.status})`} | ${f.type} | ${kib(f.bytes).toFixed(1)} |`);
 }
+const marks = runs[0].marks.filter((m) => m.ms <= runs[0].readyMs + 1);
+if (marks.length) {
+  out.push('');
+  out.push(`The page's performance marks in the first load (ms since navigation): ${
+    marks.map((m) => `${m.name} ${m.ms.toFixed(0)}`).join(', ')}`);
+}
+out.push('');
+out.push(`Load average (1 min) at start / end: ${loadStart.toFixed(2)} / ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs`);
 out.push('');
 const size = median(runs.map((r) => kib(r.bytes.wasm + r.bytes.js + r.bytes.css)));
 const ready = median(runs.map((r) => r.readyMs));
 out.push(`transfer size ${size.toFixed(0)} KiB (target < ${SIZE_TARGET_KIB} KiB): ${size < SIZE_TARGET_KIB ? 'met' : 'NOT met'}`);
 out.push(`ready in ${ready.toFixed(0)} ms (target < ${READY_TARGET_MS} ms): ${ready < READY_TARGET_MS ? 'met' : 'NOT met'}`);
 console.log(out.join('\n'));
+if (stalled.length) process.exitCode = 1;
