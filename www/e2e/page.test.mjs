@@ -59,6 +59,7 @@ function pageSummary() {
 async function openPage(t, url = server.url) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   t.after(() => context.close());
+  context.setDefaultTimeout(15_000); // clicks, fills and selects
   const page = await context.newPage();
   const problems = [];
   page.on('console', (msg) => {
