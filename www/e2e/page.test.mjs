@@ -81,7 +81,7 @@ async function openPage(t, url = server.url) {
   context.on('requestfailed', answered);
   const unanswered = () => [...pending.keys()].map((r) => new URL(r.url()).pathname).join(', ') || 'none';
   try {
-    await withTimeout(page.goto(url), READY_MS, `navigation to ${url} did not finish`);
+    await withTimeout(page.goto(url, { timeout: READY_MS + 1_000 }), READY_MS, `navigation to ${url} did not finish`);
     await waitInPage(page, () => document.body?.dataset.ready === '1', null, {
       timeout: READY_MS,
       message: 'the page never set body[data-ready="1"]',
@@ -127,7 +127,9 @@ async function run(page, workload, { timeout = RUN_MS } = {}) {
     describe: () => {
       const r = window.tunevmPage.lastReport();
       return `${JSON.stringify(window.__e2eStates.slice(-5))} ${JSON.stringify(document.querySelector('#state').textContent)}, `
-        + `last report: ${r ? `${r.instructions} instructions, ${r.wall_ns / 1e6} ms running, ${r.mips} MIPS` : 'none'}, `
+        + `last report: ${r ? `${r.instructions} instructions, ${r.wall_ns / 1e6} ms running, ${r.mips} MIPS, `
+          + `engine ${r.engine}, tiers ${JSON.stringify(r.tiers)}, jit ${JSON.stringify({ ...r.jit, compile_ns_histogram: undefined, threshold_series: undefined })}, `
+          + `code_cache ${JSON.stringify(r.code_cache)}` : 'none'}, `
         + `#progress: ${document.querySelector('#progress')?.textContent}`;
     },
   });
