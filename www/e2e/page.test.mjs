@@ -3,9 +3,12 @@
 //   node --test --test-reporter=spec www/e2e/      (scripts/test-e2e.sh builds and installs first)
 //
 // Drives the built site (dist/, served by `tunevm serve` with COOP/COEP) only
-// through the DOM hooks of notes/web-contract.md: body[data-ready], #state,
-// #console, #workload, #knobs [data-key], #preset, #elf-file, #load-error,
-// #stop, #share-link, #checklist, and window.tunevmPage.{chartData,lastReport}.
+// through the DOM hooks of the page's contract (the lead's web-contract.md):
+// body[data-ready], #isolation, #state, #console, #workload, #knobs [data-key],
+// [data-error-for], #preset, #apply-preset, #elf-file, #load-error, #run,
+// #stop, #share-link, #checklist, #lang, #code-units/#code-guest/#code-wat,
+// #export-json/#export-csv, #ab-preset-b/#ab-run/#ab-table, and
+// window.tunevmPage.{chartData,lastReport}.
 // Presets and the knob schema come from the site's own wasm API (pkg-st), so
 // nothing here keeps a copy of them. Every test opens its own browser context
 // (no storage shared between tests); they share one browser and one server.
@@ -348,6 +351,8 @@ test('a knob changes the report: jit.enabled off runs the interpreter only; a ba
   await setKnob(page, key, bad);
   const reason = await waitForText(page, `[data-error-for="${key}"]`, 3_000, `entering "${bad}" in ${key} showed no reason`);
   t.diagnostic(`${key}="${bad}": "${reason}"`);
+  const link = await page.locator('#share-link').evaluate((e) => e.href || e.value || e.textContent);
+  assert.ok(!decodeURIComponent(link).includes(`${key}=${bad}`), `the refused value reached the share link: ${link}`);
   await setKnob(page, key, before);
   await waitInPage(page, (sel) => document.querySelector(sel).textContent.trim() === '', `[data-error-for="${key}"]`, {
     timeout: 3_000,
