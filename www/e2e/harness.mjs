@@ -127,3 +127,45 @@ export function recordReadyTime() {
   const watcher = new MutationObserver(() => { if (mark()) watcher.disconnect(); });
   watcher.observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-ready'] });
 }
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+/**
+ * An ordinary static host for DIST_DIR: no COOP/COEP headers (what a plain
+ * static host sends), so the page has to isolate itself or fall back.
+ * Resolves to { url, stop() }.
+ */
+export async function startPlainHost() {
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const { extname, normalize, sep } = await import('node:path');
+  const root = resolve(DIST_DIR);
+  const server = createServer(async (req, res) => {
+    let path = decodeURIComponent(new URL(req.url, 'http://host').pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const file = normalize(resolve(root, `.${path}`));
+    if (!file.startsWith(root + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    stop: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }),
+  };
+}

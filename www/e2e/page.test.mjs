@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ARTIFACT_DIR, fromRepo, launchBrowser, startServer, waitInPage, withTimeout,
+  ARTIFACT_DIR, fromRepo, launchBrowser, startPlainHost, startServer, waitInPage, withTimeout,
 } from './harness.mjs';
 
 const TEST_TIMEOUT = 180_000; // a backstop per test; each wait below has its own, shorter bound
@@ -59,8 +59,8 @@ function pageSummary() {
  * A fresh context and page at `url`, waited until the page says it is ready.
  * `problems` collects console errors, page errors and crashes from then on.
  */
-async function openPage(t, url = server.url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function openPage(t, url = server.url, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
   t.after(() => context.close());
   context.setDefaultTimeout(15_000); // clicks, fills and selects
   const page = await context.newPage();
@@ -608,4 +608,28 @@ test('A/B runs the current knobs against a preset and fills the comparison table
   const rows = await page.locator('#ab-table tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
   assert.ok(rows.every((cells) => cells.length >= 4), `rows of #ab-table should have figure, A, B, change: ${JSON.stringify(rows.slice(0, 3))}`);
   t.diagnostic(`A/B (${b.workload}, B = ${b.id}): ${rows.length} rows, e.g. ${JSON.stringify(rows.slice(0, 3))}`);
+});
+
+test('on a static host without COOP/COEP the service-worker shim isolates the page; without service workers it falls back to the plain build', { timeout: TEST_TIMEOUT }, async (t) => {
+  const host = await startPlainHost();
+  t.after(() => host.stop());
+
+  const { page, problems } = await openPage(t, host.url);
+  assert.equal(await page.evaluate(() => window.crossOriginIsolated), true,
+    'not isolated on a plain static host: the service-worker shim did not work');
+  assert.match((await page.locator('#isolation').textContent()).trim(), /thread/i, '#isolation with the shim');
+  await runExpecting(page, 'hello');
+  assert.deepEqual(problems, [], 'errors on the static host with the shim');
+
+  // No service workers (as in some private windows): no isolation, the plain build.
+  const blocked = await openPage(t, host.url, { serviceWorkers: 'block' });
+  assert.equal(await blocked.page.evaluate(() => window.crossOriginIsolated), false, 'isolated without headers or service worker?');
+  const isolation = (await blocked.page.locator('#isolation').textContent()).trim();
+  t.diagnostic(`#isolation without isolation: "${isolation}"`);
+  assert.match(isolation, /plain/i, '#isolation should say the plain (single-threaded) build runs');
+  await runExpecting(blocked.page, 'hello');
+  const expected = readFileSync(fromRepo('workloads/expected/hello.out'), 'utf8');
+  await waitInPage(blocked.page, (want) => document.querySelector('#console').textContent === want, expected, {
+    timeout: 5_000, message: '#console of hello in the plain build', describe: () => document.querySelector('#console').textContent,
+  });
 });
