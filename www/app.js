@@ -168,7 +168,7 @@ function fillPresetSelects() {
     ['problem', t('preset_problem')],
     ['fix', t('preset_fix')],
   ];
-  const label = (p) => (p.problem ? `${pick(p.problem)}: ${pick(p.title)}` : pick(p.title));
+  const label = (p) => (p.problem ? `${pick(p.problem)} — ${pick(p.title)}` : pick(p.title));
   for (const sel of [$('#preset'), $('#ab-preset-b')]) {
     const keep = sel.value;
     sel.replaceChildren();
