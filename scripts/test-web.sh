@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Browser tests of the wasm32 JIT backend (tests/web_jit.rs) in headless
-# Chromium through wasm-bindgen-test, twice: the plain build and the threads
-# build (shared memory, std rebuilt with atomics). Installs what is missing,
-# idempotently (scripts/web-env.sh): the wasm32 target and rust-src, Chromium
-# and its driver (Debian packages), and the wasm-bindgen-cli whose version
-# equals the wasm-bindgen crate in Cargo.lock. Exits non-zero if anything
-# fails.
+# Browser tests through wasm-bindgen-test in headless Chromium: the wasm32
+# JIT backend (tests/web_jit.rs) and the page's API (tests/web_api.rs), twice:
+# the plain build (cargo test with the runner) and the threads build (shared
+# memory, std rebuilt with atomics) through `wasm-pack test --headless
+# --chrome`. Installs what is missing, idempotently (scripts/web-env.sh): the
+# wasm32 target and rust-src, Chromium and its driver (Debian packages), the
+# wasm-bindgen-cli whose version equals the wasm-bindgen crate in Cargo.lock,
+# and wasm-pack. Exits non-zero if anything fails.
 #
 #   scripts/test-web.sh            both builds
 #   scripts/test-web.sh plain      the plain build only
@@ -27,12 +28,16 @@ for b in "${builds[@]}"; do
   case "$b" in
     plain)
       log "plain build"
-      cargo test --locked --target wasm32-unknown-unknown --test web_jit
+      cargo test --locked --target wasm32-unknown-unknown --test web_jit --test web_api
       ;;
     threads)
-      log "threads build (shared memory)"
+      log "threads build (shared memory), through wasm-pack"
+      # wasm-pack runs `cargo test --target wasm32-unknown-unknown` with the
+      # wasm-bindgen and chromedriver found on PATH; build-std comes from
+      # the environment since wasm-pack puts its own arguments first.
       CARGO_TARGET_DIR="$THREADS_TARGET_DIR" RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
-        cargo test --locked -Z build-std=std,panic_abort --target wasm32-unknown-unknown --test web_jit
+        CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+        wasm-pack test --headless --chrome -- --locked --test web_jit --test web_api
       ;;
   esac
   log "$b build passed in $((SECONDS - start)) s"

@@ -43,7 +43,14 @@ if [ "$have" != "$WB_VERSION" ] || ! command -v wasm-bindgen-test-runner >/dev/n
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --force
 fi
 
-[ -n "$CHROMEDRIVER_BIN" ] && export CHROMEDRIVER="$CHROMEDRIVER_BIN"
+# wasm-pack (the threads build's browser tests run through it), unless only
+# the page is being built.
+if [ "${WEB_ENV_NO_BROWSER:-0}" != 1 ] && ! command -v wasm-pack >/dev/null; then
+  log "installing wasm-pack"
+  cargo install wasm-pack --version 0.15.1 --locked
+fi
+
+if [ -n "$CHROMEDRIVER_BIN" ]; then export CHROMEDRIVER="$CHROMEDRIVER_BIN"; fi
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
 # The threads build: RUSTFLAGS replaces .cargo/config.toml's rustflags, so

@@ -55,12 +55,19 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  meant for several vCPUs. hybrid: picks multi_level for one hart and \
                  concurrent when harts share the MMU. Switch it and compare the TLB hit rate \
                  and the per-level hits in the TLB chart; the report names the strategy \
-                 actually used (tlb.strategy_chosen).",
+                 actually used (tlb.strategy_chosen). With the JIT on, \
+                 compiled loads and stores first try the JIT's own inline TLB (level \
+                 `inline` in the chart, 256 entries); the MMU's levels then see only its \
+                 misses, so their sizes matter most for working sets beyond 256 pages or \
+                 with jit.enabled off.",
                 "TLB 的组织方式。multi_level：一个小的 L1 加一个更大的组相联 L2，每个 hart 独享，\
                  单个 vCPU 时查找最快。concurrent：所有 hart 共用一个分片的 TLB，每个分片一把锁，\
                  适合多个 vCPU。hybrid：只有一个 hart 时用 multi_level，多个 hart 共用 MMU 时用 \
                  concurrent。切换之后，在 TLB 图表里对比总命中率和各级命中次数；报告中的 \
-                 tlb.strategy_chosen 会写明实际采用的是哪一种。",
+                 tlb.strategy_chosen 会写明实际采用的是哪一种。\
+                 打开 JIT 时，编译后代码的访存先查 JIT 自己的内联 TLB（图中的 inline 级，256 项），\
+                 MMU 的各级只看到它未命中的那部分，所以只有工作集超过 256 个页、或关掉 jit.enabled 时，\
+                 各级 TLB 的大小才影响最大。",
             ),
         knob("mmu.multilevel_tlb_config.l1_entries", int_in(MultiLevelTlbConfig::L1_ENTRIES), "entries")
             .figures(&["tlb.levels", "tlb.hit_rate"])

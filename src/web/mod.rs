@@ -40,12 +40,35 @@ pub fn build_name() -> String {
     if cfg!(target_feature = "atomics") { "threads" } else { "plain" }.to_string()
 }
 
-/// Check one setting as the knob panel takes it (`value` is text, as typed).
+/// Check one setting as the knob panel takes it (`value` is text, as
+/// typed), in the context of the other current settings (`settings_json`,
+/// as for [`effective_config`]; none = the defaults): rules that relate two
+/// knobs (`jit.min_threshold` <= `jit.max_threshold`) are checked against
+/// the values the machine would really get.
 #[wasm_bindgen]
-pub fn check_setting(key: &str, value: &str) -> Result<(), JsError> {
+pub fn check_setting(key: &str, value: &str, settings_json: Option<String>) -> Result<(), JsError> {
+    let mut settings = parse_settings(settings_json.as_deref().unwrap_or("{}"))?;
+    settings.insert(key.to_string(), Value::String(value.to_string()));
     let mut config = VmConfig::default();
+    // The key itself first, so that its own error (unknown key, bad value)
+    // is the one reported.
     config.set(key, value).map_err(|e| JsError::new(&e.to_string()))?;
+    for (k, v) in &settings {
+        config.set(k, &text_of(v)).map_err(|e| JsError::new(&e.to_string()))?;
+    }
     config.validate().map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn parse_settings(settings_json: &str) -> Result<BTreeMap<String, Value>, JsError> {
+    serde_json::from_str(settings_json)
+        .map_err(|e| JsError::new(&format!("settings are not a JSON object of key: value: {e}")))
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The full config (nested JSON, as in the report's `config`) made from
@@ -56,15 +79,10 @@ pub fn effective_config(settings_json: &str) -> Result<String, JsError> {
 }
 
 fn config_from_settings(settings_json: &str) -> Result<VmConfig, JsError> {
-    let settings: BTreeMap<String, Value> = serde_json::from_str(settings_json)
-        .map_err(|e| JsError::new(&format!("settings are not a JSON object of key: value: {e}")))?;
+    let settings = parse_settings(settings_json)?;
     let mut config = VmConfig::default();
     for (key, value) in &settings {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        config.set(key, &text).map_err(|e| JsError::new(&e.to_string()))?;
+        config.set(key, &text_of(value)).map_err(|e| JsError::new(&e.to_string()))?;
     }
     config.validate().map_err(|e| JsError::new(&e.to_string()))?;
     Ok(config)

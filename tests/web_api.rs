@@ -1,0 +1,196 @@
+//! The page's wasm-bindgen API (`src/web`) in headless Chromium: what the
+//! playground's worker calls, checked without the page. Runs in the threads
+//! build with `wasm-pack test --headless --chrome` (scripts/test-web.sh).
+//! Natively this file is empty.
+#![cfg(target_arch = "wasm32")]
+
+use serde_json::Value;
+use tunevm::web::{check_setting, effective_config, knob_schema, presets, WebMachine};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const HELLO: &[u8] = include_bytes!("../workloads/bin/hello.elf");
+const HELLO_OUT: &str = include_str!("../workloads/expected/hello.out");
+const SPIN: &[u8] = include_bytes!("../workloads/bin/spin.elf");
+const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The message of the JavaScript `Error` a `JsError` becomes.
+fn message(e: wasm_bindgen::JsError) -> String {
+    let value: JsValue = e.into();
+    js_sys::Reflect::get(&value, &"message".into()).unwrap().as_string().unwrap()
+}
+
+fn machine(settings: &str, elf: &[u8]) -> WebMachine {
+    WebMachine::new(settings, elf).unwrap_or_else(|e| panic!("{}", message(e)))
+}
+
+/// Run in 20 ms pieces, as the worker does, until the run ends.
+fn run_to_end(m: &mut WebMachine) -> Value {
+    for _ in 0..10_000 {
+        let status = json(&m.run_for(20.0));
+        if status["state"] != "running" {
+            return status;
+        }
+    }
+    panic!("still running after 10000 pieces");
+}
+
+#[wasm_bindgen_test]
+fn schema_has_every_section_with_help_in_both_languages() {
+    let schema = json(&knob_schema());
+    let sections = schema["sections"].as_array().unwrap();
+    let keys: Vec<&str> = sections.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["memory", "mmu", "jit", "code_cache"]);
+    for knob in sections.iter().flat_map(|s| s["knobs"].as_array().unwrap()) {
+        for lang in ["en", "zh"] {
+            assert!(knob["help"][lang].as_str().unwrap().len() > 40, "{knob}");
+        }
+        assert!(knob.get("default").is_some(), "{knob}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn settings_are_checked_with_a_reason() {
+    check_setting("jit.min_threshold", "10", None).unwrap();
+    let e = message(check_setting("jit.min_threshold", "-5", None).unwrap_err());
+    assert!(e.contains("jit.min_threshold"), "{e}");
+    // Rules between knobs are checked against the other current settings.
+    assert!(check_setting("jit.max_threshold", "0", None).is_err(), "max below the default min");
+    let context = Some(r#"{"jit.min_threshold": "0"}"#.to_string());
+    check_setting("jit.max_threshold", "0", context).unwrap();
+    let e = message(check_setting("mmu.l1_entries", "8", None).unwrap_err());
+    assert!(e.contains("mmu.multilevel_tlb_config.l1_entries"), "suggests the full key: {e}");
+    let config = json(&effective_config(r#"{"mmu.strategy": "concurrent"}"#).unwrap());
+    assert_eq!(config["mmu"]["strategy"], "concurrent");
+    assert!(effective_config("[1]").is_err());
+}
+
+#[wasm_bindgen_test]
+fn every_preset_is_accepted_by_the_machine() {
+    let list = json(&presets());
+    let list = list.as_array().unwrap();
+    assert!(list.iter().any(|p| p["kind"] == "problem"));
+    for p in list {
+        let settings = p["settings"].to_string();
+        for (key, value) in p["settings"].as_object().unwrap() {
+            check_setting(key, value.as_str().unwrap(), Some(settings.clone()))
+                .unwrap_or_else(|e| panic!("{}: {}", p["id"], message(e)));
+        }
+        let mut m = machine(&settings, HELLO);
+        assert_eq!(run_to_end(&mut m)["state"], "exit", "{}", p["id"]);
+    }
+}
+
+#[wasm_bindgen_test]
+fn hello_runs_to_its_exit_with_its_output_and_a_report() {
+    let mut m = machine("{}", HELLO);
+    let status = run_to_end(&mut m);
+    assert_eq!(status["state"], "exit");
+    assert_eq!(status["exit_code"], 0);
+    assert_eq!(m.console_take(), HELLO_OUT);
+    assert_eq!(m.console_take(), "", "output is taken once");
+    let report = json(&m.report());
+    assert_eq!(report["stop_reason"], "exit");
+    assert!(report["engine"].as_str().unwrap().starts_with("browser"), "{}", report["engine"]);
+    assert!(report["instructions"].as_u64().unwrap() > 1000);
+    // Further pieces change nothing once the run has ended.
+    assert_eq!(json(&m.run_for(5.0))["state"], "exit");
+}
+
+#[wasm_bindgen_test]
+fn a_knob_changes_the_report() {
+    let mut on = machine(
+        r#"{"jit.min_threshold": "0", "jit.max_threshold": "0", "jit.enable_compile_time_budget": "false"}"#,
+        HELLO,
+    );
+    run_to_end(&mut on);
+    let on = json(&on.live());
+    assert!(on["tiers"]["baseline"]["instructions"].as_u64().unwrap() > 0, "{}", on["tiers"]);
+    assert!(on.get("series").is_none(), "live() leaves the series out");
+    let buckets = on["jit"]["compile_ns_histogram"].as_array().unwrap();
+    let compiles: u64 = buckets.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(compiles, on["jit"]["units_compiled"].as_u64().unwrap());
+
+    let mut off = machine(r#"{"jit.enabled": "false"}"#, HELLO);
+    run_to_end(&mut off);
+    let off = json(&off.live());
+    assert_eq!(off["engine"], "interpreter");
+    assert_eq!(off["tiers"]["baseline"]["instructions"], 0);
+    assert_eq!(off["tiers"]["optimizing"]["instructions"], 0);
+}
+
+#[wasm_bindgen_test]
+fn bad_files_and_bad_settings_are_refused_with_their_reason() {
+    let e = message(WebMachine::new("{}", b"garbage!").err().unwrap());
+    assert!(e.contains("not an ELF"), "{e}");
+    let e = message(WebMachine::new("{}", &HELLO[..100]).err().unwrap());
+    assert!(!e.is_empty());
+    let e = message(WebMachine::new(r#"{"jit.min_threshold": "abc"}"#, HELLO).err().unwrap());
+    assert!(e.contains("jit.min_threshold"), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn a_runaway_guest_yields_on_time_and_stops() {
+    let mut m = machine("{}", SPIN);
+    let now = || js_sys::Date::now();
+    let mut took = Vec::new();
+    for _ in 0..20 {
+        let t0 = now();
+        assert_eq!(json(&m.run_for(20.0))["state"], "running");
+        took.push(now() - t0);
+    }
+    // A piece ends at the first slice end past its budget; a slice that
+    // compiles code (the first ones) may run longer, the rest may not.
+    took.sort_by(f64::total_cmp);
+    assert!(took[10] < 45.0, "20 ms pieces took {took:?} ms");
+    assert!(took[19] < 1000.0, "20 ms pieces took {took:?} ms");
+    let status = json(&m.stop());
+    assert_eq!(status["state"], "stopped");
+    assert_eq!(json(&m.run_for(20.0))["state"], "stopped");
+    let report = json(&m.report());
+    assert_eq!(report["stop_reason"], "stopped");
+    // Run time is the pieces' time only.
+    let wall_ms = report["wall_ns"].as_f64().unwrap() / 1e6;
+    assert!((300.0..1300.0).contains(&wall_ms), "wall {wall_ms} ms for 20 pieces of 20 ms");
+}
+
+#[wasm_bindgen_test]
+fn step_runs_one_instruction_or_one_block() {
+    let mut m = machine(r#"{"jit.enabled": "false"}"#, HELLO);
+    let before = json(&m.regs());
+    let s = json(&m.step(false));
+    assert_eq!(s["instructions"], 1);
+    let after = json(&m.regs());
+    assert_ne!(before["pc"], after["pc"]);
+    assert_eq!(after["privilege"], "M");
+    let s = json(&m.step(true));
+    let n = s["instructions"].as_u64().unwrap();
+    assert!(n > 2, "a block of more than one instruction: {n}");
+    // The block ended at a jump or branch: the pc is not the next in line.
+    m.reset();
+    assert_eq!(json(&m.regs())["pc"], before["pc"]);
+    assert!(json(&m.run_for(0.0))["instructions"].as_u64().unwrap() > 0);
+}
+
+#[wasm_bindgen_test]
+fn hot_units_show_guest_code_beside_wasm_text() {
+    let mut m = machine("{}", CPUBENCH);
+    for _ in 0..5 {
+        m.run_for(20.0);
+    }
+    let units = json(&m.hot_units(5));
+    let units = units.as_array().unwrap();
+    assert!(!units.is_empty(), "cpubench compiles within 100 ms");
+    let view = json(&m.code_view(0));
+    assert_eq!(view["vpc"], units[0]["vpc"]);
+    assert!(view["guest"].as_array().unwrap().len() > 1);
+    assert!(view["wat"].as_str().unwrap().starts_with("(module"));
+    assert_eq!(m.code_view(99), "null");
+    m.stop();
+}
