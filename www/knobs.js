@@ -167,22 +167,16 @@ export class KnobPanel {
     row.classList.toggle('changed', this.applied.get(key) !== defaultText(this.knobs.get(key)));
   }
 
-  /** Checks one value in the context of the panel's other values; returns the
-   *  reason it is refused, or null. check_setting judges the value alone
-   *  (over the defaults); effective_config judges it together with the
-   *  other non-default values (cross-knob rules such as min <= max). */
+  /** Checks one value in the context of the panel's other non-default
+   *  values (rules that relate two knobs, e.g. min <= max threshold, are
+   *  judged against what the machine would really get); returns the reason
+   *  it is refused, or null. */
   check(key, text, others = this.settings()) {
-    const reasonOf = (e) => (e && e.message ? e.message : String(e));
     try {
-      this.vm.effective_config(JSON.stringify({ ...others, [key]: text }));
+      this.vm.check_setting(key, text, JSON.stringify(others));
       return null;
-    } catch (combined) {
-      try {
-        this.vm.check_setting(key, text);
-      } catch (alone) {
-        return reasonOf(alone);
-      }
-      return reasonOf(combined);
+    } catch (e) {
+      return e && e.message ? e.message : String(e);
     }
   }
 
