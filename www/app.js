@@ -349,8 +349,7 @@ async function loadMachine(settings) {
   });
   page.loadedKey = null;
   page.worker.send({ type: 'load', settings: json, elf: bytes.slice() });
-  await done;
-  page.loadedKey = configKey(settings, prog);
+  // the worker drops its old machine now, whether or not the new one builds
   page.lastReport = null;
   page.finalReport = null;
   page.charts.clear();
@@ -359,6 +358,8 @@ async function loadMachine(settings) {
   showRegs(null);
   showProgress(null, null);
   clearCodeView();
+  await done;
+  page.loadedKey = configKey(settings, prog);
 }
 
 async function guarded(fn) {
