@@ -49,6 +49,7 @@ const page = {
   finalReport: null, // full report text of the last finished run
   ab: null,
   busy: false, // a control action is under way
+  gen: 0, // number of the machine last asked of the worker (see worker.js)
 };
 
 // ---------------------------------------------------------------- small views
@@ -233,7 +234,11 @@ function restoreFromUrl() {
 }
 
 // ---------------------------------------------------------------- the worker
+// Messages about a machine that has since been replaced are dropped.
+const PER_MACHINE = new Set(['status', 'console', 'live', 'ended']);
+
 function onWorkerMessage(msg) {
+  if (PER_MACHINE.has(msg.type) && msg.gen !== page.gen) return;
   switch (msg.type) {
     case 'ready':
       page.build = msg.build;
@@ -348,7 +353,8 @@ async function loadMachine(settings) {
     page.pendingLoad = { resolve, reject };
   });
   page.loadedKey = null;
-  page.worker.send({ type: 'load', settings: json, elf: bytes.slice() });
+  page.gen += 1;
+  page.worker.send({ type: 'load', gen: page.gen, settings: json, elf: bytes.slice() });
   // the worker drops its old machine now, whether or not the new one builds
   page.lastReport = null;
   page.finalReport = null;
