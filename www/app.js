@@ -713,6 +713,7 @@ async function start() {
   page.panelA = new KnobPanel($('#knobs'), page.vm, schema, { attr: 'key', idPrefix: 'knob', onChange: updateShareLink });
   page.panelB = new KnobPanel($('#knobs-b'), page.vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
   fillPresetSelects();
+  performance.mark('tunevm:knobs');
   wire();
   restoreFromUrl();
   showWalkthrough();
