@@ -49,6 +49,7 @@ const page = {
   finalReport: null, // full report text of the last finished run
   ab: null,
   busy: false, // a control action is under way
+  gen: 0, // number of the machine last asked of the worker (see worker.js)
 };
 
 // ---------------------------------------------------------------- small views
@@ -168,7 +169,7 @@ function fillPresetSelects() {
     ['problem', t('preset_problem')],
     ['fix', t('preset_fix')],
   ];
-  const label = (p) => (p.problem ? `${pick(p.problem)}: ${pick(p.title)}` : pick(p.title));
+  const label = (p) => (p.problem ? `${pick(p.problem)} — ${pick(p.title)}` : pick(p.title));
   for (const sel of [$('#preset'), $('#ab-preset-b')]) {
     const keep = sel.value;
     sel.replaceChildren();
@@ -233,7 +234,11 @@ function restoreFromUrl() {
 }
 
 // ---------------------------------------------------------------- the worker
+// Messages about a machine that has since been replaced are dropped.
+const PER_MACHINE = new Set(['status', 'console', 'live', 'ended']);
+
 function onWorkerMessage(msg) {
+  if (PER_MACHINE.has(msg.type) && msg.gen !== page.gen) return;
   switch (msg.type) {
     case 'ready':
       page.build = msg.build;
@@ -348,9 +353,9 @@ async function loadMachine(settings) {
     page.pendingLoad = { resolve, reject };
   });
   page.loadedKey = null;
-  page.worker.send({ type: 'load', settings: json, elf: bytes.slice() });
-  await done;
-  page.loadedKey = configKey(settings, prog);
+  page.gen += 1;
+  page.worker.send({ type: 'load', gen: page.gen, settings: json, elf: bytes.slice() });
+  // the worker drops its old machine now, whether or not the new one builds
   page.lastReport = null;
   page.finalReport = null;
   page.charts.clear();
@@ -359,6 +364,8 @@ async function loadMachine(settings) {
   showRegs(null);
   showProgress(null, null);
   clearCodeView();
+  await done;
+  page.loadedKey = configKey(settings, prog);
 }
 
 async function guarded(fn) {
@@ -706,6 +713,7 @@ async function start() {
   page.panelA = new KnobPanel($('#knobs'), page.vm, schema, { attr: 'key', idPrefix: 'knob', onChange: updateShareLink });
   page.panelB = new KnobPanel($('#knobs-b'), page.vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
   fillPresetSelects();
+  performance.mark('tunevm:knobs');
   wire();
   restoreFromUrl();
   showWalkthrough();

@@ -167,21 +167,16 @@ export class KnobPanel {
     row.classList.toggle('changed', this.applied.get(key) !== defaultText(this.knobs.get(key)));
   }
 
-  /** Checks one value; returns the reason it is refused, or null. */
-  check(key, text) {
-    if (!this.knobs.has(key)) {
-      try {
-        this.vm.check_setting(key, text); // the wasm's own message names close keys
-      } catch (e) {
-        return e.message || String(e);
-      }
-      return `unknown knob ${key}`;
-    }
+  /** Checks one value in the context of the panel's other non-default
+   *  values (rules that relate two knobs, e.g. min <= max threshold, are
+   *  judged against what the machine would really get); returns the reason
+   *  it is refused, or null. */
+  check(key, text, others = this.settings()) {
     try {
-      this.vm.check_setting(key, text);
+      this.vm.check_setting(key, text, JSON.stringify(others));
       return null;
     } catch (e) {
-      return e.message || String(e);
+      return e && e.message ? e.message : String(e);
     }
   }
 
@@ -213,13 +208,37 @@ export class KnobPanel {
     if (!silent) this.onChange(this);
   }
 
-  /** Defaults, then each of settings; returns [{key, value, error}] for the refused ones. */
+  /** Defaults, then settings; returns [{key, value, error}] for the refused ones.
+   *  A set that is valid as a whole is applied as a whole (its values may
+   *  depend on each other); otherwise value by value, twice, so that a value
+   *  refused only for want of a later one gets a second chance. */
   load(settings) {
     this.resetAll({ silent: true });
-    const refused = [];
-    for (const [key, value] of Object.entries(settings || {})) {
-      const error = this.enter(key, value, { silent: true });
-      if (error) refused.push({ key, value, error });
+    const entries = Object.entries(settings || {}).map(([k, v]) => [k, String(v).trim()]);
+    let whole = entries.length > 0 && entries.every(([k]) => this.knobs.has(k));
+    if (whole) {
+      try {
+        this.vm.effective_config(JSON.stringify(Object.fromEntries(entries)));
+      } catch {
+        whole = false;
+      }
+    }
+    let refused = [];
+    if (whole) {
+      for (const [key, value] of entries) {
+        this.applied.set(key, value);
+        this.refresh(key);
+      }
+    } else {
+      let pending = entries;
+      for (let pass = 0; pass < 2 && pending.length; pass++) {
+        refused = [];
+        for (const [key, value] of pending) {
+          const error = this.enter(key, value, { silent: true });
+          if (error) refused.push({ key, value, error });
+        }
+        pending = refused.map((r) => [r.key, r.value]);
+      }
     }
     this.onChange(this);
     return refused;

@@ -2,7 +2,8 @@
 //
 // Page -> worker messages ({type, ...}):
 //   init {module?: WebAssembly.Module, pkg}        first message: the compiled wasm (see below)
-//   load {settings: JSON text, elf: Uint8Array}   build a WebMachine (replaces any old one)
+//   load {gen, settings: JSON text, elf: Uint8Array}   build a WebMachine (replaces any old one);
+//                                                  every later message carries this gen
 //   run | pause | stop | reset | step {block}      control the run
 //   console {text}                                 bytes for the guest UART
 //   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native", arg}
@@ -26,7 +27,8 @@ let running = false;
 let runToken = 0;
 let lastLive = 0;
 
-const post = (msg) => self.postMessage(msg);
+let gen = 0; // the page's number for the current machine; every message carries it
+const post = (msg) => self.postMessage({ gen, ...msg });
 const reason = (e) => (e && e.message ? e.message : String(e));
 
 // The page compiles the wasm once and sends the WebAssembly.Module in an
@@ -141,6 +143,7 @@ function answer(what, arg) {
 async function handle(msg) {
   switch (msg.type) {
     case 'load': {
+      gen = msg.gen ?? gen + 1;
       running = false;
       runToken++;
       if (machine) {
