@@ -108,8 +108,8 @@ function showRegs(regs) {
   for (let i = 0; i < 32; i += 4) {
     lines.push(
       [0, 1, 2, 3]
-        .map((j) => `${`x${i + j}`.padStart(3)} ${ABI[i + j].padEnd(4)} ${String(regs.x[i + j]).padStart(18)}`)
-        .join('  '),
+        .map((j) => `${`x${i + j}`.padStart(3)} ${ABI[i + j].padEnd(4)}${String(regs.x[i + j]).padStart(18)}`)
+        .join(' '),
     );
   }
   el.textContent = lines.join('\n');

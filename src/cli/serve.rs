@@ -3,11 +3,20 @@
 //! require-corp), which the threaded wasm build needs for its
 //! SharedArrayBuffer memory.
 //!
+//! A small HTTP/1.1 server on `std::net`: one thread per connection, one
+//! request per connection (`Connection: close`). tiny_http 0.12 was used
+//! first and dropped: its thread pool queues a burst of new keep-alive
+//! connections (a browser opens six at a page's first load) behind the
+//! first ones, which stalled the page's first load until the browser closed
+//! them (minutes; `tests/serve.rs` has the burst).
+//!
 //! Invariant: only files under the served directory are ever read; a path
 //! with `..`, a backslash or a NUL is refused before it touches the disk.
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-
-use tiny_http::{Header, Method, Response, Server, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::UsageError;
 
@@ -34,25 +43,116 @@ pub fn serve(args: ServeArgs) -> Result<i32, UsageError> {
             root.display()
         )));
     }
-    let server = Server::http(("127.0.0.1", args.port))
+    let listener = TcpListener::bind(("127.0.0.1", args.port))
         .map_err(|e| UsageError(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
-    let port = server.server_addr().to_ip().map_or(args.port, |a| a.port());
+    let port = listener.local_addr().map_or(args.port, |a| a.port());
     println!("tunevm: serving {} at http://127.0.0.1:{port}/", root.display());
-    for request in server.incoming_requests() {
-        let etag = request
-            .headers()
-            .iter()
-            .find(|h| h.field.equiv("If-None-Match"))
-            .map(|h| h.value.as_str().to_string());
-        let response = respond(&root, request.method(), request.url(), etag.as_deref());
-        // A client that went away is not the server's problem.
-        let _ = request.respond(response);
+    let _ = std::io::stdout().flush();
+    let root = Arc::new(root);
+    for stream in listener.incoming().flatten() {
+        let root = Arc::clone(&root);
+        std::thread::spawn(move || {
+            // A client that goes away or sends garbage is not the server's
+            // problem: drop the connection.
+            let _ = handle(&root, stream);
+        });
     }
     Ok(0)
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+/// Largest request head accepted (request line and headers).
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Read one request from `stream`, answer it and close.
+fn handle(root: &Path, stream: TcpStream) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut if_none_match = None;
+    let mut head = request_line.len();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        head += line.len();
+        if head > MAX_HEAD {
+            return write_response(
+                &stream,
+                431,
+                "text/plain; charset=utf-8",
+                None,
+                b"too large\n",
+                true,
+            );
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("if-none-match") {
+                if_none_match = Some(value.trim().to_string());
+            }
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, url) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let answer = respond(root, method, url, if_none_match.as_deref());
+    write_response(
+        &stream,
+        answer.status,
+        answer.mime,
+        answer.etag.as_deref(),
+        &answer.body,
+        method != "HEAD",
+    )
+}
+
+/// What to answer to one request.
+struct Answer {
+    status: u16,
+    mime: &'static str,
+    etag: Option<String>,
+    body: Vec<u8>,
+}
+
+fn write_response(
+    mut stream: &TcpStream,
+    status: u16,
+    mime: &str,
+    etag: Option<&str>,
+    body: &[u8],
+    with_body: bool,
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        304 => "Not Modified",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Request Header Fields Too Large",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\n\
+         Content-Type: {mime}\r\n\
+         Content-Length: {}\r\n\
+         Cross-Origin-Opener-Policy: same-origin\r\n\
+         Cross-Origin-Embedder-Policy: require-corp\r\n\
+         Cross-Origin-Resource-Policy: same-origin\r\n\
+         Cache-Control: no-cache\r\n\
+         Connection: close\r\n",
+        body.len()
+    );
+    if let Some(etag) = etag {
+        head.push_str(&format!("ETag: {etag}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    if with_body {
+        stream.write_all(body)?;
+    }
+    stream.flush()
 }
 
 /// A validator for a file's current contents: its size and modification time.
@@ -62,49 +162,34 @@ fn etag_of(path: &Path) -> Option<String> {
     Some(format!("\"{:x}-{:x}\"", meta.len(), mtime.as_nanos()))
 }
 
-/// The response to `method url`, with the isolation headers on every answer.
-/// Files carry an ETag and `Cache-Control: no-cache`: the browser revalidates
-/// every time (so a rebuilt page is seen at once) and gets `304 Not
-/// Modified` without the body when nothing changed (the wasm is fetched by
-/// the page and by its worker).
-fn respond(
-    root: &Path,
-    method: &Method,
-    url: &str,
-    if_none_match: Option<&str>,
-) -> Response<std::io::Cursor<Vec<u8>>> {
-    let mut etag = None;
-    let (status, body, mime) = match (method, file_for(root, url)) {
-        (Method::Get | Method::Head, Some(path)) => {
-            etag = etag_of(&path);
-            if etag.is_some() && etag.as_deref() == if_none_match {
-                (304, Vec::new(), mime_type(&path))
-            } else {
-                match std::fs::read(&path) {
-                    Ok(bytes) => (200, bytes, mime_type(&path)),
-                    Err(_) => (404, b"not found\n".to_vec(), "text/plain; charset=utf-8"),
-                }
-            }
-        }
-        (Method::Get | Method::Head, None) => {
-            (404, b"not found\n".to_vec(), "text/plain; charset=utf-8")
-        }
-        _ => (405, b"method not allowed\n".to_vec(), "text/plain; charset=utf-8"),
+/// The answer to `method url`. Files carry an ETag and `Cache-Control:
+/// no-cache`: the browser revalidates every time (so a rebuilt page is seen
+/// at once) and gets `304 Not Modified` without the body when nothing
+/// changed.
+fn respond(root: &Path, method: &str, url: &str, if_none_match: Option<&str>) -> Answer {
+    let text = "text/plain; charset=utf-8";
+    let not_found =
+        || Answer { status: 404, mime: text, etag: None, body: b"not found\n".to_vec() };
+    if method != "GET" && method != "HEAD" {
+        return Answer {
+            status: 405,
+            mime: text,
+            etag: None,
+            body: b"method not allowed\n".to_vec(),
+        };
+    }
+    let Some(path) = file_for(root, url) else {
+        return not_found();
     };
-    let mut response = Response::from_data(body).with_status_code(StatusCode(status));
-    for h in [
-        header("Content-Type", mime),
-        header("Cross-Origin-Opener-Policy", "same-origin"),
-        header("Cross-Origin-Embedder-Policy", "require-corp"),
-        header("Cross-Origin-Resource-Policy", "same-origin"),
-        header("Cache-Control", "no-cache"),
-    ] {
-        response.add_header(h);
+    let etag = etag_of(&path);
+    let mime = mime_type(&path);
+    if etag.is_some() && etag.as_deref() == if_none_match {
+        return Answer { status: 304, mime, etag, body: Vec::new() };
     }
-    if let Some(etag) = etag {
-        response.add_header(header("ETag", &etag));
+    match std::fs::read(&path) {
+        Ok(body) => Answer { status: 200, mime, etag, body },
+        Err(_) => not_found(),
     }
-    response
 }
 
 /// The file `url` names under `root` (`/` and directories mean their
