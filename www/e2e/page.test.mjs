@@ -70,7 +70,11 @@ async function openPage(t, url = server.url, contextOptions = {}) {
   });
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('crash', () => problems.push('the page crashed'));
-  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+  page.on('requestfailed', (req) => {
+    // Aborted by a navigation (the service-worker shim reloads the page once) is no failure.
+    const why = req.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${req.url()} (${why})`);
+  });
   // Requests still waiting for an answer, named when loading times out.
   // Slow answers are reported as they come (a stalling server shows up here).
   const pending = new Map();
