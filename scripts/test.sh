@@ -18,6 +18,11 @@ rustup component list --installed 2>/dev/null | grep -q clippy || rustup compone
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
-# The JIT through the wasm32 backend in headless Chromium, plain and threads
-# builds (installs Chromium, chromedriver and wasm-bindgen-cli when missing).
-"$(dirname "$0")/test-web.sh"
+# The JIT and the page's API through the wasm32 build in headless Chromium,
+# plain and threads builds (installs Chromium, chromedriver, wasm-bindgen-cli
+# and wasm-pack when missing).
+scripts/test-web.sh
+# The real page in headless Chromium: builds dist/ and serves it with the
+# tunevm binary `cargo test` just built (installs Node.js and the npm
+# packages when missing). The screenshot lands in target/e2e-artifacts/.
+TUNEVM_BIN="${CARGO_TARGET_DIR:-target}/debug/tunevm" scripts/test-e2e.sh

@@ -211,11 +211,10 @@ fn exec_benefit_weight_lets_the_threshold_fall() {
 
 // ---- jit.compile_time_budget_ns, jit.enable_compile_time_budget ----
 
-/// A budget of 1 ns admits only a tier's first compile (estimated at 0 ns
-/// before anything of that tier was compiled) in a window with no compile
-/// time yet; every later estimate exceeds it. Measured (5 M instructions):
-/// 1 ns -> 2 units, ~1.6 M waits, 99.2 % interpreted; 1 ns with the budget
-/// off, and 1 s on -> 56 units, 0 waits, 0.3 % interpreted.
+/// A budget of 1 ns admits one compile per window (of `sample_window`
+/// executions), in a window with no compile time yet: every estimate
+/// exceeds it. So compiles trickle in one window at a time, units wait, and
+/// far more of the run is interpreted than with the budget off or huge.
 #[test]
 fn compile_time_budget_holds_compiles_back() {
     let budget = |ns: &'static str, on: &'static str| {
@@ -232,13 +231,21 @@ fn compile_time_budget_holds_compiles_back() {
     let tiny = budget("1", "true");
     let disabled = budget("1", "false");
     let huge = budget("1000000000", "true");
-    assert!(tiny.jit.units_compiled <= 2, "{}", tiny.jit.units_compiled);
+    eprintln!(
+        "1 ns: {} units, {} waits, {:.3} interpreted; off: {} units, {:.3}",
+        tiny.jit.units_compiled,
+        tiny.jit.compile_waits,
+        interpreted(&tiny),
+        disabled.jit.units_compiled,
+        interpreted(&disabled)
+    );
     assert!(tiny.jit.compile_waits > 1000, "{}", tiny.jit.compile_waits);
-    assert!(interpreted(&tiny) > 0.9);
+    assert!(tiny.jit.units_compiled >= 1, "one compile per window still happens");
     for r in [&disabled, &huge] {
         assert_eq!(r.jit.compile_waits, 0);
         assert!(r.jit.units_compiled > 20, "{}", r.jit.units_compiled);
         assert!(interpreted(r) < 0.05);
+        assert!(interpreted(&tiny) > 3.0 * interpreted(r), "the budget holds compiles back");
     }
 }
 

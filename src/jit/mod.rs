@@ -129,7 +129,7 @@ enum Refusal {
     /// The budget has no room in this window; ask again later.
     Wait,
     /// The estimate alone exceeds a whole window's budget; a unit of at
-    /// most this many instructions would fit.
+    /// most this many instructions would fit (one of at least 2).
     Never(usize),
     /// The backend refused the module, or the cache cannot hold it.
     Failed,
@@ -563,11 +563,14 @@ impl Jit {
         }
         self.stats.waits += 1;
         let budget = self.control.config().compile_time_budget_ns;
-        if estimate > budget {
-            // The largest size whose estimate fits a whole window, with room.
-            let fit = self.control.max_size_within(tier, budget / 4 * 3).min(size - 1);
-            Err(Refusal::Never(fit.max(1) as usize))
+        // The largest size whose estimate fits a whole window, with room.
+        let fit = self.control.max_size_within(tier, budget / 4 * 3).min(size - 1);
+        if estimate > budget && fit > 1 {
+            Err(Refusal::Never(fit as usize))
         } else {
+            // It fits a later window; or even one instruction would not fit
+            // any (the fixed cost per module alone is over budget): then it
+            // waits, at full size, for a window with no compile yet.
             Err(Refusal::Wait)
         }
     }

@@ -394,10 +394,12 @@ impl CompileTotals {
 /// window plus the compile's estimate (an estimate of 0 counts as 1 ns) is
 /// at most `compile_time_budget_ns`, and [`Admission::Wait`] otherwise. Every
 /// window starts with the whole budget again, so a unit that waited is
-/// admitted in a later window (never, if its estimate alone exceeds the
-/// budget). If the caller compiles only what was admitted, and each compile
-/// takes no longer than the estimate it was admitted with, the compile time
-/// recorded in one window never exceeds the budget. A compile that overruns
+/// admitted in a later window. A job whose estimate alone exceeds the budget
+/// is admitted only in a window with no compile recorded yet (so at most
+/// one such job per window, and nothing else in that window). Apart
+/// from such jobs, if the caller compiles only what was admitted, and each
+/// compile takes no longer than the estimate it was admitted with, the
+/// compile time recorded in one window never exceeds the budget. A compile that overruns
 /// its estimate is recorded in full: its window can end over budget by that
 /// overrun, and nothing more is admitted in it. With the budget off,
 /// [`admit`] always answers [`Admission::Compile`].
@@ -586,7 +588,13 @@ impl AdaptiveThreshold {
             return Admission::Compile;
         }
         let needed = self.window.compile_ns.saturating_add(estimate_ns.max(1));
-        if needed <= self.config.compile_time_budget_ns {
+        let budget = self.config.compile_time_budget_ns;
+        // A job estimated over the whole budget may start only in a window
+        // with no compile yet: one such job per window. Refusing it for
+        // good would let one slow compile (a loaded host inflates the
+        // learnt estimate) shut the JIT off for the rest of the run, since
+        // nothing compiled means the estimate is never corrected.
+        if needed <= budget || (self.window.compiles == 0 && estimate_ns > budget) {
             Admission::Compile
         } else {
             self.window.waits += 1;
