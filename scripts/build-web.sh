@@ -25,13 +25,13 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 log "threads build ($PROFILE)"
 CARGO_TARGET_DIR="$THREADS_TARGET_DIR" RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
-  cargo build --locked --lib "${cargo_profile[@]}" -Z build-std=std,panic_abort \
+  cargo rustc --locked --lib --crate-type cdylib "${cargo_profile[@]}" -Z build-std=std,panic_abort \
   --target wasm32-unknown-unknown
 wasm-bindgen --target web --remove-name-section --out-dir pkg \
   "$THREADS_TARGET_DIR/wasm32-unknown-unknown/$out/tunevm.wasm"
 
 log "plain build ($PROFILE)"
-cargo build --locked --lib "${cargo_profile[@]}" --target wasm32-unknown-unknown
+cargo rustc --locked --lib --crate-type cdylib "${cargo_profile[@]}" --target wasm32-unknown-unknown
 wasm-bindgen --target web --remove-name-section --out-dir pkg-st "$TARGET_DIR/wasm32-unknown-unknown/$out/tunevm.wasm"
 
 # npm packages of the page (uPlot, the service-worker shim; playwright-core

@@ -4,7 +4,7 @@
 //! the instruction bits, 16 of them for compressed encodings), access
 //! faults, medeleg, and vectored mtvec for exceptions.
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

@@ -5,7 +5,7 @@
 //! width, misaligned accesses (carried out, or trapping under strict_align),
 //! and fetching an instruction that straddles two pages.
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

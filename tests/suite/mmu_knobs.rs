@@ -2,7 +2,7 @@
 //! knob's documentation promises. Synthetic page-access patterns run through
 //! `UnifiedMmu::translate` over 4096 mapped pages; one helper, `run`, maps
 //! them, replays a pattern of page numbers and returns the statistics.
-mod mmu_common;
+use crate::mmu_common;
 
 use mmu_common::*;
 use tunevm::mem::{

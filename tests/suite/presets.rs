@@ -36,17 +36,22 @@ fn compile_time_presets() {
     let fix = run_preset("compile-time-fix");
     let (p, f) = (&problem.jit.compile_ns, &fix.jit.compile_ns);
     eprintln!(
-        "compile total {} ms -> {} ms, units {} -> {}, p99 {:?} -> {:?}",
+        "compile total {} ms -> {} ms, units {} -> {}, p50 {:?} -> {:?}, p99 {:?} -> {:?}",
         p.total / 1_000_000,
         f.total / 1_000_000,
         p.count,
         f.count,
+        p.p50,
+        f.p50,
         p.p99,
         f.p99
     );
     assert!(p.total > 5 * f.total, "compile time: problem {} ns, fix {} ns", p.total, f.total);
     assert!(p.count > 2 * f.count, "units: problem {}, fix {}", p.count, f.count);
-    assert!(p.p99 > f.p99, "p99: problem {:?}, fix {:?}", p.p99, f.p99);
+    // The median unit, not p99: with ~80 units the fix's p99 is its slowest
+    // compile, which one descheduling on a loaded machine can inflate.
+    let (pm, fm) = (p.p50.unwrap(), f.p50.unwrap());
+    assert!(pm > 3 * fm, "median unit: problem {pm} ns, fix {fm} ns");
     assert!(
         fix.tiers.baseline.instructions + fix.tiers.optimizing.instructions
             > problem.instructions / 2

@@ -1,7 +1,7 @@
 //! TLB behaviour seen through `UnifiedMmu`: stale entries until SFENCE.VMA,
 //! ASID tagging, global entries, re-checked permissions, statistics, and the
 //! prefetcher's promise not to fault or write.
-mod mmu_common;
+use crate::mmu_common;
 
 use mmu_common::*;
 use tunevm::mem::sv39::{PTE_A, PTE_G, PTE_R, PTE_V, PTE_W};

@@ -1,7 +1,7 @@
 //! Decoder and disassembler against GNU binutils.
 //!
-//! tests/data/isa_vectors.txt is generated once by tests/data/gen_isa_vectors.sh
-//! from tests/data/isa_vectors.S (binutils 2.40); each line holds an address,
+//! tests/suite/data/isa_vectors.txt is generated once by tests/suite/data/gen_isa_vectors.sh
+//! from tests/suite/data/isa_vectors.S (binutils 2.40); each line holds an address,
 //! an encoding, a group name and objdump's text without and with aliases.
 //! The hand-written tables below cover what the assembler cannot produce:
 //! reserved encodings and fields the decoder must ignore.

@@ -3,7 +3,7 @@
 //! mcause and mepc, held while disabled, WFI waking on the timer, vectored
 //! mtvec, priority, and a delegated supervisor software interrupt.
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

@@ -8,7 +8,7 @@ use tunevm::cpu::StopReason;
 use tunevm::mem::devices::{ExitRequest, Htif};
 use tunevm::runtime::Machine;
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 

@@ -2,7 +2,7 @@
 //! spec v1.12, 4.3-4.4). Every case runs on both TLB organisations, and
 //! every translation is done twice so that the second one goes through the
 //! TLB hit path (which must decide exactly as the walk did).
-mod mmu_common;
+use crate::mmu_common;
 
 use mmu_common::*;
 use tunevm::mem::sv39::{PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};

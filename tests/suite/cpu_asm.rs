@@ -9,7 +9,7 @@
 //! with `riscv64-unknown-elf-as -march=rv64imac_zicsr_zifencei` and reading
 //! the encodings back with `riscv64-unknown-elf-objdump -d -M no-aliases`.
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use tunevm::isa::{decode, AmoOp, Inst};

@@ -8,7 +8,7 @@
 //! On RV64 the encoding RV32 uses for c.jal is c.addiw; the c.addiw cases
 //! check it is an add (the next instruction runs, ra is untouched).
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

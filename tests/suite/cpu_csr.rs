@@ -3,7 +3,7 @@
 //! or mcycle replaces that instruction's own increment), and the identity and
 //! status registers (misa, mhartid, mstatus.UXL/SXL, mepc alignment).
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! unsigned 32-bit values), and misaligned LR/SC/AMO, which trap whatever
 //! strict_align says (cause 4 for LR, 6 for SC and AMOs).
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

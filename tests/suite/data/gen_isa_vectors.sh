@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerate tests/data/isa_vectors.txt from isa_vectors.S with the GNU
+# Regenerate tests/suite/data/isa_vectors.txt from isa_vectors.S with the GNU
 # RISC-V cross binutils (Debian: binutils-riscv64-unknown-elf).
 #
 # Output: one line per instruction, tab-separated:

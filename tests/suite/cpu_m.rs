@@ -2,7 +2,7 @@
 //! division and remainder including division by zero and the one overflowing
 //! case (unpriv. spec table 13.1), and every W form with its sign extension.
 
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::*;

@@ -12,7 +12,7 @@
 // Native only: needs proptest, tempfile, processes or the wall clock, none
 // of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
 #![cfg(not(target_arch = "wasm32"))]
-mod common;
+use crate::common;
 
 use common::asm::*;
 use common::{Program, CLINT_MTIMECMP, DATA, FINISHER, RAM_BASE};

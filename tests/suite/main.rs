@@ -1,0 +1,37 @@
+//! The native integration tests, linked into one test binary.
+//!
+//! One binary instead of one per file: every file here would otherwise link
+//! its own copy of tunevm and wasmtime (hundreds of megabytes each in a debug
+//! build), and the harness can run all tests on all cores at once. Run one
+//! file's tests with `cargo test --test suite cpu_a::`. The wasm32 tests
+//! (`web_jit`, `web_api`, `web_bench`) stay separate binaries in `tests/`.
+
+mod common;
+mod mmu_common;
+
+mod cli;
+mod code_cache;
+mod config_jit;
+mod config_load;
+mod config_schema;
+mod conformance_regressions;
+mod cpu_a;
+mod cpu_asm;
+mod cpu_csr;
+mod cpu_interrupts;
+mod cpu_m;
+mod cpu_priv;
+mod cpu_rv64i;
+mod cpu_rvc;
+mod isa_decode;
+mod jit_differential;
+mod jit_knobs;
+mod jit_threshold;
+mod loader_elf;
+mod mmu_knobs;
+mod mmu_sv39;
+mod mmu_tlb;
+mod paging_knobs;
+mod presets;
+mod reference_qemu;
+mod serve;
