@@ -10,7 +10,7 @@
 //!
 //! Architecture invariant: no input makes the loader panic; every offset and
 //! size from the file is checked (with overflow-checked arithmetic) before
-//! use. A fuzz test (`tests/loader_elf.rs`) holds it to that.
+//! use. A fuzz test (`tests/suite/loader_elf.rs`) holds it to that.
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader, Sym};
 use object::LittleEndian;

@@ -8,7 +8,7 @@
 //! first and dropped: its thread pool queues a burst of new keep-alive
 //! connections (a browser opens six at a page's first load) behind the
 //! first ones, which stalled the page's first load until the browser closed
-//! them (minutes; `tests/serve.rs` has the burst).
+//! them (minutes; `tests/suite/serve.rs` has the burst).
 //!
 //! Invariant: only files under the served directory are ever read; a path
 //! with `..`, a backslash or a NUL is refused before it touches the disk.

@@ -2,7 +2,7 @@
 //! --preset`). One reproduces the tuning guide's defaults; then, for each
 //! "common problem" in the guide whose engine exists, one preset that
 //! reproduces the problem on a built-in workload and one that fixes it.
-//! `tests/presets.rs` runs every problem/fix pair and checks that the figure
+//! `tests/suite/presets.rs` runs every problem/fix pair and checks that the figure
 //! the problem is about really is worse under the problem preset and meets
 //! (or beats) the guide's target under the fix.
 //!

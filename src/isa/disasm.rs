@@ -5,7 +5,7 @@
 //! objdump listing: ABI register names, operands separated by `,` without
 //! spaces, absolute branch targets in hex without `0x`. A compressed
 //! instruction is shown as the instruction it expands to, which is also what
-//! objdump prints for it. tests/isa_decode.rs checks every form against
+//! objdump prints for it. tests/suite/isa_decode.rs checks every form against
 //! objdump's own output and lists the few deliberate differences.
 use super::{AmoOp, Inst, Reg};
 use std::fmt::Write;

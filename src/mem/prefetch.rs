@@ -23,7 +23,7 @@
 //! misses are enough to fire it (with `window = 3`, any repeated delta). A large
 //! window ignores such accidents, but after a phase of irregular misses it
 //! needs as many stride misses as the window holds noise before the stride is
-//! a majority again. Both effects are in `tests/mmu_knobs.rs`.
+//! a majority again. Both effects are in `tests/suite/mmu_knobs.rs`.
 use std::collections::{HashMap, VecDeque};
 
 /// Smallest useful window: the rule needs two equal deltas, i.e. three pages.

@@ -9,7 +9,7 @@
 //!
 //! Encoders are written from the unprivileged spec's opcode maps ("RV32/64G
 //! Instruction Set Listings", "RVC Instruction Set Listings"), not from the
-//! VM's decoder; tests/cpu_asm.rs checks them against GNU as and against
+//! VM's decoder; tests/suite/cpu_asm.rs checks them against GNU as and against
 //! `tunevm::isa::decode`. Out-of-range operands panic: a test that asks for
 //! an unencodable instruction is a broken test. Reserved encodings that
 //! tests need on purpose are written as raw hex where they are used.
