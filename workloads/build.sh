@@ -50,6 +50,7 @@ build() {
 
 echo "RISC-V ELFs ($("$CC" --version | head -1))"
 build hello        src/hello.c
+build echo         src/echo.c
 build cpubench     src/cpubench.c src/cpubench_kernels.c
 build spin         src/spin.c
 build wfi-forever  src/wfi-forever.c

@@ -33,6 +33,20 @@ export const WORKLOADS = {
       zh: '控制台显示两行文字，状态变为 "exit 0"。程序太短，JIT 来不及介入：全部在解释器层执行。',
     },
   },
+  echo: {
+    does: {
+      en: 'An interactive program: it waits for a line on the console, answers with the line\'s number, its length and the line reversed, and ends with "bye" when you type quit.',
+      zh: '一个交互式程序：等待控制台输入一行，回答行号、长度和倒过来的这一行；输入 quit 后输出 "bye" 并结束。',
+    },
+    try: {
+      en: 'Press Run, then type into the box under the console and press Enter. Type quit to end it.',
+      zh: '按运行，然后在控制台下方的输入框里输入文字并回车。输入 quit 结束程序。',
+    },
+    see: {
+      en: 'While it waits, the guest polls the UART in a tight loop, so the MIPS chart stays high and that loop is compiled: a program waiting for input still keeps a core busy unless it sleeps with wfi.',
+      zh: '等待输入时，客户程序在一个紧凑的循环里轮询 UART，所以 MIPS 曲线保持在高位，这个循环也会被编译：除非用 wfi 休眠，等待输入的程序同样占满一个核。',
+    },
+  },
   paging: {
     does: {
       en: 'An S-mode kernel turns on Sv39 paging and walks 64 pages in order, 32768 times (2.1 M memory accesses through the TLB).',

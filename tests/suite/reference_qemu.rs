@@ -3,6 +3,7 @@
 //! both must print the same console output and exit with the same status.
 //! The HTIF workloads run on QEMU's `-machine spike`, which speaks HTIF.
 //! The committed `workloads/expected/` files (recorded from QEMU) must match too.
+//! A workload with an `expected/NAME.in` reads it as console input in both.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,14 +16,21 @@ fn elf(name: &str) -> PathBuf {
     root().join("workloads/bin").join(format!("{name}.elf"))
 }
 
+/// Console input of a workload: `expected/NAME.in`, or nothing.
+fn input(name: &str) -> Stdio {
+    let path = root().join("workloads/expected").join(format!("{name}.in"));
+    match std::fs::File::open(path) {
+        Ok(file) => Stdio::from(file),
+        Err(_) => Stdio::null(),
+    }
+}
+
 /// (stdout, exit status) of a command, killed after `limit`.
 fn run_with_limit(cmd: &mut Command, limit: Duration) -> (Vec<u8>, i32) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e} (scripts/test.sh installs QEMU)"));
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| {
+            panic!("cannot start {cmd:?}: {e} (scripts/test.sh installs QEMU)")
+        });
     let start = std::time::Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -44,11 +52,12 @@ fn check(name: &str) {
         Command::new("qemu-system-riscv64")
             .args(["-machine", machine, "-bios", "none", "-nographic", "-m", "256M"])
             .args(["-monitor", "none", "-serial", "stdio", "-kernel"])
-            .arg(&path),
+            .arg(&path)
+            .stdin(input(name)),
         Duration::from_secs(120),
     );
     let (vm_out, vm_status) = run_with_limit(
-        Command::new(env!("CARGO_BIN_EXE_tunevm")).arg("run").arg(&path),
+        Command::new(env!("CARGO_BIN_EXE_tunevm")).arg("run").arg(&path).stdin(input(name)),
         Duration::from_secs(120),
     );
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -83,6 +92,7 @@ macro_rules! reference_tests {
 
 reference_tests! {
     hello => "hello",
+    echo => "echo",
     cpubench => "cpubench",
     paging => "paging",
     paging_random => "paging-random",

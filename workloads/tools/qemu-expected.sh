@@ -8,8 +8,9 @@
 # Finisher workloads run on `-machine virt`, the HTIF ones on `-machine spike`.
 # spin and wfi-forever never exit: they are stopped after a few seconds and
 # recorded with status 124 (what `timeout` and `tunevm --timeout` report).
-# QEMU adds nothing of its own to stdout here (-nographic, stdin from /dev/null);
-# its stderr is kept apart and must be empty.
+# QEMU adds nothing of its own to stdout here (-nographic, stdin from
+# expected/NAME.in when there is one, else /dev/null); its stderr is kept apart
+# and must be empty.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -24,10 +25,11 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 
 run() {   # run NAME MACHINE TIMEOUT
-    local name=$1 machine=$2 limit=$3 status start end
+    local name=$1 machine=$2 limit=$3 status start end input=/dev/null
+    [[ -f "expected/$name.in" ]] && input="expected/$name.in"
     start=$(date +%s%N)
     timeout "$limit" qemu-system-riscv64 -machine "$machine" -bios none -nographic -m 256M \
-        -kernel "bin/$name.elf" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err"
+        -kernel "bin/$name.elf" <"$input" >"$tmp/$name.out" 2>"$tmp/$name.err"
     status=$?
     end=$(date +%s%N)
     local ms=$(( (end - start) / 1000000 ))
@@ -50,7 +52,7 @@ run() {   # run NAME MACHINE TIMEOUT
     fi
 }
 
-for name in hello cpubench paging paging-random paging-stride smc traps phases; do
+for name in hello echo cpubench paging paging-random paging-stride smc traps phases; do
     run "$name" virt 60
 done
 run htif-hello spike 20
