@@ -482,6 +482,108 @@ test('Stop ends a runaway guest (spin) within 100 ms, and the page runs again af
   await runExpecting(page, 'hello');
 });
 
+/** Waits until #console contains `needle`. */
+async function waitForConsole(page, needle, timeout, message) {
+  await waitInPage(page, (n) => document.querySelector('#console').textContent.includes(n), needle, {
+    timeout, message, describe: pageSummary,
+  });
+}
+
+/** Waits until #state reads `want`. */
+async function waitForState(page, want, timeout = 10_000) {
+  await waitInPage(page, (w) => document.querySelector('#state').textContent.trim() === w, want, {
+    timeout, message: `#state never read "${want}"`, describe: pageSummary,
+  });
+}
+
+test('the echo workload reads the lines typed into the console input and ends on quit', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'echo');
+  await page.click('#run');
+  await waitForConsole(page, '> ', 20_000, 'echo never printed its prompt');
+  const before = (await lastReport(page))?.instructions ?? 0;
+
+  await page.fill('#console-input', 'hello, page');
+  await page.press('#console-input', 'Enter');
+  await waitForConsole(page, '1: "hello, page" (11 bytes), reversed "egap ,olleh"', 10_000,
+    'the typed line never reached the guest (or its answer never reached #console)');
+  assert.equal(await page.locator('#console-input').inputValue(), '', 'the input box is cleared after Enter');
+  assert.equal(await stateText(page), 'running', 'echo waits for the next line');
+
+  // Waiting for input is polling: the guest keeps executing instructions.
+  await page.waitForTimeout(500);
+  const waiting = (await lastReport(page))?.instructions ?? 0;
+  assert.ok(waiting > before + 1_000_000, `a polling guest should keep running (${before} -> ${waiting} instructions)`);
+
+  await page.fill('#console-input', 'quit');
+  await page.press('#console-input', 'Enter');
+  await waitForState(page, 'exit 0', 20_000);
+  assert.match(await page.locator('#console').textContent(), /bye after 1 lines\n$/);
+  assert.deepEqual(problems, []);
+});
+
+test('Step, Step block, Pause and Reset: the machine moves only when asked and Reset starts it over', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'cpubench');
+  const regs = () => page.locator('#regs').textContent();
+  const insns = async () => (await lastReport(page))?.instructions ?? 0;
+  const pcOf = (text) => /pc (0x[0-9a-f]+)/.exec(text)?.[1];
+
+  await page.click('#step');
+  await waitInPage(page, () => !document.querySelector('#regs').hidden, null, {
+    timeout: 20_000, message: 'Step never showed the registers', describe: pageSummary,
+  });
+  await waitForState(page, 'paused');
+  const firstStep = await regs();
+  assert.match(firstStep, /privilege M/);
+  assert.equal(await insns(), 1, 'one Step executes one instruction');
+
+  await page.click('#step');
+  await waitInPage(page, (old) => document.querySelector('#regs').textContent !== old, firstStep, {
+    timeout: 10_000, message: 'a second Step did not change the registers', describe: pageSummary,
+  });
+  assert.notEqual(pcOf(await regs()), pcOf(firstStep), 'pc after two steps');
+  assert.equal(await insns(), 2);
+
+  await page.click('#step-block');
+  await waitInPage(page, () => (window.tunevmPage.lastReport()?.instructions ?? 0) > 2, null, {
+    timeout: 10_000, message: 'Step block did not advance', describe: pageSummary,
+  });
+  assert.equal(await stateText(page), 'paused');
+
+  // Run on from here, pause, and check that nothing moves while paused.
+  await page.click('#run');
+  await waitForState(page, 'running');
+  await page.waitForTimeout(400);
+  await page.click('#pause');
+  await waitForState(page, 'paused');
+  const atPause = await insns();
+  assert.ok(atPause > 1_000, `the run before Pause executed ${atPause} instructions`);
+  await page.waitForTimeout(300);
+  assert.equal(await insns(), atPause, 'instructions kept growing while paused');
+  assert.equal(await stateText(page), 'paused');
+
+  // Run continues the same machine: the count goes on from where it paused.
+  await page.click('#run');
+  await waitInPage(page, (n) => (window.tunevmPage.lastReport()?.instructions ?? 0) > n, atPause, {
+    timeout: 10_000, message: 'Run after Pause did not continue', describe: pageSummary,
+  });
+  await page.click('#pause');
+  await waitForState(page, 'paused');
+
+  await page.click('#reset');
+  await waitForState(page, 'idle');
+  assert.equal((await page.locator('#console').textContent()).trim(), '', '#console after Reset');
+  assert.equal(await page.locator('#regs').isHidden(), true, '#regs after Reset');
+  await page.click('#step');
+  await waitInPage(page, () => !document.querySelector('#regs').hidden, null, {
+    timeout: 10_000, message: 'Step after Reset never showed the registers', describe: pageSummary,
+  });
+  assert.equal(await regs(), firstStep, 'the first Step after Reset lands where the first Step did');
+  assert.equal(await insns(), 1);
+  assert.deepEqual(problems, []);
+});
+
 test('the share link restores the workload and the knobs in a new page', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const { schema } = await wasmCatalog(page);
@@ -612,6 +714,10 @@ test('A/B runs the current knobs against a preset and fills the comparison table
   const rows = await page.locator('#ab-table tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
   assert.ok(rows.every((cells) => cells.length >= 4), `rows of #ab-table should have figure, A, B, change: ${JSON.stringify(rows.slice(0, 3))}`);
   t.diagnostic(`A/B (${b.workload}, B = ${b.id}): ${rows.length} rows, e.g. ${JSON.stringify(rows.slice(0, 3))}`);
+  // Each side ran twice (A B B A) and the status names the four wall times.
+  const status = (await page.locator('#ab-status').textContent()).trim();
+  assert.match(status, /A [\d.]+ s, [\d.]+ s; B [\d.]+ s, [\d.]+ s$/, `#ab-status after A/B: ${status}`);
+  t.diagnostic(`A/B ${status}`);
 });
 
 test('on a static host without COOP/COEP the service-worker shim isolates the page; without service workers it falls back to the plain build', { timeout: TEST_TIMEOUT }, async (t) => {
