@@ -405,13 +405,15 @@ test('presets set their knobs and workload; the TLB problem preset hits the TLB 
     `the problem preset ${tlbProblem.id} should hit the TLB less than the fix ${tlbFix.id}: ${JSON.stringify(hitRate)}`);
 });
 
-test('a malformed ELF gets a clear error and the page keeps working', { timeout: TEST_TIMEOUT }, async (t) => {
+test('a malformed ELF or a Linux program gets a clear error and the page keeps working', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const real = readFileSync(fromRepo('workloads/bin/hello.elf'));
   const files = [
     { name: 'garbage.elf', buffer: Buffer.from('this is not a program\n\x00\x01\x02'), expect: /not an ELF/i },
     // The ELF header survives; the program headers it points at do not.
     { name: 'truncated.elf', buffer: real.subarray(0, 100), expect: /\S/ },
+    // A Linux-ABI program: hello.elf with its OS ABI byte (e_ident[7]) set to GNU/Linux.
+    { name: 'linux.elf', buffer: Buffer.concat([real.subarray(0, 7), Buffer.from([3]), real.subarray(8)]), expect: /Linux program/ },
   ];
   for (const file of files) {
     await page.setInputFiles('#elf-file', { name: file.name, mimeType: 'application/octet-stream', buffer: file.buffer });
