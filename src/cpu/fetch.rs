@@ -9,7 +9,7 @@
 //! - The fetch window is dropped whenever translation may change (privilege,
 //!   satp, mstatus, sfence.vma, traps): it only caches the translation of one
 //!   virtual page that was checked for execute permission.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::isa::Inst;
 use crate::mem::Ram;
@@ -59,7 +59,7 @@ impl FetchWindow {
 /// Decoded instructions of the RAM pages that code was fetched from.
 pub(crate) struct DecodeCache {
     pages: Vec<Box<[Decoded; SLOTS]>>,
-    by_ram_page: HashMap<u32, u32>,
+    by_ram_page: FxHashMap<u32, u32>,
     free: Vec<u32>,
     /// RAM's code epoch when invalidations were last applied.
     epoch: u64,
@@ -67,7 +67,12 @@ pub(crate) struct DecodeCache {
 
 impl DecodeCache {
     pub fn new() -> Self {
-        DecodeCache { pages: Vec::new(), by_ram_page: HashMap::new(), free: Vec::new(), epoch: 0 }
+        DecodeCache {
+            pages: Vec::new(),
+            by_ram_page: FxHashMap::default(),
+            free: Vec::new(),
+            epoch: 0,
+        }
     }
 
     /// Drop pages whose code RAM invalidated since the last call.

@@ -67,7 +67,8 @@
 //!
 //! Architecture invariant: the cache knows nothing of wasm, engines or guest
 //! memory; payloads are opaque and every release is the caller's job.
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hash;
 use std::ops::RangeInclusive;
 
@@ -462,14 +463,14 @@ pub struct UnifiedCodeCache<K, V> {
     config: CacheConfig,
     options: CacheOptions,
     ranking: Ranking,
-    entries: HashMap<K, Entry<V>>,
+    entries: FxHashMap<K, Entry<V>>,
     /// Every unit, in eviction order (first = next victim).
     order: BTreeMap<Rank, K>,
     /// (admission number, key) of the last `warmup_size` admissions, oldest
     /// first; records of units that left are skipped when they come out.
     warming: VecDeque<(u64, K)>,
     /// Units held per group; a group is here only while it has units.
-    groups: HashMap<GroupId, usize>,
+    groups: FxHashMap<GroupId, usize>,
     bytes: u64,
     /// Access sequence: +1 per insert and per lookup hit.
     seq: u64,
@@ -499,10 +500,10 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
             next_cleanup_ns: options.start_ns.saturating_add(interval_ns(&config)),
             config,
             options,
-            entries: HashMap::new(),
+            entries: FxHashMap::default(),
             order: BTreeMap::new(),
             warming: VecDeque::new(),
-            groups: HashMap::new(),
+            groups: FxHashMap::default(),
             bytes: 0,
             seq: 0,
             admissions: 0,
@@ -725,7 +726,7 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
         assert!(self.bytes <= self.config.max_memory_bytes, "more bytes than max_memory_bytes");
         assert_eq!(self.order.len(), self.entries.len(), "eviction order and entries differ");
         let mut bytes = 0;
-        let mut groups: HashMap<GroupId, usize> = HashMap::new();
+        let mut groups: FxHashMap<GroupId, usize> = FxHashMap::default();
         for (key, e) in &self.entries {
             assert!(self.order.get(&e.rank) == Some(key), "a unit is not at its rank");
             assert_eq!(e.rank, self.ranking.rank(e), "a unit's rank is stale");

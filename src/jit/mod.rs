@@ -23,7 +23,7 @@ pub mod layout;
 pub mod region;
 pub mod threshold;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -219,7 +219,7 @@ pub struct Jit {
     config: JitConfig,
     control: AdaptiveThreshold,
     cache: UnifiedCodeCache<UnitKey, CachedCode>,
-    units: HashMap<UnitKey, UnitState>,
+    units: FxHashMap<UnitKey, UnitState>,
     backend: Option<backend::Backend>,
     /// RAM's code epoch last seen.
     epoch: u64,
@@ -270,7 +270,7 @@ impl Jit {
             control: AdaptiveThreshold::new(config.adaptive()),
             cache: UnifiedCodeCache::new(cache, Default::default()),
             config,
-            units: HashMap::new(),
+            units: FxHashMap::default(),
             backend: None,
             epoch: 0,
             stats: JitStats::default(),

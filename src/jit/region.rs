@@ -247,7 +247,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
     let vbase = entry & !0xfff;
     let in_page = |pc: u64| pc & !0xfff == vbase;
     let mut blocks: Vec<Block> = Vec::new();
-    let mut index_of: std::collections::HashMap<u64, usize> = Default::default();
+    let mut index_of: rustc_hash::FxHashMap<u64, usize> = Default::default();
     // Breadth first: the targets near the entry (a loop's body and back
     // edge) are decoded before a long fall-through path can use up
     // `max_insns` and leave them as empty exit blocks.

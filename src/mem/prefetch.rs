@@ -24,7 +24,8 @@
 //! window ignores such accidents, but after a phase of irregular misses it
 //! needs as many stride misses as the window holds noise before the stride is
 //! a majority again. Both effects are in `tests/suite/mmu_knobs.rs`.
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// Smallest useful window: the rule needs two equal deltas, i.e. three pages.
 pub const MIN_HISTORY_WINDOW: usize = 3;
@@ -35,7 +36,7 @@ pub struct StridePrefetcher {
     distance: usize,
     history: VecDeque<i64>,
     /// How many times each delta occurs between consecutive pages of `history`.
-    delta_counts: HashMap<i64, u32>,
+    delta_counts: FxHashMap<i64, u32>,
 }
 
 impl StridePrefetcher {
@@ -45,7 +46,7 @@ impl StridePrefetcher {
             window,
             distance,
             history: VecDeque::with_capacity(window + 1),
-            delta_counts: HashMap::new(),
+            delta_counts: FxHashMap::default(),
         }
     }
 

@@ -13,8 +13,7 @@
 //! waiting between harts, but each shard is smaller and pages do not spread
 //! over shards perfectly evenly, so a working set near `entries` misses more
 //! than with one big shard.
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rustc_hash::FxHashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::{Probe, TlbEntry, INVALID_VPN};
@@ -35,28 +34,10 @@ fn key(vpn: u64, asid: u16, global: bool) -> u64 {
 /// Fibonacci hashing constant (2^64 / golden ratio).
 const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// A cheap hasher for the index keys (they are already well spread VPNs; the
-/// default SipHash would cost more than the rest of a lookup).
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-        self.0 = h ^ (h >> 32);
-    }
-}
-
 struct Shard {
-    index: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// Key -> slot. FxHash: the keys are already well spread VPNs, and
+    /// SipHash would cost more than the rest of a lookup.
+    index: FxHashMap<u64, u32>,
     slots: Vec<TlbEntry>,
     referenced: Vec<bool>,
     /// Slots emptied by `SFENCE.VMA`, reused before the clock runs.
@@ -68,7 +49,7 @@ struct Shard {
 impl Shard {
     fn new(capacity: usize) -> Self {
         Shard {
-            index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            index: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
             slots: Vec::with_capacity(capacity),
             referenced: Vec::with_capacity(capacity),
             free: Vec::new(),
