@@ -1,7 +1,8 @@
 // Live charts (uPlot), fed from successive live() reports. Each chart is made
 // once by one helper and fed columns; the page redraws dirty charts once per
 // animation frame. Rates are computed from the difference between two
-// snapshots, so the charts show what happened in each ~150 ms interval.
+// snapshots, so the charts show what happened in each interval (40 ms for
+// the first ~2 s of a machine's running, then 150 ms; see worker.js).
 //
 // x axis: seconds of run time (report wall_ns, which does not count pauses),
 // except compile_time, whose x is the histogram bucket.

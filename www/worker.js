@@ -12,20 +12,27 @@
 //   loaded {status} | load-error {message}
 //   status {status, paused}                        after run slices start, pause, step, reset
 //   console {text}                                 guest output since the last message
-//   live {report: JSON text, status}               about every LIVE_MS while running, and at the end
+//   live {report: JSON text, status}               about every LIVE_EARLY_MS / LIVE_MS while running, and at the end
 //   ended {status, report: JSON text}              the run is over (exit, stopped, asleep, trap_loop)
 //   stopped {status}                               confirms a Stop (the page's watchdog waits for it)
 //   crash {message}                                the wasm threw (a Rust panic shows as "unreachable")
 //   reply {id, ok, value | message}                answer to a request
 
 const SLICE_MS = 20; // host time per run_for call; Stop is seen between slices
-const LIVE_MS = 150; // how often a live() snapshot goes to the page
+// How often a live() snapshot goes to the page: every LIVE_EARLY_MS for the
+// first LIVE_EARLY_COUNT snapshots of a machine (about 2 s of running, so that
+// a run that is over in a few hundred milliseconds still draws a curve), then
+// every LIVE_MS (fewer points for the long runs).
+const LIVE_EARLY_MS = 40;
+const LIVE_EARLY_COUNT = 50;
+const LIVE_MS = 150;
 
 let vm = null;
 let machine = null;
 let running = false;
 let runToken = 0;
 let lastLive = 0;
+let livePosted = 0; // snapshots of the current machine so far
 
 let gen = 0; // the page's number for the current machine; every message carries it
 const post = (msg) => self.postMessage({ gen, ...msg });
@@ -76,6 +83,7 @@ function flushConsole() {
 function postLive(status) {
   post({ type: 'live', report: machine.live(), status });
   lastLive = performance.now();
+  livePosted++;
 }
 
 function finish(status) {
@@ -95,7 +103,8 @@ async function runLoop(token) {
         finish(status);
         return;
       }
-      if (performance.now() - lastLive >= LIVE_MS) postLive(status);
+      const every = livePosted < LIVE_EARLY_COUNT ? LIVE_EARLY_MS : LIVE_MS;
+      if (performance.now() - lastLive >= every) postLive(status);
     } catch (e) {
       crash(e);
       return;
@@ -161,6 +170,7 @@ async function handle(msg) {
         return;
       }
       lastLive = 0;
+      livePosted = 0;
       post({ type: 'loaded' });
       return;
     }
@@ -225,6 +235,7 @@ async function handle(msg) {
       try {
         machine.reset();
         lastLive = 0;
+        livePosted = 0;
         post({ type: 'loaded' });
       } catch (e) {
         crash(e);
