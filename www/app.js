@@ -49,7 +49,7 @@ const page = {
   lastReport: null, // latest live report (parsed)
   finalReport: null, // full report text of the last finished run
   ab: null,
-  busy: false, // a control action is under way
+  actions: Promise.resolve(), // the control action under way (see exclusive)
   gen: 0, // number of the machine last asked of the worker (see worker.js)
   insnsRun: 0, // guest instructions run in this page so far (how warmed up V8 is)
 };
@@ -65,7 +65,9 @@ function statusText(st) {
   if (!st) return 'idle';
   if (st.state === 'exit') return `exit ${st.exit_code}`;
   // A run that can make no progress ends with its reason, not just a name.
-  if (st.state === 'asleep' || st.state === 'trap_loop') return `${st.state}: ${t(`why_${st.state}`)}`;
+  if (st.state === 'asleep' || st.state === 'trap_loop') {
+    return `${st.state}: ${t(`why_${st.state}`)}${st.detail ? ` (${st.detail})` : ''}`;
+  }
   return st.state;
 }
 
@@ -384,15 +386,13 @@ async function guarded(fn) {
   }
 }
 
-/** Runs one control action at a time (a double click must not build two machines). */
-async function exclusive(fn) {
-  if (page.busy) return;
-  page.busy = true;
-  try {
-    await fn();
-  } finally {
-    page.busy = false;
-  }
+/** Runs control actions one at a time, in the order they were asked for (a
+ *  double click never builds two machines at once): a Run clicked while a
+ *  chosen file is still loading runs once the load is done, not dropped. */
+function exclusive(fn) {
+  const next = page.actions.then(fn);
+  page.actions = next.catch(() => {}); // a failed action does not block the next
+  return next;
 }
 
 function panelSettingsOrThrow(panel) {

@@ -296,18 +296,15 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
             );
             EXIT_RUNAWAY
         }
-        RunOutcome::TrapLoop => {
-            let c = &machine.hart.csr;
+        RunOutcome::TrapLoop | RunOutcome::Asleep => {
+            let why = if outcome == RunOutcome::TrapLoop {
+                "every instruction traps (its trap handler traps too)"
+            } else {
+                "it waits with no interrupt enabled that could wake it"
+            };
+            let detail = machine.stuck_detail(outcome).unwrap_or_default();
             eprintln!(
-                "tunevm: guest is stuck: every instruction traps (mcause {:#x}, mepc {:#x}, mtval {:#x}, mtvec {:#x}); stopped after {executed} instructions",
-                c.mcause, c.mepc, c.mtval, c.mtvec
-            );
-            EXIT_ASLEEP
-        }
-        RunOutcome::Asleep => {
-            eprintln!(
-                "tunevm: guest executed wfi at pc {:#x} with no interrupt enabled that could wake it; stopped after {retired} instructions",
-                machine.hart.pc
+                "tunevm: guest is stuck: {why}: {detail}; stopped after {executed} instructions ({retired} retired)"
             );
             EXIT_ASLEEP
         }

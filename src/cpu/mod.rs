@@ -42,6 +42,51 @@ pub enum StopReason {
 pub struct TrapCounts {
     pub exceptions: [u64; 16],
     pub interrupts: [u64; 16],
+    /// The first trap taken since an instruction last retired. When the
+    /// guest is stuck in a trap loop this is the trap that started it (an
+    /// illegal instruction, say), not the handler's own fault that repeats.
+    pub streak_first: Option<TakenTrap>,
+    /// `Hart::retired()` when `streak_first` was taken.
+    streak_retired: u64,
+}
+
+/// A trap as the hart took it: what xcause, xepc and xtval received, and the
+/// handler address it jumped to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TakenTrap {
+    /// mcause/scause: the code, with bit 63 set for an interrupt.
+    pub cause: u64,
+    pub epc: u64,
+    pub tval: u64,
+    pub handler: u64,
+}
+
+impl TakenTrap {
+    /// The cause's report name (`illegal_instruction`, ...).
+    pub fn cause_name(&self) -> &'static str {
+        let code = self.cause & !(1 << 63);
+        if self.cause >> 63 != 0 {
+            Interrupt::BY_PRIORITY
+                .into_iter()
+                .find(|i| i.bit() == 1 << code)
+                .map_or("interrupt", |i| i.name())
+        } else {
+            Exception::ALL.into_iter().find(|e| e.code() == code).map_or("exception", |e| e.name())
+        }
+    }
+
+    /// One line: cause, where, tval and the handler, e.g.
+    /// `illegal_instruction (cause 0x2) at pc 0x80000000, tval 0x0, handler 0x0`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (cause {:#x}) at pc {:#x}, tval {:#x}, handler {:#x}",
+            self.cause_name(),
+            self.cause,
+            self.epc,
+            self.tval,
+            self.handler
+        )
+    }
 }
 
 impl TrapCounts {
@@ -249,6 +294,7 @@ impl Hart {
         let deleg = if interrupt { self.csr.mideleg } else { self.csr.medeleg };
         let to_s = self.privilege <= Privilege::Supervisor && deleg & bit != 0;
         let mcause = cause | if interrupt { 1 << 63 } else { 0 };
+        let (epc, retired) = (self.pc, self.retired());
         let c = &mut self.csr;
         if to_s {
             c.sepc = self.pc;
@@ -276,6 +322,11 @@ impl Hart {
             c.mstatus |= (self.privilege as u64) << csr::MSTATUS_MPP_SHIFT;
             self.pc = trap_vector(c.mtvec, cause, interrupt);
             self.privilege = Privilege::Machine;
+        }
+        let streak = &mut self.traps;
+        if streak.streak_first.is_none() || streak.streak_retired != retired {
+            streak.streak_first = Some(TakenTrap { cause: mcause, epc, tval, handler: self.pc });
+            streak.streak_retired = retired;
         }
         if interrupt {
             self.traps.interrupts[cause as usize] += 1;

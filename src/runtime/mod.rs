@@ -156,6 +156,27 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The specifics of an end the guest itself caused, in one line: for
+    /// `trap_loop` the trap that began the loop and the one that repeats, for
+    /// `asleep` the wfi's pc; `None` for other ends. The CLI prints it after
+    /// its reason and the page shows it beside the state.
+    pub fn stuck_detail(&self, outcome: RunOutcome) -> Option<String> {
+        let h = &self.hart;
+        match outcome {
+            RunOutcome::TrapLoop => {
+                let first =
+                    h.traps.streak_first.map_or_else(|| "an unknown trap".into(), |t| t.describe());
+                let c = &h.csr;
+                Some(format!(
+                    "began with {first}; now mcause {:#x} at mepc {:#x}, mtval {:#x}, mtvec {:#x}",
+                    c.mcause, c.mepc, c.mtval, c.mtvec
+                ))
+            }
+            RunOutcome::Asleep => Some(format!("wfi at pc {:#x}", h.pc)),
+            _ => None,
+        }
+    }
+
     /// Build a machine from a validated config and load `elf` into it.
     pub fn new(config: VmConfig, elf: &[u8]) -> Result<Machine, LoadError> {
         let (mut mmu, jit) = Self::memory_and_jit(&config);

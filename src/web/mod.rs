@@ -326,15 +326,20 @@ impl WebMachine {
         self.host.end_call();
     }
 
+    /// The status JSON: `state` ("running", "exit", or the stop reason),
+    /// `exit_code`, `detail` (for asleep and trap_loop: where the guest is
+    /// stuck, see [`Machine::stuck_detail`]), `instructions` (retired) and `pc`.
     fn status(&self) -> String {
         let (state, exit_code) = match self.session.outcome {
             None => ("running", None),
             Some(RunOutcome::Exited(code)) => ("exit", Some(code)),
             Some(o) => (o.name(), None),
         };
+        let detail = self.session.outcome.and_then(|o| self.machine.stuck_detail(o));
         json!({
             "state": state,
             "exit_code": exit_code,
+            "detail": detail,
             "instructions": self.machine.hart.retired(),
             "pc": format!("{:#x}", self.machine.hart.pc),
         })

@@ -149,7 +149,25 @@ fn runaway_guests_are_stopped_with_124() {
 fn a_guest_that_can_never_wake_is_stopped() {
     let out = tunevm(&["run", "--timeout", "20", workload("wfi-forever").to_str().unwrap()]);
     assert_eq!(status(&out), 3, "{}", stderr(&out));
-    assert!(stderr(&out).contains("no interrupt enabled that could wake it"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no interrupt enabled that could wake it: wfi at pc 0x8"), "{err}");
+}
+
+#[test]
+fn a_guest_stuck_in_a_trap_loop_is_stopped_with_the_trap_that_began_it() {
+    // Two instructions that retire, then an illegal one with
+    // mtvec still 0: the handler's fetch at address 0 faults, and so on.
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write_temp(&dir, "illegal.elf", &tiny_elf(&[0x0000_0013, 0x0000_0013, 0xffff_ffff]));
+    let out = tunevm(&["run", "--timeout", "20", &elf]);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("began with illegal_instruction (cause 0x2) at pc 0x80000008, tval 0xffffffff, handler 0x0"),
+        "{err}"
+    );
+    assert!(err.contains("now mcause 0x1 at mepc 0x0"), "{err}");
 }
 
 #[test]

@@ -68,7 +68,11 @@ async function runOnce(browser, url, shared) {
       });
       native = (await page.locator(`${row} .value`).textContent()).trim();
     }
-    return { state, mips: report.mips, wallMs: report.wall_ns / 1e6, pageMs, native, build: report.engine };
+    return {
+      state, mips: report.mips, wallMs: report.wall_ns / 1e6, pageMs, native, build: report.engine,
+      compileMs: (report.jit?.compile_ns?.total ?? 0) / 1e6, units: report.jit?.units_compiled ?? 0,
+      calls: report.jit?.calls ?? 0,
+    };
   } finally {
     if (!shared) await context.close();
   }
@@ -83,7 +87,8 @@ try {
   for (let i = 0; i < RUNS; i += 1) {
     const r = await runOnce(browser, server.url, shared);
     process.stderr.write(`run ${i + 1}/${RUNS}: ${r.state}, ${r.mips.toFixed(1)} MIPS, `
-      + `${r.wallMs.toFixed(0)} ms running, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
+      + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units), `
+      + `${r.calls} calls into generated code, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
     runs.push(r);
   }
 } finally {
@@ -103,6 +108,8 @@ for (const [label, pick] of [
   ['MIPS (report)', (r) => r.mips],
   ['running (ms, report wall_ns)', (r) => r.wallMs],
   ['click -> end state (ms)', (r) => r.pageMs],
+  ['of the running: JIT compile (ms, total)', (r) => r.compileMs],
+  ['units compiled', (r) => r.units],
 ]) {
   const xs = runs.map(pick);
   console.log(`| ${label} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`);

@@ -543,6 +543,53 @@ test('a guest that can never wake (wfi-forever) ends with its reason, and the pa
   assert.deepEqual(problems, []);
 });
 
+/** `elf` with the 32-bit word at its entry point replaced by `word`. */
+function patchEntry(elf, word) {
+  const b = Buffer.from(elf);
+  const entry = b.readBigUInt64LE(24);
+  const phoff = Number(b.readBigUInt64LE(32));
+  const [phentsize, phnum] = [b.readUInt16LE(54), b.readUInt16LE(56)];
+  for (let i = 0; i < phnum; i += 1) {
+    const ph = phoff + i * phentsize;
+    const [offset, vaddr, filesz] = [8, 16, 32].map((at) => b.readBigUInt64LE(ph + at));
+    if (b.readUInt32LE(ph) === 1 && entry >= vaddr && entry < vaddr + filesz) {
+      b.writeUInt32LE(word, Number(offset + entry - vaddr));
+      return b;
+    }
+  }
+  throw new Error('no loadable segment holds the entry point');
+}
+
+test('a guest stuck in a trap loop and a worker that dies show their reasons, and the page runs again after', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  // hello.elf with an illegal instruction at its entry and no trap handler
+  // (mtvec 0): the handler's own fetch faults, and so on for ever.
+  const illegal = patchEntry(readFileSync(fromRepo('workloads/bin/hello.elf')), 0xffff_ffff);
+  await page.setInputFiles('#elf-file', { name: 'illegal.elf', mimeType: 'application/octet-stream', buffer: illegal });
+  const stuck = await run(page, null, { timeout: 20_000 });
+  assert.match(stuck, /^trap_loop: /, `#state after illegal.elf: "${stuck}"`);
+  assert.match(stuck, /began with illegal_instruction \(cause 0x2\) at pc 0x80000000/, `#state names the first trap: "${stuck}"`);
+  assert.deepEqual(problems, [], 'a guest fault is no page error');
+  t.diagnostic(`trap loop: "${stuck}"`);
+
+  // The worker dies in the middle of a run (an error thrown in it stands in
+  // for a crash): the page says so and builds a new worker for the next run.
+  await page.selectOption('#workload', 'spin');
+  await page.click('#run');
+  await waitForState(page, 'running');
+  const worker = page.workers().find((w) => w.url().endsWith('/worker.js'));
+  assert.ok(worker, `no VM worker among ${page.workers().map((w) => w.url()).join(', ')}`);
+  await worker.evaluate(() => setTimeout(() => {
+    throw new Error('injected worker failure');
+  }, 0));
+  await waitInPage(page, () => document.querySelector('#state').textContent.startsWith('error:'), null, {
+    timeout: 10_000, message: 'the dead worker was not reported', describe: pageSummary,
+  });
+  assert.match(await stateText(page), /injected worker failure/);
+  assert.equal(await page.locator('#run').isEnabled(), true, 'Run after the worker died');
+  await runExpecting(page, 'hello');
+});
+
 test('Step, Step block, Pause and Reset: the machine moves only when asked and Reset starts it over', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   // spin never ends, so Pause always finds it running (cpubench can finish
