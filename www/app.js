@@ -322,7 +322,8 @@ function onRunEnded(status, reportText) {
   page.worker.request('regs').then(showRegs, () => {});
   const prog = currentProgram();
   // Guest instructions this page had run before this run: until about
-  // 200 M, V8 is still tiering up tunevm's own code (BENCHMARKS.md).
+  // 200 M, V8 is still compiling and optimizing the code runs need: tunevm's
+  // own, and generated modules (byte-identical ones it reuses) (BENCHMARKS.md).
   const warmBefore = page.insnsRun;
   page.insnsRun += page.lastReport?.instructions ?? 0;
   if (!page.ab && !prog.custom && prog.name === 'cpubench' && status.state === 'exit' && status.exit_code === 0) {

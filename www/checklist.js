@@ -72,9 +72,10 @@ export class Checklist {
   }
 
   /** nativeMs: the second cpubench_run(600) in the worker; vmWallNs: the VM
-   *  run's wall_ns; cold: the browser had run little of tunevm's own code
-   *  before this run, so it was still optimizing it (about half the speed of
-   *  later runs in the same page, www/e2e/bench-run.mjs measures both). */
+   *  run's wall_ns; cold: the page had run little guest code before this
+   *  run, so the browser was still compiling and optimizing what it needs
+   *  (up to about half the speed of later runs in the same page,
+   *  BENCHMARKS.md "The page's first run"). */
   setNative(nativeMs, vmWallNs, checksumOk, cold = false) {
     if (!checksumOk) {
       this.set('native_speed', 'na', 'native cpubench.wasm gave a wrong checksum');

@@ -2,7 +2,7 @@
 // end in the page's worker (the real page, its Run button and its run loop),
 // then the checklist's direct-wasm comparison, in headless Chromium.
 //
-//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page]
+//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS]
 //   (scripts/bench-page.sh --run builds first)
 //
 // Every run is a fresh page, or with --same-page all runs are in one page,
@@ -25,6 +25,9 @@ const RUNS = Number(arg('--runs', process.env.RUNS || 3));
 const WORKLOAD = arg('--workload', 'cpubench');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, got ${RUNS}`);
 const SAME_PAGE = process.argv.includes('--same-page');
+// How long a fresh page sits idle before its first run (the worker's warm-up
+// runs meanwhile; 0 starts at once, as a quick user or a test would).
+const IDLE_MS = Number(arg('--idle-ms', 0));
 const RUN_LIMIT_MS = 120_000;
 
 async function openPage(browser, url) {
@@ -35,6 +38,7 @@ async function openPage(browser, url) {
     timeout: 30_000, message: 'the page never got ready',
   });
   await page.selectOption('#workload', WORKLOAD);
+  if (IDLE_MS > 0) await page.waitForTimeout(IDLE_MS);
   return { context, page };
 }
 
@@ -101,7 +105,7 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-console.log(`${WORKLOAD} in the page, ${RUNS} runs ${SAME_PAGE ? 'in one page' : 'in fresh pages'}, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
+console.log(`${WORKLOAD} in the page, ${RUNS} runs ${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
 console.log('| figure | median | min | max |');
 console.log('|---|---:|---:|---:|');
 for (const [label, pick] of [
