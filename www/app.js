@@ -225,6 +225,9 @@ function updateShareLink() {
   $('#share-link').href = href;
 }
 
+/** Applies a share link's workload and knobs; true when it also asks for a
+ *  run and everything in it was taken (a link with refused parts only
+ *  restores, and says what it refused). */
 function restoreFromUrl() {
   const want = parseShareUrl(location.href);
   const problems = [...want.bad];
@@ -237,6 +240,7 @@ function restoreFromUrl() {
     for (const r of refused) problems.push(`${r.key}=${r.value}: ${r.error}`);
   }
   if (problems.length) setLoadError(`${t('restore_bad')}:\n${problems.join('\n')}`);
+  return want.run && problems.length === 0;
 }
 
 // ---------------------------------------------------------------- the worker
@@ -734,7 +738,7 @@ async function start() {
   fillPresetSelects();
   performance.mark('tunevm:knobs');
   wire();
-  restoreFromUrl();
+  const autorun = restoreFromUrl();
   showWalkthrough();
   updateShareLink();
   const info = await page.worker.ready;
@@ -743,6 +747,7 @@ async function start() {
   document.body.dataset.ready = '1';
   performance.mark('tunevm:ready'); // navigation -> here is the "page ready" time
   page.charts.rebuildAll();
+  if (autorun) guarded(() => exclusive(run));
 }
 
 window.tunevmPage = {

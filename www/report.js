@@ -51,11 +51,13 @@ export function shareUrl(workload, settings, lang) {
   if (workload) p.set('workload', workload);
   for (const [k, v] of Object.entries(settings)) p.append('set', `${k}=${v}`);
   if (lang && lang !== 'en') p.set('lang', lang);
+  p.set('run', '1'); // opening the link runs it: the link reproduces a run
   url.search = p.toString();
   return url.toString();
 }
 
-/** What a share link asks for: {workload|null, settings: [[key, value]], lang|null, bad: [text]}. */
+/** What a share link asks for: {workload|null, settings: [[key, value]],
+ *  lang|null, run (start a run once the page is ready), bad: [text]}. */
 export function parseShareUrl(href) {
   const p = new URL(href).searchParams;
   const settings = [];
@@ -65,5 +67,5 @@ export function parseShareUrl(href) {
     if (eq <= 0) bad.push(`set=${item}: expected key=value`);
     else settings.push([item.slice(0, eq).trim(), item.slice(eq + 1)]);
   }
-  return { workload: p.get('workload'), settings, lang: p.get('lang'), bad };
+  return { workload: p.get('workload'), settings, lang: p.get('lang'), run: p.get('run') === '1', bad };
 }

@@ -654,7 +654,7 @@ test('Step, Step block, Pause and Reset: the machine moves only when asked and R
   assert.deepEqual(problems, []);
 });
 
-test('the share link restores the workload and the knobs in a new page', { timeout: TEST_TIMEOUT }, async (t) => {
+test('the share link restores the workload and the knobs in a new page, and runs them', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const { schema } = await wasmCatalog(page);
   const knobs = knobsOf(schema);
@@ -691,7 +691,11 @@ test('the share link restores the workload and the knobs in a new page', { timeo
     const got = await knobValue(opened, key);
     assert.ok(sameSetting(got, value), `${key} restored from the link: "${got}", expected "${value}"`);
   }
-  await runExpecting(opened, null);
+  // Opening the link runs it: no click needed.
+  await waitInPage(opened, (unfinished) => !unfinished.includes(document.querySelector('#state').textContent.trim()), UNFINISHED, {
+    timeout: RUN_MS, message: 'the page opened from the link did not run by itself', describe: pageSummary,
+  });
+  assert.equal(await stateText(opened), 'exit 0', 'the run the link started');
   // The run used the restored settings (the report's config is nested by the key's dots).
   const config = (await lastReport(opened)).config;
   for (const [key, value] of Object.entries(wanted)) {
