@@ -75,6 +75,7 @@ async function runOnce(browser, url, shared) {
     return {
       state, mips: report.mips, wallMs: report.wall_ns / 1e6, pageMs, native, build: report.engine,
       compileMs: (report.jit?.compile_ns?.total ?? 0) / 1e6, units: report.jit?.units_compiled ?? 0,
+      codegenMs: (report.jit?.codegen_ns?.total ?? 0) / 1e6, engineMs: (report.jit?.engine_ns?.total ?? 0) / 1e6,
       calls: report.jit?.calls ?? 0,
     };
   } finally {
@@ -91,7 +92,8 @@ try {
   for (let i = 0; i < RUNS; i += 1) {
     const r = await runOnce(browser, server.url, shared);
     process.stderr.write(`run ${i + 1}/${RUNS}: ${r.state}, ${r.mips.toFixed(1)} MIPS, `
-      + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units), `
+      + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units: `
+      + `${r.codegenMs.toFixed(0)} ms generating, ${r.engineMs.toFixed(0)} ms in the engine), `
       + `${r.calls} calls into generated code, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
     runs.push(r);
   }
