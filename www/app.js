@@ -363,25 +363,37 @@ async function loadMachine(settings) {
   }
   const prog = currentProgram();
   const bytes = await programBytes(prog);
-  await page.worker.usable();
-  const done = new Promise((resolve, reject) => {
-    page.pendingLoad = { resolve, reject };
-  });
-  page.loadedKey = null;
-  page.gen += 1;
-  page.worker.send({ type: 'load', gen: page.gen, settings: json, elf: bytes.slice() });
-  // the worker drops its old machine now, whether or not the new one builds
-  page.lastReport = null;
-  page.finalReport = null;
-  page.charts.clear();
-  page.checklist.reset();
-  $('#console').textContent = '';
-  showRegs(null);
-  showProgress(null, null);
-  clearCodeView();
-  await done;
+  // A worker replaced by the Stop watchdog while the load was on its way
+  // never answers it: the load goes again, once, to the new worker.
+  for (let attempt = 1; ; attempt += 1) {
+    await page.worker.usable();
+    const done = new Promise((resolve, reject) => {
+      page.pendingLoad = { resolve, reject };
+    });
+    page.loadedKey = null;
+    page.gen += 1;
+    page.worker.send({ type: 'load', gen: page.gen, settings: json, elf: bytes.slice() });
+    // the worker drops its old machine now, whether or not the new one builds
+    page.lastReport = null;
+    page.finalReport = null;
+    page.charts.clear();
+    page.checklist.reset();
+    $('#console').textContent = '';
+    showRegs(null);
+    showProgress(null, null);
+    clearCodeView();
+    try {
+      await done;
+      break;
+    } catch (e) {
+      if (!(e instanceof WorkerReplaced) || attempt >= 2) throw e;
+    }
+  }
   page.loadedKey = configKey(settings, prog);
 }
+
+/** A load that went to a worker the Stop watchdog has since replaced. */
+class WorkerReplaced extends Error {}
 
 async function guarded(fn) {
   try {
@@ -446,6 +458,8 @@ function stop() {
 
 function onWorkerKilled() {
   // the Stop watchdog replaced a worker that did not answer in time
+  page.pendingLoad?.reject(new WorkerReplaced('the worker did not answer and was replaced'));
+  page.pendingLoad = null;
   page.loadedKey = null;
   page.phase = 'ended';
   setState('stopped');

@@ -508,6 +508,27 @@ async function waitForState(page, want, timeout = 10_000) {
   });
 }
 
+test('a worker that stops answering is replaced by the Stop watchdog, and Reset still builds a machine', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  await page.selectOption('#workload', 'spin');
+  await page.click('#run');
+  await waitForState(page, 'running');
+  const worker = page.workers().find((w) => w.url().endsWith('/worker.js'));
+  assert.ok(worker, 'no VM worker');
+  // Hold the worker's thread for 5 s (between two of its slices): it can
+  // answer nothing, as if a slice ran away. Terminating it ends this early.
+  worker.evaluate(() => {
+    const end = Date.now() + 5_000;
+    while (Date.now() < end) { /* busy */ }
+  }).catch(() => {});
+  await page.waitForTimeout(300);
+  // Reset stops the run (the watchdog replaces the silent worker after
+  // 100 ms) and builds the machine again in the new worker.
+  await page.click('#reset');
+  await waitForState(page, 'idle', 4_000);
+  await runExpecting(page, 'hello');
+});
+
 test('the echo workload reads the lines typed into the console input and ends on quit', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'echo');
