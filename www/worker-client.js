@@ -72,6 +72,7 @@ export class VmWorker {
 
   markDead(message) {
     this.dead = true;
+    this.rejectReady(new Error(message)); // a worker that died before 'ready' never sends it
     this.failPending(message);
     this.handlers.crash(message);
   }
