@@ -529,6 +529,20 @@ test('a worker that stops answering is replaced by the Stop watchdog, and Reset 
   await runExpecting(page, 'hello');
 });
 
+test('a worker script that cannot load leaves a page that says why, not a blank one', { timeout: TEST_TIMEOUT }, async (t) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await page.route('**/worker.js', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(server.url);
+  // The page's own 15 s fallback message would also fill #page-error; the
+  // reason must come sooner and name the worker.
+  const shown = await waitForText(page, '#page-error', 5_000, 'no #page-error within 5 s when the worker cannot load');
+  assert.match(shown, /could not start: .*worker/i, `#page-error: "${shown}"`);
+  assert.notEqual(await page.locator('#page-error').isVisible(), false, '#page-error is shown');
+  t.diagnostic(`#page-error: "${shown}"`);
+});
+
 test('the echo workload reads the lines typed into the console input and ends on quit', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'echo');
