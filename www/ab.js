@@ -12,21 +12,21 @@ const ms = (v) => `${(v / 1e6).toFixed(2)} ms`;
 const count = (v) => Math.round(v).toLocaleString('en');
 const kib = (v) => `${(v / 1024).toFixed(1)} KiB`;
 
-// [label, report path, format, higher is better?]
+// [i18n key of the label (or the label itself), report path, format, higher is better?]
 const FIGURES = [
   ['MIPS', 'mips', fixed(1), true],
-  ['wall time', 'wall_ns', (v) => `${(v / 1e9).toFixed(3)} s`, false],
-  ['instructions', 'instructions', count, null],
-  ['interpreter instructions', 'tiers.interpreter.instructions', count, null],
-  ['baseline instructions', 'tiers.baseline.instructions', count, null],
-  ['optimizing instructions', 'tiers.optimizing.instructions', count, null],
-  ['compile time p50', 'jit.compile_ns.p50', ms, false],
-  ['compile time p99', 'jit.compile_ns.p99', ms, false],
-  ['code cache hit rate', 'code_cache.hit_rate', pct, true],
-  ['TLB hit rate', 'tlb.hit_rate', pct, true],
-  ['units compiled', 'jit.units_compiled', count, null],
-  ['code bytes', 'code_cache.bytes', kib, null],
-  ['exit', 'exit_code', String, null],
+  ['fig_wall', 'wall_ns', (v) => `${(v / 1e9).toFixed(3)} s`, false],
+  ['fig_instructions', 'instructions', count, null],
+  ['fig_interp', 'tiers.interpreter.instructions', count, null],
+  ['fig_baseline', 'tiers.baseline.instructions', count, null],
+  ['fig_optimizing', 'tiers.optimizing.instructions', count, null],
+  ['fig_p50', 'jit.compile_ns.p50', ms, false],
+  ['fig_p99', 'jit.compile_ns.p99', ms, false],
+  ['fig_cache_hit', 'code_cache.hit_rate', pct, true],
+  ['fig_tlb_hit', 'tlb.hit_rate', pct, true],
+  ['fig_units', 'jit.units_compiled', count, null],
+  ['fig_code_bytes', 'code_cache.bytes', kib, null],
+  ['fig_exit', 'exit_code', String, null],
 ];
 
 /** Fills #ab-table: figure, A, B, change (relative, B against A). */
@@ -49,14 +49,14 @@ export function renderAbTable(table, a, b) {
         change = `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(1)} %`;
         if (higherBetter != null && Math.abs(rel) > 0.02) cls = (rel > 0) === higherBetter ? 'better' : 'worse';
       } else if (vb !== 0) {
-        change = 'new';
+        change = t('change_new');
       } else {
         change = '0 %';
       }
     }
     const changeCell = cell(change);
     if (cls) changeCell.className = cls;
-    tr.append(cell(label), cell(show(va)), cell(show(vb)), changeCell);
+    tr.append(cell(label.startsWith('fig_') ? t(label) : label), cell(show(va)), cell(show(vb)), changeCell);
     rows.push(tr);
   }
   table.replaceChildren(...rows);
@@ -116,7 +116,8 @@ export class AbChart {
     for (const u of this.plots) u?.destroy();
     this.plots = [
       overlay(this.mipsHost, this.mips, t('seconds'), 'MIPS', ['A MIPS', 'B MIPS'], {}),
-      overlay(this.ratesHost, this.rates, 'M instructions', 'hit rate %', ['A code cache', 'B code cache', 'A TLB', 'B TLB'], {
+      overlay(this.ratesHost, this.rates, t('axis_m_insns'), t('axis_hit_rate'),
+        [`A ${t('s_code_cache')}`, `B ${t('s_code_cache')}`, 'A TLB', 'B TLB'], {
         y: { range: [0, 100] },
       }),
     ];

@@ -40,16 +40,16 @@ function definition(name, state) {
       return {
         x: secs,
         axes: [{ label: 'MIPS' }],
-        series: [line('MIPS (interval)', 0), line('MIPS (average)', 1, { dash: [4, 4] })],
+        series: [line(t('s_mips_interval'), 0), line(t('s_mips_average'), 1, { dash: [4, 4] })],
       };
     case 'tiers':
       return { x: secs, axes: [{ label: 'MIPS' }], series: TIERS.map((n, i) => line(n, i)) };
     case 'compile_time':
       return {
-        x: { label: 'compile time ≤', values: (u, splits) => splits.map((i) => state.bucketLabels[i] ?? '') },
-        axes: [{ label: 'units' }],
+        x: { label: t('axis_compile_time'), values: (u, splits) => splits.map((i) => state.bucketLabels[i] ?? '') },
+        axes: [{ label: t('axis_units') }],
         series: [
-          line('units compiled', 0, {
+          line(t('s_units_compiled'), 0, {
             fill: 'rgba(31,111,235,0.35)',
             paths: uPlot.paths.bars({ size: [0.7, 60] }),
             points: { show: false },
@@ -61,32 +61,32 @@ function definition(name, state) {
     case 'code_cache':
       return {
         x: secs,
-        axes: [{ label: 'entries, KiB' }, { label: 'hit rate %', scale: '%', side: 1 }],
+        axes: [{ label: t('axis_entries_kib') }, { label: t('axis_hit_rate'), scale: '%', side: 1 }],
         series: [
-          line('entries', 0),
+          line(t('s_entries'), 0),
           line('KiB', 1),
-          line('hit rate % (interval)', 2, { scale: '%' }),
-          line('hit rate % (whole run)', 3, { scale: '%', dash: [4, 4] }),
+          line(t('s_hit_interval'), 2, { scale: '%' }),
+          line(t('s_hit_whole'), 3, { scale: '%', dash: [4, 4] }),
         ],
         scales: { '%': { range: [0, 100] } },
       };
     case 'tlb_levels':
       return {
         x: secs,
-        axes: [{ label: 'hit rate %' }],
+        axes: [{ label: t('axis_hit_rate') }],
         series: [
-          line('total', 0, { width: 2.5 }),
+          line(t('s_total'), 0, { width: 2.5 }),
           ...state.levels.map((n, i) => line(n, i + 1)),
         ],
         scales: { y: { range: [0, 100] } },
       };
     case 'threshold':
-      return { x: secs, axes: [{ label: 'executions' }], series: [line('jit.threshold', 0, { paths: uPlot.paths.stepped({ align: 1 }) })] };
+      return { x: secs, axes: [{ label: t('axis_executions') }], series: [line('jit.threshold', 0, { paths: uPlot.paths.stepped({ align: 1 }) })] };
     case 'memory':
       return {
         x: secs,
-        axes: [{ label: 'MiB (log)' }],
-        series: [line('guest RAM', 0), line('generated code', 1), line('decode cache', 2)],
+        axes: [{ label: t('axis_mib_log') }],
+        series: [line(t('s_guest_ram'), 0), line(t('s_generated_code'), 1), line(t('s_decode_cache'), 2)],
         scales: { y: { distr: 3 } },
       };
   }

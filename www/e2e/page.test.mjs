@@ -757,7 +757,7 @@ test('a screenshot of the whole page after a run is saved as an artifact', { tim
 // ---------------------------------------------------------------------------
 // Beyond the list in the issue's item 8: the other hooks of the contract.
 
-test('the language switch shows the knob help in Chinese and back in English', { timeout: TEST_TIMEOUT }, async (t) => {
+test('the language switch shows the knob help and the chart legends in Chinese and back in English', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const cjk = /[\u4e00-\u9fff]/;
   const knobsText = () => page.locator('#knobs').innerText();
@@ -766,6 +766,16 @@ test('the language switch shows the knob help in Chinese and back in English', {
   await waitInPage(page, () => /[\u4e00-\u9fff]/.test(document.querySelector('#knobs').innerText), null, {
     timeout: 3_000, message: 'no Chinese text in #knobs after choosing zh',
   });
+  // The charts are redrawn in the language: their legends too (the memory
+  // chart's series are all words: guest RAM, generated code, decode cache).
+  const legend = () => page.locator('[data-chart="memory"] .u-legend').innerText();
+  await waitInPage(page, () => {
+    const text = document.querySelector('[data-chart="memory"] .u-legend')?.innerText ?? '';
+    return /[\u4e00-\u9fff]/.test(text) && !/guest RAM|generated code|decode cache/.test(text);
+  }, null, {
+    timeout: 3_000, message: 'the memory chart\'s legend stayed English after choosing zh',
+  });
+  t.diagnostic(`memory legend in zh: ${JSON.stringify(await legend())}`);
   await page.selectOption('#lang', 'en');
   await waitInPage(page, () => !/[\u4e00-\u9fff]/.test(document.querySelector('#knobs').innerText), null, {
     timeout: 3_000, message: 'Chinese text stayed in #knobs after choosing en again',
