@@ -374,14 +374,8 @@ async function loadMachine(settings) {
     page.gen += 1;
     page.worker.send({ type: 'load', gen: page.gen, settings: json, elf: bytes.slice() });
     // the worker drops its old machine now, whether or not the new one builds
-    page.lastReport = null;
     page.finalReport = null;
-    page.charts.clear();
-    page.checklist.reset();
-    $('#console').textContent = '';
-    showRegs(null);
-    showProgress(null, null);
-    clearCodeView();
+    clearRunViews();
     try {
       await done;
       break;
@@ -394,6 +388,17 @@ async function loadMachine(settings) {
 
 /** A load that went to a worker the Stop watchdog has since replaced. */
 class WorkerReplaced extends Error {}
+
+/** Empties what the page shows of a run: a new or reset machine starts blank. */
+function clearRunViews() {
+  page.lastReport = null;
+  page.charts.clear();
+  page.checklist.reset();
+  $('#console').textContent = '';
+  showRegs(null);
+  showProgress(null, null);
+  clearCodeView();
+}
 
 async function guarded(fn) {
   try {
@@ -476,13 +481,7 @@ async function reset() {
     });
     page.worker.send({ type: 'reset' });
     await done;
-    page.lastReport = null;
-    page.charts.clear();
-    page.checklist.reset();
-    $('#console').textContent = '';
-    showRegs(null);
-    showProgress(null, null);
-    clearCodeView();
+    clearRunViews();
   } else {
     await ensureFresh();
   }
