@@ -10,12 +10,15 @@
 //!
 //! Architecture invariant: no input makes the loader panic; every offset and
 //! size from the file is checked (with overflow-checked arithmetic) before
-//! use. A fuzz test (`tests/suite/loader_elf.rs`) holds it to that.
+//! use. A fuzz test (`tests/suite/loader_elf.rs`) holds it to that. Every
+//! message is one printable line: text taken from the file goes through
+//! [`one_line_bytes`](crate::config::one_line_bytes).
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader, Sym};
 use object::LittleEndian;
 use thiserror::Error;
 
+use crate::config::one_line_bytes;
 use crate::mem::{Ram, RAM_BASE};
 
 type Header = elf::FileHeader64<LittleEndian>;
@@ -27,6 +30,27 @@ const PHDR_SIZE: usize = std::mem::size_of::<elf::ProgramHeader64<LittleEndian>>
 /// kernel) user program: their linkers start text at 0x10000. Bare-metal
 /// programs for tunevm are linked into RAM at 0x8000_0000.
 const LINUX_USER_TEXT: std::ops::Range<u64> = 0x1_0000..0x100_0000;
+
+/// Largest ELF file tunevm loads: 256 MiB, a quarter of the largest guest
+/// RAM (`memory.ram_bytes` at most 1 GiB) and far above any program built
+/// for it (the workloads are a few KiB; bss and heap take RAM, not file
+/// bytes). The cap exists so that a wrong file (`/dev/zero`, a disk image)
+/// is refused at once instead of being read until host memory runs out:
+/// readers take at most `MAX_ELF_BYTES + 1` bytes, and [`check_size`] refuses
+/// more, in the CLI and in the page alike.
+pub const MAX_ELF_BYTES: usize = 256 * 1024 * 1024;
+
+/// Most characters of a string from the file (the PT_INTERP path) shown in
+/// a message.
+const MAX_SHOWN_CHARS: usize = 200;
+
+/// Refuse a file of `len` bytes if it is larger than [`MAX_ELF_BYTES`].
+pub fn check_size(len: u64) -> Result<(), LoadError> {
+    if len > MAX_ELF_BYTES as u64 {
+        return Err(LoadError::TooLarge);
+    }
+    Ok(())
+}
 
 /// A program loaded into RAM.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +69,13 @@ pub struct LoadedProgram {
 /// problem and the numbers involved.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum LoadError {
+    #[error(
+        "file too large: more than {} MiB ({MAX_ELF_BYTES} bytes), the most tunevm loads \
+         as an ELF program",
+        MAX_ELF_BYTES >> 20
+    )]
+    TooLarge,
+
     #[error("not an ELF file: it starts with {found} instead of 7f 45 4c 46 (\"\\x7fELF\")")]
     NotElf { found: String },
 
@@ -127,6 +158,12 @@ pub enum LoadError {
     #[error("entry point {entry:#x} is not inside an executable segment ({executable})")]
     EntryOutsideCode { entry: u64, executable: String },
 
+    #[error(
+        "entry point {entry:#x} is odd: RISC-V instructions start at even addresses \
+         (2-byte aligned with the C extension)"
+    )]
+    MisalignedEntry { entry: u64 },
+
     #[error("malformed ELF {what}: {detail}")]
     Malformed { what: &'static str, detail: String },
 }
@@ -151,6 +188,7 @@ impl Segment<'_> {
 /// `ram`: `filesz` bytes from the file, zeros up to `memsz`. Nothing is
 /// written unless every check passes.
 pub fn load_elf(bytes: &[u8], ram: &mut Ram) -> Result<LoadedProgram, LoadError> {
+    check_size(bytes.len() as u64)?;
     let header = check_ident(bytes)?;
     let machine = header.e_machine(LE).0;
     if machine != elf::EM_RISCV.0 {
@@ -180,6 +218,12 @@ pub fn load_elf(bytes: &[u8], ram: &mut Ram) -> Result<LoadedProgram, LoadError>
         }
     }
     let entry = header.e_entry(LE);
+    // The C extension makes 2 bytes the instruction alignment (RISC-V
+    // unprivileged spec, 1.5 "Base Instruction-Length Encoding"): a hart
+    // cannot start at an odd pc.
+    if entry % 2 != 0 {
+        return Err(LoadError::MisalignedEntry { entry });
+    }
     let code: Vec<&Segment> = segments.iter().filter(|s| s.executable).collect();
     if !code.iter().any(|s| (s.start..s.end()).contains(&entry)) {
         let executable = if code.is_empty() {
@@ -275,7 +319,8 @@ fn linux_hint(
 ) -> Option<String> {
     for ph in headers {
         if let Ok(Some(path)) = ph.interpreter(LE, bytes) {
-            return Some(format!("it has an interpreter {}", String::from_utf8_lossy(path)));
+            let shown = one_line_bytes(path, MAX_SHOWN_CHARS);
+            return Some(format!("it has an interpreter {shown}"));
         }
         match ph.p_type(LE) {
             elf::PT_INTERP => return Some("it has an interpreter (PT_INTERP)".into()),

@@ -11,7 +11,8 @@ mod knobs;
 mod serve;
 mod sweep;
 
-use tunevm::config::VmConfig;
+use tunevm::config::{one_line, VmConfig, MAX_LINE_CHARS};
+use tunevm::loader::{self, MAX_ELF_BYTES};
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
 use tunevm::workload::PagingParams;
@@ -31,9 +32,27 @@ struct Cli {
     command: Command,
 }
 
+/// `tunevm run --help`'s last part: the exit statuses and the stop line
+/// (README "Using the CLI" says the same).
+const RUN_AFTER_HELP: &str = "\
+Exit status:
+  the guest's exit code (finisher or HTIF) as code & 0xff; a code that
+  truncates to 0 becomes 1
+  124  runaway guest, stopped by --max-insns or --timeout
+  3    the guest can make no progress (asleep with no interrupt that could
+       wake it, or every instruction traps because its trap handler does too)
+  2    bad input, config or usage, with a one-line reason on stderr
+
+Any status can also be a guest's own exit code. To tell them apart: a run
+that ends in any way other than a guest exit prints, as its last stderr line,
+  tunevm: stopped (<stop_reason>): <why>
+where <stop_reason> is the report's stop_reason (max_insns, timeout, asleep,
+trap_loop or stopped). A guest exit prints no such line.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a bare-metal RV64 ELF program.
+    #[command(after_help = RUN_AFTER_HELP)]
     Run(RunArgs),
     /// Measure interpreter speed and TLB hit rates on the built-in workloads.
     Bench(bench::BenchArgs),
@@ -109,7 +128,7 @@ pub fn main() -> i32 {
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("invalid usage");
             let reason = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("tunevm: {reason} (see tunevm --help)");
+            eprintln!("tunevm: {} (see tunevm --help)", one_line(reason, MAX_LINE_CHARS));
             return EXIT_USAGE;
         }
     };
@@ -123,16 +142,30 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(UsageError(msg)) => {
-            eprintln!("tunevm: {msg}");
+            // Once for every error: file names and values from files and
+            // arguments can hold line breaks and terminal escapes.
+            eprintln!("tunevm: {}", one_line(&msg, MAX_LINE_CHARS));
             EXIT_USAGE
         }
     }
 }
 
-/// Read a guest ELF, applying `--paging` parameters if any were given.
+/// Read a guest ELF, applying `--paging` parameters if any were given. At
+/// most `MAX_ELF_BYTES + 1` bytes are read, so `/dev/zero` or a disk image
+/// is refused at once.
 fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageError> {
-    let mut elf = std::fs::read(path)
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+    let cannot_read =
+        |e: std::io::Error| UsageError(format!("cannot read {}: {e}", path.display()));
+    let too_large = |e: loader::LoadError| UsageError(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_file() {
+            loader::check_size(meta.len()).map_err(too_large)?;
+        }
+    }
+    let mut elf = Vec::new();
+    file.take(MAX_ELF_BYTES as u64 + 1).read_to_end(&mut elf).map_err(cannot_read)?;
+    loader::check_size(elf.len() as u64).map_err(too_large)?;
     if paging.is_empty() {
         return Ok(elf);
     }
@@ -274,28 +307,27 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     }
     let retired = machine.hart.retired();
     let executed = machine.hart.executed();
-    Ok(match outcome {
+    // Every variant by name (no `_`): a new way to stop must choose its
+    // status and its line here.
+    let (status, why) = match outcome {
         RunOutcome::Exited(code) => {
             let status = (code & 0xff) as i32;
-            if status == 0 && code != 0 {
-                1
-            } else {
-                status
-            }
+            return Ok(if status == 0 && code != 0 { 1 } else { status });
         }
-        RunOutcome::MaxInsns => {
-            eprintln!(
-                "tunevm: guest still running after {executed} instructions ({retired} retired, the rest trapped) (--max-insns); stopped"
-            );
-            EXIT_RUNAWAY
-        }
-        RunOutcome::Timeout => {
-            eprintln!(
-                "tunevm: guest still running after {} s (--timeout, {retired} instructions); stopped",
+        RunOutcome::MaxInsns => (
+            EXIT_RUNAWAY,
+            format!(
+                "guest still running after {executed} instructions ({retired} retired, \
+                 the rest trapped) (--max-insns)"
+            ),
+        ),
+        RunOutcome::Timeout => (
+            EXIT_RUNAWAY,
+            format!(
+                "guest still running after {} s (--timeout, {retired} instructions)",
                 args.timeout.unwrap_or_default()
-            );
-            EXIT_RUNAWAY
-        }
+            ),
+        ),
         RunOutcome::TrapLoop | RunOutcome::Asleep => {
             let why = if outcome == RunOutcome::TrapLoop {
                 "every instruction traps (its trap handler traps too)"
@@ -303,11 +335,20 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
                 "it waits with no interrupt enabled that could wake it"
             };
             let detail = machine.stuck_detail(outcome).unwrap_or_default();
-            eprintln!(
-                "tunevm: guest is stuck: {why}: {detail}; stopped after {executed} instructions ({retired} retired)"
-            );
-            EXIT_ASLEEP
+            (
+                EXIT_ASLEEP,
+                format!(
+                    "guest is stuck: {why}: {detail}; after {executed} instructions \
+                     ({retired} retired)"
+                ),
+            )
         }
-        RunOutcome::Stopped => EXIT_RUNAWAY,
-    })
+        RunOutcome::Stopped => {
+            (EXIT_RUNAWAY, format!("the host stopped the run after {executed} instructions"))
+        }
+    };
+    // The last line on stderr, machine-readable: `stopped (<stop_reason>):`
+    // tells a stop from a guest's own exit with the same status.
+    eprintln!("tunevm: stopped ({}): {}", outcome.name(), one_line(&why, MAX_LINE_CHARS));
+    Ok(status)
 }

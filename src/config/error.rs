@@ -33,6 +33,13 @@ pub enum ConfigError {
     #[error("invalid {format}: {message}")]
     Syntax { format: &'static str, message: String },
 
+    /// A key given twice: twice in one JSON object (serde_json would keep
+    /// the last silently), or once dotted and once inside its section.
+    /// `key` is the full dotted key; `at` says where the second one is
+    /// (" at line 3, column 20"), or is empty.
+    #[error("duplicate key \"{key}\"{at}")]
+    DuplicateKey { key: String, at: String },
+
     /// The document is well formed but is not a table of sections.
     #[error("expected a table of config sections (memory, mmu, ...), got {value}")]
     NotATable { value: String },

@@ -9,8 +9,11 @@
 //!
 //! Architecture invariant: strings (CLI, files, URL) are parsed here and only
 //! here; the rest of the VM sees typed values that already passed validation.
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::path::Path;
 
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,6 +29,7 @@ pub use schema::{
     enum_values, find, schema, schema_json, sections, suggest, KnobKind, KnobSpec, Rule,
     SectionSpec,
 };
+pub use text::{one_line, one_line_bytes, MAX_LINE_CHARS};
 
 pub use crate::jit::code_cache::{CacheConfig, EvictionPolicy};
 pub use crate::jit::JitConfig;
@@ -79,9 +83,11 @@ impl VmConfig {
     /// Read a JSON document (`{"mmu": {"strategy": "hybrid"}}`, or dotted
     /// keys `{"mmu.strategy": "hybrid"}`); missing keys keep their defaults.
     /// The result is validated.
+    /// A key given twice in one object is refused, named by its dotted path.
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| ConfigError::Syntax { format: "JSON", message: e.to_string() })?;
+        check_json_duplicates(text)?;
         Self::from_json_value(&value)
     }
 
@@ -94,6 +100,11 @@ impl VmConfig {
         }
         let mut leaves = Vec::new();
         collect_leaves(String::new(), value, &mut leaves);
+        // `{"jit.min_threshold": 1, "jit": {"min_threshold": 2}}`: one knob twice.
+        let mut seen = HashSet::new();
+        if let Some((key, _)) = leaves.iter().find(|(key, _)| !seen.insert(key.as_str())) {
+            return Err(ConfigError::DuplicateKey { key: key.clone(), at: String::new() });
+        }
         let mut tree = VmConfig::default().to_json();
         for (key, value) in leaves {
             let knob = schema::lookup(&key)?;
@@ -231,6 +242,104 @@ fn collect_leaves<'v>(prefix: String, value: &'v Value, out: &mut Vec<(String, &
             }
         }
         _ => out.push((prefix, value)),
+    }
+}
+
+/// Refuse a JSON document in which one object has the same key twice
+/// (serde_json keeps the last one silently), at any depth, naming the key by
+/// its dotted path (`jit.min_threshold`; array elements as `[i]`). `text`
+/// is already known to be valid JSON.
+fn check_json_duplicates(text: &str) -> Result<(), ConfigError> {
+    let found = RefCell::new(None);
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let checked = NoDuplicates { path: "", found: &found }
+        .deserialize(&mut reader)
+        .and_then(|()| reader.end());
+    match (checked, found.into_inner()) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), Some(key)) => Err(ConfigError::DuplicateKey {
+            key,
+            at: format!(" at line {}, column {}", e.line(), e.column()),
+        }),
+        (Err(e), None) => Err(ConfigError::Syntax { format: "JSON", message: e.to_string() }),
+    }
+}
+
+/// A serde visitor that reads any JSON value and keeps nothing but the
+/// first duplicate key it meets (in `found`, as a dotted path).
+struct NoDuplicates<'a> {
+    path: &'a str,
+    found: &'a RefCell<Option<String>>,
+}
+
+impl NoDuplicates<'_> {
+    fn child(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for NoDuplicates<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicates<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        loop {
+            let path = format!("{}[{index}]", self.path);
+            let element = NoDuplicates { path: &path, found: self.found };
+            if seq.next_element_seed(element)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let path = self.child(&name);
+            if !seen.insert(name) {
+                let message = format!("duplicate key \"{path}\"");
+                *self.found.borrow_mut() = Some(path);
+                return Err(de::Error::custom(message));
+            }
+            map.next_value_seed(NoDuplicates { path: &path, found: self.found })?;
+        }
+        Ok(())
     }
 }
 

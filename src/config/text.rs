@@ -1,6 +1,8 @@
 //! Reading knob values written as text (`--set key=value`, URL parameters)
-//! and writing sizes back for messages. Pure functions; the knob schema
-//! decides which one applies.
+//! and writing sizes back for messages; making text from files and arguments
+//! safe to print in a one-line message. Pure functions; the knob schema
+//! decides which parser applies.
+use std::fmt::Write;
 
 pub(crate) const KIB: u64 = 1 << 10;
 pub(crate) const MIB: u64 = 1 << 20;
@@ -69,6 +71,70 @@ pub(crate) fn format_size(n: u64) -> String {
     format!("{n} bytes")
 }
 
+/// Most characters of one message line [`one_line`] keeps by default: room
+/// for any honest message (a file name, a list of knobs), not for a
+/// megabyte-long string from a file.
+pub const MAX_LINE_CHARS: usize = 1000;
+
+/// `text` made safe to print as (part of) one line on a terminal: line
+/// breaks, escape sequences and every other character that does not print
+/// are written as escapes (`\n`, `\x1b`, `\u{202e}`), and past `max_chars`
+/// characters the rest is cut, saying how much was cut. Printable text,
+/// Chinese included, is kept as it is.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    one_line_bytes(text.as_bytes(), max_chars)
+}
+
+/// [`one_line`] for bytes that may not be UTF-8 (a string read from a file):
+/// bytes that are not UTF-8 are written as `\xNN`.
+pub fn one_line_bytes(bytes: &[u8], max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    let mut rest = 0;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if kept < max_chars {
+                push_printable(&mut out, c);
+                kept += 1;
+            } else {
+                rest += 1;
+            }
+        }
+        for &b in chunk.invalid() {
+            if kept < max_chars {
+                let _ = write!(out, "\\x{b:02x}");
+                kept += 1;
+            } else {
+                rest += 1;
+            }
+        }
+    }
+    if rest > 0 {
+        let _ = write!(out, "... ({rest} more)");
+    }
+    out
+}
+
+/// `c` itself if it prints, else its escape. "Prints" is what Rust's
+/// `char::escape_debug` leaves alone (it escapes control and format
+/// characters, separators other than the space, unassigned code points),
+/// except the quotes and the backslash it escapes for Rust's own syntax.
+fn push_printable(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '"' | '\'' | '\\' => out.push(c),
+        c if c.escape_debug().len() == 1 => out.push(c),
+        c if u32::from(c) <= 0xff => {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        }
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+}
+
 /// Edit distance between two keys, for "did you mean" suggestions.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -122,5 +188,22 @@ mod tests {
         assert_eq!(edit_distance("l1_entry", "l1_entries"), 3);
         assert_eq!(edit_distance("mmu", "mmu"), 0);
         assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn one_line_escapes_what_does_not_print_and_cuts_long_text() {
+        assert_eq!(
+            one_line("plain text, 中文 and \"quotes\" \\ stay", 100),
+            "plain text, 中文 and \"quotes\" \\ stay"
+        );
+        assert_eq!(one_line("a\nb\r\tc", 100), "a\\nb\\r\\tc");
+        assert_eq!(one_line("\x1b[31mred\x1b[0m", 100), "\\x1b[31mred\\x1b[0m");
+        assert_eq!(one_line("\u{7f}\u{85}\u{a0}", 100), "\\x7f\\x85\\xa0");
+        assert_eq!(one_line("rtl\u{202e}txt\u{200b}", 100), "rtl\\u{202e}txt\\u{200b}");
+        assert_eq!(one_line_bytes(b"ok\xff\xfe!", 100), "ok\\xff\\xfe!");
+        assert_eq!(one_line("abcdef", 4), "abcd... (2 more)");
+        assert_eq!(one_line_bytes(b"ab\xff\xff", 3), "ab\\xff... (1 more)");
+        let once = one_line("\x1b]0;title\x07", 100);
+        assert_eq!(one_line(&once, 100), once, "escaping twice changes nothing");
     }
 }

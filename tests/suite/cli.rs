@@ -139,16 +139,113 @@ fn runaway_guests_are_stopped_with_124() {
     let spin = spin.to_str().unwrap();
     let out = tunevm(&["run", "--max-insns", "100000", spin]);
     assert_eq!(status(&out), 124);
-    assert!(stderr(&out).contains("--max-insns"), "{}", stderr(&out));
+    assert_stop_line(&out, "max_insns", "--max-insns");
     let out = tunevm(&["run", "--timeout", "0.3", spin]);
     assert_eq!(status(&out), 124);
-    assert!(stderr(&out).contains("--timeout"), "{}", stderr(&out));
+    assert_stop_line(&out, "timeout", "--timeout");
+}
+
+/// The last stderr line is `tunevm: stopped (<reason>): ...` and mentions `needle`.
+fn assert_stop_line(out: &Output, reason: &str, needle: &str) {
+    let err = stderr(out);
+    let last = err.lines().last().unwrap_or_default();
+    let prefix = format!("tunevm: stopped ({reason}): ");
+    assert!(last.starts_with(&prefix), "last line should start with {prefix:?}: {err}");
+    assert!(last.contains(needle), "{last:?} should mention {needle:?}");
+}
+
+#[test]
+fn a_guest_exit_3_is_told_from_a_guest_that_makes_no_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let exit3 = write_temp(&dir, "exit3.elf", &tiny_elf(&finisher_program((3 << 16) | 0x3333)));
+    let out = tunevm(&["run", &exit3]);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("stopped ("),
+        "a guest exit prints no stop line: {}",
+        stderr(&out)
+    );
+    let storm = write_temp(&dir, "storm.elf", &tiny_elf(&[0xffff_ffff]));
+    let out = tunevm(&["run", &storm]);
+    assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert_stop_line(&out, "trap_loop", "every instruction traps");
+    // Any guest exit code, 124 too, has no such line.
+    let exit124 =
+        write_temp(&dir, "exit124.elf", &tiny_elf(&finisher_program((124 << 16) | 0x3333)));
+    let out = tunevm(&["run", "--max-insns", "1000000", &exit124]);
+    assert_eq!(status(&out), 124, "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn run_help_explains_the_statuses_and_the_stop_line() {
+    let out = tunevm(&["run", "--help"]);
+    assert_eq!(status(&out), 0);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for part in ["Exit status", "124", "tunevm: stopped (<stop_reason>): <why>", "trap_loop"] {
+        assert!(help.contains(part), "--help should mention {part:?}: {help}");
+    }
+}
+
+/// `tunevm ARGS` under a 1.5 GB address-space limit, so that a tunevm that
+/// reads without a cap fails the test instead of the machine it runs on.
+fn tunevm_limited(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_tunevm"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn dev_zero_and_huge_files_are_refused_at_once() {
+    let start = std::time::Instant::now();
+    let out = tunevm_limited(&["run", "/dev/zero"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "tunevm: /dev/zero: file too large: more than 256 MiB (268435456 bytes), \
+         the most tunevm loads as an ELF program\n"
+    );
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    // A regular file over the cap is refused by its size, before reading.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.elf");
+    std::fs::File::create(&path).unwrap().set_len(4 << 30).unwrap();
+    let out = tunevm_limited(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("file too large"), "{}", stderr(&out));
+}
+
+#[test]
+fn errors_are_one_printable_line_whatever_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write_temp(&dir, "evil\x1b[2J\nname\x07.elf", b"not an ELF");
+    let out = tunevm(&["run", &elf]);
+    let err = stderr(&out);
+    assert_eq!(status(&out), 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(!err.trim_end().chars().any(char::is_control), "control characters: {err:?}");
+    assert!(err.contains("evil\\x1b[2J\\nname\\x07.elf: not an ELF file"), "{err:?}");
+    // Arguments too, and clap's errors.
+    let out = tunevm(&["run", "--set", "mmu.\x1b[31m=1", "x.elf"]);
+    assert!(stderr(&out).contains("mmu.\\x1b[31m"), "{}", stderr(&out));
+    let out = tunevm(&["run", "--bogus\x1b[31m\u{202e}"]);
+    let err = stderr(&out);
+    assert_eq!(status(&out), 2);
+    assert!(err.contains("--bogus") && !err.trim_end().chars().any(char::is_control), "{err:?}");
+    assert!(!err.contains('\u{202e}') && err.lines().count() == 1, "{err:?}");
 }
 
 #[test]
 fn a_guest_that_can_never_wake_is_stopped() {
     let out = tunevm(&["run", "--timeout", "20", workload("wfi-forever").to_str().unwrap()]);
     assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert_stop_line(&out, "asleep", "guest is stuck");
     let err = stderr(&out);
     assert!(err.contains("no interrupt enabled that could wake it: wfi at pc 0x8"), "{err}");
 }
@@ -161,6 +258,7 @@ fn a_guest_stuck_in_a_trap_loop_is_stopped_with_the_trap_that_began_it() {
     let elf = write_temp(&dir, "illegal.elf", &tiny_elf(&[0x0000_0013, 0x0000_0013, 0xffff_ffff]));
     let out = tunevm(&["run", "--timeout", "20", &elf]);
     assert_eq!(status(&out), 3, "{}", stderr(&out));
+    assert_stop_line(&out, "trap_loop", "guest is stuck");
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(

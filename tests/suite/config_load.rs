@@ -303,6 +303,49 @@ fn syntax_errors_give_the_position() {
 }
 
 #[test]
+fn duplicate_json_keys_are_refused_naming_the_dotted_key() {
+    let err = |text: &str| one_line(VmConfig::from_json_str(text).expect_err(text));
+    assert_eq!(
+        err("{\"jit\": {\"min_threshold\": 10,\n \"min_threshold\": 20}}"),
+        "duplicate key \"jit.min_threshold\" at line 2, column 16"
+    );
+    assert_mentions(&err("{\"jit\": {}, \"jit\": {}}"), &["duplicate key \"jit\" at line 1"]);
+    let deep = r#"{"mmu": {"multilevel_tlb_config": {"l2_ways": 8, "l2_ways": 8}}}"#;
+    assert_mentions(&err(deep), &["duplicate key \"mmu.multilevel_tlb_config.l2_ways\""]);
+    // At any depth, even inside a value that is no knob's (and in arrays).
+    let inner = r#"{"jit": {"min_threshold": [{"a": 1}, {"a": 1, "a": 2}]}}"#;
+    assert_mentions(&err(inner), &["duplicate key \"jit.min_threshold[1].a\""]);
+    // One knob twice: dotted at the top and inside its section.
+    assert_eq!(
+        err(r#"{"jit.min_threshold": 10, "jit": {"min_threshold": 20}}"#),
+        "duplicate key \"jit.min_threshold\""
+    );
+    // The same names in different objects are not duplicates.
+    let c = VmConfig::from_json_str(r#"{"mmu": {"strategy": "hybrid"}, "jit": {"enabled": true}}"#);
+    c.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dup.json");
+    std::fs::write(&path, r#"{"jit": {"enabled": true, "enabled": false}}"#).unwrap();
+    assert_eq!(
+        one_line(VmConfig::load_file(&path).unwrap_err()),
+        format!("{}: duplicate key \"jit.enabled\" at line 1, column 35", path.display())
+    );
+}
+
+#[test]
+fn toml_refuses_duplicate_keys_too() {
+    let err = |text: &str| one_line(VmConfig::from_toml_str(text).expect_err(text));
+    let twice = err("[jit]\nmin_threshold = 10\nmin_threshold = 20\n");
+    assert_mentions(&twice, &["invalid TOML: line 3", "duplicate key"]);
+    assert_mentions(&err("[jit]\nenabled = true\n[jit]\nenabled = false\n"), &["duplicate"]);
+    // A quoted dotted key and the same knob inside its section.
+    assert_eq!(
+        err("\"jit.min_threshold\" = 10\n[jit]\nmin_threshold = 20\n"),
+        "duplicate key \"jit.min_threshold\""
+    );
+}
+
+#[test]
 fn load_file_by_extension_with_the_file_name_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| {

@@ -5,7 +5,7 @@
 // of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
 #![cfg(not(target_arch = "wasm32"))]
 use proptest::prelude::*;
-use tunevm::loader::{load_elf, LoadError, LoadedProgram};
+use tunevm::loader::{check_size, load_elf, LoadError, LoadedProgram, MAX_ELF_BYTES};
 use tunevm::mem::{Ram, RAM_BASE};
 
 const PT_LOAD: u32 = 1;
@@ -350,6 +350,48 @@ fn the_entry_point_must_be_in_loaded_code() {
     check_err(&program().with(|e| e.entry = 0).build(), &["entry point 0x0"]);
     let no_code = program().with(|e| e.segs[0].flags = PF_R);
     check_err(&no_code.build(), &["entry point 0x80000000", "there are none"]);
+}
+
+#[test]
+fn the_entry_point_must_be_2_byte_aligned() {
+    for odd in [RAM_BASE + 1, RAM_BASE + 3, RAM_BASE + 7] {
+        let at = format!("entry point {odd:#x} is odd");
+        let err = check_err(&program().with(|e| e.entry = odd).build(), &[&at, "2-byte aligned"]);
+        assert_eq!(err, LoadError::MisalignedEntry { entry: odd });
+    }
+    // 2-byte aligned is enough (the C extension), inside the code.
+    assert_eq!(
+        load(&program().with(|e| e.entry = RAM_BASE + 2).build()).unwrap().0.entry,
+        RAM_BASE + 2
+    );
+}
+
+#[test]
+fn files_over_the_size_cap_are_refused() {
+    let text = format!("file too large: more than 256 MiB ({MAX_ELF_BYTES} bytes)");
+    assert_eq!(check_size(MAX_ELF_BYTES as u64), Ok(()));
+    assert_eq!(check_size(MAX_ELF_BYTES as u64 + 1), Err(LoadError::TooLarge));
+    // A valid program followed by zeros up to one byte over the cap (the
+    // zeros are calloc'd pages nobody touches).
+    let elf = program().build();
+    let mut big = vec![0u8; MAX_ELF_BYTES + 1];
+    big[..elf.len()].copy_from_slice(&elf);
+    assert_eq!(check_err(&big, &[&text]), LoadError::TooLarge);
+    load(&big[..MAX_ELF_BYTES]).expect("at the cap exactly is fine");
+}
+
+#[test]
+fn text_from_the_file_is_shown_as_one_printable_line() {
+    let what = "tunevm runs bare-metal RV64 programs";
+    let mut path = b"/lib/ld\n\x1b[31mred\r\x07\xff".to_vec();
+    path.extend_from_slice(&[b'a'; 5000]);
+    path.push(0);
+    let interp = program().push(seg(PT_INTERP, PF_R, 0, &path, path.len() as u64));
+    let err = check_err(&interp.build(), &["/lib/ld\\n\\x1b[31mred\\r\\x07\\xffaaa", what]);
+    let text = err.to_string();
+    assert!(!text.chars().any(char::is_control), "control characters: {text:?}");
+    assert!(text.len() < 1000, "a long string is cut: {} bytes", text.len());
+    assert!(text.contains("more)"), "says it was cut: {text}");
 }
 
 #[test]
