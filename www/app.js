@@ -670,6 +670,9 @@ function wire() {
   on('#elf-file', 'change', async (e) => {
     const file = e.target.files?.[0];
     if (!file) return;
+    // Over the loader's size cap: refused before it is read, with the
+    // reason the machine would give (shown by guarded).
+    page.vm.check_elf_size(file.size);
     page.custom = { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
     fillWorkloads();
     $('#workload').value = FILE_PREFIX + file.name;

@@ -71,6 +71,15 @@ fn text_of(value: &Value) -> String {
     }
 }
 
+/// Refuse an ELF file of `len` bytes that is over the loader's size cap
+/// ([`crate::loader::MAX_ELF_BYTES`]) before the page reads it, with the
+/// reason [`WebMachine::new`] would give for the bytes.
+#[wasm_bindgen]
+pub fn check_elf_size(len: f64) -> Result<(), JsError> {
+    // `as` saturates: a size past u64 (or infinite) is over the cap too.
+    crate::loader::check_size(len as u64).map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// The full config (nested JSON, as in the report's `config`) made from
 /// `settings_json` (`{"key": "value text", ...}`) over the guide's defaults.
 #[wasm_bindgen]
@@ -145,8 +154,8 @@ const MAX_BLOCK_STEPS: u32 = 4096;
 impl WebMachine {
     /// A machine built from `settings_json` (see [`effective_config`]) with
     /// `elf` loaded. Errors: a bad setting, or an ELF tunevm cannot run (the
-    /// loader's one-line reason: not an ELF, wrong machine, Linux program,
-    /// segment outside RAM, ...).
+    /// loader's one-line reason: over the size cap, not an ELF, wrong
+    /// machine, Linux program, segment outside RAM, odd entry, ...).
     #[wasm_bindgen(constructor)]
     pub fn new(settings_json: &str, elf: &[u8]) -> Result<WebMachine, JsError> {
         let config = config_from_settings(settings_json)?;
