@@ -15,7 +15,7 @@ use crate::mem::{ConcurrentTlbConfig, MultiLevelTlbConfig, UnifiedMmuConfig};
 
 /// Top-level sections in the order the page shows them.
 pub(super) const SECTIONS: &[SectionSpec] = &[
-    SectionSpec { key: "memory", title_en: "Guest memory", title_zh: "客户机内存" },
+    SectionSpec { key: "memory", title_en: "Memory", title_zh: "内存" },
     SectionSpec { key: "mmu", title_en: "MMU and TLBs", title_zh: "MMU 与 TLB" },
     SectionSpec { key: "jit", title_en: "JIT compiler", title_zh: "JIT 编译器" },
     SectionSpec { key: "code_cache", title_en: "Code cache", title_zh: "代码缓存" },
@@ -45,6 +45,23 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  自己的 wasm 内存中），想在一个页面里同时跑几台虚拟机时可以调小，程序数据量大时再调大。\
                  内存面板中的“客户机内存”一项（memory.guest_ram_bytes）显示的就是它。\
                  取值 1 MiB 到 1 GiB，必须是 4 KiB 页的整数倍。",
+            ),
+        knob("memory.decode_cache_pages", int_in(super::MemoryConfig::DECODE_CACHE_PAGES), "pages")
+            .figures(&["memory.decode_cache_bytes", "memory.decode_cache_evictions", "mips"])
+            .help(
+                "Most guest RAM pages whose decoded instructions the interpreter keeps. \
+                 Decoding an instruction once and reusing it is what makes the interpreter \
+                 fast, but every cached page costs about 24 KiB of host memory, so the cache \
+                 is bounded: when a program runs code on more pages than this, pages are \
+                 evicted round robin and decoded again when the program comes back to them. \
+                 Lower it to cap host memory (watch memory.decode_cache_bytes in the memory \
+                 chart); raise it when memory.decode_cache_evictions climbs while mips \
+                 drops. Default 1024 pages (4 MiB of guest code, about 24 MiB of host memory).",
+                "解释器最多为多少个客户机内存页保存解码好的指令。指令解码一次、反复使用，是解释器跑得快的关键；\
+                 但每个缓存页要占用约 24 KiB 宿主机内存，所以缓存有上限：程序在超过这么多页上执行代码时，\
+                 按轮转顺序淘汰旧页，程序回到那些页时再重新解码。调小可以限制宿主机内存\
+                 （看内存图表里的 memory.decode_cache_bytes）；memory.decode_cache_evictions 持续上升、\
+                 mips 下降时调大。默认 1024 页（4 MiB 客户机代码，约 24 MiB 宿主机内存）。",
             ),
         knob("mmu.strategy", KnobKind::Enum { values: enum_values::<MmuOptimizationStrategy>() }, "")
             .figures(&["tlb.strategy_chosen", "tlb.hit_rate", "tlb.levels"])
@@ -409,6 +426,42 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  jit.max_threshold 时完全可复现）。与 jit.min_threshold=0、jit.max_threshold=0 \
                  一起关闭，就能让每个单元都经过 JIT。开关前后对比编译耗时（jit.compile_ns）、\
                  因预算而等待的编译次数（jit.compile_waits，关闭时恒为 0）、编译的单元数和 mips。",
+            ),
+        knob("jit.max_tracked_units", int_in(JitConfig::MAX_TRACKED_UNITS), "units")
+            .figures(&["jit.tracked_units", "jit.units_forgotten", "memory.jit_tables_bytes"])
+            .help(
+                "Most translation units whose execution counts the JIT keeps, compiled or \
+                 not. Every distinct entry point the guest reaches gets a count, so a program \
+                 that jumps to millions of places would grow this table without end. When a \
+                 new unit would pass the bound, the counts of units without compiled code are \
+                 halved and those that reach 0 are forgotten (until a quarter of the table is \
+                 free): rarely run code loses its history, hot code keeps it. Lower it to cap \
+                 host memory (memory.jit_tables_bytes); raise it when jit.units_forgotten \
+                 climbs and hot units take longer to reach the compile threshold. \
+                 Default 65536.",
+                "JIT 最多记录多少个翻译单元的执行次数（不论是否已编译）。客户机每到达一个不同的入口点，\
+                 就要多记一个计数，因此一个跳到上百万个不同位置的程序会让这张表无限增长。\
+                 新单元将超出上限时，所有尚无编译代码的单元计数减半，降到 0 的被遗忘（直到空出四分之一）：\
+                 很少执行的代码失去历史，热点代码保留。调小可以限制宿主机内存（memory.jit_tables_bytes）；\
+                 jit.units_forgotten 持续上升、热点单元迟迟达不到编译阈值时调大。默认 65536。",
+            ),
+        knob("jit.invalidation_limit", int_in(JitConfig::INVALIDATION_LIMIT), "invalidations")
+            .figures(&["jit.invalidations", "jit.quarantines", "jit.units_compiled", "mips"])
+            .help(
+                "How many times a page's compiled code may be thrown away (the guest stored \
+                 into the page, or ran fence.i), each within a guest second of the last, \
+                 before the JIT stops compiling that page for a while: 0.1 guest seconds, \
+                 doubling with each further invalidation up to 6.4 s. Self-modifying code \
+                 and fence.i loops would otherwise be compiled again after every change, \
+                 which costs far more than interpreting them. 0 never stops compiling: try \
+                 it on the smc workload and compare mips, compile time and the invalidations \
+                 per second in the compile chart. jit.quarantines counts the pages put \
+                 aside. Default 4.",
+                "一个页的编译代码在多少次被作废之后（客户机写了这个页，或执行了 fence.i；\
+                 每次与上一次相隔不超过一个客户机秒），JIT 暂停编译这个页：先停 0.1 客户机秒，\
+                 之后每多作废一次时间加倍，最长 6.4 秒。否则自修改代码和 fence.i 循环每改一次就要重新编译，\
+                 代价远高于直接解释执行。设为 0 表示从不暂停：在 smc 工作负载上试一试，\
+                 对比 mips、编译耗时以及编译图表里每秒的作废次数。jit.quarantines 统计被暂停的页数。默认 4。",
             ),
         knob("code_cache.max_entries", int_in(CacheConfig::MAX_ENTRIES), "units")
             .figures(&[

@@ -45,11 +45,21 @@ pub struct MemoryConfig {
     /// guide's); 1 MiB to 1 GiB in whole 4 KiB pages. The program, its stack
     /// and its heap must fit; it is host memory too.
     pub ram_bytes: u64,
+    /// Most RAM pages whose decoded instructions the interpreter keeps
+    /// (host memory: about 24 KiB per page). A program whose code spans
+    /// more pages has pages evicted round robin and decoded again when it
+    /// comes back to them. Default 1024 (4 MiB of guest code).
+    pub decode_cache_pages: u64,
+}
+
+impl MemoryConfig {
+    /// Range of `decode_cache_pages`.
+    pub const DECODE_CACHE_PAGES: std::ops::RangeInclusive<u64> = 1..=262_144;
 }
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        MemoryConfig { ram_bytes: 256 * 1024 * 1024 }
+        MemoryConfig { ram_bytes: 256 * 1024 * 1024, decode_cache_pages: 1024 }
     }
 }
 
@@ -181,7 +191,6 @@ impl VmConfig {
             .validate()
             .map_err(|message| ConfigError::Syntax { format: "mmu config", message })?;
         self.jit
-            .adaptive()
             .validate()
             .map_err(|e| ConfigError::Syntax { format: "jit config", message: e.to_string() })?;
         self.code_cache.validate().map_err(|e| ConfigError::Syntax {

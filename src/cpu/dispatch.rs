@@ -78,7 +78,10 @@ impl Hart {
                 }
             }
             if at_entry {
-                jit.apply_invalidations(mmu.ram_mut());
+                if jit.take_yield() {
+                    return StopReason::Yield;
+                }
+                jit.apply_invalidations(mmu.ram_mut(), self.clock);
                 if self.pc & 1 == 0 {
                     if let Some(next_is_entry) = self.try_compiled(mmu, jit) {
                         at_entry = next_is_entry;

@@ -56,23 +56,56 @@ impl FetchWindow {
     }
 }
 
-/// Decoded instructions of the RAM pages that code was fetched from.
+/// Decoded instructions of the RAM pages that code was fetched from, at
+/// most `max_pages` of them (`memory.decode_cache_pages`).
+///
+/// Invariant: `owner[slot]` is the RAM page whose instructions `pages[slot]`
+/// holds (`by_ram_page` maps it back), or `FREE` for a slot on the free list.
 pub(crate) struct DecodeCache {
     pages: Vec<Box<[Decoded; SLOTS]>>,
+    owner: Vec<u32>,
     by_ram_page: FxHashMap<u32, u32>,
     free: Vec<u32>,
+    /// Pages (slots) the cache may allocate.
+    max_pages: usize,
+    /// Next slot to evict when the cache is full (round robin: cheap, and a
+    /// guest cannot make it thrash worse than its working set forces).
+    hand: usize,
+    /// Pages dropped to make room.
+    evictions: u64,
     /// RAM's code epoch when invalidations were last applied.
     epoch: u64,
 }
 
+const FREE: u32 = u32::MAX;
+
 impl DecodeCache {
+    /// Default bound: 1024 pages (4 MiB of guest code; about 24 MiB of host
+    /// memory at 12 bytes per decoded halfword slot).
+    pub const DEFAULT_MAX_PAGES: usize = 1024;
+
     pub fn new() -> Self {
         DecodeCache {
             pages: Vec::new(),
+            owner: Vec::new(),
             by_ram_page: FxHashMap::default(),
             free: Vec::new(),
+            max_pages: Self::DEFAULT_MAX_PAGES,
+            hand: 0,
+            evictions: 0,
             epoch: 0,
         }
+    }
+
+    /// Bound the cache to `max_pages` pages (at least 1). Call before the
+    /// first fetch.
+    pub fn set_max_pages(&mut self, max_pages: usize) {
+        self.max_pages = max_pages.max(1);
+    }
+
+    /// Pages dropped to make room for others.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
     }
 
     /// Drop pages whose code RAM invalidated since the last call.
@@ -84,9 +117,11 @@ impl DecodeCache {
         for page in ram.drain_invalidated(crate::mem::CodeConsumer::DecodeCache) {
             if page == u32::MAX {
                 for (_, slot) in self.by_ram_page.drain() {
+                    self.owner[slot as usize] = FREE;
                     self.free.push(slot);
                 }
             } else if let Some(slot) = self.by_ram_page.remove(&page) {
+                self.owner[slot as usize] = FREE;
                 self.free.push(slot);
             }
         }
@@ -104,17 +139,34 @@ impl DecodeCache {
                 self.pages[slot as usize].fill(EMPTY);
                 slot
             }
-            None => {
+            None if self.pages.len() < self.max_pages => {
                 self.pages.push(Box::new([EMPTY; SLOTS]));
+                self.owner.push(FREE);
                 (self.pages.len() - 1) as u32
             }
+            None => {
+                // Full: evict the page under the hand. Its RAM mark stays;
+                // a later store there only bumps the epoch.
+                let slot = self.hand % self.pages.len();
+                self.hand = slot + 1;
+                self.by_ram_page.remove(&self.owner[slot]);
+                self.evictions += 1;
+                self.pages[slot].fill(EMPTY);
+                slot as u32
+            }
         };
+        self.owner[slot as usize] = page;
         self.by_ram_page.insert(page, slot);
         slot
     }
 
+    /// Host bytes held: the decoded pages and the maps that find them.
     pub fn bytes(&self) -> u64 {
-        (self.pages.len() * std::mem::size_of::<[Decoded; SLOTS]>()) as u64
+        let pages = self.pages.len() * std::mem::size_of::<[Decoded; SLOTS]>();
+        let maps = self.by_ram_page.capacity() * 12
+            + (self.owner.capacity() + self.free.capacity()) * 4
+            + self.pages.capacity() * std::mem::size_of::<usize>();
+        (pages + maps) as u64
     }
 
     pub fn page_ptr(&self, slot: u32) -> *const Decoded {

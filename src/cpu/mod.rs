@@ -35,6 +35,11 @@ pub enum StopReason {
     /// WFI with no interrupt pending, and none enabled that could ever
     /// become pending.
     Asleep,
+    /// The slice ended early because it did its share of host work (JIT
+    /// compiles): the run loop checks its limits and the wall clock now
+    /// instead of after the slice's cycles, which could take minutes when
+    /// every few instructions cost a compile.
+    Yield,
 }
 
 /// Counts of traps taken, by cause.
@@ -199,6 +204,17 @@ impl Hart {
     /// Host bytes held by the decoded-instruction cache.
     pub fn decode_cache_bytes(&self) -> u64 {
         self.dcache.bytes()
+    }
+
+    /// Bound the decoded-instruction cache to `pages` RAM pages
+    /// (`memory.decode_cache_pages`).
+    pub fn set_decode_cache_pages(&mut self, pages: usize) {
+        self.dcache.set_max_pages(pages);
+    }
+
+    /// Pages the decoded-instruction cache dropped to make room.
+    pub fn decode_cache_evictions(&self) -> u64 {
+        self.dcache.evictions()
     }
 
     /// The guest clock in cycles.

@@ -55,6 +55,19 @@ pub struct JitConfig {
     pub exec_benefit_weight: f64,
     pub compile_time_budget_ns: u64,
     pub enable_compile_time_budget: bool,
+    /// Most units whose execution counts the JIT tracks (compiled or not).
+    /// When a new unit would pass it, the counts of uncompiled units are
+    /// halved and those that reach 0 forgotten (repeatedly, until a quarter
+    /// is free), so a guest that jumps to millions of distinct entry points
+    /// holds bounded host memory. Default 65 536.
+    pub max_tracked_units: u64,
+    /// Invalidations (a store into the page, or fence.i) that a page's
+    /// compiled code may suffer, each within a guest second of the last,
+    /// before the JIT stops compiling units of that page for a while
+    /// (0.1 guest s, doubling with each further invalidation up to 6.4 s):
+    /// code that keeps changing runs interpreted instead of being compiled
+    /// again and again. 0 never stops compiling. Default 4.
+    pub invalidation_limit: u64,
 }
 
 impl Default for JitConfig {
@@ -66,6 +79,10 @@ impl Default for JitConfig {
 impl JitConfig {
     /// Range of `tier_up_threshold`.
     pub const TIER_UP_THRESHOLD: std::ops::RangeInclusive<u64> = 0..=1_000_000_000_000;
+    /// Range of `max_tracked_units`.
+    pub const MAX_TRACKED_UNITS: std::ops::RangeInclusive<u64> = 256..=16_777_216;
+    /// Range of `invalidation_limit`.
+    pub const INVALIDATION_LIMIT: std::ops::RangeInclusive<u64> = 0..=1_000_000;
 
     fn from_adaptive(enabled: bool, a: AdaptiveThresholdConfig) -> Self {
         JitConfig {
@@ -78,7 +95,28 @@ impl JitConfig {
             exec_benefit_weight: a.exec_benefit_weight,
             compile_time_budget_ns: a.compile_time_budget_ns,
             enable_compile_time_budget: a.enable_compile_time_budget,
+            max_tracked_units: 65_536,
+            invalidation_limit: 4,
         }
+    }
+
+    /// The engine's own range checks: the adaptive threshold's, then the
+    /// JIT's own bounds.
+    pub fn validate(&self) -> Result<(), threshold::InvalidThresholdConfig> {
+        self.adaptive().validate()?;
+        let check = |key: &'static str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(threshold::InvalidThresholdConfig {
+                    key,
+                    value: value.to_string(),
+                    allowed: format!("{}..={}", range.start(), range.end()),
+                })
+            }
+        };
+        check("jit.max_tracked_units", self.max_tracked_units, Self::MAX_TRACKED_UNITS)?;
+        check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)
     }
 
     /// The guide's `AdaptiveThresholdConfig` part.
@@ -201,7 +239,36 @@ pub struct JitStats {
     pub tlb_fills: u64,
     /// Inline-TLB flushes (the hart's translation changed).
     pub tlb_flushes: u64,
+    /// Times a page's code was put in quarantine (`invalidation_limit`).
+    pub quarantines: u64,
+    /// Compiles refused because their page was in quarantine.
+    pub quarantine_refusals: u64,
+    /// Uncompiled units forgotten to keep the unit table within
+    /// `max_tracked_units`.
+    pub units_forgotten: u64,
 }
+
+/// How often a page's compiled code was invalidated lately.
+#[derive(Clone, Copy, Debug, Default)]
+struct PageChurn {
+    /// Invalidations, each within [`STRIKE_MEMORY_CYCLES`] of the previous.
+    strikes: u64,
+    /// Guest clock of the last one.
+    last: u64,
+    /// No compiles on the page before this guest clock.
+    until: u64,
+}
+
+/// An invalidation further apart than this from the previous one (one
+/// guest second) starts the page's count again.
+const STRIKE_MEMORY_CYCLES: u64 = 100_000_000;
+/// First quarantine: 0.1 guest second; each further strike doubles it, up
+/// to 64 times.
+const QUARANTINE_CYCLES: u64 = 10_000_000;
+/// Host time a run slice may spend compiling and dropping code before the
+/// dispatcher ends it early (`StopReason::Yield`), so that the run loop
+/// checks the wall clock, Stop and Pause at least this often.
+const SLICE_WORK_NS: u64 = 20_000_000;
 
 /// A data translation the interpreter just made under the hart's
 /// translation `epoch` (which changes with satp, privilege, mstatus and
@@ -249,6 +316,12 @@ pub struct Jit {
     /// before the first flush). Invariant: every valid entry was filled from
     /// a translation made under this epoch.
     tlb_epoch: Option<u64>,
+    /// Pages (physical page address) whose code was invalidated lately.
+    /// Bounded: pruned of old entries when it passes 4096 pages.
+    churn: FxHashMap<u64, PageChurn>,
+    /// Host time spent compiling and releasing code since the dispatcher
+    /// last ended a slice for it (see [`SLICE_WORK_NS`]).
+    work_ns: u64,
 }
 
 impl Jit {
@@ -282,6 +355,93 @@ impl Jit {
             jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
             dirty_jumps: Vec::new(),
             tlb_epoch: None,
+            churn: FxHashMap::default(),
+            work_ns: 0,
+        }
+    }
+
+    /// True, once, when the JIT has done [`SLICE_WORK_NS`] of host work
+    /// (compiles, dropping code) since the last time it said so: the
+    /// dispatcher then ends the slice so the run loop can look at the clock.
+    #[inline(always)]
+    pub(crate) fn take_yield(&mut self) -> bool {
+        if self.work_ns < SLICE_WORK_NS {
+            return false;
+        }
+        self.work_ns = 0;
+        true
+    }
+
+    /// Host bytes of the JIT's own tables (unit counts, page churn, jump
+    /// cache), not counting the code cache's modules.
+    pub fn table_bytes(&self) -> u64 {
+        let unit = std::mem::size_of::<(UnitKey, UnitState)>() + 1;
+        let churn = std::mem::size_of::<(u64, PageChurn)>() + 1;
+        (self.units.capacity() * unit
+            + self.churn.capacity() * churn
+            + self.jumps.len() * std::mem::size_of::<Option<JumpEntry>>()
+            + self.dirty_jumps.capacity() * 2) as u64
+    }
+
+    /// Units whose counts the JIT tracks now.
+    pub fn tracked_units(&self) -> usize {
+        self.units.len()
+    }
+
+    /// Is the page of physical address `ppc` in quarantine at guest `clock`?
+    pub fn quarantined(&self, ppc: u64, clock: u64) -> bool {
+        self.churn.get(&(ppc & !0xfff)).is_some_and(|c| c.until > clock)
+    }
+
+    /// Count an invalidation of the compiled code of each of `pages` at
+    /// guest `clock`; a page past `invalidation_limit` strikes goes into
+    /// quarantine.
+    fn strike(&mut self, pages: &[u64], clock: u64) {
+        let limit = self.config.invalidation_limit;
+        if limit == 0 {
+            return;
+        }
+        for &page in pages {
+            let c = self.churn.entry(page).or_default();
+            if c.strikes > 0 && clock.saturating_sub(c.last) > STRIKE_MEMORY_CYCLES {
+                c.strikes = 0;
+            }
+            c.strikes += 1;
+            c.last = clock;
+            if c.strikes >= limit {
+                let doublings = (c.strikes - limit).min(6);
+                c.until = clock.saturating_add(QUARANTINE_CYCLES << doublings);
+                self.stats.quarantines += 1;
+            }
+        }
+        if self.churn.len() > 4096 {
+            self.churn.retain(|_, c| {
+                c.until > clock || clock.saturating_sub(c.last) <= STRIKE_MEMORY_CYCLES
+            });
+        }
+    }
+
+    /// Keep the unit table within `max_tracked_units`: halve the counts of
+    /// units without code and forget those that reach 0, until a quarter of
+    /// the table is free or only units with code are left. Units with code
+    /// stay (the code cache bounds them).
+    fn trim_units(&mut self) {
+        self.flush_jumps();
+        let cap = self.config.max_tracked_units as usize;
+        let target = cap - cap / 4;
+        while self.units.len() > target {
+            let before = self.units.len();
+            self.units.retain(|_, st| {
+                if st.tier != Tier::Interpreter {
+                    return true;
+                }
+                st.count /= 2;
+                st.count > 0
+            });
+            self.stats.units_forgotten += (before - self.units.len()) as u64;
+            if self.units.values().all(|st| st.tier != Tier::Interpreter) {
+                break;
+            }
         }
     }
 
@@ -389,8 +549,10 @@ impl Jit {
         }
     }
 
-    /// Drop units whose guest code changed (stores into their pages, fence.i).
-    pub(crate) fn apply_invalidations(&mut self, ram: &mut Ram) {
+    /// Drop units whose guest code changed (stores into their pages,
+    /// fence.i) at guest `clock`, and count the invalidation against their
+    /// pages (see [`JitConfig::invalidation_limit`]).
+    pub(crate) fn apply_invalidations(&mut self, ram: &mut Ram, clock: u64) {
         if ram.code_epoch() == self.epoch {
             return;
         }
@@ -408,7 +570,13 @@ impl Jit {
             self.cache.invalidate_where(|k| pages.contains(&(k.ppc & !0xfff)))
         };
         self.stats.invalidated += removed.units.len() as u64;
+        let mut struck: Vec<u64> = removed.units.iter().map(|u| u.key.ppc & !0xfff).collect();
+        struck.sort_unstable();
+        struck.dedup();
+        self.strike(&struck, clock);
+        let t0 = clock::now_ns();
         self.release(removed);
+        self.work_ns += clock::now_ns() - t0;
     }
 
     /// Give the jump cache's batched hits to the code cache and the units'
@@ -510,6 +678,11 @@ impl Jit {
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
         let threshold = self.control.threshold();
+        if self.units.len() >= self.config.max_tracked_units as usize
+            && !self.units.contains_key(&key)
+        {
+            self.trim_units();
+        }
         let st = self.units.entry(key).or_insert(UnitState {
             count: 0,
             tier: Tier::Interpreter,
@@ -539,6 +712,10 @@ impl Jit {
         else {
             return hit;
         };
+        if self.quarantined(key.ppc, clock) {
+            self.stats.quarantine_refusals += 1;
+            return hit;
+        }
         match self.compile(key, ram, page_off, tier, now) {
             Ok(f) => Some((f, tier)),
             // A region whose estimate exceeds a whole window's budget can
@@ -628,6 +805,7 @@ impl Jit {
         self.stats.compile_ns.record(codegen_ns + engine_ns);
         self.stats.units_compiled += 1;
         self.slice_compile_ns += codegen_ns + engine_ns;
+        self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
         ram.mark_code_page(page_off);
         let bytes = generated.wasm.len() as u64;
@@ -756,6 +934,11 @@ impl Jit {
             inline_tlb_hits: self.inline_tlb_hits(),
             inline_tlb_fills: self.stats.tlb_fills,
             inline_tlb_flushes: self.stats.tlb_flushes,
+            quarantines: self.stats.quarantines,
+            quarantine_refusals: self.stats.quarantine_refusals,
+            tracked_units: self.units.len() as u64,
+            units_forgotten: self.stats.units_forgotten,
+            table_bytes: self.table_bytes(),
         }
     }
 

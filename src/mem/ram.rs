@@ -61,9 +61,21 @@ pub struct Ram {
     /// Bumped whenever a code page is written; caches of decoded code compare it.
     code_epoch: u64,
     /// Per consumer: pages (RAM offset / 4096) whose code was invalidated
-    /// since its last [`Ram::drain_invalidated`].
+    /// since its last [`Ram::drain_invalidated`]. Bounded: a list longer
+    /// than [`MAX_INVALIDATED`] collapses to "every page" (`u32::MAX`), so a
+    /// consumer that drains rarely (or never: the JIT's list when the JIT is
+    /// off) holds no more than that.
     invalidated: [Vec<u32>; 2],
+    /// Pages that may carry [`PAGE_CODE`] (a superset: a page unmarked by a
+    /// store stays listed until the next compaction), so that fence.i clears
+    /// only those marks instead of every page's flag byte.
+    marked: Vec<u32>,
+    /// `marked.len()` after the last compaction.
+    marked_compacted: usize,
 }
+
+/// Longest invalidation list kept per consumer (see `Ram::invalidated`).
+const MAX_INVALIDATED: usize = 4096;
 
 // SAFETY: `Ram` owns (through `_backing`, which is Send) the memory its
 // pointers address; moving it to another thread moves that ownership.
@@ -82,6 +94,8 @@ impl Ram {
             _backing: Backing::Own { _words: words, _flags: flags },
             code_epoch: 0,
             invalidated: [Vec::new(), Vec::new()],
+            marked: Vec::new(),
+            marked_compacted: 0,
         }
     }
 
@@ -101,6 +115,8 @@ impl Ram {
             _backing: Backing::External(ext.owner),
             code_epoch: 0,
             invalidated: [Vec::new(), Vec::new()],
+            marked: Vec::new(),
+            marked_compacted: 0,
         }
     }
 
@@ -220,13 +236,36 @@ impl Ram {
         self.page_flags_mut()[page] &= !PAGE_CODE;
         self.code_epoch += 1;
         for list in &mut self.invalidated {
-            list.push(page as u32);
+            if list.len() >= MAX_INVALIDATED {
+                list.clear();
+                list.push(u32::MAX);
+            } else if list.last() != Some(&u32::MAX) {
+                list.push(page as u32);
+            }
         }
     }
 
     /// Mark the page holding RAM offset `off` as holding cached code.
     pub fn mark_code_page(&mut self, off: usize) {
-        self.page_flags_mut()[off / 4096] |= PAGE_CODE;
+        let page = off / 4096;
+        if self.page_flags()[page] & PAGE_CODE != 0 {
+            return;
+        }
+        self.page_flags_mut()[page] |= PAGE_CODE;
+        if self.marked.len() > 2 * self.marked_compacted + 64 {
+            let flags = self.flags;
+            // SAFETY: the struct invariant; every listed page is < len/4096.
+            self.marked.retain(|&p| unsafe { *flags.add(p as usize) } & PAGE_CODE != 0);
+            self.marked_compacted = self.marked.len();
+        }
+        self.marked.push(page as u32);
+    }
+
+    /// Host bytes of RAM's own bookkeeping beyond the guest's bytes and
+    /// flags (the lists above).
+    pub fn bookkeeping_bytes(&self) -> u64 {
+        let lists: usize = self.invalidated.iter().map(Vec::capacity).sum();
+        ((lists + self.marked.capacity()) * 4) as u64
     }
 
     /// Mark the page holding RAM offset `off` as device memory for stores
@@ -249,8 +288,20 @@ impl Ram {
     }
 
     /// Forget all code-page marks and bump the epoch (fence.i, reset).
+    /// Costs the number of pages marked since the last call, not RAM's size:
+    /// a guest may run fence.i in a tight loop.
     pub fn invalidate_code(&mut self) {
-        self.page_flags_mut().iter_mut().for_each(|f| *f &= !PAGE_CODE);
+        if self.marked.is_empty() {
+            // No page is marked, so no cache holds code to drop.
+            return;
+        }
+        let marked = std::mem::take(&mut self.marked);
+        for &p in &marked {
+            self.page_flags_mut()[p as usize] &= !PAGE_CODE;
+        }
+        self.marked = marked;
+        self.marked.clear();
+        self.marked_compacted = 0;
         self.code_epoch += 1;
         for list in &mut self.invalidated {
             list.clear();

@@ -49,6 +49,11 @@ pub struct Sample {
     pub guest_ram_bytes: u64,
     /// Host bytes held by decoded-instruction caches.
     pub decode_cache_bytes: u64,
+    /// Pages the decoded-instruction cache dropped to make room.
+    pub decode_cache_evictions: u64,
+    /// Host bytes of the VM's other bookkeeping that grows with what the
+    /// guest does (RAM's code-page lists).
+    pub other_bytes: u64,
     /// The JIT's figures (all zero when it is off).
     pub jit: JitSample,
 }
@@ -82,6 +87,16 @@ pub struct JitSample {
     pub inline_tlb_hits: u64,
     pub inline_tlb_fills: u64,
     pub inline_tlb_flushes: u64,
+    /// Pages put in quarantine for code that kept changing, and compiles
+    /// refused because of it.
+    pub quarantines: u64,
+    pub quarantine_refusals: u64,
+    /// Units whose counts the JIT tracks, and those it forgot to stay
+    /// within `jit.max_tracked_units`.
+    pub tracked_units: u64,
+    pub units_forgotten: u64,
+    /// Host bytes of the JIT's own tables (unit counts, page churn, jump cache).
+    pub table_bytes: u64,
 }
 
 /// Collects samples and derives the figures the tuning guide asks for.

@@ -52,10 +52,22 @@ pub struct MemoryReport {
     pub guest_ram_bytes: u64,
     /// Bytes of generated (JIT) code held.
     pub code_bytes: u64,
-    /// Bytes held by the interpreter's decoded-instruction cache.
+    /// Bytes held by the interpreter's decoded-instruction cache (bounded
+    /// by `memory.decode_cache_pages`).
     pub decode_cache_bytes: u64,
-    /// Bytes of the managed guest heap.
+    /// Pages the decoded-instruction cache dropped to stay within its bound.
+    pub decode_cache_evictions: u64,
+    /// Bytes of the JIT's own tables: unit counts (bounded by
+    /// `jit.max_tracked_units`), page churn, jump cache.
+    pub jit_tables_bytes: u64,
+    /// Bytes of other bookkeeping that grows with the guest (RAM's lists of
+    /// code pages).
+    pub other_bytes: u64,
+    /// Bytes of the managed guest heap (the GC's; 0 until it lands).
     pub heap_bytes: u64,
+    /// Everything above: the host memory the VM holds for this machine,
+    /// beyond the engine's compiled code and fixed-size structures.
+    pub total_bytes: u64,
 }
 
 /// Quantiles of a histogram of nanoseconds.
@@ -110,6 +122,14 @@ pub struct JitReport {
     pub compile_waits: u64,
     /// Units dropped because their guest code changed (stores, fence.i).
     pub invalidations: u64,
+    /// Pages whose code kept changing put in quarantine (no compiles for a
+    /// while; `jit.invalidation_limit`), and compiles refused for it.
+    pub quarantines: u64,
+    pub quarantine_refusals: u64,
+    /// Units whose execution counts the JIT tracks at the end, and units it
+    /// forgot to stay within `jit.max_tracked_units`.
+    pub tracked_units: u64,
+    pub units_forgotten: u64,
     /// The compile threshold at the end of the run, in executions.
     pub threshold: u64,
     /// (guest instructions retired, threshold) at the end of each sample window.
@@ -220,6 +240,10 @@ impl Report {
                 inline_tlb_fills: j.inline_tlb_fills,
                 inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,
+                quarantines: j.quarantines,
+                quarantine_refusals: j.quarantine_refusals,
+                tracked_units: j.tracked_units,
+                units_forgotten: j.units_forgotten,
                 threshold: j.threshold,
                 threshold_series: j.threshold_series.clone(),
             },
@@ -260,7 +284,15 @@ impl Report {
                 guest_ram_bytes: s.guest_ram_bytes,
                 code_bytes: j.cache_bytes,
                 decode_cache_bytes: s.decode_cache_bytes,
+                decode_cache_evictions: s.decode_cache_evictions,
+                jit_tables_bytes: j.table_bytes,
+                other_bytes: s.other_bytes,
                 heap_bytes: 0,
+                total_bytes: s.guest_ram_bytes
+                    + j.cache_bytes
+                    + s.decode_cache_bytes
+                    + j.table_bytes
+                    + s.other_bytes,
             },
             counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),

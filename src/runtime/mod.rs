@@ -86,8 +86,24 @@ pub struct RunSession {
     start_ns: u64,
     start_insns: u64,
     slice_start_ns: u64,
+    /// The slice the JIT interrupted with [`StopReason::Yield`], to be
+    /// finished before the next one starts.
+    open_slice: Option<OpenSlice>,
     /// Set once the run has ended.
     pub outcome: Option<RunOutcome>,
+}
+
+/// A run slice in progress: its clock limit and the counts at its start.
+/// A slice the JIT interrupts (after much compiling) goes on to the same
+/// limit once the loop has looked at the clock and the host, so slice ends,
+/// and with them everything the JIT batches per slice, stay where guest
+/// time puts them: runs remain reproducible.
+#[derive(Clone, Copy, Debug)]
+struct OpenSlice {
+    limit: u64,
+    cycles: u64,
+    retired_before: u64,
+    compiled_before: u64,
 }
 
 /// A host that keeps the console output in memory and reads the wall clock:
@@ -153,6 +169,13 @@ pub struct Machine {
     elf: Vec<u8>,
     program: LoadedProgram,
     resets: u64,
+    /// Instructions executed by the machines this one replaced through
+    /// resets: run limits count across resets, so a guest that resets
+    /// itself in a loop is still stopped by `--max-insns`.
+    executed_before_reset: u64,
+    /// Likewise for retired instructions: the monitor's series stay
+    /// monotonic across resets.
+    retired_before_reset: u64,
 }
 
 impl Machine {
@@ -188,8 +211,20 @@ impl Machine {
                 mmu.ram_mut().mark_device_page(off);
             }
         }
-        let hart = Hart::new(0, program.entry);
-        Ok(Machine { hart, mmu, devices, jit, config, elf: elf.to_vec(), program, resets: 0 })
+        let mut hart = Hart::new(0, program.entry);
+        hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
+        Ok(Machine {
+            hart,
+            mmu,
+            devices,
+            jit,
+            config,
+            elf: elf.to_vec(),
+            program,
+            resets: 0,
+            executed_before_reset: 0,
+            retired_before_reset: 0,
+        })
     }
 
     /// Guest RAM and address translation, and the JIT when it is enabled
@@ -227,7 +262,8 @@ impl Machine {
             fromhost: None,
             segments: vec![(crate::mem::RAM_BASE, image.len() as u64)],
         };
-        let hart = Hart::new(0, program.entry);
+        let mut hart = Hart::new(0, program.entry);
+        hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
         Machine {
             hart,
             mmu,
@@ -237,6 +273,8 @@ impl Machine {
             elf: Vec::new(),
             program,
             resets: 0,
+            executed_before_reset: 0,
+            retired_before_reset: 0,
         }
     }
 
@@ -258,14 +296,45 @@ impl Machine {
         }
         let elf = std::mem::take(&mut self.elf);
         let resets = self.resets + 1;
+        let (executed, retired) = (self.executed_total(), self.retired_total());
         *self = Machine::new(self.config.clone(), &elf).expect("the ELF loaded once already");
         self.resets = resets;
+        self.executed_before_reset = executed;
+        self.retired_before_reset = retired;
         true
     }
 
-    /// Run at most `cycles` guest cycles.
+    /// Instructions executed (retired or trapped) since the machine was
+    /// built, across resets: what `--max-insns` bounds.
+    pub fn executed_total(&self) -> u64 {
+        self.executed_before_reset + self.hart.executed()
+    }
+
+    /// Instructions retired since the machine was built, across resets.
+    pub fn retired_total(&self) -> u64 {
+        self.retired_before_reset + self.hart.retired()
+    }
+
+    /// Times the guest reset the machine (finisher reset value).
+    pub fn resets(&self) -> u64 {
+        self.resets
+    }
+
+    /// Run at most `cycles` guest cycles (never ends with
+    /// [`StopReason::Yield`]: it goes on after one).
     pub fn run_slice(&mut self, cycles: u64) -> StopReason {
         let limit = self.hart.clock().saturating_add(cycles);
+        loop {
+            match self.run_until(limit) {
+                StopReason::Yield => {}
+                stop => return stop,
+            }
+        }
+    }
+
+    /// Run until the guest clock reaches `limit`, or earlier with
+    /// [`StopReason::Yield`] when the JIT did a slice's share of host work.
+    fn run_until(&mut self, limit: u64) -> StopReason {
         match self.jit.as_mut() {
             Some(jit) => self.hart.run_with_jit(&mut self.mmu, &mut self.devices, limit, jit),
             None => self.hart.run(&mut self.mmu, &mut self.devices, limit),
@@ -276,7 +345,7 @@ impl Machine {
     pub fn sample(&self, wall_ns: u64) -> Sample {
         let jit = self.jit.as_ref().map(Jit::sample).unwrap_or_default();
         Sample {
-            instructions: self.hart.retired(),
+            instructions: self.retired_total(),
             wall_ns,
             traps: self.hart.traps.named(),
             tlb: with_inline_tlb(self.mmu.stats(), &jit),
@@ -287,6 +356,8 @@ impl Machine {
             },
             guest_ram_bytes: self.mmu.ram().len() as u64,
             decode_cache_bytes: self.hart.decode_cache_bytes(),
+            decode_cache_evictions: self.hart.decode_cache_evictions(),
+            other_bytes: self.mmu.ram().bookkeeping_bytes(),
             jit,
         }
     }
@@ -314,8 +385,9 @@ impl Machine {
         let now = host.now_ns();
         RunSession {
             start_ns: now,
-            start_insns: self.hart.executed(),
+            start_insns: self.executed_total(),
             slice_start_ns: now,
+            open_slice: None,
             outcome: None,
         }
     }
@@ -338,20 +410,46 @@ impl Machine {
             if !input.is_empty() {
                 self.devices.uart.push_input(&input);
             }
-            let mut cycles = SLICE_CYCLES;
-            if let Some(max) = limits.max_insns {
-                let done = self.hart.executed() - session.start_insns;
-                if done >= max {
-                    break RunOutcome::MaxInsns;
+            let slice = match session.open_slice.take() {
+                Some(slice) => slice,
+                None => {
+                    let mut cycles = SLICE_CYCLES;
+                    if let Some(max) = limits.max_insns {
+                        let done = self.executed_total() - session.start_insns;
+                        if done >= max {
+                            break RunOutcome::MaxInsns;
+                        }
+                        cycles = cycles.min(max - done);
+                    }
+                    OpenSlice {
+                        limit: self.hart.clock().saturating_add(cycles),
+                        cycles,
+                        retired_before: self.hart.retired(),
+                        compiled_before: self.jit.as_ref().map_or(0, Jit::compiled_retired),
+                    }
                 }
-                cycles = cycles.min(max - done);
+            };
+            let (cycles, retired_before) = (slice.cycles, slice.retired_before);
+            let stop = self.run_until(slice.limit);
+            if stop == StopReason::Yield {
+                // The JIT worked long: look at the clock and the host, then
+                // finish the same slice.
+                session.open_slice = Some(slice);
+                let elapsed = host.now_ns().saturating_sub(session.start_ns);
+                if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
+                    break RunOutcome::Timeout;
+                }
+                if host.should_stop() {
+                    break RunOutcome::Stopped;
+                }
+                if host.should_yield() {
+                    return None;
+                }
+                continue;
             }
-            let retired_before = self.hart.retired();
-            let compiled_before = self.jit.as_ref().map_or(0, Jit::compiled_retired);
-            let stop = self.run_slice(cycles);
             if let Some(jit) = self.jit.as_mut() {
                 let now = host.now_ns();
-                let compiled = jit.compiled_retired() - compiled_before;
+                let compiled = jit.compiled_retired() - slice.compiled_before;
                 let all = self.hart.retired() - retired_before;
                 jit.account_slice(
                     now.saturating_sub(session.slice_start_ns),
@@ -365,21 +463,24 @@ impl Machine {
                 host.console_out(&out);
             }
             let elapsed = host.now_ns().saturating_sub(session.start_ns);
-            if monitor.wants_sample(self.hart.retired()) {
+            if monitor.wants_sample(self.retired_total()) {
                 monitor.record(self.sample(elapsed));
             }
             match stop {
                 StopReason::ExitRequested => match self.devices.exit_request() {
                     Some(ExitRequest::Exit(code)) => break RunOutcome::Exited(code),
+                    // The new machine runs on in the next slice, after the
+                    // limit, stop and yield checks below: a guest that
+                    // resets itself in a loop is still stopped by them.
                     Some(ExitRequest::Reset) | None => {
                         if !self.reset() {
                             break RunOutcome::Stopped;
                         }
                         monitor.set_counter("resets", self.resets);
-                        continue;
                     }
                 },
                 StopReason::Asleep => break RunOutcome::Asleep,
+                StopReason::Yield => unreachable!("handled above"),
                 StopReason::Limit
                     if self.hart.retired() == retired_before && cycles == SLICE_CYCLES =>
                 {

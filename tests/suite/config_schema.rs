@@ -202,7 +202,7 @@ fn jit_and_cache_ranges_are_the_engines() {
             let mut tree = c.to_json();
             *tree.pointer_mut(&knob.pointer()).unwrap() = json!(v);
             let c: VmConfig = serde_json::from_value(tree).unwrap();
-            c.jit.adaptive().validate().is_ok() && c.code_cache.validate().is_ok()
+            c.jit.validate().is_ok() && c.code_cache.validate().is_ok()
         };
         for v in [min, max] {
             with(v).unwrap_or_else(|e| panic!("{}={v}: {e}", knob.key));

@@ -9,6 +9,7 @@
 mod common;
 mod mmu_common;
 
+mod bounds;
 mod cli;
 mod code_cache;
 mod config_jit;

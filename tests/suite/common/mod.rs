@@ -507,3 +507,32 @@ pub fn vector_table(p: &mut Program) {
         p.label(&format!("vector{k}")).li(A0, if k == 0 { 100 } else { k }).j_exit();
     }
 }
+
+/// An RV64 ELF (one read-write-execute segment at [`RAM_BASE`], entry
+/// there) holding `image`: for tests that run guests through the CLI.
+pub fn elf_of(image: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&RAM_BASE.to_le_bytes()); // entry
+    f.extend_from_slice(&64u64.to_le_bytes()); // phoff
+    f.extend_from_slice(&0u64.to_le_bytes()); // shoff
+    f.extend_from_slice(&0u32.to_le_bytes()); // flags
+    f.extend_from_slice(&64u16.to_le_bytes()); // ehsize
+    f.extend_from_slice(&56u16.to_le_bytes()); // phentsize
+    f.extend_from_slice(&1u16.to_le_bytes()); // phnum
+    f.extend_from_slice(&[0; 6]); // shentsize, shnum, shstrndx
+    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f.extend_from_slice(&7u32.to_le_bytes()); // R+W+X
+    f.extend_from_slice(&120u64.to_le_bytes()); // offset
+    f.extend_from_slice(&RAM_BASE.to_le_bytes()); // vaddr
+    f.extend_from_slice(&RAM_BASE.to_le_bytes()); // paddr
+    f.extend_from_slice(&(image.len() as u64).to_le_bytes());
+    f.extend_from_slice(&(image.len() as u64).to_le_bytes());
+    f.extend_from_slice(&4096u64.to_le_bytes());
+    f.extend_from_slice(image);
+    f
+}
