@@ -9,6 +9,9 @@
 //! illegal instructions, branches and counted loops; some run with timer
 //! interrupts arriving in the middle of loops, so compiled code must stop at
 //! exactly the instruction where the interpreter takes the interrupt.
+//!
+//! `fuzz.rs` runs the same generator with hostile register values, many more
+//! cases under `--features fuzz`.
 // Native only: needs proptest, tempfile, processes or the wall clock, none
 // of which wasm32-unknown-unknown has (the browser tests are web_*.rs).
 #![cfg(not(target_arch = "wasm32"))]
@@ -23,13 +26,13 @@ use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Interpreter,
     Baseline,
     Optimizing,
 }
 
-fn config(mode: Mode) -> VmConfig {
+pub(crate) fn config(mode: Mode) -> VmConfig {
     let mut c = VmConfig::default();
     c.memory.ram_bytes = 2 << 20;
     match mode {
@@ -121,16 +124,16 @@ fn want_clone(e: &End) -> End {
 /// Registers random instructions may write: x1..x19 and x22..x27. x20 holds
 /// the data area's address, x21 loop counters, x28/x29 count exceptions and
 /// interrupts, x30/x31 belong to the handler and the exit sequence.
-fn dest() -> impl Strategy<Value = u8> {
+pub(crate) fn dest() -> impl Strategy<Value = u8> {
     prop_oneof![1u8..20, 22u8..28]
 }
 
-fn src() -> impl Strategy<Value = u8> {
+pub(crate) fn src() -> impl Strategy<Value = u8> {
     0u8..32
 }
 
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     Word(u32),
     /// Skip the next `n` operations when the branch is taken.
     SkipIf(u32, u8, u8, u8),
@@ -183,7 +186,7 @@ fn memory() -> impl Strategy<Value = u32> {
 
 const AMO_FUNCT5: [u32; 9] = [0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c];
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     let leaf = prop_oneof![
         8 => alu().prop_map(Op::Word),
         4 => memory().prop_map(Op::Word),
@@ -245,7 +248,7 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
 
 /// A random program with a trap handler that skips faulting instructions and
 /// (with `timer`) timer interrupts every `period` mtime ticks.
-fn program(ops: &[Op], timer: Option<u32>) -> Vec<u8> {
+pub(crate) fn program(ops: &[Op], timer: Option<u32>) -> Vec<u8> {
     let mut p = Program::new();
     p.la(30, "handler").i(csrw(MTVEC, 30));
     p.li(20, (DATA - RAM_BASE) as i64).i(slli(20, 20, 0));

@@ -24,6 +24,7 @@ mod cpu_m;
 mod cpu_priv;
 mod cpu_rv64i;
 mod cpu_rvc;
+mod fuzz;
 mod isa_decode;
 mod jit_differential;
 mod jit_knobs;
