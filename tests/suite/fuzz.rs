@@ -841,7 +841,7 @@ fn run(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
 const JUMP_INSNS: u64 = 10_000;
 
 proptest! {
-    #![proptest_config(fuzz_config(24, 3_000))]
+    #![proptest_config(fuzz_config(24, 2_000))]
 
     #[test]
     fn guest_programs_with_hostile_addresses_match(
