@@ -54,6 +54,9 @@ impl Hart {
         // exit): the pc after it is a unit entry too, so compiled code
         // resumes at once instead of after the next jump or branch.
         let mut resume = false;
+        // A page in quarantine (code that keeps changing) and the clock it
+        // lasts until: its units run interpreted without asking the JIT.
+        let mut blocked: (u64, u64) = (u64::MAX, 0);
         loop {
             if self.clock >= self.next_event {
                 if dev.exit_request().is_some() {
@@ -82,11 +85,15 @@ impl Hart {
                     return StopReason::Yield;
                 }
                 jit.apply_invalidations(mmu.ram_mut(), self.clock);
-                if self.pc & 1 == 0 {
+                let page = RAM_BASE + self.fetch.ram_off as u64;
+                if self.pc & 1 == 0 && (page != blocked.0 || self.clock >= blocked.1) {
                     if let Some(next_is_entry) = self.try_compiled(mmu, jit) {
                         at_entry = next_is_entry;
                         resume = !next_is_entry;
                         continue;
+                    }
+                    if let Some(hint) = jit.take_block_hint() {
+                        blocked = hint;
                     }
                 }
             }

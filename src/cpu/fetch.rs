@@ -63,6 +63,11 @@ impl FetchWindow {
 /// holds (`by_ram_page` maps it back), or `FREE` for a slot on the free list.
 pub(crate) struct DecodeCache {
     pages: Vec<Box<[Decoded; SLOTS]>>,
+    /// Per slot: the indices decoded since the page was last emptied, up to
+    /// [`MAX_FILLED`] (beyond it the whole page is emptied), so reusing a
+    /// page costs what was decoded on it, not 24 KiB of stores (fence.i and
+    /// self-modifying code empty pages all the time).
+    filled: Vec<Vec<u16>>,
     owner: Vec<u32>,
     by_ram_page: FxHashMap<u32, u32>,
     free: Vec<u32>,
@@ -75,9 +80,13 @@ pub(crate) struct DecodeCache {
     evictions: u64,
     /// RAM's code epoch when invalidations were last applied.
     epoch: u64,
+    /// Buffer for the pages RAM reports invalidated (reused).
+    invalidated: Vec<u32>,
 }
 
 const FREE: u32 = u32::MAX;
+/// Longest `filled` list kept per page.
+const MAX_FILLED: usize = 256;
 
 impl DecodeCache {
     /// Default bound: 1024 pages (4 MiB of guest code; about 24 MiB of host
@@ -87,6 +96,7 @@ impl DecodeCache {
     pub fn new() -> Self {
         DecodeCache {
             pages: Vec::new(),
+            filled: Vec::new(),
             owner: Vec::new(),
             by_ram_page: FxHashMap::default(),
             free: Vec::new(),
@@ -94,6 +104,7 @@ impl DecodeCache {
             hand: 0,
             evictions: 0,
             epoch: 0,
+            invalidated: Vec::new(),
         }
     }
 
@@ -114,7 +125,9 @@ impl DecodeCache {
             return;
         }
         self.epoch = ram.code_epoch();
-        for page in ram.drain_invalidated(crate::mem::CodeConsumer::DecodeCache) {
+        let mut pages = std::mem::take(&mut self.invalidated);
+        ram.drain_invalidated(crate::mem::CodeConsumer::DecodeCache, &mut pages);
+        for &page in &pages {
             if page == u32::MAX {
                 for (_, slot) in self.by_ram_page.drain() {
                     self.owner[slot as usize] = FREE;
@@ -125,6 +138,7 @@ impl DecodeCache {
                 self.free.push(slot);
             }
         }
+        self.invalidated = pages;
     }
 
     /// The slot for RAM page `page`, created empty if needed. Marks the page
@@ -136,11 +150,12 @@ impl DecodeCache {
         ram.mark_code_page(page as usize * 4096);
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.pages[slot as usize].fill(EMPTY);
+                self.empty_slot(slot as usize);
                 slot
             }
             None if self.pages.len() < self.max_pages => {
                 self.pages.push(Box::new([EMPTY; SLOTS]));
+                self.filled.push(Vec::new());
                 self.owner.push(FREE);
                 (self.pages.len() - 1) as u32
             }
@@ -151,7 +166,7 @@ impl DecodeCache {
                 self.hand = slot + 1;
                 self.by_ram_page.remove(&self.owner[slot]);
                 self.evictions += 1;
-                self.pages[slot].fill(EMPTY);
+                self.empty_slot(slot);
                 slot as u32
             }
         };
@@ -160,10 +175,25 @@ impl DecodeCache {
         slot
     }
 
+    /// Forget every decoded instruction of page slot `slot`.
+    fn empty_slot(&mut self, slot: usize) {
+        let filled = &mut self.filled[slot];
+        if filled.len() >= MAX_FILLED {
+            self.pages[slot].fill(EMPTY);
+        } else {
+            for &i in filled.iter() {
+                self.pages[slot][i as usize] = EMPTY;
+            }
+        }
+        filled.clear();
+    }
+
     /// Host bytes held: the decoded pages and the maps that find them.
     pub fn bytes(&self) -> u64 {
         let pages = self.pages.len() * std::mem::size_of::<[Decoded; SLOTS]>();
-        let maps = self.by_ram_page.capacity() * 12
+        let filled: usize = self.filled.iter().map(|f| f.capacity() * 2).sum();
+        let maps = filled
+            + self.by_ram_page.capacity() * 12
             + (self.owner.capacity() + self.free.capacity()) * 4
             + self.pages.capacity() * std::mem::size_of::<usize>();
         (pages + maps) as u64
@@ -174,6 +204,11 @@ impl DecodeCache {
     }
 
     pub fn set(&mut self, slot: u32, index: usize, d: Decoded) {
-        self.pages[slot as usize][index] = d;
+        let page = &mut self.pages[slot as usize];
+        let filled = &mut self.filled[slot as usize];
+        if page[index].len == 0 && filled.len() < MAX_FILLED {
+            filled.push(index as u16);
+        }
+        page[index] = d;
     }
 }

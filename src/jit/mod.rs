@@ -186,6 +186,9 @@ struct UnitState {
     size_hint: [u32; 2],
     /// Largest unit (instructions) the compile-time budget lets it have.
     size_cap: u32,
+    /// Guest clock before which its page is in quarantine (no compiles; the
+    /// dispatcher need not look further).
+    blocked_until: u64,
 }
 
 /// Slots of the jump cache (a power of two).
@@ -322,6 +325,11 @@ pub struct Jit {
     /// Host time spent compiling and releasing code since the dispatcher
     /// last ended a slice for it (see [`SLICE_WORK_NS`]).
     work_ns: u64,
+    /// Buffer for the pages RAM reports invalidated (reused).
+    invalidated_pages: Vec<u32>,
+    /// A page just found in quarantine and until when: the dispatcher may
+    /// run that page interpreted without asking again (see `take_block_hint`).
+    block_hint: Option<(u64, u64)>,
 }
 
 impl Jit {
@@ -357,6 +365,8 @@ impl Jit {
             tlb_epoch: None,
             churn: FxHashMap::default(),
             work_ns: 0,
+            invalidated_pages: Vec::new(),
+            block_hint: None,
         }
     }
 
@@ -370,6 +380,15 @@ impl Jit {
         }
         self.work_ns = 0;
         true
+    }
+
+    /// The page (physical address) that the last `enter` found in
+    /// quarantine, and the guest clock its quarantine lasts until. Until
+    /// then the dispatcher runs that page's units interpreted without asking
+    /// (their counts pause), which keeps a storm of self-modifying code as
+    /// cheap as the interpreter alone.
+    pub(crate) fn take_block_hint(&mut self) -> Option<(u64, u64)> {
+        self.block_hint.take()
     }
 
     /// Host bytes of the JIT's own tables (unit counts, page churn, jump
@@ -386,11 +405,6 @@ impl Jit {
     /// Units whose counts the JIT tracks now.
     pub fn tracked_units(&self) -> usize {
         self.units.len()
-    }
-
-    /// Is the page of physical address `ppc` in quarantine at guest `clock`?
-    pub fn quarantined(&self, ppc: u64, clock: u64) -> bool {
-        self.churn.get(&(ppc & !0xfff)).is_some_and(|c| c.until > clock)
     }
 
     /// Count an invalidation of the compiled code of each of `pages` at
@@ -557,18 +571,22 @@ impl Jit {
             return;
         }
         self.epoch = ram.code_epoch();
-        let pages = ram.drain_invalidated(CodeConsumer::Jit);
-        if pages.is_empty() {
-            return;
-        }
-        self.flush_jumps();
-        let removed = if pages.contains(&u32::MAX) {
-            self.cache.clear()
+        let mut pages = std::mem::take(&mut self.invalidated_pages);
+        ram.drain_invalidated(CodeConsumer::Jit, &mut pages);
+        let removed = if pages.is_empty() || self.cache.is_empty() {
+            None
         } else {
-            let pages: Vec<u64> =
-                pages.iter().map(|&p| crate::mem::RAM_BASE + p as u64 * 4096).collect();
-            self.cache.invalidate_where(|k| pages.contains(&(k.ppc & !0xfff)))
+            self.flush_jumps();
+            Some(if pages.contains(&u32::MAX) {
+                self.cache.clear()
+            } else {
+                let pages: Vec<u64> =
+                    pages.iter().map(|&p| crate::mem::RAM_BASE + p as u64 * 4096).collect();
+                self.cache.invalidate_where(|k| pages.contains(&(k.ppc & !0xfff)))
+            })
         };
+        self.invalidated_pages = pages;
+        let Some(removed) = removed.filter(|r| !r.units.is_empty()) else { return };
         self.stats.invalidated += removed.units.len() as u64;
         let mut struck: Vec<u64> = removed.units.iter().map(|u| u.key.ppc & !0xfff).collect();
         struck.sort_unstable();
@@ -688,12 +706,18 @@ impl Jit {
             tier: Tier::Interpreter,
             size_hint: [0; 2],
             size_cap: u32::MAX,
+            blocked_until: 0,
         });
         let count = st.count;
         st.count += 1;
         let tier_now = st.tier;
+        let blocked_until = st.blocked_until;
         self.control.record_executions(1, retired);
         if tier_now == Tier::Interpreter && count < threshold {
+            return None;
+        }
+        if tier_now == Tier::Interpreter && clock < blocked_until {
+            self.block_hint = Some((key.ppc & !0xfff, blocked_until));
             return None;
         }
         let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
@@ -712,9 +736,15 @@ impl Jit {
         else {
             return hit;
         };
-        if self.quarantined(key.ppc, clock) {
-            self.stats.quarantine_refusals += 1;
-            return hit;
+        if let Some(until) = self.churn.get(&(key.ppc & !0xfff)).map(|c| c.until) {
+            if until > clock {
+                self.stats.quarantine_refusals += 1;
+                if let Some(st) = self.units.get_mut(&key) {
+                    st.blocked_until = until;
+                }
+                self.block_hint = Some((key.ppc & !0xfff, until));
+                return hit;
+            }
         }
         match self.compile(key, ram, page_off, tier, now) {
             Ok(f) => Some((f, tier)),
