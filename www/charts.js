@@ -10,7 +10,7 @@
 import uPlot from './vendor/uPlot.esm.js';
 import { t } from './i18n.js';
 
-export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_cache', 'tlb_levels', 'threshold', 'memory'];
+export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_churn', 'code_cache', 'tlb_levels', 'threshold', 'memory'];
 const MAX_POINTS = 2400; // beyond this every other point is dropped (about 6 minutes at 150 ms)
 const COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5', '#e8590c', '#0c8599', '#c2255c', '#5c940d'];
 const TIERS = ['interpreter', 'baseline', 'optimizing'];
@@ -58,6 +58,16 @@ function definition(name, state) {
         xIncrs: [1, 2, 3, 4, 6, 8, 12, 16],
         scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
       };
+    case 'code_churn':
+      return {
+        x: secs,
+        axes: [{ label: t('axis_per_second') }],
+        series: [
+          line(t('s_invalidations'), 0),
+          line(t('s_compiles'), 1),
+          line(t('s_quarantines'), 2, { paths: uPlot.paths.stepped({ align: 1 }) }),
+        ],
+      };
     case 'code_cache':
       return {
         x: secs,
@@ -86,7 +96,13 @@ function definition(name, state) {
       return {
         x: secs,
         axes: [{ label: t('axis_mib_log') }],
-        series: [line(t('s_guest_ram'), 0), line(t('s_generated_code'), 1), line(t('s_decode_cache'), 2)],
+        series: [
+          line(t('s_guest_ram'), 0),
+          line(t('s_generated_code'), 1),
+          line(t('s_decode_cache'), 2),
+          line(t('s_jit_tables'), 3),
+          line(t('s_total'), 4, { width: 2.5, dash: [4, 4] }),
+        ],
         scales: { y: { distr: 3 } },
       };
   }
@@ -130,10 +146,11 @@ export class Charts {
       mips: [[], [], []],
       tiers: [[], [], [], []],
       compile_time: [[], []],
+      code_churn: [[], [], [], []],
       code_cache: [[], [], [], [], []],
       tlb_levels: [[], []],
       threshold: [[], []],
-      memory: [[], [], [], []],
+      memory: [[], [], [], [], [], []],
     };
     this.state.levels = [];
     this.state.bucketLabels = [];
@@ -220,12 +237,22 @@ export class Charts {
 
     this.pushTlb(x, r, prev);
     this.append('threshold', [x, num(get(r, 'jit.threshold'))]);
+    // Code that keeps changing: invalidations and compiles per second, and
+    // the pages put aside so far (jit.invalidation_limit).
+    this.append('code_churn', [
+      x,
+      rate(num(get(r, 'jit.invalidations')), num(get(prev, 'jit.invalidations'))),
+      rate(num(get(r, 'jit.units_compiled')), num(get(prev, 'jit.units_compiled'))),
+      num(get(r, 'jit.quarantines')),
+    ]);
     const mib = (v) => (num(v) != null && v > 0 ? v / MIB : null);
     this.append('memory', [
       x,
       mib(get(r, 'memory.guest_ram_bytes')),
       mib(get(r, 'memory.code_bytes')),
       mib(get(r, 'memory.decode_cache_bytes')),
+      mib(get(r, 'memory.jit_tables_bytes')),
+      mib(get(r, 'memory.total_bytes')),
     ]);
     this.pushHistogram(r);
     this.prev = r;

@@ -109,12 +109,12 @@ export const WORKLOADS = {
       zh: '自修改代码：把两个函数写入缓冲区，运行，修补其中的指令（执行 fence.i）后再运行，共 1000 轮，并与 C 模型对照检查。',
     },
     try: {
-      en: 'Force everything through the JIT: jit.min_threshold 0, jit.max_threshold 0 and jit.enable_compile_time_budget false.',
-      zh: '强制所有代码走 JIT：jit.min_threshold 设为 0、jit.max_threshold 设为 0、jit.enable_compile_time_budget 设为 false。',
+      en: 'Run it at the defaults, then set jit.invalidation_limit to 0 (never stop compiling code that keeps changing) and run again. Also try forcing everything through the JIT: jit.min_threshold 0, jit.max_threshold 0 and jit.enable_compile_time_budget false.',
+      zh: '先用默认设置运行，再把 jit.invalidation_limit 设为 0（对不断变化的代码从不停止编译）后再运行一次。也可以强制所有代码走 JIT：jit.min_threshold 设为 0、jit.max_threshold 设为 0、jit.enable_compile_time_budget 设为 false。',
     },
     see: {
-      en: 'The output stays correct (stale code would change the checksum line); the report counts jit.invalidations and the compile-time chart fills with recompiles.',
-      zh: '输出依然正确（过时的代码会改变 checksum 行）；报告中会统计 jit.invalidations，编译时间图里会出现大量重新编译。',
+      en: 'The output stays correct either way (stale code would change the checksum line). At the defaults the code-churn chart shows a few invalidations, then the patched page is put aside (pages put aside: 2) and runs interpreted. With jit.invalidation_limit 0 every patch throws compiled code away and compiles it again: invalidations and compiles per second climb together, the compile-time chart fills with recompiles and the run is tens of times slower.',
+      zh: '两种设置下输出都正确（过时的代码会改变 checksum 行）。默认设置下，代码变化图先出现几次作废，随后被修补的页被暂停编译（被暂停编译的页：2），改由解释器执行。jit.invalidation_limit 设为 0 时，每次修补都会丢弃已编译的代码再重新编译：每秒作废次数和编译次数一起上升，编译时间图里堆满重新编译，整次运行慢几十倍。',
     },
   },
   traps: {

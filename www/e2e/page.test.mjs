@@ -300,7 +300,7 @@ test('after runs the charts hold data and the checklist figures are filled', { t
   const figures = {};
   // cpubench can be over in 0.3 s; the early 40 ms snapshots still make a curve.
   figures.mips = await waitForChart(page, 'mips', (s) => s.x >= 5 && s.finite > 0, 'at least 5 x points and a value');
-  for (const name of ['tiers', 'code_cache', 'threshold', 'memory']) {
+  for (const name of ['tiers', 'code_churn', 'code_cache', 'threshold', 'memory']) {
     figures[name] = await waitForChart(page, name, hasPoints, 'at least 2 x points and a value');
   }
   figures.compile_time = await waitForChart(page, 'compile_time', (s) => s.positive > 0, 'a non-empty bar');
@@ -575,6 +575,43 @@ test('a guest that can never wake (wfi-forever) ends with its reason, and the pa
   assert.match(state, /^asleep: .*wfi/, `#state after wfi-forever: "${state}"`);
   assert.match(await page.locator('#console').textContent(), /\S/, 'wfi-forever prints a line first');
   await runExpecting(page, 'hello');
+  assert.deepEqual(problems, []);
+});
+
+/** `elf` with the 32-bit words at its entry point replaced by `words`. */
+function patchEntryWords(elf, words) {
+  let b = Buffer.from(elf);
+  const entry = b.readBigUInt64LE(24);
+  words.forEach((w, i) => {
+    b.writeBigUInt64LE(entry + BigInt(4 * i), 24);
+    b = patchEntry(b, w);
+  });
+  b.writeBigUInt64LE(entry, 24);
+  return b;
+}
+
+test('a guest that resets itself in a loop still stops on Stop; code that keeps changing shows in the code-churn chart', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  // hello.elf starting with: lui t0,0x100; lui t1,7; addiw t1,t1,0x777;
+  // sw t1,0(t0): the finisher's reset value, so every run starts over at once.
+  const resets = patchEntryWords(readFileSync(fromRepo('workloads/bin/hello.elf')), [0x001002b7, 0x00007337, 0x7773031b, 0x0062a023]);
+  await page.setInputFiles('#elf-file', { name: 'reset-loop.elf', mimeType: 'application/octet-stream', buffer: resets });
+  await page.click('#run');
+  await waitForState(page, 'running', 20_000);
+  await page.waitForTimeout(500);
+  await page.click('#stop');
+  await waitForState(page, 'stopped', 3_000);
+  const report = await lastReport(page);
+  t.diagnostic(`resets before Stop: ${report?.counters?.resets}`);
+  assert.ok(report?.counters?.resets > 0, `the guest reset itself: ${JSON.stringify(report?.counters)}`);
+
+  // smc patches its own code every round: a few invalidations, then its
+  // page is put aside and runs interpreted.
+  await runExpecting(page, 'smc');
+  const churn = await waitForChart(page, 'code_churn', (s) => s.positive > 0, 'a positive invalidation or compile rate');
+  const smc = await lastReport(page);
+  assert.ok(smc.jit.invalidations > 0 && smc.jit.quarantines > 0, `smc: ${JSON.stringify(smc.jit)}`);
+  t.diagnostic(`code_churn ${JSON.stringify(churn)}, invalidations ${smc.jit.invalidations}, quarantines ${smc.jit.quarantines}`);
   assert.deepEqual(problems, []);
 });
 
