@@ -305,8 +305,8 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
             }
         }
     }
-    let retired = machine.hart.retired();
-    let executed = machine.hart.executed();
+    let retired = machine.retired_total();
+    let executed = machine.executed_total();
     // Every variant by name (no `_`): a new way to stop must choose its
     // status and its line here.
     let (status, why) = match outcome {

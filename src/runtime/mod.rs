@@ -286,7 +286,8 @@ impl Machine {
         &self.program
     }
 
-    /// Put the machine back in its power-on state with the program reloaded.
+    /// Put the machine back in its power-on state with the program reloaded,
+    /// every count at zero (the embedder's Reset).
     ///
     /// Returns false, changing nothing, for a machine built with
     /// [`Machine::from_image`] (it keeps no image to reload).
@@ -295,9 +296,19 @@ impl Machine {
             return false;
         }
         let elf = std::mem::take(&mut self.elf);
-        let resets = self.resets + 1;
-        let (executed, retired) = (self.executed_total(), self.retired_total());
         *self = Machine::new(self.config.clone(), &elf).expect("the ELF loaded once already");
+        true
+    }
+
+    /// The guest reset the machine (the finisher's reset value): power-on
+    /// state with the program reloaded, while the run's counts go on, so
+    /// run limits and the monitor see one run across resets.
+    pub fn guest_reset(&mut self) -> bool {
+        let (resets, executed, retired) =
+            (self.resets + 1, self.executed_total(), self.retired_total());
+        if !self.reset() {
+            return false;
+        }
         self.resets = resets;
         self.executed_before_reset = executed;
         self.retired_before_reset = retired;
@@ -473,7 +484,7 @@ impl Machine {
                     // limit, stop and yield checks below: a guest that
                     // resets itself in a loop is still stopped by them.
                     Some(ExitRequest::Reset) | None => {
-                        if !self.reset() {
+                        if !self.guest_reset() {
                             break RunOutcome::Stopped;
                         }
                         monitor.set_counter("resets", self.resets);

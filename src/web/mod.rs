@@ -201,12 +201,18 @@ impl WebMachine {
             let pc = self.machine.hart.pc;
             let stop = self.machine.run_slice(1);
             if let crate::cpu::StopReason::ExitRequested = stop {
-                if let Some(crate::mem::devices::ExitRequest::Exit(code)) =
-                    self.machine.devices.exit_request()
-                {
-                    self.end(RunOutcome::Exited(code));
-                    break;
+                match self.machine.devices.exit_request() {
+                    Some(crate::mem::devices::ExitRequest::Exit(code)) => {
+                        self.end(RunOutcome::Exited(code));
+                    }
+                    // The guest reset the machine: Step shows it starting
+                    // over, as a run would.
+                    _ => {
+                        self.machine.guest_reset();
+                        self.monitor.set_counter("resets", self.machine.resets());
+                    }
                 }
+                break;
             }
             if let crate::cpu::StopReason::Asleep = stop {
                 self.end(RunOutcome::Asleep);
@@ -349,7 +355,7 @@ impl WebMachine {
             "state": state,
             "exit_code": exit_code,
             "detail": detail,
-            "instructions": self.machine.hart.retired(),
+            "instructions": self.machine.retired_total(),
             "pc": format!("{:#x}", self.machine.hart.pc),
         })
         .to_string()

@@ -598,12 +598,16 @@ test('a guest that resets itself in a loop still stops on Stop; code that keeps 
   await page.setInputFiles('#elf-file', { name: 'reset-loop.elf', mimeType: 'application/octet-stream', buffer: resets });
   await page.click('#run');
   await waitForState(page, 'running', 20_000);
-  await page.waitForTimeout(500);
+  await waitInPage(page, () => (window.tunevmPage.lastReport()?.counters?.resets ?? 0) > 2, null, {
+    timeout: 20_000, message: 'the guest never reset itself', describe: pageSummary,
+  });
   await page.click('#stop');
   await waitForState(page, 'stopped', 3_000);
   const report = await lastReport(page);
   t.diagnostic(`resets before Stop: ${report?.counters?.resets}`);
-  assert.ok(report?.counters?.resets > 0, `the guest reset itself: ${JSON.stringify(report?.counters)}`);
+  // Really stopped: nothing moves after Stop.
+  await page.waitForTimeout(300);
+  assert.equal((await lastReport(page))?.counters?.resets, report?.counters?.resets, 'resets went on after Stop');
 
   // smc patches its own code every round: a few invalidations, then its
   // page is put aside and runs interpreted.
