@@ -1,65 +1,109 @@
 //! `ConfigError`: everything that can be wrong with a configuration, each
 //! displayed as one line that names the key, the offending value and what is
 //! allowed, so the CLI can print it after "error:" and exit with status 2.
+//!
+//! The fields hold text as it came (a key from a file, a `--set` argument,
+//! a path); `Display` writes every one of them through [`one_line`], so a
+//! line break, a terminal escape or any other character that does not print
+//! is shown as an escape (`\n`, `\x1b`) and a huge key is cut. The message is
+//! one printable line whatever the input, on the terminal and on the page.
 use thiserror::Error;
+
+use super::text::{one_line, MAX_LINE_CHARS};
+
+/// Most characters of a key, a value or a `--set` argument an error quotes:
+/// every knob's key is under 50, and a cut key still shows where it went
+/// wrong.
+pub(crate) const MAX_QUOTED_CHARS: usize = 100;
+
+/// Most characters of a file's path an error quotes (as the ELF loader's).
+pub(crate) const MAX_PATH_CHARS: usize = 200;
 
 /// A configuration that cannot be used, and why.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum ConfigError {
     /// A key that no knob or section has.
-    #[error("unknown config key \"{key}\"{}", did_you_mean(.suggestion))]
+    #[error("unknown config key \"{}\"{}", shown_key(.key), did_you_mean(.suggestion))]
     UnknownKey { key: String, suggestion: Option<String> },
 
     /// A section or group key used where a single knob was expected.
-    #[error("config key \"{key}\" is a group of knobs, not a knob: expected one of {knobs}")]
+    #[error(
+        "config key \"{}\" is a group of knobs, not a knob: expected one of {}",
+        shown_key(.key),
+        shown_text(.knobs)
+    )]
     NotAKnob { key: String, knobs: String },
 
     /// A value of the wrong type or outside the knob's range.
-    /// `value` is already rendered (text from `--set` is quoted).
-    #[error("invalid value {value} for {key}: expected {allowed}")]
+    /// `value` is already rendered (text from `--set` is quoted with Rust's
+    /// escapes, a value from a file is JSON).
+    #[error(
+        "invalid value {} for {}: expected {}",
+        shown_key(.value),
+        shown_key(.key),
+        shown_text(.allowed)
+    )]
     InvalidValue { key: String, value: String, allowed: String },
 
     /// A value inside its range that breaks a rule (a multiple of another
     /// knob, a power of two, ...). `rule` reads after "must be".
-    #[error("{key} = {value} must be {rule}")]
+    #[error("{} = {} must be {}", shown_key(.key), shown_key(.value), shown_text(.rule))]
     RuleBroken { key: String, value: String, rule: String },
 
     /// A `--set` argument without `=` or without a key.
-    #[error("invalid assignment \"{text}\": expected KEY=VALUE, e.g. mmu.strategy=hybrid")]
+    #[error(
+        "invalid assignment \"{}\": expected KEY=VALUE, e.g. mmu.strategy=hybrid",
+        shown_key(.text)
+    )]
     BadAssignment { text: String },
 
     /// The text is not valid TOML or JSON. `message` is one line with the
     /// position.
-    #[error("invalid {format}: {message}")]
+    #[error("invalid {format}: {}", shown_text(.message))]
     Syntax { format: &'static str, message: String },
 
     /// A key given twice: twice in one JSON object (serde_json would keep
     /// the last silently), or once dotted and once inside its section.
     /// `key` is the full dotted key; `at` says where the second one is
     /// (" at line 3, column 20"), or is empty.
-    #[error("duplicate key \"{key}\"{at}")]
+    #[error("duplicate key \"{}\"{}", shown_key(.key), shown_text(.at))]
     DuplicateKey { key: String, at: String },
 
     /// The document is well formed but is not a table of sections.
-    #[error("expected a table of config sections (memory, mmu, ...), got {value}")]
+    #[error("expected a table of config sections (memory, mmu, ...), got {}", shown_key(.value))]
     NotATable { value: String },
 
     /// The file's extension says neither TOML nor JSON.
-    #[error("unsupported config file \"{path}\": expected a .toml or .json file")]
+    #[error("unsupported config file \"{}\": expected a .toml or .json file", shown_path(.path))]
     UnsupportedFormat { path: String },
 
     /// The file could not be read.
-    #[error("cannot read config file \"{path}\": {message}")]
+    #[error("cannot read config file \"{}\": {}", shown_path(.path), shown_text(.message))]
     Io { path: String, message: String },
 
     /// An error found while loading a file, prefixed with the file's name.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", shown_path(.path))]
     InFile { path: String, source: Box<ConfigError> },
+}
+
+/// A key, a value or a `--set` argument as a message quotes it.
+fn shown_key(text: &str) -> String {
+    one_line(text, MAX_QUOTED_CHARS)
+}
+
+/// A path as a message quotes it.
+fn shown_path(text: &str) -> String {
+    one_line(text, MAX_PATH_CHARS)
+}
+
+/// Any other text in a message (a parser's message, what is allowed).
+fn shown_text(text: &str) -> String {
+    one_line(text, MAX_LINE_CHARS)
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
     match suggestion {
-        Some(s) => format!(" (did you mean {s}?)"),
+        Some(s) => format!(" (did you mean {}?)", shown_key(s)),
         None => String::new(),
     }
 }

@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeOwned, Visitor};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::error::ConfigError;
+use super::error::{ConfigError, MAX_QUOTED_CHARS};
 use super::text::{format_size, parse_bool, parse_float, parse_uint};
 use super::VmConfig;
 
@@ -144,8 +144,14 @@ pub(crate) fn lookup(key: &str) -> Result<&'static KnobSpec, ConfigError> {
 /// whose last name is the same (`mmu.l1_entries` ->
 /// `mmu.multilevel_tlb_config.l1_entries`), else a knob that `key` is the
 /// start of, else the nearest by edit distance if it is close enough to be a
-/// typo.
+/// typo. Nothing for a key longer than an error quotes.
 pub fn suggest(key: &str) -> Option<String> {
+    // Longer than an error quotes: no knob is near it, and measuring the
+    // distance to every candidate would take time in its length (a
+    // megabyte-long key in a file or from the page).
+    if key.chars().count() > MAX_QUOTED_CHARS {
+        return None;
+    }
     let name = key.rsplit('.').next().unwrap_or(key);
     let by_distance = |k: &&str| super::text::edit_distance(key, k);
     let same_name = schema().iter().map(|k| k.key).filter(|k| k.rsplit('.').next() == Some(name));

@@ -383,6 +383,35 @@ fn load_file_by_extension_with_the_file_name_in_errors() {
 }
 
 #[test]
+fn errors_quote_names_keys_and_values_with_escapes_and_cut_long_ones() {
+    // A file name and a key with line breaks and a terminal escape.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a\nb\x1b[2J.toml");
+    std::fs::write(&path, "\"jit\\nx\" = 1\n").unwrap();
+    let text = one_line(VmConfig::load_file(&path).unwrap_err());
+    assert!(text.contains("a\\nb\\x1b[2J.toml: unknown config key \"jit\\nx\""), "{text}");
+    assert!(text.chars().all(|c| !c.is_control()), "{text:?}");
+
+    // A line separator in a JSON key, a tab in a --set key.
+    assert_eq!(
+        one_line(VmConfig::from_json_str(r#"{"mmu\u2028": {}}"#).unwrap_err()),
+        "unknown config key \"mmu\\u{2028}\" (did you mean mmu?)"
+    );
+    assert_eq!(set_err("jit\tx", "1"), "unknown config key \"jit\\tx\" (did you mean jit?)");
+
+    // A huge key, value or argument is cut (and the key gets no suggestion:
+    // nothing is near it).
+    let long = "x".repeat(100_000);
+    let text = set_err(&format!("jit.{long}"), "1");
+    assert_eq!(text, format!("unknown config key \"jit.{}... (99904 more)\"", &long[..96]));
+    let text = set_err("mmu.strategy", &long);
+    assert!(text.starts_with(&format!("invalid value \"{}... (", &long[..99])), "{text}");
+    assert!(text.ends_with(" for mmu.strategy: expected one of multi_level, concurrent, hybrid"));
+    let text = one_line(parse_assignment(&long).unwrap_err());
+    assert!(text.len() < 200, "{text}");
+}
+
+#[test]
 fn assignments_split_at_the_first_equals_sign() {
     assert_eq!(parse_assignment("mmu.strategy=hybrid").unwrap(), ("mmu.strategy", "hybrid"));
     assert_eq!(parse_assignment(" a.b = c=d ").unwrap(), ("a.b", "c=d"));
