@@ -8,7 +8,7 @@ use tunevm::monitor::Report;
 use tunevm::runtime::{run_captured, RunLimits, RunOutcome};
 use tunevm::workload::PagingParams;
 
-use super::UsageError;
+use super::{read_elf, UsageError};
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -53,9 +53,10 @@ fn pct(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{:.2} %", r * 100.0))
 }
 
+/// A workload ELF from `dir`, read as `run` reads one: at most
+/// `MAX_ELF_BYTES + 1` bytes, so a huge file or a device is refused at once.
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, UsageError> {
-    let path = dir.join(format!("{name}.elf"));
-    std::fs::read(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))
+    read_elf(&dir.join(format!("{name}.elf")), &[])
 }
 
 /// Wall time of QEMU running `elf` on its `virt` machine (best of 3), if
