@@ -93,6 +93,13 @@ pub struct RunSession {
     pub outcome: Option<RunOutcome>,
 }
 
+/// What [`Machine::host_says`] found between two slices.
+enum HostSays {
+    Go,
+    End(RunOutcome),
+    Yield,
+}
+
 /// A run slice in progress: its clock limit and the counts at its start.
 /// A slice the JIT interrupts (after much compiling) goes on to the same
 /// limit once the loop has looked at the clock and the host, so slice ends,
@@ -446,17 +453,11 @@ impl Machine {
                 // The JIT worked long: look at the clock and the host, then
                 // finish the same slice.
                 session.open_slice = Some(slice);
-                let elapsed = host.now_ns().saturating_sub(session.start_ns);
-                if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
-                    break RunOutcome::Timeout;
+                match Self::host_says(session, limits, host) {
+                    HostSays::Go => continue,
+                    HostSays::End(outcome) => break outcome,
+                    HostSays::Yield => return None,
                 }
-                if host.should_stop() {
-                    break RunOutcome::Stopped;
-                }
-                if host.should_yield() {
-                    return None;
-                }
-                continue;
             }
             if let Some(jit) = self.jit.as_mut() {
                 let now = host.now_ns();
@@ -499,18 +500,29 @@ impl Machine {
                 }
                 StopReason::Limit => {}
             }
-            if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
-                break RunOutcome::Timeout;
-            }
-            if host.should_stop() {
-                break RunOutcome::Stopped;
-            }
-            if host.should_yield() {
-                return None;
+            match Self::host_says(session, limits, host) {
+                HostSays::Go => {}
+                HostSays::End(outcome) => break outcome,
+                HostSays::Yield => return None,
             }
         };
         self.end_run(session, outcome, monitor, host);
         Some(outcome)
+    }
+
+    /// Between slices: has the run's time run out, does the host want it
+    /// stopped, or does it want control back for now?
+    fn host_says(session: &RunSession, limits: RunLimits, host: &mut impl Host) -> HostSays {
+        let elapsed = host.now_ns().saturating_sub(session.start_ns);
+        if limits.timeout_ns.is_some_and(|t| elapsed >= t) {
+            HostSays::End(RunOutcome::Timeout)
+        } else if host.should_stop() {
+            HostSays::End(RunOutcome::Stopped)
+        } else if host.should_yield() {
+            HostSays::Yield
+        } else {
+            HostSays::Go
+        }
     }
 
     /// End a run with `outcome` (an embedder's Stop, or the end that

@@ -29,30 +29,7 @@ fn stderr(out: &Output) -> String {
 /// A one-segment RV64 ELF whose code is `words`, loaded at 0x8000_0000.
 fn tiny_elf(words: &[u32]) -> Vec<u8> {
     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut f = Vec::new();
-    f.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
-    f.extend_from_slice(&[0; 8]);
-    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    f.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
-    f.extend_from_slice(&1u32.to_le_bytes());
-    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // entry
-    f.extend_from_slice(&64u64.to_le_bytes()); // phoff
-    f.extend_from_slice(&0u64.to_le_bytes()); // shoff
-    f.extend_from_slice(&0u32.to_le_bytes()); // flags
-    f.extend_from_slice(&64u16.to_le_bytes()); // ehsize
-    f.extend_from_slice(&56u16.to_le_bytes()); // phentsize
-    f.extend_from_slice(&1u16.to_le_bytes()); // phnum
-    f.extend_from_slice(&[0; 6]); // shentsize, shnum, shstrndx
-    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-    f.extend_from_slice(&5u32.to_le_bytes()); // R+X
-    f.extend_from_slice(&120u64.to_le_bytes()); // offset
-    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // vaddr
-    f.extend_from_slice(&0x8000_0000u64.to_le_bytes()); // paddr
-    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
-    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
-    f.extend_from_slice(&4096u64.to_le_bytes());
-    f.extend_from_slice(&code);
-    f
+    crate::common::elf_of(&code)
 }
 
 /// Code that stores `value` to the finisher: lui t0,0x100; li t1,value; sw t1,0(t0); j .
