@@ -49,6 +49,20 @@ impl Hart {
         limit: u64,
         jit: &mut Jit,
     ) -> StopReason {
+        if self.trace {
+            self.jit_loop::<true>(mmu, dev, limit, jit)
+        } else {
+            self.jit_loop::<false>(mmu, dev, limit, jit)
+        }
+    }
+
+    fn jit_loop<const TRACE: bool>(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        dev: &mut Devices,
+        limit: u64,
+        jit: &mut Jit,
+    ) -> StopReason {
         let mut at_entry = true;
         // The interpreter runs one instruction for compiled code (a side
         // exit): the pc after it is a unit entry too, so compiled code
@@ -109,12 +123,14 @@ impl Hart {
                     }
                 }
             }
-            if self.trace {
+            if TRACE {
                 self.trace_inst(&d);
             }
             let result = self.execute(d.inst, d.len as u64, mmu, dev);
-            if let Some(fill) = self.data_fill.take() {
-                jit.fill_inline_tlb(fill, self.translation_epoch, mmu.ram());
+            if self.data_fill.is_some() {
+                if let Some(fill) = self.data_fill.take() {
+                    jit.fill_inline_tlb(fill, self.translation_epoch, mmu.ram());
+                }
             }
             match result {
                 Ok(()) => {

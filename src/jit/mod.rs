@@ -566,10 +566,15 @@ impl Jit {
     /// Drop units whose guest code changed (stores into their pages,
     /// fence.i) at guest `clock`, and count the invalidation against their
     /// pages (see [`JitConfig::invalidation_limit`]).
+    #[inline(always)]
     pub(crate) fn apply_invalidations(&mut self, ram: &mut Ram, clock: u64) {
-        if ram.code_epoch() == self.epoch {
-            return;
+        if ram.code_epoch() != self.epoch {
+            self.drop_invalidated(ram, clock);
         }
+    }
+
+    #[cold]
+    fn drop_invalidated(&mut self, ram: &mut Ram, clock: u64) {
         self.epoch = ram.code_epoch();
         let mut pages = std::mem::take(&mut self.invalidated_pages);
         ram.drain_invalidated(CodeConsumer::Jit, &mut pages);
