@@ -427,38 +427,3 @@ pub enum Inst {
         raw: u32,
     },
 }
-
-impl Inst {
-    /// True for instructions that end a basic block: every control transfer,
-    /// and every instruction whose effect can change how following
-    /// instructions are fetched or translated (CSR writes, fences, xRET, WFI,
-    /// ECALL/EBREAK, SFENCE.VMA) or that always traps.
-    pub fn ends_block(&self) -> bool {
-        use Inst::*;
-        matches!(
-            self,
-            Jal { .. }
-                | Jalr { .. }
-                | Beq { .. }
-                | Bne { .. }
-                | Blt { .. }
-                | Bge { .. }
-                | Bltu { .. }
-                | Bgeu { .. }
-                | Ecall
-                | Ebreak
-                | FenceI
-                | Mret
-                | Sret
-                | Wfi
-                | SfenceVma { .. }
-                | Csrrw { .. }
-                | Csrrs { .. }
-                | Csrrc { .. }
-                | Csrrwi { .. }
-                | Csrrsi { .. }
-                | Csrrci { .. }
-                | Illegal { .. }
-        )
-    }
-}

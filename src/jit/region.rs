@@ -18,7 +18,7 @@
 //! a block that does not dominate their source (irreducible flow) become
 //! exits, so the graph it describes is always reducible.
 use crate::isa::{decode, Inst};
-use crate::mem::{Ram, RAM_BASE};
+use crate::mem::Ram;
 
 /// At most this many blocks per optimizing unit.
 pub const MAX_BLOCKS: usize = 64;
@@ -516,14 +516,4 @@ fn analyse_once(region: &Region) -> Cfg {
     }
     let merge = forward_in.iter().map(|&k| k >= 2).collect();
     Cfg { rpo, rpo_index, idom, loop_header, merge }
-}
-
-/// RAM offset of the 4 KiB page holding physical address `paddr`, if RAM.
-pub fn ram_page_of(ram: &Ram, paddr: u64) -> Option<usize> {
-    ram.offset_of(paddr & !0xfff, 4096)
-}
-
-/// Physical address of RAM offset `off`.
-pub fn paddr_of(off: usize) -> u64 {
-    RAM_BASE + off as u64
 }

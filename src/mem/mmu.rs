@@ -569,15 +569,6 @@ impl UnifiedMmu {
         }
     }
 
-    /// Empty every TLB (same as `sfence_vma(None, None)`) and forget the
-    /// prefetcher's history. Counters are kept.
-    pub fn flush_all(&mut self) {
-        self.sfence_vma(None, None);
-        if let Some(p) = &mut self.prefetcher {
-            p.clear();
-        }
-    }
-
     pub fn stats(&self) -> TlbStats {
         let c = &self.counters;
         let lookups = c.first_hits + c.first_misses;

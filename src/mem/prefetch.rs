@@ -85,11 +85,6 @@ impl StridePrefetcher {
         let count = self.delta_counts.get(&newest).copied().unwrap_or(0);
         (count >= 2 && 2 * count > deltas).then_some(newest)
     }
-
-    pub fn clear(&mut self) {
-        self.history.clear();
-        self.delta_counts.clear();
-    }
 }
 
 #[cfg(test)]

@@ -145,10 +145,6 @@ impl PerformanceMonitor {
         self.collecting = true;
     }
 
-    pub fn is_collecting(&self) -> bool {
-        self.collecting
-    }
-
     /// True when `instructions` has reached the next sampling point.
     pub fn wants_sample(&self, instructions: u64) -> bool {
         self.collecting && instructions >= self.next_sample_at

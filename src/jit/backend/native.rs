@@ -192,11 +192,6 @@ impl NativeBackend {
     pub fn live_modules(&self) -> usize {
         self.modules.len()
     }
-
-    /// Stores alive (each holds instances until it is dropped).
-    pub fn live_stores(&self) -> usize {
-        self.stores.iter().filter(|s| s.is_some()).count()
-    }
 }
 
 /// Compile and instantiate one trivial module, so that the engine's one-time
