@@ -64,7 +64,7 @@ pub struct KnobSpec {
     pub unit: &'static str,
     /// The value in `VmConfig::default()`.
     pub default: Value,
-    /// Report keys (see DESIGN.md "Report JSON") whose figures show this
+    /// Report keys (see docs/DESIGN.md "Report JSON") whose figures show this
     /// knob's effect; the page links the knob to those charts.
     pub figures: &'static [&'static str],
     pub help_en: &'static str,

@@ -34,7 +34,7 @@
 //! - `code_bytes`: the size of its generated code, summed against
 //!   [`CacheConfig::max_memory_bytes`];
 //! - an optional [`GroupId`]: the module the unit was compiled into. A module
-//!   may batch several units (DESIGN.md, "compile units"); its instance and
+//!   may batch several units (docs/DESIGN.md "Compile units"); its instance and
 //!   table slot can be released only when its *last* unit leaves the cache.
 //!
 //! # Nothing is dropped silently

@@ -10,7 +10,7 @@
 //! "the instruction at pc is for the interpreter" (a side exit) and 0 says
 //! "pc starts a new unit" (a normal exit).
 //!
-//! Shape (see JIT-SHAPE.md for why):
+//! Shape (see docs/DESIGN.md "Generated-code shape" for why):
 //!
 //! - **Baseline** ([`Tier::Baseline`]): one basic block, translated plainly:
 //!   every register read and write goes to the state block in memory, no

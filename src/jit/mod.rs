@@ -45,7 +45,7 @@ pub const GUEST_NS_PER_CYCLE: u64 = 10;
 pub struct JitConfig {
     /// Compile hot guest code to wasm. `false` runs the interpreter alone.
     pub enabled: bool,
-    /// Executions from which a unit gets the optimizing tier (DESIGN.md
+    /// Executions from which a unit gets the optimizing tier (docs/DESIGN.md
     /// "Tiers"). Default 200, the guide's boundary.
     pub tier_up_threshold: u64,
     pub min_threshold: u64,

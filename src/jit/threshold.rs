@@ -11,7 +11,7 @@
 //!   between `min_threshold` and `max_threshold` once per sample window,
 //!   weighing the time spent compiling against the time compiled code saved,
 //!   and enforces the compile-time budget ([`AdaptiveThreshold::admit`]).
-//! - [`tier_for`]: the tier decision of DESIGN.md ("Tiers") as a pure function.
+//! - [`tier_for`]: the tier decision of docs/DESIGN.md ("Tiers") as a pure function.
 //!
 //! Words used throughout:
 //!
@@ -474,7 +474,8 @@ impl AdaptiveThreshold {
     /// window opens. All executions of the closing call belong to the window
     /// that closes, so with batches a window runs over `sample_window` by
     /// less than one batch. `instructions_retired` is the guest instruction
-    /// count of the whole run (the x of DESIGN.md's series).
+    /// count of the whole run (the x of the report's series, docs/DESIGN.md
+    /// "Report JSON").
     pub fn record_executions(
         &mut self,
         executions: u64,
@@ -611,11 +612,11 @@ impl AdaptiveThreshold {
     }
 
     /// The threshold at the end of each window: (guest instructions retired,
-    /// threshold in executions), oldest first; DESIGN.md's
-    /// `jit.threshold_series`. One point per window until it holds
-    /// [`MonitorConfig::max_points`] points; then, like every series of the
-    /// monitor, it keeps every other point and halves its rate, and its last
-    /// point is always the latest window's.
+    /// threshold in executions), oldest first: the report's
+    /// `jit.threshold_series` (docs/DESIGN.md "Report JSON"). One point per
+    /// window until it holds [`MonitorConfig::max_points`] points; then, like
+    /// every series of the monitor, it keeps every other point and halves its
+    /// rate, and its last point is always the latest window's.
     pub fn series(&self) -> &[(u64, f64)] {
         self.series.points()
     }

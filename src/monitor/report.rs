@@ -1,4 +1,4 @@
-//! The report document (DESIGN.md "Stable names" / "Report JSON"). Ratios are
+//! The report document (docs/DESIGN.md "Report JSON"). Ratios are
 //! 0..1 or null when there was nothing to count; times are nanoseconds; series
 //! are indexed by guest instructions retired.
 use std::collections::BTreeMap;
@@ -100,7 +100,7 @@ pub struct Bucket {
     pub count: u64,
 }
 
-/// `jit.*` (DESIGN.md "Stable names").
+/// `jit.*` (docs/DESIGN.md "Report JSON").
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct JitReport {
     pub enabled: bool,

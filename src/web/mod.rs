@@ -259,7 +259,7 @@ impl WebMachine {
         report.to_string()
     }
 
-    /// The full report (DESIGN.md "Report JSON"), series included.
+    /// The full report (docs/DESIGN.md "Report JSON"), series included.
     pub fn report(&mut self) -> String {
         self.report_value().to_string()
     }

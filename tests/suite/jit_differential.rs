@@ -1,7 +1,7 @@
 //! Differential tests of the JIT: the same guest code run by the interpreter
 //! alone, with everything forced through the baseline tier, and with
-//! everything forced through the optimizing tier (DESIGN.md's forcing
-//! settings) must end in the same architectural state, with the same console
+//! everything forced through the optimizing tier (docs/DESIGN.md "Forcing
+//! every unit through the JIT") must end in the same architectural state, with the same console
 //! output, the same exit and the same instruction count.
 //!
 //! Random programs (proptest) mix ALU, M, loads and stores (aligned,

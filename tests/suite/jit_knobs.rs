@@ -6,7 +6,7 @@
 //! Unless a test is about the compile-time budget or the adaptive threshold,
 //! its runs fix the threshold (min = max) and turn the budget off: then which
 //! unit is compiled, to which tier and when, and what the code cache holds,
-//! depend only on execution counts and guest time (DESIGN.md "Tiers"), so the
+//! depend only on execution counts and guest time (docs/DESIGN.md "Tiers"), so the
 //! figures asserted are the same on every host. Where host time is involved
 //! (the budget, the benefit the threshold controller measures) the settings
 //! are extreme enough that the outcome does not depend on the host's speed.
