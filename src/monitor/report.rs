@@ -164,7 +164,7 @@ pub struct Report {
     pub engine: String,
     pub config: serde_json::Value,
     pub exit_code: Option<i64>,
-    /// How the run ended: `exit`, `max_insns`, `timeout`, `asleep`, `stopped`.
+    /// How the run ended: `exit`, `max_insns`, `timeout`, `asleep`, `trap_loop`, `stopped`.
     pub stop_reason: String,
     pub instructions: u64,
     pub wall_ns: u64,
