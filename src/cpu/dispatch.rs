@@ -10,35 +10,10 @@
 //! the JIT.
 use super::interp::Abort;
 use super::{Hart, StopReason};
-use crate::isa::Inst;
 use crate::jit::layout::state;
 use crate::jit::{Jit, UnitKey};
 use crate::mem::devices::Devices;
 use crate::mem::{UnifiedMmu, RAM_BASE};
-
-/// Does `inst` end a unit (so the next pc is a unit entry)?
-#[inline(always)]
-fn ends_unit(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Jal { .. }
-            | Jalr { .. }
-            | Beq { .. }
-            | Bne { .. }
-            | Blt { .. }
-            | Bge { .. }
-            | Bltu { .. }
-            | Bgeu { .. }
-            | Ecall
-            | Ebreak
-            | Mret
-            | Sret
-            | Wfi
-            | FenceI
-            | SfenceVma { .. }
-    )
-}
 
 impl Hart {
     /// As [`Hart::run`], with compiled code where the JIT has it.
@@ -136,7 +111,7 @@ impl Hart {
                 Ok(()) => {
                     self.x[0] = 0;
                     self.clock += 1;
-                    at_entry = resume || ends_unit(&d.inst);
+                    at_entry = resume || d.inst.ends_block();
                     resume = false;
                 }
                 Err(Abort::Asleep) => return StopReason::Asleep,

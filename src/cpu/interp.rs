@@ -2,6 +2,7 @@
 //! traps and interrupts at instruction boundaries.
 use super::fetch::{Decoded, FetchWindow};
 use super::{csr, Exception, Hart, Interrupt, StopReason, Trap};
+use crate::isa::alu::{self, sext32};
 use crate::isa::{decode, disassemble, AmoOp, Inst};
 use crate::mem::devices::Devices;
 use crate::mem::{AccessType, FaultKind, MemFault, Privilege, UnifiedMmu};
@@ -47,9 +48,11 @@ fn misaligned(access: AccessType, addr: u64) -> Trap {
     fault_trap(MemFault::new(FaultKind::Misaligned, access, addr))
 }
 
+/// The value of a pure instruction (`isa::alu::eval`), called only on
+/// instructions of kind `Alu`.
 #[inline(always)]
-fn sext32(v: u64) -> u64 {
-    v as i32 as i64 as u64
+fn alu(inst: &Inst, pc: u64, a: u64, b: u64) -> u64 {
+    alu::eval(inst, pc, a, b).unwrap_or_default()
 }
 
 impl Hart {
@@ -416,16 +419,8 @@ impl Hart {
                 x!($rs1).wrapping_add($imm as i64 as u64)
             };
         }
-        macro_rules! branch {
-            ($cond:expr, $imm:expr) => {
-                if $cond {
-                    next = pc.wrapping_add($imm as i64 as u64);
-                }
-            };
-        }
         match inst {
-            Lui { rd, imm } => x!(rd) = imm as i64 as u64,
-            Auipc { rd, imm } => x!(rd) = pc.wrapping_add(imm as i64 as u64),
+            Lui { rd, .. } | Auipc { rd, .. } => x!(rd) = alu(&inst, pc, 0, 0),
             Jal { rd, imm } => {
                 x!(rd) = next;
                 next = pc.wrapping_add(imm as i64 as u64);
@@ -435,12 +430,16 @@ impl Hart {
                 x!(rd) = next;
                 next = target;
             }
-            Beq { rs1, rs2, imm } => branch!(x!(rs1) == x!(rs2), imm),
-            Bne { rs1, rs2, imm } => branch!(x!(rs1) != x!(rs2), imm),
-            Blt { rs1, rs2, imm } => branch!((x!(rs1) as i64) < (x!(rs2) as i64), imm),
-            Bge { rs1, rs2, imm } => branch!((x!(rs1) as i64) >= (x!(rs2) as i64), imm),
-            Bltu { rs1, rs2, imm } => branch!(x!(rs1) < x!(rs2), imm),
-            Bgeu { rs1, rs2, imm } => branch!(x!(rs1) >= x!(rs2), imm),
+            Beq { rs1, rs2, imm }
+            | Bne { rs1, rs2, imm }
+            | Blt { rs1, rs2, imm }
+            | Bge { rs1, rs2, imm }
+            | Bltu { rs1, rs2, imm }
+            | Bgeu { rs1, rs2, imm } => {
+                if alu::branch_taken(&inst, x!(rs1), x!(rs2)) == Some(true) {
+                    next = pc.wrapping_add(imm as i64 as u64);
+                }
+            }
             Lb { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 1)? as i8 as u64,
             Lh { rd, rs1, imm } => {
                 x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 2)? as i16 as u64;
@@ -454,40 +453,47 @@ impl Hart {
             Sh { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 2, x!(rs2))?,
             Sw { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 4, x!(rs2))?,
             Sd { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 8, x!(rs2))?,
-            Addi { rd, rs1, imm } => x!(rd) = addr!(rs1, imm),
-            Slti { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i64) < imm as i64) as u64,
-            Sltiu { rd, rs1, imm } => x!(rd) = (x!(rs1) < imm as i64 as u64) as u64,
-            Xori { rd, rs1, imm } => x!(rd) = x!(rs1) ^ imm as i64 as u64,
-            Ori { rd, rs1, imm } => x!(rd) = x!(rs1) | imm as i64 as u64,
-            Andi { rd, rs1, imm } => x!(rd) = x!(rs1) & imm as i64 as u64,
-            Slli { rd, rs1, imm } => x!(rd) = x!(rs1) << (imm & 63),
-            Srli { rd, rs1, imm } => x!(rd) = x!(rs1) >> (imm & 63),
-            Srai { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i64) >> (imm & 63)) as u64,
-            Add { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_add(x!(rs2)),
-            Sub { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_sub(x!(rs2)),
-            Sll { rd, rs1, rs2 } => x!(rd) = x!(rs1) << (x!(rs2) & 63),
-            Slt { rd, rs1, rs2 } => x!(rd) = ((x!(rs1) as i64) < (x!(rs2) as i64)) as u64,
-            Sltu { rd, rs1, rs2 } => x!(rd) = (x!(rs1) < x!(rs2)) as u64,
-            Xor { rd, rs1, rs2 } => x!(rd) = x!(rs1) ^ x!(rs2),
-            Srl { rd, rs1, rs2 } => x!(rd) = x!(rs1) >> (x!(rs2) & 63),
-            Sra { rd, rs1, rs2 } => x!(rd) = ((x!(rs1) as i64) >> (x!(rs2) & 63)) as u64,
-            Or { rd, rs1, rs2 } => x!(rd) = x!(rs1) | x!(rs2),
-            And { rd, rs1, rs2 } => x!(rd) = x!(rs1) & x!(rs2),
-            Addiw { rd, rs1, imm } => x!(rd) = sext32(addr!(rs1, imm)),
-            Slliw { rd, rs1, imm } => x!(rd) = sext32(((x!(rs1) as u32) << (imm & 31)) as u64),
-            Srliw { rd, rs1, imm } => x!(rd) = sext32(((x!(rs1) as u32) >> (imm & 31)) as u64),
-            Sraiw { rd, rs1, imm } => x!(rd) = ((x!(rs1) as i32) >> (imm & 31)) as i64 as u64,
-            Addw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_add(x!(rs2))),
-            Subw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_sub(x!(rs2))),
-            Sllw { rd, rs1, rs2 } => {
-                x!(rd) = sext32(((x!(rs1) as u32) << (x!(rs2) & 31)) as u64);
-            }
-            Srlw { rd, rs1, rs2 } => {
-                x!(rd) = sext32(((x!(rs1) as u32) >> (x!(rs2) & 31)) as u64);
-            }
-            Sraw { rd, rs1, rs2 } => {
-                x!(rd) = ((x!(rs1) as i32) >> (x!(rs2) & 31)) as i64 as u64;
-            }
+            Addi { rd, rs1, .. }
+            | Slti { rd, rs1, .. }
+            | Sltiu { rd, rs1, .. }
+            | Xori { rd, rs1, .. }
+            | Ori { rd, rs1, .. }
+            | Andi { rd, rs1, .. }
+            | Slli { rd, rs1, .. }
+            | Srli { rd, rs1, .. }
+            | Srai { rd, rs1, .. }
+            | Addiw { rd, rs1, .. }
+            | Slliw { rd, rs1, .. }
+            | Srliw { rd, rs1, .. }
+            | Sraiw { rd, rs1, .. } => x!(rd) = alu(&inst, pc, x!(rs1), 0),
+            Add { rd, rs1, rs2 }
+            | Sub { rd, rs1, rs2 }
+            | Sll { rd, rs1, rs2 }
+            | Slt { rd, rs1, rs2 }
+            | Sltu { rd, rs1, rs2 }
+            | Xor { rd, rs1, rs2 }
+            | Srl { rd, rs1, rs2 }
+            | Sra { rd, rs1, rs2 }
+            | Or { rd, rs1, rs2 }
+            | And { rd, rs1, rs2 }
+            | Addw { rd, rs1, rs2 }
+            | Subw { rd, rs1, rs2 }
+            | Sllw { rd, rs1, rs2 }
+            | Srlw { rd, rs1, rs2 }
+            | Sraw { rd, rs1, rs2 }
+            | Mul { rd, rs1, rs2 }
+            | Mulh { rd, rs1, rs2 }
+            | Mulhsu { rd, rs1, rs2 }
+            | Mulhu { rd, rs1, rs2 }
+            | Div { rd, rs1, rs2 }
+            | Divu { rd, rs1, rs2 }
+            | Rem { rd, rs1, rs2 }
+            | Remu { rd, rs1, rs2 }
+            | Mulw { rd, rs1, rs2 }
+            | Divw { rd, rs1, rs2 }
+            | Divuw { rd, rs1, rs2 }
+            | Remw { rd, rs1, rs2 }
+            | Remuw { rd, rs1, rs2 } => x!(rd) = alu(&inst, pc, x!(rs1), x!(rs2)),
             Fence { .. } => {}
             FenceI => {
                 mmu.ram_mut().invalidate_code();
@@ -553,49 +559,6 @@ impl Hart {
             }
             Csrrci { rd, uimm, csr } => {
                 self.csr_op(csr, rd, (uimm != 0).then_some(uimm as u64), |old, v| old & !v)?
-            }
-            Mul { rd, rs1, rs2 } => x!(rd) = x!(rs1).wrapping_mul(x!(rs2)),
-            Mulh { rd, rs1, rs2 } => {
-                x!(rd) = ((x!(rs1) as i64 as i128 * x!(rs2) as i64 as i128) >> 64) as u64;
-            }
-            Mulhsu { rd, rs1, rs2 } => {
-                x!(rd) = ((x!(rs1) as i64 as i128).wrapping_mul(x!(rs2) as i128) >> 64) as u64;
-            }
-            Mulhu { rd, rs1, rs2 } => {
-                x!(rd) = ((x!(rs1) as u128 * x!(rs2) as u128) >> 64) as u64;
-            }
-            Div { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as i64, x!(rs2) as i64);
-                x!(rd) = if b == 0 { u64::MAX } else { a.wrapping_div(b) as u64 };
-            }
-            Divu { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1), x!(rs2));
-                x!(rd) = a.checked_div(b).unwrap_or(u64::MAX);
-            }
-            Rem { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as i64, x!(rs2) as i64);
-                x!(rd) = if b == 0 { a as u64 } else { a.wrapping_rem(b) as u64 };
-            }
-            Remu { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1), x!(rs2));
-                x!(rd) = if b == 0 { a } else { a % b };
-            }
-            Mulw { rd, rs1, rs2 } => x!(rd) = sext32(x!(rs1).wrapping_mul(x!(rs2))),
-            Divw { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as i32, x!(rs2) as i32);
-                x!(rd) = if b == 0 { u64::MAX } else { a.wrapping_div(b) as i64 as u64 };
-            }
-            Divuw { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as u32, x!(rs2) as u32);
-                x!(rd) = a.checked_div(b).map_or(u64::MAX, |q| sext32(q as u64));
-            }
-            Remw { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as i32, x!(rs2) as i32);
-                x!(rd) = if b == 0 { a as i64 as u64 } else { a.wrapping_rem(b) as i64 as u64 };
-            }
-            Remuw { rd, rs1, rs2 } => {
-                let (a, b) = (x!(rs1) as u32, x!(rs2) as u32);
-                x!(rd) = sext32(if b == 0 { a } else { a % b } as u64);
             }
             Lr { rd, rs1, double, .. } => {
                 let size = if double { 8 } else { 4 };

@@ -1,15 +1,21 @@
 //! RV64IMAC + Zicsr + Zifencei instruction set: one decoded [`Inst`] type,
-//! the decoder for 16- and 32-bit encodings, and an objdump-style disassembler.
+//! the decoder for 16- and 32-bit encodings, an objdump-style disassembler,
+//! and every fact about an instruction that the rest of the VM uses: its
+//! [`Kind`], the registers it reads and writes (`facts.rs`) and the
+//! arithmetic of pure instructions and branch conditions ([`alu`]).
 //!
 //! Architecture invariant: `isa` knows nothing about harts, memory or the JIT.
 //! Everything downstream (interpreter, disassembler, JIT translator) consumes the
 //! same decoded `Inst`, so an instruction is decoded once.
 
+pub mod alu;
 mod decode;
 mod disasm;
+mod facts;
 
 pub use decode::decode;
 pub use disasm::disassemble;
+pub use facts::{Kind, RegSet};
 
 /// An integer register number, 0..=31 (x0 is hard-wired to zero).
 pub type Reg = u8;

@@ -38,7 +38,7 @@ use wasm_encoder::{
 use super::layout::{state, MemoryLayout};
 use super::region::{analyse, Block, Cfg, End, Region, Target};
 use super::threshold::Tier;
-use crate::isa::Inst;
+use crate::isa::{alu, Inst, Kind};
 use crate::mem::RAM_BASE;
 
 /// Options that shape the generated code.
@@ -92,9 +92,9 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
     let mut used = 0u32;
     let mut dirty = 0u32;
     for b in &region.blocks {
-        for &(pc, inst, _) in &b.insts {
-            let (rd, srcs, _) = regs_of(&inst, pc);
-            used |= srcs;
+        for &(_, inst, _) in &b.insts {
+            let rd = inst.dest();
+            used |= inst.sources();
             if rd != 0 {
                 dirty |= 1 << rd;
             }
@@ -105,7 +105,7 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         }
         match b.end {
             End::Indirect { rs1, .. } => used |= 1 << rs1,
-            End::Branch { inst, .. } => used |= regs_of(&inst, 0).1,
+            End::Branch { inst, .. } => used |= inst.sources(),
             _ => {}
         }
     }
@@ -361,9 +361,9 @@ impl Emitter<'_> {
                 self.exit(s, Pc::Local(T1), false, 0);
             }
             End::Branch { inst, taken, not_taken, .. } => {
-                let (a, c) = branch_regs(&inst);
+                let (Some(a), Some(c)) = inst.operands() else { unreachable!("not a branch") };
                 if let (Some(x), Some(y)) = (self.known_value(a), self.known_value(c)) {
-                    let go = branch_taken(&inst, x, y);
+                    let go = alu::branch_taken(&inst, x, y) == Some(true);
                     self.branch(s, b, if go { taken } else { not_taken });
                 } else {
                     self.get(s, a);
@@ -442,8 +442,8 @@ impl Emitter<'_> {
     /// gives back to the budget.
     fn inst(&mut self, s: &mut InstructionSink, pc: u64, inst: Inst, len: u64, refund: u64) {
         use Inst::*;
-        let (rd, _, pure) = regs_of(&inst, pc);
-        if pure {
+        let rd = inst.dest();
+        if inst.kind() == Kind::Alu {
             if let Some(v) = self.fold(&inst, pc) {
                 self.set_const(s, rd, v);
                 return;
@@ -728,14 +728,9 @@ impl Emitter<'_> {
         if !self.optimizing {
             return None;
         }
-        let (_, srcs, _) = regs_of(inst, pc);
-        let mut x = [0u64; 32];
-        for (r, slot) in x.iter_mut().enumerate() {
-            if srcs & (1 << r) != 0 {
-                *slot = self.known_value(r as u8)?;
-            }
-        }
-        eval_pure(inst, &x, pc)
+        let (rs1, rs2) = inst.operands();
+        let value = |r: Option<u8>| r.map_or(Some(0), |r| self.known_value(r));
+        alu::eval(inst, pc, value(rs1)?, value(rs2)?)
     }
 
     // --------------------------------------------------------------- memory
@@ -991,109 +986,14 @@ impl Emitter<'_> {
     }
 }
 
-/// (destination, source register mask, pure) of a compiled instruction.
-/// Pure instructions have no effect but their destination and cannot exit.
-pub(crate) fn regs_of(inst: &Inst, _pc: u64) -> (u8, u32, bool) {
-    use Inst::*;
-    let m = |r: u8| 1u32 << r;
-    match *inst {
-        Lui { rd, .. } | Auipc { rd, .. } => (rd, 0, true),
-        Lb { rd, rs1, .. }
-        | Lh { rd, rs1, .. }
-        | Lw { rd, rs1, .. }
-        | Ld { rd, rs1, .. }
-        | Lbu { rd, rs1, .. }
-        | Lhu { rd, rs1, .. }
-        | Lwu { rd, rs1, .. } => (rd, m(rs1), false),
-        Sb { rs1, rs2, .. } | Sh { rs1, rs2, .. } | Sw { rs1, rs2, .. } | Sd { rs1, rs2, .. } => {
-            (0, m(rs1) | m(rs2), false)
-        }
-        Amo { rd, rs1, rs2, .. } => (rd, m(rs1) | m(rs2), false),
-        Addi { rd, rs1, .. }
-        | Slti { rd, rs1, .. }
-        | Sltiu { rd, rs1, .. }
-        | Xori { rd, rs1, .. }
-        | Ori { rd, rs1, .. }
-        | Andi { rd, rs1, .. }
-        | Slli { rd, rs1, .. }
-        | Srli { rd, rs1, .. }
-        | Srai { rd, rs1, .. }
-        | Addiw { rd, rs1, .. }
-        | Slliw { rd, rs1, .. }
-        | Srliw { rd, rs1, .. }
-        | Sraiw { rd, rs1, .. } => (rd, m(rs1), true),
-        Add { rd, rs1, rs2 }
-        | Sub { rd, rs1, rs2 }
-        | Sll { rd, rs1, rs2 }
-        | Slt { rd, rs1, rs2 }
-        | Sltu { rd, rs1, rs2 }
-        | Xor { rd, rs1, rs2 }
-        | Srl { rd, rs1, rs2 }
-        | Sra { rd, rs1, rs2 }
-        | Or { rd, rs1, rs2 }
-        | And { rd, rs1, rs2 }
-        | Addw { rd, rs1, rs2 }
-        | Subw { rd, rs1, rs2 }
-        | Sllw { rd, rs1, rs2 }
-        | Srlw { rd, rs1, rs2 }
-        | Sraw { rd, rs1, rs2 }
-        | Mul { rd, rs1, rs2 }
-        | Mulh { rd, rs1, rs2 }
-        | Mulhsu { rd, rs1, rs2 }
-        | Mulhu { rd, rs1, rs2 }
-        | Div { rd, rs1, rs2 }
-        | Divu { rd, rs1, rs2 }
-        | Rem { rd, rs1, rs2 }
-        | Remu { rd, rs1, rs2 }
-        | Mulw { rd, rs1, rs2 }
-        | Divw { rd, rs1, rs2 }
-        | Divuw { rd, rs1, rs2 }
-        | Remw { rd, rs1, rs2 }
-        | Remuw { rd, rs1, rs2 } => (rd, m(rs1) | m(rs2), true),
-        Beq { rs1, rs2, .. }
-        | Bne { rs1, rs2, .. }
-        | Blt { rs1, rs2, .. }
-        | Bge { rs1, rs2, .. }
-        | Bltu { rs1, rs2, .. }
-        | Bgeu { rs1, rs2, .. } => (0, m(rs1) | m(rs2), false),
-        _ => (0, 0, false),
-    }
-}
-
-fn branch_regs(inst: &Inst) -> (u8, u8) {
-    use Inst::*;
-    match *inst {
-        Beq { rs1, rs2, .. }
-        | Bne { rs1, rs2, .. }
-        | Blt { rs1, rs2, .. }
-        | Bge { rs1, rs2, .. }
-        | Bltu { rs1, rs2, .. }
-        | Bgeu { rs1, rs2, .. } => (rs1, rs2),
-        _ => unreachable!("not a branch"),
-    }
-}
-
-fn branch_taken(inst: &Inst, a: u64, b: u64) -> bool {
-    use Inst::*;
-    match inst {
-        Beq { .. } => a == b,
-        Bne { .. } => a != b,
-        Blt { .. } => (a as i64) < (b as i64),
-        Bge { .. } => (a as i64) >= (b as i64),
-        Bltu { .. } => a < b,
-        Bgeu { .. } => a >= b,
-        _ => unreachable!("not a branch"),
-    }
-}
-
 /// Which instructions of `block` write a register that is written again
 /// before any read and before any point where the unit may exit (so the
 /// first write can be dropped). Only pure instructions qualify.
 fn dead_writes(block: &Block) -> Vec<bool> {
     let mut dead = vec![false; block.insts.len()];
     let mut live = u32::MAX; // everything is live where the block ends
-    for (k, (pc, inst, _)) in block.insts.iter().enumerate().rev() {
-        let (rd, srcs, pure) = regs_of(inst, *pc);
+    for (k, (_, inst, _)) in block.insts.iter().enumerate().rev() {
+        let (rd, srcs, pure) = (inst.dest(), inst.sources(), inst.kind() == Kind::Alu);
         if pure && rd != 0 && live & (1 << rd) == 0 {
             dead[k] = true;
             continue;
@@ -1109,52 +1009,4 @@ fn dead_writes(block: &Block) -> Vec<bool> {
         }
     }
     dead
-}
-
-fn sext32(v: u64) -> u64 {
-    v as i32 as i64 as u64
-}
-
-/// The value a pure instruction writes, given the registers `x` (only its
-/// sources are read). The interpreter's semantics, for constant folding.
-pub(crate) fn eval_pure(inst: &Inst, x: &[u64; 32], pc: u64) -> Option<u64> {
-    use Inst::*;
-    let r = |i: u8| x[i as usize];
-    Some(match *inst {
-        Lui { imm, .. } => imm as i64 as u64,
-        Auipc { imm, .. } => pc.wrapping_add(imm as i64 as u64),
-        Addi { rs1, imm, .. } => r(rs1).wrapping_add(imm as i64 as u64),
-        Slti { rs1, imm, .. } => ((r(rs1) as i64) < imm as i64) as u64,
-        Sltiu { rs1, imm, .. } => (r(rs1) < imm as i64 as u64) as u64,
-        Xori { rs1, imm, .. } => r(rs1) ^ imm as i64 as u64,
-        Ori { rs1, imm, .. } => r(rs1) | imm as i64 as u64,
-        Andi { rs1, imm, .. } => r(rs1) & imm as i64 as u64,
-        Slli { rs1, imm, .. } => r(rs1) << (imm & 63),
-        Srli { rs1, imm, .. } => r(rs1) >> (imm & 63),
-        Srai { rs1, imm, .. } => ((r(rs1) as i64) >> (imm & 63)) as u64,
-        Add { rs1, rs2, .. } => r(rs1).wrapping_add(r(rs2)),
-        Sub { rs1, rs2, .. } => r(rs1).wrapping_sub(r(rs2)),
-        Sll { rs1, rs2, .. } => r(rs1) << (r(rs2) & 63),
-        Slt { rs1, rs2, .. } => ((r(rs1) as i64) < (r(rs2) as i64)) as u64,
-        Sltu { rs1, rs2, .. } => (r(rs1) < r(rs2)) as u64,
-        Xor { rs1, rs2, .. } => r(rs1) ^ r(rs2),
-        Srl { rs1, rs2, .. } => r(rs1) >> (r(rs2) & 63),
-        Sra { rs1, rs2, .. } => ((r(rs1) as i64) >> (r(rs2) & 63)) as u64,
-        Or { rs1, rs2, .. } => r(rs1) | r(rs2),
-        And { rs1, rs2, .. } => r(rs1) & r(rs2),
-        Addiw { rs1, imm, .. } => sext32(r(rs1).wrapping_add(imm as i64 as u64)),
-        Slliw { rs1, imm, .. } => sext32(((r(rs1) as u32) << (imm & 31)) as u64),
-        Srliw { rs1, imm, .. } => sext32(((r(rs1) as u32) >> (imm & 31)) as u64),
-        Sraiw { rs1, imm, .. } => ((r(rs1) as i32) >> (imm & 31)) as i64 as u64,
-        Addw { rs1, rs2, .. } => sext32(r(rs1).wrapping_add(r(rs2))),
-        Subw { rs1, rs2, .. } => sext32(r(rs1).wrapping_sub(r(rs2))),
-        Sllw { rs1, rs2, .. } => sext32(((r(rs1) as u32) << (r(rs2) & 31)) as u64),
-        Srlw { rs1, rs2, .. } => sext32(((r(rs1) as u32) >> (r(rs2) & 31)) as u64),
-        Sraw { rs1, rs2, .. } => ((r(rs1) as i32) >> (r(rs2) & 31)) as i64 as u64,
-        Mul { rs1, rs2, .. } => r(rs1).wrapping_mul(r(rs2)),
-        Mulw { rs1, rs2, .. } => sext32(r(rs1).wrapping_mul(r(rs2))),
-        // The rest (high multiplies, divisions) are rare with constant
-        // operands; they are emitted as code.
-        _ => return None,
-    })
 }

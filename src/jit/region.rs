@@ -17,7 +17,7 @@
 //! reverse postorder, dominators, loop headers and merge nodes. Back edges to
 //! a block that does not dominate their source (irreducible flow) become
 //! exits, so the graph it describes is always reducible.
-use crate::isa::{decode, Inst};
+use crate::isa::{decode, Inst, Kind};
 use crate::mem::Ram;
 
 /// At most this many blocks per optimizing unit.
@@ -165,69 +165,16 @@ fn fetch(ram: &Ram, page_off: usize, in_page: usize) -> Option<(Inst, u8)> {
     Some((inst, len))
 }
 
-/// Is `inst` compiled inline (rather than ending the block)? Loads and
-/// stores are, translated or not (see `codegen`).
+/// Is `inst` compiled inline (rather than ending the block)? Pure
+/// arithmetic, loads and stores (translated or not, see `codegen`), FENCE
+/// and AMOs; LR/SC, CSRs and system instructions are left to the
+/// interpreter.
 fn compiled_inline(inst: &Inst) -> bool {
-    use Inst::*;
-    matches!(
-        inst,
-        Lb { .. }
-            | Lh { .. }
-            | Lw { .. }
-            | Ld { .. }
-            | Lbu { .. }
-            | Lhu { .. }
-            | Lwu { .. }
-            | Sb { .. }
-            | Sh { .. }
-            | Sw { .. }
-            | Sd { .. }
-            | Amo { .. }
-            | Lui { .. }
-            | Auipc { .. }
-            | Addi { .. }
-            | Slti { .. }
-            | Sltiu { .. }
-            | Xori { .. }
-            | Ori { .. }
-            | Andi { .. }
-            | Slli { .. }
-            | Srli { .. }
-            | Srai { .. }
-            | Add { .. }
-            | Sub { .. }
-            | Sll { .. }
-            | Slt { .. }
-            | Sltu { .. }
-            | Xor { .. }
-            | Srl { .. }
-            | Sra { .. }
-            | Or { .. }
-            | And { .. }
-            | Addiw { .. }
-            | Slliw { .. }
-            | Srliw { .. }
-            | Sraiw { .. }
-            | Addw { .. }
-            | Subw { .. }
-            | Sllw { .. }
-            | Srlw { .. }
-            | Sraw { .. }
-            | Fence { .. }
-            | Mul { .. }
-            | Mulh { .. }
-            | Mulhsu { .. }
-            | Mulhu { .. }
-            | Div { .. }
-            | Divu { .. }
-            | Rem { .. }
-            | Remu { .. }
-            | Mulw { .. }
-            | Divw { .. }
-            | Divuw { .. }
-            | Remw { .. }
-            | Remuw { .. }
-    )
+    match inst.kind() {
+        Kind::Alu | Kind::Load | Kind::Store | Kind::Fence => true,
+        Kind::Atomic => matches!(inst, Inst::Amo { .. }),
+        _ => false,
+    }
 }
 
 /// Options of [`discover`].
