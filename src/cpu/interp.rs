@@ -1,11 +1,11 @@
 //! The interpreter: fetch through the decode cache, execute one `Inst`, take
 //! traps and interrupts at instruction boundaries.
 use super::fetch::{Decoded, FetchWindow};
-use super::{csr, Exception, Hart, Interrupt, StopReason, Trap};
+use super::{csr, Exception, Hart, Interrupt, Poll, Step, StopReason, Trap};
 use crate::isa::alu::{self, sext32};
 use crate::isa::{decode, disassemble, AmoOp, Inst};
 use crate::mem::devices::Devices;
-use crate::mem::{AccessType, FaultKind, MemFault, Privilege, UnifiedMmu};
+use crate::mem::{AccessType, FaultKind, MemFault, Privilege, RecentTranslation, UnifiedMmu};
 
 /// How an instruction ended other than by retiring normally.
 pub(super) enum Abort {
@@ -74,47 +74,13 @@ impl Hart {
         limit: u64,
     ) -> StopReason {
         loop {
-            if self.clock >= self.next_event {
-                if dev.exit_request().is_some() {
-                    return StopReason::ExitRequested;
-                }
-                if self.clock >= limit {
-                    return StopReason::Limit;
-                }
-                self.sync_devices(dev);
-                if let Some(interrupt) = self.pending_interrupt() {
-                    self.enter_trap(interrupt as u64, 0, true);
-                    continue;
-                }
-                self.next_event = self.next_event.min(limit);
+            match self.poll(dev, limit) {
+                Poll::Run => {}
+                Poll::Interrupted => continue,
+                Poll::Stop(reason) => return reason,
             }
-            // Fetch: the fast path is one compare and one load.
-            if self.pc >> 12 != self.fetch.vpn {
-                if let Err(t) = self.refill_fetch(mmu) {
-                    self.abort(mmu, Abort::Trap(t));
-                    continue;
-                }
-            }
-            let mut d = self.fetch.get(((self.pc & 0xfff) >> 1) as usize);
-            if d.len == 0 {
-                match self.decode_at(mmu, ((self.pc & 0xfff) >> 1) as usize) {
-                    Ok(decoded) => d = decoded,
-                    Err(t) => {
-                        self.abort(mmu, Abort::Trap(t));
-                        continue;
-                    }
-                }
-            }
-            if TRACE {
-                self.trace_inst(&d);
-            }
-            match self.execute(d.inst, d.len as u64, mmu, dev) {
-                Ok(()) => {
-                    self.x[0] = 0;
-                    self.clock += 1;
-                }
-                Err(Abort::Asleep) => return StopReason::Asleep,
-                Err(abort) => self.abort(mmu, abort),
+            if self.step::<TRACE>(mmu, dev) == Step::Asleep {
+                return StopReason::Asleep;
             }
         }
     }
@@ -225,7 +191,7 @@ impl Hart {
             Ok(vaddr)
         } else {
             let paddr = mmu.translate(vaddr, access, &self.data_ctx).map_err(fault_trap)?;
-            self.data_fill = Some(crate::jit::DataFill {
+            self.recent_translation = Some(RecentTranslation {
                 vaddr,
                 paddr,
                 store: access != AccessType::Load,

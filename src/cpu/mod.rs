@@ -7,16 +7,17 @@
 //! trap handler exactly as the privileged spec says.
 
 pub mod csr;
-mod dispatch;
 mod fetch;
 mod interp;
+mod step;
 mod trap;
 
 pub use csr::Csrs;
+pub use step::{Entry, Poll, Step, UnitEntry};
 pub use trap::{Exception, Interrupt, Trap};
 
 use crate::mem::devices::Devices;
-use crate::mem::{Privilege, TranslationContext};
+use crate::mem::{Privilege, RecentTranslation, TranslationContext};
 use fetch::{DecodeCache, FetchWindow};
 
 /// Guest clock cycles per mtime tick. Guest time advances one cycle per
@@ -145,9 +146,9 @@ pub struct Hart {
     /// +1 at every change of `data_ctx` or sfence.vma: translations made
     /// under another epoch may be stale (the JIT's inline TLB checks it).
     translation_epoch: u64,
-    /// The last data translation in a paging mode, for the JIT's inline TLB
-    /// (taken by the JIT dispatch loop after each instruction).
-    data_fill: Option<crate::jit::DataFill>,
+    /// The last data translation in a paging mode (taken by the JIT's
+    /// dispatcher after each instruction, to fill its inline TLB).
+    recent_translation: Option<RecentTranslation>,
     fetch: FetchWindow,
     dcache: DecodeCache,
     pub traps: TrapCounts,
@@ -180,7 +181,7 @@ impl Hart {
             },
             data_bare: true,
             translation_epoch: 0,
-            data_fill: None,
+            recent_translation: None,
             fetch: FetchWindow::empty(),
             dcache: DecodeCache::new(),
             traps: TrapCounts::default(),

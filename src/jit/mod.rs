@@ -19,6 +19,7 @@
 pub mod backend;
 pub mod code_cache;
 pub mod codegen;
+mod dispatch;
 pub mod layout;
 pub mod region;
 pub mod threshold;
@@ -27,7 +28,7 @@ use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mem::{CodeConsumer, Ram};
+use crate::mem::{CodeConsumer, Ram, RecentTranslation};
 use crate::monitor::Histogram;
 use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
 use codegen::{generate, CodegenOptions};
@@ -272,17 +273,6 @@ const QUARANTINE_CYCLES: u64 = 10_000_000;
 /// dispatcher ends it early (`StopReason::Yield`), so that the run loop
 /// checks the wall clock, Stop and Pause at least this often.
 const SLICE_WORK_NS: u64 = 20_000_000;
-
-/// A data translation the interpreter just made under the hart's
-/// translation `epoch` (which changes with satp, privilege, mstatus and
-/// sfence.vma): what the inline TLB may learn from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DataFill {
-    pub vaddr: u64,
-    pub paddr: u64,
-    pub store: bool,
-    pub epoch: u64,
-}
 
 /// The JIT of one hart.
 pub struct Jit {
@@ -529,7 +519,7 @@ impl Jit {
     /// Teach the inline TLB a translation the interpreter made, if it is of
     /// the current `epoch` and lands in RAM. A load makes the entry's read
     /// tag valid, a store both tags (a writable page is readable).
-    pub(crate) fn fill_inline_tlb(&mut self, fill: DataFill, epoch: u64, ram: &Ram) {
+    pub(crate) fn fill_inline_tlb(&mut self, fill: RecentTranslation, epoch: u64, ram: &Ram) {
         self.sync_inline_tlb(epoch);
         if fill.epoch != epoch {
             return;

@@ -18,6 +18,18 @@ pub use mmu::{
 };
 pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
 
+/// A data translation a hart just made under Sv39, reported so that a cache
+/// of translations outside the MMU (the JIT's inline TLB) can be filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecentTranslation {
+    pub vaddr: u64,
+    pub paddr: u64,
+    /// The access was a store (so the page is writable and dirty).
+    pub store: bool,
+    /// The hart's translation epoch when it was made.
+    pub epoch: u64,
+}
+
 /// Why memory is being accessed; decides which fault is raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AccessType {

@@ -354,7 +354,7 @@ impl Machine {
     /// [`StopReason::Yield`] when the JIT did a slice's share of host work.
     fn run_until(&mut self, limit: u64) -> StopReason {
         match self.jit.as_mut() {
-            Some(jit) => self.hart.run_with_jit(&mut self.mmu, &mut self.devices, limit, jit),
+            Some(jit) => jit.run(&mut self.hart, &mut self.mmu, &mut self.devices, limit),
             None => self.hart.run(&mut self.mmu, &mut self.devices, limit),
         }
     }
