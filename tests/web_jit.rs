@@ -130,8 +130,8 @@ fn backend_links_the_vms_own_memory() {
     // The threads build's memory is shared; generated modules must say so.
     assert_eq!(layout.shared, cfg!(target_feature = "atomics"));
     assert_eq!(layout.max_pages.is_some(), layout.shared);
-    assert_eq!(layout.ram as usize, got.machine.mmu.ram().host_base() as usize);
-    assert_eq!(layout.page_flags as usize, got.machine.mmu.ram().host_page_flags() as usize);
+    assert_eq!(layout.ram as usize, got.machine.bus.ram().host_base() as usize);
+    assert_eq!(layout.page_flags as usize, got.machine.bus.ram().host_page_flags() as usize);
     assert_eq!(layout.ram % 8, 0);
     assert_eq!(layout.state % 8, 0);
     assert_eq!(got.outcome, RunOutcome::Exited(0));

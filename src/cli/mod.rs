@@ -291,7 +291,7 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     }
     if let (Some(n), Some(jit)) = (args.show_code, machine.jit.as_ref()) {
         for (key, count) in jit.hottest_units(n) {
-            if let Some(view) = jit.code_view(key, machine.mmu.ram()) {
+            if let Some(view) = jit.code_view(key, machine.bus.ram()) {
                 eprintln!(
                     "=== unit at {:#x} (physical {:#x}), {} tier, {count} executions ===",
                     key.vpc,

@@ -5,7 +5,9 @@ use super::{csr, Exception, Hart, Interrupt, Poll, Step, StopReason, Trap};
 use crate::isa::alu::{self, sext32};
 use crate::isa::{decode, disassemble, AmoOp, Inst};
 use crate::mem::devices::Devices;
-use crate::mem::{AccessType, FaultKind, MemFault, Privilege, RecentTranslation, UnifiedMmu};
+use crate::mem::{
+    AccessType, Bus, FaultKind, MemFault, Privilege, RecentTranslation, Stored, UnifiedMmu,
+};
 
 /// How an instruction ended other than by retiring normally.
 pub(super) enum Abort {
@@ -59,27 +61,27 @@ impl Hart {
     /// Run until the guest clock reaches `limit`, a device asks to stop, or
     /// the hart falls asleep for good. Interrupts are checked whenever
     /// `next_event` is reached; everything that can change them resets it.
-    pub fn run(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices, limit: u64) -> StopReason {
+    pub fn run(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus, limit: u64) -> StopReason {
         if self.trace {
-            self.run_loop::<true>(mmu, dev, limit)
+            self.run_loop::<true>(mmu, bus, limit)
         } else {
-            self.run_loop::<false>(mmu, dev, limit)
+            self.run_loop::<false>(mmu, bus, limit)
         }
     }
 
     fn run_loop<const TRACE: bool>(
         &mut self,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         limit: u64,
     ) -> StopReason {
         loop {
-            match self.poll(dev, limit) {
+            match self.poll(&bus.devices, limit) {
                 Poll::Run => {}
                 Poll::Interrupted => continue,
                 Poll::Stop(reason) => return reason,
             }
-            if self.step::<TRACE>(mmu, dev) == Step::Asleep {
+            if self.step::<TRACE>(mmu, bus) == Step::Asleep {
                 return StopReason::Asleep;
             }
         }
@@ -87,10 +89,10 @@ impl Hart {
 
     /// The instruction at the pc did not retire: take its trap.
     #[cold]
-    pub(super) fn abort(&mut self, mmu: &mut UnifiedMmu, abort: Abort) {
+    pub(super) fn abort(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus, abort: Abort) {
         if let Abort::Trap(mut t) = abort {
             if t.cause == Exception::IllegalInstruction && t.tval == 0 {
-                t.tval = self.raw_at_pc(mmu) as u64;
+                t.tval = self.raw_at_pc(mmu, bus) as u64;
             }
             self.take_trap(t);
         }
@@ -111,26 +113,31 @@ impl Hart {
     /// Point the fetch window at the pc's page: translate (checking execute
     /// permission) and find or create its decode-cache page.
     #[cold]
-    pub(super) fn refill_fetch(&mut self, mmu: &mut UnifiedMmu) -> Result<(), Trap> {
-        self.dcache.apply_invalidations(mmu.ram_mut());
+    pub(super) fn refill_fetch(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Result<(), Trap> {
+        self.dcache.apply_invalidations(bus.ram_mut());
         let pc = self.pc;
-        let paddr = self.translate_fetch(mmu, pc)?;
-        let off = mmu
+        let paddr = self.translate_fetch(mmu, bus, pc)?;
+        let off = bus
             .ram()
             .offset_of(paddr & !0xfff, 4096)
             .ok_or_else(|| access_fault(AccessType::Fetch, pc))?;
-        let slot = self.dcache.slot_for(mmu.ram_mut(), (off / 4096) as u32);
+        let slot = self.dcache.slot_for(bus.ram_mut(), (off / 4096) as u32);
         let page = self.dcache.page_ptr(slot);
         self.fetch = FetchWindow { vpn: pc >> 12, slot, ram_off: off, page };
         Ok(())
     }
 
-    fn translate_fetch(&mut self, mmu: &mut UnifiedMmu, vaddr: u64) -> Result<u64, Trap> {
+    fn translate_fetch(
+        &mut self,
+        mmu: &mut UnifiedMmu,
+        bus: &mut Bus,
+        vaddr: u64,
+    ) -> Result<u64, Trap> {
         let ctx = self.fetch_ctx();
         if UnifiedMmu::is_bare(&ctx) {
             Ok(vaddr)
         } else {
-            mmu.translate(vaddr, AccessType::Fetch, &ctx).map_err(fault_trap)
+            mmu.translate(bus.ram_mut(), vaddr, AccessType::Fetch, &ctx).map_err(fault_trap)
         }
     }
 
@@ -140,22 +147,23 @@ impl Hart {
     pub(super) fn decode_at(
         &mut self,
         mmu: &mut UnifiedMmu,
+        bus: &mut Bus,
         index: usize,
     ) -> Result<Decoded, Trap> {
         let off = self.fetch.ram_off + index * 2;
-        let lo = mmu.ram().read(off, 2) as u32;
+        let lo = bus.ram().read(off, 2) as u32;
         if lo & 3 == 3 && index == 2047 {
             let hi_vaddr = self.pc.wrapping_add(2);
-            let paddr = self.translate_fetch(mmu, hi_vaddr)?;
-            let off2 = mmu
+            let paddr = self.translate_fetch(mmu, bus, hi_vaddr)?;
+            let off2 = bus
                 .ram()
                 .offset_of(paddr, 2)
                 .ok_or_else(|| access_fault(AccessType::Fetch, hi_vaddr))?;
-            let raw = lo | ((mmu.ram().read(off2, 2) as u32) << 16);
+            let raw = lo | ((bus.ram().read(off2, 2) as u32) << 16);
             let (inst, len) = decode(raw);
             return Ok(Decoded { inst, len });
         }
-        let raw = if lo & 3 == 3 { mmu.ram().read(off, 4) as u32 } else { lo };
+        let raw = if lo & 3 == 3 { bus.ram().read(off, 4) as u32 } else { lo };
         let (inst, len) = decode(raw);
         let d = Decoded { inst, len };
         self.dcache.set(self.fetch.slot, index, d);
@@ -164,12 +172,12 @@ impl Hart {
 
     /// The raw bits of the instruction at the pc, for mtval on illegal
     /// instructions (0 if it cannot be fetched).
-    fn raw_at_pc(&mut self, mmu: &mut UnifiedMmu) -> u32 {
+    fn raw_at_pc(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> u32 {
         let pc = self.pc;
         let mut half = |vaddr: u64| -> Option<u32> {
-            let paddr = self.translate_fetch(mmu, vaddr).ok()?;
-            let off = mmu.ram().offset_of(paddr, 2)?;
-            Some(mmu.ram().read(off, 2) as u32)
+            let paddr = self.translate_fetch(mmu, bus, vaddr).ok()?;
+            let off = bus.ram().offset_of(paddr, 2)?;
+            Some(bus.ram().read(off, 2) as u32)
         };
         let Some(lo) = half(pc) else { return 0 };
         if lo & 3 != 3 {
@@ -184,13 +192,15 @@ impl Hart {
     fn translate_data(
         &mut self,
         mmu: &mut UnifiedMmu,
+        bus: &mut Bus,
         vaddr: u64,
         access: AccessType,
     ) -> Result<u64, Trap> {
         if self.data_bare {
             Ok(vaddr)
         } else {
-            let paddr = mmu.translate(vaddr, access, &self.data_ctx).map_err(fault_trap)?;
+            let paddr =
+                mmu.translate(bus.ram_mut(), vaddr, access, &self.data_ctx).map_err(fault_trap)?;
             self.recent_translation = Some(RecentTranslation {
                 vaddr,
                 paddr,
@@ -206,26 +216,22 @@ impl Hart {
     fn load(
         &mut self,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         vaddr: u64,
         size: u64,
     ) -> Result<u64, Trap> {
         if vaddr & (size - 1) != 0 {
-            return self.load_misaligned(mmu, vaddr, size);
+            return self.load_misaligned(mmu, bus, vaddr, size);
         }
-        let paddr = self.translate_data(mmu, vaddr, AccessType::Load)?;
-        match mmu.ram().offset_of(paddr, size) {
-            Some(off) => Ok(mmu.ram().read(off, size)),
-            None => {
-                dev.load(paddr, size, self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
-            }
-        }
+        let paddr = self.translate_data(mmu, bus, vaddr, AccessType::Load)?;
+        bus.load(paddr, size, self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
     }
 
     #[cold]
     fn load_misaligned(
         &mut self,
         mmu: &mut UnifiedMmu,
+        bus: &mut Bus,
         vaddr: u64,
         size: u64,
     ) -> Result<u64, Trap> {
@@ -239,10 +245,10 @@ impl Hart {
         let mut value = 0u64;
         for i in 0..size {
             let va = vaddr.wrapping_add(i);
-            let paddr = self.translate_data(mmu, va, AccessType::Load)?;
+            let paddr = self.translate_data(mmu, bus, va, AccessType::Load)?;
             let off =
-                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Load, va))?;
-            value |= mmu.ram().read(off, 1) << (8 * i);
+                bus.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Load, va))?;
+            value |= bus.ram().read(off, 1) << (8 * i);
         }
         Ok(value)
     }
@@ -252,30 +258,24 @@ impl Hart {
     fn store(
         &mut self,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         vaddr: u64,
         size: u64,
         val: u64,
     ) -> Result<(), Trap> {
         if vaddr & (size - 1) != 0 {
-            return self.store_misaligned(mmu, dev, vaddr, size, val);
+            return self.store_misaligned(mmu, bus, vaddr, size, val);
         }
-        let paddr = self.translate_data(mmu, vaddr, AccessType::Store)?;
-        match mmu.ram().offset_of(paddr, size) {
-            Some(off) => {
-                self.ram_write(mmu, off, size, val);
-                if let Some(htif) = &dev.htif {
-                    if htif.covers(paddr, size) {
-                        self.htif_store(mmu, dev, paddr, size);
-                    }
-                }
+        let paddr = self.translate_data(mmu, bus, vaddr, AccessType::Store)?;
+        match bus.store(paddr, size, val, self.now()) {
+            Ok(stored) => {
+                self.after_store(stored);
                 Ok(())
             }
-            None => {
-                let r = dev.store(paddr, size, val, self.now());
-                // A device store may raise or clear an interrupt or ask to exit.
+            Err(_) => {
+                // A refused device store may still have changed device state.
                 self.next_event = 0;
-                r.map_err(|_| access_fault(AccessType::Store, vaddr))
+                Err(access_fault(AccessType::Store, vaddr))
             }
         }
     }
@@ -284,7 +284,7 @@ impl Hart {
     fn store_misaligned(
         &mut self,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         vaddr: u64,
         size: u64,
         val: u64,
@@ -296,46 +296,33 @@ impl Hart {
         let mut offs = [0usize; 8];
         for i in 0..size {
             let va = vaddr.wrapping_add(i);
-            let paddr = self.translate_data(mmu, va, AccessType::Store)?;
+            let paddr = self.translate_data(mmu, bus, va, AccessType::Store)?;
             offs[i as usize] =
-                mmu.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Store, va))?;
+                bus.ram().offset_of(paddr, 1).ok_or_else(|| access_fault(AccessType::Store, va))?;
         }
-        for i in 0..size {
-            self.ram_write(mmu, offs[i as usize], 1, val >> (8 * i));
-        }
-        if let Some(htif) = &dev.htif {
-            let paddr = crate::mem::RAM_BASE + offs[0] as u64;
-            if htif.covers(paddr, size) {
-                self.htif_store(mmu, dev, paddr, size);
-            }
-        }
+        let stored = bus.store_bytes(&offs[..size as usize], val);
+        self.after_store(stored);
         Ok(())
     }
 
-    #[cold]
-    fn htif_store(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices, paddr: u64, size: u64) {
-        let Some(htif) = dev.htif.as_mut() else { return };
-        let Some(off) = mmu.ram().offset_of(htif.tohost, 8) else { return };
-        let value = mmu.ram().read(off, 8);
-        if let Some(effect) = htif.after_store(paddr, size, value) {
-            self.ram_write(mmu, off, 8, 0);
-            if let Some(byte) = effect.output {
-                dev.uart.output.push(byte);
-            }
-            if let (Some(v), Some(fh)) = (effect.fromhost, htif.fromhost) {
-                if let Some(off) = mmu.ram().offset_of(fh, 8) {
-                    self.ram_write(mmu, off, 8, v);
-                }
-            }
+    /// A store that hit cached code empties the fetch window (the next fetch
+    /// drops the stale decoded page); one that changed a device makes the
+    /// next instruction check interrupts and exit requests.
+    #[inline(always)]
+    fn after_store(&mut self, stored: Stored) {
+        if stored.code_written {
+            self.fetch = FetchWindow::empty();
+        }
+        if stored.devices_changed {
             self.next_event = 0;
         }
     }
 
-    /// Write to RAM; a write that hits cached code empties the fetch window so
-    /// the next fetch drops the stale decoded page.
+    /// Write to RAM (atomics); a write that hits cached code empties the
+    /// fetch window.
     #[inline(always)]
-    fn ram_write(&mut self, mmu: &mut UnifiedMmu, off: usize, size: u64, val: u64) {
-        if mmu.ram_mut().write(off, size, val) {
+    fn ram_write(&mut self, bus: &mut Bus, off: usize, size: u64, val: u64) {
+        if bus.ram_mut().write(off, size, val) {
             self.fetch = FetchWindow::empty();
         }
     }
@@ -345,6 +332,7 @@ impl Hart {
     fn atomic_target(
         &mut self,
         mmu: &mut UnifiedMmu,
+        bus: &mut Bus,
         vaddr: u64,
         size: u64,
         access: AccessType,
@@ -352,8 +340,8 @@ impl Hart {
         if vaddr & (size - 1) != 0 {
             return Err(misaligned(access, vaddr));
         }
-        let paddr = self.translate_data(mmu, vaddr, access)?;
-        let off = mmu.ram().offset_of(paddr, size).ok_or_else(|| access_fault(access, vaddr))?;
+        let paddr = self.translate_data(mmu, bus, vaddr, access)?;
+        let off = bus.ram().offset_of(paddr, size).ok_or_else(|| access_fault(access, vaddr))?;
         Ok((paddr, off))
     }
 
@@ -368,7 +356,7 @@ impl Hart {
         inst: Inst,
         len: u64,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
     ) -> Exec {
         use Inst::*;
         let pc = self.pc;
@@ -406,19 +394,19 @@ impl Hart {
                     next = pc.wrapping_add(imm as i64 as u64);
                 }
             }
-            Lb { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 1)? as i8 as u64,
+            Lb { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 1)? as i8 as u64,
             Lh { rd, rs1, imm } => {
-                x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 2)? as i16 as u64;
+                x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 2)? as i16 as u64;
             }
-            Lw { rd, rs1, imm } => x!(rd) = sext32(self.load(mmu, dev, addr!(rs1, imm), 4)?),
-            Ld { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 8)?,
-            Lbu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 1)?,
-            Lhu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 2)?,
-            Lwu { rd, rs1, imm } => x!(rd) = self.load(mmu, dev, addr!(rs1, imm), 4)?,
-            Sb { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 1, x!(rs2))?,
-            Sh { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 2, x!(rs2))?,
-            Sw { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 4, x!(rs2))?,
-            Sd { rs1, rs2, imm } => self.store(mmu, dev, addr!(rs1, imm), 8, x!(rs2))?,
+            Lw { rd, rs1, imm } => x!(rd) = sext32(self.load(mmu, bus, addr!(rs1, imm), 4)?),
+            Ld { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 8)?,
+            Lbu { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 1)?,
+            Lhu { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 2)?,
+            Lwu { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 4)?,
+            Sb { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 1, x!(rs2))?,
+            Sh { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 2, x!(rs2))?,
+            Sw { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 4, x!(rs2))?,
+            Sd { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 8, x!(rs2))?,
             Addi { rd, rs1, .. }
             | Slti { rd, rs1, .. }
             | Sltiu { rd, rs1, .. }
@@ -462,7 +450,7 @@ impl Hart {
             | Remuw { rd, rs1, rs2 } => x!(rd) = alu(&inst, pc, x!(rs1), x!(rs2)),
             Fence { .. } => {}
             FenceI => {
-                mmu.ram_mut().invalidate_code();
+                bus.ram_mut().invalidate_code();
                 self.fetch = FetchWindow::empty();
             }
             Ecall => {
@@ -498,7 +486,7 @@ impl Hart {
                 {
                     return Err(Trap::illegal(0).into());
                 }
-                self.wait_for_interrupt(dev)?;
+                self.wait_for_interrupt(&bus.devices)?;
             }
             SfenceVma { rs1, rs2 } => {
                 let tvm = self.csr.mstatus & csr::MSTATUS_TVM != 0;
@@ -528,24 +516,25 @@ impl Hart {
             }
             Lr { rd, rs1, double, .. } => {
                 let size = if double { 8 } else { 4 };
-                let (paddr, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Load)?;
-                let v = mmu.ram().read(off, size);
+                let (paddr, off) = self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Load)?;
+                let v = bus.ram().read(off, size);
                 x!(rd) = if double { v } else { sext32(v) };
                 self.reservation = Some(paddr);
             }
             Sc { rd, rs1, rs2, double, .. } => {
                 let size = if double { 8 } else { 4 };
-                let (paddr, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Store)?;
+                let (paddr, off) =
+                    self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Store)?;
                 let ok = self.reservation.take() == Some(paddr);
                 if ok {
-                    self.ram_write(mmu, off, size, x!(rs2));
+                    self.ram_write(bus, off, size, x!(rs2));
                 }
                 x!(rd) = (!ok) as u64;
             }
             Amo { op, rd, rs1, rs2, double, .. } => {
                 let size = if double { 8 } else { 4 };
-                let (_, off) = self.atomic_target(mmu, x!(rs1), size, AccessType::Store)?;
-                let raw = mmu.ram().read(off, size);
+                let (_, off) = self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Store)?;
+                let raw = bus.ram().read(off, size);
                 let old = if double { raw } else { sext32(raw) };
                 let src = if double { x!(rs2) } else { sext32(x!(rs2)) };
                 let new = match op {
@@ -571,7 +560,7 @@ impl Hart {
                         }
                     }
                 };
-                self.ram_write(mmu, off, size, new);
+                self.ram_write(bus, off, size, new);
                 x!(rd) = old;
             }
             Illegal { raw } => return Err(Trap::illegal(raw).into()),

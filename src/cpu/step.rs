@@ -14,7 +14,7 @@
 use super::interp::Abort;
 use super::{Hart, StopReason};
 use crate::mem::devices::Devices;
-use crate::mem::{RecentTranslation, UnifiedMmu, RAM_BASE};
+use crate::mem::{Bus, RecentTranslation, UnifiedMmu, RAM_BASE};
 
 /// What [`Hart::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,21 +90,21 @@ impl Hart {
 
     /// Execute the instruction at the pc. `TRACE` writes it to stderr first.
     #[inline(always)]
-    pub fn step<const TRACE: bool>(&mut self, mmu: &mut UnifiedMmu, dev: &mut Devices) -> Step {
+    pub fn step<const TRACE: bool>(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Step {
         // Fetch: the fast path is one compare and one load.
         if self.pc >> 12 != self.fetch.vpn {
-            if let Err(t) = self.refill_fetch(mmu) {
-                self.abort(mmu, Abort::Trap(t));
+            if let Err(t) = self.refill_fetch(mmu, bus) {
+                self.abort(mmu, bus, Abort::Trap(t));
                 return Step::Trapped;
             }
         }
         let index = ((self.pc & 0xfff) >> 1) as usize;
         let mut d = self.fetch.get(index);
         if d.len == 0 {
-            match self.decode_at(mmu, index) {
+            match self.decode_at(mmu, bus, index) {
                 Ok(decoded) => d = decoded,
                 Err(t) => {
-                    self.abort(mmu, Abort::Trap(t));
+                    self.abort(mmu, bus, Abort::Trap(t));
                     return Step::Trapped;
                 }
             }
@@ -112,7 +112,7 @@ impl Hart {
         if TRACE {
             self.trace_inst(&d);
         }
-        match self.execute(d.inst, d.len as u64, mmu, dev) {
+        match self.execute(d.inst, d.len as u64, mmu, bus) {
             Ok(()) => {
                 self.x[0] = 0;
                 self.clock += 1;
@@ -120,7 +120,7 @@ impl Hart {
             }
             Err(Abort::Asleep) => Step::Asleep,
             Err(abort) => {
-                self.abort(mmu, abort);
+                self.abort(mmu, bus, abort);
                 Step::Trapped
             }
         }
@@ -129,10 +129,10 @@ impl Hart {
     /// The unit that starts at the pc, with the fetch window pointed at its
     /// page.
     #[inline(always)]
-    pub fn unit_entry(&mut self, mmu: &mut UnifiedMmu) -> Entry {
+    pub fn unit_entry(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Entry {
         if self.pc >> 12 != self.fetch.vpn {
-            if let Err(t) = self.refill_fetch(mmu) {
-                self.abort(mmu, Abort::Trap(t));
+            if let Err(t) = self.refill_fetch(mmu, bus) {
+                self.abort(mmu, bus, Abort::Trap(t));
                 return Entry::Trapped;
             }
         }

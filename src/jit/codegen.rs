@@ -821,11 +821,16 @@ impl Emitter<'_> {
         s.local_get(T0).i64_const(12).i64_shr_u().local_tee(T1).i32_wrap_i64();
         s.i32_const(state::TLB_ENTRIES as i32 - 1).i32_and();
         s.i32_const(state::TLB_ENTRY_BYTES.trailing_zeros() as i32).i32_shl().local_tee(TLB_ENTRY);
-        s.i64_load(self.mem(state::TLB + if store { 8 } else { 0 }, 3));
+        s.i64_load(
+            self.mem(
+                state::TLB + if store { state::TLB_WRITE_TAG } else { state::TLB_READ_TAG },
+                3,
+            ),
+        );
         s.local_get(T1).i64_ne();
         self.exit_if(s, pc, refund);
         s.local_get(TLB_HITS).i64_const(1).i64_add().local_set(TLB_HITS);
-        s.local_get(T0).local_get(TLB_ENTRY).i64_load(self.mem(state::TLB + 16, 3));
+        s.local_get(T0).local_get(TLB_ENTRY).i64_load(self.mem(state::TLB + state::TLB_ADDEND, 3));
         s.i64_add().local_tee(T0);
         s.i64_const(limit as i64).i64_gt_u();
         self.exit_if(s, pc, refund);

@@ -12,11 +12,9 @@
 //! that does not fit, and the interpreter runs the rest up to the event, so
 //! interrupts are taken at the same instruction boundaries with and without
 //! the JIT.
-use super::layout::state;
 use super::{Jit, UnitKey};
 use crate::cpu::{Entry, Hart, Poll, Step, StopReason, UnitEntry};
-use crate::mem::devices::Devices;
-use crate::mem::{UnifiedMmu, RAM_BASE};
+use crate::mem::{Bus, UnifiedMmu, RAM_BASE};
 
 impl Jit {
     /// Run `hart` until the clock reaches `limit` (or it stops otherwise,
@@ -25,13 +23,13 @@ impl Jit {
         &mut self,
         hart: &mut Hart,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         limit: u64,
     ) -> StopReason {
         if hart.trace {
-            self.run_loop::<true>(hart, mmu, dev, limit)
+            self.run_loop::<true>(hart, mmu, bus, limit)
         } else {
-            self.run_loop::<false>(hart, mmu, dev, limit)
+            self.run_loop::<false>(hart, mmu, bus, limit)
         }
     }
 
@@ -39,7 +37,7 @@ impl Jit {
         &mut self,
         hart: &mut Hart,
         mmu: &mut UnifiedMmu,
-        dev: &mut Devices,
+        bus: &mut Bus,
         limit: u64,
     ) -> StopReason {
         let mut at_entry = true;
@@ -51,7 +49,7 @@ impl Jit {
         // lasts until: its units run interpreted without asking the JIT.
         let mut blocked: (u64, u64) = (u64::MAX, 0);
         loop {
-            match hart.poll(dev, limit) {
+            match hart.poll(&bus.devices, limit) {
                 Poll::Run => {}
                 Poll::Interrupted => {
                     at_entry = true;
@@ -63,17 +61,17 @@ impl Jit {
                 if self.take_yield() {
                     return StopReason::Yield;
                 }
-                let entry = hart.unit_entry(mmu);
+                let entry = hart.unit_entry(mmu, bus);
                 if entry == Entry::Trapped {
                     continue;
                 }
-                self.apply_invalidations(mmu.ram_mut(), hart.clock());
+                self.apply_invalidations(bus.ram_mut(), hart.clock());
                 match entry {
                     Entry::Trapped | Entry::Odd => {}
                     Entry::Unit(entry) => {
                         let page = RAM_BASE + entry.page_off as u64;
                         if page != blocked.0 || hart.clock() >= blocked.1 {
-                            if let Some(next_is_entry) = self.run_compiled(hart, mmu, entry) {
+                            if let Some(next_is_entry) = self.run_compiled(hart, bus, entry) {
                                 at_entry = next_is_entry;
                                 resume = !next_is_entry;
                                 continue;
@@ -85,9 +83,9 @@ impl Jit {
                     }
                 }
             }
-            let step = hart.step::<TRACE>(mmu, dev);
+            let step = hart.step::<TRACE>(mmu, bus);
             if let Some(fill) = hart.take_recent_translation() {
-                self.fill_inline_tlb(fill, hart.translation_epoch(), mmu.ram());
+                self.fill_inline_tlb(fill, hart.translation_epoch(), bus.ram());
             }
             match step {
                 Step::Retired { ends_block } => {
@@ -105,31 +103,19 @@ impl Jit {
     /// whether the new pc is a unit entry (false after a side exit, whose
     /// instruction the interpreter must run, and when the budget was too
     /// small for the unit's first block).
-    fn run_compiled(
-        &mut self,
-        hart: &mut Hart,
-        mmu: &mut UnifiedMmu,
-        entry: UnitEntry,
-    ) -> Option<bool> {
+    fn run_compiled(&mut self, hart: &mut Hart, bus: &mut Bus, entry: UnitEntry) -> Option<bool> {
         let key = UnitKey { vpc: entry.vpc, ppc: entry.ppc, mode: entry.mode };
         let (func, tier) =
-            self.enter(key, mmu.ram_mut(), entry.page_off, hart.retired(), hart.clock())?;
+            self.enter(key, bus.ram_mut(), entry.page_off, hart.retired(), hart.clock())?;
         let budget = hart.budget();
         self.sync_inline_tlb(hart.translation_epoch());
-        let st = self.state_ptr();
         let (x, _) = hart.compiled_regs();
-        // SAFETY: the state block holds 32 registers and the pc (layout
-        // invariant); nothing else accesses it during the call.
-        unsafe {
-            std::ptr::copy_nonoverlapping(x.as_ptr(), st.add(state::X as usize / 8), 32);
-        }
+        self.state_block().x = *x;
         let result = self.call(func, budget as i64);
-        let (x, pc_out) = hart.compiled_regs();
-        // SAFETY: as above.
-        unsafe {
-            std::ptr::copy_nonoverlapping(st.add(state::X as usize / 8), x.as_mut_ptr(), 32);
-            *pc_out = *st.add(state::PC as usize / 8);
-        }
+        let (x, pc) = hart.compiled_regs();
+        let block = self.state_block();
+        *x = block.x;
+        *pc = block.pc;
         let left = (result >> 1) as u64;
         let done = budget - left;
         hart.retire_compiled(done);

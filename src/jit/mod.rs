@@ -20,6 +20,7 @@ pub mod backend;
 pub mod code_cache;
 pub mod codegen;
 mod dispatch;
+mod inline_tlb;
 pub mod layout;
 pub mod region;
 pub mod threshold;
@@ -32,7 +33,8 @@ use crate::mem::{CodeConsumer, Ram, RecentTranslation};
 use crate::monitor::Histogram;
 use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
 use codegen::{generate, CodegenOptions};
-use layout::state;
+use inline_tlb::InlineTlb;
+use layout::StateBlock;
 use region::{discover, DiscoverOptions};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
 
@@ -239,10 +241,6 @@ pub struct JitStats {
     pub invalidated: u64,
     /// Compiles that failed (the unit stays interpreted).
     pub failures: u64,
-    /// Inline-TLB entries written after interpreted loads and stores.
-    pub tlb_fills: u64,
-    /// Inline-TLB flushes (the hart's translation changed).
-    pub tlb_flushes: u64,
     /// Times a page's code was put in quarantine (`invalidation_limit`).
     pub quarantines: u64,
     /// Compiles refused because their page was in quarantine.
@@ -273,6 +271,21 @@ const QUARANTINE_CYCLES: u64 = 10_000_000;
 /// dispatcher ends it early (`StopReason::Yield`), so that the run loop
 /// checks the wall clock, Stop and Pause at least this often.
 const SLICE_WORK_NS: u64 = 20_000_000;
+
+/// The state block of an attached `backend`.
+///
+/// The block is memory generated code writes, not a Rust field: the
+/// returned reference must be dropped before the next call into generated
+/// code. Every use here is a few statements long, between calls.
+#[allow(clippy::mut_from_ref)]
+fn state_block(backend: &Option<backend::Backend>) -> &mut StateBlock {
+    let ptr = backend.as_ref().expect("attached").state_ptr();
+    // SAFETY: the backend's state block is `StateBlock`-sized and aligned
+    // and lives as long as the backend; only this hart's thread touches it,
+    // and generated code runs only inside `Jit::call`, never while such a
+    // reference lives.
+    unsafe { &mut *ptr }
+}
 
 /// The JIT of one hart.
 pub struct Jit {
@@ -305,10 +318,8 @@ pub struct Jit {
     jumps: Box<[Option<JumpEntry>]>,
     /// Slots with `pending > 0`.
     dirty_jumps: Vec<u16>,
-    /// The hart translation epoch the inline TLB's entries belong to (None
-    /// before the first flush). Invariant: every valid entry was filled from
-    /// a translation made under this epoch.
-    tlb_epoch: Option<u64>,
+    /// The inline TLB's bookkeeping (its entries are in the state block).
+    inline_tlb: InlineTlb,
     /// Pages (physical page address) whose code was invalidated lately.
     /// Bounded: pruned of old entries when it passes 4096 pages.
     churn: FxHashMap<u64, PageChurn>,
@@ -352,7 +363,7 @@ impl Jit {
             strict_align: false,
             jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
             dirty_jumps: Vec::new(),
-            tlb_epoch: None,
+            inline_tlb: InlineTlb::default(),
             churn: FxHashMap::default(),
             work_ns: 0,
             invalidated_pages: Vec::new(),
@@ -495,60 +506,27 @@ impl Jit {
     }
 
     /// The hart state block in the backend's memory.
-    pub(crate) fn state_ptr(&self) -> *mut u64 {
-        self.backend.as_ref().expect("attached").state_ptr()
+    pub(crate) fn state_block(&mut self) -> &mut StateBlock {
+        state_block(&self.backend)
     }
 
     /// Empty the inline TLB unless its entries belong to the hart's current
     /// translation `epoch`. Call before running compiled code.
+    #[inline(always)]
     pub(crate) fn sync_inline_tlb(&mut self, epoch: u64) {
-        if self.tlb_epoch == Some(epoch) {
-            return;
-        }
-        self.tlb_epoch = Some(epoch);
-        let bytes = (state::TLB_ENTRIES * state::TLB_ENTRY_BYTES) as usize;
-        // SAFETY: the state block holds the TLB (layout invariant); all-ones
-        // tags match no page number.
-        unsafe {
-            let tlb = (self.state_ptr() as *mut u8).add(state::TLB as usize);
-            std::ptr::write_bytes(tlb, 0xff, bytes);
-        }
-        self.stats.tlb_flushes += 1;
+        self.inline_tlb.sync(state_block(&self.backend), epoch);
     }
 
-    /// Teach the inline TLB a translation the interpreter made, if it is of
-    /// the current `epoch` and lands in RAM. A load makes the entry's read
-    /// tag valid, a store both tags (a writable page is readable).
-    pub(crate) fn fill_inline_tlb(&mut self, fill: RecentTranslation, epoch: u64, ram: &Ram) {
-        self.sync_inline_tlb(epoch);
-        if fill.epoch != epoch {
-            return;
-        }
-        let Some(page_off) = ram.offset_of(fill.paddr & !0xfff, 4096) else { return };
-        let vpn = fill.vaddr >> 12;
-        let index = (vpn & (state::TLB_ENTRIES as u64 - 1)) as usize;
-        // SAFETY: entry `index` lies inside the state block's TLB.
-        let e = unsafe {
-            let base = self.state_ptr().add(state::TLB as usize / 8);
-            std::slice::from_raw_parts_mut(base.add(index * state::TLB_ENTRY_BYTES as usize / 8), 3)
-        };
-        if e[0] != vpn && e[1] != vpn {
-            e[0] = u64::MAX;
-            e[1] = u64::MAX;
-        }
-        e[2] = (page_off as u64).wrapping_sub(vpn << 12);
-        e[0] = vpn;
-        if fill.store {
-            e[1] = vpn;
-        }
-        self.stats.tlb_fills += 1;
+    /// Teach the inline TLB a translation the interpreter made.
+    pub(crate) fn fill_inline_tlb(&mut self, t: RecentTranslation, epoch: u64, ram: &Ram) {
+        self.inline_tlb.fill(state_block(&self.backend), t, epoch, ram);
     }
 
     /// Loads and stores generated code translated through the inline TLB.
     pub fn inline_tlb_hits(&self) -> u64 {
         match &self.backend {
-            // SAFETY: TLB_HITS lies inside the state block.
-            Some(b) => unsafe { *b.state_ptr().add(state::TLB_HITS as usize / 8) },
+            // SAFETY: the state block lives as long as the backend.
+            Some(b) => unsafe { (*b.state_ptr()).tlb_hits },
             None => 0,
         }
     }
@@ -957,8 +935,8 @@ impl Jit {
             live_instances: self.live_modules() as u64,
             calls: self.stats.calls,
             inline_tlb_hits: self.inline_tlb_hits(),
-            inline_tlb_fills: self.stats.tlb_fills,
-            inline_tlb_flushes: self.stats.tlb_flushes,
+            inline_tlb_fills: self.inline_tlb.fills,
+            inline_tlb_flushes: self.inline_tlb.flushes,
             quarantines: self.stats.quarantines,
             quarantine_refusals: self.stats.quarantine_refusals,
             tracked_units: self.units.len() as u64,

@@ -271,9 +271,14 @@ struct Counters {
     prefetch_used: u64,
 }
 
-/// Guest RAM plus address translation.
+/// Address translation for one hart (or, with the Concurrent strategy,
+/// shared by several): TLBs, prefetcher and counters. It owns no memory:
+/// page tables are read from (and A/D bits written to) the `Ram` each call
+/// is given, so one RAM can serve several MMUs.
 pub struct UnifiedMmu {
-    ram: Ram,
+    /// Size of the RAM this MMU translates into (every `translate` is given
+    /// that RAM).
+    ram_bytes: usize,
     config: UnifiedMmuConfig,
     chosen: MmuOptimizationStrategy,
     tlbs: Tlbs,
@@ -303,19 +308,15 @@ fn l1_kind(access: AccessType) -> usize {
 }
 
 impl UnifiedMmu {
-    /// `ram_bytes` of guest RAM; `shared_by_harts` says whether several harts
+    /// An MMU over a RAM of `ram_bytes` (the tuning guide's
+    /// `UnifiedMmu::new(256 MiB, false, mmu_config)`); `shared_by_harts`
+    /// says whether several harts
     /// will translate through this MMU (Hybrid picks Concurrent then).
     ///
     /// Panics if `config` fails [`UnifiedMmuConfig::validate`]: user input is
     /// validated by the `config` module before a machine is built, so an
     /// invalid config here is a host bug.
     pub fn new(ram_bytes: usize, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
-        Self::with_ram(Ram::new(ram_bytes), shared_by_harts, config)
-    }
-
-    /// As [`UnifiedMmu::new`], over RAM built by the caller (e.g. inside the
-    /// JIT engine's memory).
-    pub fn with_ram(ram: Ram, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
         if let Err(e) = config.validate() {
             panic!("invalid MMU configuration: {e}");
         }
@@ -342,7 +343,7 @@ impl UnifiedMmu {
         let prefetcher = config.enable_prefetch.then(|| {
             StridePrefetcher::new(config.prefetch_history_window, config.prefetch_distance)
         });
-        UnifiedMmu { ram, config, chosen, tlbs, prefetcher, counters: Counters::default() }
+        UnifiedMmu { ram_bytes, config, chosen, tlbs, prefetcher, counters: Counters::default() }
     }
 
     pub fn config(&self) -> &UnifiedMmuConfig {
@@ -350,16 +351,13 @@ impl UnifiedMmu {
     }
 
     /// The concrete organisation in use (never `Hybrid`).
+    /// Size of the RAM this MMU translates into.
+    pub fn ram_bytes(&self) -> usize {
+        self.ram_bytes
+    }
+
     pub fn strategy_chosen(&self) -> MmuOptimizationStrategy {
         self.chosen
-    }
-
-    pub fn ram(&self) -> &Ram {
-        &self.ram
-    }
-
-    pub fn ram_mut(&mut self) -> &mut Ram {
-        &mut self.ram
     }
 
     /// True when accesses under `ctx` are untranslated (bare mode or M-mode).
@@ -378,10 +376,12 @@ impl UnifiedMmu {
     #[inline]
     pub fn translate(
         &mut self,
+        ram: &mut Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
     ) -> Result<u64, MemFault> {
+        debug_assert_eq!(ram.len(), self.ram_bytes, "an MMU translates into one RAM");
         if Self::is_bare(ctx) {
             return Ok(vaddr);
         }
@@ -396,9 +396,9 @@ impl UnifiedMmu {
                         }
                     }
                 }
-                self.multilevel_miss(vaddr, access, ctx)
+                self.multilevel_miss(ram, vaddr, access, ctx)
             }
-            Tlbs::Concurrent(_) => self.concurrent_translate(vaddr, access, ctx),
+            Tlbs::Concurrent(_) => self.concurrent_translate(ram, vaddr, access, ctx),
         }
     }
 
@@ -406,6 +406,7 @@ impl UnifiedMmu {
     #[inline(never)]
     fn multilevel_miss(
         &mut self,
+        ram: &mut Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -420,18 +421,19 @@ impl UnifiedMmu {
                 self.counters.l2_hits += 1;
                 if first_use_of_prefetch {
                     self.counters.prefetch_used += 1;
-                    self.prefetch(vaddr, ctx);
+                    self.prefetch(ram, vaddr, ctx);
                 }
                 return Ok(entry.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK);
             }
         }
-        self.walk_and_fill(vaddr, access, ctx)
+        self.walk_and_fill(ram, vaddr, access, ctx)
     }
 
     /// The shared TLB, then a walk.
     #[inline(never)]
     fn concurrent_translate(
         &mut self,
+        ram: &mut Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -443,29 +445,30 @@ impl UnifiedMmu {
                 self.counters.first_hits += 1;
                 if first_use_of_prefetch {
                     self.counters.prefetch_used += 1;
-                    self.prefetch(vaddr, ctx);
+                    self.prefetch(ram, vaddr, ctx);
                 }
                 return Ok(entry.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK);
             }
         }
         self.counters.first_misses += 1;
-        self.walk_and_fill(vaddr, access, ctx)
+        self.walk_and_fill(ram, vaddr, access, ctx)
     }
 
     /// Demand walk (priv spec 4.3.2): walk, check permissions (step 5), set
     /// A/D (step 7), fill the TLBs, train the prefetcher.
     fn walk_and_fill(
         &mut self,
+        ram: &mut Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
     ) -> Result<u64, MemFault> {
         self.counters.walks += 1;
-        let leaf = sv39::walk(&self.ram, ctx.satp, vaddr, access)?;
+        let leaf = sv39::walk(ram, ctx.satp, vaddr, access)?;
         if !sv39::permits(leaf.flags, access, ctx) {
             return Err(MemFault::new(FaultKind::PageFault, access, vaddr));
         }
-        let leaf = sv39::update_ad(&mut self.ram, leaf, access);
+        let leaf = sv39::update_ad(ram, leaf, access);
         let (vpn, asid) = (vpn_of(vaddr), satp_asid(ctx.satp));
         let entry = TlbEntry {
             vpn,
@@ -482,7 +485,7 @@ impl UnifiedMmu {
             }
             Tlbs::Concurrent(tlb) => tlb.insert(entry),
         }
-        self.prefetch(vaddr, ctx);
+        self.prefetch(ram, vaddr, ctx);
         Ok(leaf.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK)
     }
 
@@ -492,7 +495,7 @@ impl UnifiedMmu {
     /// writes memory: pages whose walk would fault, or whose leaf has A = 0
     /// (setting A is the privilege of a real access), are skipped, and so are
     /// pages already in a TLB.
-    fn prefetch(&mut self, vaddr: u64, ctx: &TranslationContext) {
+    fn prefetch(&mut self, ram: &Ram, vaddr: u64, ctx: &TranslationContext) {
         let Some(prefetcher) = &mut self.prefetcher else {
             return;
         };
@@ -514,7 +517,7 @@ impl UnifiedMmu {
             if present {
                 continue;
             }
-            let Ok(leaf) = sv39::walk(&self.ram, ctx.satp, target, AccessType::Load) else {
+            let Ok(leaf) = sv39::walk(ram, ctx.satp, target, AccessType::Load) else {
                 continue;
             };
             if leaf.flags & PTE_A == 0 {
@@ -541,6 +544,7 @@ impl UnifiedMmu {
     /// A/D bit and counts nothing.
     pub fn translate_debug(
         &self,
+        ram: &Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -548,7 +552,7 @@ impl UnifiedMmu {
         if Self::is_bare(ctx) {
             return Ok(vaddr);
         }
-        let leaf = sv39::walk(&self.ram, ctx.satp, vaddr, access)?;
+        let leaf = sv39::walk(ram, ctx.satp, vaddr, access)?;
         if !sv39::permits(leaf.flags, access, ctx) {
             return Err(MemFault::new(FaultKind::PageFault, access, vaddr));
         }

@@ -5,6 +5,7 @@
 //! Architecture invariant: `mem` knows nothing about harts or the interpreter.
 //! Faults are values ([`MemFault`]) that `cpu` turns into traps.
 
+mod bus;
 pub mod devices;
 mod mmu;
 mod prefetch;
@@ -12,6 +13,7 @@ mod ram;
 pub mod sv39;
 mod tlb;
 
+pub use bus::{Bus, Stored};
 pub use mmu::{
     ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, TlbLevelStats, TlbStats,
     UnifiedMmu, UnifiedMmuConfig,

@@ -12,7 +12,7 @@ use crate::jit::backend::Backend;
 use crate::jit::Jit;
 use crate::loader::{load_elf, LoadError, LoadedProgram};
 use crate::mem::devices::{Devices, ExitRequest, Htif};
-use crate::mem::{Ram, UnifiedMmu};
+use crate::mem::{Bus, Ram, UnifiedMmu};
 use crate::monitor::{PerformanceMonitor, Report, Sample};
 
 /// Guest clock cycles per run slice: the granularity of limit checks,
@@ -168,8 +168,10 @@ pub fn run_captured(
 /// One single-hart machine with a program loaded.
 pub struct Machine {
     pub hart: Hart,
+    /// The hart's address translation (TLBs, prefetcher).
     pub mmu: UnifiedMmu,
-    pub devices: Devices,
+    /// RAM and the devices.
+    pub bus: Bus,
     /// The JIT, when `jit.enabled` (its backend's memory holds RAM).
     pub jit: Option<Jit>,
     config: VmConfig,
@@ -209,21 +211,19 @@ impl Machine {
 
     /// Build a machine from a validated config and load `elf` into it.
     pub fn new(config: VmConfig, elf: &[u8]) -> Result<Machine, LoadError> {
-        let (mut mmu, jit) = Self::memory_and_jit(&config);
-        let program = load_elf(elf, mmu.ram_mut())?;
-        let mut devices = Devices::new(1);
+        let (mut ram, jit) = Self::memory_and_jit(&config);
+        let program = load_elf(elf, &mut ram)?;
+        let mut bus = Bus::new(ram, Devices::new(1));
         if let Some(tohost) = program.tohost {
-            devices.htif = Some(Htif::new(tohost, program.fromhost));
-            if let Some(off) = mmu.ram().offset_of(tohost, 8) {
-                mmu.ram_mut().mark_device_page(off);
-            }
+            bus.attach_htif(Htif::new(tohost, program.fromhost));
         }
+        let mmu = UnifiedMmu::new(bus.ram().len(), false, config.mmu.clone());
         let mut hart = Hart::new(0, program.entry);
         hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
         Ok(Machine {
             hart,
             mmu,
-            devices,
+            bus,
             jit,
             config,
             elf: elf.to_vec(),
@@ -234,9 +234,9 @@ impl Machine {
         })
     }
 
-    /// Guest RAM and address translation, and the JIT when it is enabled
-    /// (then RAM lives inside the JIT backend's memory).
-    fn memory_and_jit(config: &VmConfig) -> (UnifiedMmu, Option<Jit>) {
+    /// Guest RAM, and the JIT when it is enabled (then RAM lives inside the
+    /// JIT backend's memory).
+    fn memory_and_jit(config: &VmConfig) -> (Ram, Option<Jit>) {
         let ram_bytes = config.memory.ram_bytes as usize;
         if config.jit.enabled {
             match Backend::new(ram_bytes) {
@@ -244,25 +244,24 @@ impl Machine {
                     // SAFETY: `Backend::new` hands out zeroed memory of the
                     // right sizes that its owner keeps in place.
                     let ram = unsafe { Ram::from_external(ram_bytes, ext) };
-                    let mmu = UnifiedMmu::with_ram(ram, false, config.mmu.clone());
                     let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
                     jit.set_strict_align(config.mmu.strict_align);
                     jit.attach(backend);
-                    return (mmu, Some(jit));
+                    return (ram, Some(jit));
                 }
                 Err(e) => eprintln!("tunevm: JIT unavailable, interpreting: {e}"),
             }
         }
-        (UnifiedMmu::new(ram_bytes, false, config.mmu.clone()), None)
+        (Ram::new(ram_bytes), None)
     }
 
     /// Build a machine whose RAM starts with `image` (raw code and data at
     /// 0x8000_0000) and whose hart starts there. For tests and tools that have
     /// no ELF.
     pub fn from_image(config: VmConfig, image: &[u8]) -> Machine {
-        let (mut mmu, jit) = Self::memory_and_jit(&config);
-        assert!(image.len() <= mmu.ram().len(), "image larger than RAM");
-        mmu.ram_mut().write_bytes(0, image);
+        let (mut ram, jit) = Self::memory_and_jit(&config);
+        assert!(image.len() <= ram.len(), "image larger than RAM");
+        ram.write_bytes(0, image);
         let program = LoadedProgram {
             entry: crate::mem::RAM_BASE,
             tohost: None,
@@ -273,8 +272,8 @@ impl Machine {
         hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
         Machine {
             hart,
-            mmu,
-            devices: Devices::new(1),
+            mmu: UnifiedMmu::new(ram.len(), false, config.mmu.clone()),
+            bus: Bus::new(ram, Devices::new(1)),
             jit,
             config,
             elf: Vec::new(),
@@ -354,8 +353,8 @@ impl Machine {
     /// [`StopReason::Yield`] when the JIT did a slice's share of host work.
     fn run_until(&mut self, limit: u64) -> StopReason {
         match self.jit.as_mut() {
-            Some(jit) => jit.run(&mut self.hart, &mut self.mmu, &mut self.devices, limit),
-            None => self.hart.run(&mut self.mmu, &mut self.devices, limit),
+            Some(jit) => jit.run(&mut self.hart, &mut self.mmu, &mut self.bus, limit),
+            None => self.hart.run(&mut self.mmu, &mut self.bus, limit),
         }
     }
 
@@ -372,10 +371,10 @@ impl Machine {
                 crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
                 crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
             },
-            guest_ram_bytes: self.mmu.ram().len() as u64,
+            guest_ram_bytes: self.bus.ram().len() as u64,
             decode_cache_bytes: self.hart.decode_cache_bytes(),
             decode_cache_evictions: self.hart.decode_cache_evictions(),
-            other_bytes: self.mmu.ram().bookkeeping_bytes(),
+            other_bytes: self.bus.ram().bookkeeping_bytes(),
             jit,
         }
     }
@@ -426,7 +425,7 @@ impl Machine {
         let outcome = loop {
             let input = host.console_in();
             if !input.is_empty() {
-                self.devices.uart.push_input(&input);
+                self.bus.devices.uart.push_input(&input);
             }
             let slice = match session.open_slice.take() {
                 Some(slice) => slice,
@@ -470,7 +469,7 @@ impl Machine {
                 );
                 session.slice_start_ns = now;
             }
-            let out = self.devices.uart.take_output();
+            let out = self.bus.devices.uart.take_output();
             if !out.is_empty() {
                 host.console_out(&out);
             }
@@ -479,7 +478,7 @@ impl Machine {
                 monitor.record(self.sample(elapsed));
             }
             match stop {
-                StopReason::ExitRequested => match self.devices.exit_request() {
+                StopReason::ExitRequested => match self.bus.devices.exit_request() {
                     Some(ExitRequest::Exit(code)) => break RunOutcome::Exited(code),
                     // The new machine runs on in the next slice, after the
                     // limit, stop and yield checks below: a guest that
@@ -539,7 +538,7 @@ impl Machine {
             return;
         }
         session.outcome = Some(outcome);
-        let out = self.devices.uart.take_output();
+        let out = self.bus.devices.uart.take_output();
         if !out.is_empty() {
             host.console_out(&out);
         }

@@ -201,7 +201,7 @@ impl WebMachine {
             let pc = self.machine.hart.pc;
             let stop = self.machine.run_slice(1);
             if let crate::cpu::StopReason::ExitRequested = stop {
-                match self.machine.devices.exit_request() {
+                match self.machine.bus.devices.exit_request() {
                     Some(crate::mem::devices::ExitRequest::Exit(code)) => {
                         self.end(RunOutcome::Exited(code));
                     }
@@ -223,7 +223,7 @@ impl WebMachine {
                 break;
             }
         }
-        let out = self.machine.devices.uart.take_output();
+        let out = self.machine.bus.devices.uart.take_output();
         self.host.console_out(&out);
         let elapsed = self.host.now_ns();
         self.monitor.record(self.machine.sample(elapsed));
@@ -295,7 +295,7 @@ impl WebMachine {
             .listed
             .get(index)
             .zip(self.machine.jit.as_ref())
-            .and_then(|(key, jit)| jit.code_view(*key, self.machine.mmu.ram()));
+            .and_then(|(key, jit)| jit.code_view(*key, self.machine.bus.ram()));
         match view {
             Some(v) => json!({
                 "vpc": format!("{:#x}", v.key.vpc),

@@ -75,9 +75,9 @@ fn htif_exit_code_keeps_all_its_bits() {
         sd(T0, 0, T1),
         wfi(),
     ];
-    let (m, stop) = run_with(&p, |m| m.devices.htif = Some(Htif::new(tohost, None)));
+    let (m, stop) = run_with(&p, |m| m.bus.devices.htif = Some(Htif::new(tohost, None)));
     assert_eq!(stop, StopReason::ExitRequested);
-    assert_eq!(m.devices.exit_request(), Some(ExitRequest::Exit(1 << 32)));
+    assert_eq!(m.bus.devices.exit_request(), Some(ExitRequest::Exit(1 << 32)));
 }
 
 /// Priv spec 3.1.16: when a misaligned load or store faults, mtval holds the

@@ -844,7 +844,7 @@ fn run(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
         &mut PerformanceMonitor::default(),
         &mut host,
     );
-    let ram_hash = m.mmu.ram().as_bytes().chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
+    let ram_hash = m.bus.ram().as_bytes().chunks(8).fold(0xcbf2_9ce4_8422_2325u64, |h, w| {
         (h ^ u64::from_le_bytes(w.try_into().unwrap())).wrapping_mul(0x100_0000_01b3)
     });
     End {

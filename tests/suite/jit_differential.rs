@@ -66,7 +66,7 @@ fn finish(mut m: Machine, limits: RunLimits) -> End {
     let mut host = CaptureHost::default();
     let outcome = m.run(limits, &mut monitor, &mut host);
     let off = (DATA - RAM_BASE) as usize;
-    let data = &m.mmu.ram().as_bytes()[off..off + 4096];
+    let data = &m.bus.ram().as_bytes()[off..off + 4096];
     let data_hash = data
         .iter()
         .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
@@ -472,7 +472,7 @@ fn hostile_addresses_fault_and_touch_nothing_outside_ram() {
             &mut CaptureHost::default(),
         );
         let faults = m.hart.x[28];
-        let bytes = m.mmu.ram().as_bytes();
+        let bytes = m.bus.ram().as_bytes();
         let h = bytes
             .iter()
             .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));

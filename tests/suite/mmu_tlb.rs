@@ -286,7 +286,7 @@ fn random_mixed_accesses_agree_with_the_page_tables() {
         let ctx = ctx(root, 5, Supervisor);
         let kinds = [AccessType::Fetch, Load, Store];
         let check = |vm: &mut Vm, va: u64, access: AccessType, step: usize| {
-            let expect = vm.mmu.translate_debug(va, access, &ctx);
+            let expect = vm.mmu.translate_debug(&vm.ram, va, access, &ctx);
             assert_eq!(vm.translate(&ctx, va, access), expect, "{strategy:?} step {step}");
         };
         let mut x = 1u64;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use wasmtime::{Config, Engine, Instance, MemoryType, Module, SharedMemory, Store, TypedFunc};
 
-use crate::jit::layout::MemoryLayout;
+use crate::jit::layout::{MemoryLayout, StateBlock};
 use crate::mem::ExternalRam;
 
 /// Modules instantiated into one Store before a fresh Store is started.
@@ -112,10 +112,11 @@ impl NativeBackend {
     }
 
     /// The hart state block (`state::SIZE` bytes, 8-byte aligned).
-    pub fn state_ptr(&self) -> *mut u64 {
+    pub fn state_ptr(&self) -> *mut StateBlock {
         // SAFETY: layout.state + state::SIZE lies inside the memory.
         unsafe {
-            (self.memory.data().as_ptr() as *mut u8).add(self.layout.state as usize) as *mut u64
+            (self.memory.data().as_ptr() as *mut u8).add(self.layout.state as usize)
+                as *mut StateBlock
         }
     }
 
@@ -250,7 +251,6 @@ mod tests {
     use super::*;
     use crate::isa::Inst;
     use crate::jit::codegen::{generate, CodegenOptions};
-    use crate::jit::layout::state;
     use crate::jit::region::{Block, End, Region};
     use crate::jit::Tier;
 
@@ -278,16 +278,11 @@ mod tests {
     /// Set inline-TLB entry of VA to (read tag, write tag, addend).
     fn set_entry(backend: &NativeBackend, rtag: u64, wtag: u64, addend: u64) {
         let vpn = VA >> 12;
-        let index = (vpn & (state::TLB_ENTRIES as u64 - 1)) as usize;
-        // SAFETY: the entry lies inside the state block.
-        unsafe {
-            let e = backend
-                .state_ptr()
-                .add((state::TLB + index as u32 * state::TLB_ENTRY_BYTES) as usize / 8);
-            *e = rtag;
-            *e.add(1) = wtag;
-            *e.add(2) = addend;
-        }
+        // SAFETY: the state block lives as long as the backend; nothing runs.
+        let e = unsafe { &mut (*backend.state_ptr()).tlb[StateBlock::tlb_index(vpn)] };
+        e.read_tag = rtag;
+        e.write_tag = wtag;
+        e.addend = addend;
     }
 
     /// Call `f`; returns whether it ran its one instruction (the exit pc is
@@ -295,15 +290,15 @@ mod tests {
     fn ran(backend: &mut NativeBackend, f: CompiledFn) -> bool {
         let r = backend.call(f, 10).unwrap();
         assert_eq!(r & 1, 1, "both exits are for the interpreter");
-        // SAFETY: the pc lies in the state block.
-        let pc = unsafe { *backend.state_ptr().add(state::PC as usize / 8) };
+        // SAFETY: as in `set_entry`.
+        let pc = unsafe { (*backend.state_ptr()).pc };
         assert!(pc == crate::mem::RAM_BASE || pc == crate::mem::RAM_BASE + 4, "{pc:x}");
         pc == crate::mem::RAM_BASE + 4
     }
 
     fn reg(backend: &NativeBackend, r: usize) -> *mut u64 {
-        // SAFETY: x0..x31 lie at the start of the state block.
-        unsafe { backend.state_ptr().add(state::X as usize / 8 + r) }
+        // SAFETY: as in `set_entry`.
+        unsafe { &mut (*backend.state_ptr()).x[r] }
     }
 
     /// Whatever the inline TLB holds, compiled loads and stores stay inside

@@ -25,7 +25,7 @@ use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::jit::layout::{state, MemoryLayout};
+use crate::jit::layout::{state, MemoryLayout, StateBlock};
 use crate::mem::ExternalRam;
 
 /// A module installed by [`WebBackend::install`].
@@ -194,8 +194,8 @@ impl WebBackend {
     }
 
     /// The hart state block (`state::SIZE` bytes, 8-byte aligned).
-    pub fn state_ptr(&self) -> *mut u64 {
-        self.state.ptr as *mut u64
+    pub fn state_ptr(&self) -> *mut StateBlock {
+        self.state.ptr as *mut StateBlock
     }
 
     /// Compile and instantiate `wasm`; its export `run` goes into a table slot.

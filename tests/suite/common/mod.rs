@@ -409,8 +409,8 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
     assert!(RAM_BASE + image.len() as u64 <= TRAP_STUB, "program overlaps the trap stub");
     let mut m = Machine::from_image(setup.config.clone(), &image);
     let stub = words_to_bytes(&finisher_store(TRAP_EXIT_CODE << 16 | 0x3333));
-    let off = m.mmu.ram().offset_of(TRAP_STUB, stub.len() as u64).unwrap();
-    m.mmu.ram_mut().write_bytes(off, &stub);
+    let off = m.bus.ram().offset_of(TRAP_STUB, stub.len() as u64).unwrap();
+    m.bus.ram_mut().write_bytes(off, &stub);
     m.hart.csr.mtvec = TRAP_STUB;
     m.hart.csr.stvec = TRAP_STUB;
     for &(r, v) in &setup.regs {
@@ -418,8 +418,8 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
         m.hart.x[r as usize] = v;
     }
     for (addr, bytes) in &setup.mem {
-        let off = m.mmu.ram().offset_of(*addr, bytes.len() as u64).expect("setup mem outside RAM");
-        m.mmu.ram_mut().write_bytes(off, bytes);
+        let off = m.bus.ram().offset_of(*addr, bytes.len() as u64).expect("setup mem outside RAM");
+        m.bus.ram_mut().write_bytes(off, bytes);
     }
     let stop = match setup.slice {
         None => m.run_slice(setup.cycles),
@@ -437,7 +437,7 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
         setup.cycles,
         describe(&m)
     );
-    let got = match m.devices.exit_request() {
+    let got = match m.bus.devices.exit_request() {
         Some(ExitRequest::Exit(0)) => End::Exit,
         Some(ExitRequest::Exit(c)) if c == u64::from(TRAP_EXIT_CODE) => End::Trap,
         other => panic!("unexpected exit request {other:?}: {}", describe(&m)),
@@ -454,7 +454,7 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
 
 /// Read `size` bytes of guest RAM at physical `addr`.
 pub fn peek(m: &Machine, addr: u64, size: u64) -> u64 {
-    let ram = m.mmu.ram();
+    let ram = m.bus.ram();
     ram.read(ram.offset_of(addr, size).expect("peek outside RAM"), size)
 }
 

@@ -4,7 +4,7 @@
 
 use tunevm::mem::sv39::{PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X};
 use tunevm::mem::{
-    AccessType, MemFault, MmuOptimizationStrategy, Privilege, TranslationContext, UnifiedMmu,
+    AccessType, MemFault, MmuOptimizationStrategy, Privilege, Ram, TranslationContext, UnifiedMmu,
     UnifiedMmuConfig, RAM_BASE,
 };
 
@@ -19,12 +19,17 @@ pub const URW: u8 = RW | PTE_U;
 
 pub struct Vm {
     pub mmu: UnifiedMmu,
+    pub ram: Ram,
     next_table: u64,
 }
 
 impl Vm {
     pub fn new(config: UnifiedMmuConfig) -> Vm {
-        Vm { mmu: UnifiedMmu::new(RAM_BYTES, false, config), next_table: TABLES_START }
+        Vm {
+            mmu: UnifiedMmu::new(RAM_BYTES, false, config),
+            ram: Ram::new(RAM_BYTES),
+            next_table: TABLES_START,
+        }
     }
 
     /// An MMU of `strategy` with prefetch off (so tests see demand behaviour only).
@@ -41,12 +46,12 @@ impl Vm {
     }
 
     pub fn read_pte(&self, addr: u64) -> u64 {
-        self.mmu.ram().read(self.mmu.ram().offset_of(addr, 8).unwrap(), 8)
+        self.ram.read(self.ram.offset_of(addr, 8).unwrap(), 8)
     }
 
     pub fn write_pte(&mut self, addr: u64, pte: u64) {
-        let off = self.mmu.ram().offset_of(addr, 8).unwrap();
-        self.mmu.ram_mut().write(off, 8, pte);
+        let off = self.ram.offset_of(addr, 8).unwrap();
+        self.ram.write(off, 8, pte);
     }
 
     /// Address of the PTE for `vaddr` at `level` under `root`, creating the
@@ -81,7 +86,7 @@ impl Vm {
         vaddr: u64,
         access: AccessType,
     ) -> Result<u64, MemFault> {
-        self.mmu.translate(vaddr, access, ctx)
+        self.mmu.translate(&mut self.ram, vaddr, access, ctx)
     }
 }
 
