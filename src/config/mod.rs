@@ -21,14 +21,13 @@ mod error;
 mod knobs;
 pub mod presets;
 mod schema;
+mod spec;
 mod text;
 
 pub use error::ConfigError;
 pub use presets::{find_preset, presets, Preset, PresetKind};
-pub use schema::{
-    enum_values, find, schema, schema_json, sections, suggest, KnobKind, KnobSpec, Rule,
-    SectionSpec,
-};
+pub use schema::{find, schema, schema_json, sections, suggest};
+pub use spec::{enum_values, KnobKind, KnobSpec, Rule, SectionSpec};
 pub use text::{one_line, one_line_bytes, MAX_LINE_CHARS};
 
 pub use crate::jit::code_cache::{CacheConfig, EvictionPolicy};
