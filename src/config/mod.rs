@@ -186,16 +186,9 @@ impl VmConfig {
         }
         // The engines' own checks, as a safety net: the schema above should
         // already refuse everything they refuse.
-        self.mmu
-            .validate()
-            .map_err(|message| ConfigError::Syntax { format: "mmu config", message })?;
-        self.jit
-            .validate()
-            .map_err(|e| ConfigError::Syntax { format: "jit config", message: e.to_string() })?;
-        self.code_cache.validate().map_err(|e| ConfigError::Syntax {
-            format: "code_cache config",
-            message: e.to_string(),
-        })?;
+        self.mmu.validate()?;
+        self.jit.validate()?;
+        self.code_cache.validate()?;
         Ok(())
     }
 

@@ -131,63 +131,83 @@ impl UnifiedMmuConfig {
 
     /// Check every field against its documented range. The error names the
     /// config key (`mmu.…`), the value and what is allowed.
-    pub fn validate(&self) -> Result<(), String> {
-        fn in_range(key: &str, value: usize, range: RangeInclusive<usize>) -> Result<(), String> {
-            if range.contains(&value) {
+    pub fn validate(&self) -> Result<(), MmuConfigError> {
+        fn in_range(
+            key: &'static str,
+            value: usize,
+            allowed: RangeInclusive<usize>,
+        ) -> Result<(), MmuConfigError> {
+            if allowed.contains(&value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "mmu.{key} = {value} is out of range: allowed {}..={}",
-                    range.start(),
-                    range.end()
-                ))
+                Err(MmuConfigError::OutOfRange { key, value, allowed })
             }
         }
-        fn divides(key: &str, value: usize, total_key: &str, total: usize) -> Result<(), String> {
+        fn divides(
+            key: &'static str,
+            value: usize,
+            total_key: &'static str,
+            total: usize,
+        ) -> Result<(), MmuConfigError> {
             if total.is_multiple_of(value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "mmu.{key} = {value} must divide mmu.{total_key} = {total} \
-                     (allowed: a divisor of {total})"
-                ))
+                Err(MmuConfigError::NotADivisor { key, value, total_key, total })
             }
         }
         let ml = &self.multilevel_tlb_config;
         in_range(
-            "multilevel_tlb_config.l1_entries",
+            "mmu.multilevel_tlb_config.l1_entries",
             ml.l1_entries,
             MultiLevelTlbConfig::L1_ENTRIES,
         )?;
         in_range(
-            "multilevel_tlb_config.l2_entries",
+            "mmu.multilevel_tlb_config.l2_entries",
             ml.l2_entries,
             MultiLevelTlbConfig::L2_ENTRIES,
         )?;
-        in_range("multilevel_tlb_config.l2_ways", ml.l2_ways, MultiLevelTlbConfig::L2_WAYS)?;
+        in_range("mmu.multilevel_tlb_config.l2_ways", ml.l2_ways, MultiLevelTlbConfig::L2_WAYS)?;
         divides(
-            "multilevel_tlb_config.l2_ways",
+            "mmu.multilevel_tlb_config.l2_ways",
             ml.l2_ways,
-            "multilevel_tlb_config.l2_entries",
+            "mmu.multilevel_tlb_config.l2_entries",
             ml.l2_entries,
         )?;
         let c = &self.concurrent_tlb_config;
-        in_range("concurrent_tlb_config.entries", c.entries, ConcurrentTlbConfig::ENTRIES)?;
-        in_range("concurrent_tlb_config.shards", c.shards, ConcurrentTlbConfig::SHARDS)?;
+        in_range("mmu.concurrent_tlb_config.entries", c.entries, ConcurrentTlbConfig::ENTRIES)?;
+        in_range("mmu.concurrent_tlb_config.shards", c.shards, ConcurrentTlbConfig::SHARDS)?;
         divides(
-            "concurrent_tlb_config.shards",
+            "mmu.concurrent_tlb_config.shards",
             c.shards,
-            "concurrent_tlb_config.entries",
+            "mmu.concurrent_tlb_config.entries",
             c.entries,
         )?;
         in_range(
-            "prefetch_history_window",
+            "mmu.prefetch_history_window",
             self.prefetch_history_window,
             Self::PREFETCH_HISTORY_WINDOW,
         )?;
-        in_range("prefetch_distance", self.prefetch_distance, Self::PREFETCH_DISTANCE)?;
+        in_range("mmu.prefetch_distance", self.prefetch_distance, Self::PREFETCH_DISTANCE)?;
         Ok(())
     }
+}
+
+/// A [`UnifiedMmuConfig`] that [`UnifiedMmuConfig::validate`] refuses: which
+/// config key, its value, and what is allowed. Displayed as one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MmuConfigError {
+    /// `value` is outside `allowed`.
+    #[error("{key} = {value} is out of range: allowed {}..={}", .allowed.start(), .allowed.end())]
+    OutOfRange {
+        /// The full config key (`mmu.prefetch_distance`).
+        key: &'static str,
+        value: usize,
+        allowed: RangeInclusive<usize>,
+    },
+    /// `value` does not divide the value of `total_key` (ways of the L2,
+    /// shards of the concurrent TLB).
+    #[error("{key} = {value} must divide {total_key} = {total} (allowed: a divisor of {total})")]
+    NotADivisor { key: &'static str, value: usize, total_key: &'static str, total: usize },
 }
 
 impl Default for UnifiedMmuConfig {
@@ -609,7 +629,7 @@ mod tests {
         fn error(change: impl FnOnce(&mut UnifiedMmuConfig)) -> String {
             let mut c = UnifiedMmuConfig::default();
             change(&mut c);
-            c.validate().unwrap_err()
+            c.validate().unwrap_err().to_string()
         }
         for (e, expected) in [
             (

@@ -13,8 +13,8 @@ pub mod sv39;
 mod tlb;
 
 pub use mmu::{
-    ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, TlbLevelStats, TlbStats,
-    UnifiedMmu, UnifiedMmuConfig,
+    ConcurrentTlbConfig, MmuConfigError, MmuOptimizationStrategy, MultiLevelTlbConfig,
+    TlbLevelStats, TlbStats, UnifiedMmu, UnifiedMmuConfig,
 };
 pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
 
