@@ -4,8 +4,12 @@
 //! help in English and Chinese that says what it does, why you would change
 //! it and where to look. The default comes from the struct's `Default`.
 //!
-//! Module invariant: reads only `spec.rs` (the types) and the engines' range
-//! constants; `schema.rs` reads this table, never the other way round.
+//! The English help of a knob is the first paragraph of its field's doc
+//! comment, word for word (a test below fails when they differ): change both.
+//!
+//! Module invariant: the table reads `spec.rs` (the types), `text.rs` and the
+//! config structs' range constants, never `schema.rs`; `schema.rs` reads the
+//! table.
 use super::spec::{
     enum_values, float_in, int, int_in, knob, KnobKind, KnobSpec, Rule, SectionSpec,
 };
@@ -641,4 +645,91 @@ fn code_cache_knobs() -> Vec<KnobSpec> {
                  lru 策略下忽略此项。观察 code_cache.hit_rate 和 code_cache.evictions。",
             ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::knobs;
+    use crate::jit::threshold::threshold_field_doc;
+
+    /// Where the fields of each key prefix are declared: (prefix, source,
+    /// struct). The first prefix that matches a key wins.
+    const SOURCES: &[(&str, &str, &str)] = &[
+        ("memory.", include_str!("mod.rs"), "MemoryConfig"),
+        ("mmu.multilevel_tlb_config.", include_str!("../mem/mmu.rs"), "MultiLevelTlbConfig"),
+        ("mmu.concurrent_tlb_config.", include_str!("../mem/mmu.rs"), "ConcurrentTlbConfig"),
+        ("mmu.", include_str!("../mem/mmu.rs"), "UnifiedMmuConfig"),
+        ("jit.", include_str!("../jit/mod.rs"), "JitConfig"),
+        ("code_cache.", include_str!("../jit/code_cache.rs"), "CacheConfig"),
+    ];
+
+    /// The doc text of a field written `#[doc = threshold_field_doc!(name)]`.
+    fn threshold_doc(name: &str) -> Option<&'static str> {
+        Some(match name {
+            "min_threshold" => threshold_field_doc!(min_threshold),
+            "max_threshold" => threshold_field_doc!(max_threshold),
+            "sample_window" => threshold_field_doc!(sample_window),
+            "compile_time_weight" => threshold_field_doc!(compile_time_weight),
+            "exec_benefit_weight" => threshold_field_doc!(exec_benefit_weight),
+            "compile_time_budget_ns" => threshold_field_doc!(compile_time_budget_ns),
+            "enable_compile_time_budget" => threshold_field_doc!(enable_compile_time_budget),
+            _ => return None,
+        })
+    }
+
+    /// The doc comment of field `field` of `pub struct name` in `source`: its
+    /// `///` lines, or the text of its `#[doc = threshold_field_doc!(..)]`.
+    fn field_doc(source: &str, name: &str, field: &str) -> Option<String> {
+        let lines: Vec<&str> = source.lines().collect();
+        let start = lines.iter().position(|l| l.starts_with(&format!("pub struct {name} {{")))?;
+        let end = start + lines[start..].iter().position(|l| *l == "}")?;
+        let at =
+            (start..end).find(|&i| lines[i].trim_start().starts_with(&format!("pub {field}:")))?;
+        let mut doc = Vec::new();
+        for line in lines[start + 1..at].iter().rev().map(|l| l.trim()) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push(text.strip_prefix(' ').unwrap_or(text).to_string());
+            } else if let Some(rest) = line.strip_prefix("#[doc = ") {
+                let macro_arg = rest.split_once("threshold_field_doc!(")?.1.split_once(')')?.0;
+                doc.push(threshold_doc(macro_arg)?.to_string());
+            } else if !line.starts_with("#[") {
+                break;
+            }
+        }
+        doc.reverse();
+        Some(doc.join("\n"))
+    }
+
+    /// Words separated by single spaces (line breaks and wrapping do not
+    /// count).
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The English help of every knob is the first paragraph of its field's
+    /// doc comment: one text, edited in one place and checked here in the
+    /// other (the doc may go on with notes for the engine's readers).
+    #[test]
+    fn english_help_is_the_first_paragraph_of_the_field_doc() {
+        let mut wrong = Vec::new();
+        for knob in knobs() {
+            let (prefix, source, name) = SOURCES
+                .iter()
+                .find(|(prefix, ..)| knob.key.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no source listed for {}", knob.key));
+            let field = &knob.key[prefix.len()..];
+            let doc = field_doc(source, name, field)
+                .unwrap_or_else(|| panic!("{}: no field {name}::{field}", knob.key));
+            let first = doc.split("\n\n").next().unwrap_or("");
+            if words(first) != words(knob.help_en) {
+                wrong.push(format!(
+                    "{}:\n  help: {}\n  doc:  {}",
+                    knob.key,
+                    words(knob.help_en),
+                    words(first)
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "help and field doc disagree:\n{}", wrong.join("\n"));
+    }
 }

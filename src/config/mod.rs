@@ -40,10 +40,26 @@ pub use crate::mem::{
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
+    /// Size of guest RAM, mapped at physical address 0x8000_0000. The program, its
+    /// stack and its heap must fit in it: the loader refuses segments past its end.
+    /// It is host memory too (inside the VM's wasm memory in the browser), so
+    /// shrink it to run several machines side by side and grow it for programs with
+    /// large data. The memory panel shows it as guest RAM (memory.guest_ram_bytes).
+    /// 1 MiB to 1 GiB, in whole 4 KiB pages.
+    ///
     /// Bytes of guest RAM at 0x8000_0000. Default 256 MiB (the tuning
     /// guide's); 1 MiB to 1 GiB in whole 4 KiB pages. The program, its stack
     /// and its heap must fit; it is host memory too.
     pub ram_bytes: u64,
+    /// Most guest RAM pages whose decoded instructions the interpreter keeps.
+    /// Decoding an instruction once and reusing it is what makes the interpreter
+    /// fast, but every cached page costs about 24 KiB of host memory, so the cache
+    /// is bounded: when a program runs code on more pages than this, pages are
+    /// evicted round robin and decoded again when the program comes back to them.
+    /// Lower it to cap host memory (watch memory.decode_cache_bytes in the memory
+    /// chart); raise it when memory.decode_cache_evictions climbs while mips drops.
+    /// Default 1024 pages (4 MiB of guest code, about 24 MiB of host memory).
+    ///
     /// Most RAM pages whose decoded instructions the interpreter keeps
     /// (host memory: about 24 KiB per page). A program whose code spans
     /// more pages has pages evicted round robin and decoded again when it
