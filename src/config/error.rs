@@ -157,8 +157,7 @@ mod tests {
             "invalid mmu config: mmu.multilevel_tlb_config.l2_ways = 3 must divide \
              mmu.multilevel_tlb_config.l2_entries = 512 (allowed: a divisor of 512)"
         );
-        let mut mmu = UnifiedMmuConfig::default();
-        mmu.prefetch_distance = 0;
+        let mmu = UnifiedMmuConfig { prefetch_distance: 0, ..UnifiedMmuConfig::default() };
         let e = ConfigError::from(mmu.validate().unwrap_err());
         assert_eq!(
             e.to_string(),
