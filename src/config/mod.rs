@@ -5,7 +5,16 @@
 //!
 //! One table (`knobs.rs`, one [`KnobSpec`] per leaf field) drives all of it:
 //! keys, parsing of text values, range and cross-field checks, and the
-//! schema. A test checks that the table and the structs name the same fields.
+//! schema. A test checks that the table and the structs name the same fields,
+//! and one that each knob's English help is the first paragraph of its
+//! field's doc comment.
+//!
+//! Files: `spec.rs` the table's types; `knobs.rs` the table, one function per
+//! section; `schema.rs` lookups, value checks and the page's JSON, by the
+//! table; `error.rs` [`ConfigError`], which also wraps the engines' typed
+//! validation errors; `text.rs` text parsing and one-line messages;
+//! `presets.rs` named sets of values. `knobs.rs` and `schema.rs` both read
+//! `spec.rs`, only `schema.rs` reads `knobs.rs`: no cycle.
 //!
 //! Architecture invariant: strings (CLI, files, URL) are parsed here and only
 //! here; the rest of the VM sees typed values that already passed validation.
@@ -188,8 +197,10 @@ impl VmConfig {
         Ok(self.to_json().pointer(&knob.pointer()).cloned().unwrap_or(Value::Null))
     }
 
-    /// Check every knob's range, then every rule between knobs. The first
-    /// problem found is returned.
+    /// Check every knob's range, then every rule between knobs, then each
+    /// engine's own `validate` (its typed error becomes [`ConfigError::Mmu`],
+    /// [`ConfigError::Jit`] or [`ConfigError::CodeCache`]). The first problem
+    /// found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let tree = self.to_json();
         let value_of =

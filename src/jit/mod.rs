@@ -40,6 +40,9 @@ pub const GUEST_NS_PER_CYCLE: u64 = 10;
 
 /// The `jit` config section: on/off, the tier-up count, and the guide's
 /// `AdaptiveThresholdConfig` fields flattened beside them (`jit.min_threshold`...).
+/// Those seven fields take their doc comments from the same
+/// `threshold_field_doc!` text as [`AdaptiveThresholdConfig`]'s, and
+/// [`JitConfig::adaptive`] copies them across.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JitConfig {
