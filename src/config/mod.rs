@@ -56,9 +56,7 @@ pub struct MemoryConfig {
     /// large data. The memory panel shows it as guest RAM (memory.guest_ram_bytes).
     /// 1 MiB to 1 GiB, in whole 4 KiB pages.
     ///
-    /// Bytes of guest RAM at 0x8000_0000. Default 256 MiB (the tuning
-    /// guide's); 1 MiB to 1 GiB in whole 4 KiB pages. The program, its stack
-    /// and its heap must fit; it is host memory too.
+    /// Default 256 MiB (the tuning guide's).
     pub ram_bytes: u64,
     /// Most guest RAM pages whose decoded instructions the interpreter keeps.
     /// Decoding an instruction once and reusing it is what makes the interpreter
@@ -69,10 +67,7 @@ pub struct MemoryConfig {
     /// chart); raise it when memory.decode_cache_evictions climbs while mips drops.
     /// Default 1024 pages (4 MiB of guest code, about 24 MiB of host memory).
     ///
-    /// Most RAM pages whose decoded instructions the interpreter keeps
-    /// (host memory: about 24 KiB per page). A program whose code spans
-    /// more pages has pages evicted round robin and decoded again when it
-    /// comes back to them. Default 1024 (4 MiB of guest code).
+    /// Range [`MemoryConfig::DECODE_CACHE_PAGES`].
     pub decode_cache_pages: u64,
 }
 

@@ -58,7 +58,7 @@ pub struct JitConfig {
     /// jit.enable_compile_time_budget=false, plus jit.tier_up_threshold=0 for the
     /// optimizing tier.
     ///
-    /// Compile hot guest code to wasm. `false` runs the interpreter alone.
+    /// Default true.
     pub enabled: bool,
     /// Execution count from which a unit gets the optimizing tier. A unit is first
     /// compiled when its execution count reaches the compile threshold: below
@@ -75,8 +75,7 @@ pub struct JitConfig {
     /// (tiers.baseline.instructions, tiers.optimizing.instructions), units compiled
     /// and compile time.
     ///
-    /// Executions from which a unit gets the optimizing tier (docs/DESIGN.md
-    /// "Tiers"). Default 200, the guide's boundary.
+    /// Default 200, the guide's boundary (docs/DESIGN.md "Tiers").
     pub tier_up_threshold: u64,
     #[doc = threshold::threshold_field_doc!(min_threshold)]
     pub min_threshold: u64,
@@ -102,11 +101,9 @@ pub struct JitConfig {
     /// climbs and hot units take longer to reach the compile threshold. Default
     /// 65536.
     ///
-    /// Most units whose execution counts the JIT tracks (compiled or not).
-    /// When a new unit would pass it, the counts of uncompiled units are
-    /// halved and those that reach 0 forgotten (repeatedly, until a quarter
-    /// is free), so a guest that jumps to millions of distinct entry points
-    /// holds bounded host memory. Default 65 536.
+    /// Range [`JitConfig::MAX_TRACKED_UNITS`]. Forgetting repeats until a quarter
+    /// of the table is free, so a guest that jumps to millions of distinct entry
+    /// points holds bounded host memory.
     pub max_tracked_units: u64,
     /// How many times a page's compiled code may be thrown away (the guest stored
     /// into the page, or ran fence.i), each within a guest second of the last,
@@ -118,12 +115,7 @@ pub struct JitConfig {
     /// second in the compile chart. jit.quarantines counts the pages put aside.
     /// Default 4.
     ///
-    /// Invalidations (a store into the page, or fence.i) that a page's
-    /// compiled code may suffer, each within a guest second of the last,
-    /// before the JIT stops compiling units of that page for a while
-    /// (0.1 guest s, doubling with each further invalidation up to 6.4 s):
-    /// code that keeps changing runs interpreted instead of being compiled
-    /// again and again. 0 never stops compiling. Default 4.
+    /// Range [`JitConfig::INVALIDATION_LIMIT`].
     pub invalidation_limit: u64,
 }
 

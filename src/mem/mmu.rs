@@ -53,10 +53,8 @@ pub struct MultiLevelTlbConfig {
     /// catches most misses; lower it to watch L1 misses grow. Not used by the
     /// concurrent strategy.
     ///
-    /// L1 entries (fully associative, LRU). Default 16, range 1..=256.
-    /// More entries hold a bigger working set, but every L1 lookup that
-    /// misses the most recently used entry scans all of them, so a big L1
-    /// makes hits slower.
+    /// LRU. Default 16, range 1..=256. Every L1 lookup that misses the most
+    /// recently used entry scans all of them, so a big L1 makes hits slower.
     pub l1_entries: usize,
     /// Total entries of the second-level TLB behind L1 (multi_level strategy). L2
     /// catches L1 misses before they cost a page-table walk, and covers entries x 4
@@ -65,8 +63,7 @@ pub struct MultiLevelTlbConfig {
     /// hit-rate-per-level chart. Must be l2_ways times a power of two, so that L2
     /// has a power-of-two number of sets.
     ///
-    /// L2 entries in total. Default 512, range 1..=65536; a multiple of
-    /// `l2_ways`.
+    /// Default 512, range 1..=65536; a multiple of `l2_ways`.
     pub l2_entries: usize,
     /// Associativity of the L2 TLB: how many entries each set holds. A page can
     /// only live in its own set, so with few ways pages that fall into the same set
@@ -75,10 +72,9 @@ pub struct MultiLevelTlbConfig {
     /// program that strides through memory and compare the L2 hits in the TLB
     /// hit-rate-per-level chart.
     ///
-    /// L2 associativity (ways per set). Default 4, range 1..=256, must divide
-    /// `l2_entries`. Sets = l2_entries / l2_ways, indexed by VPN mod sets.
-    /// Fewer ways: more conflict misses between pages whose VPNs are a
-    /// multiple of the set count apart; more ways: a longer scan per L2 lookup.
+    /// Default 4, range 1..=256 (the knob offers 1..=16), must divide `l2_entries`.
+    /// Sets = l2_entries / l2_ways, indexed by VPN mod sets, so the pages that
+    /// conflict are those whose VPNs are a multiple of the set count apart.
     pub l2_ways: usize,
 }
 
@@ -103,8 +99,7 @@ pub struct ConcurrentTlbConfig {
     /// for every hart. Raise it when the shared level's hit rate in the TLB chart
     /// is low and page-table walks are many. Must be a multiple of shards.
     ///
-    /// Entries in total over all shards. Default 512, range 1..=65536; a
-    /// multiple of `shards`.
+    /// Default 512, range 1..=65536; a multiple of `shards`.
     pub entries: usize,
     /// How many independently locked parts the concurrent TLB is split into; a page
     /// always goes to the same shard. More shards let more harts translate at the
@@ -112,11 +107,10 @@ pub struct ConcurrentTlbConfig {
     /// pages that land in one shard evict each other. With several vCPUs, compare
     /// per-vCPU utilisation and the shared level's hit rate as you change it.
     ///
-    /// Number of independently locked shards. Default 8, range 1..=256, must
-    /// divide `entries`. Each shard is fully associative with
-    /// `entries / shards` entries; pages are spread over shards by a hash of
-    /// the VPN. More shards: less lock contention between harts, but uneven
-    /// spreading makes a working set near `entries` miss more.
+    /// Default 8, range 1..=256 (the knob offers 1..=64), must divide `entries`.
+    /// Each shard is fully associative with `entries / shards` entries; pages are
+    /// spread over shards by a hash of the VPN, so uneven spreading makes a working
+    /// set near `entries` miss more.
     pub shards: usize,
 }
 
@@ -146,7 +140,7 @@ pub struct UnifiedMmuConfig {
     /// entries); the MMU's levels then see only its misses, so their sizes matter
     /// most for working sets beyond 256 pages or with jit.enabled off.
     ///
-    /// TLB organisation. Default Hybrid.
+    /// Default Hybrid.
     pub strategy: MmuOptimizationStrategy,
     pub multilevel_tlb_config: MultiLevelTlbConfig,
     pub concurrent_tlb_config: ConcurrentTlbConfig,
@@ -156,8 +150,8 @@ pub struct UnifiedMmuConfig {
     /// count, and prefetches issued against prefetches used (tlb.prefetch) to see
     /// whether the extra walks pay off.
     ///
-    /// Walk ahead of a detected stride of TLB misses. Default true.
-    /// Prefetched translations go into the L2 (or the shared TLB), never L1.
+    /// Default true. Prefetched translations go into the L2 (or the shared TLB),
+    /// never L1.
     pub enable_prefetch: bool,
     /// How many recent TLB-miss pages the stride detector remembers. A short window
     /// locks on to a new access pattern quickly; a long one still finds a stride
@@ -165,28 +159,26 @@ pub struct UnifiedMmuConfig {
     /// per miss. Watch prefetches used against issued (tlb.prefetch) as you change
     /// it.
     ///
-    /// How many recent miss pages the stride detector looks at. Default 100,
-    /// range 3..=4096 (the rule needs two equal deltas). A stride fires when
-    /// it is more than half of the window's deltas: a small window follows a
-    /// new stride quickly but can be fooled by two accidental equal deltas; a
-    /// large one is robust to noise but slow to notice a stride after a phase
-    /// of irregular misses.
+    /// Default 100, range 3..=4096 (the rule needs two equal deltas). A stride
+    /// fires when it is more than half of the window's deltas: a small window can
+    /// be fooled by two accidental equal deltas; a large one is slow to notice a
+    /// stride after a phase of irregular misses.
     pub prefetch_history_window: usize,
     /// How many pages ahead along the detected stride the prefetcher fills. Too
     /// short and the program catches up with it, so the misses remain; too long and
     /// prefetched entries push out useful ones or are replaced before use. Tune it
     /// against the TLB hit rate and the share of prefetches used (tlb.prefetch).
     ///
-    /// How many pages ahead of the stride to walk. Default 4, range 1..=64.
-    /// Further ahead hides more misses when misses come in bursts, and wastes
-    /// more walks and TLB space past the end of each strided run.
+    /// Default 4, range 1..=64. Further ahead hides more misses when misses come in
+    /// bursts, and wastes more walks and TLB space past the end of each strided
+    /// run.
     pub prefetch_distance: usize,
     /// What a misaligned load or store does. false: tunevm carries it out, as many
     /// RISC-V cores do. true: it raises a misaligned-access exception that the
     /// guest must handle. Turn it on to find the misaligned accesses in a program:
     /// each one shows up in the trap counts (traps).
     ///
-    /// Misaligned loads/stores trap (true) or are carried out (false). Default false.
+    /// Default false.
     pub strict_align: bool,
 }
 
