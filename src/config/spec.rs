@@ -118,7 +118,7 @@ impl KnobSpec {
         self.key.rsplit('.').next().unwrap_or(self.key)
     }
 
-    /// The JSON pointer of the field in [`VmConfig::to_json`].
+    /// The JSON pointer of the field in [`VmConfig::to_json`](super::VmConfig::to_json).
     pub fn pointer(&self) -> String {
         format!("/{}", self.key.replace('.', "/"))
     }
