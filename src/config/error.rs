@@ -10,6 +10,9 @@
 use thiserror::Error;
 
 use super::text::{one_line, MAX_LINE_CHARS};
+use crate::jit::code_cache::CacheConfigError;
+use crate::jit::threshold::InvalidThresholdConfig;
+use crate::mem::MmuConfigError;
 
 /// Most characters of a key, a value or a `--set` argument an error quotes:
 /// every knob's key is under 50, and a cut key still shows where it went
@@ -81,6 +84,23 @@ pub enum ConfigError {
     #[error("cannot read config file \"{}\": {}", shown_path(.path), shown_text(.message))]
     Io { path: String, message: String },
 
+    /// The MMU's own check ([`crate::mem::UnifiedMmuConfig::validate`])
+    /// refused the `mmu` section. [`super::VmConfig::validate`] runs the
+    /// engines' checks after the knob table's, which should already have
+    /// refused the same values: this is a safety net.
+    #[error("invalid mmu config: {}", shown_text(&.0.to_string()))]
+    Mmu(#[from] MmuConfigError),
+
+    /// The JIT's own check ([`crate::jit::JitConfig::validate`]) refused the
+    /// `jit` section (a safety net, as [`ConfigError::Mmu`]).
+    #[error("invalid jit config: {}", shown_text(&.0.to_string()))]
+    Jit(#[from] InvalidThresholdConfig),
+
+    /// The code cache's own check ([`crate::jit::code_cache::CacheConfig::validate`])
+    /// refused the `code_cache` section (a safety net, as [`ConfigError::Mmu`]).
+    #[error("invalid code_cache config: {}", shown_text(&.0.to_string()))]
+    CodeCache(#[from] CacheConfigError),
+
     /// An error found while loading a file, prefixed with the file's name.
     #[error("{}: {source}", shown_path(.path))]
     InFile { path: String, source: Box<ConfigError> },
@@ -115,5 +135,46 @@ impl ConfigError {
             ConfigError::InFile { source, .. } => source.root(),
             e => e,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::code_cache::CacheConfig;
+    use crate::jit::JitConfig;
+    use crate::mem::UnifiedMmuConfig;
+
+    /// The engines' typed errors convert into `ConfigError` and read as the
+    /// one-line messages the CLI has always printed.
+    #[test]
+    fn engine_errors_convert_with_their_messages() {
+        let mut mmu = UnifiedMmuConfig::default();
+        mmu.multilevel_tlb_config.l2_ways = 3;
+        let e = ConfigError::from(mmu.validate().unwrap_err());
+        assert_eq!(
+            e.to_string(),
+            "invalid mmu config: mmu.multilevel_tlb_config.l2_ways = 3 must divide \
+             mmu.multilevel_tlb_config.l2_entries = 512 (allowed: a divisor of 512)"
+        );
+        let mmu = UnifiedMmuConfig { prefetch_distance: 0, ..UnifiedMmuConfig::default() };
+        let e = ConfigError::from(mmu.validate().unwrap_err());
+        assert_eq!(
+            e.to_string(),
+            "invalid mmu config: mmu.prefetch_distance = 0 is out of range: allowed 1..=64"
+        );
+        let jit = JitConfig { sample_window: 0, ..JitConfig::default() };
+        let e = ConfigError::from(jit.validate().unwrap_err());
+        assert_eq!(
+            e.to_string(),
+            "invalid jit config: invalid value 0 for jit.sample_window: expected 1..=100000000"
+        );
+        let cache = CacheConfig { max_entries: 0, ..CacheConfig::default() };
+        let e = ConfigError::from(cache.validate().unwrap_err());
+        assert_eq!(
+            e.to_string(),
+            "invalid code_cache config: invalid value 0 for code_cache.max_entries: \
+             expected 1..=1000000"
+        );
     }
 }

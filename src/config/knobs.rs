@@ -4,10 +4,15 @@
 //! help in English and Chinese that says what it does, why you would change
 //! it and where to look. The default comes from the struct's `Default`.
 //!
-//! Keep the English help consistent with the field's doc comment.
-use std::ops::RangeInclusive;
-
-use super::schema::{enum_values, KnobKind, KnobSpec, Rule, SectionSpec};
+//! The English help of a knob is the first paragraph of its field's doc
+//! comment, word for word (a test below fails when they differ): change both.
+//!
+//! Module invariant: the table reads `spec.rs` (the types), `text.rs` and the
+//! config structs' range constants, never `schema.rs`; `schema.rs` reads the
+//! table.
+use super::spec::{
+    enum_values, float_in, int, int_in, knob, KnobKind, KnobSpec, Rule, SectionSpec,
+};
 use super::text::{GIB, MIB};
 use super::{CacheConfig, EvictionPolicy, JitConfig, MmuOptimizationStrategy};
 use crate::jit::AdaptiveThresholdConfig;
@@ -28,7 +33,14 @@ pub(super) const SECTIONS: &[SectionSpec] = &[
 const RAM_MIN: u64 = MIB;
 const RAM_MAX: u64 = GIB;
 
+/// Every knob: the sections in [`SECTIONS`] order, each section's knobs in
+/// the order the page shows them.
 pub(super) fn knobs() -> Vec<KnobSpec> {
+    [memory_knobs(), mmu_knobs(), jit_knobs(), code_cache_knobs()].concat()
+}
+
+/// `memory.*`: guest RAM and the interpreter's decode cache.
+fn memory_knobs() -> Vec<KnobSpec> {
     vec![
         knob("memory.ram_bytes", int(RAM_MIN, RAM_MAX), "bytes")
             .rules(&[Rule::MultipleOf(4096)])
@@ -63,6 +75,13 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  （看内存图表里的 memory.decode_cache_bytes）；memory.decode_cache_evictions 持续上升、\
                  mips 下降时调大。默认 1024 页（4 MiB 客户机代码，约 24 MiB 宿主机内存）。",
             ),
+    ]
+}
+
+/// `mmu.*`: the TLB strategy, the TLB sizes ([`tlb_knobs`]), the stride
+/// prefetcher and alignment.
+fn mmu_knobs() -> Vec<KnobSpec> {
+    let strategy = vec![
         knob("mmu.strategy", KnobKind::Enum { values: enum_values::<MmuOptimizationStrategy>() }, "")
             .figures(&["tlb.strategy_chosen", "tlb.hit_rate", "tlb.levels"])
             .help(
@@ -86,6 +105,64 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  MMU 的各级只看到它未命中的那部分，所以只有工作集超过 256 个页、或关掉 jit.enabled 时，\
                  各级 TLB 的大小才影响最大。",
             ),
+    ];
+    let rest = vec![
+        knob("mmu.enable_prefetch", KnobKind::Bool, "")
+            .figures(&["tlb.prefetch", "tlb.hit_rate", "tlb.walks"])
+            .help(
+                "Watch TLB misses for a constant stride (a loop walking an array page by \
+                 page, say) and fill the translations of the next pages before they are \
+                 used. Turn it off to measure what it buys: compare the TLB hit rate and \
+                 the walk count, and prefetches issued against prefetches used \
+                 (tlb.prefetch) to see whether the extra walks pay off.",
+                "监视 TLB 未命中的地址，一旦发现固定步长（比如循环逐页遍历一个数组），\
+                 就提前把后面几页的地址转换填进 TLB。关掉它就能看出预取到底带来多少好处：\
+                 对比 TLB 命中率和页表遍历次数，再看看发出的预取有多少真正被用上（tlb.prefetch），\
+                 判断多做的这些页表遍历值不值得。",
+            ),
+        knob("mmu.prefetch_history_window", int_in(UnifiedMmuConfig::PREFETCH_HISTORY_WINDOW), "misses")
+            .figures(&["tlb.prefetch"])
+            .help(
+                "How many recent TLB-miss pages the stride detector remembers. A short \
+                 window locks on to a new access pattern quickly; a long one still finds a \
+                 stride when one loop's misses are mixed with misses from elsewhere, at \
+                 more work per miss. Watch prefetches used against issued (tlb.prefetch) \
+                 as you change it.",
+                "步长检测器记住最近多少次 TLB 未命中的页。窗口短，访问模式一变就能很快跟上；\
+                 窗口长，即使一个循环的未命中里夹杂着别处的未命中，也能找出步长，\
+                 代价是每次未命中要多做一些工作。调整时观察被用上的预取数和发出的预取数之比（tlb.prefetch）。",
+            ),
+        knob("mmu.prefetch_distance", int_in(UnifiedMmuConfig::PREFETCH_DISTANCE), "pages")
+            .figures(&["tlb.prefetch", "tlb.hit_rate"])
+            .help(
+                "How many pages ahead along the detected stride the prefetcher fills. Too \
+                 short and the program catches up with it, so the misses remain; too long \
+                 and prefetched entries push out useful ones or are replaced before use. \
+                 Tune it against the TLB hit rate and the share of prefetches used \
+                 (tlb.prefetch).",
+                "预取器沿着检测到的步长提前填充几页。太近，程序很快就追上预取器，未命中依旧；\
+                 太远，预取进来的表项会挤掉有用的表项，或者还没用上就被替换掉。\
+                 结合 TLB 命中率和预取的使用比例（tlb.prefetch）来调整。",
+            ),
+        knob("mmu.strict_align", KnobKind::Bool, "")
+            .figures(&["traps"])
+            .help(
+                "What a misaligned load or store does. false: tunevm carries it out, as \
+                 many RISC-V cores do. true: it raises a misaligned-access exception that \
+                 the guest must handle. Turn it on to find the misaligned accesses in a \
+                 program: each one shows up in the trap counts (traps).",
+                "决定未对齐的读写如何处理。false：tunevm 直接完成这次访问，许多 RISC-V 处理器也是这样做的；\
+                 true：触发地址未对齐异常，交给客户程序自己处理。打开它可以找出程序里的未对齐访问：\
+                 每一次都会记入报告的异常统计（traps）。",
+            ),
+    ];
+    [strategy, tlb_knobs(), rest].concat()
+}
+
+/// `mmu.multilevel_tlb_config.*` and `mmu.concurrent_tlb_config.*`: the
+/// sizes of each strategy's TLBs.
+fn tlb_knobs() -> Vec<KnobSpec> {
+    vec![
         knob("mmu.multilevel_tlb_config.l1_entries", int_in(MultiLevelTlbConfig::L1_ENTRIES), "entries")
             .figures(&["tlb.levels", "tlb.hit_rate"])
             .help(
@@ -158,54 +235,13 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  挤在同一分片里的热页会互相挤出。在多个 vCPU 下调整它，\
                  对比各 vCPU 的利用率和共享级 TLB 的命中率。",
             ),
-        knob("mmu.enable_prefetch", KnobKind::Bool, "")
-            .figures(&["tlb.prefetch", "tlb.hit_rate", "tlb.walks"])
-            .help(
-                "Watch TLB misses for a constant stride (a loop walking an array page by \
-                 page, say) and fill the translations of the next pages before they are \
-                 used. Turn it off to measure what it buys: compare the TLB hit rate and \
-                 the walk count, and prefetches issued against prefetches used \
-                 (tlb.prefetch) to see whether the extra walks pay off.",
-                "监视 TLB 未命中的地址，一旦发现固定步长（比如循环逐页遍历一个数组），\
-                 就提前把后面几页的地址转换填进 TLB。关掉它就能看出预取到底带来多少好处：\
-                 对比 TLB 命中率和页表遍历次数，再看看发出的预取有多少真正被用上（tlb.prefetch），\
-                 判断多做的这些页表遍历值不值得。",
-            ),
-        knob("mmu.prefetch_history_window", int_in(UnifiedMmuConfig::PREFETCH_HISTORY_WINDOW), "misses")
-            .figures(&["tlb.prefetch"])
-            .help(
-                "How many recent TLB-miss pages the stride detector remembers. A short \
-                 window locks on to a new access pattern quickly; a long one still finds a \
-                 stride when one loop's misses are mixed with misses from elsewhere, at \
-                 more work per miss. Watch prefetches used against issued (tlb.prefetch) \
-                 as you change it.",
-                "步长检测器记住最近多少次 TLB 未命中的页。窗口短，访问模式一变就能很快跟上；\
-                 窗口长，即使一个循环的未命中里夹杂着别处的未命中，也能找出步长，\
-                 代价是每次未命中要多做一些工作。调整时观察被用上的预取数和发出的预取数之比（tlb.prefetch）。",
-            ),
-        knob("mmu.prefetch_distance", int_in(UnifiedMmuConfig::PREFETCH_DISTANCE), "pages")
-            .figures(&["tlb.prefetch", "tlb.hit_rate"])
-            .help(
-                "How many pages ahead along the detected stride the prefetcher fills. Too \
-                 short and the program catches up with it, so the misses remain; too long \
-                 and prefetched entries push out useful ones or are replaced before use. \
-                 Tune it against the TLB hit rate and the share of prefetches used \
-                 (tlb.prefetch).",
-                "预取器沿着检测到的步长提前填充几页。太近，程序很快就追上预取器，未命中依旧；\
-                 太远，预取进来的表项会挤掉有用的表项，或者还没用上就被替换掉。\
-                 结合 TLB 命中率和预取的使用比例（tlb.prefetch）来调整。",
-            ),
-        knob("mmu.strict_align", KnobKind::Bool, "")
-            .figures(&["traps"])
-            .help(
-                "What a misaligned load or store does. false: tunevm carries it out, as \
-                 many RISC-V cores do. true: it raises a misaligned-access exception that \
-                 the guest must handle. Turn it on to find the misaligned accesses in a \
-                 program: each one shows up in the trap counts (traps).",
-                "决定未对齐的读写如何处理。false：tunevm 直接完成这次访问，许多 RISC-V 处理器也是这样做的；\
-                 true：触发地址未对齐异常，交给客户程序自己处理。打开它可以找出程序里的未对齐访问：\
-                 每一次都会记入报告的异常统计（traps）。",
-            ),
+    ]
+}
+
+/// `jit.*`: on/off and tiering, the adaptive threshold
+/// ([`threshold_knobs`]), then the JIT's own bounds.
+fn jit_knobs() -> Vec<KnobSpec> {
+    let head = vec![
         knob("jit.enabled", KnobKind::Bool, "")
             .figures(&[
                 "mips",
@@ -267,6 +303,52 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  （tiers.baseline.instructions、tiers.optimizing.instructions）、\
                  编译的单元数和编译耗时。",
             ),
+    ];
+    let tail = vec![
+        knob("jit.max_tracked_units", int_in(JitConfig::MAX_TRACKED_UNITS), "units")
+            .figures(&["jit.tracked_units", "jit.units_forgotten", "memory.jit_tables_bytes"])
+            .help(
+                "Most translation units whose execution counts the JIT keeps, compiled or \
+                 not. Every distinct entry point the guest reaches gets a count, so a program \
+                 that jumps to millions of places would grow this table without end. When a \
+                 new unit would pass the bound, the counts of units without compiled code are \
+                 halved and those that reach 0 are forgotten (until a quarter of the table is \
+                 free): rarely run code loses its history, hot code keeps it. Lower it to cap \
+                 host memory (memory.jit_tables_bytes); raise it when jit.units_forgotten \
+                 climbs and hot units take longer to reach the compile threshold. \
+                 Default 65536.",
+                "JIT 最多记录多少个翻译单元的执行次数（不论是否已编译）。客户机每到达一个不同的入口点，\
+                 就要多记一个计数，因此一个跳到上百万个不同位置的程序会让这张表无限增长。\
+                 新单元将超出上限时，所有尚无编译代码的单元计数减半，降到 0 的被遗忘（直到空出四分之一）：\
+                 很少执行的代码失去历史，热点代码保留。调小可以限制宿主机内存（memory.jit_tables_bytes）；\
+                 jit.units_forgotten 持续上升、热点单元迟迟达不到编译阈值时调大。默认 65536。",
+            ),
+        knob("jit.invalidation_limit", int_in(JitConfig::INVALIDATION_LIMIT), "invalidations")
+            .figures(&["jit.invalidations", "jit.quarantines", "jit.units_compiled", "mips"])
+            .help(
+                "How many times a page's compiled code may be thrown away (the guest stored \
+                 into the page, or ran fence.i), each within a guest second of the last, \
+                 before the JIT stops compiling that page for a while: 0.1 guest seconds, \
+                 doubling with each further invalidation up to 6.4 s. Self-modifying code \
+                 and fence.i loops would otherwise be compiled again after every change, \
+                 which costs far more than interpreting them. 0 never stops compiling: try \
+                 it on the smc workload and compare mips, compile time and the invalidations \
+                 per second in the compile chart. jit.quarantines counts the pages put \
+                 aside. Default 4.",
+                "一个页的编译代码在多少次被作废之后（客户机写了这个页，或执行了 fence.i；\
+                 每次与上一次相隔不超过一个客户机秒），JIT 暂停编译这个页：先停 0.1 客户机秒，\
+                 之后每多作废一次时间加倍，最长 6.4 秒。否则自修改代码和 fence.i 循环每改一次就要重新编译，\
+                 代价远高于直接解释执行。设为 0 表示从不暂停：在 smc 工作负载上试一试，\
+                 对比 mips、编译耗时以及编译图表里每秒的作废次数。jit.quarantines 统计被暂停的页数。默认 4。",
+            ),
+    ];
+    [head, threshold_knobs(), tail].concat()
+}
+
+/// The `jit.*` knobs of the guide's `AdaptiveThresholdConfig`: the compile
+/// threshold, how it adapts, and the compile-time budget.
+fn threshold_knobs() -> Vec<KnobSpec> {
+    vec![
         knob("jit.min_threshold", int_in(AdaptiveThresholdConfig::THRESHOLD), "executions")
             .rules(&[Rule::AtMostKey("jit.max_threshold")])
             .figures(&[
@@ -427,42 +509,12 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
                  一起关闭，就能让每个单元都经过 JIT。开关前后对比编译耗时（jit.compile_ns）、\
                  因预算而等待的编译次数（jit.compile_waits，关闭时恒为 0）、编译的单元数和 mips。",
             ),
-        knob("jit.max_tracked_units", int_in(JitConfig::MAX_TRACKED_UNITS), "units")
-            .figures(&["jit.tracked_units", "jit.units_forgotten", "memory.jit_tables_bytes"])
-            .help(
-                "Most translation units whose execution counts the JIT keeps, compiled or \
-                 not. Every distinct entry point the guest reaches gets a count, so a program \
-                 that jumps to millions of places would grow this table without end. When a \
-                 new unit would pass the bound, the counts of units without compiled code are \
-                 halved and those that reach 0 are forgotten (until a quarter of the table is \
-                 free): rarely run code loses its history, hot code keeps it. Lower it to cap \
-                 host memory (memory.jit_tables_bytes); raise it when jit.units_forgotten \
-                 climbs and hot units take longer to reach the compile threshold. \
-                 Default 65536.",
-                "JIT 最多记录多少个翻译单元的执行次数（不论是否已编译）。客户机每到达一个不同的入口点，\
-                 就要多记一个计数，因此一个跳到上百万个不同位置的程序会让这张表无限增长。\
-                 新单元将超出上限时，所有尚无编译代码的单元计数减半，降到 0 的被遗忘（直到空出四分之一）：\
-                 很少执行的代码失去历史，热点代码保留。调小可以限制宿主机内存（memory.jit_tables_bytes）；\
-                 jit.units_forgotten 持续上升、热点单元迟迟达不到编译阈值时调大。默认 65536。",
-            ),
-        knob("jit.invalidation_limit", int_in(JitConfig::INVALIDATION_LIMIT), "invalidations")
-            .figures(&["jit.invalidations", "jit.quarantines", "jit.units_compiled", "mips"])
-            .help(
-                "How many times a page's compiled code may be thrown away (the guest stored \
-                 into the page, or ran fence.i), each within a guest second of the last, \
-                 before the JIT stops compiling that page for a while: 0.1 guest seconds, \
-                 doubling with each further invalidation up to 6.4 s. Self-modifying code \
-                 and fence.i loops would otherwise be compiled again after every change, \
-                 which costs far more than interpreting them. 0 never stops compiling: try \
-                 it on the smc workload and compare mips, compile time and the invalidations \
-                 per second in the compile chart. jit.quarantines counts the pages put \
-                 aside. Default 4.",
-                "一个页的编译代码在多少次被作废之后（客户机写了这个页，或执行了 fence.i；\
-                 每次与上一次相隔不超过一个客户机秒），JIT 暂停编译这个页：先停 0.1 客户机秒，\
-                 之后每多作废一次时间加倍，最长 6.4 秒。否则自修改代码和 fence.i 循环每改一次就要重新编译，\
-                 代价远高于直接解释执行。设为 0 表示从不暂停：在 smc 工作负载上试一试，\
-                 对比 mips、编译耗时以及编译图表里每秒的作废次数。jit.quarantines 统计被暂停的页数。默认 4。",
-            ),
+    ]
+}
+
+/// `code_cache.*`: the limits of the code cache and its eviction policy.
+fn code_cache_knobs() -> Vec<KnobSpec> {
+    vec![
         knob("code_cache.max_entries", int_in(CacheConfig::MAX_ENTRIES), "units")
             .figures(&[
                 "code_cache.entries",
@@ -595,47 +647,89 @@ pub(super) fn knobs() -> Vec<KnobSpec> {
     ]
 }
 
-const fn int(min: u64, max: u64) -> KnobKind {
-    KnobKind::Int { min, max }
-}
+#[cfg(test)]
+mod tests {
+    use super::knobs;
+    use crate::jit::threshold::threshold_field_doc;
 
-/// An integer knob whose range is the one its engine declares (so the
-/// schema and the engine's own validation cannot disagree).
-fn int_in<T: Copy + TryInto<u64>>(range: RangeInclusive<T>) -> KnobKind {
-    let wide = |v: T| v.try_into().unwrap_or_else(|_| panic!("knob range bound beyond u64"));
-    int(wide(*range.start()), wide(*range.end()))
-}
+    /// Where the fields of each key prefix are declared: (prefix, source,
+    /// struct). The first prefix that matches a key wins.
+    const SOURCES: &[(&str, &str, &str)] = &[
+        ("memory.", include_str!("mod.rs"), "MemoryConfig"),
+        ("mmu.multilevel_tlb_config.", include_str!("../mem/mmu.rs"), "MultiLevelTlbConfig"),
+        ("mmu.concurrent_tlb_config.", include_str!("../mem/mmu.rs"), "ConcurrentTlbConfig"),
+        ("mmu.", include_str!("../mem/mmu.rs"), "UnifiedMmuConfig"),
+        ("jit.", include_str!("../jit/mod.rs"), "JitConfig"),
+        ("code_cache.", include_str!("../jit/code_cache.rs"), "CacheConfig"),
+    ];
 
-/// A number knob whose range is the one its engine declares.
-fn float_in(range: RangeInclusive<f64>) -> KnobKind {
-    KnobKind::Float { min: *range.start(), max: *range.end() }
-}
-
-/// A knob without rules, figures or help yet; the default is filled in from
-/// `VmConfig::default()` by the schema.
-fn knob(key: &'static str, kind: KnobKind, unit: &'static str) -> KnobSpec {
-    KnobSpec {
-        key,
-        kind,
-        rules: &[],
-        unit,
-        default: serde_json::Value::Null,
-        figures: &[],
-        help_en: "",
-        help_zh: "",
-    }
-}
-
-impl KnobSpec {
-    fn rules(self, rules: &'static [Rule]) -> Self {
-        KnobSpec { rules, ..self }
+    /// The doc text of a field written `#[doc = threshold_field_doc!(name)]`.
+    fn threshold_doc(name: &str) -> Option<&'static str> {
+        Some(match name {
+            "min_threshold" => threshold_field_doc!(min_threshold),
+            "max_threshold" => threshold_field_doc!(max_threshold),
+            "sample_window" => threshold_field_doc!(sample_window),
+            "compile_time_weight" => threshold_field_doc!(compile_time_weight),
+            "exec_benefit_weight" => threshold_field_doc!(exec_benefit_weight),
+            "compile_time_budget_ns" => threshold_field_doc!(compile_time_budget_ns),
+            "enable_compile_time_budget" => threshold_field_doc!(enable_compile_time_budget),
+            _ => return None,
+        })
     }
 
-    fn figures(self, figures: &'static [&'static str]) -> Self {
-        KnobSpec { figures, ..self }
+    /// The doc comment of field `field` of `pub struct name` in `source`: its
+    /// `///` lines, or the text of its `#[doc = threshold_field_doc!(..)]`.
+    fn field_doc(source: &str, name: &str, field: &str) -> Option<String> {
+        let lines: Vec<&str> = source.lines().collect();
+        let start = lines.iter().position(|l| l.starts_with(&format!("pub struct {name} {{")))?;
+        let end = start + lines[start..].iter().position(|l| *l == "}")?;
+        let at =
+            (start..end).find(|&i| lines[i].trim_start().starts_with(&format!("pub {field}:")))?;
+        let mut doc = Vec::new();
+        for line in lines[start + 1..at].iter().rev().map(|l| l.trim()) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push(text.strip_prefix(' ').unwrap_or(text).to_string());
+            } else if let Some(rest) = line.strip_prefix("#[doc = ") {
+                let macro_arg = rest.split_once("threshold_field_doc!(")?.1.split_once(')')?.0;
+                doc.push(threshold_doc(macro_arg)?.to_string());
+            } else if !line.starts_with("#[") {
+                break;
+            }
+        }
+        doc.reverse();
+        Some(doc.join("\n"))
     }
 
-    fn help(self, help_en: &'static str, help_zh: &'static str) -> Self {
-        KnobSpec { help_en, help_zh, ..self }
+    /// Words separated by single spaces (line breaks and wrapping do not
+    /// count).
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The English help of every knob is the first paragraph of its field's
+    /// doc comment: one text, edited in one place and checked here in the
+    /// other (the doc may go on with notes for the engine's readers).
+    #[test]
+    fn english_help_is_the_first_paragraph_of_the_field_doc() {
+        let mut wrong = Vec::new();
+        for knob in knobs() {
+            let (prefix, source, name) = SOURCES
+                .iter()
+                .find(|(prefix, ..)| knob.key.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no source listed for {}", knob.key));
+            let field = &knob.key[prefix.len()..];
+            let doc = field_doc(source, name, field)
+                .unwrap_or_else(|| panic!("{}: no field {name}::{field}", knob.key));
+            let first = doc.split("\n\n").next().unwrap_or("");
+            if words(first) != words(knob.help_en) {
+                wrong.push(format!(
+                    "{}:\n  help: {}\n  doc:  {}",
+                    knob.key,
+                    words(knob.help_en),
+                    words(first)
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "help and field doc disagree:\n{}", wrong.join("\n"));
     }
 }

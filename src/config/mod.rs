@@ -5,7 +5,16 @@
 //!
 //! One table (`knobs.rs`, one [`KnobSpec`] per leaf field) drives all of it:
 //! keys, parsing of text values, range and cross-field checks, and the
-//! schema. A test checks that the table and the structs name the same fields.
+//! schema. A test checks that the table and the structs name the same fields,
+//! and one that each knob's English help is the first paragraph of its
+//! field's doc comment.
+//!
+//! Files: `spec.rs` the table's types; `knobs.rs` the table, one function per
+//! section; `schema.rs` lookups, value checks and the page's JSON, by the
+//! table; `error.rs` [`ConfigError`], which also wraps the engines' typed
+//! validation errors; `text.rs` text parsing and one-line messages;
+//! `presets.rs` named sets of values. `knobs.rs` and `schema.rs` both read
+//! `spec.rs`, only `schema.rs` reads `knobs.rs`: no cycle.
 //!
 //! Architecture invariant: strings (CLI, files, URL) are parsed here and only
 //! here; the rest of the VM sees typed values that already passed validation.
@@ -21,14 +30,13 @@ mod error;
 mod knobs;
 pub mod presets;
 mod schema;
+mod spec;
 mod text;
 
 pub use error::ConfigError;
 pub use presets::{find_preset, presets, Preset, PresetKind};
-pub use schema::{
-    enum_values, find, schema, schema_json, sections, suggest, KnobKind, KnobSpec, Rule,
-    SectionSpec,
-};
+pub use schema::{find, schema, schema_json, sections, suggest};
+pub use spec::{enum_values, KnobKind, KnobSpec, Rule, SectionSpec};
 pub use text::{one_line, one_line_bytes, MAX_LINE_CHARS};
 
 pub use crate::jit::code_cache::{CacheConfig, EvictionPolicy};
@@ -41,14 +49,25 @@ pub use crate::mem::{
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
-    /// Bytes of guest RAM at 0x8000_0000. Default 256 MiB (the tuning
-    /// guide's); 1 MiB to 1 GiB in whole 4 KiB pages. The program, its stack
-    /// and its heap must fit; it is host memory too.
+    /// Size of guest RAM, mapped at physical address 0x8000_0000. The program, its
+    /// stack and its heap must fit in it: the loader refuses segments past its end.
+    /// It is host memory too (inside the VM's wasm memory in the browser), so
+    /// shrink it to run several machines side by side and grow it for programs with
+    /// large data. The memory panel shows it as guest RAM (memory.guest_ram_bytes).
+    /// 1 MiB to 1 GiB, in whole 4 KiB pages.
+    ///
+    /// Default 256 MiB (the tuning guide's).
     pub ram_bytes: u64,
-    /// Most RAM pages whose decoded instructions the interpreter keeps
-    /// (host memory: about 24 KiB per page). A program whose code spans
-    /// more pages has pages evicted round robin and decoded again when it
-    /// comes back to them. Default 1024 (4 MiB of guest code).
+    /// Most guest RAM pages whose decoded instructions the interpreter keeps.
+    /// Decoding an instruction once and reusing it is what makes the interpreter
+    /// fast, but every cached page costs about 24 KiB of host memory, so the cache
+    /// is bounded: when a program runs code on more pages than this, pages are
+    /// evicted round robin and decoded again when the program comes back to them.
+    /// Lower it to cap host memory (watch memory.decode_cache_bytes in the memory
+    /// chart); raise it when memory.decode_cache_evictions climbs while mips drops.
+    /// Default 1024 pages (4 MiB of guest code, about 24 MiB of host memory).
+    ///
+    /// Range [`MemoryConfig::DECODE_CACHE_PAGES`].
     pub decode_cache_pages: u64,
 }
 
@@ -173,8 +192,10 @@ impl VmConfig {
         Ok(self.to_json().pointer(&knob.pointer()).cloned().unwrap_or(Value::Null))
     }
 
-    /// Check every knob's range, then every rule between knobs. The first
-    /// problem found is returned.
+    /// Check every knob's range, then every rule between knobs, then each
+    /// engine's own `validate` (its typed error becomes [`ConfigError::Mmu`],
+    /// [`ConfigError::Jit`] or [`ConfigError::CodeCache`]). The first problem
+    /// found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let tree = self.to_json();
         let value_of =
@@ -187,16 +208,9 @@ impl VmConfig {
         }
         // The engines' own checks, as a safety net: the schema above should
         // already refuse everything they refuse.
-        self.mmu
-            .validate()
-            .map_err(|message| ConfigError::Syntax { format: "mmu config", message })?;
-        self.jit
-            .validate()
-            .map_err(|e| ConfigError::Syntax { format: "jit config", message: e.to_string() })?;
-        self.code_cache.validate().map_err(|e| ConfigError::Syntax {
-            format: "code_cache config",
-            message: e.to_string(),
-        })?;
+        self.mmu.validate()?;
+        self.jit.validate()?;
+        self.code_cache.validate()?;
         Ok(())
     }
 

@@ -5,79 +5,17 @@
 //!
 //! Defaults are not written in the table: they are read from
 //! `VmConfig::default()`, so the Rust `Default` impls stay the one source.
+//!
+//! Module invariant: the types come from `spec.rs`, the entries from
+//! `knobs.rs`; neither of those reads this file.
 use std::sync::LazyLock;
 
-use serde::de::{self, DeserializeOwned, Visitor};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::error::{ConfigError, MAX_QUOTED_CHARS};
+use super::spec::{KnobKind, KnobSpec, Rule, SectionSpec};
 use super::text::{format_size, parse_bool, parse_float, parse_uint};
 use super::VmConfig;
-
-/// What values a knob takes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KnobKind {
-    Bool,
-    /// An unsigned integer in `min..=max`.
-    Int {
-        min: u64,
-        max: u64,
-    },
-    /// A finite number in `min..=max`.
-    Float {
-        min: f64,
-        max: f64,
-    },
-    /// One of `values`: the serde names (lower snake case) of a Rust enum.
-    Enum {
-        values: &'static [&'static str],
-    },
-}
-
-/// A rule an integer knob obeys besides its range. Rules that name another
-/// knob are checked after every knob's range, so `--set`s may come in any
-/// order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// The value is a multiple of this number.
-    MultipleOf(u64),
-    /// The value is a multiple of the other knob's value.
-    MultipleOfKey(&'static str),
-    /// The value divided by the other knob's value is a power of two.
-    PowerOfTwoRatioTo(&'static str),
-    /// The value is at most the other knob's value (a lower bound never
-    /// above its upper bound).
-    AtMostKey(&'static str),
-}
-
-/// One knob: its key, what it takes, its default and its help.
-#[derive(Clone, Debug, PartialEq)]
-pub struct KnobSpec {
-    /// Dotted path of the field, e.g. `mmu.multilevel_tlb_config.l1_entries`.
-    pub key: &'static str,
-    pub kind: KnobKind,
-    pub rules: &'static [Rule],
-    /// What one step of the value counts ("entries", "pages", "bytes"); empty
-    /// for plain switches and choices.
-    pub unit: &'static str,
-    /// The value in `VmConfig::default()`.
-    pub default: Value,
-    /// Report keys (see docs/DESIGN.md "Report JSON") whose figures show this
-    /// knob's effect; the page links the knob to those charts.
-    pub figures: &'static [&'static str],
-    pub help_en: &'static str,
-    pub help_zh: &'static str,
-}
-
-/// A top-level section (`memory`, `mmu`, ...) with its title for the page.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SectionSpec {
-    pub key: &'static str,
-    pub title_en: &'static str,
-    pub title_zh: &'static str,
-}
 
 static SCHEMA: LazyLock<Vec<KnobSpec>> = LazyLock::new(|| {
     let defaults = VmConfig::default().to_json();
@@ -179,25 +117,6 @@ pub fn suggest(key: &str) -> Option<String> {
 }
 
 impl KnobSpec {
-    /// The top-level section the knob belongs to (`mmu` for `mmu.strategy`).
-    pub fn section(&self) -> &'static str {
-        self.key.split('.').next().unwrap_or(self.key)
-    }
-
-    /// The field's own name (`l1_entries`).
-    pub fn name(&self) -> &'static str {
-        self.key.rsplit('.').next().unwrap_or(self.key)
-    }
-
-    /// The JSON pointer of the field in [`VmConfig::to_json`].
-    pub fn pointer(&self) -> String {
-        format!("/{}", self.key.replace('.', "/"))
-    }
-
-    fn is_bytes(&self) -> bool {
-        self.unit == "bytes"
-    }
-
     /// What the knob accepts, in English, e.g. "an integer from 1 to 64, in
     /// pages" or "one of multi_level, concurrent, hybrid".
     pub fn allowed(&self) -> String {
@@ -355,59 +274,5 @@ pub(crate) fn render(value: &Value) -> String {
         format!("{}...", text.chars().take(57).collect::<String>())
     } else {
         text
-    }
-}
-
-/// The serde names of the variants of enum `T` (lower snake case for
-/// tunevm's enums), read from its `Deserialize` impl so that the schema
-/// cannot disagree with the type.
-pub fn enum_values<T: DeserializeOwned>() -> &'static [&'static str] {
-    match T::deserialize(VariantProbe) {
-        Err(ProbeError(Some(variants))) => variants,
-        _ => panic!("{} is not an enum", std::any::type_name::<T>()),
-    }
-}
-
-/// A deserializer that only answers `deserialize_enum`, with the variant
-/// names serde passes to it.
-struct VariantProbe;
-
-#[derive(Debug)]
-struct ProbeError(Option<&'static [&'static str]>);
-
-impl std::fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("variant probe")
-    }
-}
-
-impl std::error::Error for ProbeError {}
-
-impl de::Error for ProbeError {
-    fn custom<M: std::fmt::Display>(_: M) -> Self {
-        ProbeError(None)
-    }
-}
-
-impl<'de> de::Deserializer<'de> for VariantProbe {
-    type Error = ProbeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, ProbeError> {
-        Err(ProbeError(None))
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, ProbeError> {
-        Err(ProbeError(Some(variants)))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
     }
 }

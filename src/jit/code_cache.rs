@@ -137,51 +137,85 @@ pub enum EvictionPolicy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
-    /// Most translation units held at once. Default 10000 units, range
-    /// 1..=1_000_000. An insert into a full cache evicts per
-    /// `eviction_policy` first. Too small for the program's hot code and the
-    /// same units are evicted and recompiled over and over: compile time
-    /// rises and `code_cache.hit_rate` falls. Above the range the cache's own
-    /// bookkeeping (a hash map and an ordered map entry per unit, a few
-    /// hundred bytes) and the modules behind the units outgrow what a browser
-    /// tab holds comfortably.
+    /// Most compiled translation units the code cache holds at once. Inserting into
+    /// a full cache first evicts a unit chosen by code_cache.eviction_policy. Too
+    /// small for the program's hot code and the same units are evicted and
+    /// recompiled over and over: code_cache.evictions and jit.units_compiled climb
+    /// and code_cache.hit_rate falls. Larger costs host memory: the cache's
+    /// bookkeeping and the wasm modules behind its units (code_cache.entries,
+    /// code_cache.live_instances). Shrink it to watch eviction at work.
+    ///
+    /// Default 10000 units, range 1..=1_000_000. Above the range the cache's own
+    /// bookkeeping (a hash map and an ordered map entry per unit, a few hundred
+    /// bytes) and the modules behind the units outgrow what a browser tab holds
+    /// comfortably.
     pub max_entries: usize,
-    /// Most bytes of generated code held at once: the sum of the `code_bytes`
-    /// the JIT reports for each unit (the wasm it built). Default 128 MiB,
-    /// range 64 KiB..=4 GiB. Inserts evict until the new unit fits, and a
-    /// unit bigger than the whole limit is refused. Below 64 KiB a single
+    /// Most bytes of generated code the cache holds at once: the sizes of the
+    /// generated wasm modules, summed (the engine's own machine code for them comes
+    /// on top and is not counted). An insert evicts units by
+    /// code_cache.eviction_policy until the new one fits; a unit larger than the
+    /// whole limit is not cached and stays interpreted. Shrink it to bound memory
+    /// in the browser or to provoke evictions; raise it when code_cache.bytes sits
+    /// at the limit and code_cache.evictions keeps growing. 64 KiB to 4 GiB.
+    ///
+    /// The bytes counted are the `code_bytes` the JIT reports for each unit (the
+    /// wasm it built). Default 128 MiB, range 64 KiB..=4 GiB: below 64 KiB a single
     /// optimized region may not fit; above 4 GiB is more than a wasm32 VM can
     /// address, and engines keep their compiled machine code on top of it.
     pub max_memory_bytes: u64,
-    /// Which unit goes when a limit is reached: `lru`, `lfu` or `lru_lfu`
-    /// (default). See [`EvictionPolicy`] for the exact rules.
+    /// Which unit goes when a limit is reached. lru: the least recently used (last
+    /// insert or hit); cheap and quick to follow a phase change, but a burst of
+    /// one-off units longer than the free room pushes the hot code out. lfu: the
+    /// lowest hotness (hits, decayed by code_cache.hotness_decay_factor), ties to
+    /// the least recently used; keeps the hot core through any scan, but after a
+    /// phase change the old hot units stay until decay wears them down, and
+    /// newcomers evicted before their first hit may never get in. lru_lfu: recency
+    /// plus a credit for hotness, score = last use + credit x log2(1 + hotness),
+    /// lowest first, where last use is counted in admissions and credit is half of
+    /// max_entries admissions: each doubling of hotness lets a unit outlive an
+    /// unused one by credit admissions. Under lfu and lru_lfu, units still warming
+    /// up (code_cache.warmup_size) are evicted last. Compare code_cache.hit_rate,
+    /// code_cache.evictions and recompiles (jit.units_compiled).
+    ///
+    /// Default `lru_lfu`. See [`EvictionPolicy`] for the exact rules.
     pub eviction_policy: EvictionPolicy,
-    /// Seconds between cleanups, on the clock the caller passes as `now_ns`
-    /// (guest time or wall time). A cleanup multiplies every unit's hotness
-    /// by `hotness_decay_factor`; it never removes units. Default 60 s, range
-    /// 1..=86_400 (a day). Shorter: LFU and LRU_LFU forget old popularity
-    /// sooner, follow phase changes faster, and also forget units that are
-    /// hot but paused. 0 would decay at every call; beyond a day decay never
-    /// happens in practice (set `hotness_decay_factor` to 1 to turn it off).
+    /// Guest seconds between cleanups. A cleanup multiplies every unit's hotness by
+    /// code_cache.hotness_decay_factor; it never removes units. The clock is guest
+    /// time: one guest second is 100 million guest cycles (the nominal 100 MHz
+    /// clock), so runs are reproducible and the CLI and the page agree; a short
+    /// program may never reach the first cleanup. Shorter: lfu and lru_lfu forget
+    /// old popularity sooner and follow phase changes faster, but also forget hot
+    /// code that is merely paused. No effect under lru. Watch code_cache.hit_rate
+    /// and code_cache.evictions. 1 to 86 400 (a day).
+    ///
+    /// The clock is the one the caller passes as `now_ns` (the JIT passes guest
+    /// time). Default 60 s, range 1..=86_400: 0 would decay at every call; beyond a
+    /// day decay never happens in practice (set `hotness_decay_factor` to 1 to turn
+    /// it off).
     pub cleanup_interval_secs: u64,
-    /// Factor applied to every unit's hotness at each cleanup. Default 0.95,
-    /// range 0.0..=1.0, no unit. 1.0 never forgets: LFU then keeps units that
-    /// were hot long ago. 0.0 forgets everything at each cleanup: right after
-    /// one, LFU and LRU_LFU rank by recency alone. Above 1 hotness would grow
-    /// without any use and below 0 it would flip sign: the ranking would no
-    /// longer mean "used often lately".
+    /// Factor applied to every unit's hotness at each cleanup (every
+    /// code_cache.cleanup_interval_secs of guest time). 1 never forgets: lfu then
+    /// keeps units that were hot long ago. 0 forgets everything at each cleanup:
+    /// right after one, lfu and lru_lfu rank by recency alone. Lower it for
+    /// programs that move through phases; raise it for programs with one steady hot
+    /// core. No effect under lru. Watch code_cache.hit_rate and
+    /// code_cache.evictions. 0 to 1.
+    ///
+    /// Default 0.95, range 0.0..=1.0, no unit. Above 1 hotness would grow without
+    /// any use and below 0 it would flip sign: the ranking would no longer mean
+    /// "used often lately".
     pub hotness_decay_factor: f64,
-    /// Warm-up window, in admissions. Under LFU and LRU_LFU a unit is
-    /// *warming up* until `warmup_size` more units have been admitted after
-    /// it, and warming units are evicted only when no warmed-up unit is left
-    /// (least recently used first). Frequencies mean nothing for a unit that
-    /// has had no time to be used: without the window, LFU would pick the
-    /// newest unit (hotness 0) as the next victim every time. So while fewer
-    /// than `warmup_size` units have been admitted, LFU and LRU_LFU behave
-    /// exactly like LRU. Default 100 units, range 0..=1_000_000; ignored by
-    /// LRU. 0 gives no protection. Near or above `max_entries` most of a
-    /// full cache is warming, and the proven units that have warmed up are
-    /// evicted before any fresh one.
+    /// Warm-up window, in admissions. Under lfu and lru_lfu a unit is warming up
+    /// until warmup_size more units have been admitted after it, and warming units
+    /// are evicted only when no warmed-up unit is left (least recently used first):
+    /// a new unit has had no time to earn hits, and without the window lfu would
+    /// always evict the newest. So while fewer than warmup_size units have been
+    /// admitted, lfu and lru_lfu behave like lru. 0 gives no protection; near or
+    /// above code_cache.max_entries most of a full cache is warming and the proven
+    /// units go first. Ignored by lru. Watch code_cache.hit_rate and
+    /// code_cache.evictions.
+    ///
+    /// Default 100 units, range 0..=1_000_000.
     pub warmup_size: usize,
 }
 

@@ -43,33 +43,82 @@ pub const GUEST_NS_PER_CYCLE: u64 = 10;
 
 /// The `jit` config section: on/off, the tier-up count, and the guide's
 /// `AdaptiveThresholdConfig` fields flattened beside them (`jit.min_threshold`...).
+/// Those seven fields take their doc comments from the same
+/// `threshold_field_doc!` text as [`AdaptiveThresholdConfig`]'s, and
+/// [`JitConfig::adaptive`] copies them across.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JitConfig {
-    /// Compile hot guest code to wasm. `false` runs the interpreter alone.
+    /// Compile hot guest code to WebAssembly. true: a unit (a block, or a region of
+    /// one page) that runs often enough is compiled, first at the baseline tier and
+    /// later at the optimizing one, and runs as wasm. false: the interpreter runs
+    /// everything; that is the reference to measure the JIT against, and the way to
+    /// rule the JIT out when a program misbehaves. Compare mips and the
+    /// instructions retired per tier (tiers.interpreter.instructions,
+    /// tiers.baseline.instructions, tiers.optimizing.instructions) with it on and
+    /// off. For the other extreme, every unit through the JIT before its first
+    /// execution, set jit.min_threshold=0, jit.max_threshold=0 and
+    /// jit.enable_compile_time_budget=false, plus jit.tier_up_threshold=0 for the
+    /// optimizing tier.
+    ///
+    /// Default true.
     pub enabled: bool,
-    /// Executions from which a unit gets the optimizing tier (docs/DESIGN.md
-    /// "Tiers"). Default 200, the guide's boundary.
+    /// Execution count from which a unit gets the optimizing tier. A unit is first
+    /// compiled when its execution count reaches the compile threshold: below
+    /// tier_up_threshold it gets the baseline tier (one basic block, guest
+    /// registers kept in memory, translated plainly: quick to compile), otherwise
+    /// the optimizing tier (a region of several blocks within one 4 KiB page,
+    /// registers in wasm locals, loops kept inside the function, constant folding,
+    /// dead-write elimination: slower to compile, faster to run). A baseline unit
+    /// is recompiled optimized when its count reaches tier_up_threshold. Lower it
+    /// to reach fast code sooner at the price of more compile time; raise it to
+    /// stay on cheap baseline compiles. 0 sends every compile straight to the
+    /// optimizing tier; 1000000000000 (the maximum) keeps every unit at the
+    /// baseline tier. Watch the instructions retired per tier
+    /// (tiers.baseline.instructions, tiers.optimizing.instructions), units compiled
+    /// and compile time.
+    ///
+    /// Default 200, the guide's boundary (docs/DESIGN.md "Tiers").
     pub tier_up_threshold: u64,
+    #[doc = threshold::threshold_field_doc!(min_threshold)]
     pub min_threshold: u64,
+    #[doc = threshold::threshold_field_doc!(max_threshold)]
     pub max_threshold: u64,
+    #[doc = threshold::threshold_field_doc!(sample_window)]
     pub sample_window: u64,
+    #[doc = threshold::threshold_field_doc!(compile_time_weight)]
     pub compile_time_weight: f64,
+    #[doc = threshold::threshold_field_doc!(exec_benefit_weight)]
     pub exec_benefit_weight: f64,
+    #[doc = threshold::threshold_field_doc!(compile_time_budget_ns)]
     pub compile_time_budget_ns: u64,
+    #[doc = threshold::threshold_field_doc!(enable_compile_time_budget)]
     pub enable_compile_time_budget: bool,
-    /// Most units whose execution counts the JIT tracks (compiled or not).
-    /// When a new unit would pass it, the counts of uncompiled units are
-    /// halved and those that reach 0 forgotten (repeatedly, until a quarter
-    /// is free), so a guest that jumps to millions of distinct entry points
-    /// holds bounded host memory. Default 65 536.
+    /// Most translation units whose execution counts the JIT keeps, compiled or
+    /// not. Every distinct entry point the guest reaches gets a count, so a program
+    /// that jumps to millions of places would grow this table without end. When a
+    /// new unit would pass the bound, the counts of units without compiled code are
+    /// halved and those that reach 0 are forgotten (until a quarter of the table is
+    /// free): rarely run code loses its history, hot code keeps it. Lower it to cap
+    /// host memory (memory.jit_tables_bytes); raise it when jit.units_forgotten
+    /// climbs and hot units take longer to reach the compile threshold. Default
+    /// 65536.
+    ///
+    /// Range [`JitConfig::MAX_TRACKED_UNITS`]. Forgetting repeats until a quarter
+    /// of the table is free, so a guest that jumps to millions of distinct entry
+    /// points holds bounded host memory.
     pub max_tracked_units: u64,
-    /// Invalidations (a store into the page, or fence.i) that a page's
-    /// compiled code may suffer, each within a guest second of the last,
-    /// before the JIT stops compiling units of that page for a while
-    /// (0.1 guest s, doubling with each further invalidation up to 6.4 s):
-    /// code that keeps changing runs interpreted instead of being compiled
-    /// again and again. 0 never stops compiling. Default 4.
+    /// How many times a page's compiled code may be thrown away (the guest stored
+    /// into the page, or ran fence.i), each within a guest second of the last,
+    /// before the JIT stops compiling that page for a while: 0.1 guest seconds,
+    /// doubling with each further invalidation up to 6.4 s. Self-modifying code and
+    /// fence.i loops would otherwise be compiled again after every change, which
+    /// costs far more than interpreting them. 0 never stops compiling: try it on
+    /// the smc workload and compare mips, compile time and the invalidations per
+    /// second in the compile chart. jit.quarantines counts the pages put aside.
+    /// Default 4.
+    ///
+    /// Range [`JitConfig::INVALIDATION_LIMIT`].
     pub invalidation_limit: u64,
 }
 

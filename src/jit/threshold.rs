@@ -54,6 +54,100 @@ use thiserror::Error;
 
 use crate::monitor::{MonitorConfig, TimeSeries};
 
+/// The doc comments of the fields [`AdaptiveThresholdConfig`] shares with
+/// [`JitConfig`](super::JitConfig) (which lays them out flat in the `jit`
+/// section): written once here and attached to both structs with
+/// `#[doc = threshold_field_doc!(field)]`. The first paragraph of each is the
+/// knob's English help (`jit.<field>`); a test in `config` fails when the two
+/// disagree.
+macro_rules! threshold_field_doc {
+    (min_threshold) => {
+        "The lowest the compile threshold goes, and where it starts. A unit is compiled \
+         once its execution count (how many times it was dispatched) reaches the \
+         threshold. The threshold then adapts: every jit.sample_window executions it \
+         falls by a fifth when compiled code saved more than compiling cost (as the two \
+         weights count them) and rises by a quarter when compiling cost more, always kept \
+         between min_threshold and max_threshold. Lower it to compile hot code sooner \
+         (short programs, tight loops); raise it so that code which runs only a few times \
+         is never compiled, since it cannot earn its compile back. 0 means compile before \
+         the first execution: with jit.max_threshold=0 and \
+         jit.enable_compile_time_budget=false every unit goes through the JIT. Watch the \
+         threshold over time (jit.threshold_series), units compiled, compile time and the \
+         interpreter's share of instructions. At most jit.max_threshold.\n\n\
+         Default 50, in executions, range 0..=1_000_000 and at most `max_threshold`."
+    };
+    (max_threshold) => {
+        "The highest the compile threshold climbs when compiling does not pay (each \
+         sample window whose score is below 0 raises it by a quarter, up to this value). \
+         Raise it to hold back compiles in programs with much lukewarm code; too high and \
+         the hot loops of a short program finish before they are compiled. Equal to \
+         jit.min_threshold fixes the threshold. If jit.threshold_series sits at \
+         max_threshold, compile cost dominates: look at compile time and the weights. At \
+         least jit.min_threshold; 0 together with jit.min_threshold=0 (and the budget \
+         off) compiles every unit before its first execution.\n\n\
+         Default 500, in executions, range 0..=1_000_000 and at least `min_threshold`."
+    };
+    (sample_window) => {
+        "How many executions (dispatches of units, all units together) make one sample \
+         window. At the end of each window the threshold is re-weighed from the compile \
+         time C spent in the window and the time B compiled code saved in it: score = \
+         (exec_benefit_weight x B - compile_time_weight x C) / (B + C); above 0 the \
+         threshold falls by a fifth, below 0 it rises by a quarter, then it is clamped to \
+         [min_threshold, max_threshold]. The compile-time budget refills with every \
+         window. A short window follows phase changes quickly but judges compiles on \
+         little benefit (a unit compiled late in a window has had no time to pay back) \
+         and refills the budget often; a long one is steadier and reacts slowly. Each \
+         window adds one point to jit.threshold_series.\n\n\
+         Default 1000, in executions, range 1..=100_000_000."
+    };
+    (compile_time_weight) => {
+        "How much a nanosecond spent compiling counts against lowering the threshold: the \
+         weight of C in the window score (exec_benefit_weight x B - compile_time_weight x \
+         C) / (B + C). Raise it (relative to exec_benefit_weight) to make the threshold \
+         climb sooner when compiles are expensive, so fewer units are compiled, later; 0 \
+         ignores compile time, so the threshold never rises. With the defaults (0.3 and \
+         0.7) the threshold falls when the time saved is more than 3/7 of the compile \
+         time. Watch jit.threshold_series and the compile time (jit.compile_ns).\n\n\
+         Default 0.3, unitless, range 0.0..=1.0."
+    };
+    (exec_benefit_weight) => {
+        "How much a nanosecond saved by compiled code counts for lowering the threshold: \
+         the weight of B in the window score (exec_benefit_weight x B - \
+         compile_time_weight x C) / (B + C). B is measured per run slice: the time the \
+         interpreter would have taken for the slice's instructions minus the time the \
+         slice took, compile time excluded. Raise it to compile more eagerly when \
+         compiled code pays off; 0 ignores the benefit, so the threshold never falls; \
+         with both weights 0 the threshold never moves. Watch jit.threshold_series, the \
+         interpreter's share of instructions (tiers.interpreter.instructions) and mips.\n\n\
+         Default 0.7, unitless, range 0.0..=1.0."
+    };
+    (compile_time_budget_ns) => {
+        "Compile time allowed per sample window when jit.enable_compile_time_budget is \
+         on. A compile starts only if the window's compile time so far plus the compile's \
+         estimate fits in the budget, so the compile time of one window does not exceed \
+         it (unless a compile runs over its estimate). A unit that does not fit waits, \
+         keeps running where it is, and is compiled in a later window, when the budget \
+         has refilled; one whose estimate alone exceeds the budget is never compiled. \
+         Lower it to spread compiles out so a start-up compile storm does not stall the \
+         guest; raise it when big hot units stay interpreted. Watch compile time \
+         (jit.compile_ns), the compiles that waited (jit.compile_waits), units compiled \
+         and the interpreter's share of instructions. Default 10 ms.\n\n\
+         Default 10_000_000 (10 ms), in nanoseconds, range 1..=1_000_000_000."
+    };
+    (enable_compile_time_budget) => {
+        "Enforce jit.compile_time_budget_ns. Off, every compile the threshold asks for \
+         happens at once, however much compile time a window adds up to: a compile storm \
+         at start-up can stall the guest, but which unit is compiled to which tier, and \
+         when, depends only on execution counts (fully reproducible when \
+         jit.min_threshold equals jit.max_threshold). Turn it off together with \
+         jit.min_threshold=0 and jit.max_threshold=0 to force every unit through the JIT. \
+         Compare compile time (jit.compile_ns), compiles that waited (jit.compile_waits; \
+         always 0 when off), units compiled and mips with it on and off.\n\n\
+         Default true."
+    };
+}
+pub(crate) use threshold_field_doc;
+
 /// The tuning guide's adaptive hotness threshold (`vm_engine_jit::AdaptiveThresholdConfig`).
 /// Its fields are the config keys `jit.<field>`.
 ///
@@ -78,45 +172,19 @@ use crate::monitor::{MonitorConfig, TimeSeries};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdaptiveThresholdConfig {
-    /// The lowest the compile threshold goes, and where it starts: a unit is
-    /// compiled once its execution count reaches the threshold. Default 50,
-    /// in executions, range 0..=1_000_000 and at most `max_threshold`.
-    /// 0 compiles every unit before its first execution, so code that runs
-    /// once pays a compile it never earns back; a high floor keeps short-lived
-    /// hot code interpreted.
+    #[doc = threshold_field_doc!(min_threshold)]
     pub min_threshold: u64,
-    /// The highest the compile threshold goes when compiling does not pay.
-    /// Default 500, in executions, range 0..=1_000_000 and at least
-    /// `min_threshold`. Too high and hot loops of a short program finish
-    /// before they are compiled; equal to `min_threshold` fixes the threshold.
+    #[doc = threshold_field_doc!(max_threshold)]
     pub max_threshold: u64,
-    /// How many executions (of all units together) make one sample window,
-    /// the period at which the threshold is re-weighed and the compile-time
-    /// budget refills. Default 1000, in executions, range 1..=100_000_000.
-    /// A short window follows phase changes quickly but judges compiles on
-    /// little benefit (a unit compiled late in a window has had no time to
-    /// pay back) and refills the budget often; a long one reacts slowly.
+    #[doc = threshold_field_doc!(sample_window)]
     pub sample_window: u64,
-    /// How much a nanosecond spent compiling counts against lowering the
-    /// threshold. Default 0.3, unitless, range 0.0..=1.0. Raising it
-    /// (relative to `exec_benefit_weight`) makes the threshold climb sooner
-    /// when compiles are expensive; 0 ignores compile time, so the threshold
-    /// only ever falls.
+    #[doc = threshold_field_doc!(compile_time_weight)]
     pub compile_time_weight: f64,
-    /// How much a nanosecond saved by compiled code counts for lowering the
-    /// threshold. Default 0.7, unitless, range 0.0..=1.0. With both weights
-    /// 0 the threshold never moves; 0 alone ignores the benefit, so the
-    /// threshold only ever rises.
+    #[doc = threshold_field_doc!(exec_benefit_weight)]
     pub exec_benefit_weight: f64,
-    /// Compile time allowed per sample window when the budget is enabled.
-    /// Default 10_000_000 (10 ms), in nanoseconds, range 1..=1_000_000_000.
-    /// A compile estimated at more than what is left of it waits for the next
-    /// window, and one estimated at more than the whole budget never
-    /// compiles; too small a budget keeps big units interpreted.
+    #[doc = threshold_field_doc!(compile_time_budget_ns)]
     pub compile_time_budget_ns: u64,
-    /// Enforce `compile_time_budget_ns`. Default true. Off, every compile
-    /// the threshold asks for happens at once, however long the compiles of
-    /// a window add up to (a compile storm at start-up stalls the guest).
+    #[doc = threshold_field_doc!(enable_compile_time_budget)]
     pub enable_compile_time_budget: bool,
 }
 

@@ -46,18 +46,35 @@ pub enum MmuOptimizationStrategy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MultiLevelTlbConfig {
-    /// L1 entries (fully associative, LRU). Default 16, range 1..=256.
-    /// More entries hold a bigger working set, but every L1 lookup that
-    /// misses the most recently used entry scans all of them, so a big L1
-    /// makes hits slower.
+    /// Entries of the multi_level strategy's first-level TLB. L1 is fully
+    /// associative and searched on every translation: more entries keep more of the
+    /// working set one step from a hit, but each lookup compares them all. Raise it
+    /// when the L1 line of the TLB hit-rate-per-level chart is low while L2 still
+    /// catches most misses; lower it to watch L1 misses grow. Not used by the
+    /// concurrent strategy.
+    ///
+    /// LRU. Default 16, range 1..=256. Every L1 lookup that misses the most
+    /// recently used entry scans all of them, so a big L1 makes hits slower.
     pub l1_entries: usize,
-    /// L2 entries in total. Default 512, range 1..=65536; a multiple of
-    /// `l2_ways`.
+    /// Total entries of the second-level TLB behind L1 (multi_level strategy). L2
+    /// catches L1 misses before they cost a page-table walk, and covers entries x 4
+    /// KiB of memory. Raise it when the working set is larger than that and the
+    /// page-table walk count (tlb.walks) stays high; watch the L2 line of the TLB
+    /// hit-rate-per-level chart. Must be l2_ways times a power of two, so that L2
+    /// has a power-of-two number of sets.
+    ///
+    /// Default 512, range 1..=65536; a multiple of `l2_ways`.
     pub l2_entries: usize,
-    /// L2 associativity (ways per set). Default 4, range 1..=256, must divide
-    /// `l2_entries`. Sets = l2_entries / l2_ways, indexed by VPN mod sets.
-    /// Fewer ways: more conflict misses between pages whose VPNs are a
-    /// multiple of the set count apart; more ways: a longer scan per L2 lookup.
+    /// Associativity of the L2 TLB: how many entries each set holds. A page can
+    /// only live in its own set, so with few ways pages that fall into the same set
+    /// evict each other (conflict misses) even while L2 has room; more ways mean
+    /// fewer conflicts but more entries compared per lookup. Try 1 and 16 on a
+    /// program that strides through memory and compare the L2 hits in the TLB
+    /// hit-rate-per-level chart.
+    ///
+    /// Default 4, range 1..=256 (the knob offers 1..=16), must divide `l2_entries`.
+    /// Sets = l2_entries / l2_ways, indexed by VPN mod sets, so the pages that
+    /// conflict are those whose VPNs are a multiple of the set count apart.
     pub l2_ways: usize,
 }
 
@@ -77,14 +94,23 @@ impl Default for MultiLevelTlbConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConcurrentTlbConfig {
-    /// Entries in total over all shards. Default 512, range 1..=65536; a
-    /// multiple of `shards`.
+    /// Total entries of the concurrent strategy's shared TLB, summed over its
+    /// shards (each shard holds entries / shards). It stands in for both L1 and L2
+    /// for every hart. Raise it when the shared level's hit rate in the TLB chart
+    /// is low and page-table walks are many. Must be a multiple of shards.
+    ///
+    /// Default 512, range 1..=65536; a multiple of `shards`.
     pub entries: usize,
-    /// Number of independently locked shards. Default 8, range 1..=256, must
-    /// divide `entries`. Each shard is fully associative with
-    /// `entries / shards` entries; pages are spread over shards by a hash of
-    /// the VPN. More shards: less lock contention between harts, but uneven
-    /// spreading makes a working set near `entries` miss more.
+    /// How many independently locked parts the concurrent TLB is split into; a page
+    /// always goes to the same shard. More shards let more harts translate at the
+    /// same time without waiting for one lock, but each shard is smaller, so busy
+    /// pages that land in one shard evict each other. With several vCPUs, compare
+    /// per-vCPU utilisation and the shared level's hit rate as you change it.
+    ///
+    /// Default 8, range 1..=256 (the knob offers 1..=64), must divide `entries`.
+    /// Each shard is fully associative with `entries / shards` entries; pages are
+    /// spread over shards by a hash of the VPN, so uneven spreading makes a working
+    /// set near `entries` miss more.
     pub shards: usize,
 }
 
@@ -103,25 +129,56 @@ impl Default for ConcurrentTlbConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UnifiedMmuConfig {
-    /// TLB organisation. Default Hybrid.
+    /// How the TLBs are organised. multi_level: a small L1 in front of a larger
+    /// set-associative L2, private to one hart; the fastest lookups for a single
+    /// vCPU. concurrent: one sharded TLB shared by all harts, one lock per shard;
+    /// meant for several vCPUs. hybrid: picks multi_level for one hart and
+    /// concurrent when harts share the MMU. Switch it and compare the TLB hit rate
+    /// and the per-level hits in the TLB chart; the report names the strategy
+    /// actually used (tlb.strategy_chosen). With the JIT on, compiled loads and
+    /// stores first try the JIT's own inline TLB (level `inline` in the chart, 256
+    /// entries); the MMU's levels then see only its misses, so their sizes matter
+    /// most for working sets beyond 256 pages or with jit.enabled off.
+    ///
+    /// Default Hybrid.
     pub strategy: MmuOptimizationStrategy,
     pub multilevel_tlb_config: MultiLevelTlbConfig,
     pub concurrent_tlb_config: ConcurrentTlbConfig,
-    /// Walk ahead of a detected stride of TLB misses. Default true.
-    /// Prefetched translations go into the L2 (or the shared TLB), never L1.
+    /// Watch TLB misses for a constant stride (a loop walking an array page by
+    /// page, say) and fill the translations of the next pages before they are used.
+    /// Turn it off to measure what it buys: compare the TLB hit rate and the walk
+    /// count, and prefetches issued against prefetches used (tlb.prefetch) to see
+    /// whether the extra walks pay off.
+    ///
+    /// Default true. Prefetched translations go into the L2 (or the shared TLB),
+    /// never L1.
     pub enable_prefetch: bool,
-    /// How many recent miss pages the stride detector looks at. Default 100,
-    /// range 3..=4096 (the rule needs two equal deltas). A stride fires when
-    /// it is more than half of the window's deltas: a small window follows a
-    /// new stride quickly but can be fooled by two accidental equal deltas; a
-    /// large one is robust to noise but slow to notice a stride after a phase
-    /// of irregular misses.
+    /// How many recent TLB-miss pages the stride detector remembers. A short window
+    /// locks on to a new access pattern quickly; a long one still finds a stride
+    /// when one loop's misses are mixed with misses from elsewhere, at more work
+    /// per miss. Watch prefetches used against issued (tlb.prefetch) as you change
+    /// it.
+    ///
+    /// Default 100, range 3..=4096 (the rule needs two equal deltas). A stride
+    /// fires when it is more than half of the window's deltas: a small window can
+    /// be fooled by two accidental equal deltas; a large one is slow to notice a
+    /// stride after a phase of irregular misses.
     pub prefetch_history_window: usize,
-    /// How many pages ahead of the stride to walk. Default 4, range 1..=64.
-    /// Further ahead hides more misses when misses come in bursts, and wastes
-    /// more walks and TLB space past the end of each strided run.
+    /// How many pages ahead along the detected stride the prefetcher fills. Too
+    /// short and the program catches up with it, so the misses remain; too long and
+    /// prefetched entries push out useful ones or are replaced before use. Tune it
+    /// against the TLB hit rate and the share of prefetches used (tlb.prefetch).
+    ///
+    /// Default 4, range 1..=64. Further ahead hides more misses when misses come in
+    /// bursts, and wastes more walks and TLB space past the end of each strided
+    /// run.
     pub prefetch_distance: usize,
-    /// Misaligned loads/stores trap (true) or are carried out (false). Default false.
+    /// What a misaligned load or store does. false: tunevm carries it out, as many
+    /// RISC-V cores do. true: it raises a misaligned-access exception that the
+    /// guest must handle. Turn it on to find the misaligned accesses in a program:
+    /// each one shows up in the trap counts (traps).
+    ///
+    /// Default false.
     pub strict_align: bool,
 }
 
@@ -131,63 +188,83 @@ impl UnifiedMmuConfig {
 
     /// Check every field against its documented range. The error names the
     /// config key (`mmu.…`), the value and what is allowed.
-    pub fn validate(&self) -> Result<(), String> {
-        fn in_range(key: &str, value: usize, range: RangeInclusive<usize>) -> Result<(), String> {
-            if range.contains(&value) {
+    pub fn validate(&self) -> Result<(), MmuConfigError> {
+        fn in_range(
+            key: &'static str,
+            value: usize,
+            allowed: RangeInclusive<usize>,
+        ) -> Result<(), MmuConfigError> {
+            if allowed.contains(&value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "mmu.{key} = {value} is out of range: allowed {}..={}",
-                    range.start(),
-                    range.end()
-                ))
+                Err(MmuConfigError::OutOfRange { key, value, allowed })
             }
         }
-        fn divides(key: &str, value: usize, total_key: &str, total: usize) -> Result<(), String> {
+        fn divides(
+            key: &'static str,
+            value: usize,
+            total_key: &'static str,
+            total: usize,
+        ) -> Result<(), MmuConfigError> {
             if total.is_multiple_of(value) {
                 Ok(())
             } else {
-                Err(format!(
-                    "mmu.{key} = {value} must divide mmu.{total_key} = {total} \
-                     (allowed: a divisor of {total})"
-                ))
+                Err(MmuConfigError::NotADivisor { key, value, total_key, total })
             }
         }
         let ml = &self.multilevel_tlb_config;
         in_range(
-            "multilevel_tlb_config.l1_entries",
+            "mmu.multilevel_tlb_config.l1_entries",
             ml.l1_entries,
             MultiLevelTlbConfig::L1_ENTRIES,
         )?;
         in_range(
-            "multilevel_tlb_config.l2_entries",
+            "mmu.multilevel_tlb_config.l2_entries",
             ml.l2_entries,
             MultiLevelTlbConfig::L2_ENTRIES,
         )?;
-        in_range("multilevel_tlb_config.l2_ways", ml.l2_ways, MultiLevelTlbConfig::L2_WAYS)?;
+        in_range("mmu.multilevel_tlb_config.l2_ways", ml.l2_ways, MultiLevelTlbConfig::L2_WAYS)?;
         divides(
-            "multilevel_tlb_config.l2_ways",
+            "mmu.multilevel_tlb_config.l2_ways",
             ml.l2_ways,
-            "multilevel_tlb_config.l2_entries",
+            "mmu.multilevel_tlb_config.l2_entries",
             ml.l2_entries,
         )?;
         let c = &self.concurrent_tlb_config;
-        in_range("concurrent_tlb_config.entries", c.entries, ConcurrentTlbConfig::ENTRIES)?;
-        in_range("concurrent_tlb_config.shards", c.shards, ConcurrentTlbConfig::SHARDS)?;
+        in_range("mmu.concurrent_tlb_config.entries", c.entries, ConcurrentTlbConfig::ENTRIES)?;
+        in_range("mmu.concurrent_tlb_config.shards", c.shards, ConcurrentTlbConfig::SHARDS)?;
         divides(
-            "concurrent_tlb_config.shards",
+            "mmu.concurrent_tlb_config.shards",
             c.shards,
-            "concurrent_tlb_config.entries",
+            "mmu.concurrent_tlb_config.entries",
             c.entries,
         )?;
         in_range(
-            "prefetch_history_window",
+            "mmu.prefetch_history_window",
             self.prefetch_history_window,
             Self::PREFETCH_HISTORY_WINDOW,
         )?;
-        in_range("prefetch_distance", self.prefetch_distance, Self::PREFETCH_DISTANCE)?;
+        in_range("mmu.prefetch_distance", self.prefetch_distance, Self::PREFETCH_DISTANCE)?;
         Ok(())
     }
+}
+
+/// A [`UnifiedMmuConfig`] that [`UnifiedMmuConfig::validate`] refuses: which
+/// config key, its value, and what is allowed. Displayed as one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MmuConfigError {
+    /// `value` is outside `allowed`.
+    #[error("{key} = {value} is out of range: allowed {}..={}", .allowed.start(), .allowed.end())]
+    OutOfRange {
+        /// The full config key (`mmu.prefetch_distance`).
+        key: &'static str,
+        value: usize,
+        allowed: RangeInclusive<usize>,
+    },
+    /// `value` does not divide the value of `total_key` (ways of the L2,
+    /// shards of the concurrent TLB).
+    #[error("{key} = {value} must divide {total_key} = {total} (allowed: a divisor of {total})")]
+    NotADivisor { key: &'static str, value: usize, total_key: &'static str, total: usize },
 }
 
 impl Default for UnifiedMmuConfig {
@@ -613,7 +690,7 @@ mod tests {
         fn error(change: impl FnOnce(&mut UnifiedMmuConfig)) -> String {
             let mut c = UnifiedMmuConfig::default();
             change(&mut c);
-            c.validate().unwrap_err()
+            c.validate().unwrap_err().to_string()
         }
         for (e, expected) in [
             (

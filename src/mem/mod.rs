@@ -15,8 +15,8 @@ mod tlb;
 
 pub use bus::{Bus, Stored};
 pub use mmu::{
-    ConcurrentTlbConfig, MmuOptimizationStrategy, MultiLevelTlbConfig, TlbLevelStats, TlbStats,
-    UnifiedMmu, UnifiedMmuConfig,
+    ConcurrentTlbConfig, MmuConfigError, MmuOptimizationStrategy, MultiLevelTlbConfig,
+    TlbLevelStats, TlbStats, UnifiedMmu, UnifiedMmuConfig,
 };
 pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
 
