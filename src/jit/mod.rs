@@ -19,8 +19,10 @@
 pub mod backend;
 pub mod code_cache;
 pub mod codegen;
+mod cost;
 mod dispatch;
 mod inline_tlb;
+mod jump_cache;
 pub mod layout;
 pub mod region;
 pub mod threshold;
@@ -33,7 +35,9 @@ use crate::mem::{CodeConsumer, Ram, RecentTranslation};
 use crate::monitor::Histogram;
 use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
 use codegen::{generate, CodegenOptions};
+use cost::CostModel;
 use inline_tlb::InlineTlb;
+use jump_cache::JumpCache;
 use layout::StateBlock;
 use region::{discover, DiscoverOptions};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
@@ -243,28 +247,6 @@ struct UnitState {
     blocked_until: u64,
 }
 
-/// Slots of the jump cache (a power of two).
-const JUMP_CACHE_SLOTS: usize = 1024;
-
-/// A jump-cache slot: a compiled unit the dispatcher reached recently, with
-/// the dispatches it served that the code cache and the unit's count have
-/// not seen yet.
-#[derive(Clone, Copy, Debug)]
-struct JumpEntry {
-    key: UnitKey,
-    func: backend::CompiledFn,
-    tier: Tier,
-    /// Dispatches served since the last flush.
-    pending: u32,
-    /// Dispatches it may still serve before the slow path must look again
-    /// (the unit's tier-up is due then).
-    left: u32,
-}
-
-fn jump_slot(vpc: u64) -> usize {
-    ((vpc >> 1) as usize ^ (vpc >> 11) as usize) & (JUMP_CACHE_SLOTS - 1)
-}
-
 /// Counters for the report.
 #[derive(Clone, Debug, Default)]
 pub struct JitStats {
@@ -321,6 +303,19 @@ const QUARANTINE_CYCLES: u64 = 10_000_000;
 /// checks the wall clock, Stop and Pause at least this often.
 const SLICE_WORK_NS: u64 = 20_000_000;
 
+/// Count `n` dispatches of `key` served by the jump cache.
+fn count_dispatches(
+    cache: &mut UnifiedCodeCache<UnitKey, CachedCode>,
+    units: &mut FxHashMap<UnitKey, UnitState>,
+    key: UnitKey,
+    n: u64,
+) {
+    cache.record_hits(key, n);
+    if let Some(st) = units.get_mut(&key) {
+        st.count += n;
+    }
+}
+
 /// The state block of an attached `backend`.
 ///
 /// The block is memory generated code writes, not a Rust field: the
@@ -346,27 +341,16 @@ pub struct Jit {
     /// RAM's code epoch last seen.
     epoch: u64,
     stats: JitStats,
-    /// Compile time spent since the last `account_slice`.
-    slice_compile_ns: u64,
-    /// Estimated interpreter cost per instruction (ns), from slices that
-    /// ran mostly interpreted.
-    interp_ns_per_insn: Option<f64>,
-    /// Decayed sums over slices for the fit time = a × interpreted + b ×
-    /// compiled: [Σi², Σic, Σc², Σi·t, Σc·t].
-    slice_fit: [f64; 5],
+    /// The interpreter's cost per instruction and what compiled code saves.
+    cost: CostModel,
     /// Units compiled with their last compile's listing and wasm text, for
     /// the code view.
     last_error: Option<String>,
     /// `mmu.strict_align`, which generated loads must honour.
     strict_align: bool,
-    /// Direct-mapped by entry pc: the dispatch fast path. Invariant: every
-    /// entry's unit is in the code cache with this `func` (entries go when
-    /// their unit leaves, see `release`). Hits are batched: `flush_jumps`
-    /// hands them to the code cache and the unit counts before anything
-    /// reads or changes those (a compile, an invalidation, each slice).
-    jumps: Box<[Option<JumpEntry>]>,
-    /// Slots with `pending > 0`.
-    dirty_jumps: Vec<u16>,
+    /// Direct-mapped by entry pc: the dispatch fast path (see
+    /// `jump_cache.rs`; its entries' units are in `cache`).
+    jumps: JumpCache,
     /// The inline TLB's bookkeeping (its entries are in the state block).
     inline_tlb: InlineTlb,
     /// Pages (physical page address) whose code was invalidated lately.
@@ -405,13 +389,10 @@ impl Jit {
             backend: None,
             epoch: 0,
             stats: JitStats::default(),
-            slice_compile_ns: 0,
-            interp_ns_per_insn: None,
-            slice_fit: [0.0; 5],
+            cost: CostModel::default(),
             last_error: None,
             strict_align: false,
-            jumps: vec![None; JUMP_CACHE_SLOTS].into_boxed_slice(),
-            dirty_jumps: Vec::new(),
+            jumps: JumpCache::default(),
             inline_tlb: InlineTlb::default(),
             churn: FxHashMap::default(),
             work_ns: 0,
@@ -446,10 +427,8 @@ impl Jit {
     pub fn table_bytes(&self) -> u64 {
         let unit = std::mem::size_of::<(UnitKey, UnitState)>() + 1;
         let churn = std::mem::size_of::<(u64, PageChurn)>() + 1;
-        (self.units.capacity() * unit
-            + self.churn.capacity() * churn
-            + self.jumps.len() * std::mem::size_of::<Option<JumpEntry>>()
-            + self.dirty_jumps.capacity() * 2) as u64
+        (self.units.capacity() * unit + self.churn.capacity() * churn + self.jumps.bytes() as usize)
+            as u64
     }
 
     /// Units whose counts the JIT tracks now.
@@ -622,33 +601,15 @@ impl Jit {
     /// Give the jump cache's batched hits to the code cache and the units'
     /// counts.
     fn flush_jumps(&mut self) {
-        for i in 0..self.dirty_jumps.len() {
-            self.flush_jump(self.dirty_jumps[i] as usize);
-        }
-        self.dirty_jumps.clear();
-    }
-
-    /// Flush one jump-cache slot (it may stay listed as dirty).
-    fn flush_jump(&mut self, slot: usize) {
-        let Some(e) = self.jumps[slot].as_mut() else { return };
-        let n = std::mem::take(&mut e.pending) as u64;
-        if n > 0 {
-            self.cache.record_hits(e.key, n);
-            if let Some(st) = self.units.get_mut(&e.key) {
-                st.count += n;
-            }
-        }
+        let (cache, units) = (&mut self.cache, &mut self.units);
+        self.jumps.drain(|key, n| count_dispatches(cache, units, key, n));
     }
 
     /// Drop the jump-cache entry of each removed unit (after a flush), and
     /// release modules whose last unit went.
     fn release(&mut self, removed: Removed<UnitKey, CachedCode>) {
         for unit in &removed.units {
-            let slot = jump_slot(unit.key.vpc);
-            if self.jumps[slot].is_some_and(|e| e.key == unit.key) {
-                debug_assert_eq!(self.jumps[slot].map(|e| e.pending), Some(0), "flushed first");
-                self.jumps[slot] = None;
-            }
+            self.jumps.forget(unit.key);
             if let Some(st) = self.units.get_mut(&unit.key) {
                 if removed.emptied_groups.contains(&GroupId(unit.value.module.0))
                     || unit.reason != code_cache::RemovalReason::Replaced
@@ -675,21 +636,14 @@ impl Jit {
         retired: u64,
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
-        let slot = jump_slot(key.vpc);
-        if let Some(e) = self.jumps[slot].as_mut() {
-            if e.key == key && e.left > 0 {
-                e.left -= 1;
-                if e.pending == 0 {
-                    self.dirty_jumps.push(slot as u16);
-                }
-                e.pending += 1;
-                self.control.record_executions(1, retired);
-                return Some((e.func, e.tier));
-            }
+        if let Some(found) = self.jumps.hit(key) {
+            self.control.record_executions(1, retired);
+            return Some(found);
         }
         // The slot's unit (this one, or the one it is about to lose the
         // slot to) must be up to date for the slow path.
-        self.flush_jump(slot);
+        let (cache, units) = (&mut self.cache, &mut self.units);
+        self.jumps.drain_slot_of(key, |key, n| count_dispatches(cache, units, key, n));
         let found = self.enter_slow(key, ram, page_off, retired, clock);
         if let Some((func, tier)) = found {
             let count = self.units.get(&key).map_or(0, |s| s.count);
@@ -697,13 +651,7 @@ impl Jit {
                 Tier::Baseline => self.config.tier_up_threshold.saturating_sub(count),
                 _ => u64::MAX,
             };
-            self.jumps[slot] = (left > 0).then_some(JumpEntry {
-                key,
-                func,
-                tier,
-                pending: 0,
-                left: left.min(u32::MAX as u64) as u32,
-            });
+            self.jumps.set(key, func, tier, left);
         }
         found
     }
@@ -856,7 +804,7 @@ impl Jit {
         self.stats.engine_ns.record(engine_ns);
         self.stats.compile_ns.record(codegen_ns + engine_ns);
         self.stats.units_compiled += 1;
-        self.slice_compile_ns += codegen_ns + engine_ns;
+        self.cost.add_compile_ns(codegen_ns + engine_ns);
         self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
         ram.mark_code_page(page_off);
@@ -910,54 +858,18 @@ impl Jit {
 
     /// After a run slice of `slice_ns` host nanoseconds in which `interpreted`
     /// and `compiled` guest instructions retired: tell the threshold
-    /// controller what compiled code saved. The benefit is the time the
-    /// interpreter would have taken for the slice minus the time it took
-    /// without compiling. The interpreter's cost per instruction is measured
-    /// directly on slices that ran at least 95 % interpreted; before there
-    /// is one (hot code is often compiled within the first slice), it is
-    /// the `a` of a least-squares fit `time = a × interpreted + b ×
-    /// compiled` over recent slices, once slices with different mixes make
-    /// it determined.
+    /// controller what compiled code saved (see `cost.rs`).
     pub fn account_slice(&mut self, slice_ns: u64, interpreted: u64, compiled: u64) {
         self.flush_jumps();
-        let compile_ns = std::mem::take(&mut self.slice_compile_ns);
-        let total = interpreted + compiled;
-        if total == 0 {
-            return;
-        }
-        let run_ns = slice_ns.saturating_sub(compile_ns) as f64;
-        let (i, c) = (interpreted as f64, compiled as f64);
-        if compiled * 20 <= total {
-            let cost = run_ns / total as f64;
-            self.interp_ns_per_insn = Some(match self.interp_ns_per_insn {
-                Some(old) => 0.8 * old + 0.2 * cost,
-                None => cost,
-            });
-        } else {
-            let f = &mut self.slice_fit;
-            for (sum, v) in f.iter_mut().zip([i * i, i * c, c * c, i * run_ns, c * run_ns]) {
-                *sum = 0.9 * *sum + v;
-            }
-            let det = f[0] * f[2] - f[1] * f[1];
-            if self.interp_ns_per_insn.is_none() && det > 1e-3 * f[0] * f[2] {
-                let a = (f[3] * f[2] - f[4] * f[1]) / det;
-                if a > 0.0 {
-                    self.interp_ns_per_insn = Some(a);
-                }
-            }
-        }
-        if let Some(cost) = self.interp_ns_per_insn {
-            let would = cost * total as f64;
-            if would > run_ns {
-                self.control.record_benefit((would - run_ns) as u64);
-            }
+        if let Some(saved) = self.cost.slice_benefit(slice_ns, interpreted, compiled) {
+            self.control.record_benefit(saved);
         }
     }
 
     /// The interpreter's estimated cost per guest instruction (host ns), if
     /// learnt yet (see [`Jit::account_slice`]).
     pub fn interp_ns_per_insn(&self) -> Option<f64> {
-        self.interp_ns_per_insn
+        self.cost.interp_ns_per_insn()
     }
 
     /// The JIT's figures for the monitor.

@@ -1,0 +1,116 @@
+//! The jump cache: the dispatcher's fast path from an entry pc to compiled
+//! code, direct-mapped, without touching the unit table or the code cache.
+//!
+//! Hits are batched: a slot counts the dispatches it served (`pending`)
+//! until the JIT drains them into the code cache's hit counts and the units'
+//! execution counts ([`JumpCache::drain`]), which it does before anything
+//! reads or changes those (a compile, an invalidation, each slice end).
+//!
+//! Invariant (kept by the JIT): every entry's unit is in the code cache with
+//! this `func`; an entry goes when its unit leaves ([`JumpCache::forget`]).
+use super::backend::CompiledFn;
+use super::{Tier, UnitKey};
+
+/// Slots of the jump cache (a power of two).
+pub const SLOTS: usize = 1024;
+
+/// A slot: a compiled unit the dispatcher reached recently.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: UnitKey,
+    func: CompiledFn,
+    tier: Tier,
+    /// Dispatches served since the last drain.
+    pending: u32,
+    /// Dispatches it may still serve before the slow path must look again
+    /// (the unit's tier-up is due then).
+    left: u32,
+}
+
+/// See the module documentation.
+pub struct JumpCache {
+    slots: Box<[Option<Entry>]>,
+    /// Slots with `pending > 0`.
+    dirty: Vec<u16>,
+}
+
+impl Default for JumpCache {
+    fn default() -> Self {
+        JumpCache { slots: vec![None; SLOTS].into_boxed_slice(), dirty: Vec::new() }
+    }
+}
+
+fn slot_of(vpc: u64) -> usize {
+    ((vpc >> 1) as usize ^ (vpc >> 11) as usize) & (SLOTS - 1)
+}
+
+impl JumpCache {
+    /// The code for `key` if its slot holds it and may serve one more
+    /// dispatch; the dispatch is counted as pending.
+    #[inline(always)]
+    pub fn hit(&mut self, key: UnitKey) -> Option<(CompiledFn, Tier)> {
+        let slot = slot_of(key.vpc);
+        let e = self.slots[slot].as_mut()?;
+        if e.key != key || e.left == 0 {
+            return None;
+        }
+        e.left -= 1;
+        if e.pending == 0 {
+            self.dirty.push(slot as u16);
+        }
+        e.pending += 1;
+        Some((e.func, e.tier))
+    }
+
+    /// Hand every slot's pending dispatches to `sink(unit, count)`.
+    pub fn drain(&mut self, mut sink: impl FnMut(UnitKey, u64)) {
+        for &slot in &self.dirty {
+            if let Some(e) = self.slots[slot as usize].as_mut() {
+                let n = std::mem::take(&mut e.pending);
+                if n > 0 {
+                    sink(e.key, n as u64);
+                }
+            }
+        }
+        self.dirty.clear();
+    }
+
+    /// Hand the pending dispatches of the slot `key` maps to (whichever unit
+    /// holds it) to `sink`; the slot may stay listed as dirty.
+    pub fn drain_slot_of(&mut self, key: UnitKey, sink: impl FnOnce(UnitKey, u64)) {
+        if let Some(e) = self.slots[slot_of(key.vpc)].as_mut() {
+            let n = std::mem::take(&mut e.pending);
+            if n > 0 {
+                sink(e.key, n as u64);
+            }
+        }
+    }
+
+    /// Put `key`'s code in its slot, to serve at most `left` dispatches
+    /// (none: the slot is emptied).
+    pub fn set(&mut self, key: UnitKey, func: CompiledFn, tier: Tier, left: u64) {
+        let slot = slot_of(key.vpc);
+        debug_assert!(self.slots[slot].is_none_or(|e| e.pending == 0), "drained first");
+        self.slots[slot] = (left > 0).then_some(Entry {
+            key,
+            func,
+            tier,
+            pending: 0,
+            left: left.min(u32::MAX as u64) as u32,
+        });
+    }
+
+    /// Drop `key`'s entry, if it has one (after a drain).
+    pub fn forget(&mut self, key: UnitKey) {
+        let slot = slot_of(key.vpc);
+        if self.slots[slot].is_some_and(|e| e.key == key) {
+            debug_assert_eq!(self.slots[slot].map(|e| e.pending), Some(0), "drained first");
+            self.slots[slot] = None;
+        }
+    }
+
+    /// Host bytes held.
+    pub fn bytes(&self) -> u64 {
+        (self.slots.len() * std::mem::size_of::<Option<Entry>>() + self.dirty.capacity() * 2) as u64
+    }
+}
