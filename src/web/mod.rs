@@ -61,7 +61,8 @@ fn forward_panic(text: &str) {
 
 /// Test only: panics, so that the end-to-end test can check that a Rust
 /// panic in the worker reaches the page with its message and location and
-/// the page stays usable. Nothing in the page calls it.
+/// the page stays usable. The page's controls never call it; its test hook
+/// `window.tunevmPage.debugPanic()` asks the worker to.
 #[wasm_bindgen]
 pub fn debug_panic() {
     panic!("debug_panic: a deliberate panic (test only)");
