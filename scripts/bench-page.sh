@@ -10,12 +10,14 @@
 #   scripts/bench-page.sh                     5 loads
 #   RUNS=10 SKIP_WEB_BUILD=1 scripts/bench-page.sh
 #   RUNS=5 scripts/bench-page.sh --run        5 cpubench runs in the page
+#   RUNS=5 scripts/bench-page.sh --run --wire both   ... of each way status and
+#                                             live reports cross from Rust (BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/e2e-env.sh
 
 if [ "${1:-}" = --run ]; then
-  node www/e2e/bench-run.mjs --runs "${RUNS:-3}"
+  node www/e2e/bench-run.mjs --runs "${RUNS:-3}" "${@:2}"
 else
   node www/e2e/bench-load.mjs --runs "${RUNS:-5}"
 fi

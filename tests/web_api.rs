@@ -5,7 +5,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use serde_json::Value;
-use tunevm::web::{check_setting, effective_config, knob_schema, presets, WebMachine};
+use tunevm::web::{
+    abi_names, check_setting, effective_config, guide_targets, knob_schema, presets, WebMachine,
+};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -18,6 +20,17 @@ const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// JSON text read by JavaScript's `JSON.parse` (so numbers compare as the
+/// page sees them: 1.0 and 1 are one number there).
+fn via_js(text: &str) -> Value {
+    js(js_sys::JSON::parse(text).unwrap())
+}
+
+/// A plain JavaScript value (what `serde-wasm-bindgen` makes) as JSON.
+fn js(value: JsValue) -> Value {
+    json(&js_sys::JSON::stringify(&value).unwrap().as_string().unwrap())
 }
 
 /// The message of the JavaScript `Error` a `JsError` becomes.
@@ -33,7 +46,7 @@ fn machine(settings: &str, elf: &[u8]) -> WebMachine {
 /// Run in 20 ms pieces, as the worker does, until the run ends.
 fn run_to_end(m: &mut WebMachine) -> Value {
     for _ in 0..10_000 {
-        let status = json(&m.run_for(20.0));
+        let status = js(m.run_for(20.0));
         if status["state"] != "running" {
             return status;
         }
@@ -100,7 +113,7 @@ fn hello_runs_to_its_exit_with_its_output_and_a_report() {
     assert!(report["engine"].as_str().unwrap().starts_with("browser"), "{}", report["engine"]);
     assert!(report["instructions"].as_u64().unwrap() > 1000);
     // Further pieces change nothing once the run has ended.
-    assert_eq!(json(&m.run_for(5.0))["state"], "exit");
+    assert_eq!(js(m.run_for(5.0))["state"], "exit");
 }
 
 #[wasm_bindgen_test]
@@ -110,7 +123,7 @@ fn a_knob_changes_the_report() {
         HELLO,
     );
     run_to_end(&mut on);
-    let on = json(&on.live());
+    let on = js(on.live());
     assert!(on["tiers"]["baseline"]["instructions"].as_u64().unwrap() > 0, "{}", on["tiers"]);
     assert!(on.get("series").is_none(), "live() leaves the series out");
     let buckets = on["jit"]["compile_ns_histogram"].as_array().unwrap();
@@ -119,7 +132,7 @@ fn a_knob_changes_the_report() {
 
     let mut off = machine(r#"{"jit.enabled": "false"}"#, HELLO);
     run_to_end(&mut off);
-    let off = json(&off.live());
+    let off = js(off.live());
     assert_eq!(off["engine"], "interpreter");
     assert_eq!(off["tiers"]["baseline"]["instructions"], 0);
     assert_eq!(off["tiers"]["optimizing"]["instructions"], 0);
@@ -142,7 +155,7 @@ fn a_runaway_guest_yields_on_time_and_stops() {
     let mut took = Vec::new();
     for _ in 0..20 {
         let t0 = now();
-        assert_eq!(json(&m.run_for(20.0))["state"], "running");
+        assert_eq!(js(m.run_for(20.0))["state"], "running");
         took.push(now() - t0);
     }
     // A piece ends at the first slice end past its budget; a slice that
@@ -150,9 +163,9 @@ fn a_runaway_guest_yields_on_time_and_stops() {
     took.sort_by(f64::total_cmp);
     assert!(took[10] < 45.0, "20 ms pieces took {took:?} ms");
     assert!(took[19] < 1000.0, "20 ms pieces took {took:?} ms");
-    let status = json(&m.stop());
+    let status = js(m.stop());
     assert_eq!(status["state"], "stopped");
-    assert_eq!(json(&m.run_for(20.0))["state"], "stopped");
+    assert_eq!(js(m.run_for(20.0))["state"], "stopped");
     let report = json(&m.report());
     assert_eq!(report["stop_reason"], "stopped");
     // Run time is the pieces' time only.
@@ -163,19 +176,19 @@ fn a_runaway_guest_yields_on_time_and_stops() {
 #[wasm_bindgen_test]
 fn step_runs_one_instruction_or_one_block() {
     let mut m = machine(r#"{"jit.enabled": "false"}"#, HELLO);
-    let before = json(&m.regs());
-    let s = json(&m.step(false));
+    let before = js(m.regs());
+    let s = js(m.step(false));
     assert_eq!(s["instructions"], 1);
-    let after = json(&m.regs());
+    let after = js(m.regs());
     assert_ne!(before["pc"], after["pc"]);
     assert_eq!(after["privilege"], "M");
-    let s = json(&m.step(true));
+    let s = js(m.step(true));
     let n = s["instructions"].as_u64().unwrap();
     assert!(n > 2, "a block of more than one instruction: {n}");
     // The block ended at a jump or branch: the pc is not the next in line.
     m.reset();
-    assert_eq!(json(&m.regs())["pc"], before["pc"]);
-    assert!(json(&m.run_for(0.0))["instructions"].as_u64().unwrap() > 0);
+    assert_eq!(js(m.regs())["pc"], before["pc"]);
+    assert!(js(m.run_for(0.0))["instructions"].as_u64().unwrap() > 0);
 }
 
 #[wasm_bindgen_test]
@@ -193,4 +206,45 @@ fn hot_units_show_guest_code_beside_wasm_text() {
     assert!(view["wat"].as_str().unwrap().starts_with("(module"));
     assert_eq!(m.code_view(99), "null");
     m.stop();
+}
+
+#[wasm_bindgen_test]
+fn abi_names_and_guide_targets_come_from_rust() {
+    let names = abi_names();
+    assert_eq!(names.len(), 32);
+    assert_eq!((names[0].as_str(), names[2].as_str(), names[8].as_str()), ("zero", "sp", "s0"));
+    assert_eq!((names[10].as_str(), names[31].as_str()), ("a0", "t6"));
+    let targets = js(guide_targets());
+    let names: Vec<&str> =
+        targets.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["compile_time", "tlb_hit_rate", "cache_hit_rate", "native_speed", "gc_pause"]
+    );
+    assert_eq!(targets[0]["figure"], "jit.compile_ns.p99");
+    assert_eq!(targets[0]["limit"], 10e6);
+    assert_eq!(targets[3]["figure"], Value::Null);
+}
+
+#[wasm_bindgen_test]
+fn live_and_status_objects_equal_their_json_text() {
+    let mut m = machine("{}", CPUBENCH);
+    let status = js(m.run_for(20.0));
+    assert_eq!(status, via_js(&m.status_json()));
+    assert_eq!(js(m.status()), status);
+    assert_eq!(status["state"], "running");
+    assert!(status["instructions"].as_u64().unwrap() > 0);
+    // the wall clock does not move between the calls: both see one report
+    let live = js(m.live());
+    assert_eq!(live, via_js(&m.live_json()));
+    assert!(live.get("series").is_none(), "live has no series");
+    let full = json(&m.report());
+    assert!(full.get("series").is_some());
+    let keys = |v: &Value| {
+        v.as_object().unwrap().keys().filter(|k| *k != "series").cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&live), keys(&full), "live = the report without its series");
+    let text = js(m.run_for_json(20.0).into());
+    assert!(text.is_string());
+    assert_eq!(json(text.as_str().unwrap())["state"], "running");
 }

@@ -3,8 +3,8 @@
 
 import { uPlot } from './charts.js';
 import { t } from './i18n.js';
+import { get } from './dom.js';
 
-const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
 
 const fixed = (d) => (v) => v.toFixed(d);
 const pct = (v) => `${(v * 100).toFixed(1)} %`;

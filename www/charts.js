@@ -9,6 +9,7 @@
 
 import uPlot from './vendor/uPlot.esm.js';
 import { t } from './i18n.js';
+import { get, num } from './dom.js';
 
 export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_churn', 'code_cache', 'tlb_levels', 'threshold', 'memory'];
 const MAX_POINTS = 2400; // beyond this every other point is dropped (about 6 minutes at 150 ms)
@@ -16,8 +17,6 @@ const COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5', '#e8590c', '#0c8599'
 const TIERS = ['interpreter', 'baseline', 'optimizing'];
 const MIB = 2 ** 20;
 
-const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
-const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function fmtNs(ns) {
   if (ns == null || !Number.isFinite(ns) || ns >= 1e15) return '∞'; // the last bucket's bound is u64::MAX

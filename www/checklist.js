@@ -1,37 +1,46 @@
 // The guide's target checklist. Rows live in index.html
 // (li[data-target=NAME] with a .value child); this module sets each row's
 // data-status ("pass" | "fail" | "na") and figure from the latest report.
+// The targets (which figure, the limit, the comparison) come from the wasm
+// (guide_targets(), src/web/mod.rs GUIDE_TARGETS); only their labels are here.
 
 import { t } from './i18n.js';
+import { get, num } from './dom.js';
 
-const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
-const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const pct = (x) => `${(x * 100).toFixed(1)} %`;
+const limitText = (target) => (target.unit === 'ns' ? `${target.limit / 1e6} ms` : `${+(target.limit * 100).toFixed(1)} %`);
 
-// Each target: where its figure is in the report, how it is shown, and the test.
-const TARGETS = {
-  compile_time: {
-    figure: (r) => get(r, 'jit.compile_ns.p99'),
-    show: (ns) => `p99 ${(ns / 1e6).toFixed(2)} ms`,
-    pass: (ns) => ns < 10e6,
-  },
-  tlb_hit_rate: {
-    figure: (r) => get(r, 'tlb.hit_rate'),
-    show: pct,
-    pass: (x) => x > 0.9,
-  },
-  cache_hit_rate: {
-    figure: (r) => get(r, 'code_cache.hit_rate'),
-    show: pct,
-    pass: (x) => x > 0.85,
-  },
-};
+/** How a report figure of `target` is shown: ns in ms (a quantile named
+ *  first, e.g. "p99 1.20 ms"), ratios in %. */
+function show(target, v) {
+  if (target.unit !== 'ns') return pct(v);
+  const q = target.figure.split('.').pop();
+  return `${/^p\d+$/.test(q) ? `${q} ` : ''}${(v / 1e6).toFixed(2)} ms`;
+}
+
+const passes = (target, v) => (target.op === '<' ? v < target.limit : v > target.limit);
 
 export class Checklist {
   constructor(root) {
     this.root = root;
     this.native = null;
+    this.targets = []; // the guide's targets, from the wasm (guide_targets())
     this.reset();
+  }
+
+  /** targets: [{name, figure, op, limit, unit}] (src/web/mod.rs GUIDE_TARGETS). */
+  setTargets(targets) {
+    this.targets = targets;
+    this.relabel();
+  }
+
+  target(name) {
+    return this.targets.find((x) => x.name === name);
+  }
+
+  /** Targets whose figure is in the report. */
+  reportTargets() {
+    return this.targets.filter((x) => x.figure);
   }
 
   row(name) {
@@ -47,7 +56,8 @@ export class Checklist {
 
   /** Every row back to "na" (a new run starts). */
   reset() {
-    for (const name of Object.keys(TARGETS)) this.set(name, 'na', t('na'));
+    this.report = null;
+    for (const { name } of this.reportTargets()) this.set(name, 'na', t('na'));
     this.clearNative();
     this.set('gc_pause', 'na', t('target_gc_pause_why'));
   }
@@ -55,10 +65,10 @@ export class Checklist {
   /** Figures from a live or final report (parsed). */
   update(report) {
     this.report = report;
-    for (const [name, target] of Object.entries(TARGETS)) {
-      const v = target.figure(report);
-      if (isNum(v)) this.set(name, target.pass(v) ? 'pass' : 'fail', target.show(v));
-      else this.set(name, 'na', t('na'));
+    for (const target of this.reportTargets()) {
+      const v = num(get(report, target.figure));
+      if (v != null) this.set(target.name, passes(target, v) ? 'pass' : 'fail', show(target, v));
+      else this.set(target.name, 'na', t('na'));
     }
   }
 
@@ -85,13 +95,22 @@ export class Checklist {
     const speed = nativeMs / vmMs;
     this.native = { nativeMs, vmMs, speed, cold };
     const figure = `${(speed * 100).toFixed(1)} % (${t('native_time')} ${nativeMs.toFixed(0)} ms, ${t('vm_time')} ${vmMs.toFixed(0)} ms)`;
-    this.set('native_speed', speed > 0.7 ? 'pass' : 'fail', cold ? `${figure} ${t('cold_run')}` : figure);
+    const target = this.target('native_speed');
+    const ok = target ? passes(target, speed) : false;
+    this.set('native_speed', ok ? 'pass' : 'fail', cold ? `${figure} ${t('cold_run')}` : figure);
   }
 
-  /** Redraws texts in the current language. */
+  /** Redraws texts in the current language: each row's name is its label
+   *  with the target's comparison and limit put in ({op}, {limit}). */
   relabel() {
+    for (const target of this.targets) {
+      const name = this.row(target.name)?.querySelector('.name');
+      if (name) {
+        name.textContent = t(`target_${target.name}`).replace('{op}', target.op).replace('{limit}', limitText(target));
+      }
+    }
     if (this.report) this.update(this.report);
-    else for (const name of Object.keys(TARGETS)) this.set(name, 'na', t('na'));
+    else for (const { name } of this.reportTargets()) this.set(name, 'na', t('na'));
     this.set('gc_pause', 'na', t('target_gc_pause_why'));
     const n = this.native;
     if (n) this.setNative(n.nativeMs, n.vmMs * 1e6, true, n.cold);

@@ -1,17 +1,29 @@
 // The page's side of the worker protocol (see worker.js for the messages):
-// one VmWorker wraps the current Web Worker, answers requests with promises,
-// and replaces the worker when it must be killed (Stop watchdog) or has crashed.
+// one VmWorker wraps the current Web Worker. Every message to the worker goes
+// through one of its methods; requests are answered with promises; it numbers
+// the machines it asks for (gen) and drops messages about replaced ones; and
+// it replaces the worker when it must be killed (Stop watchdog) or has crashed.
 
 export const STOP_WATCHDOG_MS = 100;
 
+// Messages about one machine: dropped when it has since been replaced.
+const PER_MACHINE = new Set(['loaded', 'load-error', 'status', 'console', 'live', 'ended']);
+
+/** A load or reset that went to a worker the Stop watchdog has since replaced. */
+export class WorkerReplaced extends Error {}
+
 export class VmWorker {
   /** handlers: { message(msg), crash(message), killed() };
-   *  wasm: a promise of {module, pkg} (the compiled tunevm_bg.wasm and its folder) */
-  constructor(handlers, wasm) {
+   *  wasm: a promise of {module, pkg} (the compiled tunevm_bg.wasm and its folder);
+   *  options.wire: 'object' (default) or 'json' (benchmark only: the JSON-text path) */
+  constructor(handlers, wasm, options = {}) {
     this.handlers = handlers;
     this.wasm = wasm;
+    this.wire = options.wire === 'json' ? 'json' : 'object';
     this.nextId = 1;
     this.pending = new Map();
+    this.gen = 0; // number of the machine last asked of the worker
+    this.pendingLoad = null; // {resolve, reject} of the load or reset under way
     this.spawn();
   }
 
@@ -38,12 +50,13 @@ export class VmWorker {
     };
     // always answer the worker's wait for "init": with the module, or without (it fetches)
     this.wasm.then(
-      ({ module, pkg }) => worker.postMessage({ type: 'init', module, pkg }),
-      () => worker.postMessage({ type: 'init' }),
+      ({ module, pkg }) => worker.postMessage({ type: 'init', module, pkg, wire: this.wire }),
+      () => worker.postMessage({ type: 'init', wire: this.wire }),
     );
   }
 
   onMessage(msg) {
+    if (PER_MACHINE.has(msg.type) && msg.gen !== this.gen) return;
     switch (msg.type) {
       case 'ready':
         this.resolveReady(msg);
@@ -60,20 +73,36 @@ export class VmWorker {
         else p.reject(new Error(msg.message));
         return;
       }
+      case 'loaded':
+        this.settleLoad(null);
+        break;
+      case 'load-error':
+        this.settleLoad(new Error(msg.message));
+        break;
       case 'stopped':
         this.confirmStop();
         break;
       case 'crash':
         this.dead = true; // the wasm instance may be poisoned: start afresh next time
+        this.settleLoad(new Error(msg.message));
         break;
     }
     this.handlers.message(msg);
+  }
+
+  settleLoad(error) {
+    const p = this.pendingLoad;
+    this.pendingLoad = null;
+    if (!p) return;
+    if (error) p.reject(error);
+    else p.resolve();
   }
 
   markDead(message) {
     this.dead = true;
     this.rejectReady(new Error(message)); // a worker that died before 'ready' never sends it
     this.failPending(message);
+    this.settleLoad(new Error(message));
     this.handlers.crash(message);
   }
 
@@ -88,6 +117,7 @@ export class VmWorker {
     this.worker.onerror = null;
     this.worker.terminate();
     this.failPending('the worker was replaced');
+    this.settleLoad(new WorkerReplaced('the worker did not answer and was replaced'));
     this.spawn();
   }
 
@@ -97,16 +127,95 @@ export class VmWorker {
     return this.ready;
   }
 
-  send(msg, transfer) {
-    this.worker.postMessage(msg, transfer || []);
+  post(msg) {
+    this.worker.postMessage(msg);
+  }
+
+  /** Builds a machine (settings: JSON text, elf: bytes, copied) in place of
+   *  the old one; resolves when it is built, rejects with the reason (a
+   *  WorkerReplaced if the watchdog replaced the worker meanwhile). */
+  load(settings, elf) {
+    this.gen += 1;
+    const done = this.expectLoaded();
+    this.post({ type: 'load', gen: this.gen, settings, elf: elf.slice() });
+    return done;
+  }
+
+  /** The machine back to power-on; resolves when the worker has done it. */
+  reset() {
+    const done = this.expectLoaded();
+    this.post({ type: 'reset' });
+    return done;
+  }
+
+  expectLoaded() {
+    this.settleLoad(new Error('superseded by a newer load'));
+    return new Promise((resolve, reject) => {
+      this.pendingLoad = { resolve, reject };
+    });
+  }
+
+  run() {
+    this.post({ type: 'run' });
+  }
+
+  pause() {
+    this.post({ type: 'pause' });
+  }
+
+  step(block) {
+    this.post({ type: 'step', block: !!block });
+  }
+
+  /** Bytes typed for the guest's UART. */
+  consoleInput(text) {
+    this.post({ type: 'console', text });
   }
 
   request(what, arg) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.send({ type: 'request', id, what, arg });
+      this.post({ type: 'request', id, what, arg });
     });
+  }
+
+  /** The full report as JSON text. */
+  report() {
+    return this.request('report');
+  }
+
+  /** The n hottest compiled units: [{index, vpc, ppc, tier, executions}]. */
+  hotUnits(n) {
+    return this.request('hot_units', n);
+  }
+
+  /** Guest disassembly beside wasm text of unit `index` (null if gone). */
+  codeView(index) {
+    return this.request('code_view', index);
+  }
+
+  /** {pc, x: [hex text], privilege}. */
+  regs() {
+    return this.request('regs');
+  }
+
+  /** Times cpubench.wasm run directly: {ms, checksum, ok}. */
+  native() {
+    return this.request('native');
+  }
+
+  /** Benchmark only: the worker's timings of the current machine's slices
+   *  and a side-by-side of the two ways status and live reports cross the
+   *  boundary (`n` calls each). */
+  timings(n) {
+    return this.request('timings', n);
+  }
+
+  /** Test only: a Rust panic in the worker (the page then shows `error:`
+   *  with the panic's message and location). */
+  debugPanic() {
+    return this.request('debug_panic');
   }
 
   /** Stop with a watchdog: if the worker does not confirm within
@@ -115,7 +224,7 @@ export class VmWorker {
   stop() {
     clearTimeout(this.watchdog);
     this.stopConfirmed = false;
-    this.send({ type: 'stop' });
+    this.post({ type: 'stop' });
     this.watchdog = setTimeout(() => {
       if (this.stopConfirmed) return;
       this.replace();

@@ -1,22 +1,27 @@
 // The machine's home: a module Web Worker. The page never runs the VM itself.
 //
 // Page -> worker messages ({type, ...}):
-//   init {module?: WebAssembly.Module, pkg}        first message: the compiled wasm (see below)
+//   init {module?: WebAssembly.Module, pkg, wire}  first message: the compiled wasm (see below);
+//                                                  wire 'json' (benchmark only) takes the JSON-text path
 //   load {gen, settings: JSON text, elf: Uint8Array}   build a WebMachine (replaces any old one);
 //                                                  every later message carries this gen
 //   run | pause | stop | reset | step {block}      control the run
 //   console {text}                                 bytes for the guest UART
-//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native", arg}
+//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic", arg}
 // Worker -> page:
 //   ready {build, isolated} | fatal {message}      after init (or when init failed)
 //   loaded {status} | load-error {message}
 //   status {status, paused}                        after run slices start, pause, step, reset
 //   console {text}                                 guest output since the last message
-//   live {report: JSON text, status}               about every LIVE_EARLY_MS / LIVE_MS while running, and at the end
+//   live {report, status}                          about every LIVE_EARLY_MS / LIVE_MS while running, and at the end
+//                                                  (report: the live() object, the report without its series)
 //   ended {status, report: JSON text}              the run is over (exit, stopped, asleep, trap_loop)
 //   stopped {status}                               confirms a Stop (the page's watchdog waits for it)
-//   crash {message}                                the wasm threw (a Rust panic shows as "unreachable")
+//   crash {message}                                the wasm threw; after a Rust panic the message is the
+//                                                  panic's ("panicked at FILE:LINE:COL: MESSAGE")
 //   reply {id, ok, value | message}                answer to a request
+
+import { reason } from './dom.js';
 
 const SLICE_MS = 20; // host time per run_for call; Stop is seen between slices
 // How often a live() snapshot goes to the page: every LIVE_EARLY_MS for the
@@ -35,8 +40,17 @@ let lastLive = 0;
 let livePosted = 0; // snapshots of the current machine so far
 
 let gen = 0; // the page's number for the current machine; every message carries it
+let wire = 'object'; // 'json': status and live reports as JSON text, parsed here (benchmark only)
+// The panic hook worker_start() installs calls this with "panicked at
+// FILE:LINE:COL:\nMESSAGE" before the abort throws a bare "unreachable".
+let lastPanic = null;
+self.tunevmOnPanic = (text) => {
+  lastPanic = String(text).replace(/\s*\n\s*/g, ' ');
+};
+// Benchmark figures of the current machine (see timings()).
+let timing = null;
+const freshTiming = () => ({ slices: 0, runForMs: 0, lives: 0, liveMs: 0, firstSlice: null, lastSliceEnd: null });
 const post = (msg) => self.postMessage({ gen, ...msg });
-const reason = (e) => (e && e.message ? e.message : String(e));
 
 // The page compiles the wasm once and sends the WebAssembly.Module in an
 // "init" message (one download, one compile for the page and its workers);
@@ -48,10 +62,12 @@ const PKG = self.crossOriginIsolated === true ? './pkg/' : './pkg-st/';
 const ready = (async () => {
   const isolated = self.crossOriginIsolated === true;
   const mod = await import(`${PKG}tunevm.js`);
-  const { module, pkg } = await initMessage;
+  const { module, pkg, wire: w } = await initMessage;
+  if (w === 'json') wire = 'json';
   await mod.default(module && pkg === PKG ? { module_or_path: module } : undefined);
   vm = mod;
-  post({ type: 'ready', build: vm.build_name(), isolated });
+  const build = vm.worker_start(); // installs the panic hook
+  post({ type: 'ready', build, isolated });
 })().catch((e) => {
   post({ type: 'fatal', message: `could not start the VM: ${reason(e)}` });
   throw e;
@@ -72,7 +88,33 @@ function crash(e) {
   running = false;
   runToken++;
   machine = null; // a panicked wasm instance must not be touched again
-  post({ type: 'crash', message: reason(e) });
+  post({ type: 'crash', message: lastPanic ?? reason(e) });
+}
+
+// The two ways a status or a live report crosses from Rust (see wire).
+const runFor = (m, ms) => (wire === 'json' ? JSON.parse(m.run_for_json(ms)) : m.run_for(ms));
+const liveReport = (m) => (wire === 'json' ? JSON.parse(m.live_json()) : m.live());
+
+/** Benchmark only: this machine's slice timings, and `n` calls each of
+ *  status and live through both paths on the machine as it is now. */
+function timings(n = 200) {
+  const m = needMachine();
+  const time = (fn) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    return ((performance.now() - t0) * 1000) / n; // µs per call
+  };
+  return {
+    wire,
+    ...timing,
+    loopMs: timing.lastSliceEnd != null ? timing.lastSliceEnd - timing.firstSlice : 0,
+    perCallUs: {
+      status_object: time(() => m.status()),
+      status_json: time(() => JSON.parse(m.status_json())),
+      live_object: time(() => m.live()),
+      live_json: time(() => JSON.parse(m.live_json())),
+    },
+  };
 }
 
 function flushConsole() {
@@ -81,7 +123,11 @@ function flushConsole() {
 }
 
 function postLive(status) {
-  post({ type: 'live', report: machine.live(), status });
+  const t0 = performance.now();
+  const report = liveReport(machine);
+  timing.liveMs += performance.now() - t0;
+  timing.lives++;
+  post({ type: 'live', report, status });
   lastLive = performance.now();
   livePosted++;
 }
@@ -96,7 +142,13 @@ async function runLoop(token) {
   while (running && token === runToken && machine) {
     let status;
     try {
-      status = JSON.parse(machine.run_for(SLICE_MS));
+      const t0 = performance.now();
+      status = runFor(machine, SLICE_MS);
+      const t1 = performance.now();
+      timing.slices++;
+      timing.runForMs += t1 - t0;
+      timing.firstSlice ??= t0;
+      timing.lastSliceEnd = t1;
       flushConsole();
       if (status.state !== 'running') {
         running = false;
@@ -141,9 +193,13 @@ function answer(what, arg) {
     case 'code_view':
       return JSON.parse(needMachine().code_view(arg));
     case 'regs':
-      return JSON.parse(needMachine().regs());
+      return needMachine().regs();
     case 'native':
       return nativeCpubench();
+    case 'timings':
+      return timings(arg);
+    case 'debug_panic':
+      return vm.debug_panic(); // test only: panics
     default:
       throw new Error(`unknown request ${what}`);
   }
@@ -171,6 +227,7 @@ async function handle(msg) {
       }
       lastLive = 0;
       livePosted = 0;
+      timing = freshTiming();
       post({ type: 'loaded' });
       return;
     }
@@ -189,8 +246,8 @@ async function handle(msg) {
       runToken++;
       try {
         flushConsole();
-        const regs = JSON.parse(machine.regs());
-        post({ type: 'live', report: machine.live(), status: null });
+        const regs = machine.regs();
+        post({ type: 'live', report: liveReport(machine), status: null });
         post({ type: 'status', status: { state: 'running', pc: regs.pc }, paused: true, regs });
       } catch (e) {
         crash(e);
@@ -200,9 +257,9 @@ async function handle(msg) {
     case 'step': {
       if (!machine || running) return;
       try {
-        const status = JSON.parse(machine.step(!!msg.block));
+        const status = machine.step(!!msg.block);
         flushConsole();
-        const regs = JSON.parse(machine.regs());
+        const regs = machine.regs();
         if (status.state !== 'running') {
           finish(status);
           post({ type: 'status', status, paused: false, regs });
@@ -220,7 +277,7 @@ async function handle(msg) {
       runToken++;
       if (!machine) return post({ type: 'stopped', status: { state: 'stopped' } });
       try {
-        const status = JSON.parse(machine.stop());
+        const status = machine.stop();
         post({ type: 'stopped', status });
         finish(status);
       } catch (e) {
@@ -236,6 +293,7 @@ async function handle(msg) {
         machine.reset();
         lastLive = 0;
         livePosted = 0;
+        timing = freshTiming();
         post({ type: 'loaded' });
       } catch (e) {
         crash(e);
@@ -257,7 +315,8 @@ async function handle(msg) {
         const value = await answer(msg.what, msg.arg);
         post({ type: 'reply', id: msg.id, ok: true, value });
       } catch (e) {
-        post({ type: 'reply', id: msg.id, ok: false, message: reason(e) });
+        if (lastPanic) crash(e); // the instance is unusable: the page starts a fresh worker
+        post({ type: 'reply', id: msg.id, ok: false, message: lastPanic ?? reason(e) });
       }
       return;
     }

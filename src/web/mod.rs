@@ -2,9 +2,14 @@
 //!
 //! The page runs a [`WebMachine`] inside a Web Worker, a few milliseconds at
 //! a time ([`WebMachine::run_for`]), so that the worker's event loop sees
-//! Pause and Stop between calls. Everything crosses the boundary as JSON
-//! text or bytes; errors are JavaScript `Error`s whose message is the same
-//! one-line reason the CLI prints.
+//! Pause and Stop between calls. What crosses the boundary every few
+//! milliseconds (the status after each slice, live reports) are plain
+//! JavaScript objects built by `serde-wasm-bindgen`, not JSON text parsed
+//! again in JavaScript; the full report and settings stay JSON text (once
+//! per run, and what the page downloads). Errors are JavaScript `Error`s
+//! whose message is the same one-line reason the CLI prints; a Rust panic
+//! reaches the page with its message and location through
+//! [`worker_start`]'s panic hook.
 //!
 //! Invariant: the run's wall clock (`wall_ns` in the report, hence MIPS)
 //! advances only inside `run_for` and `step`: time paused in the page is
@@ -12,14 +17,140 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::config::{self, VmConfig};
 use crate::jit::UnitKey;
 use crate::mem::Privilege;
-use crate::monitor::PerformanceMonitor;
+use crate::monitor::{PerformanceMonitor, Report};
 use crate::runtime::{Host, Machine, RunLimits, RunOutcome, RunSession};
+
+/// What a worker calls first: installs the panic hook (once per instance)
+/// and returns [`build_name`]. The hook is `console_error_panic_hook`'s
+/// (the message, `file:line:col` and the JavaScript stack on the console),
+/// followed by a call of `globalThis.tunevmOnPanic(text)` when the worker
+/// defines it, with `text` = "panicked at FILE:LINE:COL:\nMESSAGE": the
+/// worker keeps it and reports it instead of the bare `unreachable` the
+/// abort then throws.
+#[wasm_bindgen]
+pub fn worker_start() -> String {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        console_error_panic_hook::set_once();
+        let console_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            console_hook(info);
+            forward_panic(&info.to_string());
+        }));
+    });
+    build_name()
+}
+
+/// Calls `globalThis.tunevmOnPanic(text)` if it is a function; anything it
+/// throws is dropped (the abort follows anyway).
+fn forward_panic(text: &str) {
+    let global = js_sys::global();
+    if let Ok(f) = js_sys::Reflect::get(&global, &JsValue::from_str("tunevmOnPanic")) {
+        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+            let _ = f.call1(&global, &JsValue::from_str(text));
+        }
+    }
+}
+
+/// Test only: panics, so that the end-to-end test can check that a Rust
+/// panic in the worker reaches the page with its message and location and
+/// the page stays usable. The page's controls never call it; its test hook
+/// `window.tunevmPage.debugPanic()` asks the worker to.
+#[wasm_bindgen]
+pub fn debug_panic() {
+    panic!("debug_panic: a deliberate panic (test only)");
+}
+
+/// ABI names of x0..x31 (`zero`, `ra`, `sp`, ...) for the page's register
+/// view, taken from the disassembler (the one table of them): each is the
+/// source register of `sd xN,0(zero)` as [`crate::isa::disassemble`]
+/// prints it.
+#[wasm_bindgen]
+pub fn abi_names() -> Vec<String> {
+    abi_names_from_disassembler()
+}
+
+fn abi_names_from_disassembler() -> Vec<String> {
+    (0..32u8)
+        .map(|r| {
+            let inst = crate::isa::Inst::Sd { rs1: 0, rs2: r, imm: 0 };
+            let text = crate::isa::disassemble(&inst, 0);
+            text.split_whitespace()
+                .nth(1)
+                .and_then(|ops| ops.split(',').next())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// One target of the tuning guide's checklist (the page's `#checklist`).
+#[derive(Serialize)]
+pub struct GuideTarget {
+    /// The row's name (`li[data-target=NAME]`).
+    pub name: &'static str,
+    /// Where the figure is in the report (dotted path); `None` for figures
+    /// the page measures itself (native speed) or that do not exist yet.
+    pub figure: Option<&'static str>,
+    /// `"<"`: passes below `limit`; `">"`: passes above it.
+    pub op: &'static str,
+    pub limit: f64,
+    /// `"ns"` (shown in ms) or `"ratio"` (shown in %).
+    pub unit: &'static str,
+}
+
+/// The tuning guide's target figures, in the checklist's order.
+pub const GUIDE_TARGETS: &[GuideTarget] = &[
+    GuideTarget {
+        name: "compile_time",
+        figure: Some("jit.compile_ns.p99"),
+        op: "<",
+        limit: 10e6,
+        unit: "ns",
+    },
+    GuideTarget {
+        name: "tlb_hit_rate",
+        figure: Some("tlb.hit_rate"),
+        op: ">",
+        limit: 0.9,
+        unit: "ratio",
+    },
+    GuideTarget {
+        name: "cache_hit_rate",
+        figure: Some("code_cache.hit_rate"),
+        op: ">",
+        limit: 0.85,
+        unit: "ratio",
+    },
+    // cpubench in the VM against the same C compiled straight to wasm
+    GuideTarget { name: "native_speed", figure: None, op: ">", limit: 0.7, unit: "ratio" },
+    // arrives with the GC
+    GuideTarget { name: "gc_pause", figure: None, op: "<", limit: 1e6, unit: "ns" },
+];
+
+/// [`GUIDE_TARGETS`] as an array of objects.
+#[wasm_bindgen]
+pub fn guide_targets() -> JsValue {
+    to_js(&GUIDE_TARGETS)
+}
+
+/// A JavaScript value of `value` (plain objects, `null` for `None`). A
+/// number past 2^53 cannot be a JavaScript number exactly: then the value
+/// goes through JSON text, which rounds it as `JSON.parse` always did.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    const SER: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&SER).unwrap_or_else(|_| {
+        let text = serde_json::to_string(value).expect("serializes");
+        js_sys::JSON::parse(&text).expect("JSON text parses")
+    })
+}
 
 /// The knob schema the page draws its panel from (see
 /// [`config::schema_json`]).
@@ -174,25 +305,36 @@ impl WebMachine {
     }
 
     /// Run for about `budget_ms` of host time (a run slice past it at most)
-    /// or until the run ends; returns the status JSON.
-    pub fn run_for(&mut self, budget_ms: f64) -> String {
-        if self.session.outcome.is_none() {
-            self.host.begin_call((budget_ms.max(0.0) * 1e6) as u64);
-            self.machine.continue_run(
-                &mut self.session,
-                RunLimits::default(),
-                &mut self.monitor,
-                &mut self.host,
-            );
-            self.host.end_call();
-        }
-        self.status()
+    /// or until the run ends; returns the status (see `status`).
+    pub fn run_for(&mut self, budget_ms: f64) -> JsValue {
+        self.run_slice(budget_ms);
+        to_js(&self.status_value())
+    }
+
+    /// Benchmark only (`www/e2e/bench-run.mjs --wire json`): `run_for` with
+    /// the status as JSON text, the way it crossed before serde-wasm-bindgen.
+    pub fn run_for_json(&mut self, budget_ms: f64) -> String {
+        self.run_slice(budget_ms);
+        serde_json::to_string(&self.status_value()).expect("status serializes")
+    }
+
+    /// The status: `state` ("running", "exit", or the stop reason),
+    /// `exit_code`, `detail` (for asleep and trap_loop: where the guest is
+    /// stuck, see [`Machine::stuck_detail`]), `instructions` (retired) and
+    /// `pc` (hex text).
+    pub fn status(&self) -> JsValue {
+        to_js(&self.status_value())
+    }
+
+    /// Benchmark only: `status` as JSON text.
+    pub fn status_json(&self) -> String {
+        serde_json::to_string(&self.status_value()).expect("status serializes")
     }
 
     /// Execute one instruction, or with `block` instructions up to and
     /// including the next one that leaves straight-line order (a taken
-    /// jump or branch, a trap); returns the status JSON.
-    pub fn step(&mut self, block: bool) -> String {
+    /// jump or branch, a trap); returns the status.
+    pub fn step(&mut self, block: bool) -> JsValue {
         if self.session.outcome.is_some() {
             return self.status();
         }
@@ -231,8 +373,8 @@ impl WebMachine {
         self.status()
     }
 
-    /// End the run as stopped (the page's Stop); returns the status JSON.
-    pub fn stop(&mut self) -> String {
+    /// End the run as stopped (the page's Stop); returns the status.
+    pub fn stop(&mut self) -> JsValue {
         self.end(RunOutcome::Stopped);
         self.status()
     }
@@ -250,18 +392,22 @@ impl WebMachine {
     }
 
     /// The report so far without its series (cheap enough to call every
-    /// 100 ms).
-    pub fn live(&mut self) -> String {
-        let mut report = self.report_value();
-        if let Some(obj) = report.as_object_mut() {
-            obj.remove("series");
-        }
-        report.to_string()
+    /// 40 ms), as an object.
+    pub fn live(&mut self) -> JsValue {
+        let report = self.current_report();
+        to_js(&LiveReport::of(&report))
     }
 
-    /// The full report (docs/DESIGN.md "Report JSON"), series included.
+    /// Benchmark only: `live` as JSON text.
+    pub fn live_json(&mut self) -> String {
+        let report = self.current_report();
+        serde_json::to_string(&LiveReport::of(&report)).expect("report serializes")
+    }
+
+    /// The full report (docs/DESIGN.md "Report JSON"), series included, as
+    /// JSON text (what the page downloads).
     pub fn report(&mut self) -> String {
-        self.report_value().to_string()
+        serde_json::to_string(&self.current_report()).expect("report serializes")
     }
 
     /// The `n` hottest compiled units as JSON; `code_view(index)` shows one.
@@ -308,8 +454,8 @@ impl WebMachine {
         }
     }
 
-    /// The hart's pc, registers and privilege as JSON.
-    pub fn regs(&self) -> String {
+    /// The hart's pc, registers (hex text) and privilege, as an object.
+    pub fn regs(&self) -> JsValue {
         let h = &self.machine.hart;
         let privilege = match h.privilege {
             Privilege::Machine => "M",
@@ -317,7 +463,7 @@ impl WebMachine {
             Privilege::User => "U",
         };
         let x: Vec<String> = h.x.iter().map(|v| format!("{v:#x}")).collect();
-        json!({ "pc": format!("{:#x}", h.pc), "x": x, "privilege": privilege }).to_string()
+        to_js(&json!({ "pc": format!("{:#x}", h.pc), "x": x, "privilege": privilege }))
     }
 
     /// Power-on state with the program reloaded; the monitor starts over.
@@ -341,27 +487,35 @@ impl WebMachine {
         self.host.end_call();
     }
 
-    /// The status JSON: `state` ("running", "exit", or the stop reason),
-    /// `exit_code`, `detail` (for asleep and trap_loop: where the guest is
-    /// stuck, see [`Machine::stuck_detail`]), `instructions` (retired) and `pc`.
-    fn status(&self) -> String {
+    fn run_slice(&mut self, budget_ms: f64) {
+        if self.session.outcome.is_none() {
+            self.host.begin_call((budget_ms.max(0.0) * 1e6) as u64);
+            self.machine.continue_run(
+                &mut self.session,
+                RunLimits::default(),
+                &mut self.monitor,
+                &mut self.host,
+            );
+            self.host.end_call();
+        }
+    }
+
+    fn status_value(&self) -> Status {
         let (state, exit_code) = match self.session.outcome {
             None => ("running", None),
             Some(RunOutcome::Exited(code)) => ("exit", Some(code)),
             Some(o) => (o.name(), None),
         };
-        let detail = self.session.outcome.and_then(|o| self.machine.stuck_detail(o));
-        json!({
-            "state": state,
-            "exit_code": exit_code,
-            "detail": detail,
-            "instructions": self.machine.retired_total(),
-            "pc": format!("{:#x}", self.machine.hart.pc),
-        })
-        .to_string()
+        Status {
+            state,
+            exit_code,
+            detail: self.session.outcome.and_then(|o| self.machine.stuck_detail(o)),
+            instructions: self.machine.retired_total(),
+            pc: format!("{:#x}", self.machine.hart.pc),
+        }
     }
 
-    fn report_value(&mut self) -> Value {
+    fn current_report(&mut self) -> Report {
         // Keep the latest counters in the report even between samples.
         let now = self.host.banked_ns;
         self.monitor.record(self.machine.sample(now));
@@ -370,6 +524,61 @@ impl WebMachine {
         if self.session.outcome.is_none() {
             report.stop_reason = "running".into();
         }
-        serde_json::to_value(&report).expect("report serializes")
+        report
+    }
+}
+
+/// The status after a slice, a step or a stop (see `WebMachine::status`).
+#[derive(Serialize)]
+struct Status {
+    state: &'static str,
+    exit_code: Option<u64>,
+    detail: Option<String>,
+    instructions: u64,
+    pc: String,
+}
+
+/// The report without its series: what `live` sends. `M` is the memory
+/// figures' type (the monitor does not export its name).
+#[derive(Serialize)]
+struct LiveReport<'a, M: Serialize> {
+    version: &'a str,
+    engine: &'a str,
+    config: &'a Value,
+    exit_code: Option<i64>,
+    stop_reason: &'a str,
+    instructions: u64,
+    wall_ns: u64,
+    mips: Option<f64>,
+    tiers: &'a crate::monitor::TiersReport,
+    jit: &'a crate::monitor::JitReport,
+    code_cache: &'a crate::monitor::CodeCacheReport,
+    host_ns_per_million_insns: &'a crate::monitor::Quantiles,
+    traps: &'a BTreeMap<String, u64>,
+    tlb: &'a crate::monitor::TlbReport,
+    memory: &'a M,
+    counters: &'a BTreeMap<String, u64>,
+}
+
+impl<'a> LiveReport<'a, ()> {
+    fn of(r: &'a Report) -> LiveReport<'a, impl Serialize + 'a> {
+        LiveReport {
+            version: &r.version,
+            engine: &r.engine,
+            config: &r.config,
+            exit_code: r.exit_code,
+            stop_reason: &r.stop_reason,
+            instructions: r.instructions,
+            wall_ns: r.wall_ns,
+            mips: r.mips,
+            tiers: &r.tiers,
+            jit: &r.jit,
+            code_cache: &r.code_cache,
+            host_ns_per_million_insns: &r.host_ns_per_million_insns,
+            traps: &r.traps,
+            tlb: &r.tlb,
+            memory: &r.memory,
+            counters: &r.counters,
+        }
     }
 }

@@ -2,7 +2,7 @@
 // end in the page's worker (the real page, its Run button and its run loop),
 // then the checklist's direct-wasm comparison, in headless Chromium.
 //
-//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS]
+//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS] [--wire object|json|both]
 //   (scripts/bench-page.sh --run builds first)
 //
 // Every run is a fresh page, or with --same-page all runs are in one page,
@@ -13,6 +13,17 @@
 // the final state, so the gap between the two is what the page's own
 // slicing, live reports and messages cost. Not a test: it prints a markdown
 // table.
+//
+// The worker's own timings of the run (window.tunevmPage.workerTimings):
+// per-slice overhead = (time from the first run_for call to the end of the
+// last one - the report's wall_ns) / slices, i.e. what each 20 ms slice costs
+// besides running guest code (the status crossing from Rust, console, live
+// reports, messages, the yield); per live report = the live() call (Rust
+// builds it and it crosses); and, on the finished machine, 200 calls each of
+// status and live through both paths. --wire json runs the page with
+// ?wire=json: status and live reports cross as JSON text parsed in the worker
+// (the path before serde-wasm-bindgen, kept for this comparison only);
+// --wire both alternates object and json runs (N each) in one browser.
 
 import os from 'node:os';
 import { launchBrowser, startServer, waitInPage } from './harness.mjs';
@@ -29,8 +40,12 @@ const SAME_PAGE = process.argv.includes('--same-page');
 // runs meanwhile; 0 starts at once, as a quick user or a test would).
 const IDLE_MS = Number(arg('--idle-ms', 0));
 const RUN_LIMIT_MS = 120_000;
+const WIRE = arg('--wire', 'object');
+if (!['object', 'json', 'both'].includes(WIRE)) throw new Error(`--wire wants object, json or both, got ${WIRE}`);
+const WIRES = WIRE === 'both' ? ['object', 'json'] : [WIRE];
 
-async function openPage(browser, url) {
+async function openPage(browser, url, wire) {
+  if (wire === 'json') url = `${url}?wire=json`;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(url);
@@ -42,8 +57,8 @@ async function openPage(browser, url) {
   return { context, page };
 }
 
-async function runOnce(browser, url, shared) {
-  const { context, page } = shared ?? await openPage(browser, url);
+async function runOnce(browser, url, shared, wire) {
+  const { context, page } = shared ?? await openPage(browser, url, wire);
   try {
     const t0 = await page.evaluate(() => {
       window.__benchEnd = undefined;
@@ -72,7 +87,19 @@ async function runOnce(browser, url, shared) {
       });
       native = (await page.locator(`${row} .value`).textContent()).trim();
     }
+    const w = await page.evaluate(() => window.tunevmPage.workerTimings(200));
+    if (w.wire !== wire) throw new Error(`the worker took the ${w.wire} path, not ${wire}`);
+    const wallMs = report.wall_ns / 1e6;
     return {
+      wire,
+      slices: w.slices,
+      sliceOverheadUs: ((w.loopMs - wallMs) * 1000) / w.slices,
+      liveUs: (w.liveMs * 1000) / w.lives,
+      lives: w.lives,
+      statusObjectUs: w.perCallUs.status_object,
+      statusJsonUs: w.perCallUs.status_json,
+      liveObjectUs: w.perCallUs.live_object,
+      liveJsonUs: w.perCallUs.live_json,
       state, mips: report.mips, wallMs: report.wall_ns / 1e6, pageMs, native, build: report.engine,
       compileMs: (report.jit?.compile_ns?.total ?? 0) / 1e6, units: report.jit?.units_compiled ?? 0,
       codegenMs: (report.jit?.codegen_ns?.total ?? 0) / 1e6, engineMs: (report.jit?.engine_ns?.total ?? 0) / 1e6,
@@ -88,10 +115,13 @@ const server = await startServer();
 const browser = await launchBrowser();
 const runs = [];
 try {
-  const shared = SAME_PAGE ? await openPage(browser, server.url) : null;
-  for (let i = 0; i < RUNS; i += 1) {
-    const r = await runOnce(browser, server.url, shared);
-    process.stderr.write(`run ${i + 1}/${RUNS}: ${r.state}, ${r.mips.toFixed(1)} MIPS, `
+  const shared = {};
+  if (SAME_PAGE) for (const wire of WIRES) shared[wire] = await openPage(browser, server.url, wire);
+  for (let i = 0; i < RUNS * WIRES.length; i += 1) {
+    const wire = WIRES[i % WIRES.length];
+    const r = await runOnce(browser, server.url, shared[wire], wire);
+    process.stderr.write(`run ${i + 1}/${RUNS * WIRES.length} (${wire}): ${r.state}, ${r.mips.toFixed(1)} MIPS, `
+      + `${r.slices} slices, ${r.sliceOverheadUs.toFixed(0)} µs overhead per slice, ${r.liveUs.toFixed(0)} µs per live report, `
       + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units: `
       + `${r.codegenMs.toFixed(0)} ms generating, ${r.engineMs.toFixed(0)} ms in the engine), `
       + `${r.calls} calls into generated code, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
@@ -107,17 +137,32 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-console.log(`${WORKLOAD} in the page, ${RUNS} runs ${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
-console.log('| figure | median | min | max |');
-console.log('|---|---:|---:|---:|');
-for (const [label, pick] of [
+console.log(`${WORKLOAD} in the page, ${RUNS} runs ${WIRE === 'both' ? 'of each path, alternating, ' : ''}${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
+const FIGURES = [
   ['MIPS (report)', (r) => r.mips],
   ['running (ms, report wall_ns)', (r) => r.wallMs],
   ['click -> end state (ms)', (r) => r.pageMs],
   ['of the running: JIT compile (ms, total)', (r) => r.compileMs],
   ['units compiled', (r) => r.units],
-]) {
-  const xs = runs.map(pick);
-  console.log(`| ${label} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`);
+  ['slices', (r) => r.slices],
+  ['per-slice overhead (µs, worker: loop time - wall_ns, / slices)', (r) => r.sliceOverheadUs],
+  ['per live report in the run (µs, live() and its crossing)', (r) => r.liveUs],
+  ['status, one call on the ended machine (µs, 200 calls)', (r) => (r.wire === 'json' ? r.statusJsonUs : r.statusObjectUs)],
+  ['live report, one call on the ended machine (µs, 200 calls)', (r) => (r.wire === 'json' ? r.liveJsonUs : r.liveObjectUs)],
+];
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+const stats = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
+console.log(`| figure, median (min..max) | ${WIRES.map((w) => (w === 'json' ? 'JSON text (before)' : 'objects, serde-wasm-bindgen')).join(' | ')} |`);
+console.log(`|---|${WIRES.map(() => '---:').join('|')}|`);
+for (const [label, pick] of FIGURES) {
+  const cells = WIRES.map((w) => stats(runs.filter((r) => r.wire === w).map(pick)));
+  console.log(`| ${label} | ${cells.join(' | ')} |`);
 }
+// Both paths measured on the same machine, in the same worker, back to back.
+const side = (key) => stats(runs.map((r) => r[key]));
+console.log('\nside by side on each ended machine (µs per call, 200 calls each):\n');
+console.log('| call | objects, serde-wasm-bindgen | JSON text + JSON.parse |');
+console.log('|---|---:|---:|');
+console.log(`| status | ${side('statusObjectUs')} | ${side('statusJsonUs')} |`);
+console.log(`| live report | ${side('liveObjectUs')} | ${side('liveJsonUs')} |`);
 if (runs[0].native) console.log(`\nchecklist, native speed: ${runs.map((r) => r.native).join('; ')}`);

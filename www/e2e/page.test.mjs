@@ -666,6 +666,60 @@ test('a guest stuck in a trap loop and a worker that dies show their reasons, an
   await runExpecting(page, 'hello');
 });
 
+test('a Rust panic in the worker reaches the page with its message and file:line, and the page runs again after', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  // Mid-run: the panic comes while the worker is running spin's slices.
+  await page.selectOption('#workload', 'spin');
+  await page.click('#run');
+  await waitForState(page, 'running');
+  // debug_panic() is exported for this test only; the page's test hook asks
+  // the worker to call it (a request through VmWorker, like any other).
+  const answer = await page.evaluate(() => window.tunevmPage.debugPanic().then(() => 'no error', (e) => e.message));
+  assert.match(answer, /debug_panic: a deliberate panic/, `the request's answer: "${answer}"`);
+  await waitInPage(page, () => document.querySelector('#state').textContent.startsWith('error:'), null, {
+    timeout: 10_000, message: 'the panic was not reported in #state', describe: pageSummary,
+  });
+  const shown = await stateText(page);
+  assert.match(shown, /debug_panic: a deliberate panic \(test only\)/, `#state shows the panic's message: "${shown}"`);
+  assert.match(shown, /src\/web\/mod\.rs:\d+:\d+/, `#state shows the panic's file:line: "${shown}"`);
+  t.diagnostic(`#state after the panic: "${shown}"`);
+  // Not blank, still usable: the next run gets a fresh worker.
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), '1');
+  assert.equal(await page.locator('#run').isEnabled(), true, 'Run after the panic');
+  await runExpecting(page, 'hello');
+  // The panic hook also writes the panic to the console (console_error_panic_hook):
+  // that is the only console error allowed here.
+  const others = problems.filter((p) => !/debug_panic: a deliberate panic/.test(p));
+  assert.deepEqual(others, [], 'no other errors');
+});
+
+test('the register view names registers and the checklist states its targets as the wasm gives them', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  const fromWasm = await page.evaluate(async () => {
+    const mod = await import('./pkg-st/tunevm.js');
+    await mod.default();
+    return { abi: mod.abi_names(), targets: mod.guide_targets() };
+  });
+  assert.equal(fromWasm.abi.length, 32);
+  await page.selectOption('#workload', 'hello');
+  await page.click('#step');
+  await waitInPage(page, () => !document.querySelector('#regs').hidden, null, { timeout: 10_000, message: '#regs never showed' });
+  const regs = await page.locator('#regs').textContent();
+  for (const [i, name] of fromWasm.abi.entries()) {
+    assert.match(regs, new RegExp(`\\bx${i} ${name}\\s`), `#regs names x${i} ${name}: ${regs}`);
+  }
+  const labels = await page.locator('#checklist li').evaluateAll((lis) => Object.fromEntries(
+    lis.map((li) => [li.dataset.target, li.querySelector('.name').textContent])));
+  t.diagnostic(`checklist labels: ${JSON.stringify(labels)}`);
+  assert.match(labels.compile_time, /p99 < 10 ms$/);
+  assert.match(labels.tlb_hit_rate, /> 90 %$/);
+  assert.match(labels.cache_hit_rate, /> 85 %$/);
+  assert.match(labels.native_speed, /> 70 %/);
+  assert.match(labels.gc_pause, /< 1 ms$/);
+  assert.equal(fromWasm.targets.length, Object.keys(labels).length);
+  assert.deepEqual(problems, []);
+});
+
 test('Step, Step block, Pause and Reset: the machine moves only when asked and Reset starts it over', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   // spin never ends, so Pause always finds it running (cpubench can finish

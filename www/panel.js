@@ -1,0 +1,78 @@
+// The report panel: the live charts, the guide's checklist (with the
+// native-speed comparison after a cpubench run), the A/B overlay chart, and
+// the JSON/CSV export. Fed with live reports; keeps the latest one and the
+// last finished run's full report.
+
+import { Charts } from './charts.js';
+import { Checklist } from './checklist.js';
+import { AbChart } from './ab.js';
+import { $, reason } from './dom.js';
+import { download, reportToCsv } from './report.js';
+
+export class ReportPanel {
+  constructor() {
+    this.checklist = new Checklist($('#checklist'));
+    this.charts = new Charts($('#charts'));
+    this.abChart = new AbChart($('#ab-chart'), $('#ab-rates'));
+    this.lastReport = null; // latest live report (an object)
+    this.finalReport = null; // full report text of the last finished run
+  }
+
+  /** A live report (the report without its series). */
+  push(report) {
+    this.lastReport = report;
+    this.charts.push(report);
+    this.checklist.update(report);
+  }
+
+  /** A new or reset machine starts blank. */
+  clear() {
+    this.lastReport = null;
+    this.charts.clear();
+    this.checklist.reset();
+  }
+
+  /** Times cpubench.wasm in the worker against the VM run's wall_ns; cold:
+   *  the page had run little guest code before (see Checklist.setNative). */
+  async measureNative(worker, vmWallNs, cold, onError) {
+    if (!vmWallNs) return;
+    this.checklist.measuring();
+    try {
+      const r = await worker.native();
+      this.checklist.setNative(r.ms, vmWallNs, r.ok, cold);
+    } catch (e) {
+      this.checklist.clearNative();
+      onError(`native cpubench: ${reason(e)}`);
+    }
+  }
+
+  /** The current machine's full report (JSON text), else the last finished run's. */
+  async reportText(worker, hasMachine) {
+    if (hasMachine) {
+      try {
+        return await worker.report();
+      } catch {
+        /* fall back to the last finished run */
+      }
+    }
+    if (this.finalReport) return this.finalReport;
+    throw new Error('no report yet: run a workload first');
+  }
+
+  async exportJson(worker, hasMachine, name) {
+    const text = await this.reportText(worker, hasMachine);
+    download(`${name}.json`, JSON.stringify(JSON.parse(text), null, 2) + '\n', 'application/json');
+  }
+
+  async exportCsv(worker, hasMachine, name) {
+    const text = await this.reportText(worker, hasMachine);
+    download(`${name}.csv`, reportToCsv(JSON.parse(text)), 'text/csv');
+  }
+
+  /** Texts and charts again in the current language. */
+  relabel() {
+    this.checklist.relabel();
+    this.charts.rebuildAll();
+    this.abChart.draw();
+  }
+}
