@@ -91,9 +91,13 @@ function crash(e) {
   post({ type: 'crash', message: lastPanic ?? reason(e) });
 }
 
-// The two ways a status or a live report crosses from Rust (see wire).
+// How a status and a live report cross from Rust. The status (every slice)
+// crosses as an object (serde-wasm-bindgen); the live report (~150 fields,
+// every 40-150 ms) as JSON text: one JSON.parse measured 1.6-1.9x cheaper than
+// serde-wasm-bindgen's call per field (BENCHMARKS.md "The page's boundary").
+// wire 'json' (benchmark only) sends the status as JSON text too.
 const runFor = (m, ms) => (wire === 'json' ? JSON.parse(m.run_for_json(ms)) : m.run_for(ms));
-const liveReport = (m) => (wire === 'json' ? JSON.parse(m.live_json()) : m.live());
+const liveReport = (m) => JSON.parse(m.live_json());
 
 /** Benchmark only: this machine's slice timings, and `n` calls each of
  *  status and live through both paths on the machine as it is now. */

@@ -309,3 +309,27 @@ fn random_mixed_accesses_agree_with_the_page_tables() {
         assert!(s.hits > s.walks, "{strategy:?}: {s:?}");
     }
 }
+
+/// Two harts, one RAM: each hart's MMU keeps its own TLBs over the RAM it is
+/// given, so a mapping changed by one hart (after its fence) reaches the
+/// other through RAM when that hart fences, and the A/D bits one MMU's walk
+/// sets are in the RAM the other walks.
+#[test]
+fn two_mmus_translate_over_one_ram() {
+    use tunevm::mem::UnifiedMmu;
+    for strategy in STRATEGIES {
+        let mut vm = Vm::with_strategy(strategy);
+        let root = vm.new_table();
+        let pte = vm.map(root, VA, OLD, PTE_V | PTE_R | PTE_W, 0);
+        let ctx = ctx(root, 0, Supervisor);
+        let config = UnifiedMmuConfig { strategy, enable_prefetch: false, ..Default::default() };
+        let mut other = UnifiedMmu::new(vm.ram.len(), false, config);
+        assert_eq!(vm.translate(&ctx, VA, Load), Ok(OLD));
+        assert_ne!(vm.read_pte(pte) & PTE_A as u64, 0, "the first hart's walk set A in RAM");
+        assert_eq!(other.translate(&mut vm.ram, VA, Load, &ctx), Ok(OLD), "{strategy:?}");
+        vm.write_pte(pte, leaf(NEW, RW));
+        assert_eq!(vm.translate(&ctx, VA, Load), Ok(OLD), "its own TLB still holds the old one");
+        other.sfence_vma(None, None);
+        assert_eq!(other.translate(&mut vm.ram, VA, Load, &ctx), Ok(NEW), "{strategy:?}");
+    }
+}
