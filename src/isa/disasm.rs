@@ -10,8 +10,9 @@
 use super::{AmoOp, Inst, Reg};
 use std::fmt::Write;
 
-/// ABI names of x0..x31.
-const REG_NAMES: [&str; 32] = [
+/// ABI names of x0..x31 (the one table of them: the page's register view
+/// takes it too).
+pub const REG_NAMES: [&str; 32] = [
     "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
     "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
     "t5", "t6",

@@ -14,7 +14,7 @@ mod disasm;
 mod facts;
 
 pub use decode::decode;
-pub use disasm::disassemble;
+pub use disasm::{disassemble, REG_NAMES};
 pub use facts::{Kind, RegSet};
 
 /// An integer register number, 0..=31 (x0 is hard-wired to zero).

@@ -69,26 +69,10 @@ pub fn debug_panic() {
 }
 
 /// ABI names of x0..x31 (`zero`, `ra`, `sp`, ...) for the page's register
-/// view, taken from the disassembler (the one table of them): each is the
-/// source register of `sd xN,0(zero)` as [`crate::isa::disassemble`]
-/// prints it.
+/// view: the disassembler's table ([`crate::isa::REG_NAMES`]).
 #[wasm_bindgen]
 pub fn abi_names() -> Vec<String> {
-    abi_names_from_disassembler()
-}
-
-fn abi_names_from_disassembler() -> Vec<String> {
-    (0..32u8)
-        .map(|r| {
-            let inst = crate::isa::Inst::Sd { rs1: 0, rs2: r, imm: 0 };
-            let text = crate::isa::disassemble(&inst, 0);
-            text.split_whitespace()
-                .nth(1)
-                .and_then(|ops| ops.split(',').next())
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
+    crate::isa::REG_NAMES.iter().map(|n| n.to_string()).collect()
 }
 
 /// One target of the tuning guide's checklist (the page's `#checklist`).
