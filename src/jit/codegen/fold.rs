@@ -8,9 +8,9 @@
 //! are folded ([`Emitter::fold`]); writes overwritten before any read or
 //! possible exit are dropped ([`dead_writes`]).
 //!
-//! Invariants: `known[r]`, when set, is the value x[r] holds at this point
+//! Invariants: `known[r]`, when set, is the value `x[r]` holds at this point
 //! of the block (x0 is always known to be 0); every `set` forgets what was
-//! known about its register; a local holds x[r] whenever the unit may exit
+//! known about its register; a local holds `x[r]` whenever the unit may exit
 //! (the exit sequence stores it), so only writes that no exit can observe
 //! are dropped. The baseline tier knows nothing but x0 = 0.
 use wasm_encoder::InstructionSink;
@@ -31,7 +31,7 @@ impl Emitter<'_> {
         }
     }
 
-    /// Push x[r].
+    /// Push `x[r]`.
     pub(super) fn get(&self, s: &mut InstructionSink, r: u8) {
         if let Some(v) = self.known_value(r) {
             s.i64_const(v as i64);
@@ -42,7 +42,7 @@ impl Emitter<'_> {
         }
     }
 
-    /// Pop a value into x[r] (dropped for x0); its value is unknown.
+    /// Pop a value into `x[r]` (dropped for x0); its value is unknown.
     pub(super) fn set(&mut self, s: &mut InstructionSink, r: u8) {
         self.known[r as usize] = None;
         if r == 0 {
@@ -55,7 +55,7 @@ impl Emitter<'_> {
         }
     }
 
-    /// x[r] = v, a value known from here on (optimizing tier).
+    /// `x[r]` = v, a value known from here on (optimizing tier).
     pub(super) fn set_const(&mut self, s: &mut InstructionSink, r: u8, v: u64) {
         if r == 0 {
             return;

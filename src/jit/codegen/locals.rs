@@ -104,7 +104,7 @@ impl Locals {
         (locals, a.finish())
     }
 
-    /// The local holding x[r] (r in 1..32).
+    /// The local holding `x[r]` (r in 1..32).
     pub fn reg(&self, r: u8) -> Local {
         assert!(r != 0, "x0 has no local");
         self.regs[r as usize - 1]

@@ -18,7 +18,7 @@ use crate::mem::RAM_BASE;
 
 impl Emitter<'_> {
     /// Leave the address operand (RAM offset, i32) of a `size`-byte access
-    /// at x[rs1] + imm on the stack, after side exits for anything the
+    /// at `x[rs1]` + imm on the stack, after side exits for anything the
     /// inline path must not do.
     #[allow(clippy::too_many_arguments)]
     fn address(

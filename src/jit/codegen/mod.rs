@@ -15,8 +15,8 @@
 //! - **Baseline** ([`Tier::Baseline`]): one basic block, translated plainly:
 //!   every register read and write goes to the state block in memory, no
 //!   optimization.
-//! - **Optimizing** ([`Tier::Optimizing`]): up to [`region::MAX_BLOCKS`]
-//!   blocks of one page; guest registers live in wasm locals (loaded at
+//! - **Optimizing** ([`Tier::Optimizing`]): up to
+//!   [`region::MAX_BLOCKS`](crate::jit::region::MAX_BLOCKS) blocks of one page; guest registers live in wasm locals (loaded at
 //!   entry, stored back at every exit); control flow between blocks is
 //!   structured (`block`/`loop`/`if`, Ramsey's "Beyond Relooper"), so loops
 //!   stay inside the function and transfers between blocks are direct
@@ -173,7 +173,7 @@ fn registers(region: &Region) -> (u32, u32) {
     (used & !1, dirty & !1)
 }
 
-/// Offset of x[r] in the state block.
+/// Offset of `x[r]` in the state block.
 fn x_offset(r: u8) -> u32 {
     state::X + std::mem::size_of::<u64>() as u32 * r as u32
 }
