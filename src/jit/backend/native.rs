@@ -195,23 +195,10 @@ impl NativeBackend {
     }
 }
 
-/// Compile and instantiate one trivial module, so that the engine's one-time
-/// set-up is not counted as the first unit's compile time.
+/// Compile and instantiate [`super::warm_up_module`], so that the engine's
+/// one-time set-up is not counted as the first unit's compile time.
 fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Result<(), String> {
-    let region = crate::jit::region::Region {
-        entry: crate::mem::RAM_BASE,
-        blocks: vec![crate::jit::region::Block {
-            pc: crate::mem::RAM_BASE,
-            insts: Vec::new(),
-            end: crate::jit::region::End::Interpret(crate::mem::RAM_BASE),
-        }],
-    };
-    let opts = crate::jit::codegen::CodegenOptions {
-        tier: crate::jit::Tier::Optimizing,
-        strict_align: false,
-        data_bare: true,
-    };
-    let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
+    let wasm = super::warm_up_module(layout);
     let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
     let mut store = Store::new(engine, ());
     Instance::new(&mut store, &module, &[memory.clone().into()])

@@ -293,24 +293,11 @@ impl Drop for WebBackend {
     }
 }
 
-/// Compile and instantiate one trivial module for `layout`: the engine's
+/// Compile and instantiate [`super::warm_up_module`] for `layout`: the engine's
 /// one-time set-up is then not counted as the first unit's compile time, and
 /// a memory import that does not link is found here, once.
 fn warm_up(layout: &MemoryLayout, imports: &Object) -> Result<(), String> {
-    let region = crate::jit::region::Region {
-        entry: crate::mem::RAM_BASE,
-        blocks: vec![crate::jit::region::Block {
-            pc: crate::mem::RAM_BASE,
-            insts: Vec::new(),
-            end: crate::jit::region::End::Interpret(crate::mem::RAM_BASE),
-        }],
-    };
-    let opts = crate::jit::codegen::CodegenOptions {
-        tier: crate::jit::Tier::Optimizing,
-        strict_align: false,
-        data_bare: true,
-    };
-    let wasm = crate::jit::codegen::generate(&region, layout, opts).wasm;
+    let wasm = super::warm_up_module(layout);
     let bytes = Uint8Array::from(&wasm[..]);
     let what = |stage: &str| {
         format!(

@@ -1,0 +1,165 @@
+//! The wasm locals of generated functions, handed out by one allocator.
+//!
+//! Invariant: a function's declaration list (what `Function::new` takes) is
+//! produced by the same [`Allocator`] that numbered its locals, so a local's
+//! index and its declared type cannot disagree. Parameters come first (wasm
+//! numbers them before the declared locals).
+use wasm_encoder::{InstructionSink, ValType};
+
+/// One local of a generated function: its index and wasm type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Local {
+    pub index: u32,
+    pub ty: ValType,
+}
+
+/// `local.get` / `local.set` / `local.tee` of a [`Local`].
+pub(super) trait LocalOps {
+    fn get_local(&mut self, l: Local) -> &mut Self;
+    fn set_local(&mut self, l: Local) -> &mut Self;
+    fn tee_local(&mut self, l: Local) -> &mut Self;
+}
+
+impl LocalOps for InstructionSink<'_> {
+    fn get_local(&mut self, l: Local) -> &mut Self {
+        self.local_get(l.index)
+    }
+    fn set_local(&mut self, l: Local) -> &mut Self {
+        self.local_set(l.index)
+    }
+    fn tee_local(&mut self, l: Local) -> &mut Self {
+        self.local_tee(l.index)
+    }
+}
+
+/// Hands out locals in index order and records their declarations
+/// (consecutive locals of one type share a declaration entry).
+pub(super) struct Allocator {
+    next: u32,
+    declared: Vec<(u32, ValType)>,
+}
+
+impl Allocator {
+    /// An allocator for a function with these parameters, and their locals.
+    pub fn with_params<const N: usize>(params: [ValType; N]) -> (Allocator, [Local; N]) {
+        let locals = std::array::from_fn(|i| Local { index: i as u32, ty: params[i] });
+        (Allocator { next: N as u32, declared: Vec::new() }, locals)
+    }
+
+    /// A fresh local of type `ty`.
+    pub fn local(&mut self, ty: ValType) -> Local {
+        let l = Local { index: self.next, ty };
+        self.next += 1;
+        match self.declared.last_mut() {
+            Some((n, t)) if *t == ty => *n += 1,
+            _ => self.declared.push((1, ty)),
+        }
+        l
+    }
+
+    /// The declaration list for `Function::new`.
+    pub fn finish(self) -> Vec<(u32, ValType)> {
+        self.declared
+    }
+}
+
+/// The locals of a unit's `run(budget: i64) -> i64`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Locals {
+    /// The parameter: instructions the unit may still retire.
+    pub budget: Local,
+    /// x1..x31 in the optimizing tier (declared in both tiers).
+    regs: [Local; 31],
+    /// Temporaries (i64).
+    pub t0: Local,
+    pub t1: Local,
+    pub t2: Local,
+    /// The pc and the tag (`refund << 1 | interpret`) of the exit being taken.
+    pub exit_pc: Local,
+    pub exit_tag: Local,
+    /// Inline-TLB hits so far in this call (added to `state::TLB_HITS` at exit).
+    pub tlb_hits: Local,
+    /// Address of the inline-TLB entry being used (i32); AMOs reuse it for
+    /// the RAM offset once the address is computed.
+    pub tlb_entry: Local,
+}
+
+impl Locals {
+    /// The locals and the matching declaration list for `Function::new`.
+    pub fn new() -> (Locals, Vec<(u32, ValType)>) {
+        use ValType::{I32, I64};
+        let (mut a, [budget]) = Allocator::with_params([I64]);
+        let regs = std::array::from_fn(|_| a.local(I64));
+        let locals = Locals {
+            budget,
+            regs,
+            t0: a.local(I64),
+            t1: a.local(I64),
+            t2: a.local(I64),
+            exit_pc: a.local(I64),
+            exit_tag: a.local(I64),
+            tlb_hits: a.local(I64),
+            tlb_entry: a.local(I32),
+        };
+        (locals, a.finish())
+    }
+
+    /// The local holding `x[r]` (r in 1..32).
+    pub fn reg(&self, r: u8) -> Local {
+        assert!(r != 0, "x0 has no local");
+        self.regs[r as usize - 1]
+    }
+
+    /// Every named local (for checks).
+    #[cfg(test)]
+    fn all(&self) -> Vec<Local> {
+        let mut v = vec![self.budget];
+        v.extend(self.regs);
+        v.extend([
+            self.t0,
+            self.t1,
+            self.t2,
+            self.exit_pc,
+            self.exit_tag,
+            self.tlb_hits,
+            self.tlb_entry,
+        ]);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The declared types, by index, match the allocated locals, and every
+    /// local has its own index.
+    #[test]
+    fn declarations_match_locals() {
+        let (l, declared) = Locals::new();
+        let mut types = vec![ValType::I64]; // the budget parameter
+        for (n, ty) in declared {
+            types.extend(std::iter::repeat_n(ty, n as usize));
+        }
+        let all = l.all();
+        assert_eq!(all.len(), types.len(), "every declared local is named");
+        for (i, local) in all.iter().enumerate() {
+            assert_eq!(local.index, i as u32);
+            assert_eq!(types[local.index as usize], local.ty, "{local:?}");
+        }
+        assert_eq!(l.tlb_entry.ty, ValType::I32);
+        assert_eq!(l.reg(1).index, 1);
+        assert_eq!(l.reg(31).index, 31);
+    }
+
+    #[test]
+    fn runs_of_one_type_share_a_declaration() {
+        let (mut a, [p]) = Allocator::with_params([ValType::I32]);
+        assert_eq!(p, Local { index: 0, ty: ValType::I32 });
+        let x = a.local(ValType::I64);
+        a.local(ValType::I64);
+        let y = a.local(ValType::I32);
+        assert_eq!((x.index, y.index), (1, 3));
+        assert_eq!(a.finish(), vec![(2, ValType::I64), (1, ValType::I32)]);
+    }
+}

@@ -1,0 +1,254 @@
+//! Loads, stores and AMOs: the address checks that keep generated code
+//! inside guest RAM, untranslated (physical) or through the inline TLB.
+//!
+//! Invariants: every access computes `off = addr - RAM_BASE` (or `va +
+//! addend` from a matching inline-TLB entry) and side-exits to the
+//! interpreter unless `off + size <= ram_len`; stores (and AMOs) also exit
+//! unless aligned and the page's flag byte is 0 (no translated code on it);
+//! loads exit when misaligned under `strict_align` (or, translated, when
+//! they cross a page). Whatever guest registers or TLB entries hold,
+//! generated code reads and writes only RAM and the state block. The TLB
+//! entry's fields are addressed by `state::TLB_*` offsets only.
+use wasm_encoder::InstructionSink;
+
+use super::locals::LocalOps;
+use super::Emitter;
+use crate::jit::layout::state;
+use crate::mem::RAM_BASE;
+
+impl Emitter<'_> {
+    /// Leave the address operand (RAM offset, i32) of a `size`-byte access
+    /// at `x[rs1]` + imm on the stack, after side exits for anything the
+    /// inline path must not do.
+    #[allow(clippy::too_many_arguments)]
+    fn address(
+        &mut self,
+        s: &mut InstructionSink,
+        rs1: u8,
+        imm: i32,
+        size: u64,
+        store: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        if !self.data_bare {
+            return self.paged_address(s, rs1, imm, size, store, pc, refund);
+        }
+        let limit = self.layout.ram_len as u64 - size;
+        let t0 = self.l.t0; // the RAM offset
+        if let Some(base) = self.known_value(rs1) {
+            let off = base.wrapping_add(imm as i64 as u64).wrapping_sub(RAM_BASE);
+            if off <= limit && (off % size == 0 || (!store && !self.strict_align)) {
+                if store {
+                    s.i32_const((off >> 12) as i32);
+                    s.i32_load8_u(self.page_flags());
+                    self.exit_if(s, pc, refund);
+                }
+                s.i32_const(off as i32);
+                return;
+            }
+        }
+        self.get(s, rs1);
+        s.i64_const((imm as i64).wrapping_sub(RAM_BASE as i64)).i64_add().tee_local(t0);
+        s.i64_const(limit as i64).i64_gt_u();
+        self.exit_if(s, pc, refund);
+        if size > 1 && (store || self.strict_align) {
+            s.get_local(t0).i32_wrap_i64().i32_const(size as i32 - 1).i32_and();
+            self.exit_if(s, pc, refund);
+        }
+        if store {
+            s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
+            s.i32_load8_u(self.page_flags());
+            self.exit_if(s, pc, refund);
+        }
+        s.get_local(t0).i32_wrap_i64();
+    }
+
+    /// [`Emitter::address`] for translated accesses: the inline TLB's fast
+    /// path. Side exits unless the access stays in its page (or is aligned,
+    /// where it must be), the entry's read or write tag equals the page
+    /// number, and `va + addend` passes the same RAM bounds (and, for
+    /// stores, page-flag) checks as untranslated accesses: whatever the
+    /// entries hold, generated code stays inside RAM.
+    #[allow(clippy::too_many_arguments)]
+    fn paged_address(
+        &mut self,
+        s: &mut InstructionSink,
+        rs1: u8,
+        imm: i32,
+        size: u64,
+        store: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        let limit = self.layout.ram_len as u64 - size;
+        // t0: the address, then its RAM offset; vpn: its page number.
+        let (t0, vpn, entry, hits) = (self.l.t0, self.l.t1, self.l.tlb_entry, self.l.tlb_hits);
+        self.get(s, rs1);
+        s.i64_const(imm as i64).i64_add().set_local(t0);
+        if size > 1 {
+            s.get_local(t0).i32_wrap_i64();
+            if store || self.strict_align {
+                s.i32_const(size as i32 - 1).i32_and();
+            } else {
+                s.i32_const(0xfff).i32_and().i32_const(4096 - size as i32).i32_gt_u();
+            }
+            self.exit_if(s, pc, refund);
+        }
+        s.get_local(t0).i64_const(12).i64_shr_u().tee_local(vpn).i32_wrap_i64();
+        s.i32_const(state::TLB_ENTRIES as i32 - 1).i32_and();
+        s.i32_const(state::TLB_ENTRY_BYTES.trailing_zeros() as i32).i32_shl().tee_local(entry);
+        s.i64_load(
+            self.mem(
+                state::TLB + if store { state::TLB_WRITE_TAG } else { state::TLB_READ_TAG },
+                3,
+            ),
+        );
+        s.get_local(vpn).i64_ne();
+        self.exit_if(s, pc, refund);
+        s.get_local(hits).i64_const(1).i64_add().set_local(hits);
+        s.get_local(t0).get_local(entry).i64_load(self.mem(state::TLB + state::TLB_ADDEND, 3));
+        s.i64_add().tee_local(t0);
+        s.i64_const(limit as i64).i64_gt_u();
+        self.exit_if(s, pc, refund);
+        if store {
+            s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
+            s.i32_load8_u(self.page_flags());
+            self.exit_if(s, pc, refund);
+        }
+        s.get_local(t0).i32_wrap_i64();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn load(
+        &mut self,
+        s: &mut InstructionSink,
+        rd: u8,
+        rs1: u8,
+        imm: i32,
+        size: u64,
+        signed: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        self.address(s, rs1, imm, size, false, pc, refund);
+        let m = self.ram(0);
+        match (size, signed) {
+            (1, true) => s.i64_load8_s(m),
+            (1, false) => s.i64_load8_u(m),
+            (2, true) => s.i64_load16_s(m),
+            (2, false) => s.i64_load16_u(m),
+            (4, true) => s.i64_load32_s(m),
+            (4, false) => s.i64_load32_u(m),
+            _ => s.i64_load(m),
+        };
+        self.set(s, rd);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn store(
+        &mut self,
+        s: &mut InstructionSink,
+        rs1: u8,
+        rs2: u8,
+        imm: i32,
+        size: u64,
+        pc: u64,
+        refund: u64,
+    ) {
+        self.address(s, rs1, imm, size, true, pc, refund);
+        self.get(s, rs2);
+        let m = self.ram(0);
+        match size {
+            1 => s.i64_store8(m),
+            2 => s.i64_store16(m),
+            4 => s.i64_store32(m),
+            _ => s.i64_store(m),
+        };
+    }
+
+    /// AMO*.W / AMO*.D: the checks of an aligned store (an AMO needs write
+    /// permission and alignment; anything else leaves for the interpreter,
+    /// which raises the exception), then load, combine, store; rd gets the
+    /// old value (sign-extended for .W). One hart per guest memory for now,
+    /// so a plain load and store are atomic enough.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn amo(
+        &mut self,
+        s: &mut InstructionSink,
+        op: crate::isa::AmoOp,
+        rd: u8,
+        rs1: u8,
+        rs2: u8,
+        double: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        use crate::isa::AmoOp::*;
+        let size = if double { 8 } else { 4 };
+        let (t1, t2, entry) = (self.l.t1, self.l.t2, self.l.tlb_entry);
+        // `address` leaves the RAM offset; `tlb_entry` is free again after it.
+        self.address(s, rs1, 0, size, true, pc, refund);
+        s.set_local(entry);
+        let m = self.ram(0);
+        s.get_local(entry);
+        if double {
+            s.i64_load(m);
+        } else {
+            s.i64_load32_s(m);
+        }
+        s.set_local(t1);
+        self.get(s, rs2);
+        if !double {
+            s.i64_extend32_s();
+        }
+        s.set_local(t2);
+        s.get_local(entry);
+        let pick = |s: &mut InstructionSink, cmp: fn(&mut InstructionSink)| {
+            // select(old, src, cmp(old, src))
+            s.get_local(t1).get_local(t2).get_local(t1).get_local(t2);
+            cmp(s);
+            s.select();
+        };
+        match op {
+            Swap => {
+                s.get_local(t2);
+            }
+            Add => {
+                s.get_local(t1).get_local(t2).i64_add();
+            }
+            Xor => {
+                s.get_local(t1).get_local(t2).i64_xor();
+            }
+            And => {
+                s.get_local(t1).get_local(t2).i64_and();
+            }
+            Or => {
+                s.get_local(t1).get_local(t2).i64_or();
+            }
+            Min => pick(s, |s| {
+                s.i64_lt_s();
+            }),
+            Max => pick(s, |s| {
+                s.i64_gt_s();
+            }),
+            // Sign-extended 32-bit values compare as unsigned 64-bit values
+            // the way their low halves compare as u32.
+            Minu => pick(s, |s| {
+                s.i64_lt_u();
+            }),
+            Maxu => pick(s, |s| {
+                s.i64_gt_u();
+            }),
+        }
+        if double {
+            s.i64_store(m);
+        } else {
+            s.i64_store32(m);
+        }
+        if rd != 0 {
+            s.get_local(t1);
+            self.set(s, rd);
+        }
+    }
+}

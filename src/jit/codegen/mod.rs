@@ -1,0 +1,281 @@
+//! The code generator: one translation unit ([`Region`]) in, one WebAssembly
+//! module out. The same bytes run in both backends.
+//!
+//! The module imports `env.memory` (the [`MemoryLayout`]'s) and exports
+//! `run: (budget: i64) -> i64`. `budget` is how many guest instructions the
+//! unit may retire before it must return (the dispatcher's distance to the
+//! next timer event or slice end). Before returning, the unit stores every
+//! register it changed and the pc to continue at in the state block, and
+//! returns `remaining_budget << 1 | interpret`, where `interpret` = 1 says
+//! "the instruction at pc is for the interpreter" (a side exit) and 0 says
+//! "pc starts a new unit" (a normal exit).
+//!
+//! Shape (see docs/DESIGN.md "Generated-code shape" for why):
+//!
+//! - **Baseline** ([`Tier::Baseline`]): one basic block, translated plainly:
+//!   every register read and write goes to the state block in memory, no
+//!   optimization.
+//! - **Optimizing** ([`Tier::Optimizing`]): up to
+//!   [`region::MAX_BLOCKS`](crate::jit::region::MAX_BLOCKS) blocks of one page; guest registers live in wasm locals (loaded at
+//!   entry, stored back at every exit); control flow between blocks is
+//!   structured (`block`/`loop`/`if`, Ramsey's "Beyond Relooper"), so loops
+//!   stay inside the function and transfers between blocks are direct
+//!   branches; registers with values known at translation time are folded
+//!   into constants, and writes overwritten before any read or exit are
+//!   dropped.
+//!
+//! Safety: every guest load and store computes `off = addr - RAM_BASE` and
+//! leaves through a side exit unless `off + size <= ram_len` (and the access
+//! is aligned; stores also unless the page's flag byte is 0), then accesses
+//! `layout.ram + off`. No guest value can make generated code touch memory
+//! outside RAM and the state block. Division is guarded, so generated code
+//! never traps.
+//!
+//! Files (each states what it owns and its invariants):
+//!
+//! - `mod.rs`: the entry point and the function's frame: which registers
+//!   are loaded at entry and stored at exit, the one exit sequence.
+//! - `locals.rs`: the function's wasm locals, numbered and declared by one
+//!   allocator.
+//! - `module.rs`: the module around the function (types, the memory
+//!   import, the export, the `mulhu` helper).
+//! - `structure.rs`: blocks as structured control flow, budget checks,
+//!   branches, exits.
+//! - `emit.rs`: per-instruction translation (ALU, M).
+//! - `memory.rs`: loads, stores and AMOs, their RAM checks and the inline
+//!   TLB.
+//! - `fold.rs`: register access, known register values, constant folding,
+//!   dead writes.
+use wasm_encoder::{BlockType, Function, MemArg};
+
+use super::layout::{state, MemoryLayout};
+use super::region::{analyse, Block, Cfg, End, Region};
+use super::threshold::Tier;
+
+mod emit;
+mod fold;
+mod locals;
+mod memory;
+mod module;
+mod structure;
+
+use locals::{LocalOps, Locals};
+use structure::Ctl;
+
+/// Options that shape the generated code.
+#[derive(Clone, Copy, Debug)]
+pub struct CodegenOptions {
+    /// [`Tier::Baseline`] or [`Tier::Optimizing`].
+    pub tier: Tier,
+    /// `mmu.strict_align`: misaligned loads trap. Without it a misaligned
+    /// load inside RAM reads the same bytes inline as the interpreter's
+    /// byte-wise path, so only stores (which must check every page they
+    /// touch) leave for the interpreter when misaligned.
+    pub strict_align: bool,
+    /// Loads and stores are untranslated (bare mode or M-mode without
+    /// MPRV): addresses are physical. Otherwise every access goes through
+    /// the inline TLB in the state block (`state::TLB`) and leaves for the
+    /// interpreter on a miss.
+    pub data_bare: bool,
+}
+
+/// What [`generate`] produced.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub wasm: Vec<u8>,
+    /// Guest instructions translated.
+    pub instructions: u64,
+    /// Blocks translated.
+    pub blocks: usize,
+}
+
+/// Translate `region` into a module for `layout`'s memory.
+pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) -> Generated {
+    let mut region = region.clone();
+    let cfg = analyse(&mut region);
+    let optimizing = opts.tier == Tier::Optimizing;
+    let (used, dirty) = registers(&region);
+
+    let (locals, declared) = Locals::new();
+    let mut f = Function::new(declared);
+    let mut e = Emitter {
+        layout: *layout,
+        optimizing,
+        strict_align: opts.strict_align,
+        data_bare: opts.data_bare,
+        l: locals,
+        ctx: Vec::new(),
+        known: [None; 32],
+        cfg: &cfg,
+        blocks: &region.blocks,
+    };
+    {
+        let l = locals;
+        let mut s = f.instructions();
+        if optimizing {
+            for r in 1..32u8 {
+                if used & (1 << r) != 0 {
+                    s.i32_const(0).i64_load(e.mem(x_offset(r), 3)).set_local(l.reg(r));
+                }
+            }
+        }
+        // Every exit branches out of this block to the one exit sequence.
+        s.block(BlockType::Empty);
+        e.ctx.push(Ctl::Exit);
+        e.tree(&mut s, 0);
+        e.ctx.pop();
+        s.end();
+        if optimizing {
+            for r in 1..32u8 {
+                if dirty & (1 << r) != 0 {
+                    s.i32_const(0).get_local(l.reg(r)).i64_store(e.mem(x_offset(r), 3));
+                }
+            }
+        }
+        s.i32_const(0).get_local(l.exit_pc).i64_store(e.mem(state::PC, 3));
+        if !opts.data_bare {
+            s.i32_const(0).i32_const(0).i64_load(e.mem(state::TLB_HITS, 3));
+            s.get_local(l.tlb_hits).i64_add().i64_store(e.mem(state::TLB_HITS, 3));
+        }
+        s.get_local(l.budget).i64_const(1).i64_shl().get_local(l.exit_tag).i64_add();
+        s.end();
+    }
+
+    let wasm = module::assemble(layout, &f);
+    Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }
+}
+
+/// Registers the region reads or writes (`used`: loaded at entry in the
+/// optimizing tier) and those it writes (`dirty`: stored back at exit);
+/// never x0.
+fn registers(region: &Region) -> (u32, u32) {
+    let mut used = 0u32;
+    let mut dirty = 0u32;
+    for b in &region.blocks {
+        for &(_, inst, _) in &b.insts {
+            let rd = inst.dest();
+            used |= inst.sources();
+            if rd != 0 {
+                dirty |= 1 << rd;
+            }
+        }
+        match b.end {
+            End::Jump { rd, .. } | End::Indirect { rd, .. } if rd != 0 => dirty |= 1 << rd,
+            _ => {}
+        }
+        match b.end {
+            End::Indirect { rs1, .. } => used |= 1 << rs1,
+            End::Branch { inst, .. } => used |= inst.sources(),
+            _ => {}
+        }
+    }
+    used |= dirty;
+    (used & !1, dirty & !1)
+}
+
+/// Offset of `x[r]` in the state block.
+fn x_offset(r: u8) -> u32 {
+    state::X + std::mem::size_of::<u64>() as u32 * r as u32
+}
+
+/// The state of translation, shared by the files of this module: each adds
+/// its own `impl Emitter` methods.
+struct Emitter<'a> {
+    layout: MemoryLayout,
+    optimizing: bool,
+    strict_align: bool,
+    data_bare: bool,
+    /// The function's locals.
+    l: Locals,
+    /// Labels open around the code being emitted (innermost last).
+    ctx: Vec<Ctl>,
+    /// Register values known at translation time, within the current block.
+    known: [Option<u64>; 32],
+    cfg: &'a Cfg,
+    blocks: &'a [Block],
+}
+
+impl Emitter<'_> {
+    /// A state-block field at `offset` (addressed from constant 0).
+    fn mem(&self, offset: u32, align: u32) -> MemArg {
+        MemArg { offset: (self.layout.state + offset) as u64, align, memory_index: 0 }
+    }
+
+    /// Guest RAM (addressed by RAM offset).
+    fn ram(&self, align: u32) -> MemArg {
+        MemArg { offset: self.layout.ram as u64, align, memory_index: 0 }
+    }
+
+    /// RAM's page-flag bytes (addressed by RAM page number).
+    fn page_flags(&self) -> MemArg {
+        MemArg { offset: self.layout.page_flags as u64, align: 0, memory_index: 0 }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::{AmoOp, Inst};
+    use crate::jit::region::Target;
+    use crate::mem::RAM_BASE;
+
+    /// A loop of ALU, M, load, store and AMO instructions, a JAL into a
+    /// second block and a JALR out.
+    fn region() -> Region {
+        let pc = RAM_BASE;
+        let insts = [
+            Inst::Addi { rd: 5, rs1: 5, imm: -1 },
+            Inst::Mulhu { rd: 6, rs1: 5, rs2: 7 },
+            Inst::Divw { rd: 8, rs1: 6, rs2: 5 },
+            Inst::Ld { rd: 9, rs1: 10, imm: 8 },
+            Inst::Sw { rs1: 10, rs2: 9, imm: 4 },
+            Inst::Amo { op: AmoOp::Maxu, rd: 11, rs1: 10, rs2: 9, double: false, aqrl: 0 },
+        ];
+        let insts: Vec<_> =
+            insts.iter().enumerate().map(|(k, &i)| (pc + 4 * k as u64, i, 4)).collect();
+        let end0 = pc + 4 * insts.len() as u64;
+        Region {
+            entry: pc,
+            blocks: vec![
+                Block {
+                    pc,
+                    insts,
+                    end: End::Branch {
+                        pc: end0,
+                        inst: Inst::Bne { rs1: 5, rs2: 0, imm: -(end0 as i32 - pc as i32) },
+                        taken: Target::Block(0),
+                        not_taken: Target::Block(1),
+                    },
+                },
+                Block {
+                    pc: end0 + 4,
+                    insts: vec![],
+                    end: End::Indirect { pc: end0 + 4, len: 4, rd: 1, rs1: 1, imm: 0 },
+                },
+            ],
+        }
+    }
+
+    /// Every tier and access mode produces a valid module.
+    #[test]
+    fn generated_modules_validate() {
+        let layout = MemoryLayout {
+            state: 1024,
+            ram: 65536,
+            ram_len: 1 << 20,
+            page_flags: 8192,
+            shared: false,
+            min_pages: 18,
+            max_pages: None,
+        };
+        for tier in [Tier::Baseline, Tier::Optimizing] {
+            for (strict_align, data_bare) in [(false, true), (true, true), (false, false)] {
+                let opts = CodegenOptions { tier, strict_align, data_bare };
+                let g = generate(&region(), &layout, opts);
+                assert_eq!((g.instructions, g.blocks), (8, 2));
+                if let Err(e) = wasmparser::validate(&g.wasm) {
+                    panic!("{opts:?}: {e}");
+                }
+            }
+        }
+    }
+}

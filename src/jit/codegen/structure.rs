@@ -1,0 +1,179 @@
+//! Control flow: the region's blocks as structured wasm (`block`/`loop`/
+//! `if`, Ramsey's "Beyond Relooper"), each block's budget check, its
+//! terminator (branches, jumps), and exits.
+//!
+//! Invariants: [`Emitter::ctx`] mirrors the wasm labels open around the
+//! code being emitted (every push is matched by a pop where the label's
+//! `end` is emitted), so [`Emitter::label`] gives the right branch depth;
+//! every exit leaves through the one exit sequence (`Ctl::Exit`) with
+//! `exit_pc` and `exit_tag` set; a block is charged its whole instruction
+//! count before it runs, and an exit inside it refunds what was not retired.
+use wasm_encoder::{BlockType, InstructionSink};
+
+use super::fold::dead_writes;
+use super::locals::LocalOps;
+use super::Emitter;
+use crate::isa::{alu, Inst};
+use crate::jit::region::{End, Target};
+
+/// Labels open around the code being emitted (innermost last).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ctl {
+    /// The block whose end is the exit sequence.
+    Exit,
+    If,
+    /// `loop` whose start is this block.
+    LoopHeadedBy(usize),
+    /// `block` whose end is followed by this block's code.
+    BlockFollowedBy(usize),
+}
+
+/// Where an exit's pc comes from.
+#[derive(Clone, Copy)]
+pub(super) enum Pc {
+    Const(u64),
+    /// A temporary local.
+    Local(super::locals::Local),
+}
+
+impl Emitter<'_> {
+    /// Ramsey's `doTree`: the code of block `b` and of the blocks it
+    /// dominates.
+    pub(super) fn tree(&mut self, s: &mut InstructionSink, b: usize) {
+        let merges = self.cfg.merge_children(b);
+        if self.cfg.loop_header[b] {
+            s.loop_(BlockType::Empty);
+            self.ctx.push(Ctl::LoopHeadedBy(b));
+            self.within(s, b, &merges);
+            self.ctx.pop();
+            s.end();
+        } else {
+            self.within(s, b, &merges);
+        }
+    }
+
+    /// Ramsey's `nodeWithin`: `merges` (latest in reverse postorder first)
+    /// each get a `block` whose end leads to their code.
+    fn within(&mut self, s: &mut InstructionSink, b: usize, merges: &[usize]) {
+        match merges.split_first() {
+            None => self.block_code(s, b),
+            Some((&y, rest)) => {
+                s.block(BlockType::Empty);
+                self.ctx.push(Ctl::BlockFollowedBy(y));
+                self.within(s, b, rest);
+                self.ctx.pop();
+                s.end();
+                self.tree(s, y);
+            }
+        }
+    }
+
+    fn label(&self, want: Ctl) -> u32 {
+        let pos = self.ctx.iter().rposition(|&c| c == want).expect("label in scope");
+        (self.ctx.len() - 1 - pos) as u32
+    }
+
+    /// Control passes from block `from` to `to`.
+    fn branch(&mut self, s: &mut InstructionSink, from: usize, to: Target) {
+        match to {
+            Target::Exit(pc) => self.exit(s, Pc::Const(pc), false, 0),
+            Target::Block(t) if self.cfg.is_back_edge(from, t) => {
+                s.br(self.label(Ctl::LoopHeadedBy(t)));
+            }
+            Target::Block(t) if self.cfg.merge[t] => {
+                s.br(self.label(Ctl::BlockFollowedBy(t)));
+            }
+            Target::Block(t) => self.tree(s, t),
+        }
+    }
+
+    /// Leave the unit: branch to the exit sequence (which writes back
+    /// registers and stores the pc) with the pc and the budget `refund`
+    /// (instructions charged but not retired).
+    fn exit(&mut self, s: &mut InstructionSink, pc: Pc, interpret: bool, refund: u64) {
+        match pc {
+            Pc::Const(v) => s.i64_const(v as i64),
+            Pc::Local(l) => s.get_local(l),
+        };
+        s.set_local(self.l.exit_pc);
+        s.i64_const((refund << 1 | interpret as u64) as i64).set_local(self.l.exit_tag);
+        s.br(self.label(Ctl::Exit));
+    }
+
+    /// Pop an i32 condition; if it is non-zero, side-exit to the interpreter
+    /// at `pc`.
+    pub(super) fn exit_if(&mut self, s: &mut InstructionSink, pc: u64, refund: u64) {
+        s.if_(BlockType::Empty);
+        self.ctx.push(Ctl::If);
+        self.exit(s, Pc::Const(pc), true, refund);
+        self.ctx.pop();
+        s.end();
+    }
+
+    /// Block `b`: its budget check, its instructions, its terminator.
+    fn block_code(&mut self, s: &mut InstructionSink, b: usize) {
+        let block = &self.blocks[b];
+        let budget = self.l.budget;
+        self.known = [None; 32];
+        self.known[0] = Some(0);
+        let charge = block.retired();
+        if charge > 0 {
+            // Not enough budget for the whole block: leave before it.
+            s.get_local(budget).i64_const(charge as i64).i64_lt_s();
+            s.if_(BlockType::Empty);
+            self.ctx.push(Ctl::If);
+            self.exit(s, Pc::Const(block.pc), false, 0);
+            self.ctx.pop();
+            s.end();
+            s.get_local(budget).i64_const(charge as i64).i64_sub().set_local(budget);
+        }
+        let dead =
+            if self.optimizing { dead_writes(block) } else { vec![false; block.insts.len()] };
+        for (k, &(pc, inst, len)) in block.insts.iter().enumerate() {
+            if !dead[k] {
+                self.inst(s, pc, inst, len as u64, charge - k as u64);
+            }
+        }
+        match block.end {
+            End::Goto(t) => self.branch(s, b, t),
+            End::Interpret(pc) => self.exit(s, Pc::Const(pc), true, 0),
+            End::Jump { pc, len, rd, target } => {
+                self.set_const(s, rd, pc.wrapping_add(len as u64));
+                self.branch(s, b, target);
+            }
+            End::Indirect { pc, len, rd, rs1, imm } => {
+                let t1 = self.l.t1;
+                self.get(s, rs1);
+                s.i64_const(imm as i64).i64_add().i64_const(-2).i64_and().set_local(t1);
+                self.set_const(s, rd, pc.wrapping_add(len as u64));
+                self.exit(s, Pc::Local(t1), false, 0);
+            }
+            End::Branch { inst, taken, not_taken, .. } => {
+                let (Some(a), Some(c)) = inst.operands() else { unreachable!("not a branch") };
+                if let (Some(x), Some(y)) = (self.known_value(a), self.known_value(c)) {
+                    let go = alu::branch_taken(&inst, x, y) == Some(true);
+                    self.branch(s, b, if go { taken } else { not_taken });
+                } else {
+                    self.get(s, a);
+                    self.get(s, c);
+                    match inst {
+                        Inst::Beq { .. } => s.i64_eq(),
+                        Inst::Bne { .. } => s.i64_ne(),
+                        Inst::Blt { .. } => s.i64_lt_s(),
+                        Inst::Bge { .. } => s.i64_ge_s(),
+                        Inst::Bltu { .. } => s.i64_lt_u(),
+                        Inst::Bgeu { .. } => s.i64_ge_u(),
+                        _ => unreachable!("not a branch: {inst:?}"),
+                    };
+                    s.if_(BlockType::Empty);
+                    self.ctx.push(Ctl::If);
+                    self.branch(s, b, taken);
+                    s.else_();
+                    self.branch(s, b, not_taken);
+                    self.ctx.pop();
+                    s.end();
+                }
+            }
+        }
+    }
+}
