@@ -50,13 +50,6 @@ fn misaligned(access: AccessType, addr: u64) -> Trap {
     fault_trap(MemFault::new(FaultKind::Misaligned, access, addr))
 }
 
-/// The value of a pure instruction (`isa::alu::eval`), called only on
-/// instructions of kind `Alu`.
-#[inline(always)]
-fn alu(inst: &Inst, pc: u64, a: u64, b: u64) -> u64 {
-    alu::eval(inst, pc, a, b).unwrap_or_default()
-}
-
 impl Hart {
     /// Run until the guest clock reaches `limit`, a device asks to stop, or
     /// the hart falls asleep for good. Interrupts are checked whenever
@@ -373,8 +366,17 @@ impl Hart {
                 x!($rs1).wrapping_add($imm as i64 as u64)
             };
         }
+        macro_rules! branch {
+            ($cond:expr, $imm:expr) => {
+                if $cond {
+                    next = pc.wrapping_add($imm as i64 as u64);
+                }
+            };
+        }
+        let imm = |i: i32| i as i64 as u64;
         match inst {
-            Lui { rd, .. } | Auipc { rd, .. } => x!(rd) = alu(&inst, pc, 0, 0),
+            Lui { rd, imm: i } => x!(rd) = imm(i),
+            Auipc { rd, imm: i } => x!(rd) = alu::add(pc, imm(i)),
             Jal { rd, imm } => {
                 x!(rd) = next;
                 next = pc.wrapping_add(imm as i64 as u64);
@@ -384,16 +386,12 @@ impl Hart {
                 x!(rd) = next;
                 next = target;
             }
-            Beq { rs1, rs2, imm }
-            | Bne { rs1, rs2, imm }
-            | Blt { rs1, rs2, imm }
-            | Bge { rs1, rs2, imm }
-            | Bltu { rs1, rs2, imm }
-            | Bgeu { rs1, rs2, imm } => {
-                if alu::branch_taken(&inst, x!(rs1), x!(rs2)) == Some(true) {
-                    next = pc.wrapping_add(imm as i64 as u64);
-                }
-            }
+            Beq { rs1, rs2, imm } => branch!(x!(rs1) == x!(rs2), imm),
+            Bne { rs1, rs2, imm } => branch!(x!(rs1) != x!(rs2), imm),
+            Blt { rs1, rs2, imm } => branch!(alu::lt(x!(rs1), x!(rs2)), imm),
+            Bge { rs1, rs2, imm } => branch!(!alu::lt(x!(rs1), x!(rs2)), imm),
+            Bltu { rs1, rs2, imm } => branch!(alu::ltu(x!(rs1), x!(rs2)), imm),
+            Bgeu { rs1, rs2, imm } => branch!(!alu::ltu(x!(rs1), x!(rs2)), imm),
             Lb { rd, rs1, imm } => x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 1)? as i8 as u64,
             Lh { rd, rs1, imm } => {
                 x!(rd) = self.load(mmu, bus, addr!(rs1, imm), 2)? as i16 as u64;
@@ -407,47 +405,47 @@ impl Hart {
             Sh { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 2, x!(rs2))?,
             Sw { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 4, x!(rs2))?,
             Sd { rs1, rs2, imm } => self.store(mmu, bus, addr!(rs1, imm), 8, x!(rs2))?,
-            Addi { rd, rs1, .. }
-            | Slti { rd, rs1, .. }
-            | Sltiu { rd, rs1, .. }
-            | Xori { rd, rs1, .. }
-            | Ori { rd, rs1, .. }
-            | Andi { rd, rs1, .. }
-            | Slli { rd, rs1, .. }
-            | Srli { rd, rs1, .. }
-            | Srai { rd, rs1, .. }
-            | Addiw { rd, rs1, .. }
-            | Slliw { rd, rs1, .. }
-            | Srliw { rd, rs1, .. }
-            | Sraiw { rd, rs1, .. } => x!(rd) = alu(&inst, pc, x!(rs1), 0),
-            Add { rd, rs1, rs2 }
-            | Sub { rd, rs1, rs2 }
-            | Sll { rd, rs1, rs2 }
-            | Slt { rd, rs1, rs2 }
-            | Sltu { rd, rs1, rs2 }
-            | Xor { rd, rs1, rs2 }
-            | Srl { rd, rs1, rs2 }
-            | Sra { rd, rs1, rs2 }
-            | Or { rd, rs1, rs2 }
-            | And { rd, rs1, rs2 }
-            | Addw { rd, rs1, rs2 }
-            | Subw { rd, rs1, rs2 }
-            | Sllw { rd, rs1, rs2 }
-            | Srlw { rd, rs1, rs2 }
-            | Sraw { rd, rs1, rs2 }
-            | Mul { rd, rs1, rs2 }
-            | Mulh { rd, rs1, rs2 }
-            | Mulhsu { rd, rs1, rs2 }
-            | Mulhu { rd, rs1, rs2 }
-            | Div { rd, rs1, rs2 }
-            | Divu { rd, rs1, rs2 }
-            | Rem { rd, rs1, rs2 }
-            | Remu { rd, rs1, rs2 }
-            | Mulw { rd, rs1, rs2 }
-            | Divw { rd, rs1, rs2 }
-            | Divuw { rd, rs1, rs2 }
-            | Remw { rd, rs1, rs2 }
-            | Remuw { rd, rs1, rs2 } => x!(rd) = alu(&inst, pc, x!(rs1), x!(rs2)),
+            Addi { rd, rs1, imm: i } => x!(rd) = alu::add(x!(rs1), imm(i)),
+            Slti { rd, rs1, imm: i } => x!(rd) = alu::slt(x!(rs1), imm(i)),
+            Sltiu { rd, rs1, imm: i } => x!(rd) = alu::sltu(x!(rs1), imm(i)),
+            Slli { rd, rs1, imm: i } => x!(rd) = alu::sll(x!(rs1), imm(i)),
+            Srli { rd, rs1, imm: i } => x!(rd) = alu::srl(x!(rs1), imm(i)),
+            Srai { rd, rs1, imm: i } => x!(rd) = alu::sra(x!(rs1), imm(i)),
+            Addiw { rd, rs1, imm: i } => x!(rd) = alu::addw(x!(rs1), imm(i)),
+            Slliw { rd, rs1, imm: i } => x!(rd) = alu::sllw(x!(rs1), imm(i)),
+            Srliw { rd, rs1, imm: i } => x!(rd) = alu::srlw(x!(rs1), imm(i)),
+            Sraiw { rd, rs1, imm: i } => x!(rd) = alu::sraw(x!(rs1), imm(i)),
+            Xori { rd, rs1, imm: i } => x!(rd) = x!(rs1) ^ imm(i),
+            Ori { rd, rs1, imm: i } => x!(rd) = x!(rs1) | imm(i),
+            Andi { rd, rs1, imm: i } => x!(rd) = x!(rs1) & imm(i),
+            Add { rd, rs1, rs2 } => x!(rd) = alu::add(x!(rs1), x!(rs2)),
+            Sub { rd, rs1, rs2 } => x!(rd) = alu::sub(x!(rs1), x!(rs2)),
+            Sll { rd, rs1, rs2 } => x!(rd) = alu::sll(x!(rs1), x!(rs2)),
+            Slt { rd, rs1, rs2 } => x!(rd) = alu::slt(x!(rs1), x!(rs2)),
+            Sltu { rd, rs1, rs2 } => x!(rd) = alu::sltu(x!(rs1), x!(rs2)),
+            Srl { rd, rs1, rs2 } => x!(rd) = alu::srl(x!(rs1), x!(rs2)),
+            Sra { rd, rs1, rs2 } => x!(rd) = alu::sra(x!(rs1), x!(rs2)),
+            Addw { rd, rs1, rs2 } => x!(rd) = alu::addw(x!(rs1), x!(rs2)),
+            Subw { rd, rs1, rs2 } => x!(rd) = alu::subw(x!(rs1), x!(rs2)),
+            Sllw { rd, rs1, rs2 } => x!(rd) = alu::sllw(x!(rs1), x!(rs2)),
+            Srlw { rd, rs1, rs2 } => x!(rd) = alu::srlw(x!(rs1), x!(rs2)),
+            Sraw { rd, rs1, rs2 } => x!(rd) = alu::sraw(x!(rs1), x!(rs2)),
+            Xor { rd, rs1, rs2 } => x!(rd) = x!(rs1) ^ x!(rs2),
+            Or { rd, rs1, rs2 } => x!(rd) = x!(rs1) | x!(rs2),
+            And { rd, rs1, rs2 } => x!(rd) = x!(rs1) & x!(rs2),
+            Mul { rd, rs1, rs2 } => x!(rd) = alu::mul(x!(rs1), x!(rs2)),
+            Mulh { rd, rs1, rs2 } => x!(rd) = alu::mulh(x!(rs1), x!(rs2)),
+            Mulhsu { rd, rs1, rs2 } => x!(rd) = alu::mulhsu(x!(rs1), x!(rs2)),
+            Mulhu { rd, rs1, rs2 } => x!(rd) = alu::mulhu(x!(rs1), x!(rs2)),
+            Div { rd, rs1, rs2 } => x!(rd) = alu::div(x!(rs1), x!(rs2)),
+            Divu { rd, rs1, rs2 } => x!(rd) = alu::divu(x!(rs1), x!(rs2)),
+            Rem { rd, rs1, rs2 } => x!(rd) = alu::rem(x!(rs1), x!(rs2)),
+            Remu { rd, rs1, rs2 } => x!(rd) = alu::remu(x!(rs1), x!(rs2)),
+            Mulw { rd, rs1, rs2 } => x!(rd) = alu::mulw(x!(rs1), x!(rs2)),
+            Divw { rd, rs1, rs2 } => x!(rd) = alu::divw(x!(rs1), x!(rs2)),
+            Divuw { rd, rs1, rs2 } => x!(rd) = alu::divuw(x!(rs1), x!(rs2)),
+            Remw { rd, rs1, rs2 } => x!(rd) = alu::remw(x!(rs1), x!(rs2)),
+            Remuw { rd, rs1, rs2 } => x!(rd) = alu::remuw(x!(rs1), x!(rs2)),
             Fence { .. } => {}
             FenceI => {
                 bus.ram_mut().invalidate_code();
