@@ -146,6 +146,14 @@ pub fn advise(report: &Report) -> Vec<Diagnosis> {
     RULES.iter().filter_map(|r| (r.diagnose)(report, &config)).collect()
 }
 
+/// [`advise`] on a report given as JSON text (the CLI's report file, or the
+/// page's live report, which has no `series`; missing fields read as 0).
+pub fn advise_json(report_json: &str) -> Result<Vec<Diagnosis>, String> {
+    let report: Report =
+        serde_json::from_str(report_json).map_err(|e| format!("not a tunevm report: {e}"))?;
+    Ok(advise(&report))
+}
+
 /// The diagnoses as text for a terminal: one block per diagnosis, or
 /// "advisor: nothing to fix".
 pub fn render_text(diagnoses: &[Diagnosis]) -> String {
@@ -743,7 +751,7 @@ fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -754,9 +762,9 @@ fn count(n: u64) -> String {
 /// A ratio as a percentage: "81 %", "9.5 %", "0.07 %".
 fn pct(r: f64) -> String {
     let p = r * 100.0;
-    if p >= 10.0 && p <= 90.0 {
+    if (10.0..=90.0).contains(&p) {
         format!("{p:.0} %")
-    } else if p >= 1.0 && p < 99.0 {
+    } else if (1.0..99.0).contains(&p) {
         format!("{p:.1} %")
     } else {
         format!("{p:.2} %")
@@ -867,6 +875,21 @@ mod tests {
         assert_eq!(render_text(&[]), "advisor: nothing to fix\n");
         let rule_ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
         assert_eq!(rule_ids, ["compile_time", "cache_thrashing", "code_memory", "tlb_misses"]);
+    }
+
+    #[test]
+    fn a_report_read_back_from_its_json_gives_the_same_advice() {
+        let config = VmConfig::default();
+        let mut report = bad_report(&config);
+        report.jit.compile_ns_histogram =
+            vec![crate::monitor::Bucket { le_ns: u64::MAX, count: 1 }];
+        // what JSON.stringify makes of u64::MAX
+        let text = report.to_json().replace("18446744073709551615", "18446744073709552000");
+        let direct: Vec<&str> = advise(&report).iter().map(|d| d.id).collect();
+        let read: Vec<&str> = advise_json(&text).unwrap().iter().map(|d| d.id).collect();
+        assert_eq!(direct, read);
+        assert!(advise_json("{}").unwrap().is_empty());
+        assert!(advise_json("7").is_err());
     }
 
     #[test]
