@@ -456,6 +456,25 @@ test('the advisor diagnoses the TLB problem preset; its fix goes into the knobs 
   });
 });
 
+test('the advisor diagnoses the memory problem preset (code kept for ever); its fix changes the threshold and cache knobs', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  await page.selectOption('#preset', 'memory-problem');
+  await page.click('#apply-preset');
+  await runExpecting(page, null);
+  const block = page.locator('#advisor .diagnosis[data-id="code_memory"]');
+  await block.waitFor({ timeout: 10_000 });
+  const title = await block.locator('.title').textContent();
+  t.diagnostic(`advisor: ${await page.locator('#advisor').evaluate((e) => [...e.querySelectorAll('.diagnosis h3')].map((h) => h.textContent).join(' | '))}`);
+  assert.match(title, /^generated code holds [\d.]+ MiB and is never evicted$/);
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '0');
+  await block.locator('.fix').first().locator('.apply-fix').click();
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '50');
+  assert.equal(await knobValue(page, 'jit.max_threshold'), '500');
+  await block.locator('.fix').nth(1).locator('.apply-fix').click();
+  assert.equal(await knobValue(page, 'code_cache.max_memory_bytes'), '1048576');
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '50', 'a second fix keeps the first');
+});
+
 test('a malformed ELF or a Linux program gets a clear error and the page keeps working', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const real = readFileSync(fromRepo('workloads/bin/hello.elf'));
