@@ -9,7 +9,7 @@
 //! row of [`RULES`]; its threshold is a named constant below, chosen so that
 //! the problem presets (`config/presets.rs`) trigger their rule and the
 //! guide's defaults and the fix presets do not (the figures each preset
-//! produced are in the constants' comments, debug build, natively).
+//! produced, natively and in the browser, are in the constants' comments).
 //!
 //! Each suggested fix, applied over the run's own config, passes
 //! [`VmConfig::validate`] (a unit test below checks every rule's fixes
