@@ -62,6 +62,7 @@
 //! assert!(report.instructions > 0);
 //! ```
 
+pub mod advisor;
 pub mod config;
 pub mod cpu;
 pub mod isa;

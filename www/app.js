@@ -121,6 +121,25 @@ function wire(s) {
   });
 }
 
+/** The advisor's fix buttons: a fix's settings over panel A's current
+ *  values go into A ("Apply") or into B ("Set as B", for an A/B run of the
+ *  fix against the current knobs). Returns the refused values' text or ''. */
+function wireAdvisor(advisor, program, phase) {
+  const into = (panel, settings) => {
+    const merged = { ...program.panelA.settings() };
+    for (const { key, value } of settings) merged[key] = value;
+    const refused = panel.load(merged);
+    return refused.map((r) => `${r.key}=${r.value}: ${r.error}`).join('; ');
+  };
+  advisor.onApply = (settings) => into(program.panelA, settings);
+  advisor.onSetB = (settings) => {
+    const refused = into(program.panelB, settings);
+    $('#knobs-b-box').open = true;
+    return refused;
+  };
+  phase.subscribe((s) => advisor.setEnabled(!s.ab));
+}
+
 // ---------------------------------------------------------------- start
 let session = null;
 
@@ -169,6 +188,7 @@ async function start() {
   showIsolation();
   controls.setAbiNames(vm.abi_names());
   panel.checklist.setTargets(vm.guide_targets());
+  panel.advisor.setVm(vm);
   const schema = JSON.parse(vm.knob_schema());
   program.presets = JSON.parse(vm.presets());
   program.panelA = new KnobPanel($('#knobs'), vm, schema, {
@@ -176,6 +196,7 @@ async function start() {
   });
   program.panelB = new KnobPanel($('#knobs-b'), vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
   program.fillPresetSelects();
+  wireAdvisor(panel.advisor, program, phase);
   performance.mark('tunevm:knobs');
   wire(session);
   const autorun = program.restoreFromUrl();

@@ -1,10 +1,11 @@
 // The report panel: the live charts, the guide's checklist (with the
 // native-speed comparison after a cpubench run), the A/B overlay chart, and
-// the JSON/CSV export. Fed with live reports; keeps the latest one and the
+// the JSON/CSV export, and the tuning advisor. Fed with live reports; keeps the latest one and the
 // last finished run's full report.
 
 import { Charts } from './charts.js';
 import { Checklist } from './checklist.js';
+import { AdvisorView } from './advisor.js';
 import { AbChart } from './ab.js';
 import { $, reason } from './dom.js';
 import { download, reportToCsv } from './report.js';
@@ -14,6 +15,7 @@ export class ReportPanel {
     this.checklist = new Checklist($('#checklist'));
     this.charts = new Charts($('#charts'));
     this.abChart = new AbChart($('#ab-chart'), $('#ab-rates'));
+    this.advisor = new AdvisorView($('#advisor'));
     this.lastReport = null; // latest live report (an object)
     this.finalReport = null; // full report text of the last finished run
   }
@@ -23,6 +25,7 @@ export class ReportPanel {
     this.lastReport = report;
     this.charts.push(report);
     this.checklist.update(report);
+    this.advisor.update(report);
   }
 
   /** A new or reset machine starts blank. */
@@ -30,6 +33,7 @@ export class ReportPanel {
     this.lastReport = null;
     this.charts.clear();
     this.checklist.reset();
+    this.advisor.clear();
   }
 
   /** Times cpubench.wasm in the worker against the VM run's wall_ns; cold:
@@ -72,6 +76,7 @@ export class ReportPanel {
   /** Texts and charts again in the current language. */
   relabel() {
     this.checklist.relabel();
+    this.advisor.relabel();
     this.charts.rebuildAll();
     this.abChart.draw();
   }

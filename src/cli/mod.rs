@@ -97,6 +97,12 @@ struct RunArgs {
     /// disassembly beside the generated wasm as text.
     #[arg(long, value_name = "N")]
     show_code: Option<usize>,
+    /// After the run, print the tuning advisor's diagnoses to stderr (the
+    /// guide's common problems found in the report, the evidence, and fixes
+    /// as --set changes), or "advisor: nothing to fix". The exit status is
+    /// the same as without it.
+    #[arg(long)]
+    advise: bool,
     /// Set a parameter of the paging workload before it runs, e.g.
     /// `--paging pages=2048 --paging random=1` (pages, stride, random,
     /// passes, seed). Repeatable.
@@ -304,6 +310,9 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
                 eprintln!("--- generated wasm ---\n{}", view.wat);
             }
         }
+    }
+    if args.advise {
+        eprint!("{}", tunevm::advisor::render_text(&tunevm::advisor::advise(&report)));
     }
     let retired = machine.retired_total();
     let executed = machine.executed_total();

@@ -1,25 +1,30 @@
 //! The report document (docs/DESIGN.md "Report JSON"). Ratios are
 //! 0..1 or null when there was nothing to count; times are nanoseconds; series
-//! are indexed by guest instructions retired.
+//! are indexed by guest instructions retired. A report also reads back from
+//! its JSON (missing fields take their defaults; the page's live report has
+//! no `series`): the advisor reads the page's reports that way.
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Sample, TimeSeries};
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TierReport {
     pub instructions: u64,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TiersReport {
     pub interpreter: TierReport,
     pub baseline: TierReport,
     pub optimizing: TierReport,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LevelReport {
     pub name: String,
     pub lookups: u64,
@@ -27,7 +32,8 @@ pub struct LevelReport {
     pub hit_rate: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PrefetchReport {
     pub issued: u64,
     pub used: u64,
@@ -35,7 +41,8 @@ pub struct PrefetchReport {
     pub accuracy: Option<f64>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TlbReport {
     /// Lookups served by a TLB over all lookups in a paging mode.
     pub hit_rate: Option<f64>,
@@ -47,7 +54,8 @@ pub struct TlbReport {
     pub prefetch: PrefetchReport,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemoryReport {
     pub guest_ram_bytes: u64,
     /// Bytes of generated (JIT) code held.
@@ -71,7 +79,8 @@ pub struct MemoryReport {
 }
 
 /// Quantiles of a histogram of nanoseconds.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Quantiles {
     pub p50: Option<u64>,
     pub p99: Option<u64>,
@@ -94,14 +103,16 @@ impl Quantiles {
 }
 
 /// One bar of a distribution: values in `(previous le_ns, le_ns]`.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Bucket {
     pub le_ns: u64,
     pub count: u64,
 }
 
 /// `jit.*` (docs/DESIGN.md "Report JSON").
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct JitReport {
     pub enabled: bool,
     pub units_compiled: u64,
@@ -109,7 +120,9 @@ pub struct JitReport {
     pub compile_ns: Quantiles,
     /// The distribution of `compile_ns` (of the values the histogram keeps),
     /// in buckets from 50 µs to 100 ms plus one for anything longer
-    /// (`le_ns` = u64::MAX): the page's compile-time chart.
+    /// (`le_ns` = u64::MAX): the page's compile-time chart. Not read back
+    /// (u64::MAX does not survive a JavaScript number).
+    #[serde(skip_deserializing)]
     pub compile_ns_histogram: Vec<Bucket>,
     /// Discovery and wasm generation per unit.
     pub codegen_ns: Quantiles,
@@ -145,7 +158,8 @@ pub struct JitReport {
 
 /// `code_cache.*`: a lookup happens at each dispatch of a unit whose count
 /// has reached the compile threshold; a hit finds compiled code.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CodeCacheReport {
     pub hit_rate: Option<f64>,
     pub lookups: u64,
@@ -158,7 +172,8 @@ pub struct CodeCacheReport {
 
 /// The whole report. Run metadata (`version`, `engine`, `config`,
 /// `exit_code`, `stop_reason`) is filled in by whoever ran the machine.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     pub version: String,
     pub engine: String,

@@ -136,6 +136,16 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
     })
 }
 
+/// The tuning advisor's diagnoses ([`crate::advisor::advise`]) of a report
+/// given as JSON text (the page passes its live or final report), as an
+/// array of objects: `{id, severity, problem, title, figure, causes,
+/// evidence, fixes: [{settings: [{key, value}], why}]}`, texts as `{en, zh}`.
+#[wasm_bindgen]
+pub fn advise(report_json: &str) -> Result<JsValue, JsError> {
+    let diagnoses = crate::advisor::advise_json(report_json).map_err(|e| JsError::new(&e))?;
+    Ok(to_js(&diagnoses))
+}
+
 /// The knob schema the page draws its panel from (see
 /// [`config::schema_json`]).
 #[wasm_bindgen]

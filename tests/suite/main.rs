@@ -9,6 +9,7 @@
 mod common;
 mod mmu_common;
 
+mod advisor;
 mod bounds;
 mod cli;
 mod code_cache;

@@ -415,6 +415,66 @@ test('presets set their knobs and workload; the TLB problem preset hits the TLB 
     `the problem preset ${tlbProblem.id} should hit the TLB less than the fix ${tlbFix.id}: ${JSON.stringify(hitRate)}`);
 });
 
+test('the advisor diagnoses the TLB problem preset; its fix goes into the knobs (A) and into B', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  assert.equal(await page.locator('#advisor').getAttribute('data-state'), 'none', 'no report yet');
+  await page.selectOption('#preset', 'tlb-problem');
+  await page.click('#apply-preset');
+  await runExpecting(page, null);
+  const block = page.locator('#advisor .diagnosis[data-id="tlb_misses"]');
+  await block.waitFor({ timeout: 10_000 });
+  const title = await block.locator('h3').textContent();
+  t.diagnostic(`advisor: ${title}`);
+  assert.match(title, /Low TLB hit rate: TLB hit rate \d+ %: [\d,]+ page walks per million instructions/);
+  assert.match(await block.locator('.evidence').textContent(), /l2 \(16 entries\): /);
+  const l2 = 'mmu.multilevel_tlb_config.l2_entries';
+  assert.equal(await knobValue(page, l2), '16');
+  const fix = block.locator(`.fix[data-settings="${l2}=4096"]`);
+  await fix.locator('.apply-fix').click();
+  assert.equal(await knobValue(page, l2), '4096', 'Apply puts the fix into the knob panel');
+  // the preset's other settings stay
+  assert.equal(await knobValue(page, 'mmu.multilevel_tlb_config.l1_entries'), '4');
+  assert.match(await fix.locator('.fix-note').textContent(), /applied/);
+  assert.match(await page.locator('#share-link').getAttribute('href'), /l2_entries%3D4096|l2_entries=4096/);
+  // Set as B: A's knobs plus the fix, in B's panel
+  await fix.locator('.fix-as-b').click();
+  assert.equal(await page.locator('#knobs-b-box').evaluate((e) => e.open), true);
+  assert.equal(await page.locator(`#knobs-b [data-b-key="${l2}"]`).inputValue(), '4096');
+  // Chinese texts come from Rust too
+  await page.selectOption('#lang', 'zh');
+  assert.match(await block.locator('h3').textContent(), /TLB 命中率低/);
+  assert.match(await fix.locator('.apply-fix').textContent(), /应用/);
+  await page.selectOption('#lang', 'en');
+
+  // The fix run: nothing to diagnose about the TLB
+  await runExpecting(page, null);
+  await waitInPage(page, () => document.querySelector('#advisor')?.dataset.state === 'clean'
+    || (document.querySelector('#advisor')?.dataset.state === 'advice' && !document.querySelector('#advisor .diagnosis[data-id="tlb_misses"]')), null, {
+    timeout: 10_000,
+    message: 'the advisor still shows tlb_misses after the fix',
+    describe: () => document.querySelector('#advisor')?.textContent.slice(0, 400),
+  });
+});
+
+test('the advisor diagnoses the memory problem preset (code kept for ever); its fix changes the threshold and cache knobs', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  await page.selectOption('#preset', 'memory-problem');
+  await page.click('#apply-preset');
+  await runExpecting(page, null);
+  const block = page.locator('#advisor .diagnosis[data-id="code_memory"]');
+  await block.waitFor({ timeout: 10_000 });
+  const title = await block.locator('.title').textContent();
+  t.diagnostic(`advisor: ${await page.locator('#advisor').evaluate((e) => [...e.querySelectorAll('.diagnosis h3')].map((h) => h.textContent).join(' | '))}`);
+  assert.match(title, /^generated code holds [\d.]+ MiB and is never evicted$/);
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '0');
+  await block.locator('.fix').first().locator('.apply-fix').click();
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '50');
+  assert.equal(await knobValue(page, 'jit.max_threshold'), '500');
+  await block.locator('.fix').nth(1).locator('.apply-fix').click();
+  assert.equal(await knobValue(page, 'code_cache.max_memory_bytes'), '1048576');
+  assert.equal(await knobValue(page, 'jit.min_threshold'), '50', 'a second fix keeps the first');
+});
+
 test('a malformed ELF or a Linux program gets a clear error and the page keeps working', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const real = readFileSync(fromRepo('workloads/bin/hello.elf'));
