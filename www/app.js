@@ -26,8 +26,12 @@ function showPageError(text) {
 addEventListener('error', (ev) => showPageError(ev.message || 'script error'));
 addEventListener('unhandledrejection', (ev) => showPageError(reason(ev.reason)));
 
-const setLoadError = (text) => {
-  $('#load-error').textContent = text || '';
+/** cause 'refused': the message is about refused knob values, and goes as
+ *  soon as panel A has none. */
+const setLoadError = (text, cause = '') => {
+  const el = $('#load-error');
+  el.textContent = text || '';
+  el.dataset.cause = text ? cause : '';
 };
 
 let build = '';
@@ -69,7 +73,7 @@ async function guarded(fn) {
   try {
     await fn();
   } catch (e) {
-    setLoadError(reason(e));
+    setLoadError(reason(e), e && e.refusedValues ? 'refused' : '');
   }
 }
 
@@ -192,7 +196,12 @@ async function start() {
   const schema = JSON.parse(vm.knob_schema());
   program.presets = JSON.parse(vm.presets());
   program.panelA = new KnobPanel($('#knobs'), vm, schema, {
-    attr: 'key', idPrefix: 'knob', onChange: () => program.updateShareLink(),
+    attr: 'key',
+    idPrefix: 'knob',
+    onChange: (p) => {
+      program.updateShareLink();
+      if (!p.hasErrors() && $('#load-error').dataset.cause === 'refused') setLoadError('');
+    },
   });
   program.panelB = new KnobPanel($('#knobs-b'), vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
   program.fillPresetSelects();

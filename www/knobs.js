@@ -195,8 +195,27 @@ export class KnobPanel {
       this.applied.set(key, trimmed);
     }
     this.refresh(key);
+    if (!error) this.recheckRefused();
     if (!error && !silent) this.onChange(this);
     return error;
+  }
+
+  /** Entries refused earlier are judged again after any applied change: a
+   *  refusal that depended on another knob (min_threshold above
+   *  max_threshold) goes when that knob's value makes the entry valid. */
+  recheckRefused() {
+    for (const [key, text] of [...this.typed]) {
+      const trimmed = String(text).trim();
+      const error = this.check(key, trimmed);
+      if (error) {
+        this.errors.set(key, error);
+      } else {
+        this.typed.delete(key);
+        this.errors.delete(key);
+        this.applied.set(key, trimmed);
+      }
+      this.refresh(key);
+    }
   }
 
   /** Every knob back to its default (clears refused entries too). */

@@ -153,7 +153,9 @@ export class Session {
   settingsOrThrow(panel) {
     if (panel.hasErrors()) {
       const keys = [...panel.errors.keys()].join(', ');
-      throw new Error(`fix the refused values first: ${keys}`);
+      const e = new Error(`fix the refused values first: ${keys}`);
+      e.refusedValues = true; // the page clears it once the panel has none
+      throw e;
     }
     return panel.settings();
   }

@@ -375,6 +375,28 @@ test('a knob changes the report: jit.enabled off runs the interpreter only; a ba
   });
 });
 
+test('a value refused because of another knob is taken once that knob allows it, and Run is no longer refused', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  const min = 'jit.min_threshold';
+  await setKnob(page, min, '600');
+  const why = await waitForText(page, `[data-error-for="${min}"]`, 3_000, `${min}=600 above the default max_threshold was not refused`);
+  t.diagnostic(`${min}=600: "${why}"`);
+  await page.click('#run');
+  const refusal = await waitForText(page, '#load-error', 3_000, 'Run with a refused value said nothing');
+  assert.match(refusal, /refused/, `#load-error: ${refusal}`);
+  // Raising the maximum makes 600 valid: the entry is judged again and applied.
+  await setKnob(page, 'jit.max_threshold', '2000');
+  await waitInPage(page, (sel) => document.querySelector(sel).textContent.trim() === '', `[data-error-for="${min}"]`, {
+    timeout: 3_000,
+    message: `${min}=600 stayed refused after jit.max_threshold=2000`,
+    describe: (sel) => document.querySelector(sel).textContent,
+  });
+  assert.equal(await knobValue(page, min), '600');
+  assert.equal((await page.locator('#load-error').textContent()).trim(), '', 'the refusal stayed after the fix');
+  const link = decodeURIComponent(await page.locator('#share-link').evaluate((e) => e.href || e.value || e.textContent));
+  assert.ok(link.includes(`${min}=600`), `the share link lacks ${min}=600: ${link}`);
+});
+
 test('presets set their knobs and workload; the TLB problem preset hits the TLB less than its fix', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   const { schema, presets } = await wasmCatalog(page);
