@@ -128,7 +128,9 @@ export class Program {
 
   updateShareLink() {
     const prog = this.current();
-    $('#share-link').href = shareUrl(prog.custom ? null : prog.name, this.panelA.settings(), getLang());
+    $('#share-link').href = prog.custom
+      ? shareUrl(null, this.panelA.settings(), getLang(), prog.name)
+      : shareUrl(prog.name, this.panelA.settings(), getLang());
   }
 
   /** Applies a share link's workload and knobs; true when it also asks for a
@@ -145,8 +147,11 @@ export class Program {
       const refused = this.panelA.load(Object.fromEntries(want.settings));
       for (const r of refused) problems.push(`${r.key}=${r.value}: ${r.error}`);
     }
-    if (problems.length) this.setLoadError(`${t('restore_bad')}:\n${problems.join('\n')}`);
-    return want.run && problems.length === 0;
+    const notes = [];
+    if (problems.length) notes.push(`${t('restore_bad')}:\n${problems.join('\n')}`);
+    if (want.elf != null) notes.push(t('restore_elf').replace('{name}', want.elf));
+    if (notes.length) this.setLoadError(notes.join('\n'));
+    return want.run && want.elf == null && problems.length === 0;
   }
 
   /** A file name for an export of the current program's report. */

@@ -43,20 +43,24 @@ export function reportToCsv(report) {
 }
 
 /** The page's URL with ?workload=NAME&set=key=value&... (other params dropped). */
-export function shareUrl(workload, settings, lang) {
+export function shareUrl(workload, settings, lang, uploaded = null) {
   const url = new URL(location.href);
   url.search = '';
   url.hash = '';
   const p = new URLSearchParams();
   if (workload) p.set('workload', workload);
+  // An uploaded program cannot travel in a link: the link names it, carries
+  // the knobs, and does not run (it would run another program).
+  if (uploaded) p.set('elf', uploaded);
   for (const [k, v] of Object.entries(settings)) p.append('set', `${k}=${v}`);
   if (lang && lang !== 'en') p.set('lang', lang);
-  p.set('run', '1'); // opening the link runs it: the link reproduces a run
+  if (!uploaded) p.set('run', '1'); // opening the link runs it: the link reproduces a run
   url.search = p.toString();
   return url.toString();
 }
 
-/** What a share link asks for: {workload|null, settings: [[key, value]],
+/** What a share link asks for: {workload|null, elf (the name of an uploaded
+ *  program the link was made with)|null, settings: [[key, value]],
  *  lang|null, run (start a run once the page is ready), bad: [text]}. */
 export function parseShareUrl(href) {
   const p = new URL(href).searchParams;
@@ -67,5 +71,7 @@ export function parseShareUrl(href) {
     if (eq <= 0) bad.push(`set=${item}: expected key=value`);
     else settings.push([item.slice(0, eq).trim(), item.slice(eq + 1)]);
   }
-  return { workload: p.get('workload'), settings, lang: p.get('lang'), run: p.get('run') === '1', bad };
+  return {
+    workload: p.get('workload'), elf: p.get('elf'), settings, lang: p.get('lang'), run: p.get('run') === '1', bad,
+  };
 }

@@ -918,6 +918,28 @@ test('the share link restores the workload and the knobs in a new page, and runs
   assert.deepEqual(problems, [], 'errors in the page opened from the link');
 });
 
+test('a share link made with an uploaded program says so when opened and does not run another program', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page } = await openPage(t);
+  const hello = readFileSync(fromRepo('workloads/bin/hello.elf'));
+  await page.setInputFiles('#elf-file', { name: 'mine.elf', mimeType: 'application/octet-stream', buffer: hello });
+  await waitInPage(page, () => document.querySelector('#workload').value.startsWith('file:'), null, {
+    timeout: 10_000, message: 'the uploaded ELF did not become the program', describe: pageSummary,
+  });
+  await setKnob(page, 'mmu.prefetch_distance', '5');
+  const link = await page.locator('#share-link').evaluate((e) => e.href);
+  const params = new URL(link).searchParams;
+  assert.equal(params.get('elf'), 'mine.elf', `the link names the uploaded program: ${link}`);
+  assert.equal(params.get('run'), null, `a link that cannot carry its program must not run: ${link}`);
+
+  const { page: opened, problems } = await openPage(t, link);
+  const note = await waitForText(opened, '#load-error', 5_000, 'the page opened from the link said nothing about the uploaded program');
+  assert.match(note, /mine\.elf/, `#load-error: ${note}`);
+  assert.equal(await knobValue(opened, 'mmu.prefetch_distance'), '5', 'the knobs still come with the link');
+  await opened.waitForTimeout(1_000);
+  assert.equal(await stateText(opened), 'idle', 'the page opened from the link ran something');
+  assert.deepEqual(problems, [], 'errors in the page opened from the link');
+});
+
 test('a screenshot of the whole page after a run is saved as an artifact', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   await runExpecting(page, 'cpubench');
