@@ -865,7 +865,7 @@ fn run_ops(config: CacheConfig, credit_percent: u32, ops: &[Op]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(crate::proptest_config(2000))]
 
     #[test]
     fn random_operations_keep_the_invariants_and_follow_the_rules(

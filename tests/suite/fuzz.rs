@@ -54,10 +54,9 @@ pub(crate) fn cases(short: u32, long: u32) -> u32 {
 
 fn fuzz_config(short: u32, long: u32) -> ProptestConfig {
     ProptestConfig {
-        cases: cases(short, long),
         // Shrinking a failure of a long run can take as long as the run.
         max_shrink_iters: 2048,
-        ..ProptestConfig::default()
+        ..crate::proptest_config(cases(short, long))
     }
 }
 

@@ -485,7 +485,7 @@ fn check_word(w: u32) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200_000))]
+    #![proptest_config(crate::proptest_config(200_000))]
     #[test]
     fn random_32bit_words(w in any::<u32>()) {
         check_word(w | 3);

@@ -271,7 +271,7 @@ pub(crate) fn program(ops: &[Op], timer: Option<u32>) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(48))]
 
     #[test]
     fn random_programs_match(

@@ -454,6 +454,7 @@ fn apply(c: &mut AdaptiveThreshold, op: &Op, retired: &mut u64) -> Step {
 }
 
 proptest! {
+    #![proptest_config(crate::proptest_config(proptest::test_runner::Config::default().cases))]
     #[test]
     fn threshold_stays_between_min_and_max(config in config(), ops in ops(false)) {
         let (min, max) = (config.min_threshold, config.max_threshold);

@@ -416,7 +416,7 @@ fn word() -> impl Strategy<Value = u64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(crate::proptest_config(3000))]
 
     /// Any mangling of a valid image (bytes changed, 8-byte fields replaced,
     /// file cut short) gives Ok or a LoadError, never a panic.

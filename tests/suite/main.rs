@@ -9,6 +9,22 @@
 mod common;
 mod mmu_common;
 
+/// proptest settings for every property test here: `cases`, with failing
+/// seeds kept beside the test's source file
+/// (`tests/suite/NAME.proptest-regressions`, committed, replayed first).
+/// proptest's default would look in a `proptest-regressions` folder instead,
+/// which the suite's move into one binary left empty.
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
+}
+
 mod advisor;
 mod bounds;
 mod cli;
