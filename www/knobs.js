@@ -182,10 +182,18 @@ export class KnobPanel {
 
   /** A user's entry: applied if valid, else shown with its reason. Returns the reason or null. */
   enter(key, text, { silent = false } = {}) {
-    const knob = this.knobs.get(key);
+    if (!this.knobs.has(key)) return this.check(key, String(text).trim());
+    const error = this.judge(key, text);
+    if (!error) this.recheckRefused();
+    if (!error && !silent) this.onChange(this);
+    return error;
+  }
+
+  /** Applies `text` to `key` if valid, else keeps it typed with its reason;
+   *  shows the result and returns the reason or null. */
+  judge(key, text) {
     const trimmed = String(text).trim();
     const error = this.check(key, trimmed);
-    if (!knob) return error;
     if (error) {
       this.typed.set(key, text);
       this.errors.set(key, error);
@@ -195,8 +203,6 @@ export class KnobPanel {
       this.applied.set(key, trimmed);
     }
     this.refresh(key);
-    if (!error) this.recheckRefused();
-    if (!error && !silent) this.onChange(this);
     return error;
   }
 
@@ -204,18 +210,7 @@ export class KnobPanel {
    *  refusal that depended on another knob (min_threshold above
    *  max_threshold) goes when that knob's value makes the entry valid. */
   recheckRefused() {
-    for (const [key, text] of [...this.typed]) {
-      const trimmed = String(text).trim();
-      const error = this.check(key, trimmed);
-      if (error) {
-        this.errors.set(key, error);
-      } else {
-        this.typed.delete(key);
-        this.errors.delete(key);
-        this.applied.set(key, trimmed);
-      }
-      this.refresh(key);
-    }
+    for (const [key, text] of [...this.typed]) this.judge(key, text);
   }
 
   /** Every knob back to its default (clears refused entries too). */
