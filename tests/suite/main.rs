@@ -13,7 +13,9 @@ mod mmu_common;
 /// seeds kept beside the test's source file
 /// (`tests/suite/NAME.proptest-regressions`, committed, replayed first).
 /// proptest's default would look in a `proptest-regressions` folder instead,
-/// which the suite's move into one binary left empty.
+/// which the suite's move into one binary left empty. Native only, like
+/// proptest and every property test.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     use proptest::test_runner::{Config, FileFailurePersistence};
     Config {
