@@ -99,8 +99,9 @@ function wire(s) {
     if (file) await s.loadFile(file); // a bad file is refused there, with the constructor's reason
   });
   const reportName = () => program.reportName();
-  on('#export-json', 'click', () => panel.exportJson(s.worker, s.hasMachine(), reportName()));
-  on('#export-csv', 'click', () => panel.exportCsv(s.worker, s.hasMachine(), reportName()));
+  const programName = () => program.current().name;
+  on('#export-json', 'click', () => panel.exportJson(s.worker, s.hasMachine(), reportName(), programName()));
+  on('#export-csv', 'click', () => panel.exportCsv(s.worker, s.hasMachine(), reportName(), programName()));
   on('#copy-link', 'click', async () => {
     await navigator.clipboard.writeText($('#share-link').href);
     $('#copy-link').textContent = t('copied');

@@ -63,14 +63,21 @@ export class ReportPanel {
     throw new Error('no report yet: run a workload first');
   }
 
-  async exportJson(worker, hasMachine, name) {
-    const text = await this.reportText(worker, hasMachine);
-    download(`${name}.json`, JSON.stringify(JSON.parse(text), null, 2) + '\n', 'application/json');
+  /** The report with the program it ran first (`workload`: a built-in
+   *  workload's name or an uploaded file's), as the exports hold it. */
+  async exportedReport(worker, hasMachine, workload) {
+    const report = JSON.parse(await this.reportText(worker, hasMachine));
+    return { workload, ...report };
   }
 
-  async exportCsv(worker, hasMachine, name) {
-    const text = await this.reportText(worker, hasMachine);
-    download(`${name}.csv`, reportToCsv(JSON.parse(text)), 'text/csv');
+  async exportJson(worker, hasMachine, name, workload) {
+    const report = await this.exportedReport(worker, hasMachine, workload);
+    download(`${name}.json`, JSON.stringify(report, null, 2) + '\n', 'application/json');
+  }
+
+  async exportCsv(worker, hasMachine, name, workload) {
+    const report = await this.exportedReport(worker, hasMachine, workload);
+    download(`${name}.csv`, reportToCsv(report), 'text/csv');
   }
 
   /** Texts and charts again in the current language. */

@@ -20,8 +20,15 @@ const csvCell = (v) => {
  *  index, tlb.levels by name), then the series as series,instructions,value. */
 export function reportToCsv(report) {
   const rows = [['key', 'value']];
+  // Arrays of [instructions, value] points anywhere in the report (series,
+  // jit.threshold_series) go to the series section, one row per point.
+  const isSeries = (v) => Array.isArray(v) && v.length > 0
+    && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => typeof n === 'number'));
+  const extra = [];
   const walk = (v, key) => {
-    if (Array.isArray(v)) {
+    if (isSeries(v)) {
+      extra.push([key, v]);
+    } else if (Array.isArray(v)) {
       v.forEach((item, i) => {
         const name = item && typeof item === 'object' && 'name' in item ? item.name : i;
         walk(item, `${key}.${name}`);
@@ -36,7 +43,7 @@ export function reportToCsv(report) {
   walk(rest, '');
   rows.push([]);
   rows.push(['series', 'instructions', 'value']);
-  for (const [name, points] of Object.entries(series || {})) {
+  for (const [name, points] of [...Object.entries(series || {}), ...extra]) {
     for (const [x, y] of points || []) rows.push([name, x, y]);
   }
   return rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n';

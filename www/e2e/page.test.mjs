@@ -1010,9 +1010,17 @@ test('after a run the code view shows a hot unit, and the report exports as JSON
   assert.equal(report.exit_code, 0, `${json.name}: exit_code`);
   assert.ok(report.instructions > 100e6, `${json.name}: instructions = ${report.instructions}`);
   assert.ok(Array.isArray(report.series?.mips) && report.series.mips.length >= 2, `${json.name}: series.mips`);
+  assert.equal(report.workload, 'cpubench', `${json.name}: the report names its program`);
   const csv = await saved('#export-csv');
-  const instructionsRow = csv.text.split('\n').find((line) => line.startsWith('instructions,'));
+  const lines = csv.text.split('\n');
+  const instructionsRow = lines.find((line) => line.startsWith('instructions,'));
   assert.equal(instructionsRow, `instructions,${report.instructions}`, `${csv.name}: the instructions row`);
+  assert.ok(lines.includes('workload,cpubench'), `${csv.name}: no workload row`);
+  // Point series stay series: one row per point in the series section, not a key per coordinate.
+  assert.ok(!lines.some((line) => line.startsWith('jit.threshold_series.')), `${csv.name}: jit.threshold_series flattened into keys`);
+  if ((report.jit?.threshold_series?.length ?? 0) > 0) {
+    assert.ok(lines.some((line) => line.startsWith('jit.threshold_series,')), `${csv.name}: jit.threshold_series missing from the series section`);
+  }
   t.diagnostic(`downloads: ${json.name} (${json.text.length} B), ${csv.name} (${csv.text.length} B)`);
 });
 
