@@ -87,9 +87,9 @@ fn run(elf: &[u8], config: VmConfig, max_insns: Option<u64>) -> Run {
     Run {
         outcome,
         console: String::from_utf8_lossy(&host.output).into_owned(),
-        x: machine.hart.x,
-        pc: machine.hart.pc,
-        retired: machine.hart.retired(),
+        x: machine.vcpus[0].hart.x,
+        pc: machine.vcpus[0].hart.pc,
+        retired: machine.vcpus[0].hart.retired(),
         machine,
     }
 }
@@ -98,9 +98,9 @@ fn run(elf: &[u8], config: VmConfig, max_insns: Option<u64>) -> Run {
 /// compiled code at `tier` must have retired instructions. Returns the JIT run.
 fn same_as_interpreter(name: &str, elf: &[u8], tier: Tier, max_insns: Option<u64>) -> Run {
     let want = run(elf, config(Mode::Interpreter, None), max_insns);
-    assert!(want.machine.jit.is_none());
+    assert!(want.machine.vcpus[0].jit.is_none());
     let got = run(elf, config(Mode::Forced(tier), None), max_insns);
-    let jit = got.machine.jit.as_ref().unwrap_or_else(|| panic!("{name}: no JIT"));
+    let jit = got.machine.vcpus[0].jit.as_ref().unwrap_or_else(|| panic!("{name}: no JIT"));
     let stats = jit.stats();
     assert_eq!(got.console, want.console, "{name} {tier:?}: console output");
     assert_eq!(got.outcome, want.outcome, "{name} {tier:?}: outcome");
@@ -123,7 +123,7 @@ fn same_as_interpreter(name: &str, elf: &[u8], tier: Tier, max_insns: Option<u64
 #[wasm_bindgen_test]
 fn backend_links_the_vms_own_memory() {
     let got = run(HELLO, config(Mode::Forced(Tier::Optimizing), None), None);
-    let jit = got.machine.jit.as_ref().expect("the browser backend starts");
+    let jit = got.machine.vcpus[0].jit.as_ref().expect("the browser backend starts");
     let backend = jit.backend().expect("attached");
     assert_eq!(backend.engine_name(), "browser-v8");
     let layout = backend.layout();
@@ -165,7 +165,10 @@ fn htif_hello_optimizing() {
 fn smc_baseline() {
     let got = same_as_interpreter("smc", SMC, Tier::Baseline, None);
     assert_eq!(got.outcome, RunOutcome::Exited(0));
-    assert!(got.machine.jit.as_ref().unwrap().stats().invalidated > 0, "smc invalidated nothing");
+    assert!(
+        got.machine.vcpus[0].jit.as_ref().unwrap().stats().invalidated > 0,
+        "smc invalidated nothing"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -208,15 +211,15 @@ fn eviction_reuses_table_slots() {
     let config = config(Mode::Forced(Tier::Optimizing), Some(MAX_ENTRIES));
     // A machine of its own reads the table before the run.
     let probe = Machine::new(config.clone(), HELLO).unwrap();
-    let table_before = probe.jit.as_ref().unwrap().backend().unwrap().table_len();
-    let free_before = probe.jit.as_ref().unwrap().backend().unwrap().free_table_slots();
+    let table_before = probe.vcpus[0].jit.as_ref().unwrap().backend().unwrap().table_len();
+    let free_before = probe.vcpus[0].jit.as_ref().unwrap().backend().unwrap().free_table_slots();
     drop(probe);
 
     let got = run(CPUBENCH, config, limit);
     assert_eq!(got.console, want.console, "console output with evictions");
     assert_eq!(got.x, want.x, "registers with evictions");
     assert_eq!(got.pc, want.pc, "pc with evictions");
-    let jit = got.machine.jit.as_ref().unwrap();
+    let jit = got.machine.vcpus[0].jit.as_ref().unwrap();
     let backend = jit.backend().unwrap();
     let stats = jit.stats();
     let cache = jit.cache().stats();
@@ -260,7 +263,7 @@ fn eviction_reuses_table_slots() {
     let live = backend.live_modules();
     drop(got);
     let probe = Machine::new(self::config(Mode::Forced(Tier::Optimizing), None), HELLO).unwrap();
-    let backend = probe.jit.as_ref().unwrap().backend().unwrap();
+    let backend = probe.vcpus[0].jit.as_ref().unwrap().backend().unwrap();
     assert_eq!(backend.free_table_slots(), free_before + live, "slots not returned on drop");
 }
 
@@ -273,7 +276,7 @@ fn shared_memory_import_maximum() {
     use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
     use wasm_encoder::{EntityType, ImportSection, MemoryType, Module};
     let machine = Machine::new(config(Mode::Forced(Tier::Optimizing), None), HELLO).unwrap();
-    let layout = *machine.jit.as_ref().unwrap().backend().unwrap().layout();
+    let layout = *machine.vcpus[0].jit.as_ref().unwrap().backend().unwrap().layout();
     assert_eq!(layout.max_pages, Some(16384), "the 1 GiB of --max-memory");
     let env = Object::new();
     Reflect::set(&env, &"memory".into(), &wasm_bindgen::memory()).unwrap();

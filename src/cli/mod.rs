@@ -274,7 +274,7 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     let elf = read_elf(&args.elf, &args.paging)?;
     let mut machine = Machine::new(config, &elf)
         .map_err(|e| UsageError(format!("{}: {e}", args.elf.display())))?;
-    machine.hart.trace = args.trace;
+    machine.vcpus[0].hart.trace = args.trace;
     if let Some(t) = args.timeout {
         if !(t.is_finite() && t > 0.0) {
             return Err(UsageError(format!("invalid --timeout {t}: expected seconds > 0")));
@@ -295,7 +295,7 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     if args.print_report {
         println!("{}", report.to_json());
     }
-    if let (Some(n), Some(jit)) = (args.show_code, machine.jit.as_ref()) {
+    if let (Some(n), Some(jit)) = (args.show_code, machine.vcpus[0].jit.as_ref()) {
         for (key, count) in jit.hottest_units(n) {
             if let Some(view) = jit.code_view(key, machine.bus.ram()) {
                 eprintln!(

@@ -24,6 +24,7 @@ pub(super) const SECTIONS: &[SectionSpec] = &[
     SectionSpec { key: "mmu", title_en: "MMU and TLBs", title_zh: "MMU 与 TLB" },
     SectionSpec { key: "jit", title_en: "JIT compiler", title_zh: "JIT 编译器" },
     SectionSpec { key: "code_cache", title_en: "Code cache", title_zh: "代码缓存" },
+    SectionSpec { key: "runtime", title_en: "vCPUs and workers", title_zh: "vCPU 与工作线程" },
 ];
 
 /// Guest RAM bounds: at least 1 MiB so a program, its stack and the page
@@ -36,7 +37,7 @@ const RAM_MAX: u64 = GIB;
 /// Every knob: the sections in [`SECTIONS`] order, each section's knobs in
 /// the order the page shows them.
 pub(super) fn knobs() -> Vec<KnobSpec> {
-    [memory_knobs(), mmu_knobs(), jit_knobs(), code_cache_knobs()].concat()
+    [memory_knobs(), mmu_knobs(), jit_knobs(), code_cache_knobs(), runtime_knobs()].concat()
 }
 
 /// `memory.*`: guest RAM and the interpreter's decode cache.
@@ -74,6 +75,61 @@ fn memory_knobs() -> Vec<KnobSpec> {
                  按轮转顺序淘汰旧页，程序回到那些页时再重新解码。调小可以限制宿主机内存\
                  （看内存图表里的 memory.decode_cache_bytes）；memory.decode_cache_evictions 持续上升、\
                  mips 下降时调大。默认 1024 页（4 MiB 客户机代码，约 24 MiB 宿主机内存）。",
+            ),
+    ]
+}
+
+/// `runtime.*`: harts and the pool of workers that runs them.
+fn runtime_knobs() -> Vec<KnobSpec> {
+    use super::RuntimeConfig;
+    vec![
+        knob("runtime.vcpus", int_in(RuntimeConfig::VCPUS), "harts")
+            .figures(&["smp.vcpus", "mips"])
+            .help(
+                "Number of harts (vCPUs) in the machine, 1 to 64. Every hart starts at the \
+                 ELF entry with its own registers, CSRs (mhartid is its index), TLBs, LR/SC \
+                 reservation and CLINT timer and software interrupt; they share RAM and the \
+                 devices. A program built for one hart parks the others (the usual start-up \
+                 code reads mhartid and waits in wfi), so more vCPUs only help a program \
+                 that gives them work: the smp-* workloads do. Watch smp.vcpus \
+                 (instructions, MIPS, time running and parked per vCPU) and mips.",
+                "虚拟机里的 hart（vCPU）数量，1 到 64。每个 hart 都从 ELF 入口开始执行，\
+                 有自己的寄存器、CSR（mhartid 就是它的编号）、TLB、LR/SC 保留和 CLINT 的定时器与软件中断；\
+                 内存和设备由所有 hart 共享。只为单个 hart 编写的程序会让其余 hart 停下\
+                 （常见的启动代码读 mhartid，其余 hart 在 wfi 里等待），所以只有会给它们分配工作的程序\
+                 （比如 smp-* 系列工作负载）才能从更多 vCPU 中获益。观察 smp.vcpus\
+                 （每个 vCPU 的指令数、MIPS、运行时间和停放时间）以及 mips。",
+            ),
+        knob("runtime.pool_size", int_in(RuntimeConfig::POOL_SIZE), "workers")
+            .figures(&["smp.workers", "mips"])
+            .help(
+                "Host workers that run the vCPUs: OS threads natively, Web Workers in the \
+                 browser. Each vCPU is a task (a Rust future) that runs \
+                 runtime.quantum_insns instructions and goes back to a shared run queue, \
+                 and a vCPU waiting in wfi frees its worker, so more vCPUs than workers is \
+                 fine: that is the guide's coroutine pool. 1 runs every vCPU on the calling \
+                 thread in a fixed order, which makes multi-hart runs reproducible; 0 means \
+                 twice the host's hardware threads (the guide's num_cpus * 2). Compare \
+                 smp.workers (busy time per worker) and mips as you change it.",
+                "运行 vCPU 的宿主机工作者数量：本地运行时是操作系统线程，浏览器里是 Web Worker。\
+                 每个 vCPU 是一个任务（Rust 的 future），运行 runtime.quantum_insns 条指令后回到共享的运行队列；\
+                 在 wfi 里等待的 vCPU 会让出它的工作者，所以 vCPU 比工作者多也没关系，\
+                 这正是指南里说的协程池。设为 1 时所有 vCPU 按固定顺序在调用线程上运行，多 hart 的运行结果可以复现；\
+                 0 表示宿主机硬件线程数的两倍（指南中的 num_cpus * 2）。\
+                 调整时对比 smp.workers（每个工作者的忙碌时间）和 mips。",
+            ),
+        knob("runtime.quantum_insns", int_in(RuntimeConfig::QUANTUM_INSNS), "instructions")
+            .figures(&["smp.vcpus", "mips"])
+            .help(
+                "Guest instructions a vCPU runs before it goes back to the run queue (its \
+                 time slice). Short quanta let waiting vCPUs in sooner (a spinning vCPU \
+                 holds a worker for at most one quantum) at the price of more task \
+                 switches; long ones switch less. It also bounds how late a vCPU sees an \
+                 IPI while it runs. Watch smp.vcpus task switches and mips.",
+                "一个 vCPU 回到运行队列之前连续执行的客户机指令数（它的时间片）。时间片短，\
+                 等待中的 vCPU 能更快上场（一个空转的 vCPU 最多占住工作者一个时间片），代价是任务切换更多；\
+                 时间片长，切换就少。它也决定了正在运行的 vCPU 最晚多久才能看到发给它的 IPI。\
+                 观察 smp.vcpus 中的任务切换次数和 mips。",
             ),
     ]
 }
@@ -661,6 +717,7 @@ mod tests {
         ("mmu.", include_str!("../mem/mmu.rs"), "UnifiedMmuConfig"),
         ("jit.", include_str!("../jit/mod.rs"), "JitConfig"),
         ("code_cache.", include_str!("../jit/code_cache.rs"), "CacheConfig"),
+        ("runtime.", include_str!("mod.rs"), "RuntimeConfig"),
     ];
 
     /// The doc text of a field written `#[doc = threshold_field_doc!(name)]`.

@@ -82,6 +82,66 @@ impl Default for MemoryConfig {
     }
 }
 
+/// The harts and how they are scheduled on the host (the tuning guide's
+/// `CoroutinePool`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Number of harts (vCPUs) in the machine, 1 to 64. Every hart starts at the ELF
+    /// entry with its own registers, CSRs (mhartid is its index), TLBs, LR/SC
+    /// reservation and CLINT timer and software interrupt; they share RAM and the
+    /// devices. A program built for one hart parks the others (the usual start-up
+    /// code reads mhartid and waits in wfi), so more vCPUs only help a program that
+    /// gives them work: the smp-* workloads do. Watch smp.vcpus (instructions, MIPS,
+    /// time running and parked per vCPU) and mips.
+    ///
+    /// Default 1.
+    pub vcpus: u64,
+    /// Host workers that run the vCPUs: OS threads natively, Web Workers in the
+    /// browser. Each vCPU is a task (a Rust future) that runs runtime.quantum_insns
+    /// instructions and goes back to a shared run queue, and a vCPU waiting in wfi
+    /// frees its worker, so more vCPUs than workers is fine: that is the guide's
+    /// coroutine pool. 1 runs every vCPU on the calling thread in a fixed order,
+    /// which makes multi-hart runs reproducible; 0 means twice the host's hardware
+    /// threads (the guide's num_cpus * 2). Compare smp.workers (busy time per
+    /// worker) and mips as you change it.
+    ///
+    /// Default 0 (twice the hardware threads).
+    pub pool_size: u64,
+    /// Guest instructions a vCPU runs before it goes back to the run queue (its
+    /// time slice). Short quanta let waiting vCPUs in sooner (a spinning vCPU holds
+    /// a worker for at most one quantum) at the price of more task switches; long
+    /// ones switch less. It also bounds how late a vCPU sees an IPI while it runs.
+    /// Watch smp.vcpus task switches and mips.
+    ///
+    /// Default 100000.
+    pub quantum_insns: u64,
+}
+
+impl RuntimeConfig {
+    /// Range of `vcpus`.
+    pub const VCPUS: std::ops::RangeInclusive<u64> = 1..=crate::mem::devices::MAX_HARTS as u64;
+    /// Range of `pool_size` (0: twice the host's hardware threads).
+    pub const POOL_SIZE: std::ops::RangeInclusive<u64> = 0..=256;
+    /// Range of `quantum_insns`.
+    pub const QUANTUM_INSNS: std::ops::RangeInclusive<u64> = 100..=10_000_000;
+
+    /// Workers for a host with `hardware_threads` hardware threads: the
+    /// knob, or twice the threads when it is 0.
+    pub fn workers(&self, hardware_threads: usize) -> usize {
+        match self.pool_size {
+            0 => 2 * hardware_threads.max(1),
+            n => n as usize,
+        }
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig { vcpus: 1, pool_size: 0, quantum_insns: 100_000 }
+    }
+}
+
 /// The whole machine configuration. Section names are the stable key prefixes
 /// (`memory.*`, `mmu.*`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -91,6 +151,7 @@ pub struct VmConfig {
     pub mmu: UnifiedMmuConfig,
     pub jit: JitConfig,
     pub code_cache: CacheConfig,
+    pub runtime: RuntimeConfig,
 }
 
 /// Split a `--set` argument `key=value` at the first `=`, trimming both sides.

@@ -41,6 +41,11 @@ pub(crate) struct FetchWindow {
     pub page: *const Decoded,
 }
 
+// SAFETY: `page` points into the `DecodeCache` of the same `Hart` (boxed
+// pages, which move with it); the window is only read by that hart, on
+// whichever thread runs it.
+unsafe impl Send for FetchWindow {}
+
 impl FetchWindow {
     pub fn empty() -> Self {
         FetchWindow { vpn: u64::MAX, slot: 0, ram_off: 0, page: std::ptr::null() }
@@ -120,13 +125,13 @@ impl DecodeCache {
     }
 
     /// Drop pages whose code RAM invalidated since the last call.
-    pub fn apply_invalidations(&mut self, ram: &mut Ram) {
+    pub fn apply_invalidations(&mut self, ram: &Ram, hart: usize) {
         if ram.code_epoch() == self.epoch {
             return;
         }
         self.epoch = ram.code_epoch();
         let mut pages = std::mem::take(&mut self.invalidated);
-        ram.drain_invalidated(crate::mem::CodeConsumer::DecodeCache, &mut pages);
+        ram.drain_invalidated(crate::mem::CodeConsumer::decode_cache(hart), &mut pages);
         for &page in &pages {
             if page == u32::MAX {
                 for (_, slot) in self.by_ram_page.drain() {
@@ -143,7 +148,7 @@ impl DecodeCache {
 
     /// The slot for RAM page `page`, created empty if needed. Marks the page
     /// as code in RAM.
-    pub fn slot_for(&mut self, ram: &mut Ram, page: u32) -> u32 {
+    pub fn slot_for(&mut self, ram: &Ram, page: u32) -> u32 {
         if let Some(&slot) = self.by_ram_page.get(&page) {
             return slot;
         }

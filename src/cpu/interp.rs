@@ -1,10 +1,9 @@
 //! The interpreter: fetch through the decode cache, execute one `Inst`, take
 //! traps and interrupts at instruction boundaries.
 use super::fetch::{Decoded, FetchWindow};
-use super::{csr, Exception, Hart, Interrupt, Poll, Step, StopReason, Trap};
+use super::{csr, Exception, Hart, Interrupt, Poll, Reservation, Step, StopReason, Trap};
 use crate::isa::alu::{self, sext32};
 use crate::isa::{decode, disassemble, AmoOp, Inst};
-use crate::mem::devices::Devices;
 use crate::mem::{
     AccessType, Bus, FaultKind, MemFault, Privilege, RecentTranslation, Stored, UnifiedMmu,
 };
@@ -14,6 +13,9 @@ pub(super) enum Abort {
     Trap(Trap),
     /// WFI with nothing able to wake the hart.
     Asleep,
+    /// WFI on a hart of several with no interrupt pending: the hart waits
+    /// (its vCPU parks) until another hart or the timer wakes it.
+    Park,
 }
 
 impl From<Trap> for Abort {
@@ -54,7 +56,7 @@ impl Hart {
     /// Run until the guest clock reaches `limit`, a device asks to stop, or
     /// the hart falls asleep for good. Interrupts are checked whenever
     /// `next_event` is reached; everything that can change them resets it.
-    pub fn run(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus, limit: u64) -> StopReason {
+    pub fn run(&mut self, mmu: &mut UnifiedMmu, bus: &Bus, limit: u64) -> StopReason {
         if self.trace {
             self.run_loop::<true>(mmu, bus, limit)
         } else {
@@ -65,24 +67,26 @@ impl Hart {
     fn run_loop<const TRACE: bool>(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         limit: u64,
     ) -> StopReason {
         loop {
-            match self.poll(&bus.devices, limit) {
+            match self.poll(bus, limit) {
                 Poll::Run => {}
                 Poll::Interrupted => continue,
                 Poll::Stop(reason) => return reason,
             }
-            if self.step::<TRACE>(mmu, bus) == Step::Asleep {
-                return StopReason::Asleep;
+            match self.step::<TRACE>(mmu, bus) {
+                Step::Asleep => return StopReason::Asleep,
+                Step::Parked => return StopReason::Parked,
+                Step::Retired { .. } | Step::Trapped => {}
             }
         }
     }
 
     /// The instruction at the pc did not retire: take its trap.
     #[cold]
-    pub(super) fn abort(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus, abort: Abort) {
+    pub(super) fn abort(&mut self, mmu: &mut UnifiedMmu, bus: &Bus, abort: Abort) {
         if let Abort::Trap(mut t) = abort {
             if t.cause == Exception::IllegalInstruction && t.tval == 0 {
                 t.tval = self.raw_at_pc(mmu, bus) as u64;
@@ -106,15 +110,15 @@ impl Hart {
     /// Point the fetch window at the pc's page: translate (checking execute
     /// permission) and find or create its decode-cache page.
     #[cold]
-    pub(super) fn refill_fetch(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Result<(), Trap> {
-        self.dcache.apply_invalidations(bus.ram_mut());
+    pub(super) fn refill_fetch(&mut self, mmu: &mut UnifiedMmu, bus: &Bus) -> Result<(), Trap> {
+        self.dcache.apply_invalidations(bus.ram(), self.hart_id as usize);
         let pc = self.pc;
         let paddr = self.translate_fetch(mmu, bus, pc)?;
         let off = bus
             .ram()
             .offset_of(paddr & !0xfff, 4096)
             .ok_or_else(|| access_fault(AccessType::Fetch, pc))?;
-        let slot = self.dcache.slot_for(bus.ram_mut(), (off / 4096) as u32);
+        let slot = self.dcache.slot_for(bus.ram(), (off / 4096) as u32);
         let page = self.dcache.page_ptr(slot);
         self.fetch = FetchWindow { vpn: pc >> 12, slot, ram_off: off, page };
         Ok(())
@@ -123,14 +127,14 @@ impl Hart {
     fn translate_fetch(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
     ) -> Result<u64, Trap> {
         let ctx = self.fetch_ctx();
         if UnifiedMmu::is_bare(&ctx) {
             Ok(vaddr)
         } else {
-            mmu.translate(bus.ram_mut(), vaddr, AccessType::Fetch, &ctx).map_err(fault_trap)
+            mmu.translate(bus.ram(), vaddr, AccessType::Fetch, &ctx).map_err(fault_trap)
         }
     }
 
@@ -140,7 +144,7 @@ impl Hart {
     pub(super) fn decode_at(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         index: usize,
     ) -> Result<Decoded, Trap> {
         let off = self.fetch.ram_off + index * 2;
@@ -165,7 +169,7 @@ impl Hart {
 
     /// The raw bits of the instruction at the pc, for mtval on illegal
     /// instructions (0 if it cannot be fetched).
-    fn raw_at_pc(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> u32 {
+    fn raw_at_pc(&mut self, mmu: &mut UnifiedMmu, bus: &Bus) -> u32 {
         let pc = self.pc;
         let mut half = |vaddr: u64| -> Option<u32> {
             let paddr = self.translate_fetch(mmu, bus, vaddr).ok()?;
@@ -185,7 +189,7 @@ impl Hart {
     fn translate_data(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         access: AccessType,
     ) -> Result<u64, Trap> {
@@ -193,7 +197,7 @@ impl Hart {
             Ok(vaddr)
         } else {
             let paddr =
-                mmu.translate(bus.ram_mut(), vaddr, access, &self.data_ctx).map_err(fault_trap)?;
+                mmu.translate(bus.ram(), vaddr, access, &self.data_ctx).map_err(fault_trap)?;
             self.recent_translation = Some(RecentTranslation {
                 vaddr,
                 paddr,
@@ -209,7 +213,7 @@ impl Hart {
     fn load(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         size: u64,
     ) -> Result<u64, Trap> {
@@ -224,7 +228,7 @@ impl Hart {
     fn load_misaligned(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         size: u64,
     ) -> Result<u64, Trap> {
@@ -251,7 +255,7 @@ impl Hart {
     fn store(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         size: u64,
         val: u64,
@@ -262,6 +266,9 @@ impl Hart {
         let paddr = self.translate_data(mmu, bus, vaddr, AccessType::Store)?;
         match bus.store(paddr, size, val, self.now()) {
             Ok(stored) => {
+                if stored.devices_changed {
+                    self.count_ipi(paddr, val);
+                }
                 self.after_store(stored);
                 Ok(())
             }
@@ -277,7 +284,7 @@ impl Hart {
     fn store_misaligned(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         size: u64,
         val: u64,
@@ -298,6 +305,19 @@ impl Hart {
         Ok(())
     }
 
+    /// Count a device store that raised another hart's software interrupt.
+    #[cold]
+    fn count_ipi(&mut self, paddr: u64, val: u64) {
+        use crate::mem::devices::clint;
+        let off = paddr.wrapping_sub(clint::RANGE.start);
+        if off < 4 * crate::mem::devices::MAX_HARTS as u64
+            && val & 1 != 0
+            && off / 4 != self.hart_id
+        {
+            self.ipis_sent += 1;
+        }
+    }
+
     /// A store that hit cached code empties the fetch window (the next fetch
     /// drops the stale decoded page); one that changed a device makes the
     /// next instruction check interrupts and exit requests.
@@ -311,21 +331,12 @@ impl Hart {
         }
     }
 
-    /// Write to RAM (atomics); a write that hits cached code empties the
-    /// fetch window.
-    #[inline(always)]
-    fn ram_write(&mut self, bus: &mut Bus, off: usize, size: u64, val: u64) {
-        if bus.ram_mut().write(off, size, val) {
-            self.fetch = FetchWindow::empty();
-        }
-    }
-
     /// Physical RAM offset for an atomic access (LR/SC/AMO): always aligned,
     /// always RAM.
     fn atomic_target(
         &mut self,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         vaddr: u64,
         size: u64,
         access: AccessType,
@@ -349,7 +360,7 @@ impl Hart {
         inst: Inst,
         len: u64,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
     ) -> Exec {
         use Inst::*;
         let pc = self.pc;
@@ -448,7 +459,7 @@ impl Hart {
             Remuw { rd, rs1, rs2 } => x!(rd) = alu::remuw(x!(rs1), x!(rs2)),
             Fence { .. } => {}
             FenceI => {
-                bus.ram_mut().invalidate_code();
+                bus.ram().invalidate_code();
                 self.fetch = FetchWindow::empty();
             }
             Ecall => {
@@ -484,7 +495,7 @@ impl Hart {
                 {
                     return Err(Trap::illegal(0).into());
                 }
-                self.wait_for_interrupt(&bus.devices)?;
+                self.wait_for_interrupt(bus)?;
             }
             SfenceVma { rs1, rs2 } => {
                 let tvm = self.csr.mstatus & csr::MSTATUS_TVM != 0;
@@ -517,49 +528,54 @@ impl Hart {
                 let (paddr, off) = self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Load)?;
                 let v = bus.ram().read(off, size);
                 x!(rd) = if double { v } else { sext32(v) };
-                self.reservation = Some(paddr);
+                self.reservation = Some(Reservation { paddr, value: v });
             }
             Sc { rd, rs1, rs2, double, .. } => {
                 let size = if double { 8 } else { 4 };
                 let (paddr, off) =
                     self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Store)?;
-                let ok = self.reservation.take() == Some(paddr);
-                if ok {
-                    self.ram_write(bus, off, size, x!(rs2));
-                }
+                // The reservation holds if the word still has the value LR
+                // read: a compare-exchange against it, atomic between harts.
+                let ok = match self.reservation.take() {
+                    Some(r) if r.paddr == paddr => {
+                        let new = if double { x!(rs2) } else { x!(rs2) & 0xffff_ffff };
+                        let (stored, code) = bus.ram().compare_exchange(off, size, r.value, new);
+                        self.after_store(Stored { code_written: code, devices_changed: false });
+                        stored
+                    }
+                    _ => false,
+                };
                 x!(rd) = (!ok) as u64;
             }
             Amo { op, rd, rs1, rs2, double, .. } => {
                 let size = if double { 8 } else { 4 };
                 let (_, off) = self.atomic_target(mmu, bus, x!(rs1), size, AccessType::Store)?;
-                let raw = bus.ram().read(off, size);
-                let old = if double { raw } else { sext32(raw) };
                 let src = if double { x!(rs2) } else { sext32(x!(rs2)) };
-                let new = match op {
-                    AmoOp::Swap => src,
-                    AmoOp::Add => old.wrapping_add(src),
-                    AmoOp::Xor => old ^ src,
-                    AmoOp::And => old & src,
-                    AmoOp::Or => old | src,
-                    AmoOp::Min => (old as i64).min(src as i64) as u64,
-                    AmoOp::Max => (old as i64).max(src as i64) as u64,
-                    AmoOp::Minu => {
-                        if double {
-                            old.min(src)
-                        } else {
-                            sext32((old as u32).min(src as u32) as u64)
-                        }
+                // One atomic read-modify-write (a compare-exchange loop): the
+                // operation happens at once for every other hart.
+                let (raw, code) = bus.ram().fetch_update(off, size, |raw| {
+                    let old = if double { raw } else { sext32(raw) };
+                    let new = match op {
+                        AmoOp::Swap => src,
+                        AmoOp::Add => old.wrapping_add(src),
+                        AmoOp::Xor => old ^ src,
+                        AmoOp::And => old & src,
+                        AmoOp::Or => old | src,
+                        AmoOp::Min => (old as i64).min(src as i64) as u64,
+                        AmoOp::Max => (old as i64).max(src as i64) as u64,
+                        // Sign-extended 32-bit values compare as unsigned
+                        // 64-bit values the way their low halves compare as u32.
+                        AmoOp::Minu => old.min(src),
+                        AmoOp::Maxu => old.max(src),
+                    };
+                    if double {
+                        new
+                    } else {
+                        new & 0xffff_ffff
                     }
-                    AmoOp::Maxu => {
-                        if double {
-                            old.max(src)
-                        } else {
-                            sext32((old as u32).max(src as u32) as u64)
-                        }
-                    }
-                };
-                self.ram_write(bus, off, size, new);
-                x!(rd) = old;
+                });
+                self.after_store(Stored { code_written: code, devices_changed: false });
+                x!(rd) = if double { raw } else { sext32(raw) };
             }
             Illegal { raw } => return Err(Trap::illegal(raw).into()),
         }
@@ -625,12 +641,20 @@ impl Hart {
     /// at once if some interrupt is pending all the same (priv spec 3.3.3 lets
     /// WFI resume for any reason, and Spike resumes here); with nothing
     /// pending either, the hart can never wake.
-    fn wait_for_interrupt(&mut self, dev: &Devices) -> Result<(), Abort> {
-        self.sync_devices(dev);
+    fn wait_for_interrupt(&mut self, bus: &Bus) -> Result<(), Abort> {
+        self.sync_devices(bus);
         let timer_at = self.next_event;
         self.next_event = 0;
         if self.mip() & self.csr.mie != 0 {
             return Ok(());
+        }
+        if self.smp {
+            // Other harts run on: wait for them (an IPI) or for the timer,
+            // whose deadline the scheduler watches. The wfi executes again
+            // when the vCPU wakes, and retires if an interrupt is pending.
+            let timer = self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX;
+            self.park_deadline = if timer { timer_at } else { u64::MAX };
+            return Err(Abort::Park);
         }
         if self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX {
             // The loop adds one cycle after this instruction.

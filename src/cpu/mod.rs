@@ -2,7 +2,7 @@
 //! interpreter (tier 0).
 //!
 //! Architecture invariant: the hart owns no memory and no devices; the
-//! machine lends it the `UnifiedMmu` and `Devices` for each run slice. Guest
+//! machine lends it the `UnifiedMmu` and the `Bus` for each run slice. Guest
 //! faults are values ([`Trap`]) carried back to the hart, which enters the
 //! trap handler exactly as the privileged spec says.
 
@@ -16,7 +16,7 @@ pub use csr::Csrs;
 pub use step::{Entry, Poll, Step, UnitEntry};
 pub use trap::{Exception, Interrupt, Trap};
 
-use crate::mem::devices::Devices;
+use crate::mem::Bus;
 use crate::mem::{Privilege, RecentTranslation, TranslationContext};
 use fetch::{DecodeCache, FetchWindow};
 
@@ -31,11 +31,14 @@ pub const CYCLES_PER_MTIME_TICK: u64 = 10;
 pub enum StopReason {
     /// The clock reached the slice's limit.
     Limit,
-    /// A device (finisher, HTIF) asked to stop; see `Devices::exit_request`.
+    /// A device (finisher, HTIF) asked to stop; see `Bus::exit_request`.
     ExitRequested,
     /// WFI with no interrupt pending, and none enabled that could ever
     /// become pending.
     Asleep,
+    /// WFI on one of several harts with no interrupt pending: the vCPU
+    /// waits for an IPI or for [`Hart::park_deadline`].
+    Parked,
     /// The slice ended early because it did its share of host work (JIT
     /// compiles): the run loop checks its limits and the wall clock now
     /// instead of after the slice's cycles, which could take minutes when
@@ -115,6 +118,19 @@ impl TrapCounts {
     }
 }
 
+/// An LR's reservation. SC succeeds if it names the same address and the
+/// word still holds `value` (checked and written in one compare-exchange):
+/// any other hart's store or AMO that changed the word breaks it. One that
+/// wrote back the same value (or changed it and changed it back: the ABA
+/// case) does not, which RVWMO's rules for constrained LR/SC loops allow
+/// in effect, since the loop's result is the same as if the SC had
+/// happened before that store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reservation {
+    pub paddr: u64,
+    pub value: u64,
+}
+
 /// Architectural and bookkeeping state of one hart.
 pub struct Hart {
     pub x: [u64; 32],
@@ -138,8 +154,8 @@ pub struct Hart {
     /// Clock value at which interrupts, devices and limits are checked next.
     /// Anything that may change pending or enabled interrupts sets it to 0.
     next_event: u64,
-    /// LR/SC reservation: the physical address reserved.
-    reservation: Option<u64>,
+    /// LR/SC reservation: the address reserved and the value LR read there.
+    reservation: Option<Reservation>,
     data_ctx: TranslationContext,
     /// True when loads and stores are untranslated under `data_ctx`.
     data_bare: bool,
@@ -154,6 +170,13 @@ pub struct Hart {
     pub traps: TrapCounts,
     /// When set, every executed instruction is written to stderr.
     pub trace: bool,
+    /// One of several harts: WFI parks instead of skipping time.
+    smp: bool,
+    /// Stores that set another hart's `msip`.
+    ipis_sent: u64,
+    /// After [`StopReason::Parked`]: the clock value at which the timer
+    /// wakes the hart (`u64::MAX`: only another hart can).
+    park_deadline: u64,
 }
 
 impl Hart {
@@ -186,9 +209,48 @@ impl Hart {
             dcache: DecodeCache::new(),
             traps: TrapCounts::default(),
             trace: false,
+            smp: false,
+            ipis_sent: 0,
+            park_deadline: u64::MAX,
         };
         hart.update_translation();
         hart
+    }
+
+    /// Software interrupts this hart raised on other harts (stores of 1 to
+    /// their CLINT `msip`).
+    pub fn ipis_sent(&self) -> u64 {
+        self.ipis_sent
+    }
+
+    /// The hart's index (`mhartid`).
+    #[inline(always)]
+    pub fn id(&self) -> usize {
+        self.hart_id as usize
+    }
+
+    /// Make WFI park the hart (it is one of several) instead of skipping
+    /// guest time to the next timer interrupt.
+    pub fn set_smp(&mut self, smp: bool) {
+        self.smp = smp;
+    }
+
+    /// After a [`StopReason::Parked`]: the clock value at which the hart's
+    /// timer interrupt becomes pending, or `u64::MAX` when only an IPI (or
+    /// a change of `mtimecmp` by another hart) can wake it.
+    pub fn park_deadline(&self) -> u64 {
+        self.park_deadline
+    }
+
+    /// Move a waking hart's clock forward to `clock` (guest time the other
+    /// harts reached while it was parked), counted as skipped cycles: a
+    /// hart's time never runs behind the time that woke it.
+    pub fn advance_clock_to(&mut self, clock: u64) {
+        if clock > self.clock {
+            self.skipped += clock - self.clock;
+            self.clock = clock;
+            self.next_event = 0;
+        }
     }
 
     /// Instructions retired so far (not affected by writes to minstret).
@@ -268,12 +330,12 @@ impl Hart {
     }
 
     /// Refresh MTIP/MSIP from the CLINT and compute when the timer fires next.
-    fn sync_devices(&mut self, dev: &Devices) {
+    fn sync_devices(&mut self, bus: &Bus) {
         let h = self.hart_id as usize;
-        self.mtime_offset = dev.clint.mtime_offset;
-        let mtimecmp = dev.clint.mtimecmp[h];
+        self.mtime_offset = bus.clint.mtime_offset();
+        let mtimecmp = bus.clint.mtimecmp(h);
         let mut pending = 0;
-        if dev.clint.msip[h] {
+        if bus.clint.msip(h) {
             pending |= Interrupt::MachineSoftware.bit();
         }
         let mut next = u64::MAX;

@@ -13,7 +13,6 @@
 //!   time it may use and did use.
 use super::interp::Abort;
 use super::{Hart, StopReason};
-use crate::mem::devices::Devices;
 use crate::mem::{Bus, RecentTranslation, UnifiedMmu, RAM_BASE};
 
 /// What [`Hart::step`] did.
@@ -26,6 +25,8 @@ pub enum Step {
     Trapped,
     /// WFI with nothing able to wake the hart.
     Asleep,
+    /// WFI on one of several harts: wait (see [`Hart::park_deadline`]).
+    Parked,
 }
 
 /// What [`Hart::poll`] found.
@@ -69,17 +70,17 @@ impl Hart {
     /// or the slice's `limit` stop the run; otherwise devices are synced and
     /// a pending, enabled interrupt is taken.
     #[inline(always)]
-    pub fn poll(&mut self, dev: &Devices, limit: u64) -> Poll {
+    pub fn poll(&mut self, bus: &Bus, limit: u64) -> Poll {
         if self.clock < self.next_event {
             return Poll::Run;
         }
-        if dev.exit_request().is_some() {
+        if bus.exit_pending() {
             return Poll::Stop(StopReason::ExitRequested);
         }
         if self.clock >= limit {
             return Poll::Stop(StopReason::Limit);
         }
-        self.sync_devices(dev);
+        self.sync_devices(bus);
         if let Some(interrupt) = self.pending_interrupt() {
             self.enter_trap(interrupt as u64, 0, true);
             return Poll::Interrupted;
@@ -90,7 +91,7 @@ impl Hart {
 
     /// Execute the instruction at the pc. `TRACE` writes it to stderr first.
     #[inline(always)]
-    pub fn step<const TRACE: bool>(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Step {
+    pub fn step<const TRACE: bool>(&mut self, mmu: &mut UnifiedMmu, bus: &Bus) -> Step {
         // Fetch: the fast path is one compare and one load.
         if self.pc >> 12 != self.fetch.vpn {
             if let Err(t) = self.refill_fetch(mmu, bus) {
@@ -119,6 +120,7 @@ impl Hart {
                 Step::Retired { ends_block: d.inst.ends_block() }
             }
             Err(Abort::Asleep) => Step::Asleep,
+            Err(Abort::Park) => Step::Parked,
             Err(abort) => {
                 self.abort(mmu, bus, abort);
                 Step::Trapped
@@ -129,7 +131,7 @@ impl Hart {
     /// The unit that starts at the pc, with the fetch window pointed at its
     /// page.
     #[inline(always)]
-    pub fn unit_entry(&mut self, mmu: &mut UnifiedMmu, bus: &mut Bus) -> Entry {
+    pub fn unit_entry(&mut self, mmu: &mut UnifiedMmu, bus: &Bus) -> Entry {
         if self.pc >> 12 != self.fetch.vpn {
             if let Err(t) = self.refill_fetch(mmu, bus) {
                 self.abort(mmu, bus, Abort::Trap(t));

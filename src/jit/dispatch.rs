@@ -23,7 +23,7 @@ impl Jit {
         &mut self,
         hart: &mut Hart,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         limit: u64,
     ) -> StopReason {
         if hart.trace {
@@ -37,7 +37,7 @@ impl Jit {
         &mut self,
         hart: &mut Hart,
         mmu: &mut UnifiedMmu,
-        bus: &mut Bus,
+        bus: &Bus,
         limit: u64,
     ) -> StopReason {
         let mut at_entry = true;
@@ -49,7 +49,7 @@ impl Jit {
         // lasts until: its units run interpreted without asking the JIT.
         let mut blocked: (u64, u64) = (u64::MAX, 0);
         loop {
-            match hart.poll(&bus.devices, limit) {
+            match hart.poll(bus, limit) {
                 Poll::Run => {}
                 Poll::Interrupted => {
                     at_entry = true;
@@ -65,7 +65,7 @@ impl Jit {
                 if entry == Entry::Trapped {
                     continue;
                 }
-                self.apply_invalidations(bus.ram_mut(), hart.clock());
+                self.apply_invalidations(bus.ram(), hart.id(), hart.clock());
                 match entry {
                     Entry::Trapped | Entry::Odd => {}
                     Entry::Unit(entry) => {
@@ -94,6 +94,7 @@ impl Jit {
                 }
                 Step::Trapped => at_entry = true,
                 Step::Asleep => return StopReason::Asleep,
+                Step::Parked => return StopReason::Parked,
             }
         }
     }
@@ -103,10 +104,10 @@ impl Jit {
     /// whether the new pc is a unit entry (false after a side exit, whose
     /// instruction the interpreter must run, and when the budget was too
     /// small for the unit's first block).
-    fn run_compiled(&mut self, hart: &mut Hart, bus: &mut Bus, entry: UnitEntry) -> Option<bool> {
+    fn run_compiled(&mut self, hart: &mut Hart, bus: &Bus, entry: UnitEntry) -> Option<bool> {
         let key = UnitKey { vpc: entry.vpc, ppc: entry.ppc, mode: entry.mode };
         let (func, tier) =
-            self.enter(key, bus.ram_mut(), entry.page_off, hart.retired(), hart.clock())?;
+            self.enter(key, bus.ram(), entry.page_off, hart.retired(), hart.clock())?;
         let budget = hart.budget();
         self.sync_inline_tlb(hart.translation_epoch());
         let (x, _) = hart.compiled_regs();

@@ -348,6 +348,8 @@ pub struct Jit {
     last_error: Option<String>,
     /// `mmu.strict_align`, which generated loads must honour.
     strict_align: bool,
+    /// Other harts share RAM: generated AMOs are atomic.
+    atomic: bool,
     /// Direct-mapped by entry pc: the dispatch fast path (see
     /// `jump_cache.rs`; its entries' units are in `cache`).
     jumps: JumpCache,
@@ -392,6 +394,7 @@ impl Jit {
             cost: CostModel::default(),
             last_error: None,
             strict_align: false,
+            atomic: false,
             jumps: JumpCache::default(),
             inline_tlb: InlineTlb::default(),
             churn: FxHashMap::default(),
@@ -488,6 +491,11 @@ impl Jit {
         }
     }
 
+    /// Other harts share RAM (runtime.vcpus > 1): generate atomic AMOs.
+    pub fn set_atomic(&mut self, atomic: bool) {
+        self.atomic = atomic;
+    }
+
     /// Generated code must trap misaligned loads too (`mmu.strict_align`).
     pub fn set_strict_align(&mut self, strict: bool) {
         self.strict_align = strict;
@@ -563,17 +571,17 @@ impl Jit {
     /// fence.i) at guest `clock`, and count the invalidation against their
     /// pages (see [`JitConfig::invalidation_limit`]).
     #[inline(always)]
-    pub(crate) fn apply_invalidations(&mut self, ram: &mut Ram, clock: u64) {
+    pub(crate) fn apply_invalidations(&mut self, ram: &Ram, hart: usize, clock: u64) {
         if ram.code_epoch() != self.epoch {
-            self.drop_invalidated(ram, clock);
+            self.drop_invalidated(ram, hart, clock);
         }
     }
 
     #[cold]
-    fn drop_invalidated(&mut self, ram: &mut Ram, clock: u64) {
+    fn drop_invalidated(&mut self, ram: &Ram, hart: usize, clock: u64) {
         self.epoch = ram.code_epoch();
         let mut pages = std::mem::take(&mut self.invalidated_pages);
-        ram.drain_invalidated(CodeConsumer::Jit, &mut pages);
+        ram.drain_invalidated(CodeConsumer::jit(hart), &mut pages);
         let removed = if pages.is_empty() || self.cache.is_empty() {
             None
         } else {
@@ -631,7 +639,7 @@ impl Jit {
     pub(crate) fn enter(
         &mut self,
         key: UnitKey,
-        ram: &mut Ram,
+        ram: &Ram,
         page_off: usize,
         retired: u64,
         clock: u64,
@@ -660,7 +668,7 @@ impl Jit {
     fn enter_slow(
         &mut self,
         key: UnitKey,
-        ram: &mut Ram,
+        ram: &Ram,
         page_off: usize,
         retired: u64,
         clock: u64,
@@ -755,7 +763,7 @@ impl Jit {
     fn compile(
         &mut self,
         key: UnitKey,
-        ram: &mut Ram,
+        ram: &Ram,
         page_off: usize,
         tier: Tier,
         now: u64,
@@ -781,8 +789,12 @@ impl Jit {
             self.admit(tier, size)?;
         }
         let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
-        let opts =
-            CodegenOptions { tier, strict_align: self.strict_align, data_bare: key.data_bare() };
+        let opts = CodegenOptions {
+            tier,
+            strict_align: self.strict_align,
+            data_bare: key.data_bare(),
+            atomic: self.atomic,
+        };
         let generated = generate(&region, backend.layout(), opts);
         #[cfg(debug_assertions)]
         if let Err(e) = wasmparser::validate(&generated.wasm) {

@@ -314,6 +314,24 @@ pub struct TlbStats {
 }
 
 impl TlbStats {
+    /// Add another hart's figures (levels matched by name).
+    pub fn merge(&mut self, o: &TlbStats) {
+        self.lookups += o.lookups;
+        self.hits += o.hits;
+        self.walks += o.walks;
+        self.prefetch_issued += o.prefetch_issued;
+        self.prefetch_used += o.prefetch_used;
+        for l in &o.levels {
+            match self.levels.iter_mut().find(|m| m.name == l.name) {
+                Some(m) => {
+                    m.lookups += l.lookups;
+                    m.hits += l.hits;
+                }
+                None => self.levels.push(l.clone()),
+            }
+        }
+    }
+
     /// hits / lookups (the report's `tlb.hit_rate`), `None` when there was no lookup.
     pub fn hit_rate(&self) -> Option<f64> {
         ratio(self.hits, self.lookups)
@@ -453,7 +471,7 @@ impl UnifiedMmu {
     #[inline]
     pub fn translate(
         &mut self,
-        ram: &mut Ram,
+        ram: &Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -483,7 +501,7 @@ impl UnifiedMmu {
     #[inline(never)]
     fn multilevel_miss(
         &mut self,
-        ram: &mut Ram,
+        ram: &Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -510,7 +528,7 @@ impl UnifiedMmu {
     #[inline(never)]
     fn concurrent_translate(
         &mut self,
-        ram: &mut Ram,
+        ram: &Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,
@@ -535,7 +553,7 @@ impl UnifiedMmu {
     /// A/D (step 7), fill the TLBs, train the prefetcher.
     fn walk_and_fill(
         &mut self,
-        ram: &mut Ram,
+        ram: &Ram,
         vaddr: u64,
         access: AccessType,
         ctx: &TranslationContext,

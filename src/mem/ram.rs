@@ -9,6 +9,9 @@
 //! Invariant: every accessor checks `offset + size <= len`; no access can reach
 //! outside the allocation whatever the guest does.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
 /// Physical address where RAM starts (the `virt` machine layout).
 pub const RAM_BASE: u64 = 0x8000_0000;
 
@@ -19,13 +22,34 @@ pub const PAGE_CODE: u8 = 1;
 /// page); they always leave the JIT's inline fast path.
 pub const PAGE_DEVICE: u8 = 2;
 
-/// Which cache of code drains [`Ram::drain_invalidated`]'s list.
+/// Which cache of code drains [`Ram::drain_invalidated`]'s list: every
+/// hart has a decode cache and (with the JIT on) compiled units of its own,
+/// so each (hart, cache) pair has its own list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeConsumer {
+pub struct CodeConsumer {
+    pub hart: usize,
+    pub kind: CodeCache,
+}
+
+/// The two caches of code a hart keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeCache {
     /// The interpreter's decode cache.
     DecodeCache = 0,
     /// The JIT's translation units.
     Jit = 1,
+}
+
+impl CodeConsumer {
+    pub fn decode_cache(hart: usize) -> Self {
+        CodeConsumer { hart, kind: CodeCache::DecodeCache }
+    }
+    pub fn jit(hart: usize) -> Self {
+        CodeConsumer { hart, kind: CodeCache::Jit }
+    }
+    fn index(self) -> usize {
+        self.hart * 2 + self.kind as usize
+    }
 }
 
 /// Host memory that guest RAM and its page flags live in, when it is not
@@ -49,6 +73,14 @@ enum Backing {
 /// Guest RAM: `len` bytes at `base`, and one flag byte per page at `flags`
 /// ([`PAGE_CODE`], [`PAGE_DEVICE`]).
 ///
+/// RAM is shared by every hart, and with `runtime.pool_size` > 1 harts run
+/// on several host threads at once, so every accessor takes `&self`:
+/// natively the bytes and flags are read and written as relaxed atomics
+/// (plain moves on the host, but defined under Rust's memory model when
+/// threads race, as guest programs may); on wasm32 all harts of a machine
+/// run on one worker and plain accesses are used. Read-modify-writes (AMOs,
+/// SC, A/D bits) are compare-exchanges, atomic between harts.
+///
 /// Invariant: `base..base+len` and `flags..flags+len/4096` stay valid and
 /// never move while the `Ram` lives (`backing` owns them), and nothing but
 /// this `Ram` (and generated code, which bounds its accesses the same way)
@@ -59,13 +91,21 @@ pub struct Ram {
     flags: *mut u8,
     _backing: Backing,
     /// Bumped whenever a code page is written; caches of decoded code compare it.
-    code_epoch: u64,
-    /// Per consumer: pages (RAM offset / 4096) whose code was invalidated
-    /// since its last [`Ram::drain_invalidated`]. Bounded: a list longer
-    /// than [`MAX_INVALIDATED`] collapses to "every page" (`u32::MAX`), so a
-    /// consumer that drains rarely (or never: the JIT's list when the JIT is
-    /// off) holds no more than that.
-    invalidated: [Vec<u32>; 2],
+    code_epoch: AtomicU64,
+    /// Who must hear about written code, and which pages carry marks.
+    book: Mutex<CodeBook>,
+}
+
+/// RAM's bookkeeping of cached code, behind one lock: it changes only when
+/// code is cached or a page holding code is written (rare next to loads
+/// and stores, which check the page's flag byte without the lock).
+struct CodeBook {
+    /// Per consumer ([`CodeConsumer::index`]): pages (RAM offset / 4096)
+    /// whose code was invalidated since its last [`Ram::drain_invalidated`].
+    /// Bounded: a list longer than [`MAX_INVALIDATED`] collapses to "every
+    /// page" (`u32::MAX`), so a consumer that drains rarely (or never: the
+    /// JIT's list when the JIT is off) holds no more than that.
+    invalidated: Vec<Vec<u32>>,
     /// Pages that may carry [`PAGE_CODE`] (a superset: a page unmarked by a
     /// store stays listed until the next compaction), so that fence.i clears
     /// only those marks instead of every page's flag byte.
@@ -74,12 +114,112 @@ pub struct Ram {
     marked_compacted: usize,
 }
 
-/// Longest invalidation list kept per consumer (see `Ram::invalidated`).
+/// Longest invalidation list kept per consumer (see `CodeBook::invalidated`).
 const MAX_INVALIDATED: usize = 4096;
 
 // SAFETY: `Ram` owns (through `_backing`, which is Send) the memory its
 // pointers address; moving it to another thread moves that ownership.
 unsafe impl Send for Ram {}
+// SAFETY: shared access goes through atomics natively (see the type's
+// documentation) and through the `book` lock; on wasm32 a machine's harts
+// share one thread.
+unsafe impl Sync for Ram {}
+
+/// Raw access to one naturally aligned value (1, 2, 4 or 8 bytes) or a
+/// byte: relaxed atomics natively, plain loads and stores on wasm32.
+mod cell {
+    #[cfg(not(target_arch = "wasm32"))]
+    use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+
+    /// # Safety
+    /// `p` is valid for `size` bytes and aligned to `size`.
+    #[inline(always)]
+    pub unsafe fn load(p: *const u8, size: u64) -> u64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        unsafe {
+            match size {
+                1 => (*(p as *const AtomicU8)).load(Relaxed) as u64,
+                2 => (*(p as *const AtomicU16)).load(Relaxed) as u64,
+                4 => (*(p as *const AtomicU32)).load(Relaxed) as u64,
+                8 => (*(p as *const AtomicU64)).load(Relaxed),
+                _ => unreachable!("access size {size}"),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        unsafe {
+            match size {
+                1 => *p as u64,
+                2 => (p as *const u16).read() as u64,
+                4 => (p as *const u32).read() as u64,
+                8 => (p as *const u64).read(),
+                _ => unreachable!("access size {size}"),
+            }
+        }
+    }
+
+    /// # Safety
+    /// As [`load`].
+    #[inline(always)]
+    pub unsafe fn store(p: *mut u8, size: u64, val: u64) {
+        #[cfg(not(target_arch = "wasm32"))]
+        unsafe {
+            match size {
+                1 => (*(p as *const AtomicU8)).store(val as u8, Relaxed),
+                2 => (*(p as *const AtomicU16)).store(val as u16, Relaxed),
+                4 => (*(p as *const AtomicU32)).store(val as u32, Relaxed),
+                8 => (*(p as *const AtomicU64)).store(val, Relaxed),
+                _ => unreachable!("access size {size}"),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        unsafe {
+            match size {
+                1 => *p = val as u8,
+                2 => (p as *mut u16).write(val as u16),
+                4 => (p as *mut u32).write(val as u32),
+                8 => (p as *mut u64).write(val),
+                _ => unreachable!("access size {size}"),
+            }
+        }
+    }
+
+    /// Replace the 4- or 8-byte value at `p` with `new` if it is `expected`
+    /// (atomically between threads); returns the value found.
+    ///
+    /// # Safety
+    /// As [`load`].
+    #[inline(always)]
+    pub unsafe fn compare_exchange(p: *mut u8, size: u64, expected: u64, new: u64) -> u64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        unsafe {
+            use std::sync::atomic::Ordering::SeqCst;
+            match size {
+                4 => match (*(p as *const AtomicU32)).compare_exchange(
+                    expected as u32,
+                    new as u32,
+                    SeqCst,
+                    SeqCst,
+                ) {
+                    Ok(v) | Err(v) => v as u64,
+                },
+                8 => match (*(p as *const AtomicU64))
+                    .compare_exchange(expected, new, SeqCst, SeqCst)
+                {
+                    Ok(v) | Err(v) => v,
+                },
+                _ => unreachable!("atomic size {size}"),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        unsafe {
+            let found = load(p, size);
+            if found == expected {
+                store(p, size, new);
+            }
+            found
+        }
+    }
+}
 
 impl Ram {
     /// RAM of `len` bytes (rounded up to a multiple of 4 KiB), zero-filled.
@@ -87,15 +227,22 @@ impl Ram {
         let len = len.div_ceil(4096) * 4096;
         let mut words = vec![0u64; len / 8].into_boxed_slice();
         let mut flags = vec![0u8; len / 4096].into_boxed_slice();
+        let (base, flags_ptr) = (words.as_mut_ptr() as *mut u8, flags.as_mut_ptr());
+        Self::build(base, len, flags_ptr, Backing::Own { _words: words, _flags: flags })
+    }
+
+    fn build(base: *mut u8, len: usize, flags: *mut u8, backing: Backing) -> Self {
         Ram {
-            base: words.as_mut_ptr() as *mut u8,
+            base,
             len,
-            flags: flags.as_mut_ptr(),
-            _backing: Backing::Own { _words: words, _flags: flags },
-            code_epoch: 0,
-            invalidated: [Vec::new(), Vec::new()],
-            marked: Vec::new(),
-            marked_compacted: 0,
+            flags,
+            _backing: backing,
+            code_epoch: AtomicU64::new(0),
+            book: Mutex::new(CodeBook {
+                invalidated: vec![Vec::new(), Vec::new()],
+                marked: Vec::new(),
+                marked_compacted: 0,
+            }),
         }
     }
 
@@ -108,16 +255,20 @@ impl Ram {
     /// kept alive and unmoved by `ext.owner`.
     pub unsafe fn from_external(len: usize, ext: ExternalRam) -> Self {
         assert!(len.is_multiple_of(4096) && (ext.bytes as usize).is_multiple_of(8));
-        Ram {
-            base: ext.bytes,
-            len,
-            flags: ext.page_flags,
-            _backing: Backing::External(ext.owner),
-            code_epoch: 0,
-            invalidated: [Vec::new(), Vec::new()],
-            marked: Vec::new(),
-            marked_compacted: 0,
-        }
+        Self::build(ext.bytes, len, ext.page_flags, Backing::External(ext.owner))
+    }
+
+    /// Keep invalidation lists for `harts` harts (each has a decode cache
+    /// and compiled code of its own). Harts beyond the count hear nothing.
+    pub fn set_harts(&mut self, harts: usize) {
+        let book = self.book.get_mut().unwrap_or_else(|e| e.into_inner());
+        book.invalidated.resize_with(2 * harts.max(1), Vec::new);
+    }
+
+    fn book(&self) -> std::sync::MutexGuard<'_, CodeBook> {
+        // A panic while holding the lock leaves consistent lists (every
+        // change is a push or a clear), so a poisoned lock is still usable.
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Host address of RAM's first byte (physical [`RAM_BASE`]).
@@ -150,72 +301,108 @@ impl Ram {
         }
     }
 
-    #[inline(always)]
-    fn bytes(&self) -> &[u8] {
+    /// The whole RAM as bytes. Only while no hart runs (tests, tools):
+    /// harts on other threads may be writing it otherwise.
+    pub fn as_bytes(&self) -> &[u8] {
         // SAFETY: the struct invariant.
         unsafe { std::slice::from_raw_parts(self.base, self.len) }
-    }
-
-    #[inline(always)]
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as in `bytes`, and we hold `&mut self`.
-        unsafe { std::slice::from_raw_parts_mut(self.base, self.len) }
-    }
-
-    /// The whole RAM as bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes()
     }
 
     /// Read `size` (1, 2, 4 or 8) bytes at `off`, zero-extended. Panics if out of
     /// range: callers check with [`Ram::offset_of`] first.
     #[inline(always)]
     pub fn read(&self, off: usize, size: u64) -> u64 {
-        let b = &self.bytes()[off..off + size as usize];
-        match size {
-            1 => b[0] as u64,
-            2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-            4 => u32::from_le_bytes(b.try_into().unwrap()) as u64,
-            8 => u64::from_le_bytes(b.try_into().unwrap()),
-            _ => unreachable!("access size {size}"),
+        assert!(off + size as usize <= self.len, "RAM read outside RAM");
+        if off.is_multiple_of(size as usize) {
+            // SAFETY: inside RAM (checked) and aligned (base is 8-aligned).
+            unsafe { cell::load(self.base.add(off), size) }
+        } else {
+            (0..size as usize).fold(0, |v, i| {
+                // SAFETY: inside RAM (checked above).
+                v | unsafe { cell::load(self.base.add(off + i), 1) } << (8 * i)
+            })
         }
     }
 
     /// Write the low `size` bytes of `val` at `off`, invalidating cached code
     /// on that page if there is any. Returns true if code was invalidated.
     #[inline(always)]
-    pub fn write(&mut self, off: usize, size: u64, val: u64) -> bool {
-        let b = &mut self.bytes_mut()[off..off + size as usize];
-        match size {
-            1 => b[0] = val as u8,
-            2 => b.copy_from_slice(&(val as u16).to_le_bytes()),
-            4 => b.copy_from_slice(&(val as u32).to_le_bytes()),
-            8 => b.copy_from_slice(&val.to_le_bytes()),
-            _ => unreachable!("access size {size}"),
+    pub fn write(&self, off: usize, size: u64, val: u64) -> bool {
+        assert!(off + size as usize <= self.len, "RAM write outside RAM");
+        if off.is_multiple_of(size as usize) {
+            // SAFETY: inside RAM (checked) and aligned (base is 8-aligned).
+            unsafe { cell::store(self.base.add(off), size, val) }
+        } else {
+            for i in 0..size as usize {
+                // SAFETY: inside RAM (checked above).
+                unsafe { cell::store(self.base.add(off + i), 1, val >> (8 * i)) }
+            }
         }
         self.note_write(off, size as usize)
     }
 
+    /// Atomically replace the naturally aligned 4- or 8-byte value at `off`
+    /// by `update(old)` and return `old` (AMOs: a compare-exchange loop, so
+    /// every operation, min and max included, is one atomic step between
+    /// harts). Invalidates cached code on the page like [`Ram::write`];
+    /// the second value says whether it did.
+    #[inline]
+    pub fn fetch_update(&self, off: usize, size: u64, update: impl Fn(u64) -> u64) -> (u64, bool) {
+        assert!(off + size as usize <= self.len && off.is_multiple_of(size as usize));
+        // SAFETY: inside RAM and aligned (checked above).
+        let p = unsafe { self.base.add(off) };
+        let mut old = unsafe { cell::load(p, size) };
+        loop {
+            // SAFETY: as above.
+            let found = unsafe { cell::compare_exchange(p, size, old, update(old)) };
+            if found == old {
+                return (old, self.note_write(off, size as usize));
+            }
+            old = found;
+        }
+    }
+
+    /// Store `new` at the naturally aligned 4- or 8-byte `off` if it still
+    /// holds `expected` (SC after LR), atomically between harts. Returns
+    /// (stored, code invalidated).
+    #[inline]
+    pub fn compare_exchange(&self, off: usize, size: u64, expected: u64, new: u64) -> (bool, bool) {
+        assert!(off + size as usize <= self.len && off.is_multiple_of(size as usize));
+        // SAFETY: inside RAM and aligned (checked above).
+        let found = unsafe { cell::compare_exchange(self.base.add(off), size, expected, new) };
+        if found == expected {
+            (true, self.note_write(off, size as usize))
+        } else {
+            (false, false)
+        }
+    }
+
     /// Copy `data` into RAM at `off` (used by the loader and by tests).
-    pub fn write_bytes(&mut self, off: usize, data: &[u8]) {
-        self.bytes_mut()[off..off + data.len()].copy_from_slice(data);
+    pub fn write_bytes(&self, off: usize, data: &[u8]) {
+        assert!(off + data.len() <= self.len, "RAM write outside RAM");
+        for (i, &b) in data.iter().enumerate() {
+            // SAFETY: inside RAM (checked above).
+            unsafe { cell::store(self.base.add(off + i), 1, b as u64) }
+        }
         self.note_write(off, data.len());
     }
 
     #[inline(always)]
-    fn page_flags(&self) -> &[u8] {
-        // SAFETY: the struct invariant.
-        unsafe { std::slice::from_raw_parts(self.flags, self.len / 4096) }
+    fn flag(&self, page: usize) -> u8 {
+        debug_assert!(page < self.len / 4096);
+        // SAFETY: the struct invariant; callers pass pages inside RAM.
+        unsafe { cell::load(self.flags.add(page), 1) as u8 }
     }
 
     #[inline(always)]
-    fn page_flags_mut(&mut self) -> &mut [u8] {
-        // SAFETY: the struct invariant, and we hold `&mut self`.
-        unsafe { std::slice::from_raw_parts_mut(self.flags, self.len / 4096) }
+    fn set_flag(&self, page: usize, value: u8) {
+        assert!(page < self.len / 4096);
+        // SAFETY: the struct invariant; page checked above.
+        unsafe { cell::store(self.flags.add(page), 1, value as u64) }
     }
 
     #[inline(always)]
-    fn note_write(&mut self, off: usize, size: usize) -> bool {
+    fn note_write(&self, off: usize, size: usize) -> bool {
         if size == 0 {
             return false;
         }
@@ -223,7 +410,7 @@ impl Ram {
         let last = (off + size - 1) / 4096;
         let mut hit = false;
         for page in first..=last {
-            if self.page_flags()[page] & PAGE_CODE != 0 {
+            if self.flag(page) & PAGE_CODE != 0 {
                 self.invalidate_page(page);
                 hit = true;
             }
@@ -232,10 +419,11 @@ impl Ram {
     }
 
     #[cold]
-    fn invalidate_page(&mut self, page: usize) {
-        self.page_flags_mut()[page] &= !PAGE_CODE;
-        self.code_epoch += 1;
-        for list in &mut self.invalidated {
+    fn invalidate_page(&self, page: usize) {
+        let mut book = self.book();
+        self.set_flag(page, self.flag(page) & !PAGE_CODE);
+        self.code_epoch.fetch_add(1, Ordering::SeqCst);
+        for list in &mut book.invalidated {
             if list.len() >= MAX_INVALIDATED {
                 list.clear();
                 list.push(u32::MAX);
@@ -246,38 +434,47 @@ impl Ram {
     }
 
     /// Mark the page holding RAM offset `off` as holding cached code.
-    pub fn mark_code_page(&mut self, off: usize) {
+    ///
+    /// Call it *before* reading the code to cache: a store by another hart
+    /// that lands after the mark is seen as a code write (and reaches every
+    /// consumer's list); one that lands before is in the bytes read.
+    pub fn mark_code_page(&self, off: usize) {
         let page = off / 4096;
-        if self.page_flags()[page] & PAGE_CODE != 0 {
+        if self.flag(page) & PAGE_CODE != 0 {
             return;
         }
-        self.page_flags_mut()[page] |= PAGE_CODE;
-        if self.marked.len() > 2 * self.marked_compacted + 64 {
+        let mut book = self.book();
+        self.set_flag(page, self.flag(page) | PAGE_CODE);
+        if book.marked.len() > 2 * book.marked_compacted + 64 {
             let flags = self.flags;
             // SAFETY: the struct invariant; every listed page is < len/4096.
-            self.marked.retain(|&p| unsafe { *flags.add(p as usize) } & PAGE_CODE != 0);
-            self.marked_compacted = self.marked.len();
+            book.marked.retain(
+                |&p| unsafe { cell::load(flags.add(p as usize), 1) } as u8 & PAGE_CODE != 0,
+            );
+            book.marked_compacted = book.marked.len();
         }
-        self.marked.push(page as u32);
+        book.marked.push(page as u32);
     }
 
     /// Host bytes of RAM's own bookkeeping beyond the guest's bytes and
     /// flags (the lists above).
     pub fn bookkeeping_bytes(&self) -> u64 {
-        let lists: usize = self.invalidated.iter().map(Vec::capacity).sum();
-        ((lists + self.marked.capacity()) * 4) as u64
+        let book = self.book();
+        let lists: usize = book.invalidated.iter().map(Vec::capacity).sum();
+        ((lists + book.marked.capacity()) * 4) as u64
     }
 
     /// Mark the page holding RAM offset `off` as device memory for stores
     /// (see [`PAGE_DEVICE`]). The mark stays.
-    pub fn mark_device_page(&mut self, off: usize) {
-        self.page_flags_mut()[off / 4096] |= PAGE_DEVICE;
+    pub fn mark_device_page(&self, off: usize) {
+        let _book = self.book();
+        self.set_flag(off / 4096, self.flag(off / 4096) | PAGE_DEVICE);
     }
 
     /// Changes whenever a store hits a page marked with [`Ram::mark_code_page`].
     #[inline(always)]
     pub fn code_epoch(&self) -> u64 {
-        self.code_epoch
+        self.code_epoch.load(Ordering::Acquire)
     }
 
     /// Pages whose cached code was invalidated since `consumer`'s last call;
@@ -287,28 +484,33 @@ impl Ram {
     /// The list moves into `into` (cleared first), whose buffer RAM keeps
     /// for the next invalidations: no allocation per call, which matters to
     /// a guest that runs fence.i in a loop.
-    pub fn drain_invalidated(&mut self, consumer: CodeConsumer, into: &mut Vec<u32>) {
+    pub fn drain_invalidated(&self, consumer: CodeConsumer, into: &mut Vec<u32>) {
         into.clear();
-        std::mem::swap(&mut self.invalidated[consumer as usize], into);
+        let mut book = self.book();
+        if let Some(list) = book.invalidated.get_mut(consumer.index()) {
+            std::mem::swap(list, into);
+        }
     }
 
-    /// Forget all code-page marks and bump the epoch (fence.i, reset).
-    /// Costs the number of pages marked since the last call, not RAM's size:
-    /// a guest may run fence.i in a tight loop.
-    pub fn invalidate_code(&mut self) {
-        if self.marked.is_empty() {
+    /// Forget all code-page marks and bump the epoch (fence.i, reset): every
+    /// hart's caches drop all their code at their next look. Costs the
+    /// number of pages marked since the last call, not RAM's size: a guest
+    /// may run fence.i in a tight loop.
+    pub fn invalidate_code(&self) {
+        let mut book = self.book();
+        if book.marked.is_empty() {
             // No page is marked, so no cache holds code to drop.
             return;
         }
-        let marked = std::mem::take(&mut self.marked);
+        let marked = std::mem::take(&mut book.marked);
         for &p in &marked {
-            self.page_flags_mut()[p as usize] &= !PAGE_CODE;
+            self.set_flag(p as usize, self.flag(p as usize) & !PAGE_CODE);
         }
-        self.marked = marked;
-        self.marked.clear();
-        self.marked_compacted = 0;
-        self.code_epoch += 1;
-        for list in &mut self.invalidated {
+        book.marked = marked;
+        book.marked.clear();
+        book.marked_compacted = 0;
+        self.code_epoch.fetch_add(1, Ordering::SeqCst);
+        for list in &mut book.invalidated {
             list.clear();
             list.push(u32::MAX);
         }

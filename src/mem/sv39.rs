@@ -178,16 +178,18 @@ pub fn permits(flags: u8, access: AccessType, ctx: &TranslationContext) -> bool 
 /// if the original memory access is a store, also set pte.d to 1." Writes the
 /// PTE back only when it changes. Returns the leaf with its updated flags.
 ///
-/// (The spec asks for the update to be atomic with the check; with one hart
-/// per MMU and RAM borrowed mutably there is nothing to race with.)
-pub(crate) fn update_ad(ram: &mut Ram, mut leaf: Leaf, access: AccessType) -> Leaf {
+/// The update is atomic with the check, as the spec asks: a compare-exchange
+/// against the PTE the walk read. If another hart changed the PTE meanwhile
+/// the bits are still set (on the PTE as it now is); the leaf returned is the
+/// one this walk checked, which is what the access was allowed by.
+pub(crate) fn update_ad(ram: &Ram, mut leaf: Leaf, access: AccessType) -> Leaf {
     let mut set = PTE_A;
     if access == AccessType::Store {
         set |= PTE_D;
     }
     if leaf.pte as u8 & set != set {
+        ram.fetch_update(leaf.pte_off, PTE_SIZE, |pte| pte | set as u64);
         leaf.pte |= set as u64;
-        ram.write(leaf.pte_off, PTE_SIZE, leaf.pte);
     }
     leaf.flags |= set;
     leaf

@@ -32,6 +32,18 @@ impl Histogram {
         self.values.push(v);
     }
 
+    /// Add every value `other` holds (its reservoir, with its count, sum
+    /// and maximum), as if they had been recorded here.
+    pub fn merge(&mut self, other: &Histogram) {
+        let (count, sum, max) = (self.count, self.sum, self.max);
+        for &v in &other.values {
+            self.record(v);
+        }
+        self.count = count + other.count;
+        self.sum = sum + other.sum;
+        self.max = max.max(other.max);
+    }
+
     pub fn count(&self) -> u64 {
         self.count
     }

@@ -11,8 +11,8 @@ mod series;
 
 pub use histogram::Histogram;
 pub use report::{
-    Bucket, CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, TierReport,
-    TiersReport, TlbReport,
+    Bucket, CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, SmpReport,
+    TierReport, TiersReport, TlbReport, VcpuReport, WorkerReport,
 };
 pub use series::TimeSeries;
 
@@ -54,8 +54,36 @@ pub struct Sample {
     /// Host bytes of the VM's other bookkeeping that grows with what the
     /// guest does (RAM's code-page lists).
     pub other_bytes: u64,
-    /// The JIT's figures (all zero when it is off).
+    /// The JIT's figures (all zero when it is off), summed over the harts.
     pub jit: JitSample,
+    /// Per vCPU and per worker, for a machine with several harts.
+    pub smp: Option<SmpSample>,
+}
+
+/// The scheduling figures of a multi-hart machine in a [`Sample`].
+#[derive(Clone, Debug, Default)]
+pub struct SmpSample {
+    /// Workers the vCPUs ran on (the resolved `runtime.pool_size`).
+    pub pool_size: u64,
+    pub vcpus: Vec<VcpuSample>,
+    pub workers: Vec<crate::runtime::WorkerStats>,
+    /// Ready vCPUs waiting for a worker at this sample.
+    pub run_queue: u64,
+}
+
+/// One vCPU's figures in an [`SmpSample`].
+#[derive(Clone, Debug, Default)]
+pub struct VcpuSample {
+    pub instructions: u64,
+    pub running_ns: u64,
+    pub parked_ns: u64,
+    pub quanta: u64,
+    pub switches: u64,
+    pub parks: u64,
+    pub ipis_sent: u64,
+    pub ipis_received: u64,
+    /// Parked in wfi at this sample.
+    pub parked: bool,
 }
 
 /// The JIT's cumulative figures in a [`Sample`].
@@ -97,6 +125,37 @@ pub struct JitSample {
     pub units_forgotten: u64,
     /// Host bytes of the JIT's own tables (unit counts, page churn, jump cache).
     pub table_bytes: u64,
+}
+
+impl JitSample {
+    /// Add another hart's JIT figures: counts and histograms add up; the
+    /// threshold (and its series) stay this one's (hart 0's).
+    pub fn merge(&mut self, o: &JitSample) {
+        self.enabled |= o.enabled;
+        self.retired_baseline += o.retired_baseline;
+        self.retired_optimizing += o.retired_optimizing;
+        self.units_compiled += o.units_compiled;
+        self.compile_ns.merge(&o.compile_ns);
+        self.codegen_ns.merge(&o.codegen_ns);
+        self.engine_ns.merge(&o.engine_ns);
+        self.compile_waits += o.compile_waits;
+        self.invalidated += o.invalidated;
+        self.cache_lookups += o.cache_lookups;
+        self.cache_hits += o.cache_hits;
+        self.cache_entries += o.cache_entries;
+        self.cache_bytes += o.cache_bytes;
+        self.cache_evictions += o.cache_evictions;
+        self.live_instances += o.live_instances;
+        self.calls += o.calls;
+        self.inline_tlb_hits += o.inline_tlb_hits;
+        self.inline_tlb_fills += o.inline_tlb_fills;
+        self.inline_tlb_flushes += o.inline_tlb_flushes;
+        self.quarantines += o.quarantines;
+        self.quarantine_refusals += o.quarantine_refusals;
+        self.tracked_units += o.tracked_units;
+        self.units_forgotten += o.units_forgotten;
+        self.table_bytes += o.table_bytes;
+    }
 }
 
 /// Collects samples and derives the figures the tuning guide asks for.
@@ -183,6 +242,21 @@ impl PerformanceMonitor {
                     .entry("code_cache_hit_rate")
                     .or_insert_with(|| TimeSeries::new(max))
                     .push(x, rate);
+            }
+            if let (Some(now), Some(before)) = (&s.smp, &p.smp) {
+                self.series
+                    .entry("smp.run_queue")
+                    .or_insert_with(|| TimeSeries::new(max))
+                    .push(x, now.run_queue as f64);
+                let running: u64 = now.vcpus.iter().map(|v| v.running_ns).sum::<u64>()
+                    - before.vcpus.iter().map(|v| v.running_ns).sum::<u64>();
+                if d_ns > 0 {
+                    // vCPUs running at once, on average over the interval.
+                    self.series
+                        .entry("smp.busy_vcpus")
+                        .or_insert_with(|| TimeSeries::new(max))
+                        .push(x, running as f64 / d_ns as f64);
+                }
             }
             let d_lookups = s.tlb.lookups.saturating_sub(p.tlb.lookups);
             if d_lookups > 0 {

@@ -196,6 +196,54 @@ pub struct Report {
     pub memory: MemoryReport,
     pub counters: BTreeMap<String, u64>,
     pub series: BTreeMap<String, Vec<(u64, f64)>>,
+    /// The vCPUs and the workers that ran them; absent for one hart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smp: Option<SmpReport>,
+}
+
+/// The report's `smp` section (runtime.vcpus > 1).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SmpReport {
+    /// Workers the vCPUs ran on (runtime.pool_size as resolved on this host).
+    pub pool_size: u64,
+    pub vcpus: Vec<VcpuReport>,
+    pub workers: Vec<WorkerReport>,
+    /// Ready vCPUs waiting for a worker at the last sample.
+    pub run_queue: u64,
+}
+
+/// One vCPU in [`SmpReport`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct VcpuReport {
+    /// Its mhartid.
+    pub hart: u64,
+    pub instructions: u64,
+    /// Instructions per microsecond of its own running time.
+    pub mips: Option<f64>,
+    /// Host time it ran and it spent parked in wfi.
+    pub running_ns: u64,
+    pub parked_ns: u64,
+    /// Quanta it ran; times it left its worker (quantum ends and parks);
+    /// times it parked in wfi.
+    pub quanta: u64,
+    pub task_switches: u64,
+    pub parks: u64,
+    /// Software interrupts it raised on other harts, and received.
+    pub ipis_sent: u64,
+    pub ipis_received: u64,
+}
+
+/// One worker in [`SmpReport`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WorkerReport {
+    pub worker: u64,
+    /// Host time it spent polling vCPU tasks.
+    pub busy_ns: u64,
+    /// busy_ns over the run's wall time.
+    pub utilisation: Option<f64>,
+    /// Tasks polled, and polls of another task than its previous one.
+    pub polls: u64,
+    pub task_switches: u64,
 }
 
 /// Upper bounds of the compile-time buckets: 50 µs .. 100 ms, 1-2-5 steps.
@@ -311,6 +359,40 @@ impl Report {
             },
             counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),
+            smp: s.smp.as_ref().map(|m| SmpReport {
+                pool_size: m.pool_size,
+                vcpus: m
+                    .vcpus
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| VcpuReport {
+                        hart: i as u64,
+                        instructions: v.instructions,
+                        mips: ratio(v.instructions * 1000, v.running_ns),
+                        running_ns: v.running_ns,
+                        parked_ns: v.parked_ns,
+                        quanta: v.quanta,
+                        task_switches: v.switches,
+                        parks: v.parks,
+                        ipis_sent: v.ipis_sent,
+                        ipis_received: v.ipis_received,
+                    })
+                    .collect(),
+                workers: m
+                    .workers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| WorkerReport {
+                        worker: i as u64,
+                        busy_ns: w.busy_ns,
+                        utilisation: (s.wall_ns > 0)
+                            .then(|| (w.busy_ns as f64 / s.wall_ns as f64).min(1.0)),
+                        polls: w.polls,
+                        task_switches: w.task_switches,
+                    })
+                    .collect(),
+                run_queue: m.run_queue,
+            }),
             ..Default::default()
         }
     }

@@ -6,6 +6,13 @@
 //! output and input pass through callbacks, so the same loop serves the CLI
 //! and (later) a Web Worker.
 
+mod pool;
+mod smp;
+mod vcpu;
+
+pub use pool::{CoroutinePool, RunQueue, WorkerStats};
+pub use vcpu::{Vcpu, VcpuStats};
+
 use crate::config::VmConfig;
 use crate::cpu::{Hart, StopReason};
 use crate::jit::backend::Backend;
@@ -165,15 +172,16 @@ pub fn run_captured(
     Ok(CapturedRun { outcome, report, console: host.output })
 }
 
-/// One single-hart machine with a program loaded.
+/// A machine with a program loaded: `runtime.vcpus` harts on one bus.
 pub struct Machine {
-    pub hart: Hart,
-    /// The hart's address translation (TLBs, prefetcher).
-    pub mmu: UnifiedMmu,
-    /// RAM and the devices.
+    /// The harts, each with its MMU and JIT; `vcpus[i].hart` has mhartid i.
+    /// With the JIT on, vCPU 0's backend memory holds RAM.
+    pub vcpus: Vec<Vcpu>,
+    /// RAM and the devices, shared by the harts.
     pub bus: Bus,
-    /// The JIT, when `jit.enabled` (its backend's memory holds RAM).
-    pub jit: Option<Jit>,
+    /// Scheduling state that outlives one call of the run loop (several
+    /// vCPUs only).
+    smp: Option<smp::SmpState>,
     config: VmConfig,
     elf: Vec<u8>,
     program: LoadedProgram,
@@ -193,7 +201,12 @@ impl Machine {
     /// `asleep` the wfi's pc; `None` for other ends. The CLI prints it after
     /// its reason and the page shows it beside the state.
     pub fn stuck_detail(&self, outcome: RunOutcome) -> Option<String> {
-        let h = &self.hart;
+        let h = match outcome {
+            // The hart whose trap loop ended the run.
+            RunOutcome::TrapLoop => self.smp.as_ref().and_then(|s| s.stuck_hart).unwrap_or(0),
+            _ => 0,
+        };
+        let h = &self.vcpus[h].hart;
         match outcome {
             RunOutcome::TrapLoop => {
                 let first =
@@ -204,6 +217,13 @@ impl Machine {
                     c.mcause, c.mepc, c.mtval, c.mtvec
                 ))
             }
+            RunOutcome::Asleep if self.vcpus.len() > 1 => Some(
+                self.vcpus
+                    .iter()
+                    .map(|v| format!("hart {} wfi at pc {:#x}", v.hart.id(), v.hart.pc))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             RunOutcome::Asleep => Some(format!("wfi at pc {:#x}", h.pc)),
             _ => None,
         }
@@ -211,55 +231,104 @@ impl Machine {
 
     /// Build a machine from a validated config and load `elf` into it.
     pub fn new(config: VmConfig, elf: &[u8]) -> Result<Machine, LoadError> {
-        let (mut ram, jit) = Self::memory_and_jit(&config);
+        let (mut ram, jits) = Self::memory_and_jits(&config);
         let program = load_elf(elf, &mut ram)?;
-        let mut bus = Bus::new(ram, Devices::new(1));
-        if let Some(tohost) = program.tohost {
-            bus.attach_htif(Htif::new(tohost, program.fromhost));
+        let mut machine = Self::assemble(config, ram, jits, program);
+        if let Some(tohost) = machine.program.tohost {
+            machine.bus.attach_htif(Htif::new(tohost, machine.program.fromhost));
         }
-        let mmu = UnifiedMmu::new(bus.ram().len(), false, config.mmu.clone());
-        let mut hart = Hart::new(0, program.entry);
-        hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
-        Ok(Machine {
-            hart,
-            mmu,
+        machine.elf = elf.to_vec();
+        Ok(machine)
+    }
+
+    /// The bus over `ram` and one vCPU per JIT (per hart), each starting
+    /// at the program's entry.
+    fn assemble(
+        config: VmConfig,
+        ram: Ram,
+        jits: Vec<Option<Jit>>,
+        program: LoadedProgram,
+    ) -> Machine {
+        let harts = jits.len();
+        let bus = Bus::new(ram, Devices::new(), harts);
+        let vcpus = jits
+            .into_iter()
+            .enumerate()
+            .map(|(i, jit)| {
+                let mut hart = Hart::new(i as u64, program.entry);
+                hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
+                hart.set_smp(harts > 1);
+                Vcpu {
+                    hart,
+                    mmu: UnifiedMmu::new(bus.ram().len(), false, config.mmu.clone()),
+                    jit,
+                    stats: VcpuStats::default(),
+                }
+            })
+            .collect();
+        let smp = (harts > 1).then(|| smp::SmpState::new(harts));
+        Machine {
+            vcpus,
             bus,
-            jit,
+            smp,
             config,
-            elf: elf.to_vec(),
+            elf: Vec::new(),
             program,
             resets: 0,
             executed_before_reset: 0,
             retired_before_reset: 0,
-        })
+        }
     }
 
-    /// Guest RAM, and the JIT when it is enabled (then RAM lives inside the
-    /// JIT backend's memory).
-    fn memory_and_jit(config: &VmConfig) -> (Ram, Option<Jit>) {
+    /// Guest RAM, and one JIT per hart when it is enabled (then RAM lives
+    /// inside the JIT backend's memory; every hart's backend shares it and
+    /// has a state block of its own).
+    fn memory_and_jits(config: &VmConfig) -> (Ram, Vec<Option<Jit>>) {
         let ram_bytes = config.memory.ram_bytes as usize;
+        let harts = config.runtime.vcpus as usize;
         if config.jit.enabled {
-            match Backend::new(ram_bytes) {
-                Ok((backend, ext)) => {
+            match Self::backends(ram_bytes, harts) {
+                Ok((backends, ext)) => {
                     // SAFETY: `Backend::new` hands out zeroed memory of the
                     // right sizes that its owner keeps in place.
                     let ram = unsafe { Ram::from_external(ram_bytes, ext) };
-                    let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
-                    jit.set_strict_align(config.mmu.strict_align);
-                    jit.attach(backend);
-                    return (ram, Some(jit));
+                    let jits = backends
+                        .into_iter()
+                        .map(|backend| {
+                            let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
+                            jit.set_strict_align(config.mmu.strict_align);
+                            jit.set_atomic(harts > 1);
+                            jit.attach(backend);
+                            Some(jit)
+                        })
+                        .collect();
+                    return (ram, jits);
                 }
                 Err(e) => eprintln!("tunevm: JIT unavailable, interpreting: {e}"),
             }
         }
-        (Ram::new(ram_bytes), None)
+        (Ram::new(ram_bytes), (0..harts).map(|_| None).collect())
+    }
+
+    /// One backend per hart over one memory.
+    fn backends(
+        ram_bytes: usize,
+        harts: usize,
+    ) -> Result<(Vec<Backend>, crate::mem::ExternalRam), String> {
+        let (first, ext) = Backend::new(ram_bytes, harts)?;
+        let mut backends = Vec::with_capacity(harts);
+        for hart in 1..harts {
+            backends.push(first.sibling(hart)?);
+        }
+        backends.insert(0, first);
+        Ok((backends, ext))
     }
 
     /// Build a machine whose RAM starts with `image` (raw code and data at
     /// 0x8000_0000) and whose hart starts there. For tests and tools that have
     /// no ELF.
     pub fn from_image(config: VmConfig, image: &[u8]) -> Machine {
-        let (mut ram, jit) = Self::memory_and_jit(&config);
+        let (ram, jits) = Self::memory_and_jits(&config);
         assert!(image.len() <= ram.len(), "image larger than RAM");
         ram.write_bytes(0, image);
         let program = LoadedProgram {
@@ -268,20 +337,34 @@ impl Machine {
             fromhost: None,
             segments: vec![(crate::mem::RAM_BASE, image.len() as u64)],
         };
-        let mut hart = Hart::new(0, program.entry);
-        hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
-        Machine {
-            hart,
-            mmu: UnifiedMmu::new(ram.len(), false, config.mmu.clone()),
-            bus: Bus::new(ram, Devices::new(1)),
-            jit,
-            config,
-            elf: Vec::new(),
-            program,
-            resets: 0,
-            executed_before_reset: 0,
-            retired_before_reset: 0,
-        }
+        Self::assemble(config, ram, jits, program)
+    }
+
+    /// Hart 0 (the boot hart; the only one unless `runtime.vcpus` > 1).
+    pub fn hart(&self) -> &Hart {
+        &self.vcpus[0].hart
+    }
+
+    pub fn hart_mut(&mut self) -> &mut Hart {
+        &mut self.vcpus[0].hart
+    }
+
+    /// Hart 0's JIT, when the JIT is on.
+    pub fn jit(&self) -> Option<&Jit> {
+        self.vcpus[0].jit.as_ref()
+    }
+
+    pub fn jit_mut(&mut self) -> Option<&mut Jit> {
+        self.vcpus[0].jit.as_mut()
+    }
+
+    /// Hart 0's MMU.
+    pub fn mmu(&self) -> &UnifiedMmu {
+        &self.vcpus[0].mmu
+    }
+
+    pub fn mmu_mut(&mut self) -> &mut UnifiedMmu {
+        &mut self.vcpus[0].mmu
     }
 
     pub fn config(&self) -> &VmConfig {
@@ -324,12 +407,12 @@ impl Machine {
     /// Instructions executed (retired or trapped) since the machine was
     /// built, across resets: what `--max-insns` bounds.
     pub fn executed_total(&self) -> u64 {
-        self.executed_before_reset + self.hart.executed()
+        self.executed_before_reset + self.vcpus.iter().map(|v| v.hart.executed()).sum::<u64>()
     }
 
     /// Instructions retired since the machine was built, across resets.
     pub fn retired_total(&self) -> u64 {
-        self.retired_before_reset + self.hart.retired()
+        self.retired_before_reset + self.vcpus.iter().map(|v| v.hart.retired()).sum::<u64>()
     }
 
     /// Times the guest reset the machine (finisher reset value).
@@ -338,45 +421,39 @@ impl Machine {
     }
 
     /// Run at most `cycles` guest cycles (never ends with
-    /// [`StopReason::Yield`]: it goes on after one).
+    /// [`StopReason::Yield`]: it goes on after one). With several harts,
+    /// each runs up to `cycles` of its own in turn (a parked hart stays
+    /// where it is); the result is hart 0's unless a hart asked to exit.
     pub fn run_slice(&mut self, cycles: u64) -> StopReason {
-        let limit = self.hart.clock().saturating_add(cycles);
-        loop {
-            match self.run_until(limit) {
-                StopReason::Yield => {}
-                stop => return stop,
+        let mut first = None;
+        for v in &mut self.vcpus {
+            let limit = v.hart.clock().saturating_add(cycles);
+            let stop = loop {
+                match v.run_until(&self.bus, limit) {
+                    StopReason::Yield => {}
+                    stop => break stop,
+                }
+            };
+            if stop == StopReason::ExitRequested {
+                return stop;
             }
+            first.get_or_insert(stop);
         }
+        first.expect("a machine has a hart")
     }
 
     /// Run until the guest clock reaches `limit`, or earlier with
     /// [`StopReason::Yield`] when the JIT did a slice's share of host work.
+    /// Run hart 0 (the machine's only vCPU) until its clock reaches `limit`.
     fn run_until(&mut self, limit: u64) -> StopReason {
-        match self.jit.as_mut() {
-            Some(jit) => jit.run(&mut self.hart, &mut self.mmu, &mut self.bus, limit),
-            None => self.hart.run(&mut self.mmu, &mut self.bus, limit),
-        }
+        self.vcpus[0].run_until(&self.bus, limit)
     }
 
     /// Cumulative counters for the monitor.
     pub fn sample(&self, wall_ns: u64) -> Sample {
-        let jit = self.jit.as_ref().map(Jit::sample).unwrap_or_default();
-        Sample {
-            instructions: self.retired_total(),
-            wall_ns,
-            traps: self.hart.traps.named(),
-            tlb: with_inline_tlb(self.mmu.stats(), &jit),
-            tlb_strategy: match self.mmu.strategy_chosen() {
-                crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
-                crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
-                crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
-            },
-            guest_ram_bytes: self.bus.ram().len() as u64,
-            decode_cache_bytes: self.hart.decode_cache_bytes(),
-            decode_cache_evictions: self.hart.decode_cache_evictions(),
-            other_bytes: self.bus.ram().bookkeeping_bytes(),
-            jit,
-        }
+        let vcpus: Vec<&Vcpu> = self.vcpus.iter().collect();
+        let smp = self.smp.as_ref().map(|s| s.sample(&vcpus, &self.bus));
+        sample_of(&vcpus, &self.bus, self.retired_before_reset, wall_ns, smp)
     }
 
     /// Run until the guest exits or a limit is reached, feeding the console
@@ -422,10 +499,15 @@ impl Machine {
         if session.outcome.is_some() {
             return session.outcome;
         }
+        if self.vcpus.len() > 1 {
+            let outcome = self.continue_smp(session, limits, monitor, host)?;
+            self.end_run(session, outcome, monitor, host);
+            return Some(outcome);
+        }
         let outcome = loop {
             let input = host.console_in();
             if !input.is_empty() {
-                self.bus.devices.uart.push_input(&input);
+                self.bus.devices().uart.push_input(&input);
             }
             let slice = match session.open_slice.take() {
                 Some(slice) => slice,
@@ -439,10 +521,10 @@ impl Machine {
                         cycles = cycles.min(max - done);
                     }
                     OpenSlice {
-                        limit: self.hart.clock().saturating_add(cycles),
+                        limit: self.hart().clock().saturating_add(cycles),
                         cycles,
-                        retired_before: self.hart.retired(),
-                        compiled_before: self.jit.as_ref().map_or(0, Jit::compiled_retired),
+                        retired_before: self.hart().retired(),
+                        compiled_before: self.jit().map_or(0, Jit::compiled_retired),
                     }
                 }
             };
@@ -458,10 +540,11 @@ impl Machine {
                     HostSays::Yield => return None,
                 }
             }
-            if let Some(jit) = self.jit.as_mut() {
+            let retired = self.hart().retired();
+            if let Some(jit) = self.jit_mut() {
                 let now = host.now_ns();
                 let compiled = jit.compiled_retired() - slice.compiled_before;
-                let all = self.hart.retired() - retired_before;
+                let all = retired - retired_before;
                 jit.account_slice(
                     now.saturating_sub(session.slice_start_ns),
                     all - compiled,
@@ -469,7 +552,7 @@ impl Machine {
                 );
                 session.slice_start_ns = now;
             }
-            let out = self.bus.devices.uart.take_output();
+            let out = self.bus.devices().uart.take_output();
             if !out.is_empty() {
                 host.console_out(&out);
             }
@@ -478,7 +561,7 @@ impl Machine {
                 monitor.record(self.sample(elapsed));
             }
             match stop {
-                StopReason::ExitRequested => match self.bus.devices.exit_request() {
+                StopReason::ExitRequested => match self.bus.exit_request() {
                     Some(ExitRequest::Exit(code)) => break RunOutcome::Exited(code),
                     // The new machine runs on in the next slice, after the
                     // limit, stop and yield checks below: a guest that
@@ -492,8 +575,9 @@ impl Machine {
                 },
                 StopReason::Asleep => break RunOutcome::Asleep,
                 StopReason::Yield => unreachable!("handled above"),
+                StopReason::Parked => unreachable!("one hart never parks"),
                 StopReason::Limit
-                    if self.hart.retired() == retired_before && cycles == SLICE_CYCLES =>
+                    if self.hart().retired() == retired_before && cycles == SLICE_CYCLES =>
                 {
                     break RunOutcome::TrapLoop;
                 }
@@ -538,7 +622,7 @@ impl Machine {
             return;
         }
         session.outcome = Some(outcome);
-        let out = self.bus.devices.uart.take_output();
+        let out = self.bus.devices().uart.take_output();
         if !out.is_empty() {
             host.console_out(&out);
         }
@@ -556,6 +640,55 @@ impl Machine {
         };
         report.stop_reason = outcome.name().to_string();
         report
+    }
+}
+
+/// Cumulative counters of `vcpus` for the monitor: counts summed over the
+/// harts, histograms merged.
+fn sample_of(
+    vcpus: &[&Vcpu],
+    bus: &Bus,
+    retired_before_reset: u64,
+    wall_ns: u64,
+    smp: Option<crate::monitor::SmpSample>,
+) -> Sample {
+    let mut jit = crate::monitor::JitSample::default();
+    let mut tlb = crate::mem::TlbStats::default();
+    let mut traps: Vec<(&'static str, u64)> = Vec::new();
+    for (i, v) in vcpus.iter().enumerate() {
+        let own = v.jit.as_ref().map(Jit::sample).unwrap_or_default();
+        let own_tlb = with_inline_tlb(v.mmu.stats(), &own);
+        if i == 0 {
+            jit = own;
+            tlb = own_tlb;
+        } else {
+            jit.merge(&own);
+            tlb.merge(&own_tlb);
+        }
+        for (name, n) in v.hart.traps.named() {
+            match traps.iter_mut().find(|(t, _)| *t == name) {
+                Some((_, total)) => *total += n,
+                None => traps.push((name, n)),
+            }
+        }
+    }
+    let mmu = &vcpus[0].mmu;
+    Sample {
+        instructions: retired_before_reset + vcpus.iter().map(|v| v.hart.retired()).sum::<u64>(),
+        wall_ns,
+        traps,
+        tlb,
+        tlb_strategy: match mmu.strategy_chosen() {
+            crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
+            crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
+            crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
+        },
+        guest_ram_bytes: bus.ram().len() as u64,
+        decode_cache_bytes: vcpus.iter().map(|v| v.hart.decode_cache_bytes()).sum(),
+        decode_cache_evictions: vcpus.iter().map(|v| v.hart.decode_cache_evictions()).sum(),
+        other_bytes: bus.ram().bookkeeping_bytes(),
+        jit,
+        smp,
     }
 }
 

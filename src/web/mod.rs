@@ -334,10 +334,10 @@ impl WebMachine {
         }
         self.host.begin_call(u64::MAX / 4);
         for _ in 0..if block { MAX_BLOCK_STEPS } else { 1 } {
-            let pc = self.machine.hart.pc;
+            let pc = self.machine.vcpus[0].hart.pc;
             let stop = self.machine.run_slice(1);
             if let crate::cpu::StopReason::ExitRequested = stop {
-                match self.machine.bus.devices.exit_request() {
+                match self.machine.bus.exit_request() {
                     Some(crate::mem::devices::ExitRequest::Exit(code)) => {
                         self.end(RunOutcome::Exited(code));
                     }
@@ -354,12 +354,12 @@ impl WebMachine {
                 self.end(RunOutcome::Asleep);
                 break;
             }
-            let next = self.machine.hart.pc;
+            let next = self.machine.vcpus[0].hart.pc;
             if next != pc + 2 && next != pc + 4 {
                 break;
             }
         }
-        let out = self.machine.bus.devices.uart.take_output();
+        let out = self.machine.bus.devices().uart.take_output();
         self.host.console_out(&out);
         let elapsed = self.host.now_ns();
         self.monitor.record(self.machine.sample(elapsed));
@@ -409,7 +409,7 @@ impl WebMachine {
 
     /// The `n` hottest compiled units as JSON; `code_view(index)` shows one.
     pub fn hot_units(&mut self, n: usize) -> String {
-        let Some(jit) = self.machine.jit.as_ref() else {
+        let Some(jit) = self.machine.vcpus[0].jit.as_ref() else {
             self.listed.clear();
             return "[]".into();
         };
@@ -437,7 +437,7 @@ impl WebMachine {
         let view = self
             .listed
             .get(index)
-            .zip(self.machine.jit.as_ref())
+            .zip(self.machine.vcpus[0].jit.as_ref())
             .and_then(|(key, jit)| jit.code_view(*key, self.machine.bus.ram()));
         match view {
             Some(v) => json!({
@@ -453,7 +453,7 @@ impl WebMachine {
 
     /// The hart's pc, registers (hex text) and privilege, as an object.
     pub fn regs(&self) -> JsValue {
-        let h = &self.machine.hart;
+        let h = &self.machine.vcpus[0].hart;
         let privilege = match h.privilege {
             Privilege::Machine => "M",
             Privilege::Supervisor => "S",
@@ -508,7 +508,7 @@ impl WebMachine {
             exit_code,
             detail: self.session.outcome.and_then(|o| self.machine.stuck_detail(o)),
             instructions: self.machine.retired_total(),
-            pc: format!("{:#x}", self.machine.hart.pc),
+            pc: format!("{:#x}", self.machine.vcpus[0].hart.pc),
         }
     }
 

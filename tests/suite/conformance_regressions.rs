@@ -48,7 +48,7 @@ fn wfi_resumes_when_an_interrupt_is_pending_even_if_masked() {
     p.extend(finish());
     let (m, stop) = run(&p);
     assert_eq!(stop, StopReason::ExitRequested);
-    assert_eq!(m.hart.x[T2 as usize], 42);
+    assert_eq!(m.vcpus[0].hart.x[T2 as usize], 42);
 }
 
 /// ... while with nothing pending and nothing enabled the hart can never wake,
@@ -59,7 +59,7 @@ fn wfi_with_nothing_pending_and_nothing_enabled_is_asleep() {
     p.extend(finish());
     let (m, stop) = run(&p);
     assert_eq!(stop, StopReason::Asleep);
-    assert_eq!(m.hart.x[T2 as usize], 0);
+    assert_eq!(m.vcpus[0].hart.x[T2 as usize], 0);
 }
 
 /// HTIF exit codes are `payload >> 1`, up to 47 bits. A failing code that is
@@ -75,9 +75,9 @@ fn htif_exit_code_keeps_all_its_bits() {
         sd(T0, 0, T1),
         wfi(),
     ];
-    let (m, stop) = run_with(&p, |m| m.bus.devices.htif = Some(Htif::new(tohost, None)));
+    let (m, stop) = run_with(&p, |m| m.bus.attach_htif(Htif::new(tohost, None)));
     assert_eq!(stop, StopReason::ExitRequested);
-    assert_eq!(m.bus.devices.exit_request(), Some(ExitRequest::Exit(1 << 32)));
+    assert_eq!(m.bus.devices().exit_request(), Some(ExitRequest::Exit(1 << 32)));
 }
 
 /// Priv spec 3.1.16: when a misaligned load or store faults, mtval holds the
@@ -101,20 +101,20 @@ fn misaligned_access_past_ram_end(access: u32) -> Machine {
     );
     let (m, stop) = run(&p);
     assert_eq!(stop, StopReason::ExitRequested);
-    assert_eq!(m.hart.x[T2 as usize], 0);
+    assert_eq!(m.vcpus[0].hart.x[T2 as usize], 0);
     m
 }
 
 #[test]
 fn misaligned_load_access_fault_reports_the_faulting_portion() {
     let m = misaligned_access_past_ram_end(ld(T1, -4, T0));
-    assert_eq!(m.hart.csr.mcause, 5, "load access fault");
-    assert_eq!(m.hart.csr.mtval, 0x9000_0000);
+    assert_eq!(m.vcpus[0].hart.csr.mcause, 5, "load access fault");
+    assert_eq!(m.vcpus[0].hart.csr.mtval, 0x9000_0000);
 }
 
 #[test]
 fn misaligned_store_access_fault_reports_the_faulting_portion() {
     let m = misaligned_access_past_ram_end(sd(T1, -4, T0));
-    assert_eq!(m.hart.csr.mcause, 7, "store access fault");
-    assert_eq!(m.hart.csr.mtval, 0x9000_0000);
+    assert_eq!(m.vcpus[0].hart.csr.mcause, 7, "store access fault");
+    assert_eq!(m.vcpus[0].hart.csr.mtval, 0x9000_0000);
 }

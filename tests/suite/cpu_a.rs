@@ -21,7 +21,7 @@ const fn neg(x: i64) -> u64 {
 const SENTINEL: u64 = 0x5a5a_5a5a_0000_0000;
 
 fn x(m: &tunevm::runtime::Machine, r: Reg) -> u64 {
-    m.hart.x[r as usize]
+    m.vcpus[0].hart.x[r as usize]
 }
 
 // ---------------------------------------------------------------------------
@@ -211,7 +211,7 @@ fn amo_register_aliasing() {
     );
     assert_eq!(x(&m, A2), 5);
     assert_eq!((peek(&m, DATA, 8), peek(&m, DATA + 8, 8)), (7, 11));
-    assert_eq!(m.hart.x[0], 0);
+    assert_eq!(m.vcpus[0].hart.x[0], 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -245,7 +245,7 @@ fn misaligned_atomics_trap_even_without_strict_align() {
                 (A4, DATA),
             ]),
         );
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
         if got != (cause, RAM_BASE + 4, addr) {
             fails.push(format!(

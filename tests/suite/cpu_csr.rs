@@ -10,7 +10,7 @@ use common::*;
 use tunevm::runtime::Machine;
 
 fn x(m: &Machine, r: Reg) -> u64 {
-    m.hart.x[r as usize]
+    m.vcpus[0].hart.x[r as usize]
 }
 
 /// `op` is a CSR instruction on `csr` with rd = a0 and rs1 = a1 (or uimm).
@@ -61,7 +61,7 @@ fn csr_read_modify_write_forms() {
 #[test]
 fn csr_write_with_rd_x0() {
     let m = run(&Program::of(&[csrrw(ZERO, MSCRATCH, A1), csrr(A0, MSCRATCH)]), [(A1, 0xabc)]);
-    assert_eq!((m.hart.x[0], x(&m, A0), m.hart.csr.mscratch), (0, 0xabc, 0xabc));
+    assert_eq!((m.vcpus[0].hart.x[0], x(&m, A0), m.vcpus[0].hart.csr.mscratch), (0, 0xabc, 0xabc));
 }
 
 /// rd == rs1: the CSR gets the register's old value, the register the CSR's.
@@ -103,7 +103,7 @@ fn read_only_csrs_trap_only_on_writes() {
         p.c(c_nop()).i(inst);
         let setup = Setup::new().regs(&[(A0, POISON), (A1, 5), (A2, 0)]);
         let m = run(&p, if traps { setup.expect_trap() } else { setup });
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         if traps && (c.mcause, c.mepc, c.mtval, x(&m, A0)) != (2, RAM_BASE + 2, inst as u64, POISON)
         {
             fails.push(format!("{}: {}", dis(inst), describe(&m)));
@@ -123,7 +123,7 @@ fn nonexistent_csrs_trap_illegal() {
     for csr in [0x001u16, 0x003, 0x123, 0x600, 0x7c0, 0x800, 0x8ff, 0xbff, 0xcff, 0xfff] {
         for inst in [csrr(A0, csr), csrw(csr, A1), csrrsi(A0, csr, 0), csrrwi(ZERO, csr, 1)] {
             let m = run(&Program::of(&[inst]), Setup::new().expect_trap().regs(&[(A0, POISON)]));
-            let c = &m.hart.csr;
+            let c = &m.vcpus[0].hart.csr;
             if (c.mcause, c.mepc, c.mtval, x(&m, A0)) != (2, RAM_BASE, inst as u64, POISON) {
                 fails.push(format!("{} ({csr:#x}): {}", dis(inst), describe(&m)));
             }
@@ -196,7 +196,7 @@ fn traps_do_not_retire() {
     assert_eq!(x(&m, A1), 2, "handler ran twice");
     // la (2) + csrw (1) + 2 x handler (5 each) + j (1) + exit stores (4);
     // the two ecalls do not count.
-    assert_eq!(m.hart.retired(), 2 + 1 + 10 + 1 + 4);
+    assert_eq!(m.vcpus[0].hart.retired(), 2 + 1 + 10 + 1 + 4);
 }
 
 // ---------------------------------------------------------------------------
@@ -296,10 +296,10 @@ fn counter_enables_gate_lower_privileges() {
         p.enter(mode).i(csrr(A0, csr)).i(ecall());
         let m = run(&p, Setup::new().expect_trap().reg(A0, POISON));
         let want = if traps { 2 } else { 8 + mode as u64 }; // else the ecall
-        if m.hart.csr.mcause != want {
+        if m.vcpus[0].hart.csr.mcause != want {
             fails.push(format!(
                 "{mode:?} mcounteren={mce} scounteren={sce} csrr {csr:#x}: mcause {}, want {want}",
-                m.hart.csr.mcause
+                m.vcpus[0].hart.csr.mcause
             ));
         }
     }

@@ -17,7 +17,7 @@ const MTI: u64 = 1 << 7;
 const MSTATUS_MIE: u32 = 1 << 3;
 
 fn x(m: &Machine, r: Reg) -> u64 {
-    m.hart.x[r as usize]
+    m.vcpus[0].hart.x[r as usize]
 }
 
 /// Arm the timer so that it is already due: mtimecmp = 0 (through a1).
@@ -48,7 +48,7 @@ fn timer_interrupt_taken_when_enabled() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!((c.mcause, c.mepc, c.mtval), (INTERRUPT | 7, at, 0), "{}", describe(&m));
     assert_eq!(x(&m, A0), 0, "the interrupted instruction ran");
     assert_eq!(c.mstatus & (1 << 7 | 1 << 3 | 3 << 11), 1 << 7 | 3 << 11);
@@ -64,7 +64,7 @@ fn timer_interrupt_in_a_loop() {
     timer_in(&mut p, 20);
     p.label("loop").i(addi(A0, A0, 1)).j("loop");
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!(c.mcause, INTERRUPT | 7, "{}", describe(&m));
     let lp = p.addr("loop");
     assert!(c.mepc == lp || c.mepc == lp + 4, "mepc {:#x} outside the loop", c.mepc);
@@ -76,7 +76,7 @@ fn timer_interrupt_in_a_loop() {
         (iterations * 8 / 10..=iterations).contains(&ran),
         "loop ran {ran} times, ~{iterations}"
     );
-    assert!(m.hart.mtime() >= x(&m, A2), "taken before mtime reached mtimecmp");
+    assert!(m.vcpus[0].hart.mtime() >= x(&m, A2), "taken before mtime reached mtimecmp");
 }
 
 /// With mstatus.MIE = 0 in M-mode a pending, enabled timer is not taken
@@ -100,9 +100,9 @@ fn pending_interrupt_waits_for_mstatus_mie_in_machine_mode() {
         let at = p.here();
         p.i(addi(A0, A0, 1));
         let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         assert_eq!((c.mcause, c.mepc), (INTERRUPT | 7, at), "{mode:?}: {}", describe(&m));
-        assert_eq!(((c.mstatus >> 11) & 3, m.hart.privilege), (mode as u64, M));
+        assert_eq!(((c.mstatus >> 11) & 3, m.vcpus[0].hart.privilege), (mode as u64, M));
         assert_eq!(x(&m, A0), 0);
     }
 }
@@ -131,7 +131,7 @@ fn software_interrupt_through_msip() {
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
     assert_ne!(x(&m, A3) & MSI, 0, "mip.MSIP after msip = 1");
     assert_eq!(x(&m, A4) & MSI, 0, "mip.MSIP after msip = 0");
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!((c.mcause, c.mepc), (INTERRUPT | 3, at), "{}", describe(&m));
     assert_eq!(x(&m, A0), 0);
 }
@@ -146,7 +146,7 @@ fn software_interrupt_has_priority_over_timer() {
     enable(&mut p, MSI | MTI);
     p.i(csrsi(MSTATUS, MSTATUS_MIE));
     let m = run(&p, Setup::new().expect_trap());
-    assert_eq!(m.hart.csr.mcause, INTERRUPT | 3);
+    assert_eq!(m.vcpus[0].hart.csr.mcause, INTERRUPT | 3);
 }
 
 /// WFI with the timer armed and mstatus.MIE = 0: returns once the timer is
@@ -175,9 +175,9 @@ fn wfi_then_interrupt() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().cycles(1_000_000).regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!((c.mcause, c.mepc), (INTERRUPT | 7, at), "{}", describe(&m));
-    assert!(m.hart.mtime() >= x(&m, A2));
+    assert!(m.vcpus[0].hart.mtime() >= x(&m, A2));
     assert_eq!(x(&m, A0), 0);
 }
 
@@ -191,7 +191,7 @@ fn wfi_in_supervisor_mode() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().cycles(1_000_000).regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!(
         (c.mcause, c.mepc, (c.mstatus >> 11) & 3),
         (INTERRUPT | 7, at, 1),
@@ -217,7 +217,7 @@ fn vectored_mtvec_for_interrupts() {
         vector_table(&mut p);
         let m = run(&p, [(A0, POISON)]);
         assert_eq!(x(&m, A0), cause, "handler reached for cause {cause}: {}", describe(&m));
-        assert_eq!(m.hart.csr.mcause, INTERRUPT | cause);
+        assert_eq!(m.vcpus[0].hart.csr.mcause, INTERRUPT | cause);
     }
 }
 
@@ -232,8 +232,8 @@ fn delegated_supervisor_software_interrupt() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
-    assert_eq!(m.hart.privilege, S, "{}", describe(&m));
+    let c = &m.vcpus[0].hart.csr;
+    assert_eq!(m.vcpus[0].hart.privilege, S, "{}", describe(&m));
     assert_eq!((c.scause, c.sepc), (INTERRUPT | 1, at));
     assert_eq!(x(&m, A0), 1, "held while sstatus.SIE was 0");
     assert_eq!(c.mcause, 0);
@@ -300,7 +300,10 @@ fn interrupt_before_a_compressed_instruction() {
     p.c(c_addi(A0, 1)).c(c_addi(A0, 1));
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
     assert_eq!(at % 4, 2);
-    assert_eq!((m.hart.csr.mcause, m.hart.csr.mepc, x(&m, A0)), (INTERRUPT | 7, at, 0));
+    assert_eq!(
+        (m.vcpus[0].hart.csr.mcause, m.vcpus[0].hart.csr.mepc, x(&m, A0)),
+        (INTERRUPT | 7, at, 0)
+    );
 }
 
 /// A supervisor interrupt that is not delegated is taken in M (cause 1).
@@ -311,7 +314,10 @@ fn undelegated_supervisor_interrupt_goes_to_machine() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-    assert_eq!((m.hart.privilege, m.hart.csr.mcause, m.hart.csr.mepc), (M, INTERRUPT | 1, at));
+    assert_eq!(
+        (m.vcpus[0].hart.privilege, m.vcpus[0].hart.csr.mcause, m.vcpus[0].hart.csr.mepc),
+        (M, INTERRUPT | 1, at)
+    );
 }
 
 /// A delegated supervisor interrupt is never taken in M, whatever
@@ -326,9 +332,9 @@ fn delegated_interrupt_waits_in_machine_mode_and_fires_in_user_mode() {
     let at = p.here();
     p.i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!(x(&m, A0), 2, "{}", describe(&m));
-    assert_eq!((m.hart.privilege, c.scause, c.sepc, c.mcause), (S, INTERRUPT | 1, at, 0));
+    assert_eq!((m.vcpus[0].hart.privilege, c.scause, c.sepc, c.mcause), (S, INTERRUPT | 1, at, 0));
     assert_eq!(c.mstatus & (1 << 8), 0, "SPP must be U");
 }
 
@@ -342,7 +348,7 @@ fn wfi_in_machine_mode_ignores_tw() {
     p.i(wfi()).i(addi(A0, A0, 1));
     let m = run(&p, Setup::new().cycles(1_000_000).regs(&[(A0, 0)]));
     assert_eq!(x(&m, A0), 1);
-    assert!(m.hart.mtime() >= x(&m, A2));
+    assert!(m.vcpus[0].hart.mtime() >= x(&m, A2));
 }
 
 /// WFI retires as one instruction: instret moves by the instructions
@@ -376,7 +382,14 @@ fn interrupts_land_at_the_same_place_whatever_the_slicing() {
     p.align(4).label("handler");
     p.i(csrr(A5, MEPC)).i(addi(A4, A4, 1)).i(addi(A1, ZERO, -1)).li(A2, CLINT_MTIMECMP as i64);
     p.i(sd(A1, 0, A2)).i(csrr(A6, MCYCLE)).i(mret());
-    let state = |m: &Machine| (m.hart.x, m.hart.retired(), m.hart.clock(), m.hart.csr.mepc);
+    let state = |m: &Machine| {
+        (
+            m.vcpus[0].hart.x,
+            m.vcpus[0].hart.retired(),
+            m.vcpus[0].hart.clock(),
+            m.vcpus[0].hart.csr.mepc,
+        )
+    };
     let base = run(&p, Setup::new().cycles(1_000_000));
     assert_eq!(x(&base, A4), 2, "two interrupts");
     for n in [1, 3, 7, 100] {

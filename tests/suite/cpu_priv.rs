@@ -24,7 +24,7 @@ const TW: u64 = 1 << 21;
 const TSR: u64 = 1 << 22;
 
 fn x(m: &Machine, r: Reg) -> u64 {
-    m.hart.x[r as usize]
+    m.vcpus[0].hart.x[r as usize]
 }
 
 fn mpp(mode: Privilege) -> u64 {
@@ -140,9 +140,15 @@ fn ecall_from_each_privilege() {
         let at = p.here();
         p.i(ecall());
         let m = run(&p, Setup::new().expect_trap());
-        let c = &m.hart.csr;
-        let got =
-            (c.mcause, c.mepc, c.mtval, (c.mstatus & MPP) >> 11, c.mstatus & MIE, m.hart.privilege);
+        let c = &m.vcpus[0].hart.csr;
+        let got = (
+            c.mcause,
+            c.mepc,
+            c.mtval,
+            (c.mstatus & MPP) >> 11,
+            c.mstatus & MIE,
+            m.vcpus[0].hart.privilege,
+        );
         let want = (cause, at, 0, mode as u64, 0, M);
         if got != want {
             fails.push(format!("ecall from {mode:?}: {got:x?}, want {want:x?}"));
@@ -168,7 +174,7 @@ fn ebreak_and_c_ebreak() {
             p.i(ebreak());
         }
         let m = run(&p, Setup::new().expect_trap());
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
         if got != (3, RAM_BASE + 2, RAM_BASE + 2) {
             fails.push(format!("{name}: (mcause, mepc, mtval) = {got:#x?}, want (3, pc, pc)"));
@@ -196,8 +202,8 @@ fn mret_to_machine_pops_the_stack() {
         if x(&m, A0) != 0 || ms & MIE != want_mie || ms & MPIE == 0 || ms & MPP != 0 {
             fails.push(format!("mret with MPIE={}: mstatus {ms:#x}, a0 {}", mpie != 0, x(&m, A0)));
         }
-        if m.hart.privilege != M {
-            fails.push(format!("mret with MPP=M left privilege {:?}", m.hart.privilege));
+        if m.vcpus[0].hart.privilege != M {
+            fails.push(format!("mret with MPP=M left privilege {:?}", m.vcpus[0].hart.privilege));
         }
     }
     report(fails);
@@ -215,7 +221,7 @@ fn mret_to_lower_privilege() {
             p.la(T1, "lower").i(csrw(MEPC, T1)).i(mret());
             p.label("lower").i(ecall());
             let m = run(&p, Setup::new().expect_trap());
-            let c = &m.hart.csr;
+            let c = &m.vcpus[0].hart.csr;
             // The ecall's trap entry copied MIE (set by mret from MPIE) into MPIE.
             let got =
                 (c.mcause, c.mepc, c.mstatus & MPIE, c.mstatus & MPRV, (c.mstatus & MPP) >> 11);
@@ -253,7 +259,7 @@ fn sret_pops_the_supervisor_stack() {
             }
             p.i(ecall());
             let m = run(&p, Setup::new().expect_trap().reg(A1, POISON));
-            let c = &m.hart.csr;
+            let c = &m.vcpus[0].hart.csr;
             if (c.mcause, c.mepc) != (cause, p.addr("lower") + if to == S { 4 } else { 0 }) {
                 fails.push(format!("sret from {from:?} to {to:?}: {}", describe(&m)));
             }
@@ -311,7 +317,7 @@ fn privileged_instructions_from_lower_modes() {
         let at = p.here();
         p.i(inst).i(ecall());
         let m = run(&p, Setup::new().expect_trap().reg(A0, POISON));
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval, (c.mstatus & MPP) >> 11);
         let want = if traps {
             (2, at, inst as u64, mode as u64)
@@ -358,7 +364,7 @@ fn illegal_instructions_report_their_bits() {
         let mut p = Program::new();
         p.c(c_nop()).half(half).i(addi(A0, ZERO, 1)); // a 32-bit instruction follows
         let m = run(&p, Setup::new().expect_trap().reg(A0, POISON));
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
         if got != (2, RAM_BASE + 2, half as u64) {
             fails.push(format!("{half:#06x} ({what}): (mcause, mepc, mtval) = {got:#x?}"));
@@ -390,7 +396,7 @@ fn illegal_instructions_report_their_bits() {
         let mut p = Program::new();
         p.c(c_nop()).word(word);
         let m = run(&p, Setup::new().expect_trap());
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
         if got != (2, RAM_BASE + 2, word as u64) {
             fails.push(format!("{word:#010x} ({what}): (mcause, mepc, mtval) = {got:#x?}"));
@@ -427,7 +433,7 @@ fn access_faults() {
     ];
     for &(inst, addr, cause, jump) in cases {
         let m = run(&Program::of(&[inst]), Setup::new().expect_trap().reg(A1, addr));
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let want = (cause, if jump { addr } else { RAM_BASE }, addr);
         if (c.mcause, c.mepc, c.mtval) != want {
             fails.push(format!(
@@ -454,8 +460,8 @@ fn medeleg_delegates_user_ecall_to_supervisor() {
     let at = p.here();
     p.i(ecall());
     let m = run(&p, Setup::new().expect_trap());
-    let c = &m.hart.csr;
-    assert_eq!(m.hart.privilege, S, "{}", describe(&m));
+    let c = &m.vcpus[0].hart.csr;
+    assert_eq!(m.vcpus[0].hart.privilege, S, "{}", describe(&m));
     assert_eq!((c.scause, c.sepc, c.stval), (8, at, 0));
     assert_eq!(c.mstatus & (SPP | SPIE | SIE), SPIE, "mstatus {:#x}", c.mstatus);
     assert_eq!(c.mcause, 0, "the trap went to M: {}", describe(&m));
@@ -471,21 +477,27 @@ fn medeleg_only_affects_lower_privileges() {
     let at = p.here();
     p.i(ecall());
     let m = run(&p, Setup::new().expect_trap());
-    assert_eq!((m.hart.privilege, m.hart.csr.scause, m.hart.csr.sepc), (S, 9, at));
-    assert_ne!(m.hart.csr.mstatus & SPP, 0, "SPP must record S");
+    assert_eq!(
+        (m.vcpus[0].hart.privilege, m.vcpus[0].hart.csr.scause, m.vcpus[0].hart.csr.sepc),
+        (S, 9, at)
+    );
+    assert_ne!(m.vcpus[0].hart.csr.mstatus & SPP, 0, "SPP must record S");
 
     // Illegal instruction in M with medeleg bit 2 set: still handled in M.
     let mut p = Program::new();
     p.li(T0, 1 << 2).i(csrw(MEDELEG, T0)).word(0xffff_ffff);
     let m = run(&p, Setup::new().expect_trap());
-    assert_eq!((m.hart.privilege, m.hart.csr.mcause, m.hart.csr.scause), (M, 2, 0));
+    assert_eq!(
+        (m.vcpus[0].hart.privilege, m.vcpus[0].hart.csr.mcause, m.vcpus[0].hart.csr.scause),
+        (M, 2, 0)
+    );
 
     // medeleg bit 11 (ecall from M) is read-only zero.
     let mut p = Program::new();
     p.li(T0, -1).i(csrw(MEDELEG, T0)).i(csrr(A0, MEDELEG)).i(ecall());
     let m = run(&p, Setup::new().expect_trap());
     assert_eq!(x(&m, A0) & (1 << 11), 0, "medeleg bit 11 must be read-only 0");
-    assert_eq!((m.hart.privilege, m.hart.csr.mcause), (M, 11));
+    assert_eq!((m.vcpus[0].hart.privilege, m.vcpus[0].hart.csr.mcause), (M, 11));
 }
 
 // ---------------------------------------------------------------------------
@@ -500,12 +512,12 @@ fn vectored_mtvec_does_not_vector_exceptions() {
         p.la(T0, "table").i(ori(T0, T0, 1)).i(csrw(MTVEC, T0)).word(inst).j_exit();
         vector_table(&mut p);
         let m = run(&p, [(A0, POISON)]);
-        if (x(&m, A0), m.hart.csr.mcause) != (100, cause) {
+        if (x(&m, A0), m.vcpus[0].hart.csr.mcause) != (100, cause) {
             fails.push(format!(
                 "{:#010x}: handler a0={} (100 = base, k = base + 4k), mcause {}",
                 inst,
                 x(&m, A0),
-                m.hart.csr.mcause
+                m.vcpus[0].hart.csr.mcause
             ));
         }
     }
@@ -532,7 +544,12 @@ fn trap_bits_do_not_restrict_machine_mode() {
     p.la(T1, "s").i(csrw(SEPC, T1)).i(sret());
     p.label("s").i(ecall());
     let m = run(&p, Setup::new().expect_trap().reg(A0, POISON));
-    assert_eq!((m.hart.csr.mcause, m.hart.csr.mepc), (9, p.addr("s")), "{}", describe(&m));
+    assert_eq!(
+        (m.vcpus[0].hart.csr.mcause, m.vcpus[0].hart.csr.mepc),
+        (9, p.addr("s")),
+        "{}",
+        describe(&m)
+    );
     assert_eq!(x(&m, A0), 0);
 }
 
@@ -560,9 +577,9 @@ fn delegated_exceptions_set_stval() {
         let setup =
             Setup::new().strict_align().expect_trap().regs(&[(A1, 0x4000_0000), (A2, DATA)]);
         let m = run(&p, setup);
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let want_tval = if tval == u64::MAX { at } else { tval };
-        let got = (m.hart.privilege, c.scause, c.sepc, c.stval, c.mcause);
+        let got = (m.vcpus[0].hart.privilege, c.scause, c.sepc, c.stval, c.mcause);
         if got != (S, cause, at, want_tval, 0) {
             fails.push(format!(
                 "{}: (privilege, scause, sepc, stval, mcause) = {got:x?}",
@@ -584,7 +601,7 @@ fn user_supervisor_round_trip() {
     p.align(4).label("s_handler");
     p.i(csrr(T1, SEPC)).i(addi(T1, T1, 4)).i(csrw(SEPC, T1)).i(addi(A1, A1, 1)).i(sret());
     let m = run(&p, Setup::new().expect_trap().regs(&[(A0, 0), (A1, 0)]));
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!((x(&m, A0), x(&m, A1)), (2, 1), "{}", describe(&m));
     assert_eq!((c.mcause, c.mepc, (c.mstatus & MPP) >> 11), (3, at, 0));
     assert_eq!(c.scause, 8);

@@ -132,10 +132,10 @@ fn x0_and_register_aliasing() {
         &Program::of(&[addi(ZERO, ZERO, 5), add(A0, ZERO, ZERO), add(A1, A1, A1), sub(A2, A2, A2)]),
         [(A0, POISON), (A1, 0x4000_0000_0000_0001), (A2, 77)],
     );
-    assert_eq!(m.hart.x[0], 0);
-    assert_eq!(m.hart.x[A0 as usize], 0);
-    assert_eq!(m.hart.x[A1 as usize], 0x8000_0000_0000_0002);
-    assert_eq!(m.hart.x[A2 as usize], 0);
+    assert_eq!(m.vcpus[0].hart.x[0], 0);
+    assert_eq!(m.vcpus[0].hart.x[A0 as usize], 0);
+    assert_eq!(m.vcpus[0].hart.x[A1 as usize], 0x8000_0000_0000_0002);
+    assert_eq!(m.vcpus[0].hart.x[A2 as usize], 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -151,7 +151,7 @@ fn check_ri<I: Copy>(cases: &[RiCase<I>]) {
     for &(op, a, imm, want) in cases {
         let inst = op(A0, A1, imm);
         let m = run(&Program::of(&[inst]), [(A0, POISON), (A1, a)]);
-        let got = m.hart.x[A0 as usize];
+        let got = m.vcpus[0].hart.x[A0 as usize];
         if got != want {
             fails.push(format!("{} with a1={a:#x}: got {got:#x}, want {want:#x}", dis(inst)));
         }
@@ -244,7 +244,7 @@ fn lui_sign_extends() {
         (1, 0x1000),
     ] {
         let m = run(&Program::of(&[lui(A0, imm20)]), [(A0, POISON)]);
-        let got = m.hart.x[A0 as usize];
+        let got = m.vcpus[0].hart.x[A0 as usize];
         if got != want {
             fails.push(format!("lui a0,{imm20:#x}: got {got:#x}, want {want:#x}"));
         }
@@ -267,7 +267,7 @@ fn auipc_adds_sign_extended_immediate_to_pc() {
         let mut p = Program::new();
         p.c(c_nop()).i(auipc(A0, imm20));
         let m = run(&p, [(A0, POISON)]);
-        let got = m.hart.x[A0 as usize];
+        let got = m.vcpus[0].hart.x[A0 as usize];
         if got != want {
             fails.push(format!("auipc a0,{imm20:#x} at {pc:#x}: got {got:#x}, want {want:#x}"));
         }
@@ -284,8 +284,8 @@ fn jal_links_and_jumps_forward_and_backward() {
     let mut p = Program::new();
     p.i_to("t", |o| jal(RA, o)).i(addi(A0, ZERO, 1)).label("t");
     let m = run(&p, [(A0, 0), (RA, POISON)]);
-    assert_eq!(m.hart.x[RA as usize], RAM_BASE + 4);
-    assert_eq!(m.hart.x[A0 as usize], 0, "jal fell through");
+    assert_eq!(m.vcpus[0].hart.x[RA as usize], RAM_BASE + 4);
+    assert_eq!(m.vcpus[0].hart.x[A0 as usize], 0, "jal fell through");
 
     // Backward, linking in t0.
     let mut p = Program::new();
@@ -294,14 +294,14 @@ fn jal_links_and_jumps_forward_and_backward() {
     let at = p.here();
     p.i_to("back", |o| jal(T0, o)).i(addi(A0, ZERO, 1));
     let m = run(&p, [(A0, 0), (A1, 0), (T0, POISON)]);
-    assert_eq!(m.hart.x[T0 as usize], at + 4);
-    assert_eq!((m.hart.x[A0 as usize], m.hart.x[A1 as usize]), (0, 7));
+    assert_eq!(m.vcpus[0].hart.x[T0 as usize], at + 4);
+    assert_eq!((m.vcpus[0].hart.x[A0 as usize], m.vcpus[0].hart.x[A1 as usize]), (0, 7));
 
     // rd = x0 links nowhere.
     let mut p = Program::new();
     p.i_to("t", |o| jal(ZERO, o)).i(addi(A0, ZERO, 1)).label("t");
     let m = run(&p, [(A0, 0)]);
-    assert_eq!((m.hart.x[0], m.hart.x[A0 as usize]), (0, 0));
+    assert_eq!((m.vcpus[0].hart.x[0], m.vcpus[0].hart.x[A0 as usize]), (0, 0));
 }
 
 /// `jalr rd, imm(a1)` with a1 = target + delta: lands on the target with
@@ -324,8 +324,11 @@ fn jalr_target_link_and_bit0() {
         let at = p.here();
         p.i(jalr(rd, imm, A1)).i(addi(A0, ZERO, 1)).label("target").i(auipc(A2, 0));
         let m = run(&p, [(A0, 0), (A2, POISON)]);
-        let (link, a0, landed) =
-            (m.hart.x[rd as usize], m.hart.x[A0 as usize], m.hart.x[A2 as usize]);
+        let (link, a0, landed) = (
+            m.vcpus[0].hart.x[rd as usize],
+            m.vcpus[0].hart.x[A0 as usize],
+            m.vcpus[0].hart.x[A2 as usize],
+        );
         let target = p.addr("target");
         if link != at + 4 || a0 != 0 || landed != target {
             fails.push(format!(
@@ -355,7 +358,7 @@ fn check_branches(cases: &[(BrOp, u64, u64, bool)]) {
         let mut p = Program::new();
         p.i_to("t", move |o| op(A1, A2, o)).i(addi(A0, ZERO, 1)).label("t");
         let m = run(&p, [(A0, 0), (A1, a), (A2, b)]);
-        if (m.hart.x[A0 as usize] == 0) != taken {
+        if (m.vcpus[0].hart.x[A0 as usize] == 0) != taken {
             fails.push(format!("{name} a1={a:#x} a2={b:#x} forward: taken should be {taken}"));
         }
         // Backward: taken goes to `a3 = 7` before the branch.
@@ -363,7 +366,7 @@ fn check_branches(cases: &[(BrOp, u64, u64, bool)]) {
         p.j("start").label("back").i(addi(A3, ZERO, 7)).j_exit();
         p.label("start").i_to("back", move |o| op(A1, A2, o)).i(addi(A0, ZERO, 1));
         let m = run(&p, [(A0, 0), (A1, a), (A2, b), (A3, 0)]);
-        let (a0, a3) = (m.hart.x[A0 as usize], m.hart.x[A3 as usize]);
+        let (a0, a3) = (m.vcpus[0].hart.x[A0 as usize], m.vcpus[0].hart.x[A3 as usize]);
         if (a0, a3) != if taken { (0, 7) } else { (1, 0) } {
             fails.push(format!("{name} a1={a:#x} a2={b:#x} backward: taken should be {taken}"));
         }
@@ -412,8 +415,12 @@ fn backward_branch_loop() {
     let mut p = Program::new();
     p.label("loop").i(addi(A0, A0, -1)).i(addi(A1, A1, 3)).i_to("loop", |o| bne(A0, ZERO, o));
     let m = run(&p, [(A0, 10), (A1, 0)]);
-    assert_eq!((m.hart.x[A0 as usize], m.hart.x[A1 as usize]), (0, 30));
-    assert_eq!(m.hart.retired(), 30 + 4, "3 instructions x 10 iterations + the exit stores");
+    assert_eq!((m.vcpus[0].hart.x[A0 as usize], m.vcpus[0].hart.x[A1 as usize]), (0, 30));
+    assert_eq!(
+        m.vcpus[0].hart.retired(),
+        30 + 4,
+        "3 instructions x 10 iterations + the exit stores"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -433,7 +440,7 @@ fn check_loads(setup: &Setup, cases: &[(MemOp, u64, i32, u64)]) {
     for &(op, base, imm, want) in cases {
         let inst = op(A0, imm, A1);
         let m = run(&Program::of(&[inst]), setup.clone().regs(&[(A0, POISON), (A1, base)]));
-        let got = m.hart.x[A0 as usize];
+        let got = m.vcpus[0].hart.x[A0 as usize];
         if got != want {
             fails.push(format!("{} with a1={base:#x}: got {got:#x}, want {want:#x}", dis(inst)));
         }
@@ -479,7 +486,7 @@ fn loads_sign_and_zero_extend() {
 #[test]
 fn load_into_x0_is_discarded() {
     let m = run(&Program::of(&[ld(ZERO, 0, A1)]), Setup::new().mem64(DATA, 5).reg(A1, DATA));
-    assert_eq!(m.hart.x[0], 0);
+    assert_eq!(m.vcpus[0].hart.x[0], 0);
 }
 
 /// Each case stores a1 = 0x8877665544332211 with `op a1, imm(a2)` into 24
@@ -621,7 +628,7 @@ fn misaligned_accesses_trap_with_strict_align() {
             .mem(PAGE_END - 8, &[0x5a; 16])
             .regs(&[(A0, POISON), (A1, addr)]);
         let m = run(&p, setup);
-        let c = &m.hart.csr;
+        let c = &m.vcpus[0].hart.csr;
         let got = (c.mcause, c.mepc, c.mtval);
         if got != (cause, RAM_BASE + 2, addr) {
             fails.push(format!(
@@ -630,7 +637,7 @@ fn misaligned_accesses_trap_with_strict_align() {
                 RAM_BASE + 2
             ));
         }
-        if cause == 4 && m.hart.x[A0 as usize] != POISON {
+        if cause == 4 && m.vcpus[0].hart.x[A0 as usize] != POISON {
             fails.push(format!("{} at {addr:#x}: trapping load wrote a0", dis(inst)));
         }
         if cause == 6
@@ -659,7 +666,7 @@ fn aligned_accesses_work_with_strict_align() {
         ]),
         Setup::new().strict_align().regs(&[(A1, DATA), (A2, 0x8877_6655_4433_2211)]),
     );
-    let x = |r: Reg| m.hart.x[r as usize];
+    let x = |r: Reg| m.vcpus[0].hart.x[r as usize];
     assert_eq!(x(A3), 0x8877_6655_4433_2211);
     assert_eq!(x(A4), 0x11);
     assert_eq!(x(A5), 0x2211);
@@ -684,7 +691,7 @@ fn instruction_straddling_a_page_boundary() {
     p.label("again").i(addi(A1, ZERO, 0)).j("straddle");
     let m = run(&p, [(A0, 0)]);
     assert_eq!(p.addr("straddle"), RAM_BASE + 0xffe);
-    assert_eq!(m.hart.x[A0 as usize], 11);
+    assert_eq!(m.vcpus[0].hart.x[A0 as usize], 11);
 }
 
 /// The second half of a 32-bit instruction lies beyond the end of RAM: an
@@ -698,6 +705,6 @@ fn fetch_fault_on_second_half_of_instruction() {
         &Program::of(&[jalr(ZERO, 0, A1)]),
         Setup::new().expect_trap().mem(end - 2, &low_half.to_le_bytes()).reg(A1, end - 2),
     );
-    let c = &m.hart.csr;
+    let c = &m.vcpus[0].hart.csr;
     assert_eq!((c.mcause, c.mepc, c.mtval), (1, end - 2, end), "{}", describe(&m));
 }

@@ -51,7 +51,7 @@ fn setup(extra: &[(Reg, u64)]) -> Setup {
 
 /// Architectural state worth comparing: x1..x31 and the data area.
 fn state(m: &Machine) -> (Vec<u64>, Vec<u8>) {
-    let regs = m.hart.x.to_vec();
+    let regs = m.vcpus[0].hart.x.to_vec();
     let mem = (0..DATA_LEN).map(|i| peek(m, DATA + i, 1) as u8).collect();
     (regs, mem)
 }
@@ -436,7 +436,9 @@ fn c_ebreak_matches_ebreak() {
     let mut pw = Program::new();
     pw.c(c_nop()).i(ebreak());
     let (mc, mw) = (run(&pc, setup(&[]).expect_trap()), run(&pw, setup(&[]).expect_trap()));
-    let csrs = |m: &Machine| (m.hart.csr.mcause, m.hart.csr.mepc, m.hart.csr.mtval);
+    let csrs = |m: &Machine| {
+        (m.vcpus[0].hart.csr.mcause, m.vcpus[0].hart.csr.mepc, m.vcpus[0].hart.csr.mtval)
+    };
     assert_eq!(csrs(&mc), (3, RAM_BASE + 2, RAM_BASE + 2));
     assert_eq!(csrs(&mc), csrs(&mw));
     assert!(diff(&state(&mc), &state(&mw), &[]).is_empty());
@@ -450,6 +452,6 @@ fn rv32_c_jal_encoding_is_c_addiw_on_rv64() {
     let mut p = Program::new();
     p.c(0x2801).i(addi(A0, A0, 1));
     let m = run(&p, [(A0, 0), (A6, 0x1_8000_0000), (RA, 0x1234)]);
-    assert_eq!(m.hart.x[A6 as usize], 0xffff_ffff_8000_0000);
-    assert_eq!((m.hart.x[A0 as usize], m.hart.x[RA as usize]), (1, 0x1234));
+    assert_eq!(m.vcpus[0].hart.x[A6 as usize], 0xffff_ffff_8000_0000);
+    assert_eq!((m.vcpus[0].hart.x[A0 as usize], m.vcpus[0].hart.x[RA as usize]), (1, 0x1234));
 }

@@ -835,7 +835,7 @@ struct End {
 fn run(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
     let mut m = Machine::from_image(mode_config(mode), image);
     for &(r, v) in regs {
-        m.hart.x[r as usize] = v;
+        m.vcpus[0].hart.x[r as usize] = v;
     }
     let mut host = CaptureHost::default();
     let outcome = m.run(
@@ -848,9 +848,9 @@ fn run(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
     });
     End {
         outcome,
-        x: m.hart.x,
-        pc: m.hart.pc,
-        retired: m.hart.retired(),
+        x: m.vcpus[0].hart.x,
+        pc: m.vcpus[0].hart.pc,
+        retired: m.vcpus[0].hart.retired(),
         console: host.output,
         ram_hash,
     }

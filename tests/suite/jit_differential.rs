@@ -70,12 +70,12 @@ fn finish(mut m: Machine, limits: RunLimits) -> End {
     let data_hash = data
         .iter()
         .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    let compiled = m.jit.as_ref().map_or(0, |j| j.compiled_retired());
+    let compiled = m.vcpus[0].jit.as_ref().map_or(0, |j| j.compiled_retired());
     End {
         outcome,
-        x: m.hart.x,
-        pc: m.hart.pc,
-        retired: m.hart.retired(),
+        x: m.vcpus[0].hart.x,
+        pc: m.vcpus[0].hart.pc,
+        retired: m.vcpus[0].hart.retired(),
         console: host.output,
         data_hash,
         compiled,
@@ -85,7 +85,7 @@ fn finish(mut m: Machine, limits: RunLimits) -> End {
 fn run_image(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
     let mut m = Machine::from_image(config(mode), image);
     for &(r, v) in regs {
-        m.hart.x[r as usize] = v;
+        m.vcpus[0].hart.x[r as usize] = v;
     }
     finish(m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
 }
@@ -471,7 +471,7 @@ fn hostile_addresses_fault_and_touch_nothing_outside_ram() {
             &mut monitor,
             &mut CaptureHost::default(),
         );
-        let faults = m.hart.x[28];
+        let faults = m.vcpus[0].hart.x[28];
         let bytes = m.bus.ram().as_bytes();
         let h = bytes
             .iter()

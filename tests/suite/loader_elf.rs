@@ -177,7 +177,7 @@ fn align(out: &mut Vec<u8>, to: usize) {
 
 /// RAM filled with 0xaa, so that zeroed bss shows.
 fn dirty_ram() -> Ram {
-    let mut ram = Ram::new(RAM_BYTES);
+    let ram = Ram::new(RAM_BYTES);
     ram.write_bytes(0, &vec![0xaa; RAM_BYTES]);
     ram
 }

@@ -56,3 +56,4 @@ mod paging_knobs;
 mod presets;
 mod reference_qemu;
 mod serve;
+mod smp;

@@ -326,10 +326,10 @@ fn two_mmus_translate_over_one_ram() {
         let mut other = UnifiedMmu::new(vm.ram.len(), false, config);
         assert_eq!(vm.translate(&ctx, VA, Load), Ok(OLD));
         assert_ne!(vm.read_pte(pte) & PTE_A as u64, 0, "the first hart's walk set A in RAM");
-        assert_eq!(other.translate(&mut vm.ram, VA, Load, &ctx), Ok(OLD), "{strategy:?}");
+        assert_eq!(other.translate(&vm.ram, VA, Load, &ctx), Ok(OLD), "{strategy:?}");
         vm.write_pte(pte, leaf(NEW, RW));
         assert_eq!(vm.translate(&ctx, VA, Load), Ok(OLD), "its own TLB still holds the old one");
         other.sfence_vma(None, None);
-        assert_eq!(other.translate(&mut vm.ram, VA, Load, &ctx), Ok(NEW), "{strategy:?}");
+        assert_eq!(other.translate(&vm.ram, VA, Load, &ctx), Ok(NEW), "{strategy:?}");
     }
 }

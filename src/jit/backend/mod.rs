@@ -26,6 +26,11 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         entry: RAM_BASE,
         blocks: vec![Block { pc: RAM_BASE, insts: Vec::new(), end: End::Interpret(RAM_BASE) }],
     };
-    let opts = CodegenOptions { tier: Tier::Optimizing, strict_align: false, data_bare: true };
+    let opts = CodegenOptions {
+        tier: Tier::Optimizing,
+        strict_align: false,
+        data_bare: true,
+        atomic: false,
+    };
     generate(&region, layout, opts).wasm
 }

@@ -18,6 +18,9 @@ pub const MODULES_PER_STORE: usize = 64;
 
 const WASM_PAGE: u64 = 65536;
 
+/// Bytes between two harts' state blocks in the memory.
+const STATE_STRIDE: u32 = crate::jit::layout::state::SIZE.next_multiple_of(64);
+
 /// A module installed by [`NativeBackend::install`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleId(pub u64);
@@ -52,12 +55,14 @@ pub struct NativeBackend {
 }
 
 impl NativeBackend {
-    /// An engine and a memory for `ram_len` bytes of guest RAM; the returned
-    /// [`ExternalRam`] lets `mem::Ram` live inside that memory.
-    pub fn new(ram_len: usize) -> Result<(Self, ExternalRam), String> {
-        assert!(ram_len.is_multiple_of(4096));
+    /// An engine and a memory for `ram_len` bytes of guest RAM and the
+    /// state blocks of `harts` harts; the returned [`ExternalRam`] lets
+    /// `mem::Ram` live inside that memory. The backend is hart 0's; the
+    /// others' come from [`NativeBackend::sibling`].
+    pub fn new(ram_len: usize, harts: usize) -> Result<(Self, ExternalRam), String> {
+        assert!(ram_len.is_multiple_of(4096) && harts >= 1);
         let state_addr = 1024u32;
-        let flags_addr = (state_addr + crate::jit::layout::state::SIZE).next_multiple_of(4096);
+        let flags_addr = (state_addr + STATE_STRIDE * harts as u32).next_multiple_of(4096);
         let flags_len = (ram_len / 4096) as u64;
         let ram_addr = (flags_addr as u64 + flags_len).div_ceil(WASM_PAGE) * WASM_PAGE;
         let pages = (ram_addr + ram_len as u64).div_ceil(WASM_PAGE);
@@ -100,6 +105,24 @@ impl NativeBackend {
             next_id: 0,
         };
         Ok((backend, ext))
+    }
+
+    /// The backend of hart `hart`: the same engine and memory (so RAM and
+    /// its page flags), the hart's own state block, Stores of its own.
+    pub fn sibling(&self, hart: usize) -> Result<NativeBackend, String> {
+        let state = self.layout.state + STATE_STRIDE * hart as u32;
+        if state + STATE_STRIDE > self.layout.page_flags {
+            return Err(format!("no state block for hart {hart}"));
+        }
+        Ok(NativeBackend {
+            engine: self.engine.clone(),
+            memory: self.memory.clone(),
+            layout: MemoryLayout { state, ..self.layout },
+            stores: Vec::new(),
+            current: None,
+            modules: HashMap::new(),
+            next_id: 0,
+        })
     }
 
     pub fn layout(&self) -> &MemoryLayout {
@@ -257,7 +280,7 @@ mod tests {
             entry: pc,
             blocks: vec![Block { pc, insts: vec![(pc, inst, 4)], end: End::Interpret(pc + 4) }],
         };
-        let opts = CodegenOptions { tier, strict_align: false, data_bare: false };
+        let opts = CodegenOptions { tier, strict_align: false, data_bare: false, atomic: false };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1
     }
@@ -294,7 +317,7 @@ mod tests {
     /// does not allow stores; only a sound entry lets the access through.
     #[test]
     fn inline_tlb_entries_cannot_lead_outside_ram() {
-        let (mut b, ext) = NativeBackend::new(RAM_LEN).unwrap();
+        let (mut b, ext) = NativeBackend::new(RAM_LEN, 1).unwrap();
         let vpn = VA >> 12;
         let page = 5 * 4096u64;
         // SAFETY: page 5 lies inside RAM.

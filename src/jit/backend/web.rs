@@ -122,7 +122,7 @@ pub struct WebBackend {
 impl WebBackend {
     /// Memory for `ram_len` bytes of guest RAM inside the VM's own linear
     /// memory; the returned [`ExternalRam`] lets `mem::Ram` live there.
-    pub fn new(ram_len: usize) -> Result<(Self, ExternalRam), String> {
+    pub fn new(ram_len: usize, _harts: usize) -> Result<(Self, ExternalRam), String> {
         if ram_len == 0 || !ram_len.is_multiple_of(4096) {
             return Err(format!("guest RAM of {ram_len} bytes is not a positive multiple of 4096"));
         }
@@ -180,6 +180,24 @@ impl WebBackend {
             engine: engine_from_user_agent(),
         };
         Ok((backend, ext))
+    }
+
+    /// The backend of another hart: the same RAM, memory import and
+    /// function table, a state block of its own.
+    pub fn sibling(&self, _hart: usize) -> Result<WebBackend, String> {
+        let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
+        Ok(WebBackend {
+            layout: MemoryLayout { state: state_block.ptr as usize as u32, ..self.layout },
+            state: state_block,
+            table: self.table.clone(),
+            imports: self.imports.clone(),
+            modules: HashMap::new(),
+            #[cfg(debug_assertions)]
+            slot_owner: HashMap::new(),
+            next_id: 0,
+            table_grows: 0,
+            engine: self.engine,
+        })
     }
 
     pub fn layout(&self) -> &MemoryLayout {

@@ -171,7 +171,8 @@ impl Emitter<'_> {
     /// permission and alignment; anything else leaves for the interpreter,
     /// which raises the exception), then load, combine, store; rd gets the
     /// old value (sign-extended for .W). One hart per guest memory for now,
-    /// so a plain load and store are atomic enough.
+    /// so a plain load and store are atomic enough with one hart; with
+    /// several (`CodegenOptions::atomic`) see [`Translator::amo_atomic`].
     #[allow(clippy::too_many_arguments)]
     pub(super) fn amo(
         &mut self,
@@ -190,6 +191,9 @@ impl Emitter<'_> {
         // `address` leaves the RAM offset; `tlb_entry` is free again after it.
         self.address(s, rs1, 0, size, true, pc, refund);
         s.set_local(entry);
+        if self.atomic {
+            return self.amo_atomic(s, op, rd, rs2, double);
+        }
         let m = self.ram(0);
         s.get_local(entry);
         if double {
@@ -245,6 +249,97 @@ impl Emitter<'_> {
             s.i64_store(m);
         } else {
             s.i64_store32(m);
+        }
+        if rd != 0 {
+            s.get_local(t1);
+            self.set(s, rd);
+        }
+    }
+
+    /// The AMO itself with several harts: one wasm atomic read-modify-write
+    /// on the shared memory (sequentially consistent, so `.aq`/`.rl` hold
+    /// too). Swap, add, and, or, xor map to `atomic.rmw` instructions; min
+    /// and max, which wasm lacks, to a compare-exchange loop. The RAM offset
+    /// is in `tlb_entry` (aligned: `address` checked it).
+    fn amo_atomic(
+        &mut self,
+        s: &mut InstructionSink,
+        op: crate::isa::AmoOp,
+        rd: u8,
+        rs2: u8,
+        double: bool,
+    ) {
+        use crate::isa::AmoOp::*;
+        let (t0, t1, t2, entry) = (self.l.t0, self.l.t1, self.l.t2, self.l.tlb_entry);
+        let m = self.ram(if double { 3 } else { 2 });
+        match op {
+            Swap | Add | Xor | And | Or => {
+                s.get_local(entry);
+                self.get(s, rs2);
+                match (op, double) {
+                    (Swap, true) => s.i64_atomic_rmw_xchg(m),
+                    (Swap, false) => s.i64_atomic_rmw32_xchg_u(m),
+                    (Add, true) => s.i64_atomic_rmw_add(m),
+                    (Add, false) => s.i64_atomic_rmw32_add_u(m),
+                    (Xor, true) => s.i64_atomic_rmw_xor(m),
+                    (Xor, false) => s.i64_atomic_rmw32_xor_u(m),
+                    (And, true) => s.i64_atomic_rmw_and(m),
+                    (And, false) => s.i64_atomic_rmw32_and_u(m),
+                    (Or, true) => s.i64_atomic_rmw_or(m),
+                    (Or, false) => s.i64_atomic_rmw32_or_u(m),
+                    _ => unreachable!(),
+                };
+                if !double {
+                    s.i64_extend32_s();
+                }
+                s.set_local(t1);
+            }
+            Min | Max | Minu | Maxu => {
+                // t2 = src (sign-extended for .W); t1 = the value in memory
+                // as a sign-extended old value; t0 = what the exchange found.
+                self.get(s, rs2);
+                if !double {
+                    s.i64_extend32_s();
+                }
+                s.set_local(t2);
+                s.get_local(entry);
+                if double {
+                    s.i64_atomic_load(m);
+                } else {
+                    s.i64_atomic_load32_u(m).i64_extend32_s();
+                }
+                s.set_local(t1);
+                s.loop_(wasm_encoder::BlockType::Empty);
+                s.get_local(entry);
+                // expected: the old value as memory holds it
+                s.get_local(t1);
+                if !double {
+                    s.i64_const(0xffff_ffff).i64_and();
+                }
+                // replacement: select(old, src, cmp(old, src))
+                s.get_local(t1).get_local(t2).get_local(t1).get_local(t2);
+                match op {
+                    Min => s.i64_lt_s(),
+                    Max => s.i64_gt_s(),
+                    // Sign-extended 32-bit values compare as unsigned 64-bit
+                    // values the way their low halves compare as u32.
+                    Minu => s.i64_lt_u(),
+                    _ => s.i64_gt_u(),
+                };
+                s.select();
+                if double {
+                    s.i64_atomic_rmw_cmpxchg(m);
+                } else {
+                    s.i64_atomic_rmw32_cmpxchg_u(m).i64_extend32_s();
+                }
+                s.tee_local(t0);
+                // Another hart changed the word: retry with what it wrote.
+                s.get_local(t1).i64_ne();
+                s.if_(wasm_encoder::BlockType::Empty);
+                s.get_local(t0).set_local(t1).br(1);
+                s.end();
+                s.end();
+            }
         }
         if rd != 0 {
             s.get_local(t1);

@@ -77,6 +77,9 @@ pub struct CodegenOptions {
     /// the inline TLB in the state block (`state::TLB`) and leaves for the
     /// interpreter on a miss.
     pub data_bare: bool,
+    /// Several harts share RAM: AMOs are wasm atomic read-modify-writes
+    /// (the memory is shared). With one hart a plain load and store.
+    pub atomic: bool,
 }
 
 /// What [`generate`] produced.
@@ -103,6 +106,7 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         optimizing,
         strict_align: opts.strict_align,
         data_bare: opts.data_bare,
+        atomic: opts.atomic,
         l: locals,
         ctx: Vec::new(),
         known: [None; 32],
@@ -185,6 +189,8 @@ struct Emitter<'a> {
     optimizing: bool,
     strict_align: bool,
     data_bare: bool,
+    /// AMOs are wasm atomics (several harts).
+    atomic: bool,
     /// The function's locals.
     l: Locals,
     /// Labels open around the code being emitted (innermost last).
@@ -269,7 +275,7 @@ mod tests {
         };
         for tier in [Tier::Baseline, Tier::Optimizing] {
             for (strict_align, data_bare) in [(false, true), (true, true), (false, false)] {
-                let opts = CodegenOptions { tier, strict_align, data_bare };
+                let opts = CodegenOptions { tier, strict_align, data_bare, atomic: false };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));
                 if let Err(e) = wasmparser::validate(&g.wasm) {

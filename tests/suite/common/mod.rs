@@ -382,7 +382,7 @@ impl<const N: usize> From<&[(Reg, u64); N]> for Setup {
 
 /// State worth printing when a run goes wrong.
 pub fn describe(m: &Machine) -> String {
-    let h = &m.hart;
+    let h = &m.vcpus[0].hart;
     let c = &h.csr;
     format!(
         "pc={:#x} privilege={:?} retired={} mcause={:#x} mepc={:#x} mtval={:#x} \
@@ -411,11 +411,11 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
     let stub = words_to_bytes(&finisher_store(TRAP_EXIT_CODE << 16 | 0x3333));
     let off = m.bus.ram().offset_of(TRAP_STUB, stub.len() as u64).unwrap();
     m.bus.ram_mut().write_bytes(off, &stub);
-    m.hart.csr.mtvec = TRAP_STUB;
-    m.hart.csr.stvec = TRAP_STUB;
+    m.vcpus[0].hart.csr.mtvec = TRAP_STUB;
+    m.vcpus[0].hart.csr.stvec = TRAP_STUB;
     for &(r, v) in &setup.regs {
         assert!(r != 0 && !HARNESS_REGS.contains(&r), "setup may not set x{r}");
-        m.hart.x[r as usize] = v;
+        m.vcpus[0].hart.x[r as usize] = v;
     }
     for (addr, bytes) in &setup.mem {
         let off = m.bus.ram().offset_of(*addr, bytes.len() as u64).expect("setup mem outside RAM");
@@ -425,7 +425,7 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
         None => m.run_slice(setup.cycles),
         Some(n) => loop {
             let stop = m.run_slice(n);
-            if stop != StopReason::Limit || m.hart.clock() >= setup.cycles {
+            if stop != StopReason::Limit || m.vcpus[0].hart.clock() >= setup.cycles {
                 break stop;
             }
         },
@@ -437,7 +437,7 @@ pub fn run(program: &Program, setup: impl Into<Setup>) -> Machine {
         setup.cycles,
         describe(&m)
     );
-    let got = match m.bus.devices.exit_request() {
+    let got = match m.bus.devices().exit_request() {
         Some(ExitRequest::Exit(0)) => End::Exit,
         Some(ExitRequest::Exit(c)) if c == u64::from(TRAP_EXIT_CODE) => End::Trap,
         other => panic!("unexpected exit request {other:?}: {}", describe(&m)),
@@ -484,7 +484,7 @@ pub fn check_rr(cases: &[(RrOp, u64, u64, u64)]) {
     for &(op, a, b, want) in cases {
         let inst = op(A0, A1, A2);
         let m = run(&Program::of(&[inst]), [(A0, POISON), (A1, a), (A2, b)]);
-        let got = m.hart.x[A0 as usize];
+        let got = m.vcpus[0].hart.x[A0 as usize];
         if got != want {
             fails.push(format!(
                 "{} with a1={a:#x} a2={b:#x}: got {got:#x}, want {want:#x}",

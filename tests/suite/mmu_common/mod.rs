@@ -86,7 +86,7 @@ impl Vm {
         vaddr: u64,
         access: AccessType,
     ) -> Result<u64, MemFault> {
-        self.mmu.translate(&mut self.ram, vaddr, access, ctx)
+        self.mmu.translate(&self.ram, vaddr, access, ctx)
     }
 }
 

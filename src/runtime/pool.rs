@@ -1,0 +1,324 @@
+//! `CoroutinePool`: M tasks on N workers, the tuning guide's coroutine pool.
+//!
+//! A task is a Rust future (a vCPU's is `smp::vcpu_task`); a worker polls
+//! whichever task the shared run queue gives it. A task that yields (end of
+//! its quantum) wakes itself and goes to the back of the queue; a task that
+//! waits (a vCPU parked in wfi) registers its waker and is polled again only
+//! when someone wakes it; a worker with nothing to poll sleeps on the
+//! queue's condition variable instead of spinning.
+//!
+//! The queue and the wakers outlive one call of the run loop (the page runs
+//! a machine a few milliseconds at a time), so they live in an `Arc`; the
+//! futures themselves borrow the machine and are made afresh for each call,
+//! which costs nothing because a vCPU task keeps all its state in its
+//! `Vcpu` and in its [`ParkSlot`], none in the future.
+//!
+//! Invariant: a task id is in the queue at most once (`queued`), and a
+//! woken task is polled at least once after the wake.
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+/// Lock a mutex whose data stays consistent across a panic elsewhere.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The shared run queue: ids of tasks ready to be polled, first in, first
+/// out (so with one worker the order is fixed and runs are reproducible).
+pub struct RunQueue {
+    queue: Mutex<VecDeque<usize>>,
+    ready: Condvar,
+    /// Per task: it is in `queue` now.
+    queued: Box<[AtomicBool]>,
+    /// Set to make the workers of the current call return.
+    closed: AtomicBool,
+    /// Tasks being polled right now.
+    running: AtomicUsize,
+}
+
+impl RunQueue {
+    /// A queue for `tasks` tasks, every one of them ready.
+    pub fn new(tasks: usize) -> Arc<RunQueue> {
+        Arc::new(RunQueue {
+            queue: Mutex::new((0..tasks).collect()),
+            ready: Condvar::new(),
+            queued: (0..tasks).map(|_| AtomicBool::new(true)).collect(),
+            closed: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
+        })
+    }
+
+    /// Make task `task` ready (nothing if it is queued already).
+    pub fn push(&self, task: usize) {
+        if !self.queued[task].swap(true, Ordering::AcqRel) {
+            lock(&self.queue).push_back(task);
+            self.ready.notify_one();
+        }
+    }
+
+    /// The next ready task; with `wait`, sleep up to that long for one.
+    fn pop(&self, wait: Option<Duration>) -> Option<usize> {
+        let mut queue = lock(&self.queue);
+        loop {
+            if self.closed.load(Ordering::Acquire) {
+                return None;
+            }
+            if let Some(task) = queue.pop_front() {
+                self.queued[task].store(false, Ordering::Release);
+                // Counted before the queue's lock goes, so "queue empty and
+                // nothing running" is never seen while a task moves.
+                self.running.fetch_add(1, Ordering::AcqRel);
+                return Some(task);
+            }
+            let wait = wait?;
+            queue = self.ready.wait_timeout(queue, wait).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Ready tasks waiting for a worker.
+    pub fn len(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// No task is ready and none is being polled: every task waits (or is
+    /// finished).
+    pub fn idle(&self) -> bool {
+        let queue = lock(&self.queue);
+        queue.is_empty() && self.running.load(Ordering::Acquire) == 0
+    }
+
+    /// Open the queue for a call of the run loop.
+    pub(crate) fn open(&self) {
+        self.closed.store(false, Ordering::Release);
+    }
+
+    /// Make every worker of the current call return (tasks stay queued).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let _queue = lock(&self.queue);
+        self.ready.notify_all();
+    }
+
+    /// Wake the workers (something they wait for changed).
+    pub(crate) fn notify_all(&self) {
+        let _queue = lock(&self.queue);
+        self.ready.notify_all();
+    }
+
+    /// A waker that makes `task` ready.
+    pub fn waker(self: &Arc<Self>, task: usize) -> Waker {
+        Waker::from(Arc::new(TaskWaker { task, queue: Arc::clone(self) }))
+    }
+}
+
+struct TaskWaker {
+    task: usize,
+    queue: Arc<RunQueue>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.queue.push(self.task);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.queue.push(self.task);
+    }
+}
+
+/// A future that returns `Pending` once, waking itself: the task goes to
+/// the back of the run queue and other tasks get the worker.
+pub struct YieldNow(bool);
+
+/// Give the worker to the next ready task.
+pub fn yield_now() -> YieldNow {
+    YieldNow(false)
+}
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Where a waiting task leaves its waker, whether it still waits, and what
+/// it waits for.
+pub struct ParkSlot {
+    pub parked: bool,
+    waker: Option<Waker>,
+    /// Guest clock at which the task's timer wakes it (`u64::MAX`: none).
+    pub deadline: u64,
+    /// Host time it parked at, in ns.
+    pub since_ns: u64,
+    /// Guest clock the task's hart moves up to when it wakes.
+    pub wake_clock: u64,
+}
+
+impl Default for ParkSlot {
+    fn default() -> Self {
+        ParkSlot { parked: false, waker: None, deadline: u64::MAX, since_ns: 0, wake_clock: 0 }
+    }
+}
+
+impl ParkSlot {
+    /// Stop waiting; wake the task if it registered its waker. Returns
+    /// whether it was waiting.
+    pub fn unpark(&mut self) -> bool {
+        let was = std::mem::replace(&mut self.parked, false);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+        was
+    }
+}
+
+/// The future a parked task awaits: ready once its slot is unparked.
+pub struct Parked<'a> {
+    pub slot: &'a Mutex<ParkSlot>,
+}
+
+impl Future for Parked<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slot = lock(self.slot);
+        if !slot.parked {
+            return Poll::Ready(());
+        }
+        slot.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A task as a worker polls it: `None` once it finished. Natively tasks
+/// move between worker threads; on wasm32 all run on the page's worker
+/// (whose JIT backends hold JavaScript objects, which never leave it).
+#[cfg(not(target_arch = "wasm32"))]
+pub type TaskSlot<'a> = Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>>>;
+#[cfg(target_arch = "wasm32")]
+pub type TaskSlot<'a> = Mutex<Option<Pin<Box<dyn Future<Output = ()> + 'a>>>>;
+
+/// What one worker did; the report's `smp.workers` entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkerStats {
+    /// Host time spent polling tasks, in ns.
+    pub busy_ns: u64,
+    /// Polls (quanta run, wake-ups handled).
+    pub polls: u64,
+    /// Polls of a different task than the worker's previous one.
+    pub task_switches: u64,
+}
+
+/// M tasks on `workers` workers.
+pub struct CoroutinePool {
+    workers: usize,
+}
+
+impl CoroutinePool {
+    /// The guide's `CoroutinePool::new(num_cpus * 2)`.
+    pub fn new(workers: usize) -> Self {
+        CoroutinePool { workers: workers.max(1) }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Poll ready tasks on the calling thread until the queue is empty or
+    /// `keep_going` says stop (it is asked after every poll); returns true
+    /// if the queue ran empty. One worker, a fixed order: reproducible.
+    pub fn run_inline<'a>(
+        queue: &Arc<RunQueue>,
+        tasks: &[TaskSlot<'a>],
+        wakers: &[Waker],
+        stats: &mut WorkerStats,
+        now_ns: &mut dyn FnMut() -> u64,
+        mut keep_going: impl FnMut() -> bool,
+    ) -> bool {
+        queue.open();
+        let mut last = usize::MAX;
+        loop {
+            let Some(task) = queue.pop(None) else { return true };
+            poll_task(queue, tasks, wakers, task, &mut last, stats, now_ns);
+            if !keep_going() {
+                return false;
+            }
+        }
+    }
+
+    /// Poll tasks on `self.workers()` threads until the queue is closed
+    /// ([`RunQueue::close`]); `coordinate` runs on the calling thread
+    /// meanwhile and closes the queue when the run must end. Returns each
+    /// worker's figures.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run_threads<'a>(
+        &self,
+        queue: &Arc<RunQueue>,
+        tasks: &[TaskSlot<'a>],
+        wakers: &[Waker],
+        coordinate: impl FnOnce(),
+    ) -> Vec<WorkerStats> {
+        queue.open();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..self.workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let start = std::time::Instant::now();
+                        let mut now = || start.elapsed().as_nanos() as u64;
+                        let mut stats = WorkerStats::default();
+                        let mut last = usize::MAX;
+                        while let Some(task) = queue.pop(Some(Duration::from_millis(50))) {
+                            poll_task(queue, tasks, wakers, task, &mut last, &mut stats, &mut now);
+                        }
+                        stats
+                    })
+                })
+                .collect();
+            coordinate();
+            queue.close();
+            handles.into_iter().map(|h| h.join().expect("a pool worker panicked")).collect()
+        })
+    }
+}
+
+fn poll_task(
+    queue: &RunQueue,
+    tasks: &[TaskSlot<'_>],
+    wakers: &[Waker],
+    task: usize,
+    last: &mut usize,
+    stats: &mut WorkerStats,
+    now_ns: &mut dyn FnMut() -> u64,
+) {
+    let t0 = now_ns();
+    {
+        let mut slot = lock(&tasks[task]);
+        if let Some(fut) = slot.as_mut() {
+            let mut cx = Context::from_waker(&wakers[task]);
+            if fut.as_mut().poll(&mut cx).is_ready() {
+                *slot = None;
+            }
+        }
+    }
+    queue.running.fetch_sub(1, Ordering::AcqRel);
+    stats.busy_ns += now_ns().saturating_sub(t0);
+    stats.polls += 1;
+    if *last != task {
+        stats.task_switches += 1;
+        *last = task;
+    }
+}

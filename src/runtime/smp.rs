@@ -1,0 +1,510 @@
+//! The run loop of a machine with several harts: each vCPU is a task of the
+//! [`CoroutinePool`], the calling thread coordinates (console, monitor,
+//! limits, timers of parked vCPUs, the end of the run).
+//!
+//! - **Quantum**: a vCPU task runs `runtime.quantum_insns` guest
+//!   instructions (its hart's clock advances by that much), then yields: a
+//!   vCPU that spins forever holds a worker for one quantum at a time.
+//! - **wfi** parks the vCPU (its task waits, its worker takes another
+//!   task). A store to its `msip` or `mtimecmp` (the CLINT's kicks) wakes
+//!   it, and so does its timer: when the latest clock of any hart (`time`)
+//!   passes the deadline, or, when every vCPU waits, at once (guest time
+//!   jumps to the earliest deadline, as one hart's wfi does).
+//! - **Guest time** is per hart (its clock, one cycle per instruction); a
+//!   waking hart's clock moves up to `time`, so no hart ever sees mtime
+//!   behind what woke it.
+//! - **Reproducible** with one worker: tasks run in queue order on the
+//!   calling thread and every decision depends on guest clocks only.
+//!   With several workers, harts really run at once.
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Waker;
+
+use super::pool::{lock, yield_now, CoroutinePool, ParkSlot, Parked, RunQueue, TaskSlot};
+use super::{
+    HostSays, Machine, RunLimits, RunOutcome, RunSession, Vcpu, WorkerStats, SLICE_CYCLES,
+};
+use crate::cpu::StopReason;
+use crate::jit::clock::now_ns;
+use crate::mem::Bus;
+use crate::monitor::{PerformanceMonitor, SmpSample, VcpuSample};
+
+/// Scheduling state of a multi-hart machine that outlives one call of the
+/// run loop.
+pub(super) struct SmpState {
+    queue: Arc<RunQueue>,
+    wakers: Vec<Waker>,
+    parks: Vec<Mutex<ParkSlot>>,
+    /// The latest clock any hart reached.
+    time: AtomicU64,
+    /// Figures of every worker that ever ran (by worker index).
+    workers: Vec<WorkerStats>,
+    /// Workers of the last call (the pool's size as resolved).
+    pub pool_size: usize,
+    /// The hart whose trap loop ended the run.
+    pub stuck_hart: Option<usize>,
+    /// Per hart: cycles run since it last retired an instruction.
+    trap_streak: Vec<AtomicU64>,
+    /// Per hart: instructions retired, published at the end of each
+    /// quantum (the coordinator reads them without taking the vCPU's lock).
+    retired: Vec<AtomicU64>,
+}
+
+impl SmpState {
+    pub fn new(harts: usize) -> SmpState {
+        let queue = RunQueue::new(harts);
+        SmpState {
+            wakers: (0..harts).map(|i| queue.waker(i)).collect(),
+            queue,
+            parks: (0..harts).map(|_| Mutex::new(ParkSlot::default())).collect(),
+            time: AtomicU64::new(0),
+            workers: Vec::new(),
+            pool_size: 0,
+            stuck_hart: None,
+            trap_streak: (0..harts).map(|_| AtomicU64::new(0)).collect(),
+            retired: (0..harts).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The scheduling figures for a monitor sample.
+    pub fn sample(&self, vcpus: &[&Vcpu], bus: &Bus) -> SmpSample {
+        SmpSample {
+            pool_size: self.pool_size as u64,
+            vcpus: vcpus
+                .iter()
+                .map(|v| {
+                    let parked = lock(&self.parks[v.hart.id()]).parked;
+                    VcpuSample {
+                        instructions: v.hart.retired(),
+                        running_ns: v.stats.running_ns,
+                        parked_ns: v.stats.parked_ns,
+                        quanta: v.stats.quanta,
+                        switches: v.stats.switches,
+                        parks: v.stats.parks,
+                        ipis_sent: v.hart.ipis_sent(),
+                        ipis_received: bus.clint.ipis_received(v.hart.id()),
+                        parked,
+                    }
+                })
+                .collect(),
+            workers: self.workers.clone(),
+            run_queue: self.queue.len() as u64,
+        }
+    }
+}
+
+/// Why a vCPU task ended the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// The guest asked for an exit or a reset.
+    Exit,
+    /// The run's instruction budget is spent.
+    MaxInsns,
+    /// A hart's every instruction trapped for a whole slice.
+    TrapLoop(usize),
+    /// Every hart waits and nothing can wake any.
+    Asleep,
+    /// The coordinator ended it (timeout, stop, yield).
+    Host,
+}
+
+/// What one call of the run loop shares between its tasks and the
+/// coordinator.
+struct RunCtx<'a> {
+    bus: &'a Bus,
+    vcpus: &'a [Mutex<Vcpu>],
+    state: &'a SmpState,
+    quantum: u64,
+    /// Executed instructions left before `--max-insns`, if limited.
+    remaining: Option<AtomicU64>,
+    end: Mutex<Option<End>>,
+    ended: AtomicBool,
+}
+
+impl RunCtx<'_> {
+    fn finish(&self, why: End) {
+        let mut end = lock(&self.end);
+        if end.is_none() {
+            *end = Some(why);
+        }
+        self.ended.store(true, Ordering::Release);
+        self.state.queue.notify_all();
+    }
+
+    fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Run vCPU `i` for one quantum. Returns false when the run is over.
+    fn run_quantum(&self, i: usize) -> Quantum {
+        if self.ended() {
+            return Quantum::Suspend;
+        }
+        let mut quantum = self.quantum;
+        if let Some(rem) = &self.remaining {
+            let left = rem.load(Ordering::Acquire);
+            if left == 0 {
+                self.finish(End::MaxInsns);
+                return Quantum::Done;
+            }
+            quantum = quantum.min(left);
+        }
+        let mut v = lock(&self.vcpus[i]);
+        let v = &mut *v;
+        let t0 = now_ns();
+        let (executed0, retired0) = (v.hart.executed(), v.hart.retired());
+        let compiled0 = v.jit.as_ref().map_or(0, |j| j.compiled_retired());
+        let limit = v.hart.clock().saturating_add(quantum);
+        let stop = loop {
+            match v.run_until(self.bus, limit) {
+                // The JIT did a slice's worth of host work; the quantum goes on.
+                StopReason::Yield => {}
+                stop => break stop,
+            }
+        };
+        let elapsed = now_ns().saturating_sub(t0);
+        let executed = v.hart.executed() - executed0;
+        let retired = v.hart.retired() - retired0;
+        if let Some(jit) = v.jit.as_mut() {
+            let compiled = jit.compiled_retired() - compiled0;
+            jit.account_slice(elapsed, retired - compiled, compiled);
+        }
+        if let Some(rem) = &self.remaining {
+            let _ = rem.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                Some(left.saturating_sub(executed))
+            });
+        }
+        v.stats.running_ns += elapsed;
+        v.stats.quanta += 1;
+        self.state.retired[i].store(v.hart.retired(), Ordering::Release);
+        let clock = v.hart.clock();
+        self.state.time.fetch_max(clock, Ordering::AcqRel);
+        let streak = &self.state.trap_streak[i];
+        if retired > 0 {
+            streak.store(0, Ordering::Relaxed);
+        } else if streak.fetch_add(executed, Ordering::Relaxed) + executed >= SLICE_CYCLES {
+            self.finish(End::TrapLoop(i));
+            return Quantum::Done;
+        }
+        let outcome = match stop {
+            StopReason::Limit => {
+                v.stats.switches += 1;
+                Quantum::Again
+            }
+            StopReason::Parked => {
+                v.stats.switches += 1;
+                v.stats.parks += 1;
+                let deadline = v.hart.park_deadline();
+                let mut slot = lock(&self.state.parks[i]);
+                slot.parked = true;
+                slot.deadline = deadline;
+                slot.since_ns = now_ns();
+                drop(slot);
+                // An IPI that came between the wfi's check and the park
+                // above would be lost: look once more.
+                if self.bus.clint.msip(i) {
+                    self.wake(i, clock);
+                }
+                Quantum::Park
+            }
+            StopReason::ExitRequested => {
+                self.finish(End::Exit);
+                Quantum::Done
+            }
+            // One hart of several parks instead; a yield was handled above.
+            StopReason::Asleep | StopReason::Yield => {
+                self.finish(End::Asleep);
+                Quantum::Done
+            }
+        };
+        self.wake_kicked();
+        self.wake_due_timers();
+        outcome
+    }
+
+    /// Wake parked vCPU `i`: its hart's clock moves up to `clock`.
+    fn wake(&self, i: usize, clock: u64) {
+        let mut slot = lock(&self.state.parks[i]);
+        if slot.parked {
+            slot.wake_clock = slot.wake_clock.max(clock);
+            slot.unpark();
+        }
+    }
+
+    /// Wake the vCPUs whose msip or mtimecmp was written.
+    fn wake_kicked(&self) {
+        let mut kicks = self.bus.clint.take_kicks();
+        let time = self.state.time.load(Ordering::Acquire);
+        while kicks != 0 {
+            let i = kicks.trailing_zeros() as usize;
+            kicks &= kicks - 1;
+            self.wake(i, time);
+        }
+    }
+
+    /// Wake the parked vCPUs whose timer deadline guest time has passed.
+    fn wake_due_timers(&self) {
+        let time = self.state.time.load(Ordering::Acquire);
+        for (i, slot) in self.state.parks.iter().enumerate() {
+            let due = {
+                let slot = lock(slot);
+                slot.parked && slot.deadline <= time
+            };
+            if due {
+                self.wake(i, time);
+            }
+        }
+    }
+
+    /// Every vCPU waits: wake the one whose timer comes first, moving guest
+    /// time to its deadline, or end the run if no timer is set.
+    fn all_parked(&self) {
+        self.wake_kicked();
+        if !self.state.queue.idle() {
+            return;
+        }
+        let earliest = self
+            .state
+            .parks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let s = lock(s);
+                (s.parked && s.deadline != u64::MAX).then_some((s.deadline, i))
+            })
+            .min();
+        match earliest {
+            Some((deadline, _)) => {
+                self.state.time.fetch_max(deadline, Ordering::AcqRel);
+                self.wake_due_timers();
+            }
+            None => self.finish(End::Asleep),
+        }
+    }
+}
+
+/// What one quantum ended with.
+enum Quantum {
+    /// Go to the back of the queue.
+    Again,
+    /// Wait in wfi.
+    Park,
+    /// The run is over.
+    Done,
+    /// This call of the run loop is over: stay ready for the next one.
+    Suspend,
+}
+
+/// A vCPU as a task: quanta until the run ends, yielding between them and
+/// awaiting its wake-up when parked.
+async fn vcpu_task(ctx: &RunCtx<'_>, i: usize) {
+    loop {
+        let slot = &ctx.state.parks[i];
+        if lock(slot).parked {
+            Parked { slot }.await;
+            let mut slot = lock(slot);
+            let (clock, since) = (slot.wake_clock, slot.since_ns);
+            slot.wake_clock = 0;
+            drop(slot);
+            let mut v = lock(&ctx.vcpus[i]);
+            v.hart.advance_clock_to(clock);
+            v.stats.parked_ns += now_ns().saturating_sub(since);
+            continue;
+        }
+        match ctx.run_quantum(i) {
+            Quantum::Again => yield_now().await,
+            Quantum::Park => {}
+            Quantum::Done => return,
+            Quantum::Suspend => {
+                ctx.state.queue.push(i);
+                return;
+            }
+        }
+    }
+}
+
+impl Machine {
+    /// [`Machine::continue_run`] for several harts: run the vCPU tasks on
+    /// the pool until the run ends (returns its outcome) or the host asks
+    /// to yield (`None`).
+    pub(super) fn continue_smp(
+        &mut self,
+        session: &mut RunSession,
+        limits: RunLimits,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl super::Host,
+    ) -> Option<RunOutcome> {
+        loop {
+            let (end, said) = self.smp_call(session, limits, monitor, host);
+            match end {
+                Some(End::Exit) => match self.bus.exit_request() {
+                    Some(crate::mem::devices::ExitRequest::Exit(code)) => {
+                        return Some(RunOutcome::Exited(code))
+                    }
+                    Some(crate::mem::devices::ExitRequest::Reset) | None => {
+                        if !self.guest_reset() {
+                            return Some(RunOutcome::Stopped);
+                        }
+                        monitor.set_counter("resets", self.resets);
+                    }
+                },
+                Some(End::MaxInsns) => return Some(RunOutcome::MaxInsns),
+                Some(End::TrapLoop(i)) => {
+                    if let Some(s) = self.smp.as_mut() {
+                        s.stuck_hart = Some(i);
+                    }
+                    return Some(RunOutcome::TrapLoop);
+                }
+                Some(End::Asleep) => return Some(RunOutcome::Asleep),
+                Some(End::Host) | None => match said {
+                    HostSays::End(outcome) => return Some(outcome),
+                    HostSays::Yield => return None,
+                    HostSays::Go => {}
+                },
+            }
+        }
+    }
+
+    /// One call of the pool: tasks for every vCPU, run until something
+    /// ends the call. Returns why, and what the host said last.
+    fn smp_call(
+        &mut self,
+        session: &mut RunSession,
+        limits: RunLimits,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl super::Host,
+    ) -> (Option<End>, HostSays) {
+        let pool_size = self.pool_size();
+        let state = self.smp.as_mut().expect("a multi-hart machine has SMP state");
+        state.pool_size = pool_size;
+        let state = &*state;
+        let slots: Vec<Mutex<Vcpu>> =
+            std::mem::take(&mut self.vcpus).into_iter().map(Mutex::new).collect();
+        let executed_before = self.executed_before_reset;
+        let remaining = limits.max_insns.map(|max| {
+            let done: u64 = slots.iter().map(|v| lock(v).hart.executed()).sum::<u64>()
+                + executed_before
+                - session.start_insns;
+            AtomicU64::new(max.saturating_sub(done))
+        });
+        let ctx = RunCtx {
+            bus: &self.bus,
+            vcpus: &slots,
+            state,
+            quantum: self.config.runtime.quantum_insns,
+            remaining,
+            end: Mutex::new(None),
+            ended: AtomicBool::new(false),
+        };
+        let ctx = &ctx;
+        let tasks: Vec<TaskSlot<'_>> = (0..slots.len())
+            .map(|i| {
+                let fut = Box::pin(vcpu_task(ctx, i));
+                Mutex::new(Some(fut as Pin<Box<_>>))
+            })
+            .collect();
+        let retired_before = self.retired_before_reset;
+        let mut said = HostSays::Go;
+        let mut coordinate = || -> bool {
+            // Console both ways.
+            let input = host.console_in();
+            let mut devices = ctx.bus.devices();
+            if !input.is_empty() {
+                devices.uart.push_input(&input);
+            }
+            let out = devices.uart.take_output();
+            drop(devices);
+            if !out.is_empty() {
+                host.console_out(&out);
+            }
+            if ctx.state.queue.idle() && !ctx.ended() {
+                ctx.all_parked();
+            }
+            let retired = retired_before
+                + ctx.state.retired.iter().map(|r| r.load(Ordering::Acquire)).sum::<u64>();
+            if monitor.wants_sample(retired) {
+                let guards: Vec<_> = slots.iter().map(lock).collect();
+                let vcpus: Vec<&Vcpu> = guards.iter().map(|g| &**g).collect();
+                let elapsed = host.now_ns().saturating_sub(session.start_ns);
+                let smp = ctx.state.sample(&vcpus, ctx.bus);
+                monitor.record(super::sample_of(
+                    &vcpus,
+                    ctx.bus,
+                    retired_before,
+                    elapsed,
+                    Some(smp),
+                ));
+            }
+            if ctx.ended() {
+                return false;
+            }
+            said = Machine::host_says(session, limits, host);
+            if !matches!(said, HostSays::Go) {
+                ctx.finish(End::Host);
+                return false;
+            }
+            true
+        };
+        let mut worker_stats = Vec::new();
+        if pool_size <= 1 || cfg!(target_arch = "wasm32") {
+            let mut stats = WorkerStats::default();
+            loop {
+                let emptied = CoroutinePool::run_inline(
+                    &state.queue,
+                    &tasks,
+                    &state.wakers,
+                    &mut stats,
+                    &mut now_ns,
+                    || !ctx.ended() && coordinate(),
+                );
+                if ctx.ended() {
+                    break;
+                }
+                if emptied {
+                    // Every vCPU waits.
+                    ctx.all_parked();
+                    if ctx.ended() || !coordinate() {
+                        break;
+                    }
+                }
+            }
+            worker_stats.push(stats);
+        } else {
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let pool = CoroutinePool::new(pool_size);
+                worker_stats = pool.run_threads(&state.queue, &tasks, &state.wakers, || {
+                    while coordinate() {
+                        std::thread::sleep(std::time::Duration::from_micros(500));
+                    }
+                });
+            }
+        }
+        drop(tasks);
+        let end = *lock(&ctx.end);
+        self.vcpus =
+            slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect();
+        let state = self.smp.as_mut().expect("SMP state");
+        for (i, w) in worker_stats.into_iter().enumerate() {
+            if state.workers.len() <= i {
+                state.workers.push(WorkerStats::default());
+            }
+            let total = &mut state.workers[i];
+            total.busy_ns += w.busy_ns;
+            total.polls += w.polls;
+            total.task_switches += w.task_switches;
+        }
+        (end, said)
+    }
+
+    /// Workers for this machine: `runtime.pool_size`, or twice the host's
+    /// hardware threads. One on wasm32 (all vCPUs on the page's worker).
+    fn pool_size(&self) -> usize {
+        if cfg!(target_arch = "wasm32") {
+            return 1;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.config.runtime.workers(threads)
+    }
+}
