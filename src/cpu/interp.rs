@@ -457,6 +457,13 @@ impl Hart {
             Divuw { rd, rs1, rs2 } => x!(rd) = alu::divuw(x!(rs1), x!(rs2)),
             Remw { rd, rs1, rs2 } => x!(rd) = alu::remw(x!(rs1), x!(rs2)),
             Remuw { rd, rs1, rs2 } => x!(rd) = alu::remuw(x!(rs1), x!(rs2)),
+            // With other harts (on other threads) a fence orders this
+            // hart's loads and stores for them. RAM's accesses are relaxed
+            // atomics, so this takes a host fence (the one that keeps a
+            // store from passing a later load, which TSO hosts allow).
+            Fence { .. } if self.smp => {
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst)
+            }
             Fence { .. } => {}
             FenceI => {
                 bus.ram().invalidate_code();

@@ -50,6 +50,11 @@ impl Emitter<'_> {
             Amo { op, rd, rs1, rs2, double, .. } => {
                 self.amo(s, op, rd, rs1, rs2, double, pc, refund)
             }
+            // With other harts on other threads a fence orders this hart's
+            // accesses for them: wasm's one fence (sequentially consistent).
+            Fence { .. } if self.atomic => {
+                s.atomic_fence();
+            }
             Fence { .. } => {}
             Lui { rd, imm } => self.set_const(s, rd, imm as i64 as u64),
             Auipc { rd, imm } => self.set_const(s, rd, pc.wrapping_add(imm as i64 as u64)),
