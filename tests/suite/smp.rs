@@ -228,3 +228,97 @@ fn the_quantum_sets_how_often_vcpus_switch() {
     let (short, long) = (switches(500), switches(50_000));
     assert!(short > 10 * long.max(1), "quantum 500: {short} switches, 50000: {long}");
 }
+
+/// Many short runs on every pool shape, harts parking and waking: none may
+/// hang (each is bounded by a timeout, and all of them by the test's own
+/// deadline) or end any other way than the program's exit.
+#[test]
+fn many_short_runs_never_deadlock() {
+    let started = std::time::Instant::now();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for run in 0..120 {
+        let harts = 1 + next(8) as i64;
+        let iters = 1 + next(300) as i64;
+        let inc: &dyn Fn(&mut Program) = if next(2) == 0 { &amoadd } else { &lr_sc };
+        let image = counting_program(harts, iters, inc);
+        let mut c = config(harts as u64, 1 + next(4), next(3) == 0);
+        c.runtime.quantum_insns = [100, 1000, 100_000][next(3) as usize];
+        let mut m = Machine::from_image(c, &image);
+        let mut monitor = tunevm::monitor::PerformanceMonitor::default();
+        monitor.start_collection();
+        let mut host = tunevm::runtime::CaptureHost::default();
+        let limits = RunLimits { max_insns: None, timeout_ns: Some(10_000_000_000) };
+        let outcome = m.run(limits, &mut monitor, &mut host);
+        assert_eq!(outcome, RunOutcome::Exited(0), "run {run}: {harts} harts");
+        assert_eq!(counter(&m), (harts * iters) as u64, "run {run}");
+        assert!(started.elapsed().as_secs() < 120, "runs too slow: a scheduler stall?");
+    }
+}
+
+/// Code coherence between harts: hart 1 runs `f` until it is compiled, hart
+/// 0 rewrites `f`'s code, and after its own fence.i hart 1 must run the new
+/// code (its compiled unit and decoded instructions from before are stale).
+#[test]
+fn a_store_into_code_by_one_hart_reaches_another_after_its_fence_i() {
+    let mut p = Program::new();
+    p.i(csrr(A0, MHARTID));
+    p.la(S0, "data");
+    p.i_to("hart0", |off| beq(A0, ZERO, off));
+    // Hart 1: call f 3000 times (compiled by then), say ready, wait for the
+    // patch, fence.i, call f once more and publish what it returned.
+    p.li(S1, 3000);
+    p.label("warm");
+    p.i_to("f", |off| jal(RA, off));
+    p.i(addi(S1, S1, -1));
+    p.i_to("warm", |off| bne(S1, ZERO, off));
+    p.li(T0, 1).i(sd(T0, 0, S0));
+    p.label("await_patch");
+    p.i(ld(T1, 8, S0));
+    p.i_to("await_patch", |off| beq(T1, ZERO, off));
+    p.i(fence_i());
+    p.i_to("f", |off| jal(RA, off));
+    p.i(sd(A0, 16, S0));
+    p.label("park");
+    p.i(wfi());
+    p.j("park");
+    // Hart 0: wait for ready, patch f to return 2, raise the flag, wait for
+    // the answer, exit 0 if it is 2 and 1 otherwise.
+    p.label("hart0");
+    p.label("await_ready");
+    p.i(ld(T1, 0, S0));
+    p.i_to("await_ready", |off| beq(T1, ZERO, off));
+    p.la(T2, "f");
+    p.li(T3, addi(A0, ZERO, 2) as i32 as i64).i(sw(T3, 0, T2));
+    p.i(fence(3, 3));
+    p.li(T0, 1).i(sd(T0, 8, S0));
+    p.label("await_answer");
+    p.i(ld(T4, 16, S0));
+    p.i_to("await_answer", |off| beq(T4, ZERO, off));
+    p.li(T5, 2);
+    p.li(T6, FINISHER);
+    p.i_to("wrong", |off| bne(T4, T5, off));
+    p.li(T3, 0x5555).i(sw(T3, 0, T6));
+    p.label("wrong");
+    p.li(T3, (1 << 16) | 0x3333).i(sw(T3, 0, T6));
+    p.label("spin").j("spin");
+    p.align(4096);
+    p.label("f");
+    p.i(addi(A0, ZERO, 1));
+    p.i(jalr(ZERO, 0, RA));
+    p.align(4096);
+    p.label("data");
+    for _ in 0..6 {
+        p.word(0);
+    }
+    let image = p.image();
+    for (pool, jit) in [(1, true), (2, true), (2, false)] {
+        let (_, outcome) = run(&image, config(2, pool, jit));
+        assert_eq!(outcome, RunOutcome::Exited(0), "pool {pool} jit {jit}: hart 1 ran stale code");
+    }
+}
