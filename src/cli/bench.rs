@@ -37,6 +37,8 @@ pub enum Section {
     Phases,
     /// TLB hit rates on the paging workloads.
     Tlb,
+    /// Several harts: smp-sum's speed-up by vCPUs and workers.
+    Smp,
 }
 
 /// Run an ELF image to completion under `config` and return its report.
@@ -149,6 +151,9 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     }
     if wants(Section::Tlb) {
         tlb_sections(dir, &mut all)?;
+    }
+    if wants(Section::Smp) {
+        smp_section(dir, args.repeat.max(1), &mut all)?;
     }
     if let Some(path) = args.json {
         std::fs::write(&path, serde_json::to_string_pretty(&all).expect("serializes"))
@@ -304,6 +309,93 @@ fn jit_section(
         100.0 * full / native_mips
     );
     all.insert("native_wasm_cpubench_ns".into(), native_ns.into());
+    Ok(())
+}
+
+/// smp-sum (a fixed amount of integer work split between the harts):
+/// wall time by vCPUs and workers, each shape the median of `repeat` runs,
+/// shapes interleaved so load on the host hits them alike. Ratios: the
+/// speed-up of 2 and 4 vCPUs on 2 workers over 1 vCPU; 8 vCPUs on 2
+/// workers (tasks) against 8 on 8 (a thread each, the OS switching); and 1
+/// vCPU on the SMP machinery against the plain single-hart path.
+fn smp_section(
+    dir: &Path,
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    let elf = read(dir, "smp-sum")?;
+    for jit in ["false", "true"] {
+        smp_table(&elf, jit, repeat, all)?;
+    }
+    Ok(())
+}
+
+/// One table of [`smp_section`], with `jit.enabled` = `jit`.
+fn smp_table(
+    elf: &[u8],
+    jit: &str,
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    let shapes: [(&str, &str); 6] =
+        [("1", "1"), ("2", "1"), ("2", "2"), ("4", "2"), ("8", "2"), ("8", "8")];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); shapes.len()];
+    let mut reports: Vec<Option<Report>> = vec![None; shapes.len()];
+    for _ in 0..repeat {
+        for (i, (vcpus, pool)) in shapes.iter().enumerate() {
+            let r = measure(
+                "smp-sum",
+                elf,
+                config_with(&[
+                    ("runtime.vcpus", vcpus),
+                    ("runtime.pool_size", pool),
+                    ("jit.enabled", jit),
+                ])?,
+            )?;
+            walls[i].push(r.wall_ns as f64 / 1e6);
+            reports[i] = Some(r);
+        }
+    }
+    println!(
+        "## Several harts: smp-sum.elf, jit.enabled={jit} (median of {repeat} runs per shape, \
+         shapes interleaved)\n"
+    );
+    println!("| vCPUs | workers | wall ms | MIPS | worker busy | vCPU switches | parks |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut medians = Vec::new();
+    let mut rows = Vec::new();
+    for (i, (vcpus, pool)) in shapes.iter().enumerate() {
+        let wall = median(walls[i].clone());
+        medians.push(wall);
+        let r = reports[i].as_ref().expect("measured");
+        let (busy, switches, parks) = match &r.smp {
+            Some(smp) => (
+                smp.workers.iter().map(|w| pct(w.utilisation)).collect::<Vec<_>>().join(" / "),
+                smp.vcpus.iter().map(|v| v.task_switches).sum::<u64>(),
+                smp.vcpus.iter().map(|v| v.parks).sum::<u64>(),
+            ),
+            None => ("-".into(), 0, 0),
+        };
+        println!(
+            "| {vcpus} | {pool} | {wall:.1} | {:.1} | {busy} | {switches} | {parks} |",
+            r.mips.unwrap_or(0.0)
+        );
+        rows.push(serde_json::json!({
+            "vcpus": vcpus, "workers": pool, "wall_ms": wall, "mips": r.mips,
+            "task_switches": switches, "parks": parks,
+        }));
+    }
+    println!(
+        "\nratios, same run: 2 vCPUs / 1 on 2 workers {:.2}x (target > 1.7x on 2 cores); \
+         4 vCPUs / 1 on 2 workers {:.2}x; 8 vCPUs on 2 workers / on 8 workers {:.2}x \
+         (> 1: tasks beat threads); 2 vCPUs on 1 worker / 1 vCPU {:.2}x (the cost of \
+         sharing one worker)\n",
+        medians[0] / medians[2],
+        medians[0] / medians[3],
+        medians[5] / medians[4],
+        medians[0] / medians[1],
+    );
+    all.insert(format!("smp_jit_{jit}"), rows.into());
     Ok(())
 }
 

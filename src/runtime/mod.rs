@@ -451,9 +451,10 @@ impl Machine {
 
     /// Cumulative counters for the monitor.
     pub fn sample(&self, wall_ns: u64) -> Sample {
-        let vcpus: Vec<&Vcpu> = self.vcpus.iter().collect();
-        let smp = self.smp.as_ref().map(|s| s.sample(&vcpus, &self.bus));
-        sample_of(&vcpus, &self.bus, self.retired_before_reset, wall_ns, smp)
+        let snaps: Vec<VcpuSnapshot> =
+            self.vcpus.iter().map(|v| VcpuSnapshot::of(v, &self.bus)).collect();
+        let smp = self.smp.as_ref().map(|s| s.sample(&snaps));
+        sample_of(&snaps, &self.bus, self.retired_before_reset, wall_ns, smp)
     }
 
     /// Run until the guest exits or a limit is reached, feeding the console
@@ -643,49 +644,86 @@ impl Machine {
     }
 }
 
-/// Cumulative counters of `vcpus` for the monitor: counts summed over the
-/// harts, histograms merged.
+/// One vCPU's cumulative counters, taken while nothing runs it (by its own
+/// task at the end of a quantum, or by the machine between runs): what
+/// [`sample_of`] merges into a [`Sample`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct VcpuSnapshot {
+    jit: crate::monitor::JitSample,
+    tlb: crate::mem::TlbStats,
+    traps: Vec<(&'static str, u64)>,
+    retired: u64,
+    decode_cache_bytes: u64,
+    decode_cache_evictions: u64,
+    strategy: &'static str,
+    /// The vCPU's scheduling figures (its `parked` flag is the scheduler's
+    /// to fill).
+    pub vcpu: crate::monitor::VcpuSample,
+}
+
+impl VcpuSnapshot {
+    pub(crate) fn of(v: &Vcpu, bus: &Bus) -> VcpuSnapshot {
+        let jit = v.jit.as_ref().map(Jit::sample).unwrap_or_default();
+        VcpuSnapshot {
+            tlb: with_inline_tlb(v.mmu.stats(), &jit),
+            jit,
+            traps: v.hart.traps.named(),
+            retired: v.hart.retired(),
+            decode_cache_bytes: v.hart.decode_cache_bytes(),
+            decode_cache_evictions: v.hart.decode_cache_evictions(),
+            strategy: match v.mmu.strategy_chosen() {
+                crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
+                crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
+                crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
+            },
+            vcpu: crate::monitor::VcpuSample {
+                instructions: v.hart.retired(),
+                running_ns: v.stats.running_ns,
+                parked_ns: v.stats.parked_ns,
+                quanta: v.stats.quanta,
+                switches: v.stats.switches,
+                parks: v.stats.parks,
+                ipis_sent: v.hart.ipis_sent(),
+                ipis_received: bus.clint.ipis_received(v.hart.id()),
+                parked: false,
+            },
+        }
+    }
+}
+
+/// Cumulative counters of the vCPUs (`snaps`) for the monitor: counts
+/// summed over the harts, histograms merged.
 fn sample_of(
-    vcpus: &[&Vcpu],
+    snaps: &[VcpuSnapshot],
     bus: &Bus,
     retired_before_reset: u64,
     wall_ns: u64,
     smp: Option<crate::monitor::SmpSample>,
 ) -> Sample {
-    let mut jit = crate::monitor::JitSample::default();
-    let mut tlb = crate::mem::TlbStats::default();
+    let mut jit = snaps[0].jit.clone();
+    let mut tlb = snaps[0].tlb.clone();
     let mut traps: Vec<(&'static str, u64)> = Vec::new();
-    for (i, v) in vcpus.iter().enumerate() {
-        let own = v.jit.as_ref().map(Jit::sample).unwrap_or_default();
-        let own_tlb = with_inline_tlb(v.mmu.stats(), &own);
-        if i == 0 {
-            jit = own;
-            tlb = own_tlb;
-        } else {
-            jit.merge(&own);
-            tlb.merge(&own_tlb);
+    for (i, s) in snaps.iter().enumerate() {
+        if i > 0 {
+            jit.merge(&s.jit);
+            tlb.merge(&s.tlb);
         }
-        for (name, n) in v.hart.traps.named() {
+        for &(name, n) in &s.traps {
             match traps.iter_mut().find(|(t, _)| *t == name) {
                 Some((_, total)) => *total += n,
                 None => traps.push((name, n)),
             }
         }
     }
-    let mmu = &vcpus[0].mmu;
     Sample {
-        instructions: retired_before_reset + vcpus.iter().map(|v| v.hart.retired()).sum::<u64>(),
+        instructions: retired_before_reset + snaps.iter().map(|s| s.retired).sum::<u64>(),
         wall_ns,
         traps,
         tlb,
-        tlb_strategy: match mmu.strategy_chosen() {
-            crate::mem::MmuOptimizationStrategy::MultiLevel => "multi_level",
-            crate::mem::MmuOptimizationStrategy::Concurrent => "concurrent",
-            crate::mem::MmuOptimizationStrategy::Hybrid => "hybrid",
-        },
+        tlb_strategy: snaps[0].strategy,
         guest_ram_bytes: bus.ram().len() as u64,
-        decode_cache_bytes: vcpus.iter().map(|v| v.hart.decode_cache_bytes()).sum(),
-        decode_cache_evictions: vcpus.iter().map(|v| v.hart.decode_cache_evictions()).sum(),
+        decode_cache_bytes: snaps.iter().map(|s| s.decode_cache_bytes).sum(),
+        decode_cache_evictions: snaps.iter().map(|s| s.decode_cache_evictions).sum(),
         other_bytes: bus.ram().bookkeeping_bytes(),
         jit,
         smp,

@@ -23,7 +23,8 @@ use std::task::Waker;
 
 use super::pool::{lock, yield_now, CoroutinePool, ParkSlot, Parked, RunQueue, TaskSlot};
 use super::{
-    HostSays, Machine, RunLimits, RunOutcome, RunSession, Vcpu, WorkerStats, SLICE_CYCLES,
+    HostSays, Machine, RunLimits, RunOutcome, RunSession, Vcpu, VcpuSnapshot, WorkerStats,
+    SLICE_CYCLES,
 };
 use crate::cpu::StopReason;
 use crate::jit::clock::now_ns;
@@ -67,26 +68,15 @@ impl SmpState {
         }
     }
 
-    /// The scheduling figures for a monitor sample.
-    pub fn sample(&self, vcpus: &[&Vcpu], bus: &Bus) -> SmpSample {
+    /// The scheduling figures for a monitor sample, from the vCPUs'
+    /// snapshots.
+    pub fn sample(&self, snaps: &[VcpuSnapshot]) -> SmpSample {
         SmpSample {
             pool_size: self.pool_size as u64,
-            vcpus: vcpus
+            vcpus: snaps
                 .iter()
-                .map(|v| {
-                    let parked = lock(&self.parks[v.hart.id()]).parked;
-                    VcpuSample {
-                        instructions: v.hart.retired(),
-                        running_ns: v.stats.running_ns,
-                        parked_ns: v.stats.parked_ns,
-                        quanta: v.stats.quanta,
-                        switches: v.stats.switches,
-                        parks: v.stats.parks,
-                        ipis_sent: v.hart.ipis_sent(),
-                        ipis_received: bus.clint.ipis_received(v.hart.id()),
-                        parked,
-                    }
-                })
+                .enumerate()
+                .map(|(i, s)| VcpuSample { parked: lock(&self.parks[i]).parked, ..s.vcpu.clone() })
                 .collect(),
             workers: self.workers.clone(),
             run_queue: self.queue.len() as u64,
@@ -120,6 +110,13 @@ struct RunCtx<'a> {
     remaining: Option<AtomicU64>,
     end: Mutex<Option<End>>,
     ended: AtomicBool,
+    /// Bumped by the coordinator when it wants a monitor sample: each vCPU
+    /// task then leaves a fresh snapshot at the end of its next quantum.
+    /// The coordinator never locks a vCPU while the run goes on (waiting
+    /// for one running task's lock while holding another's could stall the
+    /// machine), it reads these.
+    sample_epoch: AtomicU64,
+    snapshots: Vec<Mutex<(u64, VcpuSnapshot)>>,
 }
 
 impl RunCtx<'_> {
@@ -177,7 +174,19 @@ impl RunCtx<'_> {
         }
         v.stats.running_ns += elapsed;
         v.stats.quanta += 1;
+        if matches!(stop, StopReason::Limit | StopReason::Parked) {
+            v.stats.switches += 1;
+        }
+        if stop == StopReason::Parked {
+            v.stats.parks += 1;
+        }
         self.state.retired[i].store(v.hart.retired(), Ordering::Release);
+        let want = self.sample_epoch.load(Ordering::Acquire);
+        let mut snap = lock(&self.snapshots[i]);
+        if snap.0 < want {
+            *snap = (want, VcpuSnapshot::of(v, self.bus));
+        }
+        drop(snap);
         let clock = v.hart.clock();
         self.state.time.fetch_max(clock, Ordering::AcqRel);
         let streak = &self.state.trap_streak[i];
@@ -188,13 +197,8 @@ impl RunCtx<'_> {
             return Quantum::Done;
         }
         let outcome = match stop {
-            StopReason::Limit => {
-                v.stats.switches += 1;
-                Quantum::Again
-            }
+            StopReason::Limit => Quantum::Again,
             StopReason::Parked => {
-                v.stats.switches += 1;
-                v.stats.parks += 1;
                 let deadline = v.hart.park_deadline();
                 let mut slot = lock(&self.state.parks[i]);
                 slot.parked = true;
@@ -388,6 +392,8 @@ impl Machine {
                 - session.start_insns;
             AtomicU64::new(max.saturating_sub(done))
         });
+        let snapshots =
+            slots.iter().map(|v| Mutex::new((0, VcpuSnapshot::of(&lock(v), &self.bus)))).collect();
         let ctx = RunCtx {
             bus: &self.bus,
             vcpus: &slots,
@@ -396,6 +402,8 @@ impl Machine {
             remaining,
             end: Mutex::new(None),
             ended: AtomicBool::new(false),
+            sample_epoch: AtomicU64::new(0),
+            snapshots,
         };
         let ctx = &ctx;
         let tasks: Vec<TaskSlot<'_>> = (0..slots.len())
@@ -424,12 +432,15 @@ impl Machine {
             let retired = retired_before
                 + ctx.state.retired.iter().map(|r| r.load(Ordering::Acquire)).sum::<u64>();
             if monitor.wants_sample(retired) {
-                let guards: Vec<_> = slots.iter().map(lock).collect();
-                let vcpus: Vec<&Vcpu> = guards.iter().map(|g| &**g).collect();
+                // The latest snapshots (at most a tick old; a parked
+                // vCPU's is current), and fresh ones asked for next time.
+                let snaps: Vec<VcpuSnapshot> =
+                    ctx.snapshots.iter().map(|s| lock(s).1.clone()).collect();
+                ctx.sample_epoch.fetch_add(1, Ordering::AcqRel);
                 let elapsed = host.now_ns().saturating_sub(session.start_ns);
-                let smp = ctx.state.sample(&vcpus, ctx.bus);
+                let smp = ctx.state.sample(&snaps);
                 monitor.record(super::sample_of(
-                    &vcpus,
+                    &snaps,
                     ctx.bus,
                     retired_before,
                     elapsed,
