@@ -1,6 +1,6 @@
 /*
  * tunevm workloads: SMP runtime (see smp.h): hart count, barrier, wait_ipi,
- * locked console output, the trap report.
+ * nap, locked console output, the trap report.
  */
 #include "smp.h"
 
@@ -66,6 +66,18 @@ void wait_ipi(void)
         __asm__ volatile("wfi");
     CLINT_MSIP(hart_id()) = 0;
     fence_io();                          /* the clear before what we read next */
+}
+
+void nap(uint64_t ticks)
+{
+    unsigned h = hart_id();
+    CLINT_MTIMECMP(h) = CLINT_MTIME + ticks;
+    csr_clear(mstatus, MSTATUS_MIE);
+    csr_set(mie, MIP_MTIP);
+    while (!(csr_read(mip) & MIP_MTIP))
+        __asm__ volatile("wfi");
+    CLINT_MTIMECMP(h) = ~0ULL;           /* disarm: mip.MTIP drops */
+    csr_clear(mie, MIP_MTIP);
 }
 
 static ticket_lock_t print_lock = TICKET_LOCK_INIT;
