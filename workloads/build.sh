@@ -81,6 +81,7 @@ build_smp smp-sum        -DSUM_EXPECT=0x66aa50908d4e66e9ULL src/smp-sum.c
 build_smp smp-sum-small  -DSUM_INDICES=450000UL -DSUM_EXPECT=0xe184fc5f42b0b5a3ULL src/smp-sum.c
 build_smp smp-locks      src/smp-locks.c
 build_smp smp-ring       src/smp-ring.c
+build_smp smp-litmus     src/smp-litmus.c
 
 # cpubench for wasm32: the same kernel source, exported as cpubench_run(reps).
 if command -v "$CLANG" >/dev/null 2>&1; then
