@@ -150,9 +150,12 @@ typedef struct {
  * Harts get in in the order they drew their tickets (fair, unlike spin_lock).
  * That fairness has a price when a hart is not running: if the next ticket's
  * hart has been preempted by the host, every other waiter spins until it comes
- * back (with 4 harts on 2 host CPUs this made 80 000 acquisitions take from
- * 0.1 s to minutes). So only the next in line spins; a waiter d places back
- * naps for about d - 1 critical sections and looks again (proportional back-off).
+ * back (with 4 harts on 2 host CPUs, 80 000 acquisitions took from 0.1 s to
+ * minutes in QEMU). So only the next in line spins; a waiter d places back
+ * naps for about d - 1 critical sections and looks again (proportional
+ * back-off), which gives its host CPU back. That helps when our own harts
+ * outnumber the host's CPUs; it cannot help when other host jobs preempt the
+ * next in line (README: "SMP programs").
  */
 static inline void ticket_lock(ticket_lock_t *l)
 {
