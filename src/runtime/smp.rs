@@ -117,6 +117,8 @@ struct RunCtx<'a> {
     /// machine), it reads these.
     sample_epoch: AtomicU64,
     snapshots: Vec<Mutex<(u64, VcpuSnapshot)>>,
+    /// Held while deciding that every vCPU waits ([`RunCtx::all_parked`]).
+    deciding: Mutex<()>,
 }
 
 impl RunCtx<'_> {
@@ -275,9 +277,18 @@ impl RunCtx<'_> {
 
     /// Every vCPU waits: wake the one whose timer comes first, moving guest
     /// time to its deadline, or end the run if no timer is set.
-    fn all_parked(&self) {
+    ///
+    /// `from_task`: the caller is a vCPU task that just parked (so one task
+    /// is still being polled: its own); otherwise the coordinator, and no
+    /// task may be running.
+    fn all_parked(&self, from_task: bool) {
+        // The coordinator and the last task to park must not both decide
+        // at once (one could wake a vCPU the other then declares asleep).
+        let _deciding = lock(&self.deciding);
         self.wake_kicked();
-        if !self.state.queue.idle() && !self.state.queue.only_caller_left() {
+        let queue = &self.state.queue;
+        let all_wait = if from_task { queue.only_caller_left() } else { queue.idle() };
+        if !all_wait {
             return;
         }
         let earliest = self
@@ -329,7 +340,7 @@ async fn vcpu_task(ctx: &RunCtx<'_>, i: usize) {
             // The last one to park: nobody else can move time on, so wake
             // whoever's timer comes first now rather than at the
             // coordinator's next look.
-            Quantum::Park if ctx.state.queue.only_caller_left() => ctx.all_parked(),
+            Quantum::Park if ctx.state.queue.only_caller_left() => ctx.all_parked(true),
             Quantum::Park => {}
             Quantum::Done => return,
             Quantum::Suspend => {
@@ -416,6 +427,7 @@ impl Machine {
             ended: AtomicBool::new(false),
             sample_epoch: AtomicU64::new(0),
             snapshots,
+            deciding: Mutex::new(()),
         };
         let ctx = &ctx;
         let tasks: Vec<TaskSlot<'_>> = (0..slots.len())
@@ -439,7 +451,7 @@ impl Machine {
                 host.console_out(&out);
             }
             if ctx.state.queue.idle() && !ctx.ended() {
-                ctx.all_parked();
+                ctx.all_parked(false);
             }
             let retired = retired_before
                 + ctx.state.retired.iter().map(|r| r.load(Ordering::Acquire)).sum::<u64>();
@@ -486,7 +498,7 @@ impl Machine {
                 }
                 if emptied {
                     // Every vCPU waits.
-                    ctx.all_parked();
+                    ctx.all_parked(false);
                     if ctx.ended() || !coordinate() {
                         break;
                     }
