@@ -31,19 +31,20 @@ ARCH=(-march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany)
 CFLAGS=("${ARCH[@]}" -O2 -g0 -ffreestanding -nostdlib -nostartfiles
         -fno-asynchronous-unwind-tables -fno-common -Wall -Wextra
         -Iruntime -Isrc)
-LDFLAGS=(-T runtime/link.ld -Wl,--build-id=none -Wl,-z,noexecstack)
+LDFLAGS=(-Wl,--build-id=none -Wl,-z,noexecstack)
 # The memory functions must not be turned into calls to themselves.
 MEMFLAGS=(-fno-tree-loop-distribute-patterns)
 
 # build NAME [extra flags and sources...]
+# (CRT0 and LDSCRIPT, when set, replace runtime/start.S and runtime/link.ld.)
 build() {
     local name=$1; shift
     local tmp
     tmp="$(mktemp -d)"
     # mem.c gets its own flags; everything else shares CFLAGS.
     "$CC" "${CFLAGS[@]}" "${MEMFLAGS[@]}" -c runtime/mem.c -o "$tmp/mem.o"
-    "$CC" "${CFLAGS[@]}" "${LDFLAGS[@]}" -o "$out/$name.elf" \
-        runtime/start.S runtime/uart.c "$tmp/mem.o" "$@" -lgcc
+    "$CC" "${CFLAGS[@]}" -T "${LDSCRIPT:-runtime/link.ld}" "${LDFLAGS[@]}" -o "$out/$name.elf" \
+        "${CRT0:-runtime/start.S}" runtime/uart.c "$tmp/mem.o" "$@" -lgcc
     rm -rf "$tmp"
     echo "  built $out/$name.elf ($(stat -c %s "$out/$name.elf") bytes)"
 }
@@ -65,6 +66,22 @@ build paging-random  -DDEF_PAGES=1024 -DDEF_STRIDE=1 -DDEF_RANDOM=1 -DDEF_PASSES
 build paging-stride  -DDEF_PAGES=256  -DDEF_STRIDE=3 -DDEF_RANDOM=0 -DDEF_PASSES=8192  "${PAGING[@]}"
 build htif-hello   -DHTIF_EXIT_CODE=0 src/htif.c
 build htif-fail    -DHTIF_EXIT_CODE=5 src/htif.c
+
+# SMP programs: every hart runs main (runtime/smp_start.S, smp.c, smp.h); the
+# linker script reserves 16 KiB of stack for each of up to 64 harts.
+build_smp() {
+    local name=$1; shift
+    CRT0=runtime/smp_start.S LDSCRIPT=runtime/smp_link.ld \
+        build "$name" -Lruntime runtime/smp.c "$@"
+}
+build_smp smp-hello      src/smp-hello.c
+# smp-sum checks its checksum against SUM_EXPECT (the same C built for the host
+# gives the same value).
+build_smp smp-sum        -DSUM_EXPECT=0x66aa50908d4e66e9ULL src/smp-sum.c
+build_smp smp-sum-small  -DSUM_INDICES=450000UL -DSUM_EXPECT=0xe184fc5f42b0b5a3ULL src/smp-sum.c
+build_smp smp-locks      src/smp-locks.c
+build_smp smp-ring       src/smp-ring.c
+build_smp smp-litmus     src/smp-litmus.c
 
 # cpubench for wasm32: the same kernel source, exported as cpubench_run(reps).
 if command -v "$CLANG" >/dev/null 2>&1; then

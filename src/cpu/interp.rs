@@ -655,10 +655,12 @@ impl Hart {
         if self.mip() & self.csr.mie != 0 {
             return Ok(());
         }
-        if self.smp {
+        if self.smp && self.mip() == 0 {
             // Other harts run on: wait for them (an IPI) or for the timer,
             // whose deadline the scheduler watches. The wfi executes again
             // when the vCPU wakes, and retires if an interrupt is pending.
+            // (Pending but disabled resumes at once, as below for one hart:
+            // parking would be woken at once by the pending msip, forever.)
             let timer = self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX;
             self.park_deadline = if timer { timer_at } else { u64::MAX };
             return Err(Abort::Park);

@@ -96,6 +96,12 @@ impl RunQueue {
         queue.is_empty() && self.running.load(Ordering::Acquire) == 0
     }
 
+    /// No task is ready and the only one being polled is the caller's.
+    pub fn only_caller_left(&self) -> bool {
+        let queue = lock(&self.queue);
+        queue.is_empty() && self.running.load(Ordering::Acquire) == 1
+    }
+
     /// Open the queue for a call of the run loop.
     pub(crate) fn open(&self) {
         self.closed.store(false, Ordering::Release);

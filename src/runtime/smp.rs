@@ -149,6 +149,15 @@ impl RunCtx<'_> {
         }
         let mut v = lock(&self.vcpus[i]);
         let v = &mut *v;
+        // Woken from a park: the hart's clock catches up with the time
+        // that woke it (however the wake reached this task).
+        let mut slot = lock(&self.state.parks[i]);
+        if slot.wake_clock != 0 {
+            v.hart.advance_clock_to(slot.wake_clock);
+            v.stats.parked_ns += now_ns().saturating_sub(slot.since_ns);
+            slot.wake_clock = 0;
+        }
+        drop(slot);
         let t0 = now_ns();
         let (executed0, retired0) = (v.hart.executed(), v.hart.retired());
         let compiled0 = v.jit.as_ref().map_or(0, |j| j.compiled_retired());
@@ -205,8 +214,11 @@ impl RunCtx<'_> {
                 slot.deadline = deadline;
                 slot.since_ns = now_ns();
                 drop(slot);
-                // An IPI that came between the wfi's check and the park
+                // The wfi saw this hart's CLINT registers as they are now
+                // (the nap that set its own mtimecmp must not wake it), but
+                // an IPI that came between the wfi's check and the park
                 // above would be lost: look once more.
+                self.bus.clint.clear_kick(i);
                 if self.bus.clint.msip(i) {
                     self.wake(i, clock);
                 }
@@ -231,7 +243,7 @@ impl RunCtx<'_> {
     fn wake(&self, i: usize, clock: u64) {
         let mut slot = lock(&self.state.parks[i]);
         if slot.parked {
-            slot.wake_clock = slot.wake_clock.max(clock);
+            slot.wake_clock = slot.wake_clock.max(clock).max(1);
             slot.unpark();
         }
     }
@@ -265,7 +277,7 @@ impl RunCtx<'_> {
     /// time to its deadline, or end the run if no timer is set.
     fn all_parked(&self) {
         self.wake_kicked();
-        if !self.state.queue.idle() {
+        if !self.state.queue.idle() && !self.state.queue.only_caller_left() {
             return;
         }
         let earliest = self
@@ -307,17 +319,17 @@ async fn vcpu_task(ctx: &RunCtx<'_>, i: usize) {
         let slot = &ctx.state.parks[i];
         if lock(slot).parked {
             Parked { slot }.await;
-            let mut slot = lock(slot);
-            let (clock, since) = (slot.wake_clock, slot.since_ns);
-            slot.wake_clock = 0;
-            drop(slot);
-            let mut v = lock(&ctx.vcpus[i]);
-            v.hart.advance_clock_to(clock);
-            v.stats.parked_ns += now_ns().saturating_sub(since);
             continue;
         }
         match ctx.run_quantum(i) {
             Quantum::Again => yield_now().await,
+            // Woken already (an IPI that raced the park): one quantum per
+            // poll all the same, so the coordinator gets its turn.
+            Quantum::Park if !lock(&ctx.state.parks[i]).parked => yield_now().await,
+            // The last one to park: nobody else can move time on, so wake
+            // whoever's timer comes first now rather than at the
+            // coordinator's next look.
+            Quantum::Park if ctx.state.queue.only_caller_left() => ctx.all_parked(),
             Quantum::Park => {}
             Quantum::Done => return,
             Quantum::Suspend => {

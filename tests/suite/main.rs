@@ -57,3 +57,4 @@ mod presets;
 mod reference_qemu;
 mod serve;
 mod smp;
+mod smp_workloads;

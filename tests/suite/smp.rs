@@ -322,3 +322,32 @@ fn a_store_into_code_by_one_hart_reaches_another_after_its_fence_i() {
         assert_eq!(outcome, RunOutcome::Exited(0), "pool {pool} jit {jit}: hart 1 ran stale code");
     }
 }
+
+/// Harts that nap on their own timers (mtimecmp = mtime + 20, wfi until
+/// MTIP) while others run or nap too: each wakes when guest time passes its
+/// deadline, with its clock moved up to that time, and the count completes.
+#[test]
+fn harts_napping_on_their_timers_all_wake() {
+    const MIP: u16 = 0x344;
+    let nap = |p: &mut Program| {
+        // t5 = &mtimecmp[hart] (a0 = mhartid), t6 = mtime + 20
+        p.li(T5, CLINT + 0x4000).i(slli(T6, A0, 3)).i(add(T5, T5, T6));
+        p.li(T6, CLINT + 0xbff8).i(ld(T6, 0, T6)).i(addi(T6, T6, 20)).i(sd(T6, 0, T5));
+        p.li(T4, 0x80).i(csrrs(ZERO, MIE, T4));
+        let sleep = p.local();
+        p.label(&sleep);
+        p.i(wfi());
+        p.i(csrr(T4, MIP)).i(andi(T4, T4, 0x80));
+        p.i_to(&sleep, |off| beq(T4, ZERO, off));
+        p.li(T6, -1).i(sd(T6, 0, T5));
+        amoadd(p);
+    };
+    let image = counting_program(3, 200, &nap);
+    for (pool, jit) in [(1, false), (1, true), (3, false)] {
+        let (m, outcome) = run(&image, config(3, pool, jit));
+        assert_eq!(outcome, RunOutcome::Exited(0), "pool {pool} jit {jit}");
+        assert_eq!(counter(&m), 600, "pool {pool} jit {jit}");
+        let smp = m.sample(1).smp.unwrap();
+        assert!(smp.vcpus.iter().all(|v| v.parks >= 100), "{:?}", smp.vcpus);
+    }
+}

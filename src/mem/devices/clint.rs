@@ -94,6 +94,12 @@ impl Clint {
         self.kicks.fetch_or(1 << hart, Ordering::AcqRel);
     }
 
+    /// Forget hart `hart`'s kick (it is about to park having seen its
+    /// registers as they are: its own `mtimecmp` write must not wake it).
+    pub fn clear_kick(&self, hart: usize) {
+        self.kicks.fetch_and(!(1 << hart), Ordering::AcqRel);
+    }
+
     /// Harts (a bit each) whose msip or mtimecmp was written since the last
     /// call: a parked vCPU among them must look at its interrupts again.
     pub fn take_kicks(&self) -> u64 {
