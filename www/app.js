@@ -14,6 +14,7 @@ import { ReportPanel } from './panel.js';
 import { Program } from './program.js';
 import { Session } from './session.js';
 import { VmWorker } from './worker-client.js';
+import { SMP_KNOB_NOTES } from './smp-view.js';
 
 // ---------------------------------------------------------------- errors
 // The page must never go blank: every error ends up in #page-error.
@@ -199,12 +200,13 @@ async function start() {
   program.panelA = new KnobPanel($('#knobs'), vm, schema, {
     attr: 'key',
     idPrefix: 'knob',
+    notes: SMP_KNOB_NOTES,
     onChange: (p) => {
       program.updateShareLink();
       if (!p.hasErrors() && $('#load-error').dataset.cause === 'refused') setLoadError('');
     },
   });
-  program.panelB = new KnobPanel($('#knobs-b'), vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true });
+  program.panelB = new KnobPanel($('#knobs-b'), vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true, notes: SMP_KNOB_NOTES });
   program.fillPresetSelects();
   wireAdvisor(panel.advisor, program, phase);
   performance.mark('tunevm:knobs');

@@ -41,6 +41,8 @@ export class KnobPanel {
    * opts.attr: "key" for the main panel (data-key / data-error-for), "b-key" for B
    * (data-b-key / data-b-error-for), so that the two panels never share a selector.
    * opts.onChange(panel): called after a valid change.
+   * opts.notes: {key: (appliedText) => text}: a note under that knob about
+   * its applied value ('' for none), e.g. what the page makes of it.
    */
   constructor(root, vm, schema, opts = {}) {
     this.root = root;
@@ -49,6 +51,7 @@ export class KnobPanel {
     this.attr = opts.attr || 'key';
     this.idPrefix = opts.idPrefix || 'knob';
     this.onChange = opts.onChange || (() => {});
+    this.notes = opts.notes || {};
     this.knobs = new Map();
     for (const section of schema.sections) for (const knob of section.knobs) this.knobs.set(knob.key, knob);
     this.applied = new Map([...this.knobs.values()].map((k) => [k.key, defaultText(k)]));
@@ -56,6 +59,7 @@ export class KnobPanel {
     this.errors = new Map();
     this.inputs = new Map();
     this.errorEls = new Map();
+    this.noteEls = new Map();
     this.rendered = false;
     if (!opts.lazy) this.render(); // a lazy panel is drawn when first shown
   }
@@ -70,6 +74,7 @@ export class KnobPanel {
     const frag = document.createDocumentFragment();
     this.inputs.clear();
     this.errorEls = new Map();
+    this.noteEls = new Map();
     for (const section of this.schema.sections) {
       const box = document.createElement('fieldset');
       box.className = 'knob-section';
@@ -133,6 +138,15 @@ export class KnobPanel {
     error.dataset[this.errorAttr()] = knob.key;
     error.setAttribute('role', 'alert');
 
+    let note = null;
+    if (this.notes[knob.key]) {
+      note = document.createElement('span');
+      note.className = 'knob-note';
+      note.dataset[this.attr === 'key' ? 'noteFor' : 'bNoteFor'] = knob.key;
+      note.setAttribute('role', 'note');
+      this.noteEls.set(knob.key, note);
+    }
+
     const help = document.createElement('p');
     help.className = 'knob-help';
     help.textContent = pick(knob.help);
@@ -146,7 +160,7 @@ export class KnobPanel {
     const head = document.createElement('div');
     head.className = 'knob-head';
     head.append(label, input);
-    row.append(head, meta, error, help);
+    row.append(head, meta, error, ...(note ? [note] : []), help);
     this.inputs.set(knob.key, input);
     this.errorEls.set(knob.key, error);
     return row;
@@ -165,6 +179,8 @@ export class KnobPanel {
     input.setAttribute('aria-invalid', error ? 'true' : 'false');
     const row = input.closest('.knob');
     row.classList.toggle('changed', this.applied.get(key) !== defaultText(this.knobs.get(key)));
+    const note = this.noteEls.get(key);
+    if (note) note.textContent = this.notes[key](this.applied.get(key));
   }
 
   /** Checks one value in the context of the panel's other non-default

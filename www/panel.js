@@ -1,12 +1,14 @@
 // The report panel: the live charts, the guide's checklist (with the
-// native-speed comparison after a cpubench run), the A/B overlay chart, and
-// the JSON/CSV export, and the tuning advisor. Fed with live reports; keeps the latest one and the
-// last finished run's full report.
+// native-speed comparison after a cpubench run), the SMP card (several
+// harts only), the A/B overlay chart, and the JSON/CSV export, and the
+// tuning advisor. Fed with live reports; keeps the latest one and the last
+// finished run's full report.
 
 import { Charts } from './charts.js';
 import { Checklist } from './checklist.js';
 import { AdvisorView } from './advisor.js';
 import { AbChart } from './ab.js';
+import { SmpCard } from './smp-view.js';
 import { $, reason } from './dom.js';
 import { download, reportToCsv } from './report.js';
 
@@ -16,6 +18,7 @@ export class ReportPanel {
     this.charts = new Charts($('#charts'));
     this.abChart = new AbChart($('#ab-chart'), $('#ab-rates'));
     this.advisor = new AdvisorView($('#advisor'));
+    this.smp = new SmpCard($('#smp-card'));
     this.lastReport = null; // latest live report (an object)
     this.finalReport = null; // full report text of the last finished run
   }
@@ -26,6 +29,7 @@ export class ReportPanel {
     this.charts.push(report);
     this.checklist.update(report);
     this.advisor.update(report);
+    this.smp.update(report);
   }
 
   /** A new or reset machine starts blank. */
@@ -34,6 +38,7 @@ export class ReportPanel {
     this.charts.clear();
     this.checklist.reset();
     this.advisor.clear();
+    this.smp.clear();
   }
 
   /** Times cpubench.wasm in the worker against the VM run's wall_ns; cold:
@@ -85,6 +90,7 @@ export class ReportPanel {
     this.checklist.relabel();
     this.advisor.relabel();
     this.charts.rebuildAll();
+    this.smp.relabel();
     this.abChart.draw();
   }
 }

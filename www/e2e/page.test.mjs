@@ -1046,6 +1046,60 @@ test('A/B runs the current knobs against a preset and fills the comparison table
   t.diagnostic(`A/B ${status}`);
 });
 
+test('smp-hello on 4 vCPUs: one line per hart in hart order and an SMP card of 4 vCPUs; runtime.pool_size 3 is kept but the page says it uses one worker; one vCPU: no card', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  const card = page.locator('#smp-card');
+  assert.equal(await card.evaluate((e) => e.hidden), true, '#smp-card before any run');
+  await page.selectOption('#workload', 'smp-hello');
+  await setKnob(page, 'runtime.vcpus', '4');
+  await setKnob(page, 'runtime.pool_size', '3');
+  const knobNote = await waitForText(page, '#knobs [data-note-for="runtime.pool_size"]', 3_000,
+    'no note under runtime.pool_size = 3 in the knob panel');
+  assert.match(knobNote, /one worker/, `the note under runtime.pool_size: ${knobNote}`);
+  await runExpecting(page, null, 'exit 0');
+  const hellos = [0, 1, 2, 3].map((h) => `hello from hart ${h} of 4\n`).join('');
+  await waitInPage(page, (want) => document.querySelector('#console').textContent.startsWith(want), hellos, {
+    timeout: 5_000,
+    message: '#console does not start with "hello from hart 0 of 4" .. "hello from hart 3 of 4" in order',
+    describe: () => JSON.stringify(document.querySelector('#console').textContent),
+  });
+  await waitInPage(page, () => {
+    const c = document.querySelector('#smp-card');
+    return !c.hidden && c.querySelectorAll('#smp-vcpus tbody tr[data-hart]').length === 4;
+  }, null, {
+    timeout: 5_000,
+    message: 'the SMP card does not show 4 vCPUs after a run with runtime.vcpus=4',
+    describe: () => {
+      const c = document.querySelector('#smp-card');
+      const r = window.tunevmPage.lastReport();
+      return `hidden=${c.hidden} rows=${c.querySelectorAll('#smp-vcpus tbody tr').length} report.smp=${JSON.stringify(r?.smp ?? null).slice(0, 200)}`;
+    },
+  });
+  const shown = await card.evaluate((c) => ({
+    harts: [...c.querySelectorAll('#smp-vcpus tbody tr')].map((tr) => tr.dataset.hart),
+    workers: c.querySelectorAll('#smp-workers [data-worker]').length,
+    how: c.querySelector('#smp-how').textContent,
+    poolNote: c.querySelector('#smp-pool-note').hidden ? '' : c.querySelector('#smp-pool-note').textContent,
+    busy: c.querySelector('#smp-workers').textContent,
+  }));
+  assert.deepEqual(shown.harts, ['0', '1', '2', '3'], 'harts in the SMP card');
+  assert.equal(shown.workers, 1, 'workers in the SMP card (the page runs every vCPU on one worker)');
+  assert.match(shown.how, /^4 vCPUs as tasks on this page's one worker/, '#smp-how');
+  assert.match(shown.poolNote, /pool_size is 3.*one worker/, '#smp-pool-note with runtime.pool_size=3');
+  assert.match(shown.busy, /busy \d+(\.\d)? %/, 'worker utilisation');
+  t.diagnostic(`SMP card: ${JSON.stringify(shown)}`);
+
+  await setKnob(page, 'runtime.vcpus', '1');
+  await runExpecting(page, null, 'exit 0');
+  await waitInPage(page, () => document.querySelector('#console').textContent.startsWith('hello from hart 0 of 1\n'), null, {
+    timeout: 5_000,
+    message: '#console after runtime.vcpus=1',
+    describe: () => JSON.stringify(document.querySelector('#console').textContent),
+  });
+  assert.equal(await card.evaluate((e) => e.hidden), true, '#smp-card with runtime.vcpus=1');
+  assert.deepEqual(problems, [], 'errors during the SMP runs');
+});
+
 test('on a static host without COOP/COEP the service-worker shim isolates the page; without service workers it falls back to the plain build', { timeout: TEST_TIMEOUT }, async (t) => {
   const host = await startPlainHost();
   t.after(() => host.stop());
