@@ -252,10 +252,14 @@ impl PerformanceMonitor {
                     - before.vcpus.iter().map(|v| v.running_ns).sum::<u64>();
                 if d_ns > 0 {
                     // vCPUs running at once, on average over the interval.
+                    // The vCPUs' figures come from snapshots up to a
+                    // coordinator tick old, so an interval can see more
+                    // running time than it lasted: capped at the workers.
+                    let busy = (running as f64 / d_ns as f64).min(now.pool_size.max(1) as f64);
                     self.series
                         .entry("smp.busy_vcpus")
                         .or_insert_with(|| TimeSeries::new(max))
-                        .push(x, running as f64 / d_ns as f64);
+                        .push(x, busy);
                 }
             }
             let d_lookups = s.tlb.lookups.saturating_sub(p.tlb.lookups);
