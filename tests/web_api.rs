@@ -59,7 +59,7 @@ fn schema_has_every_section_with_help_in_both_languages() {
     let schema = json(&knob_schema());
     let sections = schema["sections"].as_array().unwrap();
     let keys: Vec<&str> = sections.iter().map(|s| s["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["memory", "mmu", "jit", "code_cache"]);
+    assert_eq!(keys, ["memory", "mmu", "jit", "code_cache", "runtime"]);
     for knob in sections.iter().flat_map(|s| s["knobs"].as_array().unwrap()) {
         for lang in ["en", "zh"] {
             assert!(knob["help"][lang].as_str().unwrap().len() > 40, "{knob}");
