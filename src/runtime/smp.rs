@@ -278,16 +278,22 @@ impl RunCtx<'_> {
     /// Every vCPU waits: wake the one whose timer comes first, moving guest
     /// time to its deadline, or end the run if no timer is set.
     ///
-    /// `from_task`: the caller is a vCPU task that just parked (so one task
-    /// is still being polled: its own); otherwise the coordinator, and no
+    /// `caller`: the vCPU task that just parked and calls this (so one task
+    /// is still being polled: its own); `None` for the coordinator, when no
     /// task may be running.
-    fn all_parked(&self, from_task: bool) {
+    fn all_parked(&self, caller: Option<usize>) {
         // The coordinator and the last task to park must not both decide
         // at once (one could wake a vCPU the other then declares asleep).
         let _deciding = lock(&self.deciding);
         self.wake_kicked();
         let queue = &self.state.queue;
-        let all_wait = if from_task { queue.only_caller_left() } else { queue.idle() };
+        let all_wait = match caller {
+            // The caller may have been woken since it parked (by the kicks
+            // just taken, or by a task that ran until a moment ago): it is
+            // not waiting then, whatever the queue says.
+            Some(i) => queue.only_caller_left() && lock(&self.state.parks[i]).parked,
+            None => queue.idle(),
+        };
         if !all_wait {
             return;
         }
@@ -340,7 +346,7 @@ async fn vcpu_task(ctx: &RunCtx<'_>, i: usize) {
             // The last one to park: nobody else can move time on, so wake
             // whoever's timer comes first now rather than at the
             // coordinator's next look.
-            Quantum::Park if ctx.state.queue.only_caller_left() => ctx.all_parked(true),
+            Quantum::Park if ctx.state.queue.only_caller_left() => ctx.all_parked(Some(i)),
             Quantum::Park => {}
             Quantum::Done => return,
             Quantum::Suspend => {
@@ -451,7 +457,7 @@ impl Machine {
                 host.console_out(&out);
             }
             if ctx.state.queue.idle() && !ctx.ended() {
-                ctx.all_parked(false);
+                ctx.all_parked(None);
             }
             let retired = retired_before
                 + ctx.state.retired.iter().map(|r| r.load(Ordering::Acquire)).sum::<u64>();
@@ -498,7 +504,7 @@ impl Machine {
                 }
                 if emptied {
                     // Every vCPU waits.
-                    ctx.all_parked(false);
+                    ctx.all_parked(None);
                     if ctx.ended() || !coordinate() {
                         break;
                     }

@@ -95,3 +95,16 @@ fn smp_litmus_never_shows_a_forbidden_outcome() {
     // Exit 0 means no forbidden outcome; the fixed lines say which tests ran.
     check("smp-litmus", &[2, 4], &[1, 2], |out| panic!("no expected output recorded:\n{out}"));
 }
+
+/// IPIs racing the last vCPU to park: the run must never end "asleep" while
+/// a hart's software interrupt is pending. (Before the fix, the last task to
+/// park could take a kick that woke itself and still declare every vCPU
+/// asleep: about 3 runs in 400 of this shape.)
+#[test]
+fn smp_ring_never_ends_asleep_under_ipi_races() {
+    for run in 0..12 {
+        let pool = if run % 2 == 0 { 4 } else { 2 };
+        let (outcome, out) = self::run("smp-ring", 8, pool, false);
+        assert_eq!(outcome, RunOutcome::Exited(0), "run {run}, {pool} workers:\n{out}");
+    }
+}
