@@ -82,6 +82,8 @@ build_smp smp-sum-small  -DSUM_INDICES=450000UL -DSUM_EXPECT=0xe184fc5f42b0b5a3U
 build_smp smp-locks      src/smp-locks.c
 build_smp smp-ring       src/smp-ring.c
 build_smp smp-litmus     src/smp-litmus.c
+# smp-paging: harts in S-mode sharing one Sv39 address space (TLB strategies).
+build_smp smp-paging     src/smp-paging.c
 
 # cpubench for wasm32: the same kernel source, exported as cpubench_run(reps).
 if command -v "$CLANG" >/dev/null 2>&1; then

@@ -8,7 +8,12 @@
 //! - MultiLevel: L1 (fully associative, LRU) -> L2 (set-associative, LRU) ->
 //!   walk; an L2 hit refills L1, a walk fills both. See `tlb::multilevel`.
 //! - Concurrent: one sharded TLB (per-shard lock, fully associative shards,
-//!   CLOCK) -> walk. See `tlb::concurrent`.
+//!   CLOCK) -> walk, shared by every hart of the machine (each hart's MMU is
+//!   a [`UnifiedMmu::sibling`] of hart 0's). See `tlb::concurrent`.
+//! - Hybrid: MultiLevel for one hart; for several, a shared Concurrent TLB
+//!   whose lock contention is measured over the first [`HYBRID_WINDOW`] lock
+//!   acquisitions of the run; above [`HYBRID_MAX_CONTENDED`] every hart
+//!   switches to a private MultiLevel TLB. See [`HybridChoice`].
 //! - Prefetcher: trained on misses, inserts into L2 / the shared TLB, never
 //!   faults, never sets A or D. See `prefetch`.
 //!
@@ -17,13 +22,14 @@
 //! clear walks again so the walk sets D (step 7). A hit that fails either check
 //! is a miss: the walk decides the fault from the page tables in memory.
 use std::ops::RangeInclusive;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use super::prefetch::{StridePrefetcher, MIN_HISTORY_WINDOW};
-use super::sv39::{self, is_canonical, satp_asid, vpn_of, PAGE_SHIFT, PTE_A, PTE_D};
-use super::tlb::concurrent::ConcurrentTlb;
+use super::sv39::{self, is_canonical, satp_asid, satp_root, vpn_of, PAGE_SHIFT, PTE_A, PTE_D};
+use super::tlb::concurrent::{ConcurrentTlb, LockCounts};
 use super::tlb::multilevel::{self, l1_tag, L1Tlb, L2Tlb};
 use super::tlb::{Probe, TlbEntry};
 use super::{AccessType, FaultKind, MemFault, Privilege, Ram, TranslationContext};
@@ -36,8 +42,9 @@ pub enum MmuOptimizationStrategy {
     MultiLevel,
     /// One sharded TLB that several harts can share (a lock per shard).
     Concurrent,
-    /// Chooses between the two when the MMU is built and reports its choice:
-    /// Concurrent when several harts share the MMU, MultiLevel otherwise.
+    /// MultiLevel for one hart. For several: a shared Concurrent TLB while
+    /// lock contention is measured, then either kept or replaced by private
+    /// MultiLevel TLBs; the report says which and why.
     #[default]
     Hybrid,
 }
@@ -311,6 +318,12 @@ pub struct TlbStats {
     pub prefetch_issued: u64,
     /// Prefetched entries that served at least one lookup.
     pub prefetch_used: u64,
+    /// Why this strategy: configured, or what Hybrid measured and decided.
+    pub strategy_reason: String,
+    /// Shard locks of the shared (Concurrent) TLB taken.
+    pub lock_acquisitions: u64,
+    /// Of those, how many found the shard held by another hart and waited.
+    pub lock_contended: u64,
 }
 
 impl TlbStats {
@@ -321,6 +334,11 @@ impl TlbStats {
         self.walks += o.walks;
         self.prefetch_issued += o.prefetch_issued;
         self.prefetch_used += o.prefetch_used;
+        self.lock_acquisitions += o.lock_acquisitions;
+        self.lock_contended += o.lock_contended;
+        if self.strategy_reason.is_empty() {
+            self.strategy_reason.clone_from(&o.strategy_reason);
+        }
         for l in &o.levels {
             match self.levels.iter_mut().find(|m| m.name == l.name) {
                 Some(m) => {
@@ -357,26 +375,114 @@ enum Tlbs {
 /// hit path bumps one counter only.
 #[derive(Clone, Copy, Debug, Default)]
 struct Counters {
-    /// Hits and misses of the first level probed (L1, or the shared TLB).
+    /// Hits and misses of L1 (MultiLevel).
     first_hits: u64,
     first_misses: u64,
     l2_hits: u64,
+    /// Hits and misses of the shared TLB (Concurrent; a Hybrid hart may have
+    /// used both organisations in one run).
+    shared_hits: u64,
+    shared_misses: u64,
+    locks: LockCounts,
     walks: u64,
     prefetch_issued: u64,
     prefetch_used: u64,
 }
 
-/// Address translation for one hart (or, with the Concurrent strategy,
-/// shared by several): TLBs, prefetcher and counters. It owns no memory:
-/// page tables are read from (and A/D bits written to) the `Ram` each call
-/// is given, so one RAM can serve several MMUs.
+/// Lock acquisitions over all harts after which Hybrid decides.
+pub const HYBRID_WINDOW: u64 = 1 << 16;
+/// Share of contended lock acquisitions above which Hybrid gives each hart
+/// a private TLB.
+pub const HYBRID_MAX_CONTENDED: f64 = 0.05;
+/// A hart adds its lock counts to the machine-wide figures this often.
+const HYBRID_PUBLISH_EVERY: u64 = 1024;
+
+const MEASURING: u8 = 0;
+const KEEP_SHARED: u8 = 1;
+const GO_PRIVATE: u8 = 2;
+
+/// Hybrid's decision for a machine of several harts, shared by their MMUs.
+/// It starts `MEASURING` with one shared Concurrent TLB; once the harts
+/// have taken [`HYBRID_WINDOW`] shard locks in all, the first hart to see it
+/// decides (once per run): keep sharing, or (more than
+/// [`HYBRID_MAX_CONTENDED`] of the locks waited) `GO_PRIVATE`, after which
+/// each hart replaces the shared TLB by an empty private MultiLevel one at
+/// its next translation. Emptier TLBs are always correct, so harts may
+/// switch at different moments.
+pub struct HybridChoice {
+    harts: usize,
+    state: AtomicU8,
+    acquisitions: AtomicU64,
+    contended: AtomicU64,
+    /// (acquisitions, contended) when the decision was made.
+    decided_at: Mutex<Option<(u64, u64)>>,
+}
+
+impl HybridChoice {
+    /// Add a hart's lock counts since its last call; decide when the
+    /// window is full.
+    fn publish(&self, delta: LockCounts) {
+        let acq =
+            self.acquisitions.fetch_add(delta.acquisitions, Ordering::Relaxed) + delta.acquisitions;
+        let cont = self.contended.fetch_add(delta.contended, Ordering::Relaxed) + delta.contended;
+        if acq < HYBRID_WINDOW || self.state.load(Ordering::Relaxed) != MEASURING {
+            return;
+        }
+        let mut decided = self.decided_at.lock().unwrap_or_else(|e| e.into_inner());
+        if decided.is_none() {
+            *decided = Some((acq, cont));
+            let private = cont as f64 > HYBRID_MAX_CONTENDED * acq as f64;
+            self.state.store(if private { GO_PRIVATE } else { KEEP_SHARED }, Ordering::Release);
+        }
+    }
+
+    fn reason(&self) -> String {
+        let n = self.harts;
+        let pct =
+            |acq: u64, cont: u64| if acq == 0 { 0.0 } else { 100.0 * cont as f64 / acq as f64 };
+        let limit = 100.0 * HYBRID_MAX_CONTENDED;
+        match *self.decided_at.lock().unwrap_or_else(|e| e.into_inner()) {
+            None => {
+                let acq = self.acquisitions.load(Ordering::Relaxed);
+                let cont = self.contended.load(Ordering::Relaxed);
+                format!(
+                    "hybrid: {n} vCPUs share one TLB; still measuring lock contention \
+                     ({acq} of {HYBRID_WINDOW} shard locks taken so far, {:.1} % waited)",
+                    pct(acq, cont)
+                )
+            }
+            Some((acq, cont)) if self.state.load(Ordering::Acquire) == GO_PRIVATE => format!(
+                "hybrid: {n} vCPUs; {:.1} % of the first {acq} shard locks of the shared TLB \
+                 waited for another hart (over {limit} %), so each hart switched to a private \
+                 multi-level TLB",
+                pct(acq, cont)
+            ),
+            Some((acq, cont)) => format!(
+                "hybrid: {n} vCPUs share one TLB: {:.1} % of the first {acq} shard locks \
+                 waited for another hart (at most {limit} %), so sharing stays",
+                pct(acq, cont)
+            ),
+        }
+    }
+}
+
+/// Address translation for one hart: TLBs (private, or a handle on the
+/// machine's shared Concurrent TLB), prefetcher and counters. It owns no
+/// memory: page tables are read from (and A/D bits written to) the `Ram`
+/// each call is given, so one RAM can serve several MMUs.
 pub struct UnifiedMmu {
     /// Size of the RAM this MMU translates into (every `translate` is given
     /// that RAM).
     ram_bytes: usize,
     config: UnifiedMmuConfig,
+    /// Harts translating through this MMU and its siblings.
+    harts: usize,
     chosen: MmuOptimizationStrategy,
     tlbs: Tlbs,
+    /// Hybrid with several harts: the shared decision.
+    hybrid: Option<Arc<HybridChoice>>,
+    /// Lock counts already added to `hybrid`.
+    published: LockCounts,
     prefetcher: Option<StridePrefetcher>,
     counters: Counters,
 }
@@ -402,57 +508,156 @@ fn l1_kind(access: AccessType) -> usize {
     }
 }
 
+fn private_tlbs(config: &UnifiedMmuConfig) -> Tlbs {
+    let ml = &config.multilevel_tlb_config;
+    Tlbs::MultiLevel { l1: L1Tlb::new(ml.l1_entries), l2: L2Tlb::new(ml.l2_entries, ml.l2_ways) }
+}
+
 impl UnifiedMmu {
     /// An MMU over a RAM of `ram_bytes` (the tuning guide's
     /// `UnifiedMmu::new(256 MiB, false, mmu_config)`); `shared_by_harts`
-    /// says whether several harts
-    /// will translate through this MMU (Hybrid picks Concurrent then).
+    /// says whether several harts will translate through this MMU and its
+    /// [`sibling`](Self::sibling)s (Hybrid shares one TLB then). The same as
+    /// [`for_harts`](Self::for_harts) with 1 or 2 harts.
     ///
     /// Panics if `config` fails [`UnifiedMmuConfig::validate`]: user input is
     /// validated by the `config` module before a machine is built, so an
     /// invalid config here is a host bug.
     pub fn new(ram_bytes: usize, shared_by_harts: bool, config: UnifiedMmuConfig) -> Self {
+        Self::for_harts(ram_bytes, if shared_by_harts { 2 } else { 1 }, config)
+    }
+
+    /// Hart 0's MMU on a machine of `harts` harts; the others get
+    /// [`sibling`](Self::sibling)s of it. Panics as [`new`](Self::new) does.
+    pub fn for_harts(ram_bytes: usize, harts: usize, config: UnifiedMmuConfig) -> Self {
         if let Err(e) = config.validate() {
             panic!("invalid MMU configuration: {e}");
         }
-        let chosen = match config.strategy {
-            MmuOptimizationStrategy::Hybrid if shared_by_harts => {
-                MmuOptimizationStrategy::Concurrent
-            }
-            MmuOptimizationStrategy::Hybrid => MmuOptimizationStrategy::MultiLevel,
-            s => s,
+        let harts = harts.max(1);
+        let (chosen, hybrid) = match config.strategy {
+            MmuOptimizationStrategy::Hybrid if harts > 1 => (
+                MmuOptimizationStrategy::Concurrent,
+                Some(Arc::new(HybridChoice {
+                    harts,
+                    state: AtomicU8::new(MEASURING),
+                    acquisitions: AtomicU64::new(0),
+                    contended: AtomicU64::new(0),
+                    decided_at: Mutex::new(None),
+                })),
+            ),
+            MmuOptimizationStrategy::Hybrid => (MmuOptimizationStrategy::MultiLevel, None),
+            s => (s, None),
         };
         let tlbs = match chosen {
             MmuOptimizationStrategy::Concurrent => {
                 let c = &config.concurrent_tlb_config;
                 Tlbs::Concurrent(Arc::new(ConcurrentTlb::new(c.entries, c.shards)))
             }
-            _ => {
-                let ml = &config.multilevel_tlb_config;
-                Tlbs::MultiLevel {
-                    l1: L1Tlb::new(ml.l1_entries),
-                    l2: L2Tlb::new(ml.l2_entries, ml.l2_ways),
-                }
-            }
+            _ => private_tlbs(&config),
         };
         let prefetcher = config.enable_prefetch.then(|| {
             StridePrefetcher::new(config.prefetch_history_window, config.prefetch_distance)
         });
-        UnifiedMmu { ram_bytes, config, chosen, tlbs, prefetcher, counters: Counters::default() }
+        UnifiedMmu {
+            ram_bytes,
+            config,
+            harts,
+            chosen,
+            tlbs,
+            hybrid,
+            published: LockCounts::default(),
+            prefetcher,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The MMU of another hart of the same machine: the shared TLB (and
+    /// Hybrid's decision) if this one has them, otherwise empty private
+    /// TLBs; its own prefetcher and counters.
+    pub fn sibling(&self) -> UnifiedMmu {
+        let tlbs = match &self.tlbs {
+            Tlbs::Concurrent(shared) => Tlbs::Concurrent(shared.clone()),
+            Tlbs::MultiLevel { .. } => private_tlbs(&self.config),
+        };
+        let config = &self.config;
+        UnifiedMmu {
+            ram_bytes: self.ram_bytes,
+            config: config.clone(),
+            harts: self.harts,
+            chosen: self.chosen,
+            tlbs,
+            hybrid: self.hybrid.clone(),
+            published: LockCounts::default(),
+            prefetcher: config.enable_prefetch.then(|| {
+                StridePrefetcher::new(config.prefetch_history_window, config.prefetch_distance)
+            }),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Why [`strategy_chosen`](Self::strategy_chosen): the configured
+    /// strategy, or what Hybrid measured and decided.
+    pub fn strategy_reason(&self) -> String {
+        let n = self.harts;
+        match (&self.hybrid, self.config.strategy) {
+            (Some(h), _) => h.reason(),
+            (None, MmuOptimizationStrategy::Hybrid) => {
+                "hybrid: one vCPU, so a private multi-level TLB (fastest lookups, nothing to share)"
+                    .into()
+            }
+            (None, MmuOptimizationStrategy::MultiLevel) => {
+                format!("multi_level as configured: a private L1 and L2 for each of {n} vCPU(s)")
+            }
+            (None, MmuOptimizationStrategy::Concurrent) => {
+                format!("concurrent as configured: one sharded TLB shared by {n} vCPU(s)")
+            }
+        }
+    }
+
+    /// Hybrid with several harts, on the shared TLB's path: pass this
+    /// hart's lock counts on now and then, and leave the shared TLB once
+    /// the decision says so.
+    #[inline]
+    fn hybrid_tick(&mut self) {
+        let Some(h) = &self.hybrid else { return };
+        match h.state.load(Ordering::Acquire) {
+            MEASURING => {
+                let c = self.counters.locks;
+                if c.acquisitions - self.published.acquisitions >= HYBRID_PUBLISH_EVERY {
+                    h.publish(LockCounts {
+                        acquisitions: c.acquisitions - self.published.acquisitions,
+                        contended: c.contended - self.published.contended,
+                    });
+                    self.published = c;
+                }
+            }
+            GO_PRIVATE => {
+                self.tlbs = private_tlbs(&self.config);
+                self.chosen = MmuOptimizationStrategy::MultiLevel;
+            }
+            _ => {}
+        }
     }
 
     pub fn config(&self) -> &UnifiedMmuConfig {
         &self.config
     }
 
-    /// The concrete organisation in use (never `Hybrid`).
     /// Size of the RAM this MMU translates into.
     pub fn ram_bytes(&self) -> usize {
         self.ram_bytes
     }
 
+    /// The concrete organisation in use (never `Hybrid`): for Hybrid on
+    /// several harts, what the machine-wide decision says (Concurrent while
+    /// it measures).
     pub fn strategy_chosen(&self) -> MmuOptimizationStrategy {
-        self.chosen
+        match &self.hybrid {
+            Some(h) if h.state.load(Ordering::Acquire) == GO_PRIVATE => {
+                MmuOptimizationStrategy::MultiLevel
+            }
+            _ => self.chosen,
+        }
     }
 
     /// True when accesses under `ctx` are untranslated (bare mode or M-mode).
@@ -534,10 +739,16 @@ impl UnifiedMmu {
         ctx: &TranslationContext,
     ) -> Result<u64, MemFault> {
         if let (true, Tlbs::Concurrent(tlb)) = (is_canonical(vaddr), &self.tlbs) {
-            if let Probe::Hit { entry, first_use_of_prefetch } =
-                tlb.lookup(vpn_of(vaddr), satp_asid(ctx.satp), |e| usable(e.flags, access, ctx))
-            {
-                self.counters.first_hits += 1;
+            let probe = tlb.lookup(
+                vpn_of(vaddr),
+                satp_asid(ctx.satp),
+                satp_root(ctx.satp),
+                &mut self.counters.locks,
+                |e| usable(e.flags, access, ctx),
+            );
+            self.hybrid_tick();
+            if let Probe::Hit { entry, first_use_of_prefetch } = probe {
+                self.counters.shared_hits += 1;
                 if first_use_of_prefetch {
                     self.counters.prefetch_used += 1;
                     self.prefetch(ram, vaddr, ctx);
@@ -545,7 +756,7 @@ impl UnifiedMmu {
                 return Ok(entry.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK);
             }
         }
-        self.counters.first_misses += 1;
+        self.counters.shared_misses += 1;
         self.walk_and_fill(ram, vaddr, access, ctx)
     }
 
@@ -578,7 +789,9 @@ impl UnifiedMmu {
                 l2.insert(entry);
                 l1.insert(l1_tag(vpn, asid), L1Tlb::pack(&entry), l1_kind(access));
             }
-            Tlbs::Concurrent(tlb) => tlb.insert(entry),
+            Tlbs::Concurrent(tlb) => {
+                tlb.insert(entry, satp_root(ctx.satp), &mut self.counters.locks)
+            }
         }
         self.prefetch(ram, vaddr, ctx);
         Ok(leaf.ppn << PAGE_SHIFT | vaddr & PAGE_OFFSET_MASK)
@@ -607,7 +820,9 @@ impl UnifiedMmu {
                 Tlbs::MultiLevel { l1, l2 } => {
                     l1.contains(l1_tag(vpn, asid)) || l2.contains(vpn, asid)
                 }
-                Tlbs::Concurrent(tlb) => tlb.contains(vpn, asid),
+                Tlbs::Concurrent(tlb) => {
+                    tlb.contains(vpn, asid, satp_root(ctx.satp), &mut self.counters.locks)
+                }
             };
             if present {
                 continue;
@@ -628,7 +843,9 @@ impl UnifiedMmu {
             };
             match &mut self.tlbs {
                 Tlbs::MultiLevel { l2, .. } => l2.insert(entry),
-                Tlbs::Concurrent(tlb) => tlb.insert(entry),
+                Tlbs::Concurrent(tlb) => {
+                    tlb.insert(entry, satp_root(ctx.satp), &mut self.counters.locks)
+                }
             }
             self.counters.prefetch_issued += 1;
         }
@@ -670,33 +887,82 @@ impl UnifiedMmu {
 
     pub fn stats(&self) -> TlbStats {
         let c = &self.counters;
-        let lookups = c.first_hits + c.first_misses;
+        let l1_lookups = c.first_hits + c.first_misses;
+        let shared_lookups = c.shared_hits + c.shared_misses;
         let level = |name: &str, lookups, hits| TlbLevelStats { name: name.into(), lookups, hits };
-        let levels = match self.tlbs {
-            Tlbs::MultiLevel { .. } => {
-                vec![level("l1", lookups, c.first_hits), level("l2", c.first_misses, c.l2_hits)]
-            }
-            Tlbs::Concurrent(_) => vec![level("shared", lookups, c.first_hits)],
-        };
+        let mut levels = Vec::new();
+        if l1_lookups > 0 || matches!(self.tlbs, Tlbs::MultiLevel { .. }) {
+            levels.push(level("l1", l1_lookups, c.first_hits));
+            levels.push(level("l2", c.first_misses, c.l2_hits));
+        }
+        if shared_lookups > 0 || matches!(self.tlbs, Tlbs::Concurrent(_)) {
+            levels.push(level("shared", shared_lookups, c.shared_hits));
+        }
         TlbStats {
-            lookups,
-            hits: c.first_hits + c.l2_hits,
+            lookups: l1_lookups + shared_lookups,
+            hits: c.first_hits + c.l2_hits + c.shared_hits,
             levels,
             walks: c.walks,
             prefetch_issued: c.prefetch_issued,
             prefetch_used: c.prefetch_used,
+            strategy_reason: self.strategy_reason(),
+            lock_acquisitions: c.locks.acquisitions,
+            lock_contended: c.locks.contended,
         }
     }
 
-    /// Zero every counter (the TLB contents stay).
+    /// Zero every counter (the TLB contents, and Hybrid's decision, stay).
     pub fn reset_stats(&mut self) {
         self.counters = Counters::default();
+        self.published = LockCounts::default();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hybrid's decision from the machine-wide figures, and each hart
+    /// leaving the shared TLB at its next translation once told to.
+    #[test]
+    fn hybrid_goes_private_above_the_contention_limit() {
+        for (contended, private) in [(HYBRID_WINDOW / 10, true), (HYBRID_WINDOW / 100, false)] {
+            let config = UnifiedMmuConfig::default();
+            let mut a = UnifiedMmu::for_harts(1 << 20, 3, config);
+            let mut b = a.sibling();
+            assert_eq!(a.strategy_chosen(), MmuOptimizationStrategy::Concurrent);
+            assert!(a.strategy_reason().contains("still measuring"), "{}", a.strategy_reason());
+            let h = a.hybrid.clone().expect("hybrid with 3 harts");
+            h.publish(LockCounts { acquisitions: HYBRID_WINDOW / 2, contended: contended / 2 });
+            assert_eq!(h.state.load(Ordering::Relaxed), MEASURING);
+            h.publish(LockCounts { acquisitions: HYBRID_WINDOW / 2, contended: contended / 2 });
+            let ram = Ram::new(1 << 20);
+            let ctx = TranslationContext {
+                satp: SATP_MODE_SV39 << 60 | 0x8000_0000 >> 12,
+                privilege: Privilege::Supervisor,
+                sum: false,
+                mxr: false,
+            };
+            // The walk faults (empty tables), but the translation path ran.
+            let _ = b.translate(&ram, 0x1000, AccessType::Load, &ctx);
+            let reason = b.strategy_reason();
+            if private {
+                assert_eq!(b.strategy_chosen(), MmuOptimizationStrategy::MultiLevel);
+                assert!(matches!(b.tlbs, Tlbs::MultiLevel { .. }));
+                assert!(reason.contains("10.0 %") && reason.contains("private"), "{reason}");
+                // a has not translated since: still on the shared TLB, but
+                // already reports the decision.
+                assert!(matches!(a.tlbs, Tlbs::Concurrent(_)));
+                assert_eq!(a.strategy_chosen(), MmuOptimizationStrategy::MultiLevel);
+                let _ = a.translate(&ram, 0x1000, AccessType::Load, &ctx);
+                assert!(matches!(a.tlbs, Tlbs::MultiLevel { .. }));
+            } else {
+                assert_eq!(b.strategy_chosen(), MmuOptimizationStrategy::Concurrent);
+                assert!(matches!(b.tlbs, Tlbs::Concurrent(_)));
+                assert!(reason.contains("1.0 %") && reason.contains("sharing stays"), "{reason}");
+            }
+        }
+    }
 
     #[test]
     fn default_config_is_valid() {

@@ -16,7 +16,7 @@ mod tlb;
 pub use bus::{Bus, Stored};
 pub use mmu::{
     ConcurrentTlbConfig, MmuConfigError, MmuOptimizationStrategy, MultiLevelTlbConfig,
-    TlbLevelStats, TlbStats, UnifiedMmu, UnifiedMmuConfig,
+    TlbLevelStats, TlbStats, UnifiedMmu, UnifiedMmuConfig, HYBRID_MAX_CONTENDED, HYBRID_WINDOW,
 };
 pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
 

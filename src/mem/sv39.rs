@@ -50,6 +50,12 @@ pub fn satp_asid(satp: u64) -> u16 {
     (satp >> SATP_ASID_SHIFT) as u16
 }
 
+/// Root page-table PPN of an RV64 satp value (bits 43:0).
+#[inline(always)]
+pub fn satp_root(satp: u64) -> u64 {
+    satp & SATP_PPN_MASK
+}
+
 /// Sv39 canonical check (priv spec 4.4.1): bits 63:39 must all equal bit 38.
 #[inline(always)]
 pub fn is_canonical(vaddr: u64) -> bool {

@@ -49,6 +49,14 @@ pub struct TlbReport {
     pub lookups: u64,
     pub hits: u64,
     pub strategy_chosen: String,
+    /// Why that strategy: as configured, or what `hybrid` measured and chose.
+    pub strategy_reason: String,
+    /// Shard locks of the shared (concurrent) TLB taken, over all harts.
+    pub lock_acquisitions: u64,
+    /// Of those, the ones that found the shard held by another hart.
+    pub lock_contended: u64,
+    /// lock_contended / lock_acquisitions.
+    pub lock_contention: Option<f64>,
     pub levels: Vec<LevelReport>,
     pub walks: u64,
     pub prefetch: PrefetchReport,
@@ -326,6 +334,10 @@ impl Report {
                 lookups: t.lookups,
                 hits: t.hits,
                 strategy_chosen: s.tlb_strategy.to_string(),
+                strategy_reason: t.strategy_reason.clone(),
+                lock_acquisitions: t.lock_acquisitions,
+                lock_contended: t.lock_contended,
+                lock_contention: ratio(t.lock_contended, t.lock_acquisitions),
                 levels: t
                     .levels
                     .iter()

@@ -251,19 +251,20 @@ impl Machine {
     ) -> Machine {
         let harts = jits.len();
         let bus = Bus::new(ram, Devices::new(), harts);
+        // Hart 0's MMU decides the TLB organisation; the others are its
+        // siblings (sharing its TLB when the strategy shares one).
+        let first_mmu = UnifiedMmu::for_harts(bus.ram().len(), harts, config.mmu.clone());
+        let mut mmus: Vec<UnifiedMmu> = (1..harts).map(|_| first_mmu.sibling()).collect();
+        mmus.insert(0, first_mmu);
         let vcpus = jits
             .into_iter()
+            .zip(mmus)
             .enumerate()
-            .map(|(i, jit)| {
+            .map(|(i, (jit, mmu))| {
                 let mut hart = Hart::new(i as u64, program.entry);
                 hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
                 hart.set_smp(harts > 1);
-                Vcpu {
-                    hart,
-                    mmu: UnifiedMmu::new(bus.ram().len(), false, config.mmu.clone()),
-                    jit,
-                    stats: VcpuStats::default(),
-                }
+                Vcpu { hart, mmu, jit, stats: VcpuStats::default() }
             })
             .collect();
         let smp = (harts > 1).then(|| smp::SmpState::new(harts));

@@ -276,7 +276,17 @@ fn report_has_the_stable_fields() {
     assert!(r["wall_ns"].as_u64().unwrap() > 0);
     assert_eq!(r["traps"]["machine_timer_interrupt"], 10, "{}", r["traps"]);
     assert!(r["traps"]["ecall_from_u"].as_u64().unwrap() >= 1);
-    for key in ["hit_rate", "strategy_chosen", "levels", "walks", "prefetch"] {
+    for key in [
+        "hit_rate",
+        "strategy_chosen",
+        "strategy_reason",
+        "lock_acquisitions",
+        "lock_contended",
+        "lock_contention",
+        "levels",
+        "walks",
+        "prefetch",
+    ] {
         assert!(r["tlb"].get(key).is_some(), "tlb.{key}");
     }
     assert!(r["memory"]["guest_ram_bytes"].as_u64().unwrap() >= 1 << 20);

@@ -57,4 +57,5 @@ mod presets;
 mod reference_qemu;
 mod serve;
 mod smp;
+mod smp_tlb;
 mod smp_workloads;

@@ -81,7 +81,7 @@ run wfi-forever virt 3
 # than harts, or a busy one, spinning harts make runs much slower: the limit is
 # generous.
 for harts in 1 2 4; do
-    for name in smp-hello smp-sum smp-sum-small smp-locks smp-ring smp-litmus; do
+    for name in smp-hello smp-sum smp-sum-small smp-locks smp-ring smp-litmus smp-paging; do
         run "$name" virt 300 "$harts"
     done
 done
