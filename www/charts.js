@@ -273,6 +273,19 @@ export class Charts {
       this.state.levels = names;
       this.rebuild('tlb_levels');
     }
+    const strategyLine = this.root.querySelector('[data-chart="tlb_levels"] .tlb-strategy');
+    const reason = get(r, 'tlb.strategy_reason');
+    if (strategyLine) {
+      // The reason text comes from the VM (English only), with the figures.
+      strategyLine.hidden = !reason || !(get(r, 'tlb.lookups') > 0);
+      if (reason) {
+        strategyLine.textContent = t('tlb_strategy')
+          .replace('{strategy}', get(r, 'tlb.strategy_chosen') ?? '?')
+          .replace('{reason}', reason)
+          .replace('{locks}', String(get(r, 'tlb.lock_acquisitions') ?? 0))
+          .replace('{contended}', String(get(r, 'tlb.lock_contended') ?? 0));
+      }
+    }
     const note = this.root.querySelector('[data-chart="tlb_levels"] .chart-note');
     if (note) note.hidden = !(get(r, 'tlb.lookups') === 0 || (get(r, 'tlb.hit_rate') === null && !levels.some((l) => l.lookups > 0)));
     const prevLevels = new Map((get(prev, 'tlb.levels') || []).map((l) => [l.name, l]));

@@ -245,6 +245,20 @@ export const WORKLOADS = {
       zh: 'checksum 一行每次都相同；以 "~ " 开头的行（每个 hart 休眠了几次、发了多少 IPI）取决于时序。在 SMP 卡片中：每个 vCPU 发出和收到的 IPI、休眠次数，以及时间条中的休眠时间。默认时间片下，一个 hart 在自己的时间片内就把环填满或取空，然后休眠，所以各 hart 会休眠数百次；runtime.quantum_insns 为 1000 时，另一方在轮询结束前就已开始运行，hart 几乎不休眠。',
     },
   },
+  'smp-paging': {
+    does: {
+      en: 'Every hart switches to S-mode under one Sv39 page table and slides over the same 2048 pages (8 MiB) in overlapping windows of 128 pages, each hart loading one word from every page of each window; a barrier every 4 windows keeps the harts close. Each hart sums what it loaded, so the checksum does not depend on the hart count. Made for comparing TLB strategies with several vCPUs.',
+      zh: '每个 hart 都切换到 S 模式，使用同一张 Sv39 页表，以 128 页为一个窗口、窗口相互重叠地扫过同样的 2048 个页（8 MiB），每个 hart 从窗口中的每一页读取一个字；每 4 个窗口设一个屏障，让各 hart 保持同步。每个 hart 把读到的值求和，所以校验和与 hart 数量无关。用来对比多个 vCPU 下的 TLB 策略。',
+    },
+    try: {
+      en: 'runtime.vcpus 4, mmu.strategy multi_level, Run; then mmu.strategy concurrent, Run; then hybrid. Untick mmu.enable_prefetch to see every demand walk.',
+      zh: 'runtime.vcpus 设为 4、mmu.strategy 设为 multi_level 后运行；再改为 concurrent 运行；再试 hybrid。取消勾选 mmu.enable_prefetch 可以看到所有按需页表遍历。',
+    },
+    see: {
+      en: 'tlb.walks in the report, and the line under the TLB chart. Private multi_level TLBs walk each new page once per hart; the shared concurrent TLB walks it once for all four (with prefetch off: about 262 000 walks against 67 000), but takes a shard lock for every lookup that reaches it (tlb.lock_acquisitions). hybrid starts shared and measures how often a lock was held by another hart; on this page all vCPUs take turns on one worker, so no lock ever waits and hybrid keeps the shared TLB. With the JIT on most loads hit its per-hart inline TLB first, so the MMU sees only the first touch of each page.',
+      zh: '看报告中的 tlb.walks 和 TLB 图下方的说明。独享的 multi_level TLB 中，每个新页面每个 hart 都要遍历一次页表；共用的 concurrent TLB 对四个 hart 只遍历一次（关掉预取时约 26.2 万次对 6.7 万次），但每次到达它的查找都要加分片锁（tlb.lock_acquisitions）。hybrid 先共用，并统计锁被其他 hart 持有的比例；本页面上所有 vCPU 轮流使用一个工作线程，锁从不需要等待，所以 hybrid 保持共用。打开 JIT 时大部分读取先命中每个 hart 自己的内联 TLB，MMU 只看到每个页面的首次访问。',
+    },
+  },
   'smp-litmus': {
     does: {
       en: 'Memory-model litmus tests between harts 0 and 1: message passing (MP), store buffering (SB) and load buffering (LB), each without and with fences, 2000 runs each. A forbidden outcome makes it exit with 1; lines starting with "~ " hold counts that depend on timing. Needs runtime.vcpus 2 or more, and on this page runtime.quantum_insns 1000 (at the default, the harts spend billions of instructions waiting for each other at the barriers between runs).',

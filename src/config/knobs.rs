@@ -139,24 +139,31 @@ fn runtime_knobs() -> Vec<KnobSpec> {
 fn mmu_knobs() -> Vec<KnobSpec> {
     let strategy = vec![
         knob("mmu.strategy", KnobKind::Enum { values: enum_values::<MmuOptimizationStrategy>() }, "")
-            .figures(&["tlb.strategy_chosen", "tlb.hit_rate", "tlb.levels"])
+            .figures(&["tlb.strategy_chosen", "tlb.hit_rate", "tlb.levels", "tlb.walks"])
             .help(
                 "How the TLBs are organised. multi_level: a small L1 in front of a larger \
                  set-associative L2, private to one hart; the fastest lookups for a single \
-                 vCPU. concurrent: one sharded TLB shared by all harts, one lock per shard; \
-                 meant for several vCPUs. hybrid: picks multi_level for one hart and \
-                 concurrent when harts share the MMU. Switch it and compare the TLB hit rate \
-                 and the per-level hits in the TLB chart; the report names the strategy \
-                 actually used (tlb.strategy_chosen). With the JIT on, \
+                 vCPU. concurrent: one sharded TLB shared by all harts, one lock per shard: \
+                 a page one hart walked serves the others (fewer walks), but every lookup \
+                 takes a lock (slower hits). hybrid: multi_level for one vCPU; with several \
+                 it starts shared, measures how often a shard lock was held by another hart \
+                 over the first 65536 locks, and above 5 % gives each hart a private \
+                 multi_level TLB. Switch it and compare the TLB hit rate, tlb.walks and the \
+                 per-level hits in the TLB chart; the report names the strategy actually \
+                 used and why (tlb.strategy_chosen, tlb.strategy_reason) and the lock \
+                 figures (tlb.lock_acquisitions, tlb.lock_contended). With the JIT on, \
                  compiled loads and stores first try the JIT's own inline TLB (level \
                  `inline` in the chart, 256 entries); the MMU's levels then see only its \
                  misses, so their sizes matter most for working sets beyond 256 pages or \
                  with jit.enabled off.",
                 "TLB 的组织方式。multi_level：一个小的 L1 加一个更大的组相联 L2，每个 hart 独享，\
-                 单个 vCPU 时查找最快。concurrent：所有 hart 共用一个分片的 TLB，每个分片一把锁，\
-                 适合多个 vCPU。hybrid：只有一个 hart 时用 multi_level，多个 hart 共用 MMU 时用 \
-                 concurrent。切换之后，在 TLB 图表里对比总命中率和各级命中次数；报告中的 \
-                 tlb.strategy_chosen 会写明实际采用的是哪一种。\
+                 单个 vCPU 时查找最快。concurrent：所有 hart 共用一个分片的 TLB，每个分片一把锁：\
+                 一个 hart 遍历过的页表项可以直接服务其他 hart（页表遍历更少），但每次查找都要加锁\
+                 （命中更慢）。hybrid：一个 vCPU 时用 multi_level；多个 vCPU 时先共用一个 TLB，\
+                 统计前 65536 次加锁中有多少次遇到锁被其他 hart 持有，超过 5 % 就让每个 hart \
+                 改用独享的 multi_level TLB。切换之后，在 TLB 图表里对比总命中率、tlb.walks \
+                 和各级命中次数；报告中的 tlb.strategy_chosen 和 tlb.strategy_reason 写明实际\
+                 采用的是哪一种以及原因，tlb.lock_acquisitions 和 tlb.lock_contended 给出加锁数据。\
                  打开 JIT 时，编译后代码的访存先查 JIT 自己的内联 TLB（图中的 inline 级，256 项），\
                  MMU 的各级只看到它未命中的那部分，所以只有工作集超过 256 个页、或关掉 jit.enabled 时，\
                  各级 TLB 的大小才影响最大。",

@@ -138,11 +138,15 @@ impl Default for ConcurrentTlbConfig {
 pub struct UnifiedMmuConfig {
     /// How the TLBs are organised. multi_level: a small L1 in front of a larger
     /// set-associative L2, private to one hart; the fastest lookups for a single
-    /// vCPU. concurrent: one sharded TLB shared by all harts, one lock per shard;
-    /// meant for several vCPUs. hybrid: picks multi_level for one hart and
-    /// concurrent when harts share the MMU. Switch it and compare the TLB hit rate
-    /// and the per-level hits in the TLB chart; the report names the strategy
-    /// actually used (tlb.strategy_chosen). With the JIT on, compiled loads and
+    /// vCPU. concurrent: one sharded TLB shared by all harts, one lock per shard:
+    /// a page one hart walked serves the others (fewer walks), but every lookup
+    /// takes a lock (slower hits). hybrid: multi_level for one vCPU; with several
+    /// it starts shared, measures how often a shard lock was held by another hart
+    /// over the first 65536 locks, and above 5 % gives each hart a private
+    /// multi_level TLB. Switch it and compare the TLB hit rate, tlb.walks and the
+    /// per-level hits in the TLB chart; the report names the strategy actually
+    /// used and why (tlb.strategy_chosen, tlb.strategy_reason) and the lock
+    /// figures (tlb.lock_acquisitions, tlb.lock_contended). With the JIT on, compiled loads and
     /// stores first try the JIT's own inline TLB (level `inline` in the chart, 256
     /// entries); the MMU's levels then see only its misses, so their sizes matter
     /// most for working sets beyond 256 pages or with jit.enabled off.

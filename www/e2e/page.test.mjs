@@ -1100,6 +1100,26 @@ test('smp-hello on 4 vCPUs: one line per hart in hart order and an SMP card of 4
   assert.deepEqual(problems, [], 'errors during the SMP runs');
 });
 
+test('smp-paging on 2 vCPUs: the TLB chart says which strategy hybrid chose and why; multi_level says it was configured', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'smp-paging');
+  await setKnob(page, 'runtime.vcpus', '2');
+  await runExpecting(page, null, 'exit 0');
+  const line = '[data-chart="tlb_levels"] .tlb-strategy';
+  const hybrid = await waitForText(page, line, 5_000, 'no strategy line under the TLB chart after smp-paging');
+  assert.match(hybrid, /^TLB strategy: concurrent\. hybrid: 2 vCPUs share one TLB/, hybrid);
+  assert.match(hybrid, /Shard locks: [1-9]\d*, 0 waited/, hybrid);
+  await setKnob(page, 'mmu.strategy', 'multi_level');
+  await runExpecting(page, null, 'exit 0');
+  await waitInPage(page, (sel) => /^TLB strategy: multi_level\. multi_level as configured/.test(document.querySelector(sel).textContent), line, {
+    timeout: 5_000,
+    message: 'the strategy line after mmu.strategy=multi_level',
+    describe: () => document.querySelector('[data-chart="tlb_levels"] .tlb-strategy').textContent,
+  });
+  t.diagnostic(`hybrid: ${hybrid}`);
+  assert.deepEqual(problems, [], 'errors during the smp-paging runs');
+});
+
 test('on a static host without COOP/COEP the service-worker shim isolates the page; without service workers it falls back to the plain build', { timeout: TEST_TIMEOUT }, async (t) => {
   const host = await startPlainHost();
   t.after(() => host.stop());
