@@ -17,6 +17,7 @@ const HELLO: &[u8] = include_bytes!("../workloads/bin/hello.elf");
 const HELLO_OUT: &str = include_str!("../workloads/expected/hello.out");
 const SPIN: &[u8] = include_bytes!("../workloads/bin/spin.elf");
 const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
+const SMP_SUM_SMALL: &[u8] = include_bytes!("../workloads/bin/smp-sum-small.elf");
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -247,4 +248,21 @@ fn live_and_status_objects_equal_their_json_text() {
     let text = js(m.run_for_json(20.0).into());
     assert!(text.is_string());
     assert_eq!(json(text.as_str().unwrap())["state"], "running");
+}
+
+/// With several harts the live report carries the `smp` section and the
+/// `smp.*` series (the page draws its SMP card from it), and no other series.
+#[wasm_bindgen_test]
+fn live_report_of_several_harts_has_the_smp_figures() {
+    let mut m = machine(r#"{"runtime.vcpus": 2, "jit.enabled": false}"#, SMP_SUM_SMALL);
+    assert_eq!(run_to_end(&mut m)["state"], "exit");
+    let live = json(&m.live_json());
+    let vcpus = live["smp"]["vcpus"].as_array().expect("live.smp.vcpus");
+    assert_eq!(vcpus.len(), 2, "{}", live["smp"]);
+    let series = live["series"].as_object().expect("live.series");
+    let mut names: Vec<_> = series.keys().cloned().collect();
+    names.sort();
+    assert_eq!(names, ["smp.busy_vcpus", "smp.run_queue"]);
+    assert!(!series["smp.run_queue"].as_array().unwrap().is_empty());
+    assert_eq!(live["smp"], json(&m.report())["smp"]);
 }

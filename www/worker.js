@@ -16,7 +16,7 @@
 //   live {report, status}                          about every LIVE_EARLY_MS / LIVE_MS while running, and at the end
 //                                                  (report: the live() object, the report without its series;
 //                                                  with several harts also `smp` and the series smp.run_queue
-//                                                  and smp.busy_vcpus, from a full report: see withSmp)
+//                                                  and smp.busy_vcpus)
 //   ended {status, report: JSON text}              the run is over (exit, stopped, asleep, trap_loop)
 //   stopped {status}                               confirms a Stop (the page's watchdog waits for it)
 //   crash {message}                                the wasm threw; after a Rust panic the message is the
@@ -33,10 +33,6 @@ const SLICE_MS = 20; // host time per run_for call; Stop is seen between slices
 const LIVE_EARLY_MS = 40;
 const LIVE_EARLY_COUNT = 50;
 const LIVE_MS = 150;
-// With several harts the live report lacks the report's `smp` section and
-// series; they are taken from a full report() at most this often (and at the
-// end) and put on every live report of the machine.
-const SMP_EVERY_MS = 300;
 
 let vm = null;
 let machine = null;
@@ -44,8 +40,6 @@ let running = false;
 let runToken = 0;
 let lastLive = 0;
 let livePosted = 0; // snapshots of the current machine so far
-let smpExtra = null; // {smp, series} of the latest full report of a multi-hart machine
-let smpAt = -Infinity; // when it was taken
 
 let gen = 0; // the page's number for the current machine; every message carries it
 let wire = 'object'; // 'json': status and live reports as JSON text, parsed here (benchmark only)
@@ -107,23 +101,6 @@ function crash(e) {
 const runFor = (m, ms) => (wire === 'json' ? JSON.parse(m.run_for_json(ms)) : m.run_for(ms));
 const liveReport = (m) => JSON.parse(m.live_json());
 
-/** The live report of a machine with several harts, completed with the
- *  full report's `smp` section and its two smp series (the live report has
- *  neither): from `fullText` (the final report) when given, else from a
- *  report() at most every SMP_EVERY_MS. One hart: the report as it is. */
-function withSmp(report, fullText) {
-  if (report.smp !== undefined || !(report.config?.runtime?.vcpus > 1)) return report;
-  const now = performance.now();
-  if (fullText != null || now - smpAt >= SMP_EVERY_MS) {
-    const full = JSON.parse(fullText ?? machine.report());
-    smpAt = now;
-    smpExtra = full.smp
-      ? { smp: full.smp, series: { 'smp.run_queue': full.series?.['smp.run_queue'] ?? [], 'smp.busy_vcpus': full.series?.['smp.busy_vcpus'] ?? [] } }
-      : null;
-  }
-  return smpExtra ? { ...report, ...smpExtra } : report;
-}
-
 /** Benchmark only: this machine's slice timings, and `n` calls each of
  *  status and live through both paths on the machine as it is now. */
 function timings(n = 200) {
@@ -151,9 +128,9 @@ function flushConsole() {
   if (text) post({ type: 'console', text });
 }
 
-function postLive(status, fullText) {
+function postLive(status) {
   const t0 = performance.now();
-  const report = withSmp(liveReport(machine), fullText);
+  const report = liveReport(machine);
   timing.liveMs += performance.now() - t0;
   timing.lives++;
   post({ type: 'live', report, status });
@@ -163,9 +140,8 @@ function postLive(status, fullText) {
 
 function finish(status) {
   flushConsole();
-  const report = machine.report();
-  postLive(status, report);
-  post({ type: 'ended', status, report });
+  postLive(status);
+  post({ type: 'ended', status, report: machine.report() });
 }
 
 async function runLoop(token) {
@@ -257,8 +233,6 @@ async function handle(msg) {
       }
       lastLive = 0;
       livePosted = 0;
-      smpExtra = null;
-      smpAt = -Infinity;
       timing = freshTiming();
       post({ type: 'loaded' });
       return;
@@ -279,7 +253,7 @@ async function handle(msg) {
       try {
         flushConsole();
         const regs = machine.regs();
-        post({ type: 'live', report: withSmp(liveReport(machine), machine.report()), status: null });
+        post({ type: 'live', report: liveReport(machine), status: null });
         post({ type: 'status', status: { state: 'running', pc: regs.pc }, paused: true, regs });
       } catch (e) {
         crash(e);
@@ -325,8 +299,6 @@ async function handle(msg) {
         machine.reset();
         lastLive = 0;
         livePosted = 0;
-        smpExtra = null;
-        smpAt = -Infinity;
         timing = freshTiming();
         post({ type: 'loaded' });
       } catch (e) {

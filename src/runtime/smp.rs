@@ -106,8 +106,15 @@ struct RunCtx<'a> {
     vcpus: &'a [Mutex<Vcpu>],
     state: &'a SmpState,
     quantum: u64,
-    /// Executed instructions left before `--max-insns`, if limited.
+    /// Executed instructions left before `--max-insns`, if limited, not
+    /// counting those granted to quanta still running: a quantum takes its
+    /// grant out before it runs and gives back what it did not execute, so
+    /// however many workers run at once the harts execute exactly the
+    /// limit in all (a compiled block can overrun its grant by a few
+    /// instructions, as on one hart; that overrun is taken from what is left).
     remaining: Option<AtomicU64>,
+    /// Quanta running on a grant from `remaining`.
+    granted: AtomicU64,
     end: Mutex<Option<End>>,
     ended: AtomicBool,
     /// Bumped by the coordinator when it wants a monitor sample: each vCPU
@@ -141,13 +148,29 @@ impl RunCtx<'_> {
             return Quantum::Suspend;
         }
         let mut quantum = self.quantum;
+        let mut grant = None;
         if let Some(rem) = &self.remaining {
-            let left = rem.load(Ordering::Acquire);
-            if left == 0 {
-                self.finish(End::MaxInsns);
-                return Quantum::Done;
+            // Count the grant before taking it, so that "nothing left and
+            // nothing granted" is never seen while a grant moves.
+            self.granted.fetch_add(1, Ordering::AcqRel);
+            let take = rem.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                (left > 0).then(|| left - left.min(self.quantum))
+            });
+            match take {
+                Ok(left) => {
+                    quantum = quantum.min(left);
+                    grant = Some(quantum);
+                }
+                Err(_) => {
+                    // The last grant has ended: the limit is reached.
+                    // Otherwise a running quantum may give some back.
+                    if self.granted.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        self.finish(End::MaxInsns);
+                        return Quantum::Done;
+                    }
+                    return Quantum::Again;
+                }
             }
-            quantum = quantum.min(left);
         }
         let mut v = lock(&self.vcpus[i]);
         let v = &mut *v;
@@ -178,10 +201,15 @@ impl RunCtx<'_> {
             let compiled = jit.compiled_retired() - compiled0;
             jit.account_slice(elapsed, retired - compiled, compiled);
         }
-        if let Some(rem) = &self.remaining {
-            let _ = rem.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
-                Some(left.saturating_sub(executed))
-            });
+        if let (Some(rem), Some(grant)) = (&self.remaining, grant) {
+            if executed < grant {
+                rem.fetch_add(grant - executed, Ordering::AcqRel);
+            } else if executed > grant {
+                let _ = rem.fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                    Some(left.saturating_sub(executed - grant))
+                });
+            }
+            self.granted.fetch_sub(1, Ordering::AcqRel);
         }
         v.stats.running_ns += elapsed;
         v.stats.quanta += 1;
@@ -429,6 +457,7 @@ impl Machine {
             state,
             quantum: self.config.runtime.quantum_insns,
             remaining,
+            granted: AtomicU64::new(0),
             end: Mutex::new(None),
             ended: AtomicBool::new(false),
             sample_epoch: AtomicU64::new(0),

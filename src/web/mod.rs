@@ -393,8 +393,8 @@ impl WebMachine {
         to_js(&LiveReport::of(&report))
     }
 
-    /// The report so far without its series (cheap enough to call every
-    /// 40 ms), as JSON text: what the page's worker uses (one `JSON.parse`
+    /// The report so far without its series, except with several harts the
+    /// `smp` section and series (cheap enough to call every 40 ms), as JSON text: what the page's worker uses (one `JSON.parse`
     /// beats serde-wasm-bindgen's per-field calls for ~150 fields).
     pub fn live_json(&mut self) -> String {
         let report = self.current_report();
@@ -555,6 +555,12 @@ struct LiveReport<'a, M: Serialize> {
     tlb: &'a crate::monitor::TlbReport,
     memory: &'a M,
     counters: &'a BTreeMap<String, u64>,
+    /// Several harts: the vCPUs and workers, and the series `smp.*` (at
+    /// most `max_points` points each, so cheap to resend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smp: Option<&'a crate::monitor::SmpReport>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    series: BTreeMap<&'a str, &'a Vec<(u64, f64)>>,
 }
 
 impl<'a> LiveReport<'a, ()> {
@@ -576,6 +582,13 @@ impl<'a> LiveReport<'a, ()> {
             tlb: &r.tlb,
             memory: &r.memory,
             counters: &r.counters,
+            smp: r.smp.as_ref(),
+            series: r
+                .series
+                .iter()
+                .filter(|(k, _)| r.smp.is_some() && k.starts_with("smp."))
+                .map(|(k, v)| (k.as_str(), v))
+                .collect(),
         }
     }
 }

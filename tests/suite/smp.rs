@@ -351,3 +351,27 @@ fn harts_napping_on_their_timers_all_wake() {
         assert!(smp.vcpus.iter().all(|v| v.parks >= 100), "{:?}", smp.vcpus);
     }
 }
+
+/// `--max-insns` with several workers running at once: the harts execute
+/// exactly the limit in all (each quantum takes its share out before it
+/// runs and gives back what it did not use), interpreted and compiled.
+#[test]
+fn max_insns_is_exact_on_several_workers() {
+    let mut p = Program::new();
+    p.label("spin");
+    p.i(addi(T1, T1, 1));
+    p.j("spin");
+    let image = p.image();
+    for (harts, pool, jit) in [(4, 2, false), (4, 4, true), (3, 2, true), (2, 1, false)] {
+        for max in [1_000_003, 77] {
+            let mut m = Machine::from_image(config(harts, pool, jit), &image);
+            let mut monitor = tunevm::monitor::PerformanceMonitor::default();
+            let mut host = tunevm::runtime::CaptureHost::default();
+            let limits = RunLimits { max_insns: Some(max), timeout_ns: Some(60_000_000_000) };
+            let outcome = m.run(limits, &mut monitor, &mut host);
+            let shape = format!("{harts} harts, {pool} workers, jit {jit}, max {max}");
+            assert_eq!(outcome, RunOutcome::MaxInsns, "{shape}");
+            assert_eq!(m.executed_total(), max, "{shape}");
+        }
+    }
+}
