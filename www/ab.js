@@ -12,7 +12,17 @@ const ms = (v) => `${(v / 1e6).toFixed(2)} ms`;
 const count = (v) => Math.round(v).toLocaleString('en');
 const kib = (v) => `${(v / 1024).toFixed(1)} KiB`;
 
-// [i18n key of the label (or the label itself), report path, format, higher is better?]
+// Compiling's share of the run (what the compile-time lessons are about,
+// beside the per-unit p50/p99).
+const compileShare = (r) => {
+  const total = get(r, 'jit.compile_ns.total');
+  const wall = get(r, 'wall_ns');
+  return typeof total === 'number' && typeof wall === 'number' && wall > 0 ? total / wall : null;
+};
+
+// [i18n key of the label (or the label itself), report path (or a name for
+//  a figure computed by the fifth element from the report), format,
+//  higher is better?, compute?]
 const FIGURES = [
   ['MIPS', 'mips', fixed(1), true],
   ['fig_wall', 'wall_ns', (v) => `${(v / 1e9).toFixed(3)} s`, false],
@@ -20,12 +30,16 @@ const FIGURES = [
   ['fig_interp', 'tiers.interpreter.instructions', count, null],
   ['fig_baseline', 'tiers.baseline.instructions', count, null],
   ['fig_optimizing', 'tiers.optimizing.instructions', count, null],
+  ['fig_compile_share', 'compile_share', pct, false, compileShare],
+  ['fig_compile_total', 'jit.compile_ns.total', ms, false],
   ['fig_p50', 'jit.compile_ns.p50', ms, false],
   ['fig_p99', 'jit.compile_ns.p99', ms, false],
   ['fig_cache_hit', 'code_cache.hit_rate', pct, true],
+  ['fig_evictions', 'code_cache.evictions', count, false],
   ['fig_tlb_hit', 'tlb.hit_rate', pct, true],
+  ['fig_walks', 'tlb.walks', count, false],
   ['fig_units', 'jit.units_compiled', count, null],
-  ['fig_code_bytes', 'code_cache.bytes', kib, null],
+  ['fig_code_bytes', 'code_cache.bytes', kib, false],
   ['fig_exit', 'exit_code', String, null],
 ];
 
@@ -34,9 +48,9 @@ export function renderAbTable(table, a, b) {
   const head = document.createElement('tr');
   for (const h of [t('figure'), 'A', 'B', t('change')]) head.append(Object.assign(document.createElement('th'), { textContent: h }));
   const rows = [head];
-  for (const [label, path, fmt, higherBetter] of FIGURES) {
-    const va = get(a, path);
-    const vb = get(b, path);
+  for (const [label, path, fmt, higherBetter, compute] of FIGURES) {
+    const va = compute ? compute(a) : get(a, path);
+    const vb = compute ? compute(b) : get(b, path);
     const tr = document.createElement('tr');
     tr.dataset.figure = path;
     const cell = (text) => Object.assign(document.createElement('td'), { textContent: text });

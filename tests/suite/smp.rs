@@ -121,18 +121,21 @@ fn a_plain_load_add_store_loses_counts_on_threads() {
     };
     // Hart 0 waits for a total that never comes: the instruction limit
     // ends the run.
+    // On a loaded host (the rest of the suite runs beside it on two cores)
+    // the OS may happen to run the workers one after another for a whole
+    // run: one run in three losing counts is enough to show they overlap.
     let image = counting_program(harts, iters, &plain);
-    let mut c = config(harts as u64, 4, false);
-    c.runtime.quantum_insns = 100_000;
-    let mut m = Machine::from_image(c, &image);
-    let mut monitor = tunevm::monitor::PerformanceMonitor::default();
-    let mut host = tunevm::runtime::CaptureHost::default();
-    let limits = RunLimits { max_insns: Some(20_000_000), timeout_ns: Some(30_000_000_000) };
-    let _ = m.run(limits, &mut monitor, &mut host);
-    assert!(
-        counter(&m) < (harts * iters) as u64,
-        "no increment was lost: the harts never overlapped"
-    );
+    let lost = (0..3).any(|_| {
+        let mut c = config(harts as u64, 4, false);
+        c.runtime.quantum_insns = 100_000;
+        let mut m = Machine::from_image(c, &image);
+        let mut monitor = tunevm::monitor::PerformanceMonitor::default();
+        let mut host = tunevm::runtime::CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(20_000_000), timeout_ns: Some(30_000_000_000) };
+        let _ = m.run(limits, &mut monitor, &mut host);
+        counter(&m) < (harts * iters) as u64
+    });
+    assert!(lost, "no increment was lost in 3 runs: the harts never overlapped");
 }
 
 /// Hart 0 wakes hart 1 (parked in wfi with only MSIE enabled) by IPI;

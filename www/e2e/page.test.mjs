@@ -1040,6 +1040,19 @@ test('A/B runs the current knobs against a preset and fills the comparison table
   const rows = await page.locator('#ab-table tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
   assert.ok(rows.every((cells) => cells.length >= 4), `rows of #ab-table should have figure, A, B, change: ${JSON.stringify(rows.slice(0, 3))}`);
   t.diagnostic(`A/B (${b.workload}, B = ${b.id}): ${rows.length} rows, e.g. ${JSON.stringify(rows.slice(0, 3))}`);
+  // The figures the lessons are about have rows: page walks (the TLB
+  // preset's), evictions, compile share. The tiny TLB walks more: red.
+  const row = (path) => page.locator(`#ab-table tr[data-figure="${path}"]`);
+  for (const path of ['tlb.walks', 'code_cache.evictions', 'compile_share', 'jit.compile_ns.total']) {
+    assert.equal(await row(path).count(), 1, `#ab-table has no ${path} row`);
+  }
+  if (b.id === 'tlb-problem') {
+    const walks = await row('tlb.walks').evaluate((tr) => ({ a: tr.cells[1].textContent, b: tr.cells[2].textContent, cls: tr.cells[3].className }));
+    const n = (text) => Number(text.replace(/,/g, ''));
+    // (CLI, same shapes: 1.04 M walks at the defaults, 1.58 M with tlb-problem)
+    assert.ok(n(walks.b) > 1.2 * n(walks.a), `page walks A ${walks.a}, B ${walks.b}: the tiny TLB should walk more`);
+    assert.equal(walks.cls, 'worse', `the walks change under the tiny TLB: ${JSON.stringify(walks)}`);
+  }
   // Each side ran twice (A B B A) and the status names the four wall times.
   const status = (await page.locator('#ab-status').textContent()).trim();
   assert.match(status, /A [\d.]+ s, [\d.]+ s; B [\d.]+ s, [\d.]+ s$/, `#ab-status after A/B: ${status}`);
