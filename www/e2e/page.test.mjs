@@ -953,6 +953,33 @@ test('a screenshot of the whole page after a run is saved as an artifact', { tim
   t.diagnostic(`screenshot: ${path} (${(size / 1024).toFixed(0)} KiB)`);
 });
 
+test('on a phone (390x844) the workload and Run come first, knob help folds until a knob is edited, and nothing scrolls sideways before or after a run', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t, server.url, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const layout = () => page.evaluate(() => {
+    const top = (sel) => Math.round(document.querySelector(sel).getBoundingClientRect().top + scrollY);
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className}`);
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth, run: top('#run'), workload: top('#workload'), knobs: top('#knobs'), wide };
+  });
+  const before = await layout();
+  t.diagnostic(`phone layout: ${JSON.stringify(before)}`);
+  assert.ok(before.scrollWidth <= before.clientWidth, `the page scrolls sideways: ${JSON.stringify(before)}`);
+  assert.ok(before.workload < 844 && before.run < 844, `workload and Run on the first screen: ${JSON.stringify(before)}`);
+  assert.ok(before.knobs > before.run, `the knobs come after Run: ${JSON.stringify(before)}`);
+  const help = page.locator('#knobs .knob-help').first();
+  assert.equal(await help.isVisible(), false, 'knob help folded on a phone');
+  await page.locator('#knobs .knob input, #knobs .knob select').first().focus();
+  assert.equal(await help.isVisible(), true, 'the help of the knob being edited opens');
+  await runExpecting(page, 'cpubench');
+  await waitForChart(page, 'mips', hasPoints, 'MIPS points');
+  const after = await layout();
+  assert.ok(after.scrollWidth <= after.clientWidth, `after a run the page scrolls sideways: ${JSON.stringify(after)}`);
+  mkdirSync(ARTIFACT_DIR, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACT_DIR, 'playground-phone.png'), fullPage: false });
+  assert.deepEqual(problems, [], 'errors on the phone layout');
+});
+
 // ---------------------------------------------------------------------------
 // Beyond the list in the issue's item 8: the other hooks of the contract.
 
