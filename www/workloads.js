@@ -35,8 +35,8 @@ export const WORKLOADS = {
   },
   echo: {
     does: {
-      en: 'An interactive program: it waits for a line on the console, answers with the line\'s number, its length and the line reversed, and ends with "bye" when you type quit.',
-      zh: '一个交互式程序：等待控制台输入一行，回答行号、长度和倒过来的这一行；输入 quit 后输出 "bye" 并结束。',
+      en: 'An interactive program: it waits for a line on the console, answers with the line\'s number, its length in bytes and the line reversed character by character (Chinese text comes back whole), and ends with "bye" when you type quit.',
+      zh: '一个交互式程序：等待控制台输入一行，回答行号、字节长度和按字符倒过来的这一行（中文也能完整地倒过来）；输入 quit 后输出 "bye" 并结束。',
     },
     try: {
       en: 'Press Run, then type into the box under the console and press Enter. Type quit to end it.',

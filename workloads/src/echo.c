@@ -1,6 +1,7 @@
 /*
  * echo: an interactive guest. Reads lines from the UART and answers each one
- * with its number, its length and the line reversed; the line "quit" ends the
+ * with its number, its length in bytes and the line reversed character by
+ * character (UTF-8 sequences stay whole, so "你好" reverses to "好你"); the line "quit" ends the
  * program with status 0. While it waits for a byte it polls the UART's line
  * status register in a tight loop, as simple bare-metal programs do, so a
  * waiting guest still executes millions of instructions a second.
@@ -36,6 +37,31 @@ static int equals(const char *a, const char *b)
     return *a == *b;
 }
 
+/* A UTF-8 continuation byte (10xxxxxx). */
+static int continuation(char c)
+{
+    return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* out = the n bytes of in, reversed by character: each UTF-8 sequence (a
+ * lead byte and its continuation bytes) is copied whole. Bytes that are not
+ * valid UTF-8 are reversed one by one. */
+static void reverse_utf8(const char *in, int n, char *out)
+{
+    int end = n, k = 0;
+    while (end > 0) {
+        int start = end - 1;
+        while (start > 0 && end - start < 4 && continuation(in[start]))
+            start--;
+        if (continuation(in[start]))
+            start = end - 1;             /* no lead byte: one byte alone */
+        for (int i = start; i < end; i++)
+            out[k++] = in[i];
+        end = start;
+    }
+    out[k] = 0;
+}
+
 int main(void)
 {
     char line[LINE_CAP], reversed[LINE_CAP];
@@ -47,9 +73,7 @@ int main(void)
             printf("bye after %u lines\n", count - 1);
             return 0;
         }
-        for (int i = 0; i < n; i++)
-            reversed[i] = line[n - 1 - i];
-        reversed[n] = 0;
+        reverse_utf8(line, n, reversed);
         printf("%u: \"%s\" (%d bytes), reversed \"%s\"\n", count, line, n, reversed);
     }
 }

@@ -644,10 +644,17 @@ test('the echo workload reads the lines typed into the console input and ends on
   const waiting = (await lastReport(page))?.instructions ?? 0;
   assert.ok(waiting > before + 1_000_000, `a polling guest should keep running (${before} -> ${waiting} instructions)`);
 
+  // UTF-8 goes in and comes back whole (the page's console decodes the
+  // guest's bytes as UTF-8; echo reverses by character, not by byte).
+  await page.fill('#console-input', '你好, RISC-V');
+  await page.press('#console-input', 'Enter');
+  await waitForConsole(page, '2: "你好, RISC-V" (14 bytes), reversed "V-CSIR ,好你"', 10_000,
+    'a UTF-8 line did not come back whole');
+
   await page.fill('#console-input', 'quit');
   await page.press('#console-input', 'Enter');
   await waitForState(page, 'exit 0', 20_000);
-  assert.match(await page.locator('#console').textContent(), /bye after 1 lines\n$/);
+  assert.match(await page.locator('#console').textContent(), /bye after 2 lines\n$/);
   assert.deepEqual(problems, []);
 });
 
