@@ -123,6 +123,7 @@ function wire(s) {
     program.showWalkthrough();
     showIsolation();
     panel.relabel();
+    s.controls.relabel();
     program.updateShareLink();
   });
 }

@@ -42,7 +42,7 @@ function definition(name, state) {
         series: [line(t('s_mips_interval'), 0), line(t('s_mips_average'), 1, { dash: [4, 4] })],
       };
     case 'tiers':
-      return { x: secs, axes: [{ label: 'MIPS' }], series: TIERS.map((n, i) => line(n, i)) };
+      return { x: secs, axes: [{ label: 'MIPS' }], series: TIERS.map((n, i) => line(t(`tier_${n}`), i)) };
     case 'compile_time':
       return {
         x: { label: t('axis_compile_time'), values: (u, splits) => splits.map((i) => state.bucketLabels[i] ?? '') },

@@ -16,16 +16,36 @@ export function statusText(st) {
   return st.state;
 }
 
+/** #state's text in the page's language. The phase keeps the English
+ *  text (it is the page's contract: tests and the A/B driver read it); the
+ *  words are translated only for display. */
+export function localStateText(text) {
+  const exit = /^exit (-?\d+)$/.exec(text);
+  if (exit) return `${t('state_exit')} ${exit[1]}`;
+  const [word, ...rest] = text.split(': ');
+  const key = `state_${word}`;
+  const shown = t(key);
+  if (shown === key) return text;
+  return rest.length ? `${shown}: ${rest.join(': ')}` : shown;
+}
+
 export class RunControls {
   /** phase: the page's Phase (buttons and #state follow it). */
   constructor(phase) {
     this.abi = null; // ABI register names, from the wasm (abi_names())
+    this.phase = phase;
     phase.subscribe((s) => this.render(s));
+  }
+
+  /** Shows #state again in the language just chosen. */
+  relabel() {
+    this.render(this.phase.state);
   }
 
   render(s) {
     const state = $('#state');
-    state.textContent = s.text;
+    state.textContent = localStateText(s.text);
+    state.dataset.state = s.text;
     state.dataset.phase = s.phase;
     for (const [action, enabled] of Object.entries(ACTIONS)) $(`#${action}`).disabled = !enabled(s);
   }

@@ -28,8 +28,14 @@ export function formatValue(value, unit) {
 }
 
 function ruleText(rule) {
+  // rule_multiple_of, rule_multiple_of_key, rule_power_of_two_ratio_to,
+  // rule_at_most_key in i18n.js; an unknown rule reads as its name.
   return Object.entries(rule)
-    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`)
+    .map(([k, v]) => {
+      const key = `rule_${k}`;
+      const label = t(key);
+      return `${label === key ? k.replace(/_/g, ' ') : label} ${v}`;
+    })
     .join(', ');
 }
 

@@ -1009,7 +1009,13 @@ test('the language switch shows the knob help and the chart legends in Chinese a
     timeout: 3_000, message: 'the memory chart\'s legend stayed English after choosing zh',
   });
   t.diagnostic(`memory legend in zh: ${JSON.stringify(await legend())}`);
+  // The run state, the tier legend and the knobs' rules are words too.
+  assert.equal(await stateText(page), '空闲', '#state before a run, in zh');
+  assert.match(await page.locator('[data-chart="tiers"] .u-legend').innerText(), /解释器/, 'the tier legend in zh');
+  assert.match(await knobsText(), /须为以下值的倍数：\s*4096/, 'memory.ram_bytes\'s rule in zh');
+  assert.doesNotMatch(await knobsText(), /multiple of/, 'no English rule text in zh');
   await page.selectOption('#lang', 'en');
+  assert.equal(await stateText(page), 'idle', '#state back in English');
   await waitInPage(page, () => !/[\u4e00-\u9fff]/.test(document.querySelector('#knobs').innerText), null, {
     timeout: 3_000, message: 'Chinese text stayed in #knobs after choosing en again',
   });
