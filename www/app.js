@@ -94,6 +94,12 @@ function wire(s) {
     setLoadError('');
     program.showWalkthrough();
     program.updateShareLink();
+    // The console, registers and "exit 0" of the last run belong to the
+    // program before: clear them (a paused run stays until Run or Reset).
+    if (s.phase.phase === 'ended') {
+      s.clearRunViews();
+      s.phase.transition('cleared');
+    }
   });
   on('#elf-file', 'change', async (e) => {
     const file = e.target.files?.[0];

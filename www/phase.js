@@ -17,6 +17,7 @@ export const TRANSITIONS = {
   ended: ['*', 'ended'], // the run is over: exit, stopped, asleep, trap_loop
   crash: ['*', 'ended'], // the worker failed (its reason in text)
   killed: ['*', 'ended'], // the Stop watchdog replaced a silent worker
+  cleared: [['ended'], 'idle'], // another program was chosen after a run: its results are cleared
   'ab-start': ['*', null], // the A/B driver starts (phase unchanged)
   'ab-end': ['*', null], // ... and is done
 };
@@ -30,6 +31,11 @@ export const ACTIONS = {
   stop: (s) => s.phase === 'running' || s.phase === 'paused',
   reset: (s) => !s.ab,
   'ab-run': (s) => !s.ab && s.phase !== 'running',
+  // Choosing the program (or a preset, which chooses one) while a guest runs
+  // would change the walkthrough and the knobs under it: not while it runs.
+  workload: (s) => !s.ab && s.phase !== 'running',
+  'elf-file': (s) => !s.ab && s.phase !== 'running',
+  'apply-preset': (s) => !s.ab && s.phase !== 'running',
 };
 
 export class Phase {

@@ -540,6 +540,10 @@ test('Stop ends a runaway guest (spin) within 100 ms, and the page runs again af
   });
   await page.waitForTimeout(1_000);
   assert.equal(await stateText(page), 'running', 'spin should still run after 1 s');
+  // The program cannot be changed under a running guest (issue 14, Found 11).
+  for (const sel of ['#workload', '#apply-preset', '#elf-file']) {
+    assert.equal(await page.locator(sel).isDisabled(), true, `${sel} while spin runs`);
+  }
   const ranBefore = (await lastReport(page))?.instructions ?? 0;
   assert.ok(ranBefore > 0, 'spin should have retired instructions after 1 s');
 
@@ -573,6 +577,10 @@ test('Stop ends a runaway guest (spin) within 100 ms, and the page runs again af
   assert.equal(await stateText(page), 'stopped', '#state 300 ms after Stop');
   assert.match(await page.locator('#console').textContent(), /spin: looping forever/, '#console of spin');
 
+  // Choosing another program clears the old run's console and state.
+  await page.selectOption('#workload', 'hello');
+  assert.equal(await stateText(page), 'idle', '#state after choosing another workload');
+  assert.equal((await page.locator('#console').textContent()).trim(), '', '#console after choosing another workload');
   await runExpecting(page, 'hello');
 });
 

@@ -48,7 +48,7 @@ test('crash and the watchdog end any phase; A/B keeps the phase and locks the co
   p.transition('ended', 'exit 0');
   p.transition('ab-end');
   assert.equal(p.state.text, 'exit 0');
-  assert.equal(enabled(p.state), 'run step step-block reset ab-run');
+  assert.equal(enabled(p.state), 'run step step-block reset ab-run workload elf-file apply-preset');
 });
 
 test('the controls each phase enables (the table in www/README.md)', () => {
@@ -58,14 +58,14 @@ test('the controls each phase enables (the table in www/README.md)', () => {
     table[`${phase}+ab`] = enabled({ phase, ab: true });
   }
   assert.deepEqual(table, {
-    idle: 'run step step-block reset ab-run',
+    idle: 'run step step-block reset ab-run workload elf-file apply-preset',
     'idle+ab': '',
     running: 'pause stop reset',
     'running+ab': 'pause stop',
-    paused: 'run step step-block stop reset ab-run',
+    paused: 'run step step-block stop reset ab-run workload elf-file apply-preset',
     'paused+ab': 'stop',
-    ended: 'run step step-block reset ab-run',
+    ended: 'run step step-block reset ab-run workload elf-file apply-preset',
     'ended+ab': '',
   });
-  assert.ok(Object.keys(TRANSITIONS).length >= 8);
+  assert.ok(Object.keys(TRANSITIONS).length >= 9);
 });
