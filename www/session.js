@@ -18,6 +18,7 @@ export class Session {
   constructor(parts) {
     Object.assign(this, parts);
     this.loadedKey = null; // settings + program of the machine in the worker, null if none
+    this.pendingInput = []; // console lines typed before the machine that reads them runs
     this.endWaiter = null; // A/B: resolves when the current run ends
     this.actions = Promise.resolve(); // the control action under way (see exclusive)
     this.insnsRun = 0; // guest instructions run in this page so far (how warmed up V8 is)
@@ -176,6 +177,7 @@ export class Session {
     if (!this.phase.allows('run')) return;
     const settings = this.settingsOrThrow(this.program.panelA);
     if (!this.canContinue(settings)) await this.ensureFresh();
+    if (this.pendingInput.length) this.flushPendingInput();
     this.phase.transition('run');
     this.worker.run();
   }
@@ -188,6 +190,7 @@ export class Session {
   async step(block) {
     if (!this.phase.allows('step')) return;
     if (!this.canContinue(this.settingsOrThrow(this.program.panelA))) await this.ensureFresh();
+    if (this.pendingInput.length) this.flushPendingInput();
     this.worker.step(block);
   }
 
@@ -220,8 +223,32 @@ export class Session {
     await this.exclusive(() => this.ensureFresh());
   }
 
+  /** A line typed for the guest. While a machine runs (or is paused, or
+   *  built and not started) it goes to its UART. Before any machine exists
+   *  it waits and is sent when one is built; after the program ended nothing
+   *  reads it: it is not taken, and the note says so. */
   consoleLine(text) {
-    if (this.loadedKey) this.worker.consoleInput(text);
+    if (this.phase.phase === 'ended') {
+      this.console.note(t('console_ended'));
+      return false;
+    }
+    // Idle: the machine in the worker may be one the next Run replaces
+    // (another workload was chosen): keep the line for the machine that runs.
+    if (this.loadedKey && this.phase.phase !== 'idle') {
+      this.worker.consoleInput(text);
+      this.console.note('');
+    } else {
+      this.pendingInput.push(text);
+      this.console.note(t('console_queued').replace('{n}', String(this.pendingInput.length)));
+    }
+    return true;
+  }
+
+  /** Lines typed before the machine existed go to it now. */
+  flushPendingInput() {
+    for (const text of this.pendingInput) this.worker.consoleInput(text);
+    this.pendingInput = [];
+    this.console.note('');
   }
 
   // ------------------------------------------------------------ A/B

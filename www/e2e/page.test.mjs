@@ -636,13 +636,18 @@ test('a worker script that cannot load leaves a page that says why, not a blank 
 test('the echo workload reads the lines typed into the console input and ends on quit', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'echo');
+  // A line typed before the run waits for it (it used to be dropped).
+  await page.fill('#console-input', 'early');
+  await page.press('#console-input', 'Enter');
+  assert.match(await page.locator('#console-note').textContent(), /1 line\(s\) waiting/, 'the note on a line typed before Run');
   await page.click('#run');
-  await waitForConsole(page, '> ', 20_000, 'echo never printed its prompt');
+  await waitForConsole(page, '1: "early" (5 bytes), reversed "ylrae"', 20_000, 'the line typed before Run never reached the guest');
+  assert.equal(await page.locator('#console-note').isVisible(), false, 'the note goes once the line is sent');
   const before = (await lastReport(page))?.instructions ?? 0;
 
   await page.fill('#console-input', 'hello, page');
   await page.press('#console-input', 'Enter');
-  await waitForConsole(page, '1: "hello, page" (11 bytes), reversed "egap ,olleh"', 10_000,
+  await waitForConsole(page, '2: "hello, page" (11 bytes), reversed "egap ,olleh"', 10_000,
     'the typed line never reached the guest (or its answer never reached #console)');
   assert.equal(await page.locator('#console-input').inputValue(), '', 'the input box is cleared after Enter');
   assert.equal(await stateText(page), 'running', 'echo waits for the next line');
@@ -656,13 +661,18 @@ test('the echo workload reads the lines typed into the console input and ends on
   // guest's bytes as UTF-8; echo reverses by character, not by byte).
   await page.fill('#console-input', '你好, RISC-V');
   await page.press('#console-input', 'Enter');
-  await waitForConsole(page, '2: "你好, RISC-V" (14 bytes), reversed "V-CSIR ,好你"', 10_000,
+  await waitForConsole(page, '3: "你好, RISC-V" (14 bytes), reversed "V-CSIR ,好你"', 10_000,
     'a UTF-8 line did not come back whole');
 
   await page.fill('#console-input', 'quit');
   await page.press('#console-input', 'Enter');
   await waitForState(page, 'exit 0', 20_000);
-  assert.match(await page.locator('#console').textContent(), /bye after 2 lines\n$/);
+  assert.match(await page.locator('#console').textContent(), /bye after 3 lines\n$/);
+  // After the exit nothing reads the console: the line stays in the box and the note says why.
+  await page.fill('#console-input', 'too late');
+  await page.press('#console-input', 'Enter');
+  assert.equal(await page.locator('#console-input').inputValue(), 'too late', 'a line typed after the exit stays in the box');
+  assert.match(await page.locator('#console-note').textContent(), /has ended/, 'the note on a line typed after the exit');
   assert.deepEqual(problems, []);
 });
 
