@@ -186,7 +186,12 @@ export class Charts {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      for (const name of this.dirty) this.plots.get(name)?.setData(this.data[name]);
+      for (const name of this.dirty) {
+        this.plots.get(name)?.setData(this.data[name]);
+        // Before the first point a chart says what will appear, not a blank box.
+        const empty = this.root.querySelector(`[data-chart="${name}"] .chart-empty`);
+        if (empty) empty.hidden = this.data[name][0].length > 0;
+      }
       this.dirty.clear();
     });
   }
@@ -235,7 +240,8 @@ export class Charts {
     this.append('code_cache', [x, num(cc.entries), cc.bytes != null ? cc.bytes / 1024 : null, ccInterval, ccTotal != null ? ccTotal * 100 : null]);
 
     this.pushTlb(x, r, prev);
-    this.append('threshold', [x, num(get(r, 'jit.threshold'))]);
+    // With the JIT off there is no threshold: no point rather than a 0.
+    this.append('threshold', [x, get(r, 'jit.enabled') === false ? null : num(get(r, 'jit.threshold'))]);
     // Code that keeps changing: invalidations and compiles per second, and
     // the pages put aside so far (jit.invalidation_limit).
     this.append('code_churn', [

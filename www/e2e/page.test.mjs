@@ -296,6 +296,9 @@ test('Run on the default workload (cpubench) prints the expected console output'
 
 test('after runs the charts hold data and the checklist figures are filled', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
+  // Before a run each chart says what it will show instead of being a blank box.
+  const emptyNotes = () => page.locator('.charts .chart-empty').evaluateAll((els) => els.filter((e) => !e.hidden).length);
+  assert.equal(await emptyNotes(), 8, 'every chart says it waits for a run');
   await runExpecting(page, 'cpubench');
   const figures = {};
   // cpubench can be over in 0.3 s; the early 40 ms snapshots still make a curve.
@@ -303,6 +306,7 @@ test('after runs the charts hold data and the checklist figures are filled', { t
   for (const name of ['tiers', 'code_churn', 'code_cache', 'threshold', 'memory']) {
     figures[name] = await waitForChart(page, name, hasPoints, 'at least 2 x points and a value');
   }
+  assert.equal(await page.locator('[data-chart="mips"] .chart-empty').isVisible(), false, 'the MIPS chart\'s waiting note after a run');
   figures.compile_time = await waitForChart(page, 'compile_time', (s) => s.positive > 0, 'a non-empty bar');
   // native_speed runs the direct wasm build of cpubench as well, so it may come later.
   const checklist = {};
