@@ -1175,6 +1175,27 @@ test('smp-hello on 4 vCPUs: one line per hart in hart order and an SMP card of 4
   assert.deepEqual(problems, [], 'errors during the SMP runs');
 });
 
+test('the paging walkthrough is true: with the JIT off l1 hits about 67 % at 16 and at 64 entries, and 100 % at 66', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'paging');
+  await setKnob(page, 'jit.enabled', 'false');
+  const l1Rate = async () => {
+    const l1 = ((await lastReport(page))?.tlb?.levels ?? []).find((l) => l.name === 'l1');
+    return l1?.hit_rate;
+  };
+  const rates = {};
+  for (const entries of [16, 64, 66]) {
+    await setKnob(page, 'mmu.multilevel_tlb_config.l1_entries', String(entries));
+    await runExpecting(page, null, 'exit 0');
+    rates[entries] = await l1Rate();
+  }
+  t.diagnostic(`l1 hit rate by l1_entries: ${JSON.stringify(rates)}`);
+  assert.ok(Math.abs(rates[16] - 0.67) < 0.02, `l1 at 16 entries: ${rates[16]} (the text says about 67 %)`);
+  assert.ok(Math.abs(rates[64] - rates[16]) < 0.005, `l1 at 64 entries: ${rates[64]} (the text says still 67 %)`);
+  assert.ok(rates[66] > 0.999, `l1 at 66 entries: ${rates[66]} (the text says 100 %)`);
+  assert.deepEqual(problems, [], 'errors during the paging lesson');
+});
+
 test('smp-paging on 2 vCPUs: the TLB chart says which strategy hybrid chose and why; multi_level says it was configured', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'smp-paging');
