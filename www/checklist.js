@@ -18,6 +18,10 @@ function show(target, v) {
   return `${/^p\d+$/.test(q) ? `${q} ` : ''}${(v / 1e6).toFixed(2)} ms`;
 }
 
+// The code cache thrashes when at least this many evictions are half or
+// more of the units compiled (most compiles replace code it threw away).
+const THRASH_MIN_EVICTIONS = 100;
+
 const passes = (target, v) => (target.op === '<' ? v < target.limit : v > target.limit);
 
 export class Checklist {
@@ -67,8 +71,29 @@ export class Checklist {
     this.report = report;
     for (const target of this.reportTargets()) {
       const v = num(get(report, target.figure));
-      if (v != null) this.set(target.name, passes(target, v) ? 'pass' : 'fail', show(target, v));
-      else this.set(target.name, 'na', t('na'));
+      if (v == null) {
+        this.set(target.name, 'na', t('na'));
+        continue;
+      }
+      let ok = passes(target, v);
+      let text = show(target, v);
+      if (target.name === 'compile_time') {
+        // The guide's figure is per unit; what a run pays is the share.
+        const total = num(get(report, 'jit.compile_ns.total'));
+        const wall = num(get(report, 'wall_ns'));
+        if (total != null && wall) text += ` · ${t('compile_share_of_run').replace('{share}', pct(total / wall))}`;
+      }
+      if (target.name === 'cache_hit_rate') {
+        // A hit rate can look fine while the cache throws away and
+        // recompiles most of what it compiles: then it is not healthy.
+        const evictions = num(get(report, 'code_cache.evictions'));
+        const units = num(get(report, 'jit.units_compiled'));
+        if (evictions != null && units && evictions >= THRASH_MIN_EVICTIONS && evictions * 2 >= units) {
+          ok = false;
+          text += ` · ${t('cache_thrashing').replace('{evictions}', evictions.toLocaleString('en')).replace('{units}', units.toLocaleString('en'))}`;
+        }
+      }
+      this.set(target.name, ok ? 'pass' : 'fail', text);
     }
   }
 

@@ -327,6 +327,18 @@ test('after runs the charts hold data and the checklist figures are filled', { t
   const warm = await waitForChecklist(page, 'native_speed', 60_000);
   assert.doesNotMatch(warm.value, /first long run/, 'native speed after a second cpubench run');
   t.diagnostic(`native speed, first run ${checklist.native_speed.value.split(' (')[0]}, second run ${warm.value}`);
+  assert.match(checklist.compile_time.value, /compiling [\d.]+ % of the run/, 'the compile row shows the share of the run');
+
+  // A cache too small for cpubench's hot code: the hit rate alone still
+  // passes (about 92 % natively), but most compiles replace evicted code.
+  await setKnob(page, 'code_cache.max_memory_bytes', '98304');
+  await runExpecting(page, 'cpubench');
+  const thrash = await waitForChecklist(page, 'cache_hit_rate', 60_000);
+  const r = await lastReport(page);
+  t.diagnostic(`96 KiB code cache: ${JSON.stringify(thrash)}, ${r.code_cache.evictions} evictions, ${r.jit.units_compiled} units`);
+  assert.ok(r.code_cache.evictions * 2 >= r.jit.units_compiled, `expected a thrashing cache: ${r.code_cache.evictions} evictions, ${r.jit.units_compiled} units`);
+  assert.equal(thrash.status, 'fail', `a thrashing cache is not healthy: ${JSON.stringify(thrash)}`);
+  assert.match(thrash.value, /thrashing: [\d,]+ evictions/, 'the row says why');
 });
 
 test('a knob changes the report: jit.enabled off runs the interpreter only; a bad entry is refused', { timeout: TEST_TIMEOUT }, async (t) => {
