@@ -43,25 +43,44 @@ const FIGURES = [
   ['fig_exit', 'exit_code', String, null],
 ];
 
-/** Fills #ab-table: figure, A, B, change (relative, B against A). */
-export function renderAbTable(table, a, b) {
+/** How far a figure moved between the runs of one side: (max - min) /
+ *  |mean|, or 0 with fewer than two runs or no numbers. */
+function spread(runs, value) {
+  const xs = (runs || []).map(value).filter((v) => typeof v === 'number');
+  if (xs.length < 2) return 0;
+  const mean = xs.reduce((x, y) => x + y, 0) / xs.length;
+  return mean === 0 ? 0 : (Math.max(...xs) - Math.min(...xs)) / Math.abs(mean);
+}
+
+/** Fills #ab-table: figure, A, B, change (relative, B against A). `a` and
+ *  `b` are the reports shown (each side's faster run); `runs` ({a, b}: every
+ *  run's report per side) gives the spread between a side's runs: it is shown
+ *  beside a value that moved, and a change no larger than the two sides'
+ *  spreads together (or 2 %) is noise and gets no colour. */
+export function renderAbTable(table, a, b, runs = null) {
   const head = document.createElement('tr');
   for (const h of [t('figure'), 'A', 'B', t('change')]) head.append(Object.assign(document.createElement('th'), { textContent: h }));
   const rows = [head];
   for (const [label, path, fmt, higherBetter, compute] of FIGURES) {
-    const va = compute ? compute(a) : get(a, path);
-    const vb = compute ? compute(b) : get(b, path);
+    const value = (r) => (compute ? compute(r) : get(r, path));
+    const va = value(a);
+    const vb = value(b);
+    const sa = spread(runs?.a, value);
+    const sb = spread(runs?.b, value);
     const tr = document.createElement('tr');
     tr.dataset.figure = path;
     const cell = (text) => Object.assign(document.createElement('td'), { textContent: text });
-    const show = (v) => (typeof v === 'number' ? fmt(v) : v == null ? '–' : String(v));
+    const plusMinus = (sp) => (sp >= 0.005 ? ` ±${((sp / 2) * 100).toFixed(1)} %` : '');
+    const show = (v, sp) => (typeof v === 'number' ? fmt(v) + plusMinus(sp) : v == null ? '–' : String(v));
     let change = '–';
     let cls = '';
     if (typeof va === 'number' && typeof vb === 'number' && path !== 'exit_code') {
       if (va !== 0) {
         const rel = (vb - va) / Math.abs(va);
         change = `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(1)} %`;
-        if (higherBetter != null && Math.abs(rel) > 0.02) cls = (rel > 0) === higherBetter ? 'better' : 'worse';
+        const noise = Math.max(0.02, sa + sb);
+        if (higherBetter != null && Math.abs(rel) > noise) cls = (rel > 0) === higherBetter ? 'better' : 'worse';
+        else if (higherBetter != null && Math.abs(rel) > 0.02) change += ` (${t('within_noise')})`;
       } else if (vb !== 0) {
         change = t('change_new');
       } else {
@@ -70,7 +89,7 @@ export function renderAbTable(table, a, b) {
     }
     const changeCell = cell(change);
     if (cls) changeCell.className = cls;
-    tr.append(cell(label.startsWith('fig_') ? t(label) : label), cell(show(va)), cell(show(vb)), changeCell);
+    tr.append(cell(label.startsWith('fig_') ? t(label) : label), cell(show(va, sa)), cell(show(vb, sb)), changeCell);
     rows.push(tr);
   }
   table.replaceChildren(...rows);

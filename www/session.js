@@ -282,6 +282,7 @@ export class Session {
     const order = [['A', settingsA], ['B', settingsB], ['B', settingsB], ['A', settingsA]];
     const best = {};
     const walls = { A: [], B: [] };
+    const all = { A: [], B: [] };
     this.phase.transition('ab-start');
     try {
       for (const [i, [name, settings]] of order.entries()) {
@@ -292,12 +293,13 @@ export class Session {
         if (end.error || !end.report) throw new Error(`${name}: ${end.error || 'the run was killed'}`);
         const report = JSON.parse(end.report);
         walls[name].push(report.wall_ns);
+        all[name].push(report);
         if (!best[name] || report.wall_ns < best[name].report.wall_ns) {
           const series = this.panel.charts.chartData('mips');
           best[name] = { report, mips: [series[0].slice(), series[1].slice()] };
         }
       }
-      renderAbTable($('#ab-table'), best.A.report, best.B.report);
+      renderAbTable($('#ab-table'), best.A.report, best.B.report, { a: all.A, b: all.B });
       this.panel.abChart.show(best.A, best.B);
       const secs = (ns) => `${(ns / 1e9).toFixed(3)} s`;
       status.textContent = `${t('ab_runs')}: A ${walls.A.map(secs).join(', ')}; B ${walls.B.map(secs).join(', ')}`;
