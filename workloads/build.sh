@@ -57,6 +57,8 @@ build spin         src/spin.c
 build wfi-forever  src/wfi-forever.c
 build smc          src/smc.c
 build traps        src/traps.c src/traps_entry.S
+# selftime: times itself with mtime (guest time against runtime.host_time).
+build selftime     src/selftime.c
 # phases: src/phases_funcs.c is generated (tools/gen-phases.py) and committed.
 build phases       src/phases.c src/phases_funcs.c
 # paging: the data segment (and so the parameter block) starts at 0x8001_0000.

@@ -245,6 +245,20 @@ export const WORKLOADS = {
       zh: 'checksum 一行每次都相同；以 "~ " 开头的行（每个 hart 休眠了几次、发了多少 IPI）取决于时序。在 SMP 卡片中：每个 vCPU 发出和收到的 IPI、休眠次数，以及时间条中的休眠时间。默认时间片下，一个 hart 在自己的时间片内就把环填满或取空，然后休眠，所以各 hart 会休眠数百次；runtime.quantum_insns 为 1000 时，另一方在轮询结束前就已开始运行，hart 几乎不休眠。',
     },
   },
+  selftime: {
+    does: {
+      en: 'A guest benchmark that times itself, as benchmarks do on real machines: it reads mtime, runs 3 million rounds of an integer kernel, reads mtime again and prints the elapsed ticks (10 MHz), the time they stand for and a score.',
+      zh: '一个给自己计时的客户机基准程序，和真实机器上的基准程序一样：读取 mtime，运行 300 万轮整数计算，再读取 mtime，输出经过的刻度数（10 MHz）、对应的时间和一个分数。',
+    },
+    try: {
+      en: 'Run it with jit.enabled on and then off; then tick runtime.host_time and do both again.',
+      zh: '先在 jit.enabled 打开和关闭时各运行一次；再勾选 runtime.host_time，重复这两次。',
+    },
+    see: {
+      en: 'The console. With the default guest time mtime counts instructions (one tick per 10), so the JIT on or off prints the same 3 900 001 ticks and the same score: a guest benchmark cannot see tuning, which is what keeps runs reproducible. With runtime.host_time mtime follows the host clock and the score shows the real speed: the JIT run takes about a tenth of the interpreted one\'s ticks or less (natively and in Chromium on our machines). The report\'s mips and wall time show the same difference in both modes.',
+      zh: '看控制台。默认的客户机时间下，mtime 数的是指令（每 10 条一个刻度），所以 JIT 开或关都输出同样的 3900001 个刻度和同样的分数：客户机基准程序看不到调优的效果，这正是运行可复现的原因。勾选 runtime.host_time 后 mtime 跟随宿主机时钟，分数反映真实速度：JIT 运行的刻度数大约只有解释执行的十分之一甚至更少（在我们的机器上，本地和 Chromium 中都是如此）。两种模式下，报告中的 mips 和墙钟时间都能看出同样的差别。',
+    },
+  },
   'smp-paging': {
     does: {
       en: 'Every hart switches to S-mode under one Sv39 page table and slides over the same 2048 pages (8 MiB) in overlapping windows of 128 pages, each hart loading one word from every page of each window; a barrier every 4 windows keeps the harts close. Each hart sums what it loaded, so the checksum does not depend on the hart count. Made for comparing TLB strategies with several vCPUs.',

@@ -131,6 +131,24 @@ fn runtime_knobs() -> Vec<KnobSpec> {
                  时间片长，切换就少。它也决定了正在运行的 vCPU 最晚多久才能看到发给它的 IPI。\
                  观察 smp.vcpus 中的任务切换次数和 mips。",
             ),
+        knob("runtime.host_time", KnobKind::Bool, "")
+            .figures(&["mips", "wall_ns"])
+            .help(
+                "Where mtime (and the time CSR) gets its time. false: guest time, one tick \
+                 per 10 instructions executed, so a run is the same on every host and with \
+                 the JIT on or off, and a guest benchmark that times itself with mtime \
+                 reports the same score whatever you tune. true: host time (mtime's 10 MHz \
+                 from the host clock), so such a benchmark sees the JIT, the cache and \
+                 every other knob, but runs are no longer reproducible; a hart waiting in \
+                 wfi for its timer spins on the host clock. Compare a guest's own timing \
+                 with it off and on.",
+                "mtime（以及 time CSR）的时间从哪里来。false：客户机时间，每执行 10 条指令走一个刻度，\
+                 所以同一次运行在任何宿主机上、JIT 开或关都完全一样；一个用 mtime 给自己计时的\
+                 客户机基准程序，不管怎么调优，报告的成绩都相同。true：宿主机时间（按宿主机时钟\
+                 走 mtime 的 10 MHz），这样的基准程序就能看到 JIT、代码缓存和其他各个旋钮的效果，\
+                 但运行结果不再可复现；在 wfi 中等待自己定时器的 hart 会按宿主机时钟空转等待。\
+                 可以把它关掉和打开，对比客户机自己测出的时间。",
+            ),
     ]
 }
 

@@ -116,6 +116,17 @@ pub struct RuntimeConfig {
     ///
     /// Default 100000.
     pub quantum_insns: u64,
+    /// Where mtime (and the time CSR) gets its time. false: guest time, one tick
+    /// per 10 instructions executed, so a run is the same on every host and with
+    /// the JIT on or off, and a guest benchmark that times itself with mtime
+    /// reports the same score whatever you tune. true: host time (mtime's 10 MHz
+    /// from the host clock), so such a benchmark sees the JIT, the cache and
+    /// every other knob, but runs are no longer reproducible; a hart waiting in
+    /// wfi for its timer spins on the host clock. Compare a guest's own timing
+    /// with it off and on.
+    ///
+    /// Default false.
+    pub host_time: bool,
 }
 
 impl RuntimeConfig {
@@ -138,7 +149,7 @@ impl RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { vcpus: 1, pool_size: 0, quantum_insns: 100_000 }
+        RuntimeConfig { vcpus: 1, pool_size: 0, quantum_insns: 100_000, host_time: false }
     }
 }
 

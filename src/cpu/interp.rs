@@ -655,7 +655,10 @@ impl Hart {
         if self.mip() & self.csr.mie != 0 {
             return Ok(());
         }
-        if self.smp && self.mip() == 0 {
+        // With host time a parked hart's deadline (in guest cycles) would
+        // mean nothing: a hart waiting for its timer keeps looking instead.
+        let timer_armed = self.csr.mie & Interrupt::MachineTimer.bit() != 0 && timer_at != u64::MAX;
+        if self.smp && self.mip() == 0 && !(self.host_time_base.is_some() && timer_armed) {
             // Other harts run on: wait for them (an IPI) or for the timer,
             // whose deadline the scheduler watches. The wfi executes again
             // when the vCPU wakes, and retires if an interrupt is pending.

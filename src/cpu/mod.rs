@@ -26,6 +26,15 @@ use fetch::{DecodeCache, FetchWindow};
 /// host.
 pub const CYCLES_PER_MTIME_TICK: u64 = 10;
 
+/// Host nanoseconds per mtime tick when mtime follows host time
+/// (`runtime.host_time`): mtime's 10 MHz.
+pub const HOST_NS_PER_MTIME_TICK: u64 = 100;
+
+/// With host time, a hart whose timer is armed looks at the host clock at
+/// least this often (guest instructions), since no guest clock value tells
+/// when the host reaches `mtimecmp`.
+pub const HOST_TIME_POLL_CYCLES: u64 = 20_000;
+
 /// Why a run slice ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
@@ -172,6 +181,9 @@ pub struct Hart {
     pub trace: bool,
     /// One of several harts: WFI parks instead of skipping time.
     smp: bool,
+    /// `runtime.host_time`: mtime follows the host's clock from this host
+    /// time (ns) on, instead of the guest clock. Not reproducible.
+    host_time_base: Option<u64>,
     /// Stores that set another hart's `msip`.
     ipis_sent: u64,
     /// After [`StopReason::Parked`]: the clock value at which the timer
@@ -210,6 +222,7 @@ impl Hart {
             traps: TrapCounts::default(),
             trace: false,
             smp: false,
+            host_time_base: None,
             ipis_sent: 0,
             park_deadline: u64::MAX,
         };
@@ -233,6 +246,13 @@ impl Hart {
     /// guest time to the next timer interrupt.
     pub fn set_smp(&mut self, smp: bool) {
         self.smp = smp;
+    }
+
+    /// Make mtime follow host time from now on (`runtime.host_time`), or
+    /// guest time again.
+    pub fn set_host_time(&mut self, on: bool) {
+        self.host_time_base = on.then(crate::jit::clock::now_ns);
+        self.next_event = 0;
     }
 
     /// After a [`StopReason::Parked`]: the clock value at which the hart's
@@ -293,10 +313,15 @@ impl Hart {
         self.retired().wrapping_add(self.minstret_offset)
     }
 
-    /// Guest time in mtime ticks before the CLINT's offset.
+    /// Time in mtime ticks before the CLINT's offset: guest time (the
+    /// clock), or with `runtime.host_time` the host time since the machine
+    /// was built.
     #[inline(always)]
     pub fn now(&self) -> u64 {
-        self.clock / CYCLES_PER_MTIME_TICK
+        match self.host_time_base {
+            None => self.clock / CYCLES_PER_MTIME_TICK,
+            Some(base) => crate::jit::clock::now_ns().saturating_sub(base) / HOST_NS_PER_MTIME_TICK,
+        }
     }
 
     pub fn mtime(&self) -> u64 {
@@ -339,8 +364,17 @@ impl Hart {
             pending |= Interrupt::MachineSoftware.bit();
         }
         let mut next = u64::MAX;
-        if self.mtime() >= mtimecmp {
+        let mtime = self.mtime();
+        if mtime >= mtimecmp {
             pending |= Interrupt::MachineTimer.bit();
+        } else if self.host_time_base.is_some() {
+            // Host time: look again after about the ticks left at 100 MHz,
+            // and at least every HOST_TIME_POLL_CYCLES (only an armed timer
+            // makes the hart look: mtimecmp = u64::MAX is never reached).
+            let left = (mtimecmp - mtime).saturating_mul(CYCLES_PER_MTIME_TICK);
+            if mtimecmp != u64::MAX {
+                next = self.clock.saturating_add(left.clamp(1, HOST_TIME_POLL_CYCLES));
+            }
         } else {
             // First clock value whose mtime reaches mtimecmp.
             let ticks = mtimecmp.wrapping_sub(self.mtime_offset);

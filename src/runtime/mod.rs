@@ -264,6 +264,7 @@ impl Machine {
                 let mut hart = Hart::new(i as u64, program.entry);
                 hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
                 hart.set_smp(harts > 1);
+                hart.set_host_time(config.runtime.host_time);
                 Vcpu { hart, mmu, jit, stats: VcpuStats::default() }
             })
             .collect();

@@ -1213,6 +1213,28 @@ test('the paging walkthrough is true: with the JIT off l1 hits about 67 % at 16 
   assert.deepEqual(problems, [], 'errors during the paging lesson');
 });
 
+test('selftime: with guest time its own timing is the same with the JIT on and off; with runtime.host_time the JIT run takes fewer ticks', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'selftime');
+  const ticks = async () => {
+    const m = /elapsed: (\d+) ticks/.exec(await page.locator('#console').textContent());
+    return m ? Number(m[1]) : null;
+  };
+  const runWith = async (jit, hostTime) => {
+    await setKnob(page, 'jit.enabled', String(jit));
+    await setKnob(page, 'runtime.host_time', String(hostTime));
+    await runExpecting(page, null, 'exit 0');
+    return ticks();
+  };
+  const guest = [await runWith(true, false), await runWith(false, false)];
+  const host = [await runWith(true, true), await runWith(false, true)];
+  t.diagnostic(`elapsed ticks, JIT on/off: guest time ${guest}, host time ${host}`);
+  assert.equal(guest[0], guest[1], 'guest time: the same ticks with the JIT on and off');
+  assert.equal(guest[0], 3900001, 'guest time: ticks are instructions / 10, as the walkthrough says');
+  assert.ok(2 * host[0] < host[1], `host time: the JIT run should take far fewer ticks (${host[0]} against ${host[1]})`);
+  assert.deepEqual(problems, [], 'errors during the selftime lesson');
+});
+
 test('smp-paging on 2 vCPUs: the TLB chart says which strategy hybrid chose and why; multi_level says it was configured', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'smp-paging');
