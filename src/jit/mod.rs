@@ -12,6 +12,13 @@
 //! before every lookup, so a changed mapping (satp, sfence.vma) simply
 //! finds other keys, and a store into a page with units invalidates them.
 //!
+//! Each hart has its own `Jit`; natively their backends share one
+//! repository of compiled modules (`backend/native.rs`), keyed by
+//! [`codegen::ModuleKey`] (the discovered unit's decoded guest code, the
+//! codegen options, the layout), so a unit one hart compiled is
+//! instantiated by the others instead of compiled again
+//! (`JitStats::units_shared`).
+//!
 //! Time for the code cache (hotness decay every `cleanup_interval_secs`) is
 //! guest time: one guest second is 100 M guest cycles (the nominal 100 MHz
 //! clock of `cpu::CYCLES_PER_MTIME_TICK`), so runs are reproducible and the
