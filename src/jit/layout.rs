@@ -26,8 +26,10 @@ pub const TLB_ENTRIES: usize = 256;
 
 /// The hart state block: the one place where generated code meets the hart.
 /// It lives in the backend's linear memory at [`MemoryLayout::state`];
-/// generated code addresses its fields by the offsets in [`state`], the JIT
-/// reaches it as this struct (`Jit::state_block`).
+/// generated code receives that address as its `state` parameter (never as
+/// a constant, so one module serves every hart) and addresses the fields by
+/// the offsets in [`state`]; the JIT reaches it as this struct
+/// (`Jit::state_block`).
 ///
 /// The dispatcher copies the hart's registers into `x` before a call and
 /// out after, with the pc where execution continues in `pc`.
@@ -82,9 +84,10 @@ pub mod state {
 /// ram_len / 4096` and `state .. state + state::SIZE` lie inside the memory
 /// and do not overlap; generated code writes only the state block and RAM,
 /// and checks every RAM access against `ram_len` before making it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemoryLayout {
-    /// Address of the hart state block (8-byte aligned).
+    /// Address of the hart state block (8-byte aligned). The backend passes
+    /// it to every call; the code generator does not read it.
     pub state: u32,
     /// Address of guest physical `RAM_BASE`.
     pub ram: u32,

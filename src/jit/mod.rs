@@ -12,6 +12,13 @@
 //! before every lookup, so a changed mapping (satp, sfence.vma) simply
 //! finds other keys, and a store into a page with units invalidates them.
 //!
+//! Each hart has its own `Jit`; natively their backends share one
+//! repository of compiled modules (`backend/native.rs`), keyed by
+//! [`codegen::ModuleKey`] (the discovered unit's decoded guest code, the
+//! codegen options, the layout), so a unit one hart compiled is
+//! instantiated by the others instead of compiled again
+//! (`JitStats::units_shared`).
+//!
 //! Time for the code cache (hotness decay every `cleanup_interval_secs`) is
 //! guest time: one guest second is 100 M guest cycles (the nominal 100 MHz
 //! clock of `cpu::CYCLES_PER_MTIME_TICK`), so runs are reproducible and the
@@ -213,8 +220,9 @@ pub struct CachedCode {
     pub module: backend::ModuleId,
     /// Guest instructions translated.
     pub instructions: u64,
-    /// The module's bytes (for the code view).
-    pub wasm: Box<[u8]>,
+    /// The module's bytes (for the code view; shared with the other harts'
+    /// units and the repository when the module is).
+    pub wasm: std::sync::Arc<[u8]>,
 }
 
 /// Why a compile did not happen.
@@ -251,6 +259,14 @@ struct UnitState {
 #[derive(Clone, Debug, Default)]
 pub struct JitStats {
     pub units_compiled: u64,
+    /// Units whose module came from the repository (another hart compiled
+    /// the same guest code): instantiated, not compiled. Not in
+    /// `units_compiled` nor in the compile-time figures.
+    pub units_shared: u64,
+    /// Compiles put off because another hart was compiling a unit with the
+    /// same entry and options (the unit runs interpreted until its module
+    /// is in the repository).
+    pub shared_waits: u64,
     /// Whole compile (discovery, code generation, engine compile and
     /// instantiation), per unit, in nanoseconds.
     pub compile_ns: Histogram,
@@ -768,40 +784,74 @@ impl Jit {
         tier: Tier,
         now: u64,
     ) -> Result<backend::CompiledFn, Refusal> {
-        if self.backend.is_none() {
-            return Err(Refusal::Failed);
-        }
-        let t = (tier == Tier::Optimizing) as usize;
-        let hint = self.units.get(&key).map_or(0, |s| s.size_hint[t]);
-        if hint > 0 {
-            self.admit(tier, hint as u64)?;
-        }
-        let t0 = clock::now_ns();
-        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let opts =
-            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
-        let region = discover(ram, page_off, key.vpc, opts);
-        let size = region.instructions().max(1);
-        if let Some(st) = self.units.get_mut(&key) {
-            st.size_hint[t] = size as u32;
-        }
-        if hint == 0 {
-            self.admit(tier, size)?;
-        }
-        let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
+        let Some(backend) = self.backend.as_ref() else { return Err(Refusal::Failed) };
         let opts = CodegenOptions {
             tier,
             strict_align: self.strict_align,
             data_bare: key.data_bare(),
             atomic: self.atomic,
         };
+        let t = (tier == Tier::Optimizing) as usize;
+        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
+        let dopts =
+            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
+        // Another hart's module for the same guest code first: no compile,
+        // no budget (see `backend::native`'s repository).
+        let mut discovered = None;
+        match backend.probe_shared(key.vpc, opts) {
+            backend::Shared::Nothing => {}
+            backend::Shared::Compiling => {
+                self.stats.shared_waits += 1;
+                return Err(Refusal::Wait);
+            }
+            backend::Shared::Ready => {
+                let t0 = clock::now_ns();
+                let region = discover(ram, page_off, key.vpc, dopts);
+                let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
+                let backend = self.backend.as_mut().expect("attached");
+                if let Some((module, func, wasm)) = backend.install_shared(&mkey) {
+                    let ns = clock::now_ns() - t0;
+                    self.stats.units_shared += 1;
+                    self.cost.add_compile_ns(ns);
+                    self.work_ns += ns;
+                    let instructions = mkey.region.instructions();
+                    if let Some(st) = self.units.get_mut(&key) {
+                        st.size_hint[t] = instructions.max(1) as u32;
+                    }
+                    ram.mark_code_page(page_off);
+                    let code = CachedCode { func, tier, module, instructions, wasm };
+                    return self.cache_code(key, code, now);
+                }
+                discovered = Some(mkey.region);
+            }
+        }
+        let hint = self.units.get(&key).map_or(0, |s| s.size_hint[t]);
+        if hint > 0 && discovered.is_none() {
+            self.admit(tier, hint as u64)?;
+        }
+        let t0 = clock::now_ns();
+        let rediscovered = discovered.is_some();
+        let region = match discovered {
+            Some(r) => r,
+            None => discover(ram, page_off, key.vpc, dopts),
+        };
+        let size = region.instructions().max(1);
+        if let Some(st) = self.units.get_mut(&key) {
+            st.size_hint[t] = size as u32;
+        }
+        if hint == 0 || rediscovered {
+            self.admit(tier, size)?;
+        }
+        let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
         let generated = generate(&region, backend.layout(), opts);
         #[cfg(debug_assertions)]
         if let Err(e) = wasmparser::validate(&generated.wasm) {
             panic!("generated module for {key:x?} does not validate: {e}");
         }
+        let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
+        let wasm: std::sync::Arc<[u8]> = generated.wasm.into();
         let t1 = clock::now_ns();
-        let installed = backend.install(&generated.wasm);
+        let installed = backend.install_keyed(mkey, wasm.clone());
         let t2 = clock::now_ns();
         let (module, func) = match installed {
             Ok(x) => x,
@@ -820,15 +870,20 @@ impl Jit {
         self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
         ram.mark_code_page(page_off);
-        let bytes = generated.wasm.len() as u64;
-        let func_out = func;
-        let code = CachedCode {
-            func,
-            tier,
-            module,
-            instructions: generated.instructions,
-            wasm: generated.wasm.into_boxed_slice(),
-        };
+        let code = CachedCode { func, tier, module, instructions: generated.instructions, wasm };
+        self.cache_code(key, code, now)
+    }
+
+    /// Put a freshly installed unit in the code cache (counted by its wasm
+    /// bytes, shared or not) and the jump cache's bookkeeping.
+    fn cache_code(
+        &mut self,
+        key: UnitKey,
+        code: CachedCode,
+        now: u64,
+    ) -> Result<backend::CompiledFn, Refusal> {
+        let (func, tier, module) = (code.func, code.tier, code.module);
+        let bytes = code.wasm.len() as u64;
         self.flush_jumps();
         match self.cache.insert(key, code, bytes, Some(GroupId(module.0)), now) {
             Ok(removed) => self.release(removed),
@@ -843,7 +898,7 @@ impl Jit {
         if let Some(st) = self.units.get_mut(&key) {
             st.tier = tier;
         }
-        Ok(func_out)
+        Ok(func)
     }
 
     /// Call compiled code with `budget` instructions of room.
@@ -893,6 +948,8 @@ impl Jit {
             retired_baseline: self.stats.retired[0],
             retired_optimizing: self.stats.retired[1],
             units_compiled: self.stats.units_compiled,
+            units_shared: self.stats.units_shared,
+            shared_waits: self.stats.shared_waits,
             compile_ns: self.stats.compile_ns.clone(),
             codegen_ns: self.stats.codegen_ns.clone(),
             engine_ns: self.stats.engine_ns.clone(),

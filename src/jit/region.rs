@@ -28,7 +28,7 @@ pub const MAX_BLOCK_INSNS: usize = 64;
 pub const MAX_UNIT_INSNS: usize = 1024;
 
 /// Where control goes at the end of a block.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
     /// Another block of the unit (its index).
     Block(usize),
@@ -37,7 +37,7 @@ pub enum Target {
 }
 
 /// How a block ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum End {
     /// Fall into `Target` without an instruction (the next block starts here,
     /// or the block reached its size limit or the page's end).
@@ -53,7 +53,7 @@ pub enum End {
 }
 
 /// One straight-line run of compiled instructions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Block {
     pub pc: u64,
     /// (pc, instruction, length in bytes); loads, stores, ALU and M
@@ -107,7 +107,7 @@ impl Block {
 }
 
 /// The guest code of one translation unit. Block 0 is the entry.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Region {
     /// Guest virtual pc of the entry.
     pub entry: u64,

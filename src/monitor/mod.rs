@@ -96,6 +96,11 @@ pub struct JitSample {
     pub retired_baseline: u64,
     pub retired_optimizing: u64,
     pub units_compiled: u64,
+    /// Units whose module another hart had compiled (instantiated from the
+    /// repository, not compiled), and compiles put off while another hart
+    /// compiled the same unit.
+    pub units_shared: u64,
+    pub shared_waits: u64,
     pub compile_ns: Histogram,
     pub codegen_ns: Histogram,
     pub engine_ns: Histogram,
@@ -135,6 +140,8 @@ impl JitSample {
         self.retired_baseline += o.retired_baseline;
         self.retired_optimizing += o.retired_optimizing;
         self.units_compiled += o.units_compiled;
+        self.units_shared += o.units_shared;
+        self.shared_waits += o.shared_waits;
         self.compile_ns.merge(&o.compile_ns);
         self.codegen_ns.merge(&o.codegen_ns);
         self.engine_ns.merge(&o.engine_ns);

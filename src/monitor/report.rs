@@ -124,6 +124,15 @@ pub struct Bucket {
 pub struct JitReport {
     pub enabled: bool,
     pub units_compiled: u64,
+    /// Units a hart took from the repository of compiled modules instead of
+    /// compiling them, because another hart had compiled the same guest code
+    /// (native engine with several harts; 0 in the browser and with one hart).
+    /// Not counted in `units_compiled` nor in the compile times.
+    pub units_shared: u64,
+    /// Compiles put off because another hart was compiling a unit with the
+    /// same entry at the time (the unit ran interpreted until the module was
+    /// in the repository).
+    pub shared_waits: u64,
     /// Whole compile per unit (code generation + engine).
     pub compile_ns: Quantiles,
     /// The distribution of `compile_ns` (of the values the histogram keeps),
@@ -297,6 +306,8 @@ impl Report {
             jit: JitReport {
                 enabled: j.enabled,
                 units_compiled: j.units_compiled,
+                units_shared: j.units_shared,
+                shared_waits: j.shared_waits,
                 compile_ns: Quantiles::of(&j.compile_ns),
                 compile_ns_histogram: j
                     .compile_ns

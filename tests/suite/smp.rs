@@ -378,3 +378,197 @@ fn max_insns_is_exact_on_several_workers() {
         }
     }
 }
+
+/// Hart `hart`'s JIT figures.
+fn jit_stats(m: &Machine, hart: usize) -> tunevm::jit::JitStats {
+    m.vcpus[hart].jit.as_ref().expect("JIT on").stats().clone()
+}
+
+/// A 64-bit data word.
+fn dword(p: &mut Program, v: u64) {
+    p.word(v as u32).word((v >> 32) as u32);
+}
+
+/// Shared compiled modules never mix up code at one virtual pc: under Sv39
+/// each hart maps VA 0xc000_0000 (a 2 MiB page) to a different physical
+/// place, whose `f` returns 1 for hart 0 and 2 for hart 1. Hart 0 calls its
+/// `f` 3000 times (compiled, in the repository), then hart 1 calls its own
+/// `f` at the same pc 3000 times: the unit key is the same pc, the guest
+/// code differs, so hart 1 must compile its own (a repository keyed by pc
+/// would hand it hart 0's `f`: sum 3000, not 6000). The loops around `f`
+/// are the same code at the same pc for both, and are shared.
+#[test]
+fn harts_with_different_code_at_one_virtual_pc_do_not_share_it() {
+    const F_VA: i64 = 0xc000_0000;
+    const SV39: i64 = 8;
+    let mut p = Program::new();
+    p.i(csrr(A0, MHARTID));
+    p.la(T0, "root0");
+    p.i_to("root_chosen", |off| beq(A0, ZERO, off));
+    p.la(T0, "root1");
+    p.label("root_chosen");
+    p.i(srli(T0, T0, 12));
+    p.li(T1, SV39).i(slli(T1, T1, 60)).i(or(T0, T0, T1));
+    p.i(csrw(SATP, T0)).i(sfence_vma(ZERO, ZERO));
+    p.enter(tunevm::mem::Privilege::Supervisor);
+    p.la(S0, "data");
+    // t2 = the virtual address of f (the same for both harts).
+    p.li(T2, F_VA >> 30).i(slli(T2, T2, 30));
+    p.la(T3, "f");
+    p.li(T4, tunevm::mem::RAM_BASE as i64 >> 12).i(slli(T4, T4, 12));
+    p.i(sub(T3, T3, T4)).i(add(T2, T2, T3));
+    p.i_to("hart0", |off| beq(A0, ZERO, off));
+    // Hart 1: wait for hart 0's sum, then the same loop.
+    p.label("await_hart0");
+    p.i(ld(T1, 0, S0));
+    p.i_to("await_hart0", |off| beq(T1, ZERO, off));
+    p.label("hart0");
+    p.li(S1, 3000).li(S2, 0);
+    p.label("call");
+    p.i(jalr(RA, 0, T2));
+    p.i(add(S2, S2, A1));
+    p.i(addi(S1, S1, -1));
+    p.i_to("call", |off| bne(S1, ZERO, off));
+    p.i(slli(T5, A0, 3)).i(add(T5, T5, S0)).i(sd(S2, 0, T5));
+    p.i_to("check", |off| beq(A0, ZERO, off));
+    p.label("park");
+    p.i(wfi());
+    p.j("park");
+    // Hart 0: wait for hart 1's sum; exit 0 if it is 6000 (and its own
+    // was 3000), 1 otherwise.
+    p.label("check");
+    p.label("await_hart1");
+    p.i(ld(T1, 8, S0));
+    p.i_to("await_hart1", |off| beq(T1, ZERO, off));
+    p.li(T6, FINISHER);
+    p.li(T5, 3000).i(ld(T1, 0, S0));
+    p.i_to("wrong", |off| bne(T1, T5, off));
+    p.li(T5, 6000).i(ld(T1, 8, S0));
+    p.i_to("wrong", |off| bne(T1, T5, off));
+    p.li(T3, 0x5555).i(sw(T3, 0, T6));
+    p.label("wrong");
+    p.li(T3, (1 << 16) | 0x3333).i(sw(T3, 0, T6));
+    p.label("spin").j("spin");
+    p.align(4096);
+    p.label("data");
+    dword(&mut p, 0);
+    dword(&mut p, 0);
+    p.align(4096);
+    p.label("f");
+    p.i(addi(A1, ZERO, 1));
+    p.i(jalr(ZERO, 0, RA));
+    // Page tables: VA 0..1 GiB and 2..3 GiB identity (devices, RAM), VA
+    // 3 GiB + 0..2 MiB to RAM_BASE (hart 0) or RAM_BASE + 2 MiB (hart 1).
+    let leaf = |pa: u64| (pa >> 12) << 10 | 0xcf; // V R W X A D
+    let base = tunevm::mem::RAM_BASE;
+    for hart in 0..2u64 {
+        p.align(4096);
+        p.label(&format!("l1_{hart}"));
+        dword(&mut p, leaf(base + hart * (2 << 20)));
+        for _ in 1..512 {
+            dword(&mut p, 0);
+        }
+    }
+    for hart in 0..2 {
+        p.align(4096);
+        let l1 = p.addr(&format!("l1_{hart}"));
+        p.label(&format!("root{hart}"));
+        dword(&mut p, leaf(0));
+        dword(&mut p, 0);
+        dword(&mut p, leaf(base));
+        dword(&mut p, (l1 >> 12) << 10 | 1);
+        for _ in 4..512 {
+            dword(&mut p, 0);
+        }
+    }
+    // Hart 1's f, 2 MiB after hart 0's.
+    let f1 = p.addr("f") + (2 << 20);
+    while p.here() < f1 {
+        p.word(0);
+    }
+    p.i(addi(A1, ZERO, 2));
+    p.i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    for pool in [1, 2] {
+        let (m, outcome) = run(&image, config(2, pool, true));
+        assert_eq!(outcome, RunOutcome::Exited(0), "{pool} workers: a hart ran the other's f");
+        let (h0, h1) = (jit_stats(&m, 0), jit_stats(&m, 1));
+        assert!(h1.units_shared > 0, "{pool} workers: the loop is shared: {h1:?}");
+        assert!(h0.units_compiled > 0 && h1.units_compiled > 0, "{h0:?} {h1:?}");
+    }
+}
+
+/// A module in the repository outlives the guest code it was compiled from
+/// while some hart still holds it: hart 2 runs `f` (returns 1) until it is
+/// compiled and parks holding that code; hart 0 then rewrites `f` (returns
+/// 2) and runs fence.i; hart 1 then calls `f` 3000 times and must get the
+/// new code, though the repository still holds the old module for that
+/// pc (a key by pc and not by guest code would give sum 3000, not 6000).
+#[test]
+fn a_module_compiled_before_a_store_into_code_is_never_shared_after_it() {
+    let mut p = Program::new();
+    p.i(csrr(A0, MHARTID));
+    p.la(S0, "data");
+    p.la(S3, "f");
+    p.li(T5, 1);
+    p.i_to("hart0", |off| beq(A0, ZERO, off));
+    p.i_to("hart1", |off| beq(A0, T5, off));
+    // Hart 2: call f 3000 times, say so, park.
+    p.li(S1, 3000);
+    p.label("warm");
+    p.i(jalr(RA, 0, S3));
+    p.i(addi(S1, S1, -1));
+    p.i_to("warm", |off| bne(S1, ZERO, off));
+    p.li(T0, 1).i(sd(T0, 0, S0));
+    p.label("park");
+    p.i(wfi());
+    p.j("park");
+    // Hart 0: wait for hart 2, patch f to return 2, fence.i, tell hart 1,
+    // wait for its sum, exit 0 if it is 6000 and 1 otherwise.
+    p.label("hart0");
+    p.label("await_warm");
+    p.i(ld(T1, 0, S0));
+    p.i_to("await_warm", |off| beq(T1, ZERO, off));
+    p.li(T3, addi(A1, ZERO, 2) as i32 as i64).i(sw(T3, 0, S3));
+    p.i(fence_i());
+    p.li(T0, 1).i(sd(T0, 8, S0));
+    p.label("await_sum");
+    p.i(ld(T4, 16, S0));
+    p.i_to("await_sum", |off| beq(T4, ZERO, off));
+    p.li(T5, 6000);
+    p.li(T6, FINISHER);
+    p.i_to("wrong", |off| bne(T4, T5, off));
+    p.li(T3, 0x5555).i(sw(T3, 0, T6));
+    p.label("wrong");
+    p.li(T3, (1 << 16) | 0x3333).i(sw(T3, 0, T6));
+    p.label("spin").j("spin");
+    // Hart 1: wait for the patch, fence.i, sum f's results.
+    p.label("hart1");
+    p.label("await_patch");
+    p.i(ld(T1, 8, S0));
+    p.i_to("await_patch", |off| beq(T1, ZERO, off));
+    p.i(fence_i());
+    p.li(S1, 3000).li(S2, 0);
+    p.label("call");
+    p.i(jalr(RA, 0, S3));
+    p.i(add(S2, S2, A1));
+    p.i(addi(S1, S1, -1));
+    p.i_to("call", |off| bne(S1, ZERO, off));
+    p.i(sd(S2, 16, S0));
+    p.j("park");
+    p.align(4096);
+    p.label("f");
+    p.i(addi(A1, ZERO, 1));
+    p.i(jalr(ZERO, 0, RA));
+    p.align(4096);
+    p.label("data");
+    for _ in 0..6 {
+        p.word(0);
+    }
+    let image = p.image();
+    for pool in [1, 2, 3] {
+        let (m, outcome) = run(&image, config(3, pool, true));
+        assert_eq!(outcome, RunOutcome::Exited(0), "{pool} workers: hart 1 ran the old f");
+        assert!(jit_stats(&m, 2).units_compiled > 0);
+    }
+}

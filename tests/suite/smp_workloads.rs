@@ -108,3 +108,50 @@ fn smp_ring_never_ends_asleep_under_ipi_races() {
         assert_eq!(outcome, RunOutcome::Exited(0), "run {run}, {pool} workers:\n{out}");
     }
 }
+
+/// Harts share compiled modules (natively): smp-sum on 4 vCPUs with the JIT
+/// compiling everything at once takes most of its units from the repository
+/// another hart filled and prints what QEMU printed; on one vCPU nothing is
+/// shared.
+#[test]
+fn smp_sum_harts_share_compiled_units() {
+    let elf = std::fs::read(workloads().join("bin/smp-sum.elf")).expect("workload ELF");
+    let limits = RunLimits { max_insns: Some(2_000_000_000), timeout_ns: Some(120_000_000_000) };
+    let go = |vcpus: u64, pool: u64| {
+        let mut c = VmConfig::default();
+        c.runtime.vcpus = vcpus;
+        c.runtime.pool_size = pool;
+        c.jit.min_threshold = 2;
+        c.jit.max_threshold = 2;
+        c.jit.enable_compile_time_budget = false;
+        let r = run_captured(c, &elf, limits).expect("loads");
+        let out = String::from_utf8_lossy(&r.console).into_owned();
+        let want =
+            std::fs::read_to_string(workloads().join(format!("expected/smp-sum.smp{vcpus}.out")))
+                .expect("expected output");
+        assert_eq!(r.outcome, RunOutcome::Exited(0), "{vcpus} vCPUs:\n{out}");
+        assert_eq!(fixed_lines(&out), fixed_lines(&want), "{vcpus} vCPUs");
+        r.report.jit
+    };
+    let one = go(1, 1);
+    assert_eq!(one.units_shared, 0, "one hart has no one to share with");
+    assert!(one.units_compiled > 5, "{}", one.units_compiled);
+    for pool in [1, 2] {
+        let four = go(4, pool);
+        // The harts run the same loops: at least a third of all units
+        // come from the repository (none would without sharing; the rest
+        // are entries only one hart reached, e.g. where its quanta ended).
+        let total = four.units_compiled + four.units_shared;
+        assert!(
+            four.units_shared * 3 >= total,
+            "{pool} workers: {} shared, {} compiled ({} on one hart)",
+            four.units_shared,
+            four.units_compiled,
+            one.units_compiled
+        );
+        eprintln!(
+            "{pool} workers: {} shared, {} compiled ({} on one hart)",
+            four.units_shared, four.units_compiled, one.units_compiled
+        );
+    }
+}

@@ -17,6 +17,21 @@ use crate::jit::region::{Block, End, Region};
 use crate::jit::Tier;
 use crate::mem::RAM_BASE;
 
+/// What the repository holds for a unit's entry pc and options
+/// (`Backend::probe_shared`; natively the repository of `native.rs`, in
+/// the browser always `Nothing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shared {
+    /// Nothing: compile it.
+    Nothing,
+    /// Modules for this entry and options: discover the unit and ask
+    /// `Backend::install_shared` for the one with equal guest code.
+    Ready,
+    /// Another hart is compiling a unit with this entry and options: run
+    /// interpreted meanwhile and ask again later.
+    Compiling,
+}
+
 /// The trivial module each backend compiles and instantiates once when it
 /// starts (one block that at once leaves for the interpreter): the engine's
 /// one-time set-up is then not counted as the first unit's compile time, and

@@ -1,15 +1,29 @@
 //! The native backend: generated modules run in an embedded wasmtime whose
-//! one shared memory holds the hart state block, RAM's page flags and guest
+//! one shared memory holds the hart state blocks, RAM's page flags and guest
 //! RAM (the same layout the browser has in the VM's own memory).
 //!
 //! wasmtime frees an instance only with its `Store`, so modules are
 //! instantiated into a rotating set of Stores, [`MODULES_PER_STORE`] each,
 //! all importing the one `SharedMemory`; a Store is dropped once every
 //! module installed in it was released, so evicted code really goes.
+//!
+//! **The repository** ([`Repository`]): the harts' backends share one
+//! engine and one map from [`ModuleKey`] (everything the code generator
+//! read: the unit's decoded guest code with its pcs, the options, the
+//! layout) to the compiled `wasmtime::Module`. Generated code takes the
+//! state block's address as a parameter, so a module compiled by one hart
+//! runs on any; a hart that needs a unit another hart compiled instantiates
+//! that module in its own Store (microseconds) instead of compiling it
+//! (milliseconds). A module stays in the repository while some hart has an
+//! instance of it (a count of users, dropped with the last release), so the
+//! repository holds no code that no hart's code cache holds.
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use wasmtime::{Config, Engine, Instance, MemoryType, Module, SharedMemory, Store, TypedFunc};
 
+use super::Shared;
+use crate::jit::codegen::{CodegenOptions, ModuleKey};
 use crate::jit::layout::{MemoryLayout, StateBlock};
 use crate::mem::ExternalRam;
 
@@ -34,14 +48,86 @@ pub struct CompiledFn {
     index: u32,
 }
 
+/// The run signature: (budget, state-block address) -> result.
+type RunFunc = TypedFunc<(i64, i32), i64>;
+
 struct StoreSlot {
     store: Store<()>,
     /// The `run` export of every module instantiated in this Store.
-    funcs: Vec<TypedFunc<i64, i64>>,
+    funcs: Vec<RunFunc>,
     /// Modules installed and not yet released.
     live: usize,
     /// Modules ever installed (the Store takes no more at MODULES_PER_STORE).
     installed: usize,
+}
+
+/// Where a repository entry is found: its bucket and its id there.
+type Probe = (u64, CodegenOptions);
+
+/// The machine-wide map of compiled modules, shared by every hart's
+/// backend (all on one engine and one memory). Bucketed by (entry pc,
+/// options) so a hart can ask cheaply, before discovering a unit, whether
+/// anything may match; entries in a bucket differ in their guest code.
+#[derive(Default)]
+pub struct Repository {
+    buckets: HashMap<Probe, Bucket>,
+    next_entry: u64,
+    /// Modules held (the sum of the buckets' entries).
+    modules: usize,
+}
+
+#[derive(Default)]
+struct Bucket {
+    /// Harts compiling a unit of this bucket now.
+    compiling: u32,
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    id: u64,
+    key: ModuleKey,
+    module: Module,
+    wasm: Arc<[u8]>,
+    /// Instances alive in the harts' backends.
+    users: u32,
+}
+
+impl Repository {
+    fn bucket_done(&mut self, probe: &Probe) {
+        if self.buckets.get(probe).is_some_and(|b| b.compiling == 0 && b.entries.is_empty()) {
+            self.buckets.remove(probe);
+        }
+    }
+
+    /// One user fewer for entry `id`; the entry goes with its last user.
+    fn unuse(&mut self, probe: &Probe, id: u64) {
+        let Some(b) = self.buckets.get_mut(probe) else { return };
+        let Some(i) = b.entries.iter().position(|e| e.id == id) else { return };
+        b.entries[i].users -= 1;
+        if b.entries[i].users == 0 {
+            b.entries.swap_remove(i);
+            self.modules -= 1;
+        }
+        self.bucket_done(probe);
+    }
+
+    /// Modules held.
+    pub fn modules(&self) -> usize {
+        self.modules
+    }
+}
+
+/// The lock, whether or not a hart panicked while holding it (every
+/// update leaves the maps consistent).
+fn lock(repo: &Mutex<Repository>) -> MutexGuard<'_, Repository> {
+    repo.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A module this backend installed: its Store, and its repository entry
+/// when it has one.
+struct InstalledModule {
+    store: usize,
+    shared: Option<(Probe, u64)>,
 }
 
 pub struct NativeBackend {
@@ -50,8 +136,10 @@ pub struct NativeBackend {
     layout: MemoryLayout,
     stores: Vec<Option<StoreSlot>>,
     current: Option<usize>,
-    modules: HashMap<ModuleId, usize>,
+    modules: HashMap<ModuleId, InstalledModule>,
     next_id: u64,
+    /// Shared with every sibling.
+    repo: Arc<Mutex<Repository>>,
 }
 
 impl NativeBackend {
@@ -103,12 +191,14 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            repo: Arc::default(),
         };
         Ok((backend, ext))
     }
 
-    /// The backend of hart `hart`: the same engine and memory (so RAM and
-    /// its page flags), the hart's own state block, Stores of its own.
+    /// The backend of hart `hart`: the same engine, memory (so RAM and its
+    /// page flags) and repository of modules, the hart's own state block,
+    /// Stores of its own.
     pub fn sibling(&self, hart: usize) -> Result<NativeBackend, String> {
         let state = self.layout.state + STATE_STRIDE * hart as u32;
         if state + STATE_STRIDE > self.layout.page_flags {
@@ -122,6 +212,7 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            repo: self.repo.clone(),
         })
     }
 
@@ -144,8 +235,97 @@ impl NativeBackend {
     }
 
     /// Compile and instantiate `wasm`; its export `run` becomes callable.
+    /// The module is this backend's alone (see [`NativeBackend::install_keyed`]).
     pub fn install(&mut self, wasm: &[u8]) -> Result<(ModuleId, CompiledFn), String> {
         let module = Module::new(&self.engine, wasm).map_err(|e| format!("compile: {e}"))?;
+        self.instantiate(&module, None)
+    }
+
+    /// What the repository holds for units entered at `vpc` and compiled
+    /// with `opts`. Cheap (one lock, one lookup): ask before discovering.
+    pub fn probe_shared(&self, vpc: u64, opts: CodegenOptions) -> Shared {
+        let repo = lock(&self.repo);
+        match repo.buckets.get(&(vpc, opts)) {
+            Some(b) if !b.entries.is_empty() => Shared::Ready,
+            Some(b) if b.compiling > 0 => Shared::Compiling,
+            _ => Shared::Nothing,
+        }
+    }
+
+    /// Instantiate the repository's module for `key`, if it holds one (some
+    /// hart compiled a unit with exactly this guest code, options and
+    /// layout): no compile. Returns its wasm bytes too.
+    pub fn install_shared(&mut self, key: &ModuleKey) -> Option<(ModuleId, CompiledFn, Arc<[u8]>)> {
+        let probe = (key.region.entry, key.opts);
+        let (module, wasm, id) = {
+            let mut repo = lock(&self.repo);
+            let e = repo.buckets.get_mut(&probe)?.entries.iter_mut().find(|e| e.key == *key)?;
+            e.users += 1;
+            (e.module.clone(), e.wasm.clone(), e.id)
+        };
+        match self.instantiate(&module, Some((probe, id))) {
+            Ok((mid, f)) => Some((mid, f, wasm)),
+            Err(_) => {
+                lock(&self.repo).unuse(&probe, id);
+                None
+            }
+        }
+    }
+
+    /// Compile `wasm`, generated for `key`, instantiate it, and put the
+    /// module in the repository for the other harts. While it compiles,
+    /// [`NativeBackend::probe_shared`] says `Compiling` for its bucket.
+    pub fn install_keyed(
+        &mut self,
+        key: ModuleKey,
+        wasm: Arc<[u8]>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
+        let probe = (key.region.entry, key.opts);
+        lock(&self.repo).buckets.entry(probe).or_default().compiling += 1;
+        let compiled = Module::new(&self.engine, &wasm).map_err(|e| format!("compile: {e}"));
+        let installed = compiled.and_then(|m| Ok((self.instantiate(&m, None)?, m)));
+        let mut repo = lock(&self.repo);
+        let repo = &mut *repo;
+        let bucket = repo.buckets.get_mut(&probe).expect("a compiling bucket stays");
+        bucket.compiling -= 1;
+        let ((mid, f), module) = match installed {
+            Ok(x) => x,
+            Err(e) => {
+                repo.bucket_done(&probe);
+                return Err(e);
+            }
+        };
+        // Another hart may have compiled the same key meanwhile: count this
+        // instance as a user of its entry (the modules are equivalent).
+        let id = match bucket.entries.iter_mut().find(|e| e.key == key) {
+            Some(e) => {
+                e.users += 1;
+                e.id
+            }
+            None => {
+                let id = repo.next_entry;
+                repo.next_entry += 1;
+                repo.modules += 1;
+                bucket.entries.push(Entry { id, key, module, wasm, users: 1 });
+                id
+            }
+        };
+        self.modules.get_mut(&mid).expect("just installed").shared = Some((probe, id));
+        Ok((mid, f))
+    }
+
+    /// Modules in the machine's repository (all harts).
+    pub fn shared_modules(&self) -> usize {
+        lock(&self.repo).modules()
+    }
+
+    /// Instantiate `module` in the current Store (a fresh one when it is
+    /// full); `shared` links the instance to its repository entry.
+    fn instantiate(
+        &mut self,
+        module: &Module,
+        shared: Option<(Probe, u64)>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
         let slot = match self.current {
             Some(i) if self.stores[i].as_ref().is_some_and(|s| s.installed < MODULES_PER_STORE) => {
                 i
@@ -179,10 +359,10 @@ impl NativeBackend {
             }
         };
         let s = self.stores[slot].as_mut().expect("current store exists");
-        let instance = Instance::new(&mut s.store, &module, &[self.memory.clone().into()])
+        let instance = Instance::new(&mut s.store, module, &[self.memory.clone().into()])
             .map_err(|e| format!("instantiate: {e}"))?;
         let func = instance
-            .get_typed_func::<i64, i64>(&mut s.store, "run")
+            .get_typed_func::<(i64, i32), i64>(&mut s.store, "run")
             .map_err(|e| format!("export run: {e}"))?;
         let index = s.funcs.len() as u32;
         s.funcs.push(func);
@@ -190,21 +370,28 @@ impl NativeBackend {
         s.installed += 1;
         let id = ModuleId(self.next_id);
         self.next_id += 1;
-        self.modules.insert(id, slot);
+        self.modules.insert(id, InstalledModule { store: slot, shared });
         Ok((id, CompiledFn { store: slot as u32, index }))
     }
 
-    /// Run a compiled unit with `budget`; see `codegen` for the result.
-    /// Generated code never traps; an error here is a bug in the JIT.
+    /// Run a compiled unit with `budget` on this hart's state block; see
+    /// `codegen` for the result. Generated code never traps; an error here
+    /// is a bug in the JIT.
     pub fn call(&mut self, f: CompiledFn, budget: i64) -> Result<i64, String> {
         let s = self.stores[f.store as usize].as_mut().expect("a live unit's store exists");
         let func = &s.funcs[f.index as usize];
-        func.call(&mut s.store, budget).map_err(|e| format!("generated code trapped: {e:?}"))
+        func.call(&mut s.store, (budget, self.layout.state as i32))
+            .map_err(|e| format!("generated code trapped: {e:?}"))
     }
 
-    /// Forget module `id`; its Store goes when its last module does.
+    /// Forget module `id`; its Store goes when its last module does, its
+    /// repository entry when its last user does.
     pub fn release(&mut self, id: ModuleId) {
-        let Some(slot) = self.modules.remove(&id) else { return };
+        let Some(m) = self.modules.remove(&id) else { return };
+        let slot = m.store;
+        if let Some((probe, entry)) = m.shared {
+            lock(&self.repo).unuse(&probe, entry);
+        }
         let s = self.stores[slot].as_mut().expect("a live module's store exists");
         s.live -= 1;
         if s.live == 0 && self.current != Some(slot) {
@@ -215,6 +402,19 @@ impl NativeBackend {
     /// Modules installed and not released.
     pub fn live_modules(&self) -> usize {
         self.modules.len()
+    }
+}
+
+impl Drop for NativeBackend {
+    /// The other harts' repository outlives this backend: give back its
+    /// uses of shared modules.
+    fn drop(&mut self) {
+        let mut repo = lock(&self.repo);
+        for m in self.modules.values() {
+            if let Some((probe, entry)) = &m.shared {
+                repo.unuse(probe, *entry);
+            }
+        }
     }
 }
 

@@ -25,6 +25,10 @@ use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use std::sync::Arc;
+
+use super::Shared;
+use crate::jit::codegen::{CodegenOptions, ModuleKey};
 use crate::jit::layout::{state, MemoryLayout, StateBlock};
 use crate::mem::ExternalRam;
 
@@ -248,7 +252,36 @@ impl WebBackend {
         Ok((id, CompiledFn { slot, module: id }))
     }
 
-    /// Run a compiled unit with `budget`; see `codegen` for the result.
+    /// Modules are not shared between harts in the browser (each hart
+    /// compiles its own; the page runs every vCPU on one worker for now).
+    pub fn probe_shared(&self, _vpc: u64, _opts: CodegenOptions) -> Shared {
+        Shared::Nothing
+    }
+
+    /// Never finds a module (see [`WebBackend::probe_shared`]).
+    pub fn install_shared(
+        &mut self,
+        _key: &ModuleKey,
+    ) -> Option<(ModuleId, CompiledFn, Arc<[u8]>)> {
+        None
+    }
+
+    /// [`WebBackend::install`]; the key is not kept.
+    pub fn install_keyed(
+        &mut self,
+        _key: ModuleKey,
+        wasm: Arc<[u8]>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
+        self.install(&wasm)
+    }
+
+    /// Modules shared between harts: none in the browser.
+    pub fn shared_modules(&self) -> usize {
+        0
+    }
+
+    /// Run a compiled unit with `budget` on this hart's state block; see
+    /// `codegen` for the result.
     /// Generated code never traps (a trap would unwind as a JavaScript
     /// exception through Rust, which cannot catch it: a bug in the JIT).
     #[inline]
@@ -258,12 +291,13 @@ impl WebBackend {
             return Err(format!("call of released module {:?} (slot {})", f.module, f.slot));
         }
         // SAFETY: on wasm32 a function pointer is an index into the function
-        // table; slot `f.slot` holds the `run: (i64) -> i64` export of a live
-        // module (released slots are cleared and only reused by a later
+        // table; slot `f.slot` holds the `run: (i64, i32) -> i64` export of a
+        // live module (released slots are cleared and only reused by a later
         // install), and the call site checks the signature.
-        let run =
-            unsafe { std::mem::transmute::<usize, extern "C" fn(i64) -> i64>(f.slot as usize) };
-        Ok(run(budget))
+        let run = unsafe {
+            std::mem::transmute::<usize, extern "C" fn(i64, u32) -> i64>(f.slot as usize)
+        };
+        Ok(run(budget, self.layout.state))
     }
 
     /// Forget module `id`: clear its table slot (so the engine can collect

@@ -38,7 +38,7 @@ impl Emitter<'_> {
         } else if self.optimizing {
             s.get_local(self.l.reg(r));
         } else {
-            s.i32_const(0).i64_load(self.mem(x_offset(r), 3));
+            s.get_local(self.l.state).i64_load(self.mem(x_offset(r), 3));
         }
     }
 
@@ -51,7 +51,7 @@ impl Emitter<'_> {
             s.set_local(self.l.reg(r));
         } else {
             s.set_local(self.l.t2);
-            s.i32_const(0).get_local(self.l.t2).i64_store(self.mem(x_offset(r), 3));
+            s.get_local(self.l.state).get_local(self.l.t2).i64_store(self.mem(x_offset(r), 3));
         }
     }
 

@@ -63,11 +63,14 @@ impl Allocator {
     }
 }
 
-/// The locals of a unit's `run(budget: i64) -> i64`.
+/// The locals of a unit's `run(budget: i64, state: i32) -> i64`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Locals {
-    /// The parameter: instructions the unit may still retire.
+    /// The first parameter: instructions the unit may still retire.
     pub budget: Local,
+    /// The second parameter: the address of the calling hart's state block
+    /// (never written; every state-block access adds it to a field offset).
+    pub state: Local,
     /// x1..x31 in the optimizing tier (declared in both tiers).
     regs: [Local; 31],
     /// Temporaries (i64).
@@ -88,10 +91,11 @@ impl Locals {
     /// The locals and the matching declaration list for `Function::new`.
     pub fn new() -> (Locals, Vec<(u32, ValType)>) {
         use ValType::{I32, I64};
-        let (mut a, [budget]) = Allocator::with_params([I64]);
+        let (mut a, [budget, state]) = Allocator::with_params([I64, I32]);
         let regs = std::array::from_fn(|_| a.local(I64));
         let locals = Locals {
             budget,
+            state,
             regs,
             t0: a.local(I64),
             t1: a.local(I64),
@@ -113,7 +117,7 @@ impl Locals {
     /// Every named local (for checks).
     #[cfg(test)]
     fn all(&self) -> Vec<Local> {
-        let mut v = vec![self.budget];
+        let mut v = vec![self.budget, self.state];
         v.extend(self.regs);
         v.extend([
             self.t0,
@@ -137,7 +141,7 @@ mod tests {
     #[test]
     fn declarations_match_locals() {
         let (l, declared) = Locals::new();
-        let mut types = vec![ValType::I64]; // the budget parameter
+        let mut types = vec![ValType::I64, ValType::I32]; // the parameters
         for (n, ty) in declared {
             types.extend(std::iter::repeat_n(ty, n as usize));
         }
@@ -148,8 +152,9 @@ mod tests {
             assert_eq!(types[local.index as usize], local.ty, "{local:?}");
         }
         assert_eq!(l.tlb_entry.ty, ValType::I32);
-        assert_eq!(l.reg(1).index, 1);
-        assert_eq!(l.reg(31).index, 31);
+        assert_eq!((l.budget.index, l.state.index), (0, 1));
+        assert_eq!(l.reg(1).index, 2);
+        assert_eq!(l.reg(31).index, 32);
     }
 
     #[test]

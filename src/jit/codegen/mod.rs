@@ -2,9 +2,15 @@
 //! module out. The same bytes run in both backends.
 //!
 //! The module imports `env.memory` (the [`MemoryLayout`]'s) and exports
-//! `run: (budget: i64) -> i64`. `budget` is how many guest instructions the
-//! unit may retire before it must return (the dispatcher's distance to the
-//! next timer event or slice end). Before returning, the unit stores every
+//! `run: (budget: i64, state: i32) -> i64`. `budget` is how many guest
+//! instructions the unit may retire before it must return (the dispatcher's
+//! distance to the next timer event or slice end); `state` is the address of
+//! the calling hart's state block. The address is a parameter, not a
+//! constant, so the module does not depend on which hart runs it: harts
+//! share compiled modules (natively, `backend::native`'s repository), and
+//! the bytes are a function of [`generate`]'s inputs alone, the region, the
+//! options and the layout's RAM, page flags and memory type
+//! (`MemoryLayout::state` is not read). Before returning, the unit stores every
 //! register it changed and the pc to continue at in the state block, and
 //! returns `remaining_budget << 1 | interpret`, where `interpret` = 1 says
 //! "the instruction at pc is for the interpreter" (a side exit) and 0 says
@@ -63,7 +69,7 @@ use locals::{LocalOps, Locals};
 use structure::Ctl;
 
 /// Options that shape the generated code.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CodegenOptions {
     /// [`Tier::Baseline`] or [`Tier::Optimizing`].
     pub tier: Tier,
@@ -90,6 +96,26 @@ pub struct Generated {
     pub instructions: u64,
     /// Blocks translated.
     pub blocks: usize,
+}
+
+/// Everything [`generate`] reads: equal keys give byte-identical modules,
+/// whichever hart asks (the state block's address is a call parameter).
+/// Natively the backend's repository of compiled modules is keyed by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleKey {
+    /// The unit as discovered from guest RAM: every instruction (decoded,
+    /// with its pc and length) and every block end, so two keys are equal
+    /// only if the guest code they cover is.
+    pub region: Region,
+    pub opts: CodegenOptions,
+    /// The layout with `state` zeroed (generated code does not read it).
+    pub layout: MemoryLayout,
+}
+
+impl ModuleKey {
+    pub fn new(region: Region, layout: &MemoryLayout, opts: CodegenOptions) -> ModuleKey {
+        ModuleKey { region, opts, layout: MemoryLayout { state: 0, ..*layout } }
+    }
 }
 
 /// Translate `region` into a module for `layout`'s memory.
@@ -119,7 +145,7 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         if optimizing {
             for r in 1..32u8 {
                 if used & (1 << r) != 0 {
-                    s.i32_const(0).i64_load(e.mem(x_offset(r), 3)).set_local(l.reg(r));
+                    s.get_local(l.state).i64_load(e.mem(x_offset(r), 3)).set_local(l.reg(r));
                 }
             }
         }
@@ -132,13 +158,13 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         if optimizing {
             for r in 1..32u8 {
                 if dirty & (1 << r) != 0 {
-                    s.i32_const(0).get_local(l.reg(r)).i64_store(e.mem(x_offset(r), 3));
+                    s.get_local(l.state).get_local(l.reg(r)).i64_store(e.mem(x_offset(r), 3));
                 }
             }
         }
-        s.i32_const(0).get_local(l.exit_pc).i64_store(e.mem(state::PC, 3));
+        s.get_local(l.state).get_local(l.exit_pc).i64_store(e.mem(state::PC, 3));
         if !opts.data_bare {
-            s.i32_const(0).i32_const(0).i64_load(e.mem(state::TLB_HITS, 3));
+            s.get_local(l.state).get_local(l.state).i64_load(e.mem(state::TLB_HITS, 3));
             s.get_local(l.tlb_hits).i64_add().i64_store(e.mem(state::TLB_HITS, 3));
         }
         s.get_local(l.budget).i64_const(1).i64_shl().get_local(l.exit_tag).i64_add();
@@ -202,9 +228,11 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    /// A state-block field at `offset` (addressed from constant 0).
+    /// A state-block field at `offset`, addressed from the `state`
+    /// parameter (the caller pushes `local.get state`, or an address already
+    /// based on it).
     fn mem(&self, offset: u32, align: u32) -> MemArg {
-        MemArg { offset: (self.layout.state + offset) as u64, align, memory_index: 0 }
+        MemArg { offset: offset as u64, align, memory_index: 0 }
     }
 
     /// Guest RAM (addressed by RAM offset).

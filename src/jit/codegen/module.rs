@@ -1,7 +1,8 @@
 //! The module around a unit's function: two types, the memory import, the
 //! `run` export, the code section, and the `mulhu` helper.
 //!
-//! Invariants: function 0 is `run: (i64) -> i64` (the unit), function
+//! Invariants: function 0 is `run: (i64, i32) -> i64` (the unit: budget and
+//! state-block address in, result out), function
 //! [`MULHU`] is `mulhu: (i64, i64) -> i64`; the module imports exactly one
 //! memory (`env.memory`, declared as `layout` says) and nothing else, so
 //! both backends instantiate it with the memory alone.
@@ -20,7 +21,7 @@ pub(super) const MULHU: u32 = 1;
 pub(super) fn assemble(layout: &MemoryLayout, run: &Function) -> Vec<u8> {
     let mut module = Module::new();
     let mut types = TypeSection::new();
-    types.ty().function([ValType::I64], [ValType::I64]);
+    types.ty().function([ValType::I64, ValType::I32], [ValType::I64]);
     types.ty().function([ValType::I64, ValType::I64], [ValType::I64]);
     module.section(&types);
     let mut imports = ImportSection::new();
