@@ -15,6 +15,9 @@ export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_churn', 'code
 const MAX_POINTS = 2400; // beyond this every other point is dropped (about 6 minutes at 150 ms)
 const COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5', '#e8590c', '#0c8599', '#c2255c', '#5c940d'];
 const TIERS = ['interpreter', 'baseline', 'optimizing'];
+// A live report less than this much run time after the one before, with no
+// instruction run in between, is the run ending, not an interval.
+const END_SNAPSHOT_NS = 1e6;
 const MIB = 2 ** 20;
 
 
@@ -212,8 +215,11 @@ export class Charts {
     const insns = num(r.instructions);
     if (wall == null || insns == null) return;
     const prev = this.prev;
-    if (prev && wall <= prev.wall_ns) {
-      // no run time passed (a snapshot while paused): only the histogram may differ
+    // No run time passed (a snapshot while paused), or only the moment it
+    // took to end the run (Stop: a few microseconds and no instruction,
+    // which would draw the MIPS line down to 0): only the histogram may differ.
+    const ending = prev && wall - prev.wall_ns < END_SNAPSHOT_NS && insns === num(prev.instructions);
+    if (prev && (wall <= prev.wall_ns || ending)) {
       this.pushHistogram(r);
       return;
     }

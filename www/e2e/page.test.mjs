@@ -586,6 +586,10 @@ test('Stop ends a runaway guest (spin) within 100 ms, and the page runs again af
   t.diagnostic(`Stop took ${stopMs.toFixed(1)} ms (click to #state "stopped")`);
   assert.ok(stopMs < STOP_LIMIT_MS, `Stop took ${stopMs.toFixed(1)} ms (limit ${STOP_LIMIT_MS} ms)`);
 
+  // The MIPS line does not fall to 0 at the Stop (the run's ending is not an interval).
+  const mipsTail = await page.evaluate(() => window.tunevmPage.chartData('mips')[1].slice(-1)[0]);
+  assert.ok(mipsTail > 0, `the last MIPS point after Stop is ${mipsTail}`);
+
   // Really stopped: the instruction count holds still.
   const atStop = (await lastReport(page))?.instructions;
   await page.waitForTimeout(300);
