@@ -74,7 +74,11 @@ export class Program {
       ['problem', t('preset_problem')],
       ['fix', t('preset_fix')],
     ];
-    const label = (p) => (p.problem ? `${pick(p.problem)} — ${pick(p.title)}` : pick(p.title));
+    // The option shows the title (it starts "Problem:" or "Fix:" and sits in
+    // its group); the guide's problem it is about is its tooltip and leads
+    // the description under the select.
+    const label = (p) => pick(p.title);
+    const full = (p) => (p.problem ? `${pick(p.problem)} — ${pick(p.title)}` : pick(p.title));
     for (const sel of [$('#preset'), $('#ab-preset-b')]) {
       const keep = sel.value;
       sel.replaceChildren();
@@ -84,7 +88,7 @@ export class Program {
         if (!list.length) continue;
         const og = document.createElement('optgroup');
         og.label = name;
-        for (const p of list) og.append(new Option(label(p), p.id));
+        for (const p of list) og.append(Object.assign(new Option(label(p), p.id), { title: full(p) }));
         sel.append(og);
       }
       const other = this.presets.filter((p) => !groups.some(([k]) => k === p.kind));
@@ -102,7 +106,8 @@ export class Program {
       return;
     }
     const settings = Object.entries(p.settings || {}).map(([k, v]) => `${k}=${v}`);
-    el.textContent = `${pick(p.description)} [${p.workload}${settings.length ? '; ' + settings.join(', ') : ''}]`;
+    const problem = p.problem ? `${pick(p.problem)}. ` : '';
+    el.textContent = `${problem}${pick(p.description)} [${p.workload}${settings.length ? '; ' + settings.join(', ') : ''}]`;
   }
 
   applyPreset() {

@@ -418,6 +418,15 @@ test('presets set their knobs and workload; the TLB problem preset hits the TLB 
   const { schema, presets } = await wasmCatalog(page);
   const defaults = Object.fromEntries(knobsOf(schema).map((k) => [k.key, String(k.default)]));
   const offered = await page.locator('#preset option').evaluateAll((os) => os.map((o) => o.value));
+  // Every preset's label fits in the closed select (they used to be cut off).
+  const cut = await page.locator('#preset').evaluate((sel) => {
+    const cs = getComputedStyle(sel);
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+    const room = sel.getBoundingClientRect().width - 28; // the arrow and padding
+    return [...sel.options].filter((o) => ctx.measureText(o.text).width > room).map((o) => o.text);
+  });
+  assert.deepEqual(cut, [], 'preset labels wider than the select');
   assert.deepEqual([...offered].sort(), presets.map((p) => p.id).sort(), '#preset options vs presets()');
 
   // Apply them in reverse order so each one has to undo the settings of the one before.
