@@ -1226,6 +1226,26 @@ test('the paging walkthrough is true: with the JIT off l1 hits about 67 % at 16 
   assert.deepEqual(problems, [], 'errors during the paging lesson');
 });
 
+test('the paging-random walkthrough is true: at the default L2 the TLB row is red; with l2_entries 2048 it turns green and page walks fall', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'paging-random');
+  const figures = async () => {
+    const row = await waitForChecklist(page, 'tlb_hit_rate', 10_000);
+    const r = await lastReport(page);
+    return { status: row.status, value: row.value, walks: r.tlb.walks };
+  };
+  await runExpecting(page, null, 'exit 0');
+  const before = await figures();
+  await setKnob(page, 'mmu.multilevel_tlb_config.l2_entries', '2048');
+  await runExpecting(page, null, 'exit 0');
+  const after = await figures();
+  t.diagnostic(`paging-random: default L2 ${JSON.stringify(before)}, l2_entries 2048 ${JSON.stringify(after)}`);
+  assert.equal(before.status, 'fail', 'the default 512-entry L2 holds only half the pages: the TLB row is red');
+  assert.equal(after.status, 'pass', 'with 2048 L2 entries the TLB row turns green');
+  assert.ok(after.walks * 10 < before.walks, `page walks should fall: ${before.walks} -> ${after.walks}`);
+  assert.deepEqual(problems, [], 'errors during the paging-random lesson');
+});
+
 test('selftime: with guest time its own timing is the same with the JIT on and off; with runtime.host_time the JIT run takes fewer ticks', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'selftime');
