@@ -1246,6 +1246,27 @@ test('the paging-random walkthrough is true: at the default L2 the TLB row is re
   assert.deepEqual(problems, [], 'errors during the paging-random lesson');
 });
 
+test('the smc walkthrough is true: at the defaults two pages are put aside; with jit.invalidation_limit 0 every patch recompiles and the run is tens of times slower, with the same output', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'smc');
+  const figures = async () => {
+    const r = await lastReport(page);
+    return { quarantines: r.jit.quarantines, invalidations: r.jit.invalidations, wall_ms: r.wall_ns / 1e6, console: await page.locator('#console').textContent() };
+  };
+  await runExpecting(page, null, 'exit 0');
+  const defaults = await figures();
+  await setKnob(page, 'jit.invalidation_limit', '0');
+  await runExpecting(page, null, 'exit 0');
+  const churn = await figures();
+  t.diagnostic(`smc: defaults ${JSON.stringify({ ...defaults, console: undefined })}, invalidation_limit 0 ${JSON.stringify({ ...churn, console: undefined })}`);
+  assert.equal(churn.console, defaults.console, 'the output stays the same');
+  assert.equal(defaults.quarantines, 2, 'pages put aside at the defaults');
+  assert.equal(churn.quarantines, 0, 'no page put aside with jit.invalidation_limit 0');
+  assert.ok(churn.invalidations > 50 * defaults.invalidations, `invalidations ${defaults.invalidations} -> ${churn.invalidations}`);
+  assert.ok(churn.wall_ms > 10 * defaults.wall_ms, `"tens of times slower": ${defaults.wall_ms.toFixed(0)} ms -> ${churn.wall_ms.toFixed(0)} ms`);
+  assert.deepEqual(problems, [], 'errors during the smc lesson');
+});
+
 test('selftime: with guest time its own timing is the same with the JIT on and off; with runtime.host_time the JIT run takes fewer ticks', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'selftime');
