@@ -204,6 +204,9 @@ fn hot_units_show_guest_code_beside_wasm_text() {
     let view = json(&m.code_view(0));
     assert_eq!(view["vpc"], units[0]["vpc"]);
     assert!(view["guest"].as_array().unwrap().len() > 1);
+    // The listing starts at the unit's entry, marked as such.
+    let entry = format!("; block 0 at {}: entry", units[0]["vpc"].as_str().unwrap());
+    assert!(view["guest"][0].as_str().unwrap().starts_with(&entry), "{}", view["guest"][0]);
     assert!(view["wat"].as_str().unwrap().starts_with("(module"));
     assert_eq!(m.code_view(99), "null");
     m.stop();

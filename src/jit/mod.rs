@@ -985,11 +985,8 @@ impl Jit {
             max_insns: cap as usize,
         };
         let region = discover(ram, page_off, key.vpc, opts);
-        let guest = region
-            .listing(ram, page_off)
-            .into_iter()
-            .map(|(pc, inst, _)| format!("{pc:016x}  {}", crate::isa::disassemble(&inst, pc)))
-            .collect();
+        let guest =
+            region.annotated_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));
         let wat = wasmprinter::print_bytes(&unit.value.wasm).unwrap_or_else(|e| e.to_string());
         Some(CodeView { key, tier: unit.value.tier, guest, wat })
     }
@@ -1018,7 +1015,9 @@ pub struct CodeView {
     #[serde(skip)]
     pub key: UnitKey,
     pub tier: Tier,
-    /// Guest instructions, objdump style.
+    /// Guest instructions, objdump style, block by block from the entry,
+    /// with `;` lines naming each block (entry, loop heads) and where it
+    /// goes ([`region::Region::annotated_listing`]).
     pub guest: Vec<String>,
     /// The generated module as wasm text.
     pub wat: String,

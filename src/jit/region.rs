@@ -120,6 +120,73 @@ impl Region {
         self.blocks.iter().map(Block::retired).sum()
     }
 
+    /// The code view's guest listing: block by block, the entry block
+    /// first and the others in address order, each under a header line
+    /// (`; block N at PC`, marked `entry` or `loop head` when a block at
+    /// the same or a higher address jumps back to it), and after each block
+    /// where it goes (another block, or out of the unit to a pc).
+    /// `disasm(pc, inst)` gives one instruction's text.
+    pub fn annotated_listing(
+        &self,
+        ram: &Ram,
+        entry_ram_off: usize,
+        disasm: impl Fn(u64, &Inst) -> String,
+    ) -> Vec<String> {
+        let page_vbase = self.entry & !0xfff;
+        let page_off = entry_ram_off & !0xfff;
+        let mut order: Vec<usize> = (1..self.blocks.len()).collect();
+        order.sort_by_key(|&b| self.blocks[b].pc);
+        order.insert(0, 0);
+        let back_edge_from = |b: usize| {
+            self.blocks
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.pc >= self.blocks[b].pc && a.successors().contains(&b))
+                .map(|(i, _)| i)
+                .min()
+        };
+        let target = |t: Target| match t {
+            Target::Block(b) => format!("block {b}"),
+            Target::Exit(pc) => format!("exit to {pc:#x}"),
+        };
+        let mut out = Vec::new();
+        for b in order {
+            let block = &self.blocks[b];
+            let mut marks = Vec::new();
+            if b == 0 {
+                marks.push("entry".to_string());
+            }
+            if let Some(from) = back_edge_from(b) {
+                marks.push(format!("loop head (back from block {from})"));
+            }
+            let marks =
+                if marks.is_empty() { String::new() } else { format!(": {}", marks.join(", ")) };
+            out.push(format!("; block {b} at {:#x}{marks}", block.pc));
+            let mut pcs: Vec<u64> = block.insts.iter().map(|i| i.0).collect();
+            match block.end {
+                End::Jump { pc, .. } | End::Branch { pc, .. } | End::Indirect { pc, .. } => {
+                    pcs.push(pc)
+                }
+                _ => {}
+            }
+            for pc in pcs {
+                if let Some((inst, _)) = fetch(ram, page_off, (pc - page_vbase) as usize) {
+                    out.push(format!("{pc:016x}  {}", disasm(pc, &inst)));
+                }
+            }
+            let next = match block.end {
+                End::Goto(t) | End::Jump { target: t, .. } => target(t),
+                End::Branch { taken, not_taken, .. } => {
+                    format!("taken: {}, else {}", target(taken), target(not_taken))
+                }
+                End::Indirect { .. } => "exit to the computed target".to_string(),
+                End::Interpret(pc) => format!("exit to the interpreter at {pc:#x}"),
+            };
+            out.push(format!(";   -> {next}"));
+        }
+        out
+    }
+
     /// (pc, instruction, length) of every instruction, terminators included,
     /// in address order: for the code view's disassembly.
     pub fn listing(&self, ram: &Ram, entry_ram_off: usize) -> Vec<(u64, Inst, u8)> {

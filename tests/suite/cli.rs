@@ -514,6 +514,15 @@ fn knobs_lists_every_knob_in_both_languages() {
     assert_eq!(schema, tunevm::config::schema_json());
 }
 
+/// cpubench's hottest units are loops: the code view marks their heads.
+#[test]
+fn show_code_marks_loop_heads() {
+    let out = tunevm(&["run", "--show-code", "3", workload("cpubench").to_str().unwrap()]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(": loop head (back from block "), "{err}");
+}
+
 #[test]
 fn show_code_prints_guest_disassembly_and_wasm_text() {
     let hello = workload("hello");
@@ -532,6 +541,14 @@ fn show_code_prints_guest_disassembly_and_wasm_text() {
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("=== unit at 0x8"), "{err}");
+    // The listing starts at the unit's entry, marked, and says where each
+    // block goes.
+    let mut lines = err.lines().skip_while(|l| !l.starts_with("=== unit at "));
+    let header = lines.next().unwrap();
+    let vpc = header.split_whitespace().nth(3).unwrap();
+    let first = lines.next().unwrap().trim();
+    assert!(first.starts_with(&format!("; block 0 at {vpc}: entry")), "{header}\n{first}");
+    assert!(err.contains(";   -> "), "{err}");
     assert!(err.contains("(module"), "wasm text: {err}");
     assert!(err.contains("(import \"env\" \"memory\""), "{err}");
 }
