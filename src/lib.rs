@@ -65,6 +65,7 @@
 pub mod advisor;
 pub mod config;
 pub mod cpu;
+pub mod gc;
 pub mod isa;
 pub mod jit;
 pub mod loader;

@@ -68,6 +68,14 @@ build paging-random  -DDEF_PAGES=1024 -DDEF_STRIDE=1 -DDEF_RANDOM=1 -DDEF_PASSES
 build paging-stride  -DDEF_PAGES=256  -DDEF_STRIDE=3 -DDEF_RANDOM=0 -DDEF_PASSES=8192  "${PAGING[@]}"
 build htif-hello   -DHTIF_EXIT_CODE=0 src/htif.c
 build htif-fail    -DHTIF_EXIT_CODE=5 src/htif.c
+# GC workloads: runtime/gc.h, tunevm's gc.* instructions (custom-0 opcode), so
+# not for QEMU. Their expected/ files come from the same C built for the host
+# with -DGC_HOST (tools/gc-expected.sh).
+build gc-binary-trees  src/gc-binary-trees.c
+build gc-graph         src/gc-graph.c
+# gc-lru checks its checksum against LRU_EXPECT (the host build's value).
+build gc-lru           -DLRU_EXPECT=0x84bf55b659e5b70dULL src/gc-lru.c
+build gc-exhaust       src/gc-exhaust.c
 
 # SMP programs: every hart runs main (runtime/smp_start.S, smp.c, smp.h); the
 # linker script reserves 16 KiB of stack for each of up to 64 harts.

@@ -101,6 +101,11 @@ pub enum ConfigError {
     #[error("invalid code_cache config: {}", shown_text(&.0.to_string()))]
     CodeCache(#[from] CacheConfigError),
 
+    /// The GC's own check ([`crate::gc::UnifiedGcConfig::validate`]): the
+    /// rules between `gc.*` knobs that the knob table cannot express.
+    #[error("invalid gc config: {}", shown_text(&.0.to_string()))]
+    Gc(#[from] crate::gc::GcConfigError),
+
     /// An error found while loading a file, prefixed with the file's name.
     #[error("{}: {source}", shown_path(.path))]
     InFile { path: String, source: Box<ConfigError> },

@@ -24,6 +24,7 @@ pub(super) const SECTIONS: &[SectionSpec] = &[
     SectionSpec { key: "mmu", title_en: "MMU and TLBs", title_zh: "MMU 与 TLB" },
     SectionSpec { key: "jit", title_en: "JIT compiler", title_zh: "JIT 编译器" },
     SectionSpec { key: "code_cache", title_en: "Code cache", title_zh: "代码缓存" },
+    SectionSpec { key: "gc", title_en: "Garbage collector", title_zh: "垃圾回收" },
     SectionSpec { key: "runtime", title_en: "vCPUs and workers", title_zh: "vCPU 与工作线程" },
 ];
 
@@ -37,7 +38,8 @@ const RAM_MAX: u64 = GIB;
 /// Every knob: the sections in [`SECTIONS`] order, each section's knobs in
 /// the order the page shows them.
 pub(super) fn knobs() -> Vec<KnobSpec> {
-    [memory_knobs(), mmu_knobs(), jit_knobs(), code_cache_knobs(), runtime_knobs()].concat()
+    [memory_knobs(), mmu_knobs(), jit_knobs(), code_cache_knobs(), gc_knobs(), runtime_knobs()]
+        .concat()
 }
 
 /// `memory.*`: guest RAM and the interpreter's decode cache.
@@ -76,6 +78,134 @@ fn memory_knobs() -> Vec<KnobSpec> {
                  （看内存图表里的 memory.decode_cache_bytes）；memory.decode_cache_evictions 持续上升、\
                  mips 下降时调大。默认 1024 页（4 MiB 客户机代码，约 24 MiB 宿主机内存）。",
             ),
+    ]
+}
+
+/// `gc.*`: the GC heap served to guests (`crate::gc`).
+fn gc_knobs() -> Vec<KnobSpec> {
+    use crate::gc::UnifiedGcConfig;
+    vec![
+        knob("gc.heap_size_limit", int_in(UnifiedGcConfig::HEAP_SIZE_LIMIT), "bytes")
+            .rules(&[Rule::MultipleOf(4096)])
+            .figures(&["gc.heap_limit_bytes", "gc.collections", "gc.alloc_failures"])
+            .help(
+                "Most bytes of guest RAM the GC heap may use. The heap starts at the first page \
+                 after the program's image and is clamped to the RAM left there \
+                 (gc.heap_limit_bytes reports what it got). A smaller heap collects more often; \
+                 one too small for the program's live data makes gc.alloc return 0 (the \
+                 gc-exhaust workload then reports it and exits with code 3). 64 KiB to 1 GiB, in \
+                 whole 4 KiB pages.",
+                "GC 堆最多可以使用多少字节的客户机内存。堆从程序映像之后的第一页开始，并被限制\
+                 在那里剩余的内存之内（gc.heap_limit_bytes 报告实际得到的大小\
+                 ）。堆越小，回收越频繁；小到放不下程序的存活数据时，gc.alloc 返回 0（\
+                 gc-exhaust 工作负载会报告这一点并以退出码 3 结束）。取值 64 K\
+                 iB 到 1 GiB，必须是 4 KiB 页的整数倍。",
+            ),
+        knob("gc.mark_quota_us", int_in(UnifiedGcConfig::QUOTA_US), "µs")
+            .figures(&["gc.pause_ns", "gc.marking_fell_behind"])
+            .help(
+                "Longest host time one incremental marking slice may take before the guest runs \
+                 again, in microseconds. Marking runs in slices at allocation safepoints; each \
+                 pause is about this long at most, plus one step. Lower it for shorter pauses \
+                 (more of them); too low and marking falls behind allocation \
+                 (gc.marking_fell_behind), which forces the rest of the cycle into one long \
+                 pause. Watch gc.pause_ns.",
+                "一次增量标记切片在客户机继续运行之前最多能占用的宿主机时间，单位微秒。标记在分配\
+                 安全点上分片进行；每次停顿最多大约这么长，再加一个步长。调小可以让停顿更短（但次\
+                 数更多）；调得太小，标记会跟不上分配（gc.marking_fell_behin\
+                 d），剩下的整个周期就只能在一次长停顿里做完。观察 gc.pause_ns。",
+            ),
+        knob("gc.sweep_quota_us", int_in(UnifiedGcConfig::QUOTA_US), "µs")
+            .figures(&["gc.pause_ns"])
+            .help(
+                "Longest host time one lazy sweeping slice may take, in microseconds. Freed \
+                 objects are swept in slices at allocation safepoints (and by the allocator \
+                 itself as it needs blocks). Watch gc.pause_ns.",
+                "一次惰性清扫切片最多能占用的宿主机时间，单位微秒。被释放的对象在分配安全点上分片\
+                 清扫（分配器需要内存块时也会自己顺手清扫）。观察 gc.pause_ns。",
+            ),
+        knob("gc.adaptive_quota", KnobKind::Bool, "")
+            .figures(&["gc.quota_series", "gc.pause_ns"])
+            .help(
+                "Let the collector tune its own quotas: a slice that pauses longer than the 1 ms \
+                 pause target shrinks the quota in proportion, and a cycle in which marking fell \
+                 behind allocation (the heap came close to full before marking ended) raises the \
+                 quota, or runs slices more often once the quota is at the target. \
+                 gc.quota_series shows the quotas it chose.",
+                "让回收器自己调整配额：某个切片的停顿超过 1 ms 的停顿目标时，按比例缩小配额\
+                 ；某个周期里标记跟不上分配（标记结束前堆已接近用满）时，增大配额，配额已到目标时\
+                 改为更频繁地运行切片。gc.quota_series 显示它选择的配额。",
+            ),
+        knob("gc.concurrent_marking", KnobKind::Bool, "")
+            .figures(&["gc.pause_ns", "gc.concurrent", "gc.marker_ns"])
+            .help(
+                "Mark on a background marker thread while the guest runs (natively; the page has \
+                 no marker worker yet and marks incrementally, see gc.concurrent). Only the start \
+                 of a cycle (roots) and a short stop-the-world remark (registers, root ranges and \
+                 the pages the write barrier saw dirtied) pause the guest. Needs gc.incremental.",
+                "在客户机运行的同时，由后台标记线程进行标记（本机 CLI 中；网页还没有标记用的\
+                  Worker，仍按增量方式标记，见 gc.concurrent）。只有周期开始\
+                 （扫描根）和一次短暂的全停顿重新标记（寄存器、根区间以及写屏障记录下的脏页）会让\
+                 客户机停下。需要同时开启 gc.incremental。",
+            ),
+        knob("gc.write_barrier_shards", int_in(UnifiedGcConfig::SHARDS), "shards")
+            .figures(&["gc.barrier_hits", "gc.barrier_contended"])
+            .help(
+                "Shards of the write barrier's dirty-page lists. The first store into a heap page \
+                 while marking runs takes the slow path and records the page in shard page mod \
+                 shards, each behind its own lock, so vCPUs on different workers rarely wait for \
+                 one another. gc.barrier_hits shows the hits per shard, gc.barrier_contended the \
+                 waits. 1 to 64.",
+                "写屏障脏页列表的分片数。标记进行期间，对某个堆页的第一次写入会走慢路径，把该页记\
+                 入第 页号 mod 分片数 个分片，每个分片有自己的锁，因此运行在不同 Work\
+                 er 上的 vCPU 很少互相等待。gc.barrier_hits 显示每个分片\
+                 的命中次数，gc.barrier_contended 显示等待次数。取值 1 到\
+                  64。",
+            ),
+        knob("gc.trigger_threshold", float_in(UnifiedGcConfig::TRIGGER), "")
+            .figures(&["gc.heap_committed_bytes", "gc.collections"])
+            .help(
+                "Heap use, as a share of the current heap size, at which a collection cycle \
+                 starts. Lower it when the heap grows too large (memory use too high); raise it \
+                 for fewer cycles. Must be above target_occupancy.",
+                "堆使用量占当前堆大小的比例达到多少时开始一个回收周期。堆长得太大（内存占用过高）\
+                 时调低；想减少回收周期时调高。必须大于 target_occupancy。",
+            ),
+        knob("gc.target_occupancy", float_in(UnifiedGcConfig::TARGET), "")
+            .figures(&["gc.heap_target_bytes", "gc.collections"])
+            .help(
+                "Occupancy the heap is sized for after a cycle: the next cycle's heap size is the \
+                 live data divided by this (at least 4 MiB, at most heap_size_limit), so the next \
+                 cycle starts when use reaches trigger_threshold of that size.",
+                "一个周期之后，堆按这个占用率来确定大小：下一个周期的堆大小等于存活数据除以它（至\
+                 少 4 MiB，至多 heap_size_limit），因此当使用量达到该大小的\
+                  trigger_threshold 时开始下一个周期。",
+            ),
+        knob("gc.incremental_step", int_in(UnifiedGcConfig::STEP), "objects")
+            .figures(&["gc.pause_ns", "gc.pauses"])
+            .help(
+                "Objects per incremental step: after this many allocations the collector runs one \
+                 marking or sweeping slice, and inside a slice it reads the clock every this many \
+                 objects marked. 1 to 100000.",
+                "每个增量步长的对象数：每分配这么多个对象，回收器就运行一次标记或清扫切片；在切片\
+                 内部，每标记这么多个对象读一次时钟。取值 1 到 100000。",
+            ),
+        knob("gc.incremental", KnobKind::Bool, "").figures(&["gc.pause_ns"]).help(
+            "Collect incrementally (slices between allocations). false: every cycle marks and \
+                 sweeps everything in one stop-the-world pause, the baseline the other modes are \
+                 measured against.",
+            "是否增量回收（在分配之间分片进行）。false：每个周期都在一次全停顿中完成全部\
+                 标记和清扫，作为衡量其他模式的基准。",
+        ),
+        knob("gc.verify", KnobKind::Bool, "").figures(&["gc.verify_failures"]).help(
+            "Debug: after marking, check with an independent stop-the-world trace that every \
+                 reachable object is marked (gc.verify_failures counts misses), and fill freed \
+                 objects with 0xdb bytes so that a use after free changes a program's checksum. \
+                 Slow; for tests and for the curious.",
+            "调试用：标记结束后，用一次独立的全停顿遍历检查每个可达对象都已被标记（gc.ve\
+                 rify_failures 统计遗漏），并把被释放的对象填成 0xdb 字节，这\
+                 样释放后再使用会改变程序的校验和。较慢；供测试和好奇的人使用。",
+        ),
     ]
 }
 
@@ -742,6 +872,7 @@ mod tests {
         ("mmu.", include_str!("../mem/mmu.rs"), "UnifiedMmuConfig"),
         ("jit.", include_str!("../jit/mod.rs"), "JitConfig"),
         ("code_cache.", include_str!("../jit/code_cache.rs"), "CacheConfig"),
+        ("gc.", include_str!("../gc/config.rs"), "UnifiedGcConfig"),
         ("runtime.", include_str!("mod.rs"), "RuntimeConfig"),
     ];
 

@@ -162,6 +162,7 @@ pub struct VmConfig {
     pub mmu: UnifiedMmuConfig,
     pub jit: JitConfig,
     pub code_cache: CacheConfig,
+    pub gc: crate::gc::UnifiedGcConfig,
     pub runtime: RuntimeConfig,
 }
 
@@ -283,6 +284,7 @@ impl VmConfig {
         self.mmu.validate()?;
         self.jit.validate()?;
         self.code_cache.validate()?;
+        self.gc.validate()?;
         Ok(())
     }
 

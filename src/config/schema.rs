@@ -113,7 +113,10 @@ pub fn suggest(key: &str) -> Option<String> {
     }
     let best = candidates.into_iter().min_by_key(by_distance)?;
     let limit = (key.chars().count() / 3).max(2);
-    (super::text::edit_distance(key, best) <= limit).then(|| best.to_string())
+    // A suggestion must keep some of the key: rewriting all of it (a short
+    // section name such as "gc" for an empty or two-letter key) is no hint.
+    let distance = super::text::edit_distance(key, best);
+    (distance <= limit && distance < key.chars().count()).then(|| best.to_string())
 }
 
 impl KnobSpec {

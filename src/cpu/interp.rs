@@ -504,6 +504,21 @@ impl Hart {
                 }
                 self.wait_for_interrupt(bus)?;
             }
+            // The GC extension works on untranslated addresses with the
+            // calling hart's registers as its only register roots, so it
+            // is illegal under translation and on a machine of several
+            // harts (their registers would have to be roots too).
+            Gc { op, rd, rs1, rs2 } => {
+                let Some(gc) = bus.gc().filter(|_| self.data_bare && !self.smp) else {
+                    return Err(Trap::illegal(0).into());
+                };
+                let (a, b) = (x!(rs1), x!(rs2));
+                let v = gc.execute(bus.ram(), op, a, b, &self.x, self.retired());
+                x!(rd) = v;
+                // The collector wrote RAM (zeroed objects; with gc.verify
+                // poisoned freed ones): fetch through a fresh window.
+                self.fetch = FetchWindow::empty();
+            }
             SfenceVma { rs1, rs2 } => {
                 let tvm = self.csr.mstatus & csr::MSTATUS_TVM != 0;
                 if self.privilege == Privilege::User

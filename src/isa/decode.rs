@@ -43,6 +43,8 @@ mod opcode {
     pub const JALR: u32 = 0x67;
     pub const JAL: u32 = 0x6f;
     pub const SYSTEM: u32 = 0x73;
+    /// custom-0: tunevm's GC extension.
+    pub const CUSTOM_0: u32 = 0x0b;
 }
 
 #[inline(always)]
@@ -222,8 +224,24 @@ fn decode32(raw: u32) -> Inst {
         },
         opcode::SYSTEM => decode_system(raw, rd, rs1, rs2),
         opcode::AMO => decode_amo(raw, rd, rs1, rs2),
+        opcode::CUSTOM_0 => decode_gc(raw, rd, rs1, rs2),
         _ => illegal,
     }
+}
+
+/// custom-0 (opcode 0x0b): the `gc.*` instructions ([`GcOp`]); any other
+/// encoding in the space is illegal.
+fn decode_gc(raw: u32, rd: Reg, rs1: Reg, rs2: Reg) -> Inst {
+    use crate::isa::GcOp::*;
+    let op = match (funct7(raw), funct3(raw)) {
+        (0, 0) => Alloc,
+        (0, 1) if rs1 == 0 && rs2 == 0 => Collect,
+        (0, 2) => RootAdd,
+        (1, 2) if rs2 == 0 => RootRemove,
+        (0, 3) if rs2 == 0 => Stats,
+        _ => return Inst::Illegal { raw },
+    };
+    Inst::Gc { op, rd, rs1, rs2 }
 }
 
 /// SYSTEM (opcode 0x73): ECALL/EBREAK/xRET/WFI/SFENCE.VMA and Zicsr.

@@ -7,7 +7,7 @@
 //! instruction is shown as the instruction it expands to, which is also what
 //! objdump prints for it. tests/suite/isa_decode.rs checks every form against
 //! objdump's own output and lists the few deliberate differences.
-use super::{AmoOp, Inst, Reg};
+use super::{AmoOp, GcOp, Inst, Reg};
 use std::fmt::Write;
 
 /// ABI names of x0..x31 (the one table of them: the page's register view
@@ -223,6 +223,15 @@ fn write_inst(s: &mut String, inst: &Inst, pc: u64) {
         Mret => s.push_str("mret"),
         Sret => s.push_str("sret"),
         Wfi => s.push_str("wfi"),
+        Gc { op, rd, rs1, rs2 } => {
+            let _ = match op {
+                GcOp::Alloc => write!(s, "gc.alloc {},{},{}", reg(rd), reg(rs1), reg(rs2)),
+                GcOp::Collect => write!(s, "gc.collect {}", reg(rd)),
+                GcOp::RootAdd => write!(s, "gc.root {},{},{}", reg(rd), reg(rs1), reg(rs2)),
+                GcOp::RootRemove => write!(s, "gc.unroot {},{}", reg(rd), reg(rs1)),
+                GcOp::Stats => write!(s, "gc.stats {},{}", reg(rd), reg(rs1)),
+            };
+        }
         SfenceVma { rs1: ZERO, rs2: ZERO } => s.push_str("sfence.vma"),
         SfenceVma { rs1, rs2: ZERO } => {
             let _ = write!(s, "sfence.vma {}", reg(rs1));

@@ -3,7 +3,7 @@
 //! dispatcher, region discovery and the code generator consult, so a new
 //! instruction is classified here once.
 
-use super::{Inst, Reg};
+use super::{GcOp, Inst, Reg};
 
 /// What an instruction does, as far as anything outside `isa` needs to know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +105,9 @@ impl Inst {
             | Csrrci { .. } => Kind::Csr,
             Fence { .. } => Kind::Fence,
             Ecall | Ebreak | Mret | Sret | Wfi | FenceI | SfenceVma { .. } => Kind::System,
+            // The collector may read and write any heap memory: the
+            // interpreter runs it, like the other system instructions.
+            Gc { .. } => Kind::System,
             Illegal { .. } => Kind::Illegal,
         }
     }
@@ -182,6 +185,7 @@ impl Inst {
             Beq { .. } | Bne { .. } | Blt { .. } | Bge { .. } | Bltu { .. } | Bgeu { .. } => 0,
             Sb { .. } | Sh { .. } | Sw { .. } | Sd { .. } => 0,
             Fence { .. } | Ecall | Ebreak | FenceI | Mret | Sret | Wfi | SfenceVma { .. } => 0,
+            Gc { rd, .. } => rd,
             Illegal { .. } => 0,
         }
     }
@@ -256,6 +260,9 @@ impl Inst {
             Csrrw { rs1, .. } | Csrrs { rs1, .. } | Csrrc { rs1, .. } => (Some(rs1), None),
             Csrrwi { .. } | Csrrsi { .. } | Csrrci { .. } => (None, None),
             SfenceVma { rs1, rs2 } => (Some(rs1), Some(rs2)),
+            Gc { op: GcOp::Collect, .. } => (None, None),
+            Gc { op: GcOp::RootRemove | GcOp::Stats, rs1, .. } => (Some(rs1), None),
+            Gc { rs1, rs2, .. } => (Some(rs1), Some(rs2)),
             Fence { .. } | Ecall | Ebreak | FenceI | Mret | Sret | Wfi => (None, None),
             Illegal { .. } => (None, None),
         }

@@ -34,6 +34,23 @@ pub enum AmoOp {
     Maxu,
 }
 
+/// The operations of tunevm's GC extension, in the custom-0 opcode space
+/// (0x0b, R-type): `funct3` picks the operation, `funct7` is 0 except for
+/// `gc.root`'s unregister form (1). Other encodings are illegal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GcOp {
+    /// `gc.alloc rd, rs1 (size), rs2 (flags)`: funct3 0.
+    Alloc,
+    /// `gc.collect rd`: funct3 1, rs1 = rs2 = x0.
+    Collect,
+    /// `gc.root rd, rs1 (base), rs2 (length)`: funct3 2, funct7 0.
+    RootAdd,
+    /// `gc.unroot rd, rs1 (base)`: funct3 2, funct7 1, rs2 = x0.
+    RootRemove,
+    /// `gc.stats rd, rs1 (which)`: funct3 3, rs2 = x0.
+    Stats,
+}
+
 /// One decoded instruction. Compressed (16-bit) instructions decode to the
 /// 32-bit instruction they expand to; the length is returned beside it by
 /// [`decode`].
@@ -302,6 +319,14 @@ pub enum Inst {
     Sret,
     Wfi,
     SfenceVma {
+        rs1: Reg,
+        rs2: Reg,
+    },
+    // ---- tunevm's GC extension (custom-0) ----
+    /// A `gc.*` instruction (see [`GcOp`] and `crate::gc`).
+    Gc {
+        op: GcOp,
+        rd: Reg,
         rs1: Reg,
         rs2: Reg,
     },

@@ -35,6 +35,10 @@ pub struct Stored {
 /// HTIF mailbox stores. An exit request also sets a flag harts read without
 /// the lock at every poll.
 pub struct Bus {
+    /// The GC heap the guest reaches through the `gc.*` instructions.
+    /// Declared before `ram`: fields drop in order, and the collector's
+    /// marker thread reads RAM until the collector is dropped.
+    gc: Option<crate::gc::UnifiedGC>,
     ram: Ram,
     pub clint: Clint,
     devices: Mutex<Devices>,
@@ -50,12 +54,22 @@ impl Bus {
     pub fn new(mut ram: Ram, devices: Devices, harts: usize) -> Bus {
         ram.set_harts(harts);
         Bus {
+            gc: None,
             ram,
             clint: Clint::new(harts),
             devices: Mutex::new(devices),
             exit_pending: AtomicBool::new(false),
             tohost: None,
         }
+    }
+
+    /// Give the machine its GC heap (`Machine` does, once).
+    pub fn attach_gc(&mut self, gc: crate::gc::UnifiedGC) {
+        self.gc = Some(gc);
+    }
+
+    pub fn gc(&self) -> Option<&crate::gc::UnifiedGC> {
+        self.gc.as_ref()
     }
 
     pub fn ram(&self) -> &Ram {

@@ -5,6 +5,7 @@
 //! Architecture invariant: `mem` knows nothing about harts or the interpreter.
 //! Faults are values ([`MemFault`]) that `cpu` turns into traps.
 
+pub mod barrier;
 mod bus;
 pub mod devices;
 mod mmu;
@@ -18,7 +19,9 @@ pub use mmu::{
     ConcurrentTlbConfig, MmuConfigError, MmuOptimizationStrategy, MultiLevelTlbConfig,
     TlbLevelStats, TlbStats, UnifiedMmu, UnifiedMmuConfig, HYBRID_MAX_CONTENDED, HYBRID_WINDOW,
 };
-pub use ram::{CodeConsumer, ExternalRam, Ram, PAGE_CODE, PAGE_DEVICE, RAM_BASE};
+pub use ram::{
+    CodeConsumer, ExternalRam, Ram, RamView, PAGE_BARRIER, PAGE_CODE, PAGE_DEVICE, RAM_BASE,
+};
 
 /// A data translation a hart just made under Sv39, reported so that a cache
 /// of translations outside the MMU (the JIT's inline TLB) can be filled.

@@ -21,6 +21,10 @@ pub const PAGE_CODE: u8 = 1;
 /// Page flag: stores to this page are device commands (the HTIF `tohost`
 /// page); they always leave the JIT's inline fast path.
 pub const PAGE_DEVICE: u8 = 2;
+/// Page flag: a GC heap page while the collector marks; the first store
+/// records the page in the GC's dirty cards and clears the flag (see
+/// `mem::barrier`). Stores leave the JIT's inline fast path while it is set.
+pub const PAGE_BARRIER: u8 = 4;
 
 /// Which cache of code drains [`Ram::drain_invalidated`]'s list: every
 /// hart has a decode cache and (with the JIT on) compiled units of its own,
@@ -94,6 +98,9 @@ pub struct Ram {
     code_epoch: AtomicU64,
     /// Who must hear about written code, and which pages carry marks.
     book: Mutex<CodeBook>,
+    /// Where stores to [`PAGE_BARRIER`] pages are recorded (set once, by
+    /// the GC, when the machine is built).
+    cards: std::sync::OnceLock<std::sync::Arc<super::barrier::DirtyCards>>,
 }
 
 /// RAM's bookkeeping of cached code, behind one lock: it changes only when
@@ -183,6 +190,30 @@ mod cell {
         }
     }
 
+    /// Set (`or`) or clear (`and`) bits of the byte at `p`, atomically
+    /// between threads natively; returns the byte before.
+    ///
+    /// # Safety
+    /// `p` is valid for one byte.
+    #[inline(always)]
+    pub unsafe fn update_byte(p: *mut u8, or: u8, and: u8) -> u8 {
+        #[cfg(not(target_arch = "wasm32"))]
+        unsafe {
+            let a = &*(p as *const AtomicU8);
+            if or != 0 {
+                a.fetch_or(or, std::sync::atomic::Ordering::SeqCst)
+            } else {
+                a.fetch_and(and, std::sync::atomic::Ordering::SeqCst)
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        unsafe {
+            let old = *p;
+            *p = if or != 0 { old | or } else { old & and };
+            old
+        }
+    }
+
     /// Replace the 4- or 8-byte value at `p` with `new` if it is `expected`
     /// (atomically between threads); returns the value found.
     ///
@@ -221,7 +252,62 @@ mod cell {
     }
 }
 
+/// A read-only view of RAM's bytes for a thread that cannot borrow the
+/// `Ram` (the GC's marker thread): word loads, bounds-checked like every
+/// accessor.
+///
+/// Invariant: valid only while the `Ram` it came from lives; its holder
+/// must be stopped before that `Ram` is dropped (the GC, which owns the
+/// marker thread, is dropped first: see `Bus`).
+#[derive(Clone, Copy)]
+pub struct RamView {
+    base: *const u8,
+    len: usize,
+    flags: *mut u8,
+}
+
+// SAFETY: a view only loads, through relaxed atomics natively (see `Ram`);
+// the type's invariant keeps the memory alive.
+unsafe impl Send for RamView {}
+// SAFETY: as above.
+unsafe impl Sync for RamView {}
+
+impl RamView {
+    /// The aligned 8-byte word at RAM offset `off`, or None outside RAM.
+    #[inline(always)]
+    pub fn word(&self, off: u64) -> Option<u64> {
+        if off.is_multiple_of(8) && off.checked_add(8)? <= self.len as u64 {
+            // SAFETY: inside RAM (checked) and aligned; the invariant keeps it alive.
+            Some(unsafe { cell::load(self.base.add(off as usize), 8) })
+        } else {
+            None
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Set [`PAGE_BARRIER`] on RAM page `page` (the GC re-arming a page it
+    /// is about to rescan). Out-of-RAM pages are ignored.
+    pub fn arm_barrier(&self, page: usize) {
+        if page < self.len / 4096 {
+            // SAFETY: inside the flag bytes (checked); the invariant keeps them alive.
+            unsafe { cell::update_byte(self.flags.add(page), PAGE_BARRIER, 0) };
+        }
+    }
+}
+
 impl Ram {
+    /// A view of RAM's bytes for the GC's marker thread (see [`RamView`]).
+    pub fn view(&self) -> RamView {
+        RamView { base: self.base, len: self.len, flags: self.flags }
+    }
+
     /// RAM of `len` bytes (rounded up to a multiple of 4 KiB), zero-filled.
     pub fn new(len: usize) -> Self {
         let len = len.div_ceil(4096) * 4096;
@@ -243,6 +329,7 @@ impl Ram {
                 marked: Vec::new(),
                 marked_compacted: 0,
             }),
+            cards: std::sync::OnceLock::new(),
         }
     }
 
@@ -394,11 +481,22 @@ impl Ram {
         unsafe { cell::load(self.flags.add(page), 1) as u8 }
     }
 
+    /// Set `bits` in a page's flag byte (atomically between threads, so
+    /// that the GC's marker thread and the harts never lose each other's
+    /// bits); returns the byte before.
     #[inline(always)]
-    fn set_flag(&self, page: usize, value: u8) {
+    fn or_flag(&self, page: usize, bits: u8) -> u8 {
         assert!(page < self.len / 4096);
         // SAFETY: the struct invariant; page checked above.
-        unsafe { cell::store(self.flags.add(page), 1, value as u64) }
+        unsafe { cell::update_byte(self.flags.add(page), bits, 0) }
+    }
+
+    /// Clear `bits` in a page's flag byte, as [`Ram::or_flag`].
+    #[inline(always)]
+    fn clear_flag(&self, page: usize, bits: u8) -> u8 {
+        assert!(page < self.len / 4096);
+        // SAFETY: the struct invariant; page checked above.
+        unsafe { cell::update_byte(self.flags.add(page), 0, !bits) }
     }
 
     #[inline(always)]
@@ -410,18 +508,88 @@ impl Ram {
         let last = (off + size - 1) / 4096;
         let mut hit = false;
         for page in first..=last {
-            if self.flag(page) & PAGE_CODE != 0 {
-                self.invalidate_page(page);
-                hit = true;
+            let flag = self.flag(page);
+            if flag & (PAGE_CODE | PAGE_BARRIER) != 0 {
+                if flag & PAGE_BARRIER != 0 {
+                    self.barrier_hit(page);
+                }
+                if flag & PAGE_CODE != 0 {
+                    self.invalidate_page(page);
+                    hit = true;
+                }
             }
         }
         hit
     }
 
+    /// The write barrier's slow path: the first store into a flagged page
+    /// since the collector armed it.
+    #[cold]
+    fn barrier_hit(&self, page: usize) {
+        if self.clear_flag(page, PAGE_BARRIER) & PAGE_BARRIER == 0 {
+            return; // another hart (or the marker) got here first
+        }
+        if let Some(cards) = self.cards.get() {
+            cards.record(page as u32);
+        }
+    }
+
+    /// Where barrier hits go (the GC's cards). Set once per RAM.
+    pub fn set_barrier_cards(&self, cards: std::sync::Arc<super::barrier::DirtyCards>) {
+        let _ = self.cards.set(cards);
+    }
+
+    /// Set or clear [`PAGE_BARRIER`] on `count` pages from `first` (RAM
+    /// offset / 4096). Flag bits change atomically, so this needs no lock.
+    pub fn set_barrier(&self, first: usize, count: usize, on: bool) {
+        for page in first..first + count {
+            let f = self.flag(page);
+            if on {
+                self.or_flag(page, PAGE_BARRIER);
+            } else if f & PAGE_BARRIER != 0 {
+                self.clear_flag(page, PAGE_BARRIER);
+            }
+        }
+    }
+
+    /// Pages from `first` that still carry [`PAGE_BARRIER`] (for tests).
+    pub fn barrier_pages(&self, first: usize, count: usize) -> usize {
+        (first..first + count).filter(|&p| self.flag(p) & PAGE_BARRIER != 0).count()
+    }
+
+    /// Fill `len` bytes at `off` with `byte` on behalf of the VM itself
+    /// (the GC zeroing or poisoning objects): invalidates cached code like
+    /// a store, but is not a guest store, so the write barrier does not
+    /// see it.
+    pub fn fill(&self, off: usize, len: usize, byte: u8) {
+        assert!(off + len <= self.len, "RAM fill outside RAM");
+        let word = u64::from_ne_bytes([byte; 8]);
+        let mut i = 0;
+        while i < len {
+            let at = off + i;
+            if at.is_multiple_of(8) && len - i >= 8 {
+                // SAFETY: inside RAM (checked above), aligned.
+                unsafe { cell::store(self.base.add(at), 8, word) }
+                i += 8;
+            } else {
+                // SAFETY: inside RAM (checked above).
+                unsafe { cell::store(self.base.add(at), 1, byte as u64) }
+                i += 1;
+            }
+        }
+        if len > 0 {
+            for page in off / 4096..=(off + len - 1) / 4096 {
+                if self.flag(page) & PAGE_CODE != 0 {
+                    self.invalidate_page(page);
+                }
+            }
+        }
+    }
+
     #[cold]
     fn invalidate_page(&self, page: usize) {
         let mut book = self.book();
-        self.set_flag(page, self.flag(page) & !PAGE_CODE);
+        self.clear_flag(page, PAGE_CODE);
         self.code_epoch.fetch_add(1, Ordering::SeqCst);
         for list in &mut book.invalidated {
             if list.len() >= MAX_INVALIDATED {
@@ -444,7 +612,7 @@ impl Ram {
             return;
         }
         let mut book = self.book();
-        self.set_flag(page, self.flag(page) | PAGE_CODE);
+        self.or_flag(page, PAGE_CODE);
         if book.marked.len() > 2 * book.marked_compacted + 64 {
             let flags = self.flags;
             // SAFETY: the struct invariant; every listed page is < len/4096.
@@ -468,7 +636,7 @@ impl Ram {
     /// (see [`PAGE_DEVICE`]). The mark stays.
     pub fn mark_device_page(&self, off: usize) {
         let _book = self.book();
-        self.set_flag(off / 4096, self.flag(off / 4096) | PAGE_DEVICE);
+        self.or_flag(off / 4096, PAGE_DEVICE);
     }
 
     /// Changes whenever a store hits a page marked with [`Ram::mark_code_page`].
@@ -504,7 +672,7 @@ impl Ram {
         }
         let marked = std::mem::take(&mut book.marked);
         for &p in &marked {
-            self.set_flag(p as usize, self.flag(p as usize) & !PAGE_CODE);
+            self.clear_flag(p as usize, PAGE_CODE);
         }
         book.marked = marked;
         book.marked.clear();

@@ -11,8 +11,8 @@ mod series;
 
 pub use histogram::Histogram;
 pub use report::{
-    Bucket, CodeCacheReport, JitReport, LevelReport, PrefetchReport, Quantiles, Report, SmpReport,
-    TierReport, TiersReport, TlbReport, VcpuReport, WorkerReport,
+    Bucket, CodeCacheReport, GcReport, GcTriggers, JitReport, LevelReport, PrefetchReport,
+    Quantiles, Report, SmpReport, TierReport, TiersReport, TlbReport, VcpuReport, WorkerReport,
 };
 pub use series::TimeSeries;
 
@@ -58,6 +58,8 @@ pub struct Sample {
     pub jit: JitSample,
     /// Per vCPU and per worker, for a machine with several harts.
     pub smp: Option<SmpSample>,
+    /// The GC heap's figures.
+    pub gc: crate::gc::GcSample,
 }
 
 /// The scheduling figures of a multi-hart machine in a [`Sample`].
@@ -268,6 +270,31 @@ impl PerformanceMonitor {
                         .or_insert_with(|| TimeSeries::new(max))
                         .push(x, busy);
                 }
+            }
+            if s.gc.used {
+                self.series
+                    .entry("gc.heap_bytes")
+                    .or_insert_with(|| TimeSeries::new(max))
+                    .push(x, s.gc.heap_used_bytes as f64);
+                let d_alloc = s.gc.allocated_bytes.saturating_sub(p.gc.allocated_bytes);
+                if d_ns > 0 {
+                    // MB of objects allocated per second of host time.
+                    self.series
+                        .entry("gc.alloc_rate")
+                        .or_insert_with(|| TimeSeries::new(max))
+                        .push(x, d_alloc as f64 * 1e3 / d_ns as f64);
+                }
+                let progress = if s.gc.phase == "marking" && s.gc.cycle_objects > 0 {
+                    (s.gc.cycle_marked as f64 / s.gc.cycle_objects as f64).min(1.0)
+                } else if s.gc.phase == "idle" {
+                    0.0
+                } else {
+                    1.0
+                };
+                self.series
+                    .entry("gc.mark_progress")
+                    .or_insert_with(|| TimeSeries::new(max))
+                    .push(x, progress);
             }
             let d_lookups = s.tlb.lookups.saturating_sub(p.tlb.lookups);
             if d_lookups > 0 {

@@ -79,7 +79,9 @@ pub struct MemoryReport {
     /// Bytes of other bookkeeping that grows with the guest (RAM's lists of
     /// code pages).
     pub other_bytes: u64,
-    /// Bytes of the managed guest heap (the GC's; 0 until it lands).
+    /// Host bytes of the GC's tables for the guest heap (block table, mark
+    /// and allocation bits, grey stack); the heap's objects themselves live
+    /// in guest RAM (`gc.heap_committed_bytes` of it).
     pub heap_bytes: u64,
     /// Everything above: the host memory the VM holds for this machine,
     /// beyond the engine's compiled code and fixed-size structures.
@@ -213,6 +215,9 @@ pub struct Report {
     pub memory: MemoryReport,
     pub counters: BTreeMap<String, u64>,
     pub series: BTreeMap<String, Vec<(u64, f64)>>,
+    /// The GC heap served to the guest (`gc.used` false when the program
+    /// never used it).
+    pub gc: GcReport,
     /// The vCPUs and the workers that ran them; absent for one hart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smp: Option<SmpReport>,
@@ -261,6 +266,148 @@ pub struct WorkerReport {
     /// Tasks polled, and polls of another task than its previous one.
     pub polls: u64,
     pub task_switches: u64,
+}
+
+/// The report's `gc` section (docs/DESIGN.md "Report JSON").
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GcReport {
+    /// The guest used the `gc.*` instructions.
+    pub used: bool,
+    /// Where the heap starts (physical), the bytes it may use (the limit,
+    /// clamped to RAM) and, when clamped, why.
+    pub heap_base: u64,
+    pub heap_limit_bytes: u64,
+    pub heap_note: String,
+    /// Bytes of allocated objects now (the guide's heap use).
+    pub heap_bytes: u64,
+    /// Bytes of RAM the heap has used so far (its high-water mark).
+    pub heap_committed_bytes: u64,
+    /// The heap size the next cycle's trigger is a share of.
+    pub heap_target_bytes: u64,
+    /// heap_bytes over heap_target_bytes.
+    pub occupancy: Option<f64>,
+    pub objects: u64,
+    /// `idle`, `marking` or `sweeping`.
+    pub phase: String,
+    /// Cycles whose marking finished, and cycles started, by trigger.
+    pub collections: u64,
+    pub cycles_started: u64,
+    pub triggers: GcTriggers,
+    /// Pauses: every time the guest stopped for collector work.
+    pub pause_ns: Quantiles,
+    pub pause_ns_histogram: Vec<Bucket>,
+    /// (guest instructions, pause ns), at most 2048 points (thinned evenly).
+    pub pauses: Vec<(u64, u64)>,
+    /// Host time the marker thread spent marking (concurrent marking).
+    pub marker_ns: u64,
+    pub allocations: u64,
+    pub allocated_bytes: u64,
+    /// gc.alloc calls that returned 0 (heap exhausted or a bad request).
+    pub alloc_failures: u64,
+    /// Cycles in which an allocation found no room before marking ended.
+    pub marking_fell_behind: u64,
+    pub marked_objects: u64,
+    pub freed_objects: u64,
+    pub freed_bytes: u64,
+    /// Objects marked this (or the last) cycle over objects at its start.
+    pub mark_progress: Option<f64>,
+    /// Write-barrier slow paths per shard, and waits for a shard's lock.
+    pub barrier_hits: Vec<u64>,
+    pub barrier_contended: u64,
+    /// `gc.verify`: reachable objects marking missed, and the first one.
+    pub verify_failures: u64,
+    pub verify_first: String,
+    /// The quotas now (the adaptive controller moves them), the allocations
+    /// between slices, and the mark quota over the run.
+    pub mark_quota_us: f64,
+    pub sweep_quota_us: f64,
+    pub slice_every: u64,
+    pub quota_series: Vec<(u64, f64)>,
+    /// Marking runs on a marker thread, and what the collector does instead
+    /// when it does not.
+    pub concurrent: bool,
+    pub concurrent_reason: String,
+}
+
+/// What started the GC cycles.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GcTriggers {
+    /// Heap use reached gc.trigger_threshold of the heap size.
+    pub threshold: u64,
+    /// An allocation found no room.
+    pub exhausted: u64,
+    /// The guest asked (gc.collect).
+    pub explicit: u64,
+}
+
+/// Upper bounds of the pause buckets: 10 µs .. 100 ms, 1-2-5 steps.
+const PAUSE_BUCKETS_NS: &[u64] = &[
+    10_000,
+    20_000,
+    50_000,
+    100_000,
+    200_000,
+    500_000,
+    1_000_000,
+    2_000_000,
+    5_000_000,
+    10_000_000,
+    20_000_000,
+    50_000_000,
+    100_000_000,
+];
+
+impl GcReport {
+    fn of(g: &crate::gc::GcSample) -> Self {
+        GcReport {
+            used: g.used,
+            heap_base: g.heap_base,
+            heap_limit_bytes: g.heap_limit_bytes,
+            heap_note: g.heap_note.clone(),
+            heap_bytes: g.heap_used_bytes,
+            heap_committed_bytes: g.heap_committed_bytes,
+            heap_target_bytes: g.heap_target_bytes,
+            occupancy: ratio(g.heap_used_bytes, g.heap_target_bytes),
+            objects: g.objects,
+            phase: g.phase.to_string(),
+            collections: g.collections,
+            cycles_started: g.cycles_started,
+            triggers: GcTriggers {
+                threshold: g.triggers_threshold,
+                exhausted: g.triggers_exhausted,
+                explicit: g.triggers_explicit,
+            },
+            pause_ns: Quantiles::of(&g.pauses),
+            pause_ns_histogram: g
+                .pauses
+                .buckets(PAUSE_BUCKETS_NS)
+                .into_iter()
+                .map(|(le_ns, count)| Bucket { le_ns, count })
+                .collect(),
+            pauses: g.pause_timeline.clone(),
+            marker_ns: g.marker_ns,
+            allocations: g.allocations,
+            allocated_bytes: g.allocated_bytes,
+            alloc_failures: g.alloc_failures,
+            marking_fell_behind: g.marking_fell_behind,
+            marked_objects: g.marked_objects,
+            freed_objects: g.freed_objects,
+            freed_bytes: g.freed_bytes,
+            mark_progress: ratio(g.cycle_marked, g.cycle_objects).map(|r| r.min(1.0)),
+            barrier_hits: g.barrier_hits.clone(),
+            barrier_contended: g.barrier_contended,
+            verify_failures: g.verify_failures,
+            verify_first: g.verify_first.clone(),
+            mark_quota_us: g.mark_quota_us,
+            sweep_quota_us: g.sweep_quota_us,
+            slice_every: g.slice_every,
+            quota_series: g.quota_series.clone(),
+            concurrent: g.concurrent,
+            concurrent_reason: g.concurrent_reason.clone(),
+        }
+    }
 }
 
 /// Upper bounds of the compile-time buckets: 50 µs .. 100 ms, 1-2-5 steps.
@@ -373,12 +520,13 @@ impl Report {
                 decode_cache_evictions: s.decode_cache_evictions,
                 jit_tables_bytes: j.table_bytes,
                 other_bytes: s.other_bytes,
-                heap_bytes: 0,
+                heap_bytes: s.gc.table_bytes,
                 total_bytes: s.guest_ram_bytes
                     + j.cache_bytes
                     + s.decode_cache_bytes
                     + j.table_bytes
-                    + s.other_bytes,
+                    + s.other_bytes
+                    + s.gc.table_bytes,
             },
             counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),
@@ -416,6 +564,7 @@ impl Report {
                     .collect(),
                 run_queue: m.run_queue,
             }),
+            gc: GcReport::of(&s.gc),
             ..Default::default()
         }
     }

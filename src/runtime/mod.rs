@@ -19,7 +19,7 @@ use crate::jit::backend::Backend;
 use crate::jit::Jit;
 use crate::loader::{load_elf, LoadError, LoadedProgram};
 use crate::mem::devices::{Devices, ExitRequest, Htif};
-use crate::mem::{Bus, Ram, UnifiedMmu};
+use crate::mem::{Bus, Ram, UnifiedMmu, RAM_BASE};
 use crate::monitor::{PerformanceMonitor, Report, Sample};
 
 /// Guest clock cycles per run slice: the granularity of limit checks,
@@ -250,7 +250,8 @@ impl Machine {
         program: LoadedProgram,
     ) -> Machine {
         let harts = jits.len();
-        let bus = Bus::new(ram, Devices::new(), harts);
+        let mut bus = Bus::new(ram, Devices::new(), harts);
+        bus.attach_gc(Self::gc_heap(&config, bus.ram(), &program));
         // Hart 0's MMU decides the TLB organisation; the others are its
         // siblings (sharing its TLB when the strategy shares one).
         let first_mmu = UnifiedMmu::for_harts(bus.ram().len(), harts, config.mmu.clone());
@@ -280,6 +281,29 @@ impl Machine {
             executed_before_reset: 0,
             retired_before_reset: 0,
         }
+    }
+
+    /// The GC heap: from the first page after the program's image to the
+    /// end of RAM, at most `gc.heap_size_limit` bytes.
+    fn gc_heap(config: &VmConfig, ram: &Ram, program: &LoadedProgram) -> crate::gc::UnifiedGC {
+        let image_end = program.segments.iter().map(|&(a, n)| a + n).max().unwrap_or(RAM_BASE);
+        let base = image_end.max(RAM_BASE).next_multiple_of(crate::gc::BLOCK);
+        let room = (RAM_BASE + ram.len() as u64).saturating_sub(base);
+        let limit = config.gc.heap_size_limit;
+        let note = if room < limit {
+            format!(
+                "gc.heap_size_limit is {} KiB but only {} KiB of RAM follow the program's image: \
+                 the heap has {} KiB (raise memory.ram_bytes for more)",
+                limit >> 10,
+                room >> 10,
+                room >> 10
+            )
+        } else {
+            String::new()
+        };
+        let mut gc = crate::gc::UnifiedGC::new(config.gc.clone());
+        gc.place(ram, base, limit.min(room), note);
+        gc
     }
 
     /// Guest RAM, and one JIT per hart when it is enabled (then RAM lives
@@ -729,6 +753,7 @@ fn sample_of(
         other_bytes: bus.ram().bookkeeping_bytes(),
         jit,
         smp,
+        gc: bus.gc().map(|g| g.sample()).unwrap_or_default(),
     }
 }
 

@@ -44,6 +44,7 @@ mod cpu_priv;
 mod cpu_rv64i;
 mod cpu_rvc;
 mod fuzz;
+mod gc;
 mod host_time;
 mod isa_decode;
 mod jit_differential;

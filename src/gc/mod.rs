@@ -1,0 +1,1204 @@
+//! The garbage-collected heap tunevm serves its guests (the tuning guide's
+//! `UnifiedGC`): a vendor extension in the custom-0 opcode space lets a
+//! guest allocate (`gc.alloc`), collect (`gc.collect`), register root
+//! ranges (`gc.root`) and read figures (`gc.stats`); the collector runs on
+//! the host side, where the guide's knobs act.
+//!
+//! The collector is conservative, in the manner of Boehm–Demers–Weiser:
+//! the calling hart's registers, the registered root ranges and every
+//! aligned word of a reachable object that points into (or inside) an
+//! allocated object keep it alive. It marks tri-colour (white: mark bit
+//! clear; grey: marked and on the `gray` stack; black: marked and scanned)
+//! and sweeps lazily, block by block.
+//!
+//! A cycle: **start** (a pause: clear mark bits, arm the write barrier on
+//! every heap page, scan the roots), **marking** (slices of at most
+//! `mark_quota_us` at allocation safepoints, or a marker thread with
+//! `concurrent_marking`), **remark** (a pause: rescan the roots and every
+//! page the barrier saw written, then drain the grey stack; the mutator is
+//! stopped, so this terminates), **sweeping** (slices of at most
+//! `sweep_quota_us`, and the allocator sweeps blocks as it needs them).
+//! Objects allocated while marking runs are born black.
+//!
+//! Correctness argument (incremental update): a white object can only be
+//! missed if a pointer to it is stored into an already scanned object and
+//! erased everywhere else. Such a store lands on a heap page that was armed
+//! at the cycle's start (or when its block was taken during marking), so
+//! the page is dirty and rescanned at remark; registers and root ranges are
+//! rescanned at remark too. `gc.verify` checks this after every cycle with
+//! an independent trace.
+//!
+//! Invariants: the collector reads and writes guest RAM only through `Ram`
+//! and `RamView`, both bounds-checked; the heap lies inside RAM
+//! ([`UnifiedGC::place`] clamps it); the marker thread (natively) is joined
+//! before the RAM it reads is dropped (`Bus` declares its GC before RAM).
+//!
+//! ```
+//! use tunevm::gc::{UnifiedGC, UnifiedGcConfig};
+//!
+//! let gc_config = UnifiedGcConfig {
+//!     heap_size_limit: 256 * 1024 * 1024, // 256 MB
+//!     mark_quota_us: 1000,                // 1 ms mark quota
+//!     sweep_quota_us: 500,                // 0.5 ms sweep quota
+//!     adaptive_quota: true,
+//!     concurrent_marking: true,
+//!     write_barrier_shards: 8,
+//!     ..Default::default()
+//! };
+//! let gc = UnifiedGC::new(gc_config);
+//! assert_eq!(gc.config().write_barrier_shards, 8);
+//! ```
+mod config;
+mod heap;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+pub use config::{GcConfigError, UnifiedGcConfig};
+pub use heap::{BLOCK, CLASSES};
+
+use crate::isa::GcOp;
+use crate::jit::clock::now_ns;
+use crate::mem::barrier::DirtyCards;
+use crate::mem::{Ram, RamView, RAM_BASE};
+use crate::monitor::Histogram;
+use heap::{Heap, Kind, Obj};
+
+/// The guide's pause target: slices aim below it, the checklist checks it.
+pub const PAUSE_TARGET_NS: u64 = 1_000_000;
+/// The smallest heap size a cycle sizes the heap to (unless the limit is lower).
+pub const MIN_SOFT_BYTES: u64 = 4 << 20;
+/// Root ranges a guest may register.
+pub const MAX_ROOT_RANGES: usize = 64;
+/// Byte freed objects are filled with under `gc.verify`.
+pub const POISON: u8 = 0xdb;
+/// `gc.alloc` flag: the object holds no pointers (never scanned).
+pub const FLAG_NO_POINTERS: u64 = 1;
+/// The smallest quota the adaptive controller goes down to.
+const MIN_QUOTA_NS: u64 = 20_000;
+/// Precleaning rounds per cycle: while more than `REMARK_PAGES` pages are
+/// dirty when the grey stack empties, they are re-armed and rescanned
+/// outside the remark pause, at most this many times.
+const PRECLEAN_ROUNDS: u32 = 4;
+const REMARK_PAGES: usize = 16;
+/// Pause timeline points kept (thinned by half when full).
+const MAX_TIMELINE: usize = 2048;
+
+/// `gc.stats` selectors.
+pub mod stat {
+    pub const HEAP_USED: u64 = 0;
+    pub const HEAP_SIZE: u64 = 1;
+    pub const COLLECTIONS: u64 = 2;
+    pub const ALLOCATED: u64 = 3;
+    pub const OBJECTS: u64 = 4;
+    pub const HEAP_BASE: u64 = 5;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Marking,
+    Sweeping,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Marking => "marking",
+            Phase::Sweeping => "sweeping",
+        }
+    }
+}
+
+/// What started a cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trigger {
+    /// Heap use reached `trigger_threshold` of the heap size.
+    Threshold,
+    /// An allocation found no room.
+    Exhausted,
+    /// The guest asked (`gc.collect`).
+    Explicit,
+}
+
+/// The collector's cumulative figures, copied into each monitor sample.
+#[derive(Clone, Debug, Default)]
+pub struct GcSample {
+    /// The guest has used the GC interface at least once.
+    pub used: bool,
+    pub heap_base: u64,
+    pub heap_limit_bytes: u64,
+    /// Why the heap is smaller than `gc.heap_size_limit`, if it is.
+    pub heap_note: String,
+    pub heap_used_bytes: u64,
+    pub heap_committed_bytes: u64,
+    /// The heap size the current trigger is computed from.
+    pub heap_target_bytes: u64,
+    pub objects: u64,
+    pub phase: &'static str,
+    pub collections: u64,
+    pub cycles_started: u64,
+    pub triggers_threshold: u64,
+    pub triggers_exhausted: u64,
+    pub triggers_explicit: u64,
+    pub pauses: Histogram,
+    /// (guest instructions, pause ns) per pause, thinned past 2048 points.
+    pub pause_timeline: Vec<(u64, u64)>,
+    pub marker_ns: u64,
+    pub allocations: u64,
+    pub allocated_bytes: u64,
+    pub alloc_failures: u64,
+    pub marking_fell_behind: u64,
+    pub marked_objects: u64,
+    pub freed_objects: u64,
+    pub freed_bytes: u64,
+    /// Objects marked in the current (or last) cycle, and the objects the
+    /// heap held when it started: mark progress.
+    pub cycle_marked: u64,
+    pub cycle_objects: u64,
+    pub barrier_hits: Vec<u64>,
+    pub barrier_contended: u64,
+    pub verify_failures: u64,
+    pub verify_first: String,
+    pub mark_quota_us: f64,
+    pub sweep_quota_us: f64,
+    pub slice_every: u64,
+    /// (guest instructions, mark quota µs) whenever the controller moved it.
+    pub quota_series: Vec<(u64, f64)>,
+    /// Marking runs on a marker thread.
+    pub concurrent: bool,
+    pub concurrent_reason: String,
+    pub table_bytes: u64,
+}
+
+/// Everything the collector owns, behind one lock (the mutator's
+/// instructions and the marker thread take turns).
+struct Core {
+    cfg: UnifiedGcConfig,
+    heap: Heap,
+    view: Option<RamView>,
+    cards: Arc<DirtyCards>,
+    phase: Phase,
+    gray: Vec<(u64, u64)>,
+    roots: Vec<(u64, u64)>,
+    /// Bytes marked this cycle (the live data once marking ends).
+    marked_bytes: u64,
+    /// The heap size the trigger is a share of.
+    soft_bytes: u64,
+    mark_quota_ns: u64,
+    sweep_quota_ns: u64,
+    /// Allocations between two slices.
+    slice_every: u64,
+    allocs_since_slice: u64,
+    sweep_queue: Vec<u32>,
+    /// Dirty pages re-armed by precleaning, waiting to be rescanned.
+    rescan_queue: Vec<u32>,
+    preclean_rounds: u32,
+    fell_behind_this_cycle: bool,
+    peak_used_in_cycle: u64,
+    barrier_disabled: bool,
+    stats: GcSample,
+    now_insns: u64,
+}
+
+struct Shared {
+    core: Mutex<Core>,
+    /// Wakes the marker thread (cycle started, or stop).
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+/// The collector: its state, and natively its marker thread.
+pub struct UnifiedGC {
+    shared: Arc<Shared>,
+    marker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl UnifiedGC {
+    /// A collector with `cfg` and no heap yet ([`UnifiedGC::place`] gives
+    /// it one).
+    pub fn new(cfg: UnifiedGcConfig) -> Self {
+        let shards = cfg.write_barrier_shards as usize;
+        let core = Core {
+            heap: Heap::new(0, 0),
+            view: None,
+            cards: Arc::new(DirtyCards::new(shards)),
+            phase: Phase::Idle,
+            gray: Vec::new(),
+            roots: Vec::new(),
+            marked_bytes: 0,
+            soft_bytes: 0,
+            mark_quota_ns: cfg.mark_quota_us * 1000,
+            sweep_quota_ns: cfg.sweep_quota_us * 1000,
+            slice_every: cfg.incremental_step,
+            allocs_since_slice: 0,
+            sweep_queue: Vec::new(),
+            rescan_queue: Vec::new(),
+            preclean_rounds: 0,
+            fell_behind_this_cycle: false,
+            peak_used_in_cycle: 0,
+            barrier_disabled: false,
+            stats: GcSample::default(),
+            now_insns: 0,
+            cfg,
+        };
+        let shared = Arc::new(Shared {
+            core: Mutex::new(core),
+            wake: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        UnifiedGC { shared, marker: None }
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        self.shared.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn config(&self) -> UnifiedGcConfig {
+        self.core().cfg.clone()
+    }
+
+    /// Give the collector its heap: `len` bytes of `ram` from physical
+    /// `base` (clamped to RAM; `note` says why it is smaller than the
+    /// limit, if it is), and start the marker thread when concurrent
+    /// marking is on and the host has threads.
+    pub fn place(&mut self, ram: &Ram, base: u64, len: u64, note: String) {
+        let ram_end = RAM_BASE + ram.len() as u64;
+        let base = base.clamp(RAM_BASE, ram_end).next_multiple_of(BLOCK).min(ram_end);
+        let len = len.min(ram_end - base) / BLOCK * BLOCK;
+        ram.set_barrier_cards(self.core().cards.clone());
+        let concurrent;
+        {
+            let mut c = self.core();
+            c.heap = Heap::new(base, (len / BLOCK) as usize);
+            c.view = Some(ram.view());
+            // The first cycle starts at trigger_threshold of the whole heap.
+            c.soft_bytes = len;
+            c.stats.heap_base = base;
+            c.stats.heap_limit_bytes = len;
+            c.stats.heap_note = note;
+            concurrent = c.cfg.concurrent_marking && c.cfg.incremental;
+            c.stats.concurrent = false;
+            c.stats.concurrent_reason = if !c.cfg.incremental {
+                "stop-the-world (gc.incremental=false)".into()
+            } else if !c.cfg.concurrent_marking {
+                "incremental slices on the vCPU (gc.concurrent_marking=false)".into()
+            } else {
+                String::new()
+            };
+        }
+        if concurrent {
+            self.start_marker();
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn start_marker(&mut self) {
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tunevm-gc-marker".into())
+            .spawn(move || marker_loop(&shared));
+        let (ok, reason) = match spawned {
+            Ok(handle) => {
+                self.marker = Some(handle);
+                (true, "a marker thread marks while the guest runs".to_string())
+            }
+            Err(e) => (false, format!("no marker thread ({e}): incremental slices on the vCPU")),
+        };
+        let mut c = self.core();
+        c.stats.concurrent = ok;
+        c.stats.concurrent_reason = reason;
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn start_marker(&mut self) {
+        self.core().stats.concurrent_reason =
+            "the page has no marker worker yet: incremental slices on the vCPU's worker".into();
+    }
+
+    /// Run one `gc.*` instruction for the hart whose registers are `regs`
+    /// at guest instruction `insns`; returns the value for `rd`.
+    pub fn execute(
+        &self,
+        ram: &Ram,
+        op: GcOp,
+        a: u64,
+        b: u64,
+        regs: &[u64; 32],
+        insns: u64,
+    ) -> u64 {
+        let mut c = self.core();
+        c.stats.used = true;
+        c.now_insns = insns;
+        let start = now_ns();
+        let mut worked = false;
+        let value = match op {
+            GcOp::Alloc => c.alloc(ram, a, b, regs, &mut worked, &self.shared),
+            GcOp::Collect => {
+                worked = true;
+                c.collect(ram, regs);
+                c.heap.used_bytes
+            }
+            GcOp::RootAdd => c.root_add(ram, a, b),
+            GcOp::RootRemove => c.root_remove(a),
+            GcOp::Stats => c.stat(a),
+        };
+        if worked {
+            let ns = now_ns().saturating_sub(start);
+            c.record_pause(ns);
+        }
+        value
+    }
+
+    /// A copy of the collector's figures.
+    pub fn sample(&self) -> GcSample {
+        let c = self.core();
+        let mut s = c.stats.clone();
+        s.heap_used_bytes = c.heap.used_bytes;
+        s.heap_committed_bytes = c.heap.committed_bytes();
+        s.heap_target_bytes = c.soft_bytes;
+        s.objects = c.heap.objects;
+        s.phase = c.phase.name();
+        s.barrier_hits = c.cards.hits();
+        s.barrier_contended = c.cards.contended();
+        s.mark_quota_us = c.mark_quota_ns as f64 / 1e3;
+        s.sweep_quota_us = c.sweep_quota_ns as f64 / 1e3;
+        s.slice_every = c.slice_every;
+        s.table_bytes = c.heap.table_bytes() + (c.gray.capacity() * 16) as u64;
+        s
+    }
+
+    /// Tests only: do not arm the write barrier (the verifier and the
+    /// workloads' checksums must then catch lost objects).
+    #[doc(hidden)]
+    pub fn disable_barrier_for_tests(&self) {
+        self.core().barrier_disabled = true;
+    }
+}
+
+impl Drop for UnifiedGC {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_all();
+        if let Some(h) = self.marker.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The marker thread: while a cycle marks, take the lock for one step of
+/// `incremental_step` objects at a time, letting the mutator in between.
+#[cfg(not(target_arch = "wasm32"))]
+fn marker_loop(shared: &Shared) {
+    let mut c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        if c.phase == Phase::Marking && (c.has_mark_work() || c.preclean()) {
+            let t = now_ns();
+            let step = c.cfg.incremental_step;
+            c.mark_work(step);
+            c.stats.marker_ns += now_ns().saturating_sub(t);
+            drop(c);
+            std::thread::yield_now();
+            c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+        } else {
+            c = shared.wake.wait(c).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Core {
+    fn view(&self) -> RamView {
+        self.view.expect("the GC has a heap before the guest runs")
+    }
+
+    fn record_pause(&mut self, ns: u64) {
+        self.stats.pauses.record(ns);
+        if self.stats.pause_timeline.len() >= MAX_TIMELINE {
+            let mut i = 0;
+            self.stats.pause_timeline.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+        }
+        self.stats.pause_timeline.push((self.now_insns, ns));
+    }
+
+    fn heap_pages(&self) -> (usize, usize) {
+        (((self.heap.base - RAM_BASE) / BLOCK) as usize, self.heap.blocks.len())
+    }
+
+    // ---- the guest interface ----
+
+    fn alloc(
+        &mut self,
+        ram: &Ram,
+        size: u64,
+        flags: u64,
+        regs: &[u64; 32],
+        worked: &mut bool,
+        shared: &Shared,
+    ) -> u64 {
+        self.stats.allocations += 1;
+        if flags & !FLAG_NO_POINTERS != 0 || size > self.heap.size_bytes() {
+            self.stats.alloc_failures += 1;
+            return 0;
+        }
+        let atomic = flags & FLAG_NO_POINTERS != 0;
+        // The safepoint: collector work paced by allocations.
+        self.allocs_since_slice += 1;
+        if self.phase == Phase::Marking && !self.has_mark_work() {
+            *worked = true;
+            if self.preclean() {
+                shared.wake.notify_all();
+            } else {
+                self.finish_marking(ram, regs);
+            }
+        } else if self.allocs_since_slice >= self.slice_every {
+            self.allocs_since_slice = 0;
+            match self.phase {
+                Phase::Marking if !self.stats.concurrent => {
+                    *worked = true;
+                    self.mark_slice(ram, regs);
+                }
+                Phase::Sweeping => {
+                    *worked = true;
+                    self.sweep_slice(ram);
+                }
+                _ => {}
+            }
+        }
+        let rounded = heap::class_of(size)
+            .map_or(size.div_ceil(BLOCK) * BLOCK, |c| CLASSES[c as usize] as u64);
+        if self.phase == Phase::Idle
+            && (self.heap.used_bytes + rounded) as f64
+                > self.cfg.trigger_threshold * self.soft_bytes as f64
+        {
+            *worked = true;
+            self.start_cycle(ram, regs, Trigger::Threshold);
+            shared.wake.notify_all();
+        }
+        if self.phase == Phase::Marking {
+            self.peak_used_in_cycle = self.peak_used_in_cycle.max(self.heap.used_bytes);
+        }
+        let addr = match self.try_alloc(ram, size, atomic) {
+            Some(a) => a,
+            None => {
+                *worked = true;
+                match self.phase {
+                    Phase::Marking => {
+                        self.stats.marking_fell_behind += 1;
+                        self.fell_behind_this_cycle = true;
+                        self.finish_marking(ram, regs);
+                        self.finish_sweep(ram);
+                    }
+                    Phase::Sweeping => self.finish_sweep(ram),
+                    Phase::Idle => {
+                        self.start_cycle(ram, regs, Trigger::Exhausted);
+                        self.finish_marking(ram, regs);
+                        self.finish_sweep(ram);
+                    }
+                }
+                match self.try_alloc(ram, size, atomic) {
+                    Some(a) => a,
+                    None => {
+                        self.stats.alloc_failures += 1;
+                        return 0;
+                    }
+                }
+            }
+        };
+        self.stats.allocated_bytes += rounded;
+        addr
+    }
+
+    /// Allocate without collecting: zeroed, born black while marking runs.
+    fn try_alloc(&mut self, ram: &Ram, size: u64, atomic: bool) -> Option<u64> {
+        let marking = self.phase == Phase::Marking;
+        let (addr, len, first_block, blocks, fresh) = match heap::class_of(size) {
+            Some(class) => {
+                if self.phase == Phase::Sweeping {
+                    self.sweep_for(ram, class, atomic);
+                }
+                let (b, slot, fresh) = self.heap.alloc_small(class, atomic)?;
+                let sz = CLASSES[class as usize] as u64;
+                if marking {
+                    heap::set(&mut self.heap.blocks[b as usize].mark, slot);
+                }
+                (self.heap.block_addr(b) + slot as u64 * sz, sz, b, 1, fresh)
+            }
+            None => {
+                let n = size.div_ceil(BLOCK) as usize;
+                let b = match self.heap.alloc_large(n, atomic) {
+                    Some(b) => b,
+                    None if self.phase == Phase::Sweeping => {
+                        self.finish_sweep(ram);
+                        self.heap.alloc_large(n, atomic)?
+                    }
+                    None => return None,
+                };
+                if marking {
+                    heap::set(&mut self.heap.blocks[b as usize].mark, 0);
+                }
+                (self.heap.block_addr(b), n as u64 * BLOCK, b, n, true)
+            }
+        };
+        if fresh && marking && !self.barrier_disabled {
+            let first = ((self.heap.block_addr(first_block) - RAM_BASE) / BLOCK) as usize;
+            ram.set_barrier(first, blocks, true);
+        }
+        ram.fill((addr - RAM_BASE) as usize, len as usize, 0);
+        Some(addr)
+    }
+
+    fn collect(&mut self, ram: &Ram, regs: &[u64; 32]) {
+        match self.phase {
+            Phase::Marking => {}
+            Phase::Sweeping | Phase::Idle => self.start_cycle(ram, regs, Trigger::Explicit),
+        }
+        if self.phase == Phase::Marking {
+            self.finish_marking(ram, regs);
+        }
+        self.finish_sweep(ram);
+    }
+
+    fn root_add(&mut self, ram: &Ram, base: u64, len: u64) -> u64 {
+        let ram_end = RAM_BASE + ram.len() as u64;
+        let Some(end) = base.checked_add(len) else { return 1 };
+        if self.roots.len() >= MAX_ROOT_RANGES || base < RAM_BASE || end > ram_end {
+            return 1;
+        }
+        self.roots.push((base, len));
+        0
+    }
+
+    fn root_remove(&mut self, base: u64) -> u64 {
+        match self.roots.iter().position(|&(b, _)| b == base) {
+            Some(i) => {
+                self.roots.remove(i);
+                0
+            }
+            None => 1,
+        }
+    }
+
+    fn stat(&self, which: u64) -> u64 {
+        match which {
+            stat::HEAP_USED => self.heap.used_bytes,
+            stat::HEAP_SIZE => self.heap.size_bytes(),
+            stat::COLLECTIONS => self.stats.collections,
+            stat::ALLOCATED => self.stats.allocated_bytes,
+            stat::OBJECTS => self.heap.objects,
+            stat::HEAP_BASE => self.heap.base,
+            _ => u64::MAX,
+        }
+    }
+
+    // ---- marking ----
+
+    /// Mark `o`; grey it unless it holds no pointers.
+    #[inline]
+    fn mark(&mut self, o: Obj) {
+        let blk = &mut self.heap.blocks[o.block as usize];
+        if heap::get(&blk.mark, o.slot as usize) {
+            return;
+        }
+        heap::set(&mut blk.mark, o.slot as usize);
+        self.marked_bytes += o.size;
+        self.stats.marked_objects += 1;
+        self.stats.cycle_marked += 1;
+        if !o.atomic {
+            self.gray.push((o.addr, o.size));
+        }
+    }
+
+    #[inline]
+    fn consider(&mut self, word: u64) {
+        if word.wrapping_sub(self.heap.base) < self.heap.committed_bytes() {
+            if let Some(o) = self.heap.find(word) {
+                self.mark(o);
+            }
+        }
+    }
+
+    /// Consider every aligned word of physical `[from, to)` inside RAM.
+    fn scan_range(&mut self, from: u64, to: u64) {
+        let view = self.view();
+        let mut a = from.next_multiple_of(8);
+        while a + 8 <= to {
+            match view.word(a.wrapping_sub(RAM_BASE)) {
+                Some(w) => self.consider(w),
+                None => return,
+            }
+            a += 8;
+        }
+    }
+
+    fn scan_roots(&mut self, regs: &[u64; 32]) {
+        for &r in &regs[1..] {
+            self.consider(r);
+        }
+        for i in 0..self.roots.len() {
+            let (b, l) = self.roots[i];
+            self.scan_range(b, b + l);
+        }
+    }
+
+    /// Grey objects to scan or re-armed pages to rescan are left.
+    fn has_mark_work(&self) -> bool {
+        !self.gray.is_empty() || !self.rescan_queue.is_empty()
+    }
+
+    /// One step of marking: `objects` grey objects, or when none are left,
+    /// a few of the pages precleaning re-armed.
+    fn mark_work(&mut self, objects: u64) {
+        if !self.gray.is_empty() {
+            self.mark_step(objects);
+        } else {
+            for _ in 0..8 {
+                let Some(page) = self.rescan_queue.pop() else { break };
+                self.rescan_page(page);
+            }
+        }
+    }
+
+    /// The grey stack is empty: if many pages were written since they were
+    /// scanned, re-arm their barrier and queue them for rescanning outside
+    /// the remark pause (returns true), so that the remark finds few;
+    /// otherwise (few pages, or enough rounds) it is time to remark.
+    fn preclean(&mut self) -> bool {
+        if self.preclean_rounds >= PRECLEAN_ROUNDS || self.cards.len() <= REMARK_PAGES {
+            return false;
+        }
+        self.preclean_rounds += 1;
+        let view = self.view();
+        let pages = self.cards.take();
+        // Arm first, then rescan: a store after the rescan is caught again.
+        for &p in &pages {
+            if !self.barrier_disabled {
+                view.arm_barrier(p as usize);
+            }
+        }
+        self.rescan_queue.extend(pages);
+        true
+    }
+
+    /// Scan up to `objects` grey objects; returns how many.
+    fn mark_step(&mut self, objects: u64) -> u64 {
+        let mut n = 0;
+        while n < objects {
+            let Some((a, s)) = self.gray.pop() else { break };
+            self.scan_range(a, a + s);
+            n += 1;
+        }
+        n
+    }
+
+    fn start_cycle(&mut self, ram: &Ram, regs: &[u64; 32], trigger: Trigger) {
+        if self.phase == Phase::Sweeping {
+            self.finish_sweep(ram);
+        }
+        for b in &mut self.heap.blocks {
+            b.mark = [0; 4];
+        }
+        let (first, count) = self.heap_pages();
+        if !self.barrier_disabled {
+            ram.set_barrier(first, count, true);
+        }
+        self.cards.take();
+        self.gray.clear();
+        self.rescan_queue.clear();
+        self.preclean_rounds = 0;
+        self.marked_bytes = 0;
+        self.fell_behind_this_cycle = false;
+        self.peak_used_in_cycle = self.heap.used_bytes;
+        self.stats.cycles_started += 1;
+        self.stats.cycle_marked = 0;
+        self.stats.cycle_objects = self.heap.objects;
+        match trigger {
+            Trigger::Threshold => self.stats.triggers_threshold += 1,
+            Trigger::Exhausted => self.stats.triggers_exhausted += 1,
+            Trigger::Explicit => self.stats.triggers_explicit += 1,
+        }
+        self.phase = Phase::Marking;
+        self.scan_roots(regs);
+        if !self.cfg.incremental {
+            self.finish_marking(ram, regs);
+            self.finish_sweep(ram);
+        }
+    }
+
+    /// One incremental slice: grey objects in steps of `incremental_step`
+    /// until the stack is empty or the quota is spent.
+    fn mark_slice(&mut self, _ram: &Ram, _regs: &[u64; 32]) {
+        let start = now_ns();
+        loop {
+            self.mark_work(self.cfg.incremental_step);
+            let spent = now_ns().saturating_sub(start);
+            if !self.has_mark_work() || spent >= self.mark_quota_ns {
+                if self.cfg.adaptive_quota {
+                    self.mark_quota_ns = adapt_down(self.mark_quota_ns, spent);
+                    self.note_quota();
+                }
+                return;
+            }
+        }
+    }
+
+    /// The stop-the-world end of marking: rescan what the barrier saw
+    /// written and the roots, drain, then start sweeping.
+    fn finish_marking(&mut self, ram: &Ram, regs: &[u64; 32]) {
+        let mut pages = std::mem::take(&mut self.rescan_queue);
+        pages.extend(self.cards.take());
+        for page in pages {
+            self.rescan_page(page);
+        }
+        self.scan_roots(regs);
+        self.mark_step(u64::MAX);
+        if self.cfg.verify {
+            self.verify(regs);
+        }
+        let (first, count) = self.heap_pages();
+        ram.set_barrier(first, count, false);
+        let limit = self.heap.size_bytes();
+        self.soft_bytes = ((self.marked_bytes as f64 / self.cfg.target_occupancy) as u64)
+            .max(MIN_SOFT_BYTES.min(limit))
+            .min(limit);
+        self.stats.collections += 1;
+        if self.cfg.adaptive_quota && self.cfg.incremental {
+            self.adapt_at_cycle_end();
+        }
+        self.phase = Phase::Sweeping;
+        self.heap.forget_lists();
+        self.sweep_queue.clear();
+        for (i, b) in self.heap.blocks.iter_mut().enumerate() {
+            if matches!(b.kind, Kind::Small { .. } | Kind::Large { .. }) {
+                b.unswept = true;
+                self.sweep_queue.push(i as u32);
+            }
+        }
+        // Sweep from low addresses first (the queue pops from its end).
+        self.sweep_queue.reverse();
+    }
+
+    /// Rescan the marked objects on RAM page `page` (written while marking).
+    fn rescan_page(&mut self, page: u32) {
+        let addr = RAM_BASE + page as u64 * BLOCK;
+        let Some(b) = addr.checked_sub(self.heap.base).map(|o| (o / BLOCK) as usize) else {
+            return;
+        };
+        if b >= self.heap.blocks.len() {
+            return;
+        }
+        match self.heap.blocks[b].kind {
+            Kind::Free => {}
+            Kind::Small { class, atomic } => {
+                if atomic {
+                    return;
+                }
+                let size = CLASSES[class as usize] as u64;
+                for slot in 0..heap::slots(class) {
+                    if heap::get(&self.heap.blocks[b].mark, slot) {
+                        let a = addr + slot as u64 * size;
+                        self.scan_range(a, a + size);
+                    }
+                }
+            }
+            Kind::Large { atomic, .. } => {
+                if !atomic && heap::get(&self.heap.blocks[b].mark, 0) {
+                    self.scan_range(addr, addr + BLOCK);
+                }
+            }
+            Kind::Tail { head } => {
+                let h = &self.heap.blocks[head as usize];
+                if matches!(h.kind, Kind::Large { atomic: false, .. }) && heap::get(&h.mark, 0) {
+                    self.scan_range(addr, addr + BLOCK);
+                }
+            }
+        }
+    }
+
+    /// `gc.verify`: trace everything reachable from the roots again,
+    /// independently of the mark bits, and count reachable objects that
+    /// marking missed (they would be freed).
+    fn verify(&mut self, regs: &[u64; 32]) {
+        let view = self.view();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<u64> = regs[1..].to_vec();
+        for &(b, l) in &self.roots {
+            let mut a = b.next_multiple_of(8);
+            while a + 8 <= b + l {
+                stack.extend(view.word(a - RAM_BASE));
+                a += 8;
+            }
+        }
+        while let Some(w) = stack.pop() {
+            let Some(o) = self.heap.find(w) else { continue };
+            if !seen.insert(o.addr) {
+                continue;
+            }
+            if !heap::get(&self.heap.blocks[o.block as usize].mark, o.slot as usize) {
+                self.stats.verify_failures += 1;
+                if self.stats.verify_first.is_empty() {
+                    self.stats.verify_first = format!(
+                        "cycle {}: object {:#x} ({} bytes) is reachable but was not marked",
+                        self.stats.collections + 1,
+                        o.addr,
+                        o.size
+                    );
+                }
+            }
+            if !o.atomic {
+                let mut a = o.addr;
+                while a < o.addr + o.size {
+                    stack.extend(view.word(a - RAM_BASE));
+                    a += 8;
+                }
+            }
+        }
+    }
+
+    // ---- sweeping ----
+
+    fn sweep_block(&mut self, ram: &Ram, b: u32) {
+        let blk = &mut self.heap.blocks[b as usize];
+        if !blk.unswept {
+            return;
+        }
+        blk.unswept = false;
+        let block_addr = self.heap.base + b as u64 * BLOCK;
+        match blk.kind {
+            Kind::Small { class, .. } => {
+                let n = heap::slots(class);
+                let size = CLASSES[class as usize] as u64;
+                let mut freed = 0u64;
+                for w in 0..n.div_ceil(64) {
+                    let valid = if (w + 1) * 64 <= n { u64::MAX } else { (1u64 << (n % 64)) - 1 };
+                    let dead = blk.alloc[w] & !blk.mark[w] & valid;
+                    if dead == 0 {
+                        continue;
+                    }
+                    blk.alloc[w] &= !dead;
+                    freed += dead.count_ones() as u64;
+                    if self.cfg.verify {
+                        let mut d = dead;
+                        while d != 0 {
+                            let slot = w * 64 + d.trailing_zeros() as usize;
+                            d &= d - 1;
+                            let off = block_addr + slot as u64 * size - RAM_BASE;
+                            ram.fill(off as usize, size as usize, POISON);
+                        }
+                    }
+                }
+                let empty = blk.alloc.iter().all(|&w| w == 0);
+                let has_room = (0..n).any(|s| !heap::get(&blk.alloc, s));
+                self.heap.used_bytes -= freed * size;
+                self.heap.objects -= freed;
+                self.stats.freed_objects += freed;
+                self.stats.freed_bytes += freed * size;
+                if empty {
+                    self.heap.release(b);
+                } else if has_room {
+                    self.heap.file_partial(b);
+                }
+            }
+            Kind::Large { blocks, .. } => {
+                if heap::get(&blk.mark, 0) {
+                    return;
+                }
+                if self.cfg.verify {
+                    ram.fill(
+                        (block_addr - RAM_BASE) as usize,
+                        (blocks as u64 * BLOCK) as usize,
+                        POISON,
+                    );
+                }
+                self.heap.used_bytes -= blocks as u64 * BLOCK;
+                self.heap.objects -= 1;
+                self.stats.freed_objects += 1;
+                self.stats.freed_bytes += blocks as u64 * BLOCK;
+                for i in 0..blocks {
+                    self.heap.release(b + i);
+                }
+            }
+            Kind::Free | Kind::Tail { .. } => {}
+        }
+    }
+
+    fn end_sweep_if_done(&mut self) {
+        if self.sweep_queue.is_empty() && self.phase == Phase::Sweeping {
+            self.phase = Phase::Idle;
+        }
+    }
+
+    /// Before taking a fresh block for `class`, sweep queued blocks (up to
+    /// a few) so that freed slots are found first.
+    fn sweep_for(&mut self, ram: &Ram, class: u8, atomic: bool) {
+        let li = class as usize * 2 + atomic as usize;
+        let mut budget = 16;
+        while budget > 0 && self.heap.current[li].is_none() && self.heap.partial[li].is_empty() {
+            let Some(b) = self.sweep_queue.pop() else { break };
+            self.sweep_block(ram, b);
+            budget -= 1;
+        }
+        self.end_sweep_if_done();
+    }
+
+    fn sweep_slice(&mut self, ram: &Ram) {
+        let start = now_ns();
+        loop {
+            for _ in 0..16 {
+                let Some(b) = self.sweep_queue.pop() else { break };
+                self.sweep_block(ram, b);
+            }
+            let spent = now_ns().saturating_sub(start);
+            if self.sweep_queue.is_empty() || spent >= self.sweep_quota_ns {
+                if self.cfg.adaptive_quota {
+                    self.sweep_quota_ns = adapt_down(self.sweep_quota_ns, spent);
+                }
+                break;
+            }
+        }
+        self.end_sweep_if_done();
+    }
+
+    fn finish_sweep(&mut self, ram: &Ram) {
+        while let Some(b) = self.sweep_queue.pop() {
+            self.sweep_block(ram, b);
+        }
+        self.end_sweep_if_done();
+    }
+
+    // ---- the adaptive controller ----
+
+    /// At the end of marking: a cycle in which the heap came close to full
+    /// (or ran out) before marking ended needs more marking per
+    /// allocation: a larger quota while it stays under the pause target,
+    /// else slices more often. A comfortable cycle relaxes the frequency.
+    fn adapt_at_cycle_end(&mut self) {
+        let limit = self.heap.size_bytes().max(1);
+        let close = self.peak_used_in_cycle as f64 / limit as f64 > 0.95;
+        let ceiling = PAUSE_TARGET_NS * 8 / 10;
+        if self.fell_behind_this_cycle || close {
+            if self.mark_quota_ns < ceiling {
+                self.mark_quota_ns = (self.mark_quota_ns * 3 / 2).min(ceiling);
+            } else {
+                self.slice_every = (self.slice_every / 2).max(1);
+            }
+        } else if self.slice_every < self.cfg.incremental_step {
+            self.slice_every = (self.slice_every * 2).min(self.cfg.incremental_step);
+        }
+        self.note_quota();
+    }
+
+    /// Add a point to `quota_series` when the mark quota moved.
+    fn note_quota(&mut self) {
+        let point = (self.now_insns, self.mark_quota_ns as f64 / 1e3);
+        if self.stats.quota_series.last().map(|p| p.1) != Some(point.1)
+            && self.stats.quota_series.len() < MAX_TIMELINE
+        {
+            self.stats.quota_series.push(point);
+        }
+    }
+}
+
+/// A quota after a slice that took `spent` ns: past 90 % of the pause
+/// target it shrinks in proportion (to 80 % of the target's share).
+fn adapt_down(quota: u64, spent: u64) -> u64 {
+    if spent > PAUSE_TARGET_NS * 9 / 10 {
+        ((quota as f64 * 0.8 * PAUSE_TARGET_NS as f64 / spent as f64) as u64).max(MIN_QUOTA_NS)
+    } else {
+        quota
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    /// 8 MiB of RAM with the heap in its upper half.
+    fn setup(cfg: UnifiedGcConfig) -> (Ram, UnifiedGC) {
+        let ram = Ram::new(8 * MIB as usize);
+        let mut gc = UnifiedGC::new(UnifiedGcConfig { concurrent_marking: false, ..cfg });
+        gc.place(&ram, RAM_BASE + 4 * MIB, 4 * MIB, String::new());
+        (ram, gc)
+    }
+
+    fn alloc(gc: &UnifiedGC, ram: &Ram, size: u64, regs: &[u64; 32]) -> u64 {
+        gc.execute(ram, GcOp::Alloc, size, 0, regs, 0)
+    }
+
+    fn store(ram: &Ram, addr: u64, v: u64) {
+        ram.write((addr - RAM_BASE) as usize, 8, v);
+    }
+
+    #[test]
+    fn objects_are_zeroed_aligned_and_distinct() {
+        let (ram, gc) = setup(UnifiedGcConfig::default());
+        let regs = [0; 32];
+        let a = alloc(&gc, &ram, 24, &regs);
+        store(&ram, a, 0x1234);
+        let b = alloc(&gc, &ram, 24, &regs);
+        assert!(a >= RAM_BASE + 4 * MIB && a.is_multiple_of(16) && b != a);
+        assert_eq!(ram.read((b - RAM_BASE) as usize, 8), 0);
+        assert_eq!(gc.execute(&ram, GcOp::Stats, stat::OBJECTS, 0, &regs, 0), 2);
+        assert_eq!(gc.execute(&ram, GcOp::Stats, stat::HEAP_USED, 0, &regs, 0), 64);
+        assert_eq!(gc.execute(&ram, GcOp::Stats, 99, 0, &regs, 0), u64::MAX);
+    }
+
+    #[test]
+    fn collect_frees_exactly_the_unreachable() {
+        let (ram, gc) = setup(UnifiedGcConfig { verify: true, ..Default::default() });
+        let mut regs = [0; 32];
+        // A list of 100 nodes held by a root range word, one object held by
+        // a register through an interior pointer, and 50 garbage objects.
+        let root = RAM_BASE + 0x1000;
+        assert_eq!(gc.execute(&ram, GcOp::RootAdd, root, 8, &regs, 0), 0);
+        let mut head = 0;
+        for i in 0..100 {
+            let n = alloc(&gc, &ram, 32, &regs);
+            store(&ram, n, head);
+            store(&ram, n + 8, i);
+            head = n;
+        }
+        store(&ram, root, head);
+        let kept = alloc(&gc, &ram, 200, &regs);
+        regs[10] = kept + 100;
+        for _ in 0..50 {
+            alloc(&gc, &ram, 48, &regs);
+        }
+        gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+        let s = gc.sample();
+        assert_eq!(s.objects, 101);
+        assert_eq!(s.freed_objects, 50);
+        assert_eq!(s.verify_failures, 0);
+        // Freed memory is poisoned; the list is intact.
+        let mut n = ram.read((root - RAM_BASE) as usize, 8);
+        for i in (0..100).rev() {
+            assert_eq!(ram.read((n + 8 - RAM_BASE) as usize, 8), i);
+            n = ram.read((n - RAM_BASE) as usize, 8);
+        }
+        // Dropping the root frees the list.
+        assert_eq!(gc.execute(&ram, GcOp::RootRemove, root, 0, &regs, 0), 0);
+        gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+        assert_eq!(gc.sample().objects, 1);
+    }
+
+    /// The barrier scenario: an object scanned early (black) gets the only
+    /// pointer to a white object while marking runs, and the register that
+    /// held it is cleared. Without the barrier the white object is lost.
+    fn hidden_store(barrier: bool) -> GcSample {
+        let (ram, gc) = setup(UnifiedGcConfig { verify: true, ..Default::default() });
+        if !barrier {
+            gc.disable_barrier_for_tests();
+        }
+        let mut regs = [0; 32];
+        let black = alloc(&gc, &ram, 16, &regs);
+        let white = alloc(&gc, &ram, 16, &regs);
+        store(&ram, white + 8, 77);
+        regs[5] = black;
+        regs[6] = white;
+        {
+            let mut c = gc.core();
+            c.start_cycle(&ram, &regs, Trigger::Explicit);
+            // Scan `black` only (the stack pops `white` first: push order).
+            let w = c.gray.remove(0);
+            c.mark_step(u64::MAX);
+            assert_eq!(w.0, black);
+        }
+        store(&ram, black, white); // the guest's store, through the barrier
+        regs[6] = 0;
+        {
+            let mut c = gc.core();
+            // Unmark `white` as if marking had not reached it yet.
+            let o = c.heap.find(white).unwrap();
+            let blk = &mut c.heap.blocks[o.block as usize];
+            blk.mark[o.slot as usize / 64] &= !(1 << (o.slot % 64));
+            c.finish_marking(&ram, &regs);
+            c.finish_sweep(&ram);
+        }
+        gc.sample()
+    }
+
+    #[test]
+    fn the_barrier_keeps_objects_stored_into_scanned_ones() {
+        let s = hidden_store(true);
+        assert_eq!((s.verify_failures, s.freed_objects), (0, 0));
+        assert_eq!(s.barrier_hits.iter().sum::<u64>(), 1);
+        let broken = hidden_store(false);
+        assert_eq!(broken.verify_failures, 1, "{}", broken.verify_first);
+        assert_eq!(broken.freed_objects, 1);
+    }
+
+    #[test]
+    fn a_cycle_starts_at_the_trigger_and_exhaustion_returns_zero() {
+        let (ram, gc) = setup(UnifiedGcConfig { incremental: false, ..Default::default() });
+        let regs = [0; 32];
+        // 4 MiB heap, trigger at 80 %: garbage only, so cycles keep it small.
+        for _ in 0..(8 * MIB / 1024) {
+            assert_ne!(alloc(&gc, &ram, 1000, &regs), 0);
+        }
+        let s = gc.sample();
+        assert!(s.triggers_threshold >= 2, "{s:?}");
+        assert!(s.heap_committed_bytes <= 4 * MIB);
+        // Keep everything: the heap runs out, cleanly.
+        let root = RAM_BASE + 0x2000;
+        gc.execute(&ram, GcOp::RootAdd, root, 8, &regs, 0);
+        let mut head = 0;
+        let mut got = 0;
+        loop {
+            let n = alloc(&gc, &ram, 64 << 10, &regs);
+            if n == 0 {
+                break;
+            }
+            store(&ram, n, head);
+            head = n;
+            store(&ram, root, head);
+            got += 1;
+        }
+        assert_eq!(got, 64, "64 KiB objects take 16 whole blocks: 64 fit in 4 MiB");
+        assert!(gc.sample().alloc_failures >= 1);
+        assert_eq!(alloc(&gc, &ram, 8 * MIB, &regs), 0, "larger than the heap");
+    }
+
+    #[test]
+    fn incremental_marking_pauses_in_slices_and_stop_the_world_in_one() {
+        let run = |incremental: bool| {
+            let (ram, gc) = setup(UnifiedGcConfig {
+                incremental,
+                incremental_step: 10,
+                mark_quota_us: 10,
+                adaptive_quota: false,
+                ..Default::default()
+            });
+            let mut regs = [0; 32];
+            // A 20 000-node list (640 KiB) kept by a register, then garbage.
+            let mut head = 0;
+            for _ in 0..20_000 {
+                let n = alloc(&gc, &ram, 32, &regs);
+                store(&ram, n, head);
+                head = n;
+                regs[8] = head;
+            }
+            for _ in 0..200_000 {
+                alloc(&gc, &ram, 64, &regs);
+            }
+            gc.sample()
+        };
+        let inc = run(true);
+        let stw = run(false);
+        assert!(inc.collections >= 1 && stw.collections >= 1);
+        assert!(
+            inc.pauses.count() > 5 * stw.pauses.count(),
+            "incremental {} pauses, stop-the-world {}",
+            inc.pauses.count(),
+            stw.pauses.count()
+        );
+        assert_eq!(inc.objects, stw.objects);
+    }
+}
