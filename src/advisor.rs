@@ -108,6 +108,7 @@ const COMPILE_PROBLEM: Text =
     Text { en: "JIT compile time too long", zh: "JIT 编译时间过长" };
 const MEMORY_PROBLEM: Text = Text { en: "Memory use too high", zh: "内存占用过高" };
 const TLB_PROBLEM: Text = Text { en: "Low TLB hit rate", zh: "TLB 命中率低" };
+const GC_PAUSE_PROBLEM: Text = Text { en: "GC pauses too long", zh: "GC 停顿时间过长" };
 
 /// Every rule, in the order diagnoses are listed.
 pub static RULES: &[Rule] = &[
@@ -136,6 +137,19 @@ pub static RULES: &[Rule] = &[
         problem: TLB_PROBLEM,
         fires_when: "tlb.hit_rate < 90 % and tlb.walks per million instructions >= 1000",
         diagnose: tlb_misses,
+    },
+    Rule {
+        id: "gc_pauses",
+        problem: GC_PAUSE_PROBLEM,
+        fires_when: "gc.pause_ns.p99 >= 1 ms over at least 5 pauses",
+        diagnose: gc_pauses,
+    },
+    Rule {
+        id: "gc_memory",
+        problem: MEMORY_PROBLEM,
+        fires_when: "gc.heap_committed_bytes >= 16 MiB and either no cycle ever started or \
+                     it is >= 4 x the heap size the last cycle aimed for",
+        diagnose: gc_memory,
     },
 ];
 
@@ -739,6 +753,226 @@ fn tlb_misses(r: &Report, c: &VmConfig) -> Option<Diagnosis> {
     })
 }
 
+/// The guide's GC pause target.
+pub const GC_PAUSE_TARGET_NS: u64 = crate::gc::PAUSE_TARGET_NS;
+/// Pauses a run needs before its p99 is judged.
+const GC_MIN_PAUSES: u64 = 5;
+/// p99 at which a long pause is critical (stop-the-world on gc-graph with
+/// a 32 MiB heap: 2.6-8 ms natively; the fix preset: 0.25 ms).
+const GC_PAUSE_CRITICAL_NS: u64 = 5_000_000;
+/// Heap RAM below which the advisor does not talk about GC memory.
+pub const GC_HEAP_HIGH: u64 = 16 << 20;
+/// Heap RAM over the size the collector aims for that counts as too much
+/// (gc-memory-problem: 49 MiB with no cycle; the fix: 19 MiB against 7.6 MiB).
+const GC_HEAP_SLACK: u64 = 4;
+
+fn gc_pauses(r: &Report, c: &VmConfig) -> Option<Diagnosis> {
+    let g = &r.gc;
+    let p99 = g.pause_ns.p99?;
+    if !g.used || g.pause_ns.count < GC_MIN_PAUSES || p99 < GC_PAUSE_TARGET_NS {
+        return None;
+    }
+    let incremental = bool_knob(c, "gc.incremental");
+    let adaptive = bool_knob(c, "gc.adaptive_quota");
+    let concurrent = bool_knob(c, "gc.concurrent_marking");
+    let mark = u64_knob(c, "gc.mark_quota_us");
+    let sweep = u64_knob(c, "gc.sweep_quota_us");
+    let shards = u64_knob(c, "gc.write_barrier_shards");
+    let mut evidence = vec![
+        said(
+            format!(
+                "GC pause p99 {} (target < {}), max {}, over {} pauses",
+                ms(p99),
+                ms(GC_PAUSE_TARGET_NS),
+                opt_ms(g.pause_ns.max),
+                count(g.pause_ns.count)
+            ),
+            format!(
+                "GC 停顿 p99 {}（目标 < {}），最长 {}，共 {} 次停顿",
+                ms(p99),
+                ms(GC_PAUSE_TARGET_NS),
+                opt_ms(g.pause_ns.max),
+                count(g.pause_ns.count)
+            ),
+        ),
+        said(
+            format!("{} collections; {}", count(g.collections), g.concurrent_reason),
+            format!("{} 次回收；{}", count(g.collections), g.concurrent_reason),
+        ),
+    ];
+    if g.marking_fell_behind > 0 {
+        evidence.push(said(
+            format!(
+                "marking fell behind allocation {} times (the rest of those cycles ran in one pause)",
+                count(g.marking_fell_behind)
+            ),
+            format!("标记有 {} 次跟不上分配（那些周期剩下的部分在一次停顿中完成）", count(g.marking_fell_behind)),
+        ));
+    }
+    let mut causes = Vec::new();
+    let mut fixes = Vec::new();
+    if !incremental {
+        causes.push(Text {
+            en: "The collector is stop-the-world: each cycle marks and sweeps everything in one pause.",
+            zh: "回收器是全停顿的：每个周期都在一次停顿里完成全部标记和清扫。",
+        });
+        fixes.push(Fix {
+            settings: vec![
+                set("gc.incremental", true),
+                set("gc.concurrent_marking", true),
+                set("gc.adaptive_quota", true),
+            ],
+            why: Text {
+                en: "mark and sweep in short slices between allocations, on a marker thread where \
+                     the host has one, with quotas that follow the 1 ms target",
+                zh: "在分配之间分片标记和清扫，宿主机支持时由标记线程并发标记，配额自动跟随 1 ms 目标",
+            },
+        });
+    } else {
+        if !concurrent {
+            causes.push(Text {
+                en: "Marking runs only in slices on the vCPU: every slice is a pause.",
+                zh: "标记只在 vCPU 上分片进行：每个切片都是一次停顿。",
+            });
+            fixes.push(Fix {
+                settings: vec![set("gc.concurrent_marking", true)],
+                why: Text {
+                    en: "a marker thread marks while the guest runs (natively; the page has no \
+                         marker worker yet)",
+                    zh: "标记线程在客户机运行的同时标记（本机 CLI；网页还没有标记用的 Worker）",
+                },
+            });
+        }
+        if !adaptive {
+            causes.push(Text {
+                en: "The quotas are fixed, so slices that overrun the target stay that long.",
+                zh: "配额是固定的，超出目标的切片会一直那么长。",
+            });
+            fixes.push(Fix {
+                settings: vec![set("gc.adaptive_quota", true)],
+                why: Text {
+                    en: "the collector shrinks a quota whose slices overrun the 1 ms target",
+                    zh: "切片超过 1 ms 目标时，回收器自动缩小配额",
+                },
+            });
+        }
+        if mark > 800 || sweep > 800 {
+            causes.push(Text {
+                en: "The mark or sweep quota lets one slice take longer than the pause target.",
+                zh: "标记或清扫配额允许单个切片比停顿目标还长。",
+            });
+            fixes.push(Fix {
+                settings: vec![
+                    set("gc.mark_quota_us", mark.min(500)),
+                    set("gc.sweep_quota_us", sweep.min(300)),
+                ],
+                why: Text {
+                    en: "shorter slices (more of them: watch gc.marking_fell_behind)",
+                    zh: "更短的切片（次数更多：注意 gc.marking_fell_behind）",
+                },
+            });
+        }
+        if g.barrier_contended > 0 && shards < 64 {
+            fixes.push(Fix {
+                settings: vec![set("gc.write_barrier_shards", (shards * 2).min(64))],
+                why: Text {
+                    en: "fewer waits for the write barrier's locks under concurrency",
+                    zh: "并发时减少写屏障锁的等待",
+                },
+            });
+        }
+    }
+    Some(Diagnosis {
+        id: "gc_pauses",
+        severity: if p99 >= GC_PAUSE_CRITICAL_NS { Severity::Critical } else { Severity::Warning },
+        problem: GC_PAUSE_PROBLEM,
+        title: said(format!("GC pause p99 is {}", ms(p99)), format!("GC 停顿 p99 为 {}", ms(p99))),
+        figure: "gc.pause_ns.p99",
+        causes,
+        evidence,
+        fixes,
+    })
+}
+
+fn gc_memory(r: &Report, c: &VmConfig) -> Option<Diagnosis> {
+    let g = &r.gc;
+    let heap = g.heap_committed_bytes;
+    let never = g.cycles_started == 0;
+    if !g.used || heap < GC_HEAP_HIGH || (!never && heap < GC_HEAP_SLACK * g.heap_target_bytes) {
+        return None;
+    }
+    let trigger = c.get("gc.trigger_threshold").ok().and_then(|v| v.as_f64()).unwrap_or(0.8);
+    let evidence = vec![if never {
+        said(
+            format!(
+                "the heap took {} of RAM without a single collection: the trigger at {} of {} never fired",
+                bytes(heap),
+                pct(trigger),
+                bytes(g.heap_limit_bytes)
+            ),
+            format!(
+                "堆占用了 {} 内存却一次也没有回收：{} 的 {} 这个触发点从未达到",
+                bytes(heap),
+                bytes(g.heap_limit_bytes),
+                pct(trigger)
+            ),
+        )
+    } else {
+        said(
+            format!(
+                "the heap took {} of RAM while the collector aims for {}",
+                bytes(heap),
+                bytes(g.heap_target_bytes)
+            ),
+            format!(
+                "堆占用了 {} 内存，而回收器的目标大小是 {}",
+                bytes(heap),
+                bytes(g.heap_target_bytes)
+            ),
+        )
+    }];
+    let mut fixes = Vec::new();
+    let lower = if trigger > 0.5 {
+        Some(("0.5", "0.4"))
+    } else if trigger > 0.3 {
+        Some(("0.3", "0.2"))
+    } else {
+        None
+    };
+    if let Some((lower, target)) = lower {
+        fixes.push(Fix {
+            settings: vec![set("gc.trigger_threshold", lower), set("gc.target_occupancy", target)],
+            why: Text {
+                en: "start cycles sooner (the guide's advice): more collections, less RAM",
+                zh: "更早开始回收（指南的建议）：回收次数更多，占用内存更少",
+            },
+        });
+    }
+    fixes.push(Fix {
+        settings: vec![set("gc.heap_size_limit", (heap / 4).next_multiple_of(4096).max(4 << 20))],
+        why: Text {
+            en: "a smaller heap caps its RAM (too small and gc.alloc returns 0)",
+            zh: "更小的堆限制了内存占用（太小的话 gc.alloc 会返回 0）",
+        },
+    });
+    Some(Diagnosis {
+        id: "gc_memory",
+        severity: Severity::Warning,
+        problem: MEMORY_PROBLEM,
+        title: said(
+            format!("the GC heap takes {} of RAM", bytes(heap)),
+            format!("GC 堆占用 {} 内存", bytes(heap)),
+        ),
+        figure: "gc.heap_committed_bytes",
+        causes: vec![Text {
+            en: "GC is triggered too rarely: the heap fills far past the live data before a cycle starts.",
+            zh: "GC 触发太少：回收周期开始之前，堆已经远远超出存活数据。",
+        }],
+        evidence,
+        fixes,
+    })
+}
+
 // ------------------------------------------------------------------ helpers
 
 fn set(key: &'static str, value: impl ToString) -> Setting {
@@ -824,6 +1058,12 @@ mod tests {
         r.tlb.hit_rate = Some(0.5);
         r.tlb.walks = 1_000_000;
         r.tlb.strategy_chosen = "concurrent".into();
+        r.gc.used = true;
+        r.gc.pause_ns.p99 = Some(6_000_000);
+        r.gc.pause_ns.count = 20;
+        r.gc.barrier_contended = 5;
+        r.gc.heap_committed_bytes = 64 << 20;
+        r.gc.heap_limit_bytes = 256 << 20;
         r
     }
 
@@ -877,7 +1117,10 @@ mod tests {
         let config = VmConfig::default();
         let ids: Vec<&str> = advise(&bad_report(&config)).iter().map(|d| d.id).collect();
         // code_memory needs a cache that never evicted: checked alone below
-        assert_eq!(ids, ["compile_time", "cache_thrashing", "tlb_misses"]);
+        assert_eq!(
+            ids,
+            ["compile_time", "cache_thrashing", "tlb_misses", "gc_pauses", "gc_memory"]
+        );
         let mut r = bad_report(&config);
         r.code_cache.evictions = 0;
         assert!(advise(&r).iter().any(|d| d.id == "code_memory"));
@@ -885,7 +1128,17 @@ mod tests {
         assert!(advise(&quiet).is_empty());
         assert_eq!(render_text(&[]), "advisor: nothing to fix\n");
         let rule_ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-        assert_eq!(rule_ids, ["compile_time", "cache_thrashing", "code_memory", "tlb_misses"]);
+        assert_eq!(
+            rule_ids,
+            [
+                "compile_time",
+                "cache_thrashing",
+                "code_memory",
+                "tlb_misses",
+                "gc_pauses",
+                "gc_memory"
+            ]
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ const HELLO_OUT: &str = include_str!("../workloads/expected/hello.out");
 const SPIN: &[u8] = include_bytes!("../workloads/bin/spin.elf");
 const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
 const SMP_SUM_SMALL: &[u8] = include_bytes!("../workloads/bin/smp-sum-small.elf");
+const GC_BINARY_TREES: &[u8] = include_bytes!("../workloads/bin/gc-binary-trees.elf");
+const GC_BINARY_TREES_OUT: &str = include_str!("../workloads/expected/gc-binary-trees.out");
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -60,7 +62,7 @@ fn schema_has_every_section_with_help_in_both_languages() {
     let schema = json(&knob_schema());
     let sections = schema["sections"].as_array().unwrap();
     let keys: Vec<&str> = sections.iter().map(|s| s["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["memory", "mmu", "jit", "code_cache", "runtime"]);
+    assert_eq!(keys, ["memory", "mmu", "jit", "code_cache", "gc", "runtime"]);
     for knob in sections.iter().flat_map(|s| s["knobs"].as_array().unwrap()) {
         for lang in ["en", "zh"] {
             assert!(knob["help"][lang].as_str().unwrap().len() > 40, "{knob}");
@@ -228,6 +230,8 @@ fn abi_names_and_guide_targets_come_from_rust() {
     assert_eq!(targets[0]["figure"], "jit.compile_ns.p99");
     assert_eq!(targets[0]["limit"], 10e6);
     assert_eq!(targets[3]["figure"], Value::Null);
+    assert_eq!(targets[4]["figure"], "gc.pause_ns.p99");
+    assert_eq!(targets[4]["limit"], 1e6);
 }
 
 #[wasm_bindgen_test]
@@ -268,4 +272,31 @@ fn live_report_of_several_harts_has_the_smp_figures() {
     assert_eq!(names, ["smp.busy_vcpus", "smp.run_queue"]);
     assert!(!series["smp.run_queue"].as_array().unwrap().is_empty());
     assert_eq!(live["smp"], json(&m.report())["smp"]);
+}
+
+/// gc-binary-trees in an 8 MiB GC heap through the page's API: the same
+/// output as natively, at least one collection, and in the page no marker
+/// thread (concurrent marking falls back to slices, and the report says
+/// why). The live report carries the `gc` section and the `gc.*` series.
+#[wasm_bindgen_test]
+fn gc_binary_trees_collects_in_a_small_heap_and_says_why_marking_is_not_concurrent() {
+    let mut m = machine(r#"{"gc.heap_size_limit": "8388608"}"#, GC_BINARY_TREES);
+    let status = run_to_end(&mut m);
+    assert_eq!((status["state"].as_str(), status["exit_code"].as_u64()), (Some("exit"), Some(0)));
+    assert_eq!(m.console_take(), GC_BINARY_TREES_OUT);
+    let report = json(&m.report());
+    let gc = &report["gc"];
+    assert_eq!(gc["used"], true, "{gc}");
+    assert_eq!(gc["heap_limit_bytes"], 8 << 20, "{gc}");
+    assert!(gc["collections"].as_u64().unwrap() >= 1, "{gc}");
+    assert!(gc["pause_ns"]["p99"].as_u64().is_some(), "{gc}");
+    assert_eq!(gc["concurrent"], false, "{gc}");
+    assert!(!gc["concurrent_reason"].as_str().unwrap().is_empty(), "{gc}");
+    let live = json(&m.live_json());
+    assert_eq!(live["gc"], report["gc"]);
+    let series = live["series"].as_object().expect("live.series");
+    let mut names: Vec<_> = series.keys().cloned().collect();
+    names.sort();
+    assert_eq!(names, ["gc.alloc_rate", "gc.heap_bytes", "gc.mark_progress"]);
+    assert!(!series["gc.heap_bytes"].as_array().unwrap().is_empty());
 }

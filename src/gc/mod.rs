@@ -75,7 +75,7 @@ pub const POISON: u8 = 0xdb;
 /// `gc.alloc` flag: the object holds no pointers (never scanned).
 pub const FLAG_NO_POINTERS: u64 = 1;
 /// The smallest quota the adaptive controller goes down to.
-const MIN_QUOTA_NS: u64 = 20_000;
+const MIN_QUOTA_NS: u64 = 50_000;
 /// Precleaning rounds per cycle: while more than `REMARK_PAGES` pages are
 /// dirty when the grey stack empties, they are re-armed and rescanned
 /// outside the remark pause, at most this many times.
@@ -207,7 +207,24 @@ struct Shared {
     /// Wakes the marker thread (cycle started, or stop).
     wake: Condvar,
     stop: AtomicBool,
+    /// The marker thread waits for the lock. The mutator takes the lock
+    /// at every `gc.*` instruction, often enough that an unfair lock could
+    /// starve the marker for ever; so after such an instruction the
+    /// mutator yields until the marker has the lock (a handoff).
+    marker_waiting: AtomicBool,
 }
+
+impl Shared {
+    /// Wake the marker (work arrived) and hand it the lock after this
+    /// instruction.
+    fn wake_marker(&self) {
+        self.marker_waiting.store(true, Ordering::SeqCst);
+        self.wake.notify_all();
+    }
+}
+
+/// Longest the mutator yields to the marker after one instruction.
+const HANDOFF_NS: u64 = 200_000;
 
 /// The collector: its state, and natively its marker thread.
 pub struct UnifiedGC {
@@ -247,6 +264,7 @@ impl UnifiedGC {
             core: Mutex::new(core),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
+            marker_waiting: AtomicBool::new(false),
         });
         UnifiedGC { shared, marker: None }
     }
@@ -328,11 +346,12 @@ impl UnifiedGC {
         regs: &[u64; 32],
         insns: u64,
     ) -> u64 {
+        let start = now_ns();
         let mut c = self.core();
         c.stats.used = true;
         c.now_insns = insns;
-        let start = now_ns();
-        let mut worked = false;
+        // Waiting for the marker's step to end stops the guest too.
+        let mut worked = c.stats.concurrent && now_ns().saturating_sub(start) > 2_000;
         let value = match op {
             GcOp::Alloc => c.alloc(ram, a, b, regs, &mut worked, &self.shared),
             GcOp::Collect => {
@@ -347,6 +366,15 @@ impl UnifiedGC {
         if worked {
             let ns = now_ns().saturating_sub(start);
             c.record_pause(ns);
+        }
+        drop(c);
+        if self.shared.marker_waiting.load(Ordering::SeqCst) {
+            let t = now_ns();
+            while self.shared.marker_waiting.load(Ordering::SeqCst)
+                && now_ns().saturating_sub(t) < HANDOFF_NS
+            {
+                std::thread::yield_now();
+            }
         }
         value
     }
@@ -402,10 +430,13 @@ fn marker_loop(shared: &Shared) {
             c.mark_work(step);
             c.stats.marker_ns += now_ns().saturating_sub(t);
             drop(c);
-            std::thread::yield_now();
+            shared.marker_waiting.store(true, Ordering::SeqCst);
             c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            shared.marker_waiting.store(false, Ordering::SeqCst);
         } else {
+            // (The mutator sets `marker_waiting` when it wakes us.)
             c = shared.wake.wait(c).unwrap_or_else(|e| e.into_inner());
+            shared.marker_waiting.store(false, Ordering::SeqCst);
         }
     }
 }
@@ -453,7 +484,9 @@ impl Core {
         if self.phase == Phase::Marking && !self.has_mark_work() {
             *worked = true;
             if self.preclean() {
-                shared.wake.notify_all();
+                if self.stats.concurrent {
+                    shared.wake_marker();
+                }
             } else {
                 self.finish_marking(ram, regs);
             }
@@ -479,7 +512,9 @@ impl Core {
         {
             *worked = true;
             self.start_cycle(ram, regs, Trigger::Threshold);
-            shared.wake.notify_all();
+            if self.stats.concurrent {
+                shared.wake_marker();
+            }
         }
         if self.phase == Phase::Marking {
             self.peak_used_in_cycle = self.peak_used_in_cycle.max(self.heap.used_bytes);
@@ -1006,10 +1041,11 @@ impl Core {
 }
 
 /// A quota after a slice that took `spent` ns: past 90 % of the pause
-/// target it shrinks in proportion (to 80 % of the target's share).
+/// target it shrinks by a fifth (gradually: one slice descheduled by the
+/// host must not collapse it).
 fn adapt_down(quota: u64, spent: u64) -> u64 {
     if spent > PAUSE_TARGET_NS * 9 / 10 {
-        ((quota as f64 * 0.8 * PAUSE_TARGET_NS as f64 / spent as f64) as u64).max(MIN_QUOTA_NS)
+        (quota * 4 / 5).max(MIN_QUOTA_NS)
     } else {
         quota
     }

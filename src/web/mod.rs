@@ -400,10 +400,11 @@ impl WebMachine {
     }
 
     /// The report so far without its series, except with several harts the
-    /// `smp` section and series, and when the guest used the GC heap the
-    /// `gc` section and series (all bounded, cheap enough to call every
-    /// 40 ms), as JSON text: what the page's worker uses (one `JSON.parse`
-    /// beats serde-wasm-bindgen's per-field calls for ~150 fields).
+    /// `smp` section and series, and the `gc` section with, once the guest
+    /// used the GC heap, the `gc.*` series (all bounded, cheap enough to
+    /// call every 40 ms), as JSON text: what the page's worker uses (one
+    /// `JSON.parse` beats serde-wasm-bindgen's per-field calls for ~150
+    /// fields).
     pub fn live_json(&mut self) -> String {
         let report = self.current_report();
         serde_json::to_string(&LiveReport::of(&report)).expect("report serializes")

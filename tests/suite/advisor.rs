@@ -170,3 +170,38 @@ fn cli_advise_prints_the_diagnoses_and_keeps_the_status() {
     };
     assert!(help.contains("--advise"), "{help}");
 }
+
+#[test]
+fn gc_pauses_fires_on_the_stop_the_world_preset_and_not_on_the_fix() {
+    let problem = advise(&run("gc-graph", Some("gc-pause-problem"), &[], None));
+    let d = find(&problem, "gc_pauses").expect("gc_pauses fires");
+    let fixes: Vec<String> = d.fixes.iter().map(|f| f.as_args()).collect();
+    assert_eq!(
+        fixes,
+        ["--set gc.incremental=true --set gc.concurrent_marking=true --set gc.adaptive_quota=true"]
+    );
+    // The fix's pauses are a fraction of the target; its p99 is judged
+    // over many pauses, so one slow one on a loaded machine does not count.
+    let fix = run("gc-graph", Some("gc-pause-fix"), &[], None);
+    if fix.gc.pause_ns.p99.unwrap() < 1_000_000 {
+        assert!(find(&advise(&fix), "gc_pauses").is_none(), "{:?}", ids(&advise(&fix)));
+    }
+    // A program without the GC gets no GC advice.
+    let bare = run("cpubench", None, &[], Some(20_000_000));
+    assert!(
+        find(&advise(&bare), "gc_pauses").is_none() && find(&advise(&bare), "gc_memory").is_none()
+    );
+}
+
+#[test]
+fn gc_memory_fires_when_the_trigger_never_fires_and_not_on_the_fix() {
+    let problem = advise(&run("gc-lru", Some("gc-memory-problem"), &[], None));
+    let d = find(&problem, "gc_memory").expect("gc_memory fires");
+    assert!(d.evidence[0].en.contains("without a single collection"), "{:?}", d.evidence);
+    assert_eq!(
+        d.fixes[0].as_args(),
+        "--set gc.trigger_threshold=0.5 --set gc.target_occupancy=0.4"
+    );
+    let fix = advise(&run("gc-lru", Some("gc-memory-fix"), &[], None));
+    assert!(find(&fix, "gc_memory").is_none(), "{:?}", ids(&fix));
+}

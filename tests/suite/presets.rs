@@ -85,3 +85,34 @@ fn memory_presets() {
     assert!(2 * fu < pu, "units compiled: problem {pu}, fix {fu}");
     assert_eq!(fix.code_cache.evictions, 0, "the fix's text says it never has to evict");
 }
+
+#[test]
+fn gc_pause_presets() {
+    let problem = run_preset("gc-pause-problem");
+    let fix = run_preset("gc-pause-fix");
+    let (p, f) = (&problem.gc.pause_ns, &fix.gc.pause_ns);
+    eprintln!(
+        "gc pauses p50 {:?} -> {:?}, p99 {:?} -> {:?}, n {} -> {}",
+        p.p50, f.p50, p.p99, f.p99, p.count, f.count
+    );
+    // Medians: a loaded test machine can stretch any one pause.
+    let (pm, fm) = (p.p50.unwrap(), f.p50.unwrap());
+    assert!(pm > 1_000_000, "stop-the-world median pause {pm} ns should miss the 1 ms target");
+    assert!(fm < 1_000_000 && 4 * fm < pm, "fix median pause {fm} ns (problem {pm} ns)");
+    assert!(problem.gc.collections >= 10 && fix.gc.collections >= 10);
+    assert_eq!(problem.gc.pause_ns.count, problem.gc.cycles_started, "one pause per cycle");
+}
+
+#[test]
+fn gc_memory_presets() {
+    let problem = run_preset("gc-memory-problem");
+    let fix = run_preset("gc-memory-fix");
+    let (p, f) = (problem.gc.heap_committed_bytes, fix.gc.heap_committed_bytes);
+    eprintln!(
+        "heap committed {p} -> {f}, collections {} -> {}",
+        problem.gc.collections, fix.gc.collections
+    );
+    assert_eq!(problem.gc.collections, 0, "the late trigger never fires");
+    assert!(p > 2 * f, "heap RAM: problem {p}, fix {f}");
+    assert!(fix.gc.collections >= 10, "the concurrent cycles finish ({})", fix.gc.collections);
+}
