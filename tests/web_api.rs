@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 use tunevm::web::{
-    abi_names, check_setting, effective_config, guide_targets, knob_schema, presets, WebMachine,
+    abi_names, advise, check_setting, effective_config, guide_targets, knob_schema, presets,
+    WebMachine,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -299,4 +300,15 @@ fn gc_binary_trees_collects_in_a_small_heap_and_says_why_marking_is_not_concurre
     names.sort();
     assert_eq!(names, ["gc.alloc_rate", "gc.heap_bytes", "gc.mark_progress"]);
     assert!(!series["gc.heap_bytes"].as_array().unwrap().is_empty());
+    // The page hands the advisor the live report as JavaScript rewrote it:
+    // the pause histogram's last bound (u64::MAX) is 2^64 there, which
+    // serde reads as a float.
+    let rewritten = js_sys::JSON::stringify(&js_sys::JSON::parse(&m.live_json()).unwrap())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(rewritten.contains("18446744073709552000"), "the bound went through a JS number");
+    if let Err(e) = advise(&rewritten) {
+        panic!("advise() refused the page's live report: {}", message(e));
+    }
 }

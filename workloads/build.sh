@@ -76,6 +76,11 @@ build gc-graph         src/gc-graph.c
 # gc-lru checks its checksum against LRU_EXPECT (the host build's value).
 build gc-lru           -DLRU_EXPECT=0x84bf55b659e5b70dULL src/gc-lru.c
 build gc-exhaust       src/gc-exhaust.c
+# Benchmark sizes (BENCHMARKS.md "GC"): enough allocation to fill a 256 MiB heap
+# several times over (binary-trees ~330 MiB; the graph ~6 MiB live, ~280 MiB
+# allocated). Not in the tests: they take seconds.
+build gc-binary-trees-large -DMAX_DEPTH=17 src/gc-binary-trees.c
+build gc-graph-large        -DNODES=60000 -DSTEPS=540000 src/gc-graph.c
 
 # SMP programs: every hart runs main (runtime/smp_start.S, smp.c, smp.h); the
 # linker script reserves 16 KiB of stack for each of up to 64 harts.

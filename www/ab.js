@@ -43,6 +43,17 @@ const FIGURES = [
   ['fig_exit', 'exit_code', String, null],
 ];
 
+const mib = (v) => `${(v / 2 ** 20).toFixed(1)} MiB`;
+
+// The GC's figures, shown when either side used the GC heap (gc.used).
+const GC_FIGURES = [
+  ['fig_gc_p99', 'gc.pause_ns.p99', ms, false],
+  ['fig_gc_total', 'gc.pause_ns.total', ms, false],
+  ['fig_gc_pauses', 'gc.pause_ns.count', count, null],
+  ['fig_gc_collections', 'gc.collections', count, null],
+  ['fig_gc_committed', 'gc.heap_committed_bytes', mib, false],
+];
+
 /** How far a figure moved between the runs of one side: (max - min) /
  *  |mean|, or 0 with fewer than two runs or no numbers. */
 function spread(runs, value) {
@@ -61,7 +72,8 @@ export function renderAbTable(table, a, b, runs = null) {
   const head = document.createElement('tr');
   for (const h of [t('figure'), 'A', 'B', t('change')]) head.append(Object.assign(document.createElement('th'), { textContent: h }));
   const rows = [head];
-  for (const [label, path, fmt, higherBetter, compute] of FIGURES) {
+  const gcUsed = get(a, 'gc.used') === true || get(b, 'gc.used') === true;
+  for (const [label, path, fmt, higherBetter, compute] of gcUsed ? [...FIGURES.slice(0, -1), ...GC_FIGURES, ...FIGURES.slice(-1)] : FIGURES) {
     const value = (r) => (compute ? compute(r) : get(r, path));
     const va = value(a);
     const vb = value(b);

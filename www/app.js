@@ -233,6 +233,8 @@ async function start() {
 // Hooks for the end-to-end test and the benchmarks.
 window.tunevmPage = {
   chartData: (name) => session?.panel.charts.chartData(name) ?? null,
+  /** Points drawn in one GC chart (gc-charts.js GC_CHART_NAMES). */
+  gcPoints: (name) => session?.panel.gc.points(name) ?? 0,
   lastReport: () => session?.panel.lastReport ?? null,
   /** Benchmark only: the worker's timings of the current machine (see worker.js). */
   workerTimings: (n) => session?.worker.timings(n),

@@ -63,16 +63,20 @@ export class Checklist {
     this.report = null;
     for (const { name } of this.reportTargets()) this.set(name, 'na', t('na'));
     this.clearNative();
-    this.set('gc_pause', 'na', t('target_gc_pause_why'));
   }
 
   /** Figures from a live or final report (parsed). */
   update(report) {
     this.report = report;
     for (const target of this.reportTargets()) {
+      if (target.name === 'gc_pause' && get(report, 'gc.used') !== true) {
+        // Only a program that uses the GC heap pauses for it.
+        this.set(target.name, 'na', `${t('na')} · ${t('gc_pause_not_used')}`);
+        continue;
+      }
       const v = num(get(report, target.figure));
       if (v == null) {
-        this.set(target.name, 'na', t('na'));
+        this.set(target.name, 'na', target.name === 'gc_pause' ? `${t('na')} · ${t('gc_pause_none_yet')}` : t('na'));
         continue;
       }
       let ok = passes(target, v);
@@ -92,6 +96,11 @@ export class Checklist {
           ok = false;
           text += ` · ${t('cache_thrashing').replace('{evictions}', evictions.toLocaleString('en')).replace('{units}', units.toLocaleString('en'))}`;
         }
+      }
+      if (target.name === 'gc_pause') {
+        const n = num(get(report, 'gc.pause_ns.count'));
+        const max = num(get(report, 'gc.pause_ns.max'));
+        if (n != null) text += ` · ${t('gc_pause_count').replace('{n}', n.toLocaleString('en')).replace('{max}', max == null ? '–' : `${(max / 1e6).toFixed(2)} ms`)}`;
       }
       this.set(target.name, ok ? 'pass' : 'fail', text);
     }
@@ -136,7 +145,6 @@ export class Checklist {
     }
     if (this.report) this.update(this.report);
     else for (const { name } of this.reportTargets()) this.set(name, 'na', t('na'));
-    this.set('gc_pause', 'na', t('target_gc_pause_why'));
     const n = this.native;
     if (n) this.setNative(n.nativeMs, n.vmMs * 1e6, true, n.cold);
   }

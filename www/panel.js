@@ -1,10 +1,11 @@
-// The report panel: the live charts, the guide's checklist (with the
+// The report panel: the live charts (and the GC group, gc-charts.js), the guide's checklist (with the
 // native-speed comparison after a cpubench run), the SMP card (several
 // harts only), the A/B overlay chart, and the JSON/CSV export, and the
 // tuning advisor. Fed with live reports; keeps the latest one and the last
 // finished run's full report.
 
 import { Charts } from './charts.js';
+import { GcCharts } from './gc-charts.js';
 import { Checklist } from './checklist.js';
 import { AdvisorView } from './advisor.js';
 import { AbChart } from './ab.js';
@@ -16,6 +17,7 @@ export class ReportPanel {
   constructor() {
     this.checklist = new Checklist($('#checklist'));
     this.charts = new Charts($('#charts'));
+    this.gc = new GcCharts($('#gc-charts'), $('#gc-summary'), $('#gc-mode'));
     this.abChart = new AbChart($('#ab-chart'), $('#ab-rates'));
     this.advisor = new AdvisorView($('#advisor'));
     this.smp = new SmpCard($('#smp-card'));
@@ -27,6 +29,7 @@ export class ReportPanel {
   push(report) {
     this.lastReport = report;
     this.charts.push(report);
+    this.gc.update(report);
     this.checklist.update(report);
     this.advisor.update(report);
     this.smp.update(report);
@@ -36,6 +39,7 @@ export class ReportPanel {
   clear() {
     this.lastReport = null;
     this.charts.clear();
+    this.gc.clear();
     this.checklist.reset();
     this.advisor.clear();
     this.smp.clear();
@@ -90,6 +94,7 @@ export class ReportPanel {
     this.checklist.relabel();
     this.advisor.relabel();
     this.charts.rebuildAll();
+    this.gc.relabel();
     this.smp.relabel();
     this.abChart.draw();
   }

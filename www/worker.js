@@ -16,7 +16,9 @@
 //   live {report, status}                          about every LIVE_EARLY_MS / LIVE_MS while running, and at the end
 //                                                  (report: the live() object, the report without its series;
 //                                                  with several harts also `smp` and the series smp.run_queue
-//                                                  and smp.busy_vcpus)
+//                                                  and smp.busy_vcpus; always `gc`, and when the guest used
+//                                                  the GC heap the series gc.heap_bytes, gc.alloc_rate and
+//                                                  gc.mark_progress)
 //   ended {status, report: JSON text}              the run is over (exit, stopped, asleep, trap_loop)
 //   stopped {status}                               confirms a Stop (the page's watchdog waits for it)
 //   crash {message}                                the wasm threw; after a Rust panic the message is the

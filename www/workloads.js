@@ -287,6 +287,62 @@ export const WORKLOADS = {
       zh: '最后输出 "no forbidden outcome"。在本页面上宽松结果从不出现（relaxed 0/2000）：两个 hart 轮流使用一个工作线程，每次运行看到的都是以整个时间片为单位的交错，是顺序一致的，所以 "~ " 行中每个测试只有一种结果。runtime.quantum_insns 为 10000 时指令数约为十倍（2.4 亿而不是 2400 万）：在屏障处等待的 hart 会空转完整个时间片。CLI 在操作系统线程上让两个 hart 同时运行：tunevm run --set runtime.vcpus=2 --set runtime.pool_size=2 --set runtime.quantum_insns=1000 workloads/bin/smp-litmus.elf 在没有 fence 时可能出现 SB 的宽松结果（r1=0 r2=0，即 x86 宿主机的存储缓冲），有 fence 时则从不出现。',
     },
   },
+  'gc-binary-trees': {
+    does: {
+      en: 'The binary-trees benchmark on the guest\'s GC heap (the gc.* instructions): a stretch tree of depth 14, a long-lived tree of depth 13, and thousands of short-lived trees of depth 4 to 12, each node count checked (about 32 M instructions). Ends with "gc-binary-trees: ok".',
+      zh: '在客户机的 GC 堆上（gc.* 指令）运行 binary-trees 基准：一棵深度 14 的伸展树、一棵深度 13 的长寿树，以及数千棵深度 4 到 12 的短命树，每棵树的节点数都会校验（约 3200 万条指令）。最后输出 "gc-binary-trees: ok"。',
+    },
+    try: {
+      en: 'Run it with the defaults, then set gc.heap_size_limit to 8388608 (8 MiB) and Run again.',
+      zh: '先用默认值运行，再把 gc.heap_size_limit 设为 8388608（8 MiB）后再次运行。',
+    },
+    see: {
+      en: 'With the default 256 MiB heap the heap never fills: 0 collections, no pause, and the checklist\'s GC row stays grey. With 8 MiB it collects 5 times: the heap chart rises and falls below the 8 MiB line, the pause chart gets its points (20 to 25 pauses, most a small fraction of a millisecond; with so few pauses the p99 is the longest one, so a single slow one, e.g. while the browser compiles or collects its own garbage, decides whether the checklist\'s GC row, p99 < 1 ms, is green or red), and the heap committed (under the heap chart) falls from about 20 MiB to about 6 MiB. The output is the same: the collector frees only garbage.',
+      zh: '默认 256 MiB 的堆永远不会被填满：回收 0 次，没有停顿，检查表中的 GC 一行保持灰色。设为 8 MiB 后会回收 5 次：堆占用图在 8 MiB 线下起起落落，停顿图出现数据点（20 到 25 次停顿，大多只有零点几毫秒甚至更短；停顿这么少时 p99 就是最长的那一次，所以单独一次慢停顿（例如浏览器正在编译或回收它自己的垃圾）就决定检查表的 GC 一行（p99 < 1 ms）是绿还是红），堆图下方的“已提交”从约 20 MiB 降到约 6 MiB。输出完全相同：回收器只释放垃圾。',
+    },
+  },
+  'gc-graph': {
+    does: {
+      en: 'A graph of 16384 nodes changed while the collector marks: 90 000 random steps rewire edges, swap subtrees and replace nodes, plus short-lived garbage (about 34 M instructions). Every pointer store goes through the write barrier (its slow-path hits per shard are listed under the GC charts). Checked at three checkpoints; ends with "gc-graph: ok".',
+      zh: '一张 16384 个节点的图，在回收器标记的同时不断被修改：90000 步随机操作改接边、交换子树、替换节点，另外还产生短命垃圾（约 3400 万条指令）。每次指针写入都经过写屏障（GC 图下方列出每个分片的慢路径次数）。在三个检查点校验；最后输出 "gc-graph: ok"。',
+    },
+    try: {
+      en: 'Set gc.heap_size_limit to 8388608 (8 MiB; the default 256 MiB never collects) and Run. Then set gc.concurrent_marking and gc.incremental to false (stop-the-world; the page refuses incremental off while concurrent marking is on) and Run. Then, back to the defaults at 8 MiB, set gc.adaptive_quota to false and compare gc.mark_quota_us 100 with 5000.',
+      zh: '把 gc.heap_size_limit 设为 8388608（8 MiB；默认的 256 MiB 永远不会回收）后运行。然后把 gc.concurrent_marking 和 gc.incremental 都设为 false（全停顿；并发标记开着时页面不接受关闭增量）再运行。最后回到 8 MiB 下的默认值，把 gc.adaptive_quota 设为 false，比较 gc.mark_quota_us 为 100 和 5000 的结果。',
+    },
+    see: {
+      en: 'Incremental (the default): about a thousand pauses, the median (p50) a fraction of a millisecond; but 8 MiB is tight for this graph: marking falls behind the allocations in many cycles (counted in the line under the GC charts), the pauses that finish those cycles last several milliseconds, and the checklist\'s GC row (p99 < 1 ms) stays red. Stop-the-world: 34 pauses, each a whole collection of several milliseconds (p50 a few ms). With a fixed quota, 100 µs slices mark too slowly and fall behind in most cycles, while 5000 µs slices keep up (fell behind 0 times) with about a third as many pauses. The same line says concurrent marking is not in the page yet: the page has no marker worker, so marking runs in slices on the vCPU\'s worker.',
+      zh: '增量（默认）：约一千次停顿，中位数（p50）不到一毫秒；但 8 MiB 对这张图来说很紧：许多周期里标记都跟不上分配（次数见 GC 图下方的说明），结束这些周期的停顿长达数毫秒，检查表的 GC 一行（p99 < 1 ms）保持红色。全停顿：只有 34 次停顿，每次都是一整次回收，长达数毫秒（p50 为几毫秒）。固定配额时，100 µs 的切片标记太慢，多数周期都跟不上；5000 µs 的切片能跟上（跟不上 0 次），停顿次数约为三分之一。同一行还说明页面中还没有并发标记：页面没有标记用的 Worker，所以标记在 vCPU 所在的 Worker 上按切片进行。',
+    },
+  },
+  'gc-lru': {
+    does: {
+      en: 'An LRU cache of 2048 entries (hash table and recency list) whose values of 64 to 1024 bytes live on the GC heap: 120 000 lookups over 8192 keys, a full flush halfway (about 36 M instructions). Ends with "gc-lru: ok".',
+      zh: '一个 2048 项的 LRU 缓存（哈希表加最近使用链表），64 到 1024 字节的值都放在 GC 堆上：对 8192 个键做 120000 次查找，中途整体清空一次（约 3600 万条指令）。最后输出 "gc-lru: ok"。',
+    },
+    try: {
+      en: 'Set gc.heap_size_limit to 33554432 (32 MiB; the default 256 MiB never collects). Set gc.target_occupancy to 0.4 (it must stay below the trigger) and gc.trigger_threshold to 0.5, Run; then gc.trigger_threshold 0.95 and Run. A/B shows both side by side.',
+      zh: '把 gc.heap_size_limit 设为 33554432（32 MiB；默认的 256 MiB 永远不会回收）。把 gc.target_occupancy 设为 0.4（它必须低于触发阈值），gc.trigger_threshold 设为 0.5，运行；再把 gc.trigger_threshold 设为 0.95 运行。A/B 可以把两者并排比较。',
+    },
+    see: {
+      en: 'The heap committed (under the heap chart; "GC heap committed" in A/B): at 0.5 a cycle starts when the heap is half full, so it commits 16 to 17 MiB of the 32 and collects several times more often; at 0.95 it commits about 31 MiB, with 8 collections. An earlier trigger buys a smaller footprint with more collector work.',
+      zh: '看堆的“已提交”大小（堆图下方；A/B 中的 “GC 堆已提交”）：阈值 0.5 时堆用到一半就开始回收，32 MiB 中只提交 16 到 17 MiB，回收次数多出好几倍；0.95 时提交约 31 MiB，回收 8 次。触发得早，内存占用小，但回收器要做更多工作。',
+    },
+  },
+  'gc-exhaust': {
+    does: {
+      en: 'Keeps 48 MiB live on the GC heap in 764 chunks of 32 to 96 KiB with garbage between them, asks for a collection, then checks every chunk (about 2.3 M instructions). When an allocation fails it prints "out of GC heap: N KiB live of 48 MiB wanted" and exits with 3.',
+      zh: '在 GC 堆上保持 48 MiB 存活数据（764 块，每块 32 到 96 KiB，中间夹着垃圾），请求一次回收，然后校验每一块（约 230 万条指令）。分配失败时输出 "out of GC heap: N KiB live of 48 MiB wanted" 并以 3 退出。',
+    },
+    try: {
+      en: 'Run it with the defaults, then set gc.heap_size_limit to 33554432 (32 MiB) and Run.',
+      zh: '先用默认值运行，再把 gc.heap_size_limit 设为 33554432（32 MiB）后运行。',
+    },
+    see: {
+      en: 'With 256 MiB it ends with "gc-exhaust: ok" after one explicit collection. At 32 MiB the live data cannot fit: the collector runs when the heap fills, frees only the garbage, an allocation still fails (failed allocations 1, under the GC charts), and the program prints "out of GC heap: 25659 KiB live of 48 MiB wanted" and ends with exit 3. The run is too short for the heap chart\'s points (one per million instructions); the pauses show.',
+      zh: '256 MiB 时，经过一次显式回收后输出 "gc-exhaust: ok"。32 MiB 时存活数据放不下：堆满时回收器运行，只能释放垃圾，分配仍然失败（GC 图下方显示分配失败 1 次），程序输出 "out of GC heap: 25659 KiB live of 48 MiB wanted" 并以 exit 3 结束。程序太短，堆占用图来不及记录数据点（每一百万条指令一个点）；停顿图照常显示。',
+    },
+  },
 };
 
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS);

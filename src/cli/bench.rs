@@ -39,6 +39,9 @@ pub enum Section {
     Tlb,
     /// Several harts: smp-sum's speed-up by vCPUs and workers.
     Smp,
+    /// The GC: pauses and throughput of stop-the-world, incremental and
+    /// concurrent marking on the large GC workloads, 64 and 256 MiB heaps.
+    Gc,
 }
 
 /// Run an ELF image to completion under `config` and return its report.
@@ -155,6 +158,9 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     if wants(Section::Smp) {
         smp_section(dir, args.repeat.max(1), &mut all)?;
     }
+    if wants(Section::Gc) {
+        gc_section(dir, args.repeat.max(1), &mut all)?;
+    }
     if let Some(path) = args.json {
         std::fs::write(&path, serde_json::to_string_pretty(&all).expect("serializes"))
             .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;
@@ -233,6 +239,78 @@ fn tlb_sections(
         tlb_row(&mut rows, "scan 64", &small, &[("mmu.multilevel_tlb_config.l1_entries", l1)])?;
     }
     all.insert("tlb".into(), rows.into());
+    Ok(())
+}
+
+/// The GC's modes side by side: for each large GC workload and heap size,
+/// stop-the-world, incremental slices, and incremental with the marker
+/// thread, `repeat` rounds interleaved (this machine is noisy). Medians over
+/// the rounds; throughput is the stop-the-world run's wall time over the
+/// mode's (1.00 = as fast, above = faster).
+fn gc_section(
+    dir: &Path,
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    const MODES: [(&str, &[(&str, &str)]); 3] = [
+        ("stop-the-world", &[("gc.incremental", "false"), ("gc.concurrent_marking", "false")]),
+        ("incremental", &[("gc.concurrent_marking", "false")]),
+        ("incremental + concurrent", &[]),
+    ];
+    println!("## GC: pause times and throughput ({repeat} rounds interleaved, medians)\n");
+    println!(
+        "| workload | heap | mode | collections | pauses | p50 | p99 | max | GC pause total | \
+         marker thread | wall ms | throughput vs STW |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    let ms = |ns: f64| format!("{:.3} ms", ns / 1e6);
+    let mut rows = Vec::new();
+    for name in ["gc-binary-trees-large", "gc-graph-large"] {
+        let elf = read(dir, name)?;
+        for heap in ["67108864", "268435456"] {
+            let mut runs: Vec<Vec<Report>> = vec![Vec::new(); MODES.len()];
+            for _ in 0..repeat {
+                for (i, (_, sets)) in MODES.iter().enumerate() {
+                    let mut sets = sets.to_vec();
+                    sets.push(("gc.heap_size_limit", heap));
+                    runs[i].push(measure(name, &elf, config_with(&sets)?)?);
+                }
+            }
+            let wall = |rs: &[Report]| median(rs.iter().map(|r| r.wall_ns as f64).collect());
+            let stw_wall = wall(&runs[0]);
+            for (i, (mode, _)) in MODES.iter().enumerate() {
+                let rs = &runs[i];
+                let q = |f: fn(&Report) -> Option<u64>| {
+                    median(rs.iter().map(|r| f(r).unwrap_or(0) as f64).collect())
+                };
+                let g = &rs[0].gc;
+                let row = serde_json::json!({
+                    "workload": name, "heap_bytes": heap.parse::<u64>().unwrap(), "mode": mode,
+                    "collections": g.collections, "pauses": g.pause_ns.count,
+                    "pause_p50_ns": q(|r| r.gc.pause_ns.p50), "pause_p99_ns": q(|r| r.gc.pause_ns.p99),
+                    "pause_max_ns": q(|r| r.gc.pause_ns.max),
+                    "pause_total_ns": q(|r| Some(r.gc.pause_ns.total)),
+                    "marker_ns": q(|r| Some(r.gc.marker_ns)), "wall_ns": wall(rs),
+                    "throughput_vs_stw": stw_wall / wall(rs),
+                });
+                println!(
+                    "| {name} | {} MiB | {mode} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2} |",
+                    heap.parse::<u64>().unwrap() >> 20,
+                    g.collections,
+                    g.pause_ns.count,
+                    ms(q(|r| r.gc.pause_ns.p50)),
+                    ms(q(|r| r.gc.pause_ns.p99)),
+                    ms(q(|r| r.gc.pause_ns.max)),
+                    ms(q(|r| Some(r.gc.pause_ns.total))),
+                    ms(q(|r| Some(r.gc.marker_ns))),
+                    wall(rs) / 1e6,
+                    stw_wall / wall(rs),
+                );
+                rows.push(row);
+            }
+        }
+    }
+    println!();
+    all.insert("gc".into(), rows.into());
     Ok(())
 }
 

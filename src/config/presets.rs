@@ -283,8 +283,8 @@ static PRESETS: &[Preset] = &[
         kind: PresetKind::Fix,
         problem: Some(GC_PAUSE_PROBLEM),
         title: Text {
-            en: "Fix: incremental and concurrent marking, adaptive quotas",
-            zh: "解决：增量与并发标记，自适应配额",
+            en: "Fix: incremental, concurrent, adaptive GC",
+            zh: "解决：增量、并发标记与自适应配额",
         },
         description: Text {
             en: "The guide's four pieces of advice are four knobs: gc.concurrent_marking (a \

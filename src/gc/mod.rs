@@ -78,8 +78,9 @@ pub const FLAG_NO_POINTERS: u64 = 1;
 const MIN_QUOTA_NS: u64 = 50_000;
 /// Precleaning rounds per cycle: while more than `REMARK_PAGES` pages are
 /// dirty when the grey stack empties, they are re-armed and rescanned
-/// outside the remark pause, at most this many times.
-const PRECLEAN_ROUNDS: u32 = 4;
+/// outside the remark pause, as long as each round finds fewer dirty pages
+/// than the one before, and at most this many times.
+const PRECLEAN_ROUNDS: u32 = 16;
 const REMARK_PAGES: usize = 16;
 /// Pause timeline points kept (thinned by half when full).
 const MAX_TIMELINE: usize = 2048;
@@ -195,6 +196,8 @@ struct Core {
     /// Dirty pages re-armed by precleaning, waiting to be rescanned.
     rescan_queue: Vec<u32>,
     preclean_rounds: u32,
+    /// Dirty pages the last precleaning round found.
+    preclean_last: usize,
     fell_behind_this_cycle: bool,
     peak_used_in_cycle: u64,
     barrier_disabled: bool,
@@ -253,6 +256,7 @@ impl UnifiedGC {
             sweep_queue: Vec::new(),
             rescan_queue: Vec::new(),
             preclean_rounds: 0,
+            preclean_last: usize::MAX,
             fell_behind_this_cycle: false,
             peak_used_in_cycle: 0,
             barrier_disabled: false,
@@ -705,10 +709,15 @@ impl Core {
     /// the remark pause (returns true), so that the remark finds few;
     /// otherwise (few pages, or enough rounds) it is time to remark.
     fn preclean(&mut self) -> bool {
-        if self.preclean_rounds >= PRECLEAN_ROUNDS || self.cards.len() <= REMARK_PAGES {
+        let dirty = self.cards.len();
+        if self.preclean_rounds >= PRECLEAN_ROUNDS
+            || dirty <= REMARK_PAGES
+            || dirty >= self.preclean_last
+        {
             return false;
         }
         self.preclean_rounds += 1;
+        self.preclean_last = dirty;
         let view = self.view();
         let pages = self.cards.take();
         // Arm first, then rescan: a store after the rescan is caught again.
@@ -747,6 +756,7 @@ impl Core {
         self.gray.clear();
         self.rescan_queue.clear();
         self.preclean_rounds = 0;
+        self.preclean_last = usize::MAX;
         self.marked_bytes = 0;
         self.fell_behind_this_cycle = false;
         self.peak_used_in_cycle = self.heap.used_bytes;

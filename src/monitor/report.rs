@@ -296,6 +296,10 @@ pub struct GcReport {
     pub triggers: GcTriggers,
     /// Pauses: every time the guest stopped for collector work.
     pub pause_ns: Quantiles,
+    /// The distribution of pauses, 10 µs .. 100 ms plus one bucket for
+    /// anything longer (`le_ns` = u64::MAX). Not read back, like the JIT's
+    /// histogram (u64::MAX does not survive a JavaScript number).
+    #[serde(skip_deserializing)]
     pub pause_ns_histogram: Vec<Bucket>,
     /// (guest instructions, pause ns), at most 2048 points (thinned evenly).
     pub pauses: Vec<(u64, u64)>,

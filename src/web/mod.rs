@@ -146,14 +146,14 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
 /// given as JSON text (the page passes its live or final report), as an
 /// array of objects: `{id, severity, problem, title, figure, causes,
 /// evidence, fixes: [{settings: [{key, value}], why}]}`, texts as `{en, zh}`.
+/// Histograms are not read back (their last bound, u64::MAX, does not
+/// survive a JavaScript number).
 #[wasm_bindgen]
 pub fn advise(report_json: &str) -> Result<JsValue, JsError> {
     let diagnoses = crate::advisor::advise_json(report_json).map_err(|e| JsError::new(&e))?;
     Ok(to_js(&diagnoses))
 }
 
-/// The knob schema the page draws its panel from (see
-/// [`config::schema_json`]).
 #[wasm_bindgen]
 pub fn knob_schema() -> String {
     config::schema_json().to_string()

@@ -20,7 +20,7 @@ fail=0
 
 run() {   # run NAME [extra flags...]
     local name=$1; shift
-    "$HOSTCC" -O2 -Wall -Wextra -DGC_HOST -Iruntime -Isrc -o "$tmp/$name" "src/$name.c" "$@" || {
+    "$HOSTCC" -O2 -Wall -Wextra -DGC_HOST -Iruntime -Isrc -o "$tmp/$name" "src/${SRC:-$name}.c" "$@" || {
         fail=1; return; }
     "$tmp/$name" >"$tmp/$name.out"
     local status=$?
@@ -42,4 +42,7 @@ run gc-binary-trees
 run gc-graph
 run gc-lru -DLRU_EXPECT=0x84bf55b659e5b70dULL
 run gc-exhaust
+# Benchmark sizes (build.sh): the same sources with other -D values.
+SRC=gc-binary-trees run gc-binary-trees-large -DMAX_DEPTH=17
+SRC=gc-graph run gc-graph-large -DNODES=60000 -DSTEPS=540000
 exit $fail

@@ -8,7 +8,8 @@
 // [data-error-for], #preset, #apply-preset, #elf-file, #load-error, #run,
 // #stop, #share-link, #checklist, #lang, #code-units/#code-guest/#code-wat,
 // #export-json/#export-csv, #ab-preset-b/#ab-run/#ab-table, and
-// window.tunevmPage.{chartData,lastReport}.
+// window.tunevmPage.{chartData,lastReport,gcPoints}; the GC group #gc-charts,
+// #gc-mode, #gc-summary.
 // Presets and the knob schema come from the site's own wasm API (pkg-st), so
 // nothing here keeps a copy of them. Every test opens its own browser context
 // (no storage shared between tests); they share one browser and one server.
@@ -297,7 +298,7 @@ test('Run on the default workload (cpubench) prints the expected console output'
 test('after runs the charts hold data and the checklist figures are filled', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   // Before a run each chart says what it will show instead of being a blank box.
-  const emptyNotes = () => page.locator('.charts .chart-empty').evaluateAll((els) => els.filter((e) => !e.hidden).length);
+  const emptyNotes = () => page.locator('#charts .chart-empty').evaluateAll((els) => els.filter((e) => !e.hidden).length);
   assert.equal(await emptyNotes(), 8, 'every chart says it waits for a run');
   await runExpecting(page, 'cpubench');
   const figures = {};
@@ -1307,6 +1308,88 @@ test('smp-paging on 2 vCPUs: the TLB chart says which strategy hybrid chose and 
   });
   t.diagnostic(`hybrid: ${hybrid}`);
   assert.deepEqual(problems, [], 'errors during the smp-paging runs');
+});
+
+test('gc-graph in an 8 MiB GC heap: the GC charts show its pauses, the checklist measures p99, the page says why marking is not concurrent; hello has no GC figures', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  const gcNotes = (cls) => page.locator(`#gc-charts .${cls}`).evaluateAll((els) => els.filter((e) => !e.hidden).length);
+  assert.equal(await gcNotes('chart-empty'), 4, 'before a run every GC chart says it waits for one');
+  const gcRow = () => page.locator('#checklist [data-target="gc_pause"]').evaluate((e) => ({ status: e.dataset.status, value: e.querySelector('.value').textContent.trim() }));
+
+  // A program without the GC heap: each GC chart says so, the row is n/a with the reason.
+  await runExpecting(page, 'hello', 'exit 0');
+  await waitInPage(page, () => document.querySelector('#gc-charts').dataset.used === '0', null, {
+    timeout: 5_000, message: 'the GC charts never took the hello report', describe: pageSummary,
+  });
+  assert.equal(await gcNotes('gc-none'), 4, 'each GC chart says the program does not use the GC heap');
+  const na = await gcRow();
+  assert.equal(na.status, 'na', `gc_pause after hello: ${JSON.stringify(na)}`);
+  assert.match(na.value, /does not use the GC heap/, `gc_pause after hello: ${JSON.stringify(na)}`);
+
+  await page.selectOption('#workload', 'gc-graph');
+  await setKnob(page, 'gc.heap_size_limit', String(8 << 20));
+  await runExpecting(page, null, 'exit 0');
+  await waitInPage(page, () => document.querySelector('#console').textContent.trimEnd().endsWith('gc-graph: ok'), null, {
+    timeout: 5_000,
+    message: '#console does not end with "gc-graph: ok"',
+    describe: () => JSON.stringify(document.querySelector('#console').textContent.slice(-300)),
+  });
+  await waitInPage(page, () => window.tunevmPage.gcPoints('pauses') > 0 && window.tunevmPage.gcPoints('pause_hist') > 0, null, {
+    timeout: 5_000,
+    message: 'the GC pause charts have no points',
+    describe: () => JSON.stringify(['pauses', 'pause_hist', 'heap', 'marking'].map((n) => window.tunevmPage.gcPoints(n))),
+  });
+  const report = await lastReport(page);
+  const gc = report.gc;
+  t.diagnostic(`gc-graph, 8 MiB heap: ${gc.collections} collections, ${gc.pause_ns.count} pauses, p50 ${gc.pause_ns.p50} ns, p99 ${gc.pause_ns.p99} ns, max ${gc.pause_ns.max} ns, marking fell behind ${gc.marking_fell_behind}, barrier hits ${JSON.stringify(gc.barrier_hits)}`);
+  assert.equal(gc.used, true);
+  assert.equal(gc.heap_limit_bytes, 8 << 20);
+  assert.ok(gc.collections >= 1, `collections: ${gc.collections}`);
+  assert.equal(await page.evaluate(() => window.tunevmPage.gcPoints('pauses')), gc.pauses.length, 'one point per pause of the timeline');
+  const row = await gcRow();
+  t.diagnostic(`checklist gc_pause: ${JSON.stringify(row)}`);
+  assert.ok(['pass', 'fail'].includes(row.status), `gc_pause is measured: ${JSON.stringify(row)}`);
+  assert.match(row.value, /^p99 \d+\.\d\d ms/, `gc_pause shows the p99: ${JSON.stringify(row)}`);
+  assert.equal(row.status === 'pass', gc.pause_ns.p99 < 1e6, `pass exactly when p99 < 1 ms: ${JSON.stringify(row)}`);
+  // No marker thread in the page: concurrent marking (the default) falls back, and the page says so.
+  assert.equal(gc.concurrent, false);
+  assert.ok(gc.concurrent_reason, 'report.gc.concurrent_reason');
+  const mode = await page.locator('#gc-mode').textContent();
+  assert.ok(await page.locator('#gc-mode').isVisible(), '#gc-mode is shown');
+  assert.match(mode, /concurrent marking: not in the page yet/, `#gc-mode: ${mode}`);
+  assert.ok(mode.includes(gc.concurrent_reason), `#gc-mode gives the VM's reason "${gc.concurrent_reason}": ${mode}`);
+  const summary = await page.locator('#gc-summary').textContent();
+  assert.match(summary, /collections \d+/, `#gc-summary: ${summary}`);
+  assert.match(summary, /barrier hits per shard: [\d,]+( · [\d,]+){7} /, `8 shards by default: ${summary}`);
+  assert.deepEqual(problems, [], 'errors during the GC runs');
+});
+
+test('the gc-lru and gc-exhaust walkthroughs are true: an earlier trigger commits about half of a 32 MiB heap and collects more often; 48 MiB live do not fit in 32 MiB', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'gc-exhaust');
+  await setKnob(page, 'gc.heap_size_limit', String(32 << 20));
+  await runExpecting(page, null, 'exit 3');
+  await waitInPage(page, () => /out of GC heap: \d+ KiB live of 48 MiB wanted/.test(document.querySelector('#console').textContent), null, {
+    timeout: 5_000, message: 'gc-exhaust at 32 MiB did not say "out of GC heap"', describe: () => document.querySelector('#console').textContent.slice(-200),
+  });
+  assert.match(await page.locator('#gc-summary').textContent(), /failed allocations 1\b/);
+
+  await page.selectOption('#workload', 'gc-lru');
+  await setKnob(page, 'gc.heap_size_limit', String(32 << 20)); // picking a workload keeps the knobs; said again for the reader
+  await setKnob(page, 'gc.target_occupancy', '0.4');
+  const gc = {};
+  for (const trigger of ['0.5', '0.95']) {
+    await setKnob(page, 'gc.trigger_threshold', trigger);
+    await runExpecting(page, null, 'exit 0');
+    gc[trigger] = (await lastReport(page)).gc;
+  }
+  const mib = (g) => g.heap_committed_bytes / 2 ** 20;
+  t.diagnostic(`gc-lru, 32 MiB heap: trigger 0.5: ${mib(gc['0.5']).toFixed(2)} MiB committed, ${gc['0.5'].collections} collections; 0.95: ${mib(gc['0.95']).toFixed(2)} MiB, ${gc['0.95'].collections} collections`);
+  assert.ok(mib(gc['0.5']) > 15 && mib(gc['0.5']) < 18, `the text says 16 to 17 MiB committed at 0.5: ${mib(gc['0.5'])}`);
+  assert.ok(mib(gc['0.95']) > 30 && mib(gc['0.95']) <= 32, `the text says about 31 MiB at 0.95: ${mib(gc['0.95'])}`);
+  // 26 to 60 against 8 in the runs measured for the text
+  assert.ok(gc['0.5'].collections >= 2.5 * gc['0.95'].collections, `several times more collections at 0.5: ${gc['0.5'].collections} vs ${gc['0.95'].collections}`);
+  assert.deepEqual(problems, [], 'errors during the GC lessons');
 });
 
 test('on a static host without COOP/COEP the service-worker shim isolates the page; without service workers it falls back to the plain build', { timeout: TEST_TIMEOUT }, async (t) => {
