@@ -1084,6 +1084,21 @@ mod tests {
     }
 
     #[test]
+    fn verify_poisons_freed_objects_and_only_then() {
+        for verify in [false, true] {
+            let (ram, gc) = setup(UnifiedGcConfig { verify, ..Default::default() });
+            let regs = [0; 32];
+            let a = alloc(&gc, &ram, 32, &regs);
+            store(&ram, a + 8, 42);
+            gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+            let word = ram.read((a + 8 - RAM_BASE) as usize, 8);
+            let want = if verify { u64::from_ne_bytes([POISON; 8]) } else { 42 };
+            assert_eq!(word, want, "verify {verify}");
+            assert_eq!(gc.sample().freed_objects, 1);
+        }
+    }
+
+    #[test]
     fn objects_are_zeroed_aligned_and_distinct() {
         let (ram, gc) = setup(UnifiedGcConfig::default());
         let regs = [0; 32];
