@@ -198,6 +198,12 @@ struct Core {
     preclean_rounds: u32,
     /// Dirty pages the last precleaning round found.
     preclean_last: usize,
+    /// Grey objects the marker thread took to scan outside the lock: still
+    /// marking work until it has marked what they point to.
+    in_flight: Vec<(u64, u64)>,
+    /// Moves at every cycle start and remark: the marker drops results
+    /// computed under an older value.
+    cycle: u64,
     fell_behind_this_cycle: bool,
     peak_used_in_cycle: u64,
     barrier_disabled: bool,
@@ -257,6 +263,8 @@ impl UnifiedGC {
             rescan_queue: Vec::new(),
             preclean_rounds: 0,
             preclean_last: usize::MAX,
+            in_flight: Vec::new(),
+            cycle: 0,
             fell_behind_this_cycle: false,
             peak_used_in_cycle: 0,
             barrier_disabled: false,
@@ -428,7 +436,45 @@ fn marker_loop(shared: &Shared) {
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
-        if c.phase == Phase::Marking && (c.has_mark_work() || c.preclean()) {
+        if c.phase == Phase::Marking && c.in_flight.is_empty() && !c.gray.is_empty() {
+            // Take a batch of grey objects and read their words without the
+            // lock (the mutator goes on meanwhile; its stores into them are
+            // caught by the barrier as always), keeping only words inside the
+            // heap's range; then mark those under the lock.
+            let t = now_ns();
+            let step = c.cfg.incremental_step.max(1) as usize;
+            let at = c.gray.len().saturating_sub(step);
+            let batch = c.gray.split_off(at);
+            c.in_flight.clone_from(&batch);
+            let (epoch, view) = (c.cycle, c.view());
+            let (lo, span) = (c.heap.base, c.heap.size_bytes());
+            drop(c);
+            let mut found = Vec::new();
+            for &(a, size) in &batch {
+                let mut w = a;
+                while w < a + size {
+                    match view.word(w.wrapping_sub(RAM_BASE)) {
+                        Some(v) if v.wrapping_sub(lo) < span => found.push(v),
+                        Some(_) => {}
+                        None => break,
+                    }
+                    w += 8;
+                }
+            }
+            shared.marker_waiting.store(true, Ordering::SeqCst);
+            c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            shared.marker_waiting.store(false, Ordering::SeqCst);
+            if c.cycle == epoch && c.phase == Phase::Marking {
+                for v in found {
+                    c.consider(v);
+                }
+                c.in_flight.clear();
+            }
+            c.stats.marker_ns += now_ns().saturating_sub(t);
+        } else if c.phase == Phase::Marking
+            && c.in_flight.is_empty()
+            && (c.has_mark_work() || c.preclean())
+        {
             let t = now_ns();
             let step = c.cfg.incremental_step;
             c.mark_work(step);
@@ -688,7 +734,7 @@ impl Core {
 
     /// Grey objects to scan or re-armed pages to rescan are left.
     fn has_mark_work(&self) -> bool {
-        !self.gray.is_empty() || !self.rescan_queue.is_empty()
+        !self.gray.is_empty() || !self.rescan_queue.is_empty() || !self.in_flight.is_empty()
     }
 
     /// One step of marking: `objects` grey objects, or when none are left,
@@ -745,6 +791,8 @@ impl Core {
         if self.phase == Phase::Sweeping {
             self.finish_sweep(ram);
         }
+        self.cycle += 1;
+        self.in_flight.clear();
         for b in &mut self.heap.blocks {
             b.mark = [0; 4];
         }
@@ -796,6 +844,11 @@ impl Core {
     /// The stop-the-world end of marking: rescan what the barrier saw
     /// written and the roots, drain, then start sweeping.
     fn finish_marking(&mut self, ram: &Ram, regs: &[u64; 32]) {
+        // Objects the marker thread is scanning outside the lock are scanned
+        // here again; its results for them will be dropped (`cycle` moves).
+        let in_flight = std::mem::take(&mut self.in_flight);
+        self.gray.extend(in_flight);
+        self.cycle += 1;
         let mut pages = std::mem::take(&mut self.rescan_queue);
         pages.extend(self.cards.take());
         for page in pages {
