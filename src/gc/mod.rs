@@ -1105,10 +1105,11 @@ impl Core {
 
 /// A quota after a slice that took `spent` ns: past 90 % of the pause
 /// target it shrinks by a fifth (gradually: one slice descheduled by the
-/// host must not collapse it).
+/// host must not collapse it), not below 50 µs (nor below a quota the
+/// user set lower).
 fn adapt_down(quota: u64, spent: u64) -> u64 {
     if spent > PAUSE_TARGET_NS * 9 / 10 {
-        (quota * 4 / 5).max(MIN_QUOTA_NS)
+        (quota * 4 / 5).max(MIN_QUOTA_NS.min(quota))
     } else {
         quota
     }
