@@ -19,7 +19,8 @@
 // every mode, then round 2, ...), figures are medians over the rounds, and
 // throughput vs STW = the median STW wall / the mode's median wall, wall
 // being the report's wall_ns (time spent running guest code in the worker,
-// not the pauses between the page's 20 ms slices).
+// not the pauses between the page's 20 ms slices). Collections and pauses are
+// the first round's, as in gc_section.
 //
 // One page per workload: the ELF is uploaded once and each run rebuilds the
 // machine with its knobs (the page builds a new machine when a knob changed
@@ -54,7 +55,7 @@ for (const m of MODE_KEYS) if (!ALL_MODES[m]) throw new Error(`--modes: unknown 
 const WARMUP = !process.argv.includes('--no-warmup');
 const JSON_OUT = arg('--json', null);
 const RUN_LIMIT_MS = Number(arg('--run-limit-ms', 600_000));
-const UNFINISHED = ['', 'idle', 'running', 'paused'];
+let isolation = null; // what #isolation says (the threads build and 5 µs timers need cross-origin isolation)
 
 /** What the page shows right now, for failure messages. */
 function pageSummary() {
@@ -101,6 +102,7 @@ async function openPage(browser, url, workload) {
   await waitInPage(page, () => document.querySelector('#workload').value.startsWith('file:'), null, {
     timeout: 15_000, message: `the uploaded ${workload}.elf did not become the program`, describe: pageSummary,
   });
+  isolation ??= (await page.locator('#isolation').textContent()).trim();
   return { context, page };
 }
 
@@ -237,7 +239,7 @@ console.log(`## GC: pause times and throughput in the page (headless Chromium ${
   + `${REPEAT} round${REPEAT > 1 ? 's' : ''} interleaved by mode, medians)\n`);
 console.log(`${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores, `
   + `load average ${loadAtStart.toFixed(2)} at the start, ${end.toFixed(2)} at the end; `
-  + `${WARMUP ? 'one discarded warm-up run per page' : 'no warm-up run'}\n`);
+  + `${WARMUP ? 'one discarded warm-up run per page' : 'no warm-up run'}; #isolation: ${isolation}\n`);
 console.log('| workload | heap | mode | collections | pauses | p50 | p99 | max | GC pause total | marker thread | wall ms | throughput vs STW | concurrent? |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
