@@ -504,16 +504,20 @@ impl Hart {
                 }
                 self.wait_for_interrupt(bus)?;
             }
-            // The GC extension works on untranslated addresses with the
-            // calling hart's registers as its only register roots, so it
-            // is illegal under translation and on a machine of several
-            // harts (their registers would have to be roots too).
+            // The GC extension works on untranslated addresses, so it is
+            // illegal under translation. Every hart's registers are roots:
+            // the other harts' as they published them at their last
+            // quantum end, which holds only while they do not run, so on
+            // a machine of several harts it is illegal unless they all
+            // share one worker.
             Gc { op, rd, rs1, rs2 } => {
-                let Some(gc) = bus.gc().filter(|_| self.data_bare && !self.smp) else {
+                let legal = self.data_bare && (!self.smp || self.gc_one_worker);
+                let Some(gc) = bus.gc().filter(|_| legal) else {
                     return Err(Trap::illegal(0).into());
                 };
                 let (a, b) = (x!(rs1), x!(rs2));
-                let v = gc.execute(bus.ram(), op, a, b, &self.x, self.retired());
+                let hart = self.hart_id as usize;
+                let v = gc.execute_for(hart, bus.ram(), op, a, b, &self.x, self.retired());
                 x!(rd) = v;
                 // The collector wrote RAM (zeroed objects; with gc.verify
                 // poisoned freed ones): fetch through a fresh window.

@@ -181,6 +181,8 @@ pub struct Hart {
     pub trace: bool,
     /// One of several harts: WFI parks instead of skipping time.
     smp: bool,
+    /// See [`Hart::set_gc_one_worker`].
+    gc_one_worker: bool,
     /// `runtime.host_time`: mtime follows the host's clock from this host
     /// time (ns) on, instead of the guest clock. Not reproducible.
     host_time_base: Option<u64>,
@@ -222,6 +224,7 @@ impl Hart {
             traps: TrapCounts::default(),
             trace: false,
             smp: false,
+            gc_one_worker: false,
             host_time_base: None,
             ipis_sent: 0,
             park_deadline: u64::MAX,
@@ -246,6 +249,12 @@ impl Hart {
     /// guest time to the next timer interrupt.
     pub fn set_smp(&mut self, smp: bool) {
         self.smp = smp;
+    }
+
+    /// All harts of this machine run on one worker (so while this one runs,
+    /// the others' published registers are their registers: `gc.*` is legal).
+    pub fn set_gc_one_worker(&mut self, one: bool) {
+        self.gc_one_worker = one;
     }
 
     /// Make mtime follow host time from now on (`runtime.host_time`), or

@@ -207,6 +207,11 @@ struct Core {
     fell_behind_this_cycle: bool,
     peak_used_in_cycle: u64,
     barrier_disabled: bool,
+    /// The last registers each hart published (at the end of each of its
+    /// quanta, on a machine of several harts on one worker), and the hart
+    /// whose instruction runs now: the others' registers are roots too.
+    published: Vec<Option<[u64; 32]>>,
+    caller: usize,
     stats: GcSample,
     now_insns: u64,
 }
@@ -268,6 +273,8 @@ impl UnifiedGC {
             fell_behind_this_cycle: false,
             peak_used_in_cycle: 0,
             barrier_disabled: false,
+            published: Vec::new(),
+            caller: 0,
             stats: GcSample::default(),
             now_insns: 0,
             cfg,
@@ -358,8 +365,26 @@ impl UnifiedGC {
         regs: &[u64; 32],
         insns: u64,
     ) -> u64 {
+        self.execute_for(0, ram, op, a, b, regs, insns)
+    }
+
+    /// [`UnifiedGC::execute`] for hart `hart` of a machine whose other harts
+    /// published their registers ([`UnifiedGC::publish_registers`]) and do
+    /// not run meanwhile (several harts on one worker).
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_for(
+        &self,
+        hart: usize,
+        ram: &Ram,
+        op: GcOp,
+        a: u64,
+        b: u64,
+        regs: &[u64; 32],
+        insns: u64,
+    ) -> u64 {
         let start = now_ns();
         let mut c = self.core();
+        c.caller = hart;
         c.stats.used = true;
         c.now_insns = insns;
         // Waiting for the marker's step to end stops the guest too.
@@ -389,6 +414,17 @@ impl UnifiedGC {
             }
         }
         value
+    }
+
+    /// Hart `hart`'s registers as they stand between two of its quanta:
+    /// roots while another hart of the same worker collects (one lock per
+    /// quantum of 100 000 instructions by default).
+    pub fn publish_registers(&self, hart: usize, regs: &[u64; 32]) {
+        let mut c = self.core();
+        if c.published.len() <= hart {
+            c.published.resize(hart + 1, None);
+        }
+        c.published[hart] = Some(*regs);
     }
 
     /// A copy of the collector's figures.
@@ -726,6 +762,15 @@ impl Core {
         for &r in &regs[1..] {
             self.consider(r);
         }
+        for h in 0..self.published.len() {
+            if h != self.caller {
+                if let Some(other) = self.published[h] {
+                    for &r in &other[1..] {
+                        self.consider(r);
+                    }
+                }
+            }
+        }
         for i in 0..self.roots.len() {
             let (b, l) = self.roots[i];
             self.scan_range(b, b + l);
@@ -926,6 +971,11 @@ impl Core {
         let view = self.view();
         let mut seen = std::collections::HashSet::new();
         let mut stack: Vec<u64> = regs[1..].to_vec();
+        for (h, other) in self.published.iter().enumerate() {
+            if let (true, Some(other)) = (h != self.caller, other) {
+                stack.extend_from_slice(&other[1..]);
+            }
+        }
         for &(b, l) in &self.roots {
             let mut a = b.next_multiple_of(8);
             while a + 8 <= b + l {
@@ -1135,6 +1185,28 @@ mod tests {
 
     fn store(ram: &Ram, addr: u64, v: u64) {
         ram.write((addr - RAM_BASE) as usize, 8, v);
+    }
+
+    #[test]
+    fn registers_another_hart_published_are_roots() {
+        for publish in [false, true] {
+            let (ram, gc) = setup(UnifiedGcConfig::default());
+            let regs = [0; 32];
+            let a = alloc(&gc, &ram, 32, &regs);
+            let mut other = [0; 32];
+            other[10] = a;
+            if publish {
+                gc.publish_registers(1, &other);
+            }
+            gc.execute_for(0, &ram, GcOp::Collect, 0, 0, &regs, 0);
+            assert_eq!(gc.sample().objects, publish as u64, "published {publish}");
+            // The publishing hart's own stale copy is not a root of its own
+            // instruction: its live registers are.
+            if publish {
+                gc.execute_for(1, &ram, GcOp::Collect, 0, 0, &regs, 0);
+                assert_eq!(gc.sample().objects, 0);
+            }
+        }
     }
 
     #[test]

@@ -211,6 +211,9 @@ impl RunCtx<'_> {
             }
             self.granted.fetch_sub(1, Ordering::AcqRel);
         }
+        if let Some(gc) = self.bus.gc() {
+            gc.publish_registers(i, &v.hart.x);
+        }
         v.stats.running_ns += elapsed;
         v.stats.quanta += 1;
         if matches!(stop, StopReason::Limit | StopReason::Parked) {
@@ -437,6 +440,14 @@ impl Machine {
         host: &mut impl super::Host,
     ) -> (Option<End>, HostSays) {
         let pool_size = self.pool_size();
+        // The GC's roots: every hart's registers between its quanta (see
+        // `Hart::set_gc_one_worker`).
+        for v in &mut self.vcpus {
+            v.hart.set_gc_one_worker(pool_size == 1);
+            if let Some(gc) = self.bus.gc() {
+                gc.publish_registers(v.hart.hart_id as usize, &v.hart.x);
+            }
+        }
         let state = self.smp.as_mut().expect("a multi-hart machine has SMP state");
         state.pool_size = pool_size;
         let state = &*state;

@@ -268,3 +268,27 @@ fn the_trigger_and_target_size_the_heap() {
         loose.collections
     );
 }
+
+/// Several harts: on one worker every hart's registers are roots (each
+/// publishes them at its quantum end and does not run while another
+/// collects), so gc.* works; on several workers it is an illegal
+/// instruction (no stop-the-world safepoint across workers yet).
+#[test]
+fn several_harts_use_the_gc_on_one_worker_only() {
+    let sets = |workers| {
+        vec![
+            ("runtime.vcpus", "2"),
+            ("runtime.pool_size", workers),
+            ("gc.heap_size_limit", "8388608"),
+            ("gc.verify", "true"),
+        ]
+    };
+    let one = run("gc-graph", &sets("1"));
+    assert_eq!(one.console, expected("gc-graph").0);
+    assert_eq!(one.report.exit_code, Some(0));
+    assert!(one.report.gc.collections >= 3 && one.report.gc.verify_failures == 0);
+    let two = run("gc-graph", &sets("2"));
+    assert_eq!(two.report.exit_code, Some(3), "{}", two.console);
+    assert!(two.console.contains("mcause=0x2"), "illegal instruction: {}", two.console);
+    assert!(!two.report.gc.used);
+}
