@@ -552,6 +552,25 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  代价远高于直接解释执行。设为 0 表示从不暂停：在 smc 工作负载上试一试，\
                  对比 mips、编译耗时以及编译图表里每秒的作废次数。jit.quarantines 统计被暂停的页数。默认 4。",
             ),
+        knob("jit.chaining", KnobKind::Bool, "")
+            .figures(&["jit.calls", "jit.chained", "mips"])
+            .help(
+                "Let compiled units go straight to each other. true: when an optimizing unit \
+                 ends at the entry of another optimizing unit the dispatcher ran lately, it \
+                 tail-calls that unit's code directly (a slot of the chain table in the hart's \
+                 state block) instead of returning to the VM, which would look the pc up, copy \
+                 32 registers out and in again and call the next unit. false: every unit \
+                 returns to the dispatcher. Watch jit.calls (entries from the VM) against \
+                 jit.chained (entries by chaining) and mips; programs with many small \
+                 functions gain most, since every return ends a unit. Guest time stays exact \
+                 either way. Default true.",
+                "让编译好的单元之间直接跳转。true：一个优化层单元结束时，若下一个位置正是调度器\
+                 最近运行过的另一个优化层单元的入口，就通过 hart 状态块里的链接表直接尾调用它的代码，\
+                 而不是回到虚拟机（回到虚拟机要查找 pc、把 32 个寄存器拷出再拷入、再调用下一个单元）。\
+                 false：每个单元都返回调度器。对比 jit.calls（从虚拟机进入的次数）、\
+                 jit.chained（经链接进入的次数）和 mips；小函数多的程序收益最大，\
+                 因为每次返回都会结束一个单元。两种设置下客户机时间都保持精确。默认 true。",
+            ),
     ];
     [head, threshold_knobs(), tail].concat()
 }

@@ -110,9 +110,11 @@ impl Jit {
             self.enter(key, bus.ram(), entry.page_off, hart.retired(), hart.clock())?;
         let budget = hart.budget();
         self.sync_inline_tlb(hart.translation_epoch());
+        self.set_chain_mode(key.mode);
         let (x, _) = hart.compiled_regs();
         self.state_block().x = *x;
         let result = self.call(func, budget as i64);
+        self.count_chained(hart.retired());
         let (x, pc) = hart.compiled_regs();
         let block = self.state_block();
         *x = block.x;

@@ -24,6 +24,44 @@ impl TlbEntry {
 /// Entries of the inline TLB (a power of two; direct-mapped by page number).
 pub const TLB_ENTRIES: usize = 256;
 
+/// One slot of the chain table (see [`StateBlock::chain`]): compiled code
+/// that ends at pc `vpc` may go straight to the unit in function-table slot
+/// `func` if `tag` equals its own instance's chain tag or'ed with the
+/// state block's `chain_mode`. A `tag` of 0 matches nothing (every real tag
+/// has bit 31 set).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainSlot {
+    pub vpc: u64,
+    pub tag: u32,
+    pub func: u32,
+    /// Entries through this slot since the JIT last read it.
+    pub hits: u64,
+    _pad: u64,
+}
+
+impl ChainSlot {
+    /// A slot that matches no pc.
+    pub const EMPTY: ChainSlot = ChainSlot { vpc: 0, tag: 0, func: 0, hits: 0, _pad: 0 };
+
+    /// A slot for the unit at `vpc` in function-table slot `func`.
+    pub fn new(vpc: u64, tag: u32, func: u32) -> ChainSlot {
+        ChainSlot { vpc, tag, func, hits: 0, _pad: 0 }
+    }
+}
+
+/// Slots of the chain table (a power of two; direct-mapped by
+/// [`chain_slot_of`], the jump cache's own hash).
+pub const CHAIN_SLOTS: usize = 1024;
+
+/// The chain-table slot of entry pc `vpc` (generated code computes the same).
+pub fn chain_slot_of(vpc: u64) -> usize {
+    ((vpc >> 1) ^ (vpc >> 11)) as usize & (CHAIN_SLOTS - 1)
+}
+
+/// Bit 31 of every valid chain tag.
+pub const CHAIN_TAG_VALID: u32 = 1 << 31;
+
 /// The hart state block: the one place where generated code meets the hart.
 /// It lives in the backend's linear memory at [`MemoryLayout::state`];
 /// generated code receives that address as its `state` parameter (never as
@@ -42,10 +80,23 @@ pub struct StateBlock {
     /// Loads and stores that hit the inline TLB; generated code adds its
     /// count at every exit.
     pub tlb_hits: u64,
-    _reserved: [u64; 30],
+    /// The mode bits of the unit the dispatcher entered (`UnitKey::mode`):
+    /// part of the tag a chained unit must carry.
+    pub chain_mode: u32,
+    _pad: u32,
+    /// Units entered by chaining (one compiled unit going straight to the
+    /// next); generated code adds one at every chained entry.
+    pub chained: u64,
+    _reserved: [u64; 27],
     /// The inline TLB, direct-mapped by virtual page number: filled and
     /// flushed by the JIT (`jit/inline_tlb.rs`), read by generated code.
     pub tlb: [TlbEntry; TLB_ENTRIES],
+    /// The chain table: entry pcs of compiled units that compiled code may
+    /// tail-call directly (`return_call_indirect`) instead of returning to
+    /// the dispatcher. Written only by the JIT (`jit/chain.rs`), which keeps
+    /// it a subset of the jump cache; generated code reads it and counts
+    /// `hits`.
+    pub chain: [ChainSlot; CHAIN_SLOTS],
 }
 
 impl StateBlock {
@@ -58,12 +109,22 @@ impl StateBlock {
 /// Byte offsets inside the [`StateBlock`], for generated code (taken from
 /// the struct, so they cannot drift from it).
 pub mod state {
-    use super::{StateBlock, TlbEntry};
+    use super::{ChainSlot, StateBlock, TlbEntry};
     use std::mem::{offset_of, size_of};
 
     pub const X: u32 = offset_of!(StateBlock, x) as u32;
     pub const PC: u32 = offset_of!(StateBlock, pc) as u32;
     pub const TLB_HITS: u32 = offset_of!(StateBlock, tlb_hits) as u32;
+    pub const CHAIN_MODE: u32 = offset_of!(StateBlock, chain_mode) as u32;
+    pub const CHAINED: u32 = offset_of!(StateBlock, chained) as u32;
+    pub const CHAIN: u32 = offset_of!(StateBlock, chain) as u32;
+    pub const CHAIN_SLOTS: u32 = super::CHAIN_SLOTS as u32;
+    pub const CHAIN_SLOT_BYTES: u32 = size_of::<ChainSlot>() as u32;
+    /// Offsets inside one chain slot.
+    pub const CHAIN_VPC: u32 = offset_of!(ChainSlot, vpc) as u32;
+    pub const CHAIN_TAG: u32 = offset_of!(ChainSlot, tag) as u32;
+    pub const CHAIN_FUNC: u32 = offset_of!(ChainSlot, func) as u32;
+    pub const CHAIN_HITS: u32 = offset_of!(ChainSlot, hits) as u32;
     pub const TLB: u32 = offset_of!(StateBlock, tlb) as u32;
     pub const TLB_ENTRIES: u32 = super::TLB_ENTRIES as u32;
     pub const TLB_ENTRY_BYTES: u32 = size_of::<TlbEntry>() as u32;
@@ -76,6 +137,7 @@ pub mod state {
 
     // Generated code shifts by log2 of the entry size and masks the index.
     const _: () = assert!(TLB_ENTRY_BYTES.is_power_of_two() && TLB_ENTRIES.is_power_of_two());
+    const _: () = assert!(CHAIN_SLOT_BYTES.is_power_of_two() && CHAIN_SLOTS.is_power_of_two());
 }
 
 /// Addresses and the memory type of one backend's linear memory.

@@ -24,6 +24,7 @@
 //! clock of `cpu::CYCLES_PER_MTIME_TICK`), so runs are reproducible and the
 //! CLI and the page agree.
 pub mod backend;
+mod chain;
 pub mod code_cache;
 pub mod codegen;
 mod cost;
@@ -131,6 +132,20 @@ pub struct JitConfig {
     ///
     /// Range [`JitConfig::INVALIDATION_LIMIT`].
     pub invalidation_limit: u64,
+    /// Let compiled units go straight to each other. true: when an optimizing
+    /// unit ends at the entry of another optimizing unit the dispatcher ran
+    /// lately, it tail-calls that unit's code directly (a slot of the chain
+    /// table in the hart's state block) instead of returning to the VM, which
+    /// would look the pc up, copy 32 registers out and in again and call the
+    /// next unit. false: every unit returns to the dispatcher. Watch jit.calls
+    /// (entries from the VM) against jit.chained (entries by chaining) and
+    /// mips; programs with many small functions gain most, since every return
+    /// ends a unit. Guest time stays exact either way. Default true.
+    ///
+    /// How: `return_call_indirect` through the function table the module
+    /// imports (`jit/chain.rs`); a chained unit checks the same instruction
+    /// budget before each block.
+    pub chaining: bool,
 }
 
 impl Default for JitConfig {
@@ -160,6 +175,7 @@ impl JitConfig {
             enable_compile_time_budget: a.enable_compile_time_budget,
             max_tracked_units: 65_536,
             invalidation_limit: 4,
+            chaining: true,
         }
     }
 
@@ -280,8 +296,11 @@ pub struct JitStats {
     /// Guest instructions retired by compiled code, per tier (baseline,
     /// optimizing).
     pub retired: [u64; 2],
-    /// Calls into compiled code.
+    /// Calls into compiled code (from the dispatcher).
     pub calls: u64,
+    /// Units entered by chaining, from another unit's exit without the
+    /// dispatcher (`jit.chaining`).
+    pub chained: u64,
     /// Compiles the budget made wait.
     pub waits: u64,
     /// Units invalidated because their guest code changed or fence.i ran.
@@ -371,6 +390,8 @@ pub struct Jit {
     jumps: JumpCache,
     /// The inline TLB's bookkeeping (its entries are in the state block).
     inline_tlb: InlineTlb,
+    /// The chain table's bookkeeping (its slots are in the state block).
+    chain: chain::ChainTable,
     /// Pages (physical page address) whose code was invalidated lately.
     /// Bounded: pruned of old entries when it passes 4096 pages.
     churn: FxHashMap<u64, PageChurn>,
@@ -413,6 +434,7 @@ impl Jit {
             atomic: false,
             jumps: JumpCache::default(),
             inline_tlb: InlineTlb::default(),
+            chain: chain::ChainTable::default(),
             churn: FxHashMap::default(),
             work_ns: 0,
             invalidated_pages: Vec::new(),
@@ -446,8 +468,9 @@ impl Jit {
     pub fn table_bytes(&self) -> u64 {
         let unit = std::mem::size_of::<(UnitKey, UnitState)>() + 1;
         let churn = std::mem::size_of::<(u64, PageChurn)>() + 1;
-        (self.units.capacity() * unit + self.churn.capacity() * churn + self.jumps.bytes() as usize)
-            as u64
+        (self.units.capacity() * unit + self.churn.capacity() * churn) as u64
+            + self.jumps.bytes()
+            + self.chain.bytes()
     }
 
     /// Units whose counts the JIT tracks now.
@@ -567,6 +590,36 @@ impl Jit {
     #[inline(always)]
     pub(crate) fn sync_inline_tlb(&mut self, epoch: u64) {
         self.inline_tlb.sync(state_block(&self.backend), epoch);
+        if self.chain.stale(epoch) {
+            self.clear_chain();
+        }
+    }
+
+    /// Empty the chain table (its hits counted first).
+    #[cold]
+    fn clear_chain(&mut self) {
+        let (cache, units) = (&mut self.cache, &mut self.units);
+        let slots = &mut state_block(&self.backend).chain;
+        self.chain.clear(slots, |key, n| count_dispatches(cache, units, key, n));
+    }
+
+    /// Before a call into compiled code for a unit of mode `mode`: units
+    /// chain only into units of the same mode.
+    #[inline(always)]
+    pub(crate) fn set_chain_mode(&mut self, mode: u8) {
+        state_block(&self.backend).chain_mode = mode as u32;
+    }
+
+    /// After a call into compiled code: count the units it entered by
+    /// chaining as executions (the adaptive threshold's windows count every
+    /// unit entry; `retired` is the hart's count now).
+    #[inline(always)]
+    pub(crate) fn count_chained(&mut self, retired: u64) {
+        let n = self.chain.take_chained(state_block(&self.backend).chained);
+        if n > 0 {
+            self.stats.chained += n;
+            self.control.record_executions(n, retired);
+        }
     }
 
     /// Teach the inline TLB a translation the interpreter made.
@@ -627,6 +680,10 @@ impl Jit {
     fn flush_jumps(&mut self) {
         let (cache, units) = (&mut self.cache, &mut self.units);
         self.jumps.drain(|key, n| count_dispatches(cache, units, key, n));
+        if self.backend.is_some() {
+            let slots = &mut state_block(&self.backend).chain;
+            self.chain.drain(slots, |key, n| count_dispatches(cache, units, key, n));
+        }
     }
 
     /// Drop the jump-cache entry of each removed unit (after a flush), and
@@ -634,6 +691,11 @@ impl Jit {
     fn release(&mut self, removed: Removed<UnitKey, CachedCode>) {
         for unit in &removed.units {
             self.jumps.forget(unit.key);
+            if self.backend.is_some() {
+                let (cache, units) = (&mut self.cache, &mut self.units);
+                let slots = &mut state_block(&self.backend).chain;
+                self.chain.forget(slots, unit.key, |key, n| count_dispatches(cache, units, key, n));
+            }
             if let Some(st) = self.units.get_mut(&unit.key) {
                 if removed.emptied_groups.contains(&GroupId(unit.value.module.0))
                     || unit.reason != code_cache::RemovalReason::Replaced
@@ -676,6 +738,14 @@ impl Jit {
                 _ => u64::MAX,
             };
             self.jumps.set(key, func, tier, left);
+            if tier == Tier::Optimizing && self.config.chaining {
+                let b = self.backend.as_ref().expect("compiled code has a backend");
+                let (tag, index) = b.chain_ref(func);
+                let (cache, units) = (&mut self.cache, &mut self.units);
+                let slots = &mut state_block(&self.backend).chain;
+                let tag = tag | key.mode as u32;
+                self.chain.set(slots, key, tag, index, |k, n| count_dispatches(cache, units, k, n));
+            }
         }
         found
     }
@@ -790,6 +860,7 @@ impl Jit {
             strict_align: self.strict_align,
             data_bare: key.data_bare(),
             atomic: self.atomic,
+            chain: tier == Tier::Optimizing && self.config.chaining,
         };
         let t = (tier == Tier::Optimizing) as usize;
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
@@ -964,6 +1035,7 @@ impl Jit {
             cache_evictions: c.evictions,
             live_instances: self.live_modules() as u64,
             calls: self.stats.calls,
+            chained: self.stats.chained,
             inline_tlb_hits: self.inline_tlb_hits(),
             inline_tlb_fills: self.inline_tlb.fills,
             inline_tlb_flushes: self.inline_tlb.flushes,

@@ -118,6 +118,8 @@ pub struct JitSample {
     pub live_instances: u64,
     /// Calls into compiled code.
     pub calls: u64,
+    /// Units entered by chaining (from another unit, not the dispatcher).
+    pub chained: u64,
     /// Inline-TLB hits in generated code, entries filled, flushes.
     pub inline_tlb_hits: u64,
     pub inline_tlb_fills: u64,
@@ -156,6 +158,7 @@ impl JitSample {
         self.cache_evictions += o.cache_evictions;
         self.live_instances += o.live_instances;
         self.calls += o.calls;
+        self.chained += o.chained;
         self.inline_tlb_hits += o.inline_tlb_hits;
         self.inline_tlb_fills += o.inline_tlb_fills;
         self.inline_tlb_flushes += o.inline_tlb_flushes;

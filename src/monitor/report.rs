@@ -166,8 +166,13 @@ pub struct JitReport {
     pub threshold: u64,
     /// (guest instructions retired, threshold) at the end of each sample window.
     pub threshold_series: Vec<(u64, f64)>,
-    /// Calls into compiled code.
+    /// Calls into compiled code from the dispatcher.
     pub calls: u64,
+    /// Units entered by chaining: an optimizing unit went straight to the
+    /// next one (`jit.chaining`) instead of returning to the dispatcher.
+    /// Every unit entry is a call or a chained entry.
+    #[serde(default)]
+    pub chained: u64,
     /// Inline-TLB entries written (after the interpreter redid a load or
     /// store that missed) and flushes (satp, privilege, mstatus or
     /// sfence.vma changed); its hits are the `inline` level of `tlb.levels`.
@@ -470,6 +475,7 @@ impl Report {
                 engine_ns: Quantiles::of(&j.engine_ns),
                 compile_waits: j.compile_waits,
                 calls: j.calls,
+                chained: j.chained,
                 inline_tlb_fills: j.inline_tlb_fills,
                 inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,

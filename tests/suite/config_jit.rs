@@ -49,6 +49,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.max_tracked_units", "16777216", json!(16_777_216)),
         ("jit.invalidation_limit", "0", json!(0)),
         ("jit.invalidation_limit", "1000000", json!(1_000_000)),
+        ("jit.chaining", "false", json!(false)),
+        ("jit.chaining", "true", json!(true)),
         ("code_cache.max_entries", "1", json!(1)),
         ("code_cache.max_entries", "1000000", json!(1_000_000)),
         ("code_cache.max_memory_bytes", "64KiB", json!(64 << 10)),

@@ -139,6 +139,10 @@ pub(crate) enum Op {
     SkipIf(u32, u8, u8, u8),
     /// Repeat the body `count` times.
     Loop(u8, Vec<Op>),
+    /// Call the body as a function (`jal x21` there, `jalr x0, 0(x21)`
+    /// back): its return ends a compiled unit, and the code after the call
+    /// is another unit's entry, which compiled code reaches by chaining.
+    Call(Vec<Op>),
 }
 
 fn alu() -> impl Strategy<Value = u32> {
@@ -197,7 +201,8 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
     leaf.prop_recursive(2, 48, 12, |inner| {
         prop_oneof![
             4 => inner.clone(),
-            1 => (1u8..20, prop::collection::vec(inner, 1..12)).prop_map(|(n, b)| Op::Loop(n, b)),
+            1 => (1u8..20, prop::collection::vec(inner.clone(), 1..12)).prop_map(|(n, b)| Op::Loop(n, b)),
+            1 => prop::collection::vec(inner, 1..8).prop_map(Op::Call),
         ]
     })
 }
@@ -240,6 +245,17 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                 p.i(ld(21, own, 20)).i(addi(21, 21, -1));
                 p.i_to(&top, |o| bne(21, ZERO, o));
                 p.i(ld(21, saved, 20));
+            }
+            Op::Call(body) => {
+                // x21 (a loop count, if any) is saved in this level's slot
+                // and holds the return address; loops in the body restore it.
+                let saved = 2040 - 16 * depth;
+                let (func, after) = (p.local(), p.local());
+                p.i(sd(21, saved, 20)).i_to(&func, |o| jal(21, o));
+                p.i(ld(21, saved, 20)).j(&after);
+                p.label(&func);
+                emit_at(p, body, depth + 1);
+                p.i(jalr(ZERO, 0, 21)).label(&after);
             }
         }
         i += 1;

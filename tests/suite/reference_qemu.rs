@@ -100,6 +100,7 @@ reference_tests! {
     hello => "hello",
     echo => "echo",
     cpubench => "cpubench",
+    mixbench => "mixbench",
     paging => "paging",
     paging_random => "paging-random",
     paging_stride => "paging-stride",

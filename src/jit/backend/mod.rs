@@ -46,6 +46,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         strict_align: false,
         data_bare: true,
         atomic: false,
+        chain: true,
     };
     generate(&region, layout, opts).wasm
 }

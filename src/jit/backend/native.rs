@@ -20,15 +20,24 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use wasmtime::{Config, Engine, Instance, MemoryType, Module, SharedMemory, Store, TypedFunc};
+use wasmtime::{
+    Config, Engine, Global, GlobalType, Instance, MemoryType, Module, Mutability, Ref, RefType,
+    SharedMemory, Store, Table, TableType, TypedFunc, Val, ValType,
+};
 
 use super::Shared;
 use crate::jit::codegen::{CodegenOptions, ModuleKey};
-use crate::jit::layout::{MemoryLayout, StateBlock};
+use crate::jit::layout::{MemoryLayout, StateBlock, CHAIN_TAG_VALID};
 use crate::mem::ExternalRam;
 
 /// Modules instantiated into one Store before a fresh Store is started.
-pub const MODULES_PER_STORE: usize = 64;
+/// A unit chains only into units of its own Store (each Store has its own
+/// function table), so a program's hot units should fit one Store: with 64
+/// (before chaining) mixbench's 558 units fell into 9 Stores and half of
+/// its unit entries went back to the dispatcher; with 1024 nearly none do.
+/// The price is host memory: an evicted module's instance lives until its
+/// Store's last module goes (BENCHMARKS.md, "Chaining").
+pub const MODULES_PER_STORE: usize = 1024;
 
 const WASM_PAGE: u64 = 65536;
 
@@ -55,6 +64,13 @@ struct StoreSlot {
     store: Store<()>,
     /// The `run` export of every module instantiated in this Store.
     funcs: Vec<RunFunc>,
+    /// The Store's function table (`env.table` of its modules): slot `i`
+    /// holds `funcs[i]`, for units chaining into each other.
+    table: Table,
+    /// Its modules' `env.chain_tag`: [`CHAIN_TAG_VALID`] with this Store's
+    /// serial number in bits 3..31, so a unit chains only into units of
+    /// its own Store (another Store's table is not its to call).
+    tag: u32,
     /// Modules installed and not yet released.
     live: usize,
     /// Modules ever installed (the Store takes no more at MODULES_PER_STORE).
@@ -127,6 +143,8 @@ fn lock(repo: &Mutex<Repository>) -> MutexGuard<'_, Repository> {
 /// when it has one.
 struct InstalledModule {
     store: usize,
+    /// Its `run`'s index in the Store's `funcs` and table.
+    index: u32,
     shared: Option<(Probe, u64)>,
 }
 
@@ -138,6 +156,8 @@ pub struct NativeBackend {
     current: Option<usize>,
     modules: HashMap<ModuleId, InstalledModule>,
     next_id: u64,
+    /// Stores started so far (the next one's serial number).
+    stores_started: u32,
     /// Shared with every sibling.
     repo: Arc<Mutex<Repository>>,
 }
@@ -191,6 +211,7 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            stores_started: 0,
             repo: Arc::default(),
         };
         Ok((backend, ext))
@@ -212,6 +233,7 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            stores_started: 0,
             repo: self.repo.clone(),
         })
     }
@@ -331,12 +353,17 @@ impl NativeBackend {
                 i
             }
             _ => {
-                let fresh = StoreSlot {
-                    store: Store::new(&self.engine, ()),
-                    funcs: Vec::new(),
-                    live: 0,
-                    installed: 0,
-                };
+                let mut store = Store::new(&self.engine, ());
+                let table = Table::new(
+                    &mut store,
+                    TableType::new(RefType::FUNCREF, MODULES_PER_STORE as u32, None),
+                    Ref::Func(None),
+                )
+                .map_err(|e| format!("function table: {e}"))?;
+                let tag = CHAIN_TAG_VALID | (self.stores_started << 3) & !CHAIN_TAG_VALID;
+                self.stores_started = self.stores_started.wrapping_add(1);
+                let fresh =
+                    StoreSlot { store, funcs: Vec::new(), table, tag, live: 0, installed: 0 };
                 let i = match self.stores.iter().position(Option::is_none) {
                     Some(i) => {
                         self.stores[i] = Some(fresh);
@@ -359,19 +386,31 @@ impl NativeBackend {
             }
         };
         let s = self.stores[slot].as_mut().expect("current store exists");
-        let instance = Instance::new(&mut s.store, module, &[self.memory.clone().into()])
+        let tag = chain_tag_global(&mut s.store, s.tag)?;
+        let imports = [self.memory.clone().into(), s.table.into(), tag.into()];
+        let instance = Instance::new(&mut s.store, module, &imports)
             .map_err(|e| format!("instantiate: {e}"))?;
         let func = instance
             .get_typed_func::<(i64, i32), i64>(&mut s.store, "run")
             .map_err(|e| format!("export run: {e}"))?;
         let index = s.funcs.len() as u32;
+        s.table
+            .set(&mut s.store, index as u64, Ref::Func(Some(*func.func())))
+            .map_err(|e| format!("function table: {e}"))?;
         s.funcs.push(func);
         s.live += 1;
         s.installed += 1;
         let id = ModuleId(self.next_id);
         self.next_id += 1;
-        self.modules.insert(id, InstalledModule { store: slot, shared });
+        self.modules.insert(id, InstalledModule { store: slot, index, shared });
         Ok((id, CompiledFn { store: slot as u32, index }))
+    }
+
+    /// Where chaining finds `f`: its Store's chain tag and its slot in that
+    /// Store's function table.
+    pub fn chain_ref(&self, f: CompiledFn) -> (u32, u32) {
+        let s = self.stores[f.store as usize].as_ref().expect("a live unit's store exists");
+        (s.tag, f.index)
     }
 
     /// Run a compiled unit with `budget` on this hart's state block; see
@@ -394,6 +433,10 @@ impl NativeBackend {
         }
         let s = self.stores[slot].as_mut().expect("a live module's store exists");
         s.live -= 1;
+        // Nothing may chain into a released unit (the JIT empties its chain
+        // slots first); clearing its table slot makes sure: a call through
+        // it would trap rather than run released code.
+        let _ = s.table.set(&mut s.store, m.index as u64, Ref::Func(None));
         if s.live == 0 && self.current != Some(slot) {
             self.stores[slot] = None;
         }
@@ -424,9 +467,18 @@ fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Res
     let wasm = super::warm_up_module(layout);
     let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
     let mut store = Store::new(engine, ());
-    Instance::new(&mut store, &module, &[memory.clone().into()])
+    let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 0, None), Ref::Func(None))
+        .map_err(|e| format!("warm-up table: {e}"))?;
+    let tag = chain_tag_global(&mut store, CHAIN_TAG_VALID)?;
+    Instance::new(&mut store, &module, &[memory.clone().into(), table.into(), tag.into()])
         .map_err(|e| format!("warm-up instantiate: {e}"))?;
     Ok(())
+}
+
+/// The `env.chain_tag` import: an immutable i32 global holding `tag`.
+fn chain_tag_global(store: &mut Store<()>, tag: u32) -> Result<Global, String> {
+    Global::new(store, GlobalType::new(ValType::I32, Mutability::Const), Val::I32(tag as i32))
+        .map_err(|e| format!("chain tag: {e}"))
 }
 
 /// Run `export(arg) -> i64` of a self-contained wasm module (e.g. the CPU
@@ -480,7 +532,13 @@ mod tests {
             entry: pc,
             blocks: vec![Block { pc, insts: vec![(pc, inst, 4)], end: End::Interpret(pc + 4) }],
         };
-        let opts = CodegenOptions { tier, strict_align: false, data_bare: false, atomic: false };
+        let opts = CodegenOptions {
+            tier,
+            strict_align: false,
+            data_bare: false,
+            atomic: false,
+            chain: false,
+        };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1
     }

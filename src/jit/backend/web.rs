@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use super::Shared;
 use crate::jit::codegen::{CodegenOptions, ModuleKey};
-use crate::jit::layout::{state, MemoryLayout, StateBlock};
+use crate::jit::layout::{state, MemoryLayout, StateBlock, CHAIN_TAG_VALID};
 use crate::mem::ExternalRam;
 
 /// A module installed by [`WebBackend::install`].
@@ -134,11 +134,22 @@ impl WebBackend {
         let flags = Zeroed::new(ram_len / 4096, 8, "RAM page flags")?;
         let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
         let memory = wasm_bindgen::memory();
+        let table: WebAssembly::Table = wasm_bindgen::function_table().unchecked_into();
+        // `env.chain_tag`: one function table per thread, so one tag.
+        let descriptor = Object::new();
+        Reflect::set(&descriptor, &"value".into(), &"i32".into())
+            .map_err(|e| js_error("imports", e))?;
+        let chain_tag =
+            WebAssembly::Global::new(&descriptor, &JsValue::from(CHAIN_TAG_VALID as i32))
+                .map_err(|e| js_error("chain tag", e))?;
         let env = Object::new();
-        Reflect::set(&env, &"memory".into(), &memory).map_err(|e| js_error("imports", e))?;
+        for (name, value) in
+            [("memory", &memory), ("table", table.as_ref()), ("chain_tag", chain_tag.as_ref())]
+        {
+            Reflect::set(&env, &name.into(), value).map_err(|e| js_error("imports", e))?;
+        }
         let imports = Object::new();
         Reflect::set(&imports, &"env".into(), &env).map_err(|e| js_error("imports", e))?;
-        let table: WebAssembly::Table = wasm_bindgen::function_table().unchecked_into();
 
         // On wasm32 addresses are 32 bits: the casts are exact.
         let base = MemoryLayout {
@@ -278,6 +289,12 @@ impl WebBackend {
     /// Modules shared between harts: none in the browser.
     pub fn shared_modules(&self) -> usize {
         0
+    }
+
+    /// Where chaining finds `f`: the thread's one chain tag and its slot in
+    /// the thread's function table.
+    pub fn chain_ref(&self, f: CompiledFn) -> (u32, u32) {
+        (CHAIN_TAG_VALID, f.slot)
     }
 
     /// Run a compiled unit with `budget` on this hart's state block; see

@@ -68,6 +68,12 @@ mod structure;
 use locals::{LocalOps, Locals};
 use structure::Ctl;
 
+/// A bit of `exit_tag` (above any refund) that keeps an exit from
+/// chaining: set on the exit taken when the budget cannot pay for the next
+/// block, which would otherwise chain into a unit (maybe the same one) that
+/// finds the budget as short, without end. Masked off in the result.
+const NO_CHAIN: u64 = 1 << 62;
+
 /// Options that shape the generated code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CodegenOptions {
@@ -86,6 +92,11 @@ pub struct CodegenOptions {
     /// Several harts share RAM: AMOs are wasm atomic read-modify-writes
     /// (the memory is shared). With one hart a plain load and store.
     pub atomic: bool,
+    /// `jit.chaining`: a normal exit looks its pc up in the state block's
+    /// chain table and tail-calls the unit it finds there
+    /// (`return_call_indirect` through `env.table`) instead of returning
+    /// to the dispatcher. Only optimizing units chain (see `jit/chain.rs`).
+    pub chain: bool,
 }
 
 /// What [`generate`] produced.
@@ -167,7 +178,11 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
             s.get_local(l.state).get_local(l.state).i64_load(e.mem(state::TLB_HITS, 3));
             s.get_local(l.tlb_hits).i64_add().i64_store(e.mem(state::TLB_HITS, 3));
         }
-        s.get_local(l.budget).i64_const(1).i64_shl().get_local(l.exit_tag).i64_add();
+        if opts.chain {
+            e.chain(&mut s);
+        }
+        s.get_local(l.budget).i64_const(1).i64_shl();
+        s.get_local(l.exit_tag).i64_const(NO_CHAIN as i64 - 1).i64_and().i64_add();
         s.end();
     }
 
@@ -240,6 +255,39 @@ impl Emitter<'_> {
         MemArg { offset: self.layout.ram as u64, align, memory_index: 0 }
     }
 
+    /// The chaining part of the exit sequence (registers and pc already
+    /// stored): on a normal exit (`exit_tag` 0), if the chain-table slot of
+    /// `exit_pc` holds that pc with this instance's tag and the hart's
+    /// mode, count the entry and tail-call its unit with the budget left;
+    /// otherwise fall through to the return. The callee checks its own
+    /// budget before each block, so guest time stays exact.
+    fn chain(&self, s: &mut wasm_encoder::InstructionSink) {
+        let l = self.l;
+        let slot = l.tlb_entry; // free again once the unit is left
+        s.block(BlockType::Empty);
+        s.get_local(l.exit_tag).i64_const(0).i64_ne().br_if(0);
+        // slot = state + chain_slot_of(exit_pc) * CHAIN_SLOT_BYTES
+        s.get_local(l.exit_pc).i64_const(1).i64_shr_u();
+        s.get_local(l.exit_pc).i64_const(11).i64_shr_u().i64_xor().i32_wrap_i64();
+        s.i32_const(state::CHAIN_SLOTS as i32 - 1).i32_and();
+        s.i32_const(state::CHAIN_SLOT_BYTES.trailing_zeros() as i32).i32_shl();
+        s.get_local(l.state).i32_add().set_local(slot);
+        s.get_local(slot).i64_load(self.mem(state::CHAIN + state::CHAIN_VPC, 3));
+        s.get_local(l.exit_pc).i64_ne().br_if(0);
+        s.get_local(slot).i32_load(self.mem(state::CHAIN + state::CHAIN_TAG, 2));
+        s.global_get(0).get_local(l.state).i32_load(self.mem(state::CHAIN_MODE, 2)).i32_or();
+        s.i32_ne().br_if(0);
+        let hits = self.mem(state::CHAIN + state::CHAIN_HITS, 3);
+        s.get_local(slot).get_local(slot).i64_load(hits).i64_const(1).i64_add().i64_store(hits);
+        let chained = self.mem(state::CHAINED, 3);
+        s.get_local(l.state).get_local(l.state).i64_load(chained);
+        s.i64_const(1).i64_add().i64_store(chained);
+        s.get_local(l.budget).get_local(l.state);
+        s.get_local(slot).i32_load(self.mem(state::CHAIN + state::CHAIN_FUNC, 2));
+        s.return_call_indirect(0, 0);
+        s.end();
+    }
+
     /// RAM's page-flag bytes (addressed by RAM page number).
     fn page_flags(&self) -> MemArg {
         MemArg { offset: self.layout.page_flags as u64, align: 0, memory_index: 0 }
@@ -303,7 +351,8 @@ mod tests {
         };
         for tier in [Tier::Baseline, Tier::Optimizing] {
             for (strict_align, data_bare) in [(false, true), (true, true), (false, false)] {
-                let opts = CodegenOptions { tier, strict_align, data_bare, atomic: false };
+                let chain = tier == Tier::Optimizing;
+                let opts = CodegenOptions { tier, strict_align, data_bare, atomic: false, chain };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));
                 if let Err(e) = wasmparser::validate(&g.wasm) {

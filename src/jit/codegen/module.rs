@@ -1,14 +1,16 @@
-//! The module around a unit's function: two types, the memory import, the
-//! `run` export, the code section, and the `mulhu` helper.
+//! The module around a unit's function: two types, the imports, the `run`
+//! export, the code section, and the `mulhu` helper.
 //!
-//! Invariants: function 0 is `run: (i64, i32) -> i64` (the unit: budget and
-//! state-block address in, result out), function
-//! [`MULHU`] is `mulhu: (i64, i64) -> i64`; the module imports exactly one
-//! memory (`env.memory`, declared as `layout` says) and nothing else, so
-//! both backends instantiate it with the memory alone.
+//! Invariants: type 0 and function 0 are `run: (i64, i32) -> i64` (the
+//! unit: budget and state-block address in, result out), function
+//! [`MULHU`] is `mulhu: (i64, i64) -> i64`; the module imports, in this
+//! order, `env.memory` (declared as `layout` says), `env.table` (a funcref
+//! table holding other units' `run`, for chaining) and `env.chain_tag` (an
+//! immutable i32 global: the tag of that table, see `layout::ChainSlot`),
+//! and nothing else, so both backends instantiate every module alike.
 use wasm_encoder::{
-    CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, ImportSection,
-    MemoryType, Module, TypeSection, ValType,
+    CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
+    ImportSection, MemoryType, Module, RefType, TableType, TypeSection, ValType,
 };
 
 use super::locals::{Allocator, LocalOps};
@@ -35,6 +37,22 @@ pub(super) fn assemble(layout: &MemoryLayout, run: &Function) -> Vec<u8> {
             shared: layout.shared,
             page_size_log2: None,
         }),
+    );
+    imports.import(
+        "env",
+        "table",
+        EntityType::Table(TableType {
+            element_type: RefType::FUNCREF,
+            table64: false,
+            minimum: 0,
+            maximum: None,
+            shared: false,
+        }),
+    );
+    imports.import(
+        "env",
+        "chain_tag",
+        EntityType::Global(GlobalType { val_type: ValType::I32, mutable: false, shared: false }),
     );
     module.section(&imports);
     let mut funcs = FunctionSection::new();

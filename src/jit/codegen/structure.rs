@@ -122,7 +122,11 @@ impl Emitter<'_> {
             s.get_local(budget).i64_const(charge as i64).i64_lt_s();
             s.if_(BlockType::Empty);
             self.ctx.push(Ctl::If);
-            self.exit(s, Pc::Const(block.pc), false, 0);
+            // A normal exit that never chains: the next unit would find
+            // the budget as short.
+            s.i64_const(block.pc as i64).set_local(self.l.exit_pc);
+            s.i64_const(super::NO_CHAIN as i64).set_local(self.l.exit_tag);
+            s.br(self.label(Ctl::Exit));
             self.ctx.pop();
             s.end();
             s.get_local(budget).i64_const(charge as i64).i64_sub().set_local(budget);
