@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuild every workload ELF (bin/*.elf) and the cpubench wasm (bin/cpubench.wasm)
-# from source. Idempotent: run it from anywhere, as often as you like.
+# Rebuild every workload ELF (bin/*.elf) and the cpubench and mixbench wasm
+# (bin/cpubench.wasm, bin/mixbench.wasm) from source. Idempotent: run it from
+# anywhere, as often as you like.
 #
 #   workloads/build.sh           build everything
 #   workloads/build.sh --check   build into a temporary directory and compare with
@@ -53,6 +54,7 @@ echo "RISC-V ELFs ($("$CC" --version | head -1))"
 build hello        src/hello.c
 build echo         src/echo.c
 build cpubench     src/cpubench.c src/cpubench_kernels.c
+build mixbench     src/mixbench.c src/mixbench_kernels.c
 build spin         src/spin.c
 build wfi-forever  src/wfi-forever.c
 build smc          src/smc.c
@@ -100,14 +102,19 @@ build_smp smp-litmus     src/smp-litmus.c
 # smp-paging: harts in S-mode sharing one Sv39 address space (TLB strategies).
 build_smp smp-paging     src/smp-paging.c
 
-# cpubench for wasm32: the same kernel source, exported as cpubench_run(reps).
+# cpubench and mixbench for wasm32: the same kernel source, exported as
+# cpubench_run(reps) and mixbench_run(reps).
 if command -v "$CLANG" >/dev/null 2>&1; then
     "$CLANG" --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra \
         -Wl,--no-entry -Wl,--export=cpubench_run -Wl,--export=cpubench_default_reps \
         -o "$out/cpubench.wasm" src/cpubench_kernels.c
     echo "  built $out/cpubench.wasm ($(stat -c %s "$out/cpubench.wasm") bytes)"
+    "$CLANG" --target=wasm32 -O2 -nostdlib -ffreestanding -Wall -Wextra \
+        -Wl,--no-entry -Wl,--export=mixbench_run -Wl,--export=mixbench_default_reps \
+        -o "$out/mixbench.wasm" src/mixbench_kernels.c
+    echo "  built $out/mixbench.wasm ($(stat -c %s "$out/mixbench.wasm") bytes)"
 else
-    echo "build.sh: $CLANG not found, bin/cpubench.wasm not rebuilt" >&2
+    echo "build.sh: $CLANG not found, bin/cpubench.wasm and bin/mixbench.wasm not rebuilt" >&2
     echo "  apt-get install -y clang lld" >&2
     exit 1
 fi

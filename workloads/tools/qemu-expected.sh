@@ -72,7 +72,7 @@ run() {   # run NAME MACHINE TIMEOUT [HARTS]
 
 # The gc-* workloads are not run: QEMU has no gc.* instructions (custom-0 opcode,
 # tunevm only). tools/gc-expected.sh checks their expected/ files on the host.
-for name in hello echo cpubench paging paging-random paging-stride smc traps phases; do
+for name in hello echo cpubench mixbench paging paging-random paging-stride smc traps phases; do
     run "$name" virt 60
 done
 run htif-hello spike 20
