@@ -319,75 +319,146 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// cpubench: interpreter, baseline tier only, full tiering, and the same C
-/// compiled straight to wasm32 by clang, all in this one run (wasmtime).
+/// A CPU workload with a clang wasm32 build of the same C.
+struct CpuWorkload {
+    name: &'static str,
+    /// Guest instructions of one whole run.
+    insns: f64,
+    /// The wasm build's export and its argument (the default repetitions).
+    export: &'static str,
+    reps: i32,
+    /// What the guest prints last and the export returns.
+    checksum: u64,
+    /// Also measure the interpreter and the baseline tier alone.
+    all_tiers: bool,
+}
+
+const CPU_WORKLOADS: [CpuWorkload; 2] = [
+    CpuWorkload {
+        name: "cpubench",
+        insns: 497_758_853.0,
+        export: "cpubench_run",
+        reps: 600,
+        checksum: 0x3b83_ab4b_1a61_130d,
+        all_tiers: true,
+    },
+    CpuWorkload {
+        name: "mixbench",
+        insns: 592_705_552.0,
+        export: "mixbench_run",
+        reps: 450,
+        checksum: 0x5d4b_6e56_986a_d4e4,
+        all_tiers: false,
+    },
+];
+
+/// cpubench and mixbench: the interpreter, the baseline tier only (cpubench),
+/// full tiering with and without chaining, and the same C compiled straight
+/// to wasm32 by clang, all in this one run (wasmtime). Besides MIPS: the
+/// compile share of the run, calls into compiled code and chained entries
+/// per million guest instructions, and time to the first compiled code.
 fn jit_section(
     dir: &Path,
-    cpubench: &[u8],
+    _cpubench: &[u8],
     repeat: usize,
     all: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), UsageError> {
-    const INSNS: f64 = 497_758_853.0;
-    let wasm_path = dir.join("cpubench.wasm");
+    for w in &CPU_WORKLOADS {
+        jit_workload(dir, w, repeat, all)?;
+    }
+    Ok(())
+}
+
+fn jit_workload(
+    dir: &Path,
+    w: &CpuWorkload,
+    repeat: usize,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    let elf = read(dir, w.name)?;
+    let wasm_path = dir.join(format!("{}.wasm", w.name));
     let wasm = std::fs::read(&wasm_path)
         .map_err(|e| UsageError(format!("{}: {e}", wasm_path.display())))?;
-    let configs: [(&str, &[(&str, &str)]); 3] = [
-        ("interpreter", &[("jit.enabled", "false")]),
-        ("baseline only", &[("jit.tier_up_threshold", "1000000000000")]),
-        ("full tiering (defaults)", &[]),
-    ];
-    println!("## JIT: cpubench.elf ({repeat} runs each, median; wasmtime natively)\n");
-    println!("| engine | MIPS | wall ms | compiled units | compile p50 / p99 / max (us) | code cache hit rate |");
-    println!("|---|---|---|---|---|---|");
+    let mut configs: Vec<(&str, &[(&str, &str)])> = Vec::new();
+    if w.all_tiers {
+        configs.push(("interpreter", &[("jit.enabled", "false")]));
+        configs.push(("baseline only", &[("jit.tier_up_threshold", "1000000000000")]));
+    }
+    configs.push(("full tiering, no chaining", &[("jit.chaining", "false")]));
+    configs.push(("full tiering (defaults)", &[]));
+    println!("## JIT: {}.elf ({repeat} runs each, median; wasmtime natively)\n", w.name);
+    println!(
+        "| engine | MIPS | wall ms | compiled units | compile p50 / p99 / max (us) | \
+         compile share | calls / chained per M insns | first compiled code (ms) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut results = Vec::new();
     for (name, sets) in configs {
         let mut runs = Vec::new();
         for _ in 0..repeat {
-            runs.push(measure("cpubench", cpubench, config_with(sets)?)?);
+            runs.push(measure(w.name, &elf, config_with(sets)?)?);
         }
         runs.sort_by_key(|r| r.wall_ns);
         let r = runs.swap_remove(runs.len() / 2);
         let us = |v: Option<u64>| v.map_or("-".into(), |v| format!("{:.0}", v as f64 / 1e3));
+        let per_m = |n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
+        let first = first_compiled_ms(&r).map_or("-".into(), |ms| format!("{ms:.1}"));
         println!(
-            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {} |",
+            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {:.0} % | {:.0} / {:.0} | {first} |",
             r.mips.unwrap_or(0.0),
             r.wall_ns as f64 / 1e6,
             r.jit.units_compiled,
             us(r.jit.compile_ns.p50),
             us(r.jit.compile_ns.p99),
             us(r.jit.compile_ns.max),
-            pct(r.code_cache.hit_rate),
+            100.0 * r.jit.compile_ns.total as f64 / r.wall_ns.max(1) as f64,
+            per_m(r.jit.calls),
+            per_m(r.jit.chained),
         );
-        all.insert(format!("cpubench {name}"), serde_json::to_value(&r).expect("serializes"));
-        results.push(r);
+        all.insert(format!("{} {name}", w.name), serde_json::to_value(&r).expect("serializes"));
+        results.push((name, r));
     }
     let mut native = Vec::new();
     for _ in 0..repeat {
-        let (checksum, ns, _) = tunevm::jit::backend::time_wasm_export(&wasm, "cpubench_run", 600)
-            .map_err(UsageError)?;
-        if checksum as u64 != 0x3b83_ab4b_1a61_130d {
-            return Err(UsageError(format!("cpubench.wasm checksum {checksum:#x}")));
+        let (checksum, ns, _) =
+            tunevm::jit::backend::time_wasm_export(&wasm, w.export, w.reps).map_err(UsageError)?;
+        if checksum as u64 != w.checksum {
+            return Err(UsageError(format!("{}.wasm checksum {checksum:#x}", w.name)));
         }
         native.push(ns as f64);
     }
     let native_ns = median(native);
-    let native_mips = INSNS * 1e3 / native_ns;
+    let native_mips = w.insns * 1e3 / native_ns;
     println!(
-        "| clang -O2 to wasm32, same C (wasmtime) | {native_mips:.1} (guest-equivalent) | {:.0} | - | - | - |",
+        "| clang -O2 to wasm32, same C (wasmtime) | {native_mips:.1} (guest-equivalent) | {:.0} | - | - | - | - | - |",
         native_ns / 1e6
     );
-    let interp = results[0].mips.unwrap_or(f64::NAN);
-    let base = results[1].mips.unwrap_or(f64::NAN);
-    let full = results[2].mips.unwrap_or(f64::NAN);
-    println!(
-        "\nratios, same run: baseline / interpreter {:.2}x; full tiering / interpreter {:.2}x \
-         (target >= 5x); full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %)\n",
-        base / interp,
-        full / interp,
-        100.0 * full / native_mips
+    let mips = |want: &str| {
+        results.iter().find(|(n, _)| *n == want).and_then(|(_, r)| r.mips).unwrap_or(f64::NAN)
+    };
+    let full = mips("full tiering (defaults)");
+    let mut ratios = format!(
+        "\nratios, same run: full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %); \
+         chaining on / off {:.2}x",
+        100.0 * full / native_mips,
+        full / mips("full tiering, no chaining"),
     );
-    all.insert("native_wasm_cpubench_ns".into(), native_ns.into());
+    if w.all_tiers {
+        let interp = mips("interpreter");
+        ratios += &format!(
+            "; baseline / interpreter {:.2}x; full tiering / interpreter {:.2}x (target >= 5x)",
+            mips("baseline only") / interp,
+            full / interp
+        );
+    }
+    println!("{ratios}\n");
+    all.insert(format!("native_wasm_{}_ns", w.name), native_ns.into());
     Ok(())
+}
+
+/// Host milliseconds from the JIT's start to its first compiled unit.
+fn first_compiled_ms(r: &Report) -> Option<f64> {
+    r.jit.first_code_ns.map(|ns| ns as f64 / 1e6)
 }
 
 /// smp-sum (a fixed amount of integer work split between the harts):

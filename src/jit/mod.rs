@@ -314,6 +314,9 @@ pub struct JitStats {
     /// Uncompiled units forgotten to keep the unit table within
     /// `max_tracked_units`.
     pub units_forgotten: u64,
+    /// Host nanoseconds from the JIT's creation to its first unit
+    /// installed (compiled or shared).
+    pub first_code_ns: Option<u64>,
 }
 
 /// How often a page's compiled code was invalidated lately.
@@ -403,6 +406,8 @@ pub struct Jit {
     /// A page just found in quarantine and until when: the dispatcher may
     /// run that page interpreted without asking again (see `take_block_hint`).
     block_hint: Option<(u64, u64)>,
+    /// `clock::now_ns()` when the JIT was made.
+    created_ns: u64,
 }
 
 impl Jit {
@@ -439,6 +444,7 @@ impl Jit {
             work_ns: 0,
             invalidated_pages: Vec::new(),
             block_hint: None,
+            created_ns: clock::now_ns(),
         }
     }
 
@@ -955,6 +961,9 @@ impl Jit {
     ) -> Result<backend::CompiledFn, Refusal> {
         let (func, tier, module) = (code.func, code.tier, code.module);
         let bytes = code.wasm.len() as u64;
+        if self.stats.first_code_ns.is_none() {
+            self.stats.first_code_ns = Some(clock::now_ns().saturating_sub(self.created_ns));
+        }
         self.flush_jumps();
         match self.cache.insert(key, code, bytes, Some(GroupId(module.0)), now) {
             Ok(removed) => self.release(removed),
@@ -1036,6 +1045,7 @@ impl Jit {
             live_instances: self.live_modules() as u64,
             calls: self.stats.calls,
             chained: self.stats.chained,
+            first_code_ns: self.stats.first_code_ns,
             inline_tlb_hits: self.inline_tlb_hits(),
             inline_tlb_fills: self.inline_tlb.fills,
             inline_tlb_flushes: self.inline_tlb.flushes,

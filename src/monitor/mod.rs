@@ -120,6 +120,8 @@ pub struct JitSample {
     pub calls: u64,
     /// Units entered by chaining (from another unit, not the dispatcher).
     pub chained: u64,
+    /// Host ns from the JIT's start to its first installed unit.
+    pub first_code_ns: Option<u64>,
     /// Inline-TLB hits in generated code, entries filled, flushes.
     pub inline_tlb_hits: u64,
     pub inline_tlb_fills: u64,
@@ -159,6 +161,10 @@ impl JitSample {
         self.live_instances += o.live_instances;
         self.calls += o.calls;
         self.chained += o.chained;
+        self.first_code_ns = match (self.first_code_ns, o.first_code_ns) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.inline_tlb_hits += o.inline_tlb_hits;
         self.inline_tlb_fills += o.inline_tlb_fills;
         self.inline_tlb_flushes += o.inline_tlb_flushes;

@@ -173,6 +173,10 @@ pub struct JitReport {
     /// Every unit entry is a call or a chained entry.
     #[serde(default)]
     pub chained: u64,
+    /// Host nanoseconds from the start of the run (the JIT's creation) to
+    /// the first compiled unit installed; null when nothing was compiled.
+    #[serde(default)]
+    pub first_code_ns: Option<u64>,
     /// Inline-TLB entries written (after the interpreter redid a load or
     /// store that missed) and flushes (satp, privilege, mstatus or
     /// sfence.vma changed); its hits are the `inline` level of `tlb.levels`.
@@ -476,6 +480,7 @@ impl Report {
                 compile_waits: j.compile_waits,
                 calls: j.calls,
                 chained: j.chained,
+                first_code_ns: j.first_code_ns,
                 inline_tlb_fills: j.inline_tlb_fills,
                 inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,
