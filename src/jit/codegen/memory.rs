@@ -51,17 +51,30 @@ impl Emitter<'_> {
         self.get(s, rs1);
         s.i64_const((imm as i64).wrapping_sub(RAM_BASE as i64)).i64_add().tee_local(t0);
         s.i64_const(limit as i64).i64_gt_u();
-        self.exit_if(s, pc, refund);
+        // One side exit for all the checks (smaller code, one branch): the
+        // conditions are or'ed; each is non-zero when it fails.
         if size > 1 && (store || self.strict_align) {
-            s.get_local(t0).i32_wrap_i64().i32_const(size as i32 - 1).i32_and();
-            self.exit_if(s, pc, refund);
+            s.get_local(t0).i32_wrap_i64().i32_const(size as i32 - 1).i32_and().i32_or();
         }
         if store {
-            s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
-            s.i32_load8_u(self.page_flags());
-            self.exit_if(s, pc, refund);
+            self.or_page_flag(s);
         }
+        self.exit_if(s, pc, refund);
         s.get_local(t0).i32_wrap_i64();
+    }
+
+    /// With the i32 "out of RAM" condition for offset `t0` on the stack,
+    /// or into it the flag byte of `t0`'s page, read from page 0's when
+    /// the offset is outside RAM (so the read itself stays inside the
+    /// flag bytes).
+    fn or_page_flag(&mut self, s: &mut InstructionSink) {
+        let (t0, cond) = (self.l.t0, self.l.tlb_entry);
+        s.tee_local(cond);
+        // select(0, page, cond): page 0 when out of RAM.
+        s.i32_const(0);
+        s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
+        s.get_local(cond).select();
+        s.i32_load8_u(self.page_flags()).i32_or();
     }
 
     /// [`Emitter::address`] for translated accesses: the inline TLB's fast
@@ -93,7 +106,6 @@ impl Emitter<'_> {
             } else {
                 s.i32_const(0xfff).i32_and().i32_const(4096 - size as i32).i32_gt_u();
             }
-            self.exit_if(s, pc, refund);
         }
         s.get_local(t0).i64_const(12).i64_shr_u().tee_local(vpn).i32_wrap_i64();
         s.i32_const(state::TLB_ENTRIES as i32 - 1).i32_and();
@@ -106,17 +118,20 @@ impl Emitter<'_> {
             ),
         );
         s.get_local(vpn).i64_ne();
-        self.exit_if(s, pc, refund);
-        s.get_local(hits).i64_const(1).i64_add().set_local(hits);
+        if size > 1 {
+            s.i32_or();
+        }
+        // The alignment, tag, bounds and flag checks share one side exit
+        // (the addend is read whether or not the tag matched: it is in the
+        // state block, and a mismatch exits anyway).
         s.get_local(t0).get_local(entry).i64_load(self.mem(state::TLB + state::TLB_ADDEND, 3));
         s.i64_add().tee_local(t0);
-        s.i64_const(limit as i64).i64_gt_u();
-        self.exit_if(s, pc, refund);
+        s.i64_const(limit as i64).i64_gt_u().i32_or();
         if store {
-            s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
-            s.i32_load8_u(self.page_flags());
-            self.exit_if(s, pc, refund);
+            self.or_page_flag(s);
         }
+        self.exit_if(s, pc, refund);
+        s.get_local(hits).i64_const(1).i64_add().set_local(hits);
         s.get_local(t0).i32_wrap_i64();
     }
 
