@@ -30,6 +30,39 @@ const INSNS: u64 = 497_758_853;
 const CHECKSUM: u64 = 0x3b83_ab4b_1a61_130d;
 const REPS: i32 = 600;
 
+const MIXBENCH: &[u8] = include_bytes!("../workloads/bin/mixbench.elf");
+const MIXBENCH_WASM: &[u8] = include_bytes!("../workloads/bin/mixbench.wasm");
+const MIX_INSNS: u64 = 592_705_552;
+const MIX_CHECKSUM: u64 = 0x5d4b_6e56_986a_d4e4;
+const MIX_REPS: i32 = 450;
+
+/// A workload with a clang wasm32 build of the same C.
+struct Bench {
+    elf: &'static [u8],
+    wasm: &'static [u8],
+    export: &'static str,
+    reps: i32,
+    insns: u64,
+    checksum: u64,
+}
+
+const CPU: Bench = Bench {
+    elf: CPUBENCH,
+    wasm: CPUBENCH_WASM,
+    export: "cpubench_run",
+    reps: REPS,
+    insns: INSNS,
+    checksum: CHECKSUM,
+};
+const MIX: Bench = Bench {
+    elf: MIXBENCH,
+    wasm: MIXBENCH_WASM,
+    export: "mixbench_run",
+    reps: MIX_REPS,
+    insns: MIX_INSNS,
+    checksum: MIX_CHECKSUM,
+};
+
 fn repeat() -> usize {
     option_env!("TUNEVM_WEB_BENCH_REPEAT").and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
 }
@@ -59,9 +92,9 @@ fn config_with(sets: &[(&str, &str)]) -> VmConfig {
     config
 }
 
-/// One whole cpubench.elf run; it must exit 0 having printed the checksum.
-fn measure(name: &str, config: VmConfig) -> Report {
-    let mut machine = Machine::new(config, CPUBENCH).expect("cpubench loads");
+/// One whole run of `b`'s ELF; it must exit 0 having printed the checksum.
+fn measure(b: &Bench, name: &str, config: VmConfig) -> Report {
+    let mut machine = Machine::new(config, b.elf).expect("the workload loads");
     let mut monitor = PerformanceMonitor::default();
     monitor.start_collection();
     let mut host = BenchHost::default();
@@ -69,10 +102,10 @@ fn measure(name: &str, config: VmConfig) -> Report {
     let outcome = machine.run(limits, &mut monitor, &mut host);
     let console = String::from_utf8_lossy(&host.output);
     assert_eq!(outcome, RunOutcome::Exited(0), "{name}: {console}");
-    let want = format!("checksum: {CHECKSUM:#018x}");
+    let want = format!("checksum: {:#018x}", b.checksum);
     assert!(console.contains(&want), "{name}: no '{want}' in {console:?}");
     let report = machine.report(&monitor, outcome);
-    assert_eq!(report.instructions, INSNS, "{name}: instructions");
+    assert_eq!(report.instructions, b.insns, "{name}: instructions");
     report
 }
 
@@ -84,22 +117,22 @@ fn measure(name: &str, config: VmConfig) -> Report {
 /// compiling; the later calls run optimized code, as `time_wasm_export` does
 /// natively (Cranelift compiles before the timed call). Returns the first
 /// call's nanoseconds and the later calls'.
-fn direct_wasm_ns(repeat: usize) -> (u64, Vec<u64>) {
-    let module = WebAssembly::Module::new(&Uint8Array::from(CPUBENCH_WASM)).expect("compiles");
+fn direct_wasm_ns(b: &Bench, repeat: usize) -> (u64, Vec<u64>) {
+    let module = WebAssembly::Module::new(&Uint8Array::from(b.wasm)).expect("compiles");
     let instance = WebAssembly::Instance::new(&module, &Object::new()).expect("instantiates");
-    let run: Function = Reflect::get(&instance.exports(), &"cpubench_run".into())
+    let run: Function = Reflect::get(&instance.exports(), &b.export.into())
         .expect("export")
         .dyn_into()
-        .expect("cpubench_run is a function");
+        .expect("the export is a function");
     let call = || {
         let t0 = tunevm::jit::clock::now_ns();
-        let result = run.call1(&JsValue::NULL, &REPS.into()).expect("cpubench_run returns");
+        let result = run.call1(&JsValue::NULL, &b.reps.into()).expect("the export returns");
         let ns = tunevm::jit::clock::now_ns() - t0;
         // An i64 result arrives as a BigInt.
         let checksum = i64::try_from(result.clone())
-            .unwrap_or_else(|_| panic!("cpubench_run returned {result:?}"))
+            .unwrap_or_else(|_| panic!("{} returned {result:?}", b.export))
             as u64;
-        assert_eq!(checksum, CHECKSUM, "cpubench.wasm checksum {checksum:#x}");
+        assert_eq!(checksum, b.checksum, "{} checksum {checksum:#x}", b.export);
         ns
     };
     let first = call();
@@ -146,7 +179,8 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
     ];
     let mut mips = Vec::new();
     for (name, sets) in &configs {
-        let runs: Vec<Report> = (0..repeat).map(|_| measure(name, config_with(sets))).collect();
+        let runs: Vec<Report> =
+            (0..repeat).map(|_| measure(&CPU, name, config_with(sets))).collect();
         let r = median(runs, |r| r.wall_ns);
         lines.push(format!(
             "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {} | {} / {} / {} |",
@@ -163,7 +197,7 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
         ));
         mips.push(r.mips.unwrap_or(f64::NAN));
     }
-    let (first_ns, warm) = direct_wasm_ns(repeat);
+    let (first_ns, warm) = direct_wasm_ns(&CPU, repeat);
     let direct_ns = median(warm, |&ns| ns) as f64;
     let direct_mips = INSNS as f64 * 1e3 / direct_ns;
     let first_mips = INSNS as f64 * 1e3 / first_ns as f64;
@@ -189,5 +223,69 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
         100.0 * full / first_mips,
     ));
     // One call, so that the lines stay together in the runner's output.
+    console_log!("{}", lines.join("\n"));
+}
+
+/// mixbench (calls, indirect calls, lists, a parser, small matrices): full
+/// tiering with and without chaining against its clang wasm32 build, in
+/// one page. The JIT's first run is the fresh page's (nothing compiled
+/// yet: each run makes a new machine and JIT); the direct build's first call
+/// includes V8's own lazy compile.
+#[wasm_bindgen_test]
+fn mixbench_jit_vs_direct_wasm() {
+    let repeat = repeat();
+    let build = if cfg!(target_feature = "atomics") { "threads" } else { "plain" };
+    let configs: [(&str, Vec<(&str, &str)>); 2] = [
+        ("full tiering, no chaining", vec![("jit.chaining", "false")]),
+        ("full tiering (defaults)", vec![]),
+    ];
+    let mut lines = vec![
+        format!(
+            "## JIT: mixbench.elf in headless Chromium, {build} build \
+             ({repeat} run(s) each, median)"
+        ),
+        String::new(),
+        "| engine | MIPS | wall ms | compiled units | compile total ms | \
+         calls / chained per M insns |"
+            .into(),
+        "|---|---|---|---|---|---|".into(),
+    ];
+    let mut mips = Vec::new();
+    for (name, sets) in &configs {
+        let runs: Vec<Report> =
+            (0..repeat).map(|_| measure(&MIX, name, config_with(sets))).collect();
+        let r = median(runs, |r| r.wall_ns);
+        let per_m = |n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
+        lines.push(format!(
+            "| {name} | {:.1} | {:.0} | {} | {:.0} | {:.0} / {:.0} |",
+            r.mips.unwrap_or(0.0),
+            r.wall_ns as f64 / 1e6,
+            r.jit.units_compiled,
+            r.jit.compile_ns.total as f64 / 1e6,
+            per_m(r.jit.calls),
+            per_m(r.jit.chained),
+        ));
+        mips.push(r.mips.unwrap_or(f64::NAN));
+    }
+    let (first_ns, warm) = direct_wasm_ns(&MIX, repeat);
+    let direct_ns = median(warm, |&ns| ns) as f64;
+    let direct_mips = MIX_INSNS as f64 * 1e3 / direct_ns;
+    let first_mips = MIX_INSNS as f64 * 1e3 / first_ns as f64;
+    lines.push(format!(
+        "| clang -O2 to wasm32, same C (V8, same page) | {direct_mips:.1} (guest-equivalent) \
+         | {:.0} | - | - | - |",
+        direct_ns / 1e6
+    ));
+    lines.push(format!(
+        "| the same, the page's first call | {first_mips:.1} (guest-equivalent) | {:.0} | - | - | - |",
+        first_ns as f64 / 1e6
+    ));
+    lines.push(String::new());
+    lines.push(format!(
+        "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page); \
+         chaining on / off {:.2}x",
+        100.0 * mips[1] / direct_mips,
+        mips[1] / mips[0],
+    ));
     console_log!("{}", lines.join("\n"));
 }

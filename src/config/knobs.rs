@@ -470,16 +470,16 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  instructions retired per tier (tiers.interpreter.instructions, \
                  tiers.baseline.instructions, tiers.optimizing.instructions) with it on and \
                  off. For the other extreme, every unit through the JIT before its first \
-                 execution, set jit.min_threshold=0, jit.max_threshold=0 and \
-                 jit.enable_compile_time_budget=false, plus jit.tier_up_threshold=0 for the \
-                 optimizing tier.",
+                 execution, set jit.min_threshold=0, jit.max_threshold=0, \
+                 jit.enable_compile_time_budget=false and jit.background_compile=false, plus \
+                 jit.tier_up_threshold=0 for the optimizing tier.",
                 "把热点客户机代码编译成 WebAssembly。true：执行得足够频繁的翻译单元（一个基本块，\
                  或同一页内的一片区域）会被编译，先编成基线层，之后再编成优化层，然后以 wasm 运行。\
                  false：全部由解释器执行；这是衡量 JIT 效果的基准，程序行为异常时也可以用它排除 JIT \
                  的嫌疑。开关前后对比 mips 以及各层执行的指令数（tiers.interpreter.instructions、\
                  tiers.baseline.instructions、tiers.optimizing.instructions）。\
                  想走另一个极端、让每个单元在第一次执行之前就经过 JIT，可以设置 jit.min_threshold=0、\
-                 jit.max_threshold=0 和 jit.enable_compile_time_budget=false；\
+                 jit.max_threshold=0、jit.enable_compile_time_budget=false 和 jit.background_compile=false；\
                  再加上 jit.tier_up_threshold=0 则全部编成优化层。",
             ),
         knob("jit.tier_up_threshold", int_in(JitConfig::TIER_UP_THRESHOLD), "executions")
@@ -571,6 +571,27 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  jit.chained（经链接进入的次数）和 mips；小函数多的程序收益最大，\
                  因为每次返回都会结束一个单元。两种设置下客户机时间都保持精确。默认 true。",
             ),
+        knob("jit.background_compile", KnobKind::Bool, "")
+            .figures(&["jit.compile_waited_ns", "jit.compile_ns", "mips"])
+            .help(
+                "Compile on a background thread while the guest runs on (natively; the \
+                 browser compiles in the worker, synchronously, whatever this says). true: a \
+                 unit that reaches its threshold is code-generated at once and compiled by the \
+                 engine on the machine's compile thread; meanwhile the unit runs interpreted \
+                 (or at its old tier), and its code is installed at the next dispatch after \
+                 the compile ends. The guest then waits only for code generation and \
+                 instantiation (jit.compile_waited_ns) instead of the whole compile \
+                 (jit.compile_ns), and the compile-time budget and the adaptive threshold \
+                 count what it waited. false: the guest waits for every compile, so which \
+                 instructions run at which tier is reproducible from run to run (tests and \
+                 exact comparisons want this). Default true.",
+                "在后台线程编译，客户机同时继续运行（仅原生；浏览器里总是在 worker 中同步编译）。\
+                 true：单元达到阈值时立即生成代码，由机器的编译线程交给引擎编译；在此期间该单元\
+                 解释执行（或以原来的层级执行），编译完成后的下一次调度时装入新代码。客户机只需\
+                 等待代码生成和实例化（jit.compile_waited_ns），而不是整个编译（jit.compile_ns），\
+                 编译时间预算和自适应阈值计入的也是实际等待的时间。false：客户机等待每次编译，\
+                 因此每条指令在哪一层执行在多次运行之间可以复现（测试和精确对比需要这样）。默认 true。",
+            ),
     ];
     [head, threshold_knobs(), tail].concat()
 }
@@ -596,8 +617,9 @@ fn threshold_knobs() -> Vec<KnobSpec> {
                  always kept between min_threshold and max_threshold. Lower it to compile hot \
                  code sooner (short programs, tight loops); raise it so that code which runs \
                  only a few times is never compiled, since it cannot earn its compile back. 0 \
-                 means compile before the first execution: with jit.max_threshold=0 and \
-                 jit.enable_compile_time_budget=false every unit goes through the JIT. Watch \
+                 means compile before the first execution: with jit.max_threshold=0, \
+                 jit.enable_compile_time_budget=false and jit.background_compile=false every \
+                 unit goes through the JIT. Watch \
                  the threshold over time (jit.threshold_series), units compiled, compile time \
                  and the interpreter's share of instructions. At most jit.max_threshold.",
                 "编译阈值的下限，也是阈值的初始值。翻译单元的执行次数（被调度执行的次数）达到阈值时\
@@ -605,8 +627,8 @@ fn threshold_knobs() -> Vec<KnobSpec> {
                  省下的时间超过编译花掉的时间（按两个权重折算），阈值就降低五分之一；反之则升高四分之一；\
                  始终保持在 min_threshold 和 max_threshold 之间。调小可以更早编译热点代码（适合短程序、\
                  紧凑的循环）；调大则让只跑几次的代码永远不被编译，因为它赚不回编译的开销。\
-                 0 表示在第一次执行之前就编译：再配上 jit.max_threshold=0 和 \
-                 jit.enable_compile_time_budget=false，所有单元都会经过 JIT。\
+                 0 表示在第一次执行之前就编译：再配上 jit.max_threshold=0、\
+                 jit.enable_compile_time_budget=false 和 jit.background_compile=false，所有单元都会经过 JIT。\
                  观察阈值随时间的变化（jit.threshold_series）、编译的单元数、编译耗时以及解释器执行\
                  指令所占的比例。不能大于 jit.max_threshold。",
             ),
@@ -728,15 +750,15 @@ fn threshold_knobs() -> Vec<KnobSpec> {
                  compile storm at start-up can stall the guest, but which unit is compiled \
                  to which tier, and when, depends only on execution counts (fully \
                  reproducible when jit.min_threshold equals jit.max_threshold). Turn it off \
-                 together with jit.min_threshold=0 and jit.max_threshold=0 to force every \
-                 unit through the JIT. Compare compile time (jit.compile_ns), compiles that \
+                 together with jit.min_threshold=0, jit.max_threshold=0 and \
+                 jit.background_compile=false to force every unit through the JIT. Compare compile time (jit.compile_ns), compiles that \
                  waited (jit.compile_waits; always 0 when off), units compiled and mips with \
                  it on and off.",
                 "是否执行编译时间预算 jit.compile_time_budget_ns。关闭后，阈值要求的每次编译都立即进行，\
                  不管一个窗口里的编译时间加起来有多长：启动时的编译风暴可能让客户机卡住，\
                  但哪个单元在何时被编译成哪一层只取决于执行次数（jit.min_threshold 等于 \
-                 jit.max_threshold 时完全可复现）。与 jit.min_threshold=0、jit.max_threshold=0 \
-                 一起关闭，就能让每个单元都经过 JIT。开关前后对比编译耗时（jit.compile_ns）、\
+                 jit.max_threshold 时完全可复现）。与 jit.min_threshold=0、jit.max_threshold=0、\
+                 jit.background_compile=false 一起设置，就能让每个单元都经过 JIT。开关前后对比编译耗时（jit.compile_ns）、\
                  因预算而等待的编译次数（jit.compile_waits，关闭时恒为 0）、编译的单元数和 mips。",
             ),
     ]

@@ -123,6 +123,7 @@ static PRESETS: &[Preset] = &[
             ("jit.max_threshold", "0"),
             ("jit.tier_up_threshold", "0"),
             ("jit.enable_compile_time_budget", "false"),
+            ("jit.background_compile", "false"),
         ],
     },
     Preset {
@@ -150,6 +151,7 @@ static PRESETS: &[Preset] = &[
             ("jit.max_threshold", "5000"),
             ("jit.tier_up_threshold", "5000"),
             ("jit.enable_compile_time_budget", "true"),
+            ("jit.background_compile", "false"),
         ],
     },
     Preset {
@@ -220,6 +222,7 @@ static PRESETS: &[Preset] = &[
             ("jit.min_threshold", "0"),
             ("jit.max_threshold", "0"),
             ("jit.enable_compile_time_budget", "false"),
+            ("jit.background_compile", "false"),
         ],
     },
     Preset {
@@ -250,6 +253,7 @@ static PRESETS: &[Preset] = &[
         settings: &[
             ("code_cache.max_memory_bytes", "1048576"),
             ("code_cache.eviction_policy", "lru_lfu"),
+            ("jit.background_compile", "false"),
         ],
     },
     Preset {

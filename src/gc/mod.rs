@@ -455,7 +455,13 @@ impl UnifiedGC {
 
 impl Drop for UnifiedGC {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
+        // Under the lock: the marker checks `stop` and starts waiting while
+        // holding it, so the notification cannot fall between the two (it
+        // did, once in a while, and the join below waited for ever).
+        {
+            let _core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            self.shared.stop.store(true, Ordering::SeqCst);
+        }
         self.shared.wake.notify_all();
         if let Some(h) = self.marker.take() {
             let _ = h.join();

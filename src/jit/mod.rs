@@ -69,9 +69,9 @@ pub struct JitConfig {
     /// instructions retired per tier (tiers.interpreter.instructions,
     /// tiers.baseline.instructions, tiers.optimizing.instructions) with it on and
     /// off. For the other extreme, every unit through the JIT before its first
-    /// execution, set jit.min_threshold=0, jit.max_threshold=0 and
-    /// jit.enable_compile_time_budget=false, plus jit.tier_up_threshold=0 for the
-    /// optimizing tier.
+    /// execution, set jit.min_threshold=0, jit.max_threshold=0,
+    /// jit.enable_compile_time_budget=false and jit.background_compile=false, plus
+    /// jit.tier_up_threshold=0 for the optimizing tier.
     ///
     /// Default true.
     pub enabled: bool,
@@ -146,6 +146,21 @@ pub struct JitConfig {
     /// imports (`jit/chain.rs`); a chained unit checks the same instruction
     /// budget before each block.
     pub chaining: bool,
+    /// Compile on a background thread while the guest runs on (natively; the
+    /// browser compiles in the worker, synchronously, whatever this says).
+    /// true: a unit that reaches its threshold is code-generated at once and
+    /// compiled by the engine on the machine's compile thread; meanwhile the
+    /// unit runs interpreted (or at its old tier), and its code is installed at
+    /// the next dispatch after the compile ends. The guest then waits only for
+    /// code generation and instantiation (jit.compile_waited_ns) instead of the
+    /// whole compile (jit.compile_ns), and the compile-time budget and the
+    /// adaptive threshold count what it waited. false: the guest waits for every
+    /// compile, so which instructions run at which tier is reproducible from run
+    /// to run (tests and exact comparisons want this). Default true.
+    ///
+    /// A unit whose guest code changes while it compiles is never installed
+    /// (its page's invalidation marks the job stale).
+    pub background_compile: bool,
 }
 
 impl Default for JitConfig {
@@ -176,6 +191,7 @@ impl JitConfig {
             max_tracked_units: 65_536,
             invalidation_limit: 4,
             chaining: true,
+            background_compile: true,
         }
     }
 
@@ -251,6 +267,31 @@ enum Refusal {
     Never(usize),
     /// The backend refused the module, or the cache cannot hold it.
     Failed,
+    /// The module is compiling on the background thread.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Pending,
+}
+
+/// Background compiles a hart keeps under way at once. Measured (mixbench,
+/// cpubench natively, BENCHMARKS.md "Background compiles"): 1, 2 and 4 are
+/// alike; an unbounded queue ran 30-50 % longer, compiling units that had
+/// cooled by the time their turn came and leaving hot loops at the
+/// baseline tier meanwhile.
+#[cfg(not(target_arch = "wasm32"))]
+const MAX_PENDING: usize = 2;
+
+/// A unit compiling on the background thread (natively).
+#[cfg(not(target_arch = "wasm32"))]
+struct PendingCompile {
+    key: UnitKey,
+    tier: Tier,
+    mkey: codegen::ModuleKey,
+    wasm: std::sync::Arc<[u8]>,
+    /// Guest instructions it translates.
+    instructions: u64,
+    codegen_ns: u64,
+    /// Its page's code changed after it was generated: never install it.
+    stale: bool,
 }
 
 /// Per-unit execution count and where its code stands.
@@ -269,6 +310,8 @@ struct UnitState {
     /// Guest clock before which its page is in quarantine (no compiles; the
     /// dispatcher need not look further).
     blocked_until: u64,
+    /// Its module is compiling on the background thread.
+    compiling: bool,
 }
 
 /// Counters for the report.
@@ -317,6 +360,12 @@ pub struct JitStats {
     /// Host nanoseconds from the JIT's creation to its first unit
     /// installed (compiled or shared).
     pub first_code_ns: Option<u64>,
+    /// Host time the guest waited for compiles: code generation, the
+    /// engine's compile when it is synchronous, instantiation.
+    pub compile_waited_ns: u64,
+    /// Background compiles whose result was dropped because the unit's
+    /// guest code changed while it compiled.
+    pub compiles_dropped: u64,
 }
 
 /// How often a page's compiled code was invalidated lately.
@@ -408,6 +457,11 @@ pub struct Jit {
     block_hint: Option<(u64, u64)>,
     /// `clock::now_ns()` when the JIT was made.
     created_ns: u64,
+    /// Background compiles under way, by job id.
+    #[cfg(not(target_arch = "wasm32"))]
+    pending: FxHashMap<u64, PendingCompile>,
+    #[cfg(not(target_arch = "wasm32"))]
+    next_job: u64,
 }
 
 impl Jit {
@@ -445,6 +499,10 @@ impl Jit {
             invalidated_pages: Vec::new(),
             block_hint: None,
             created_ns: clock::now_ns(),
+            #[cfg(not(target_arch = "wasm32"))]
+            pending: FxHashMap::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            next_job: 0,
         }
     }
 
@@ -657,6 +715,13 @@ impl Jit {
         self.epoch = ram.code_epoch();
         let mut pages = std::mem::take(&mut self.invalidated_pages);
         ram.drain_invalidated(CodeConsumer::jit(hart), &mut pages);
+        #[cfg(not(target_arch = "wasm32"))]
+        for p in self.pending.values_mut() {
+            let page = ((p.key.ppc - crate::mem::RAM_BASE) / 4096) as u32;
+            if pages.contains(&u32::MAX) || pages.contains(&page) {
+                p.stale = true;
+            }
+        }
         let removed = if pages.is_empty() || self.cache.is_empty() {
             None
         } else {
@@ -728,6 +793,10 @@ impl Jit {
         retired: u64,
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if !self.pending.is_empty() {
+            self.poll_compiles(clock);
+        }
         if let Some(found) = self.jumps.hit(key) {
             self.control.record_executions(1, retired);
             return Some(found);
@@ -777,6 +846,7 @@ impl Jit {
             size_hint: [0; 2],
             size_cap: u32::MAX,
             blocked_until: 0,
+            compiling: false,
         });
         let count = st.count;
         st.count += 1;
@@ -815,6 +885,15 @@ impl Jit {
                 self.block_hint = Some((key.ppc & !0xfff, until));
                 return hit;
             }
+        }
+        if self.units.get(&key).is_some_and(|s| s.compiling) {
+            return hit;
+        }
+        // A short queue: a unit that finds it full asks again at a later
+        // dispatch, so the thread compiles what is hot now, not a backlog.
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.pending.len() >= MAX_PENDING {
+            return hit;
         }
         match self.compile(key, ram, page_off, tier, now) {
             Ok(f) => Some((f, tier)),
@@ -928,6 +1007,36 @@ impl Jit {
         let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
         let wasm: std::sync::Arc<[u8]> = generated.wasm.into();
         let t1 = clock::now_ns();
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.config.background_compile {
+            let id = self.next_job;
+            if backend.submit(id, &mkey, wasm.clone()).is_ok() {
+                self.next_job += 1;
+                let codegen_ns = t1 - t0;
+                self.stats.codegen_ns.record(codegen_ns);
+                self.stats.compile_waited_ns += codegen_ns;
+                self.cost.add_compile_ns(codegen_ns);
+                self.work_ns += codegen_ns;
+                // Stores into the page from now on invalidate: the job
+                // goes stale instead of installing old code.
+                ram.mark_code_page(page_off);
+                if let Some(st) = self.units.get_mut(&key) {
+                    st.compiling = true;
+                }
+                let instructions = generated.instructions;
+                let pending = PendingCompile {
+                    key,
+                    tier,
+                    mkey,
+                    wasm,
+                    instructions,
+                    codegen_ns,
+                    stale: false,
+                };
+                self.pending.insert(id, pending);
+                return Err(Refusal::Pending);
+            }
+        }
         let installed = backend.install_keyed(mkey, wasm.clone());
         let t2 = clock::now_ns();
         let (module, func) = match installed {
@@ -943,12 +1052,61 @@ impl Jit {
         self.stats.engine_ns.record(engine_ns);
         self.stats.compile_ns.record(codegen_ns + engine_ns);
         self.stats.units_compiled += 1;
+        self.stats.compile_waited_ns += codegen_ns + engine_ns;
         self.cost.add_compile_ns(codegen_ns + engine_ns);
         self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
         ram.mark_code_page(page_off);
         let code = CachedCode { func, tier, module, instructions: generated.instructions, wasm };
         self.cache_code(key, code, now)
+    }
+
+    /// Install the background compiles that have finished (those whose
+    /// guest code changed meanwhile are dropped). The guest waited only for
+    /// the instantiation: that is what the budget and the threshold see.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[cold]
+    fn poll_compiles(&mut self, clock: u64) {
+        let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
+        loop {
+            let Some(backend) = self.backend.as_mut() else { return };
+            let Some((id, module, engine_ns)) = backend.take_compiled() else { return };
+            let Some(p) = self.pending.remove(&id) else { continue };
+            if let Some(st) = self.units.get_mut(&p.key) {
+                st.compiling = false;
+            }
+            if p.stale {
+                backend.abandon(&p.mkey);
+                self.stats.compiles_dropped += 1;
+                continue;
+            }
+            let t0 = clock::now_ns();
+            let installed = backend.finish_keyed(p.mkey, p.wasm.clone(), module);
+            let waited = clock::now_ns() - t0;
+            let (module, func) = match installed {
+                Ok(x) => x,
+                Err(e) => {
+                    self.stats.failures += 1;
+                    self.last_error = Some(e);
+                    continue;
+                }
+            };
+            self.stats.engine_ns.record(engine_ns);
+            self.stats.compile_ns.record(p.codegen_ns + engine_ns);
+            self.stats.units_compiled += 1;
+            self.stats.compile_waited_ns += waited;
+            self.cost.add_compile_ns(waited);
+            self.work_ns += waited;
+            self.control.record_compile(p.tier, p.instructions.max(1), p.codegen_ns + waited);
+            let code = CachedCode {
+                func,
+                tier: p.tier,
+                module,
+                instructions: p.instructions,
+                wasm: p.wasm,
+            };
+            let _ = self.cache_code(p.key, code, now);
+        }
     }
 
     /// Put a freshly installed unit in the code cache (counted by its wasm
@@ -1046,6 +1204,8 @@ impl Jit {
             calls: self.stats.calls,
             chained: self.stats.chained,
             first_code_ns: self.stats.first_code_ns,
+            compile_waited_ns: self.stats.compile_waited_ns,
+            compiles_dropped: self.stats.compiles_dropped,
             inline_tlb_hits: self.inline_tlb_hits(),
             inline_tlb_fills: self.inline_tlb.fills,
             inline_tlb_flushes: self.inline_tlb.flushes,

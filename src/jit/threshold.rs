@@ -70,8 +70,9 @@ macro_rules! threshold_field_doc {
          between min_threshold and max_threshold. Lower it to compile hot code sooner \
          (short programs, tight loops); raise it so that code which runs only a few times \
          is never compiled, since it cannot earn its compile back. 0 means compile before \
-         the first execution: with jit.max_threshold=0 and \
-         jit.enable_compile_time_budget=false every unit goes through the JIT. Watch the \
+         the first execution: with jit.max_threshold=0, \
+         jit.enable_compile_time_budget=false and jit.background_compile=false every unit \
+         goes through the JIT. Watch the \
          threshold over time (jit.threshold_series), units compiled, compile time and the \
          interpreter's share of instructions. At most jit.max_threshold.\n\n\
          Default 50, in executions, range 0..=1_000_000 and at most `max_threshold`."
@@ -140,7 +141,8 @@ macro_rules! threshold_field_doc {
          at start-up can stall the guest, but which unit is compiled to which tier, and \
          when, depends only on execution counts (fully reproducible when \
          jit.min_threshold equals jit.max_threshold). Turn it off together with \
-         jit.min_threshold=0 and jit.max_threshold=0 to force every unit through the JIT. \
+         jit.min_threshold=0, jit.max_threshold=0 and jit.background_compile=false to force \
+         every unit through the JIT. \
          Compare compile time (jit.compile_ns), compiles that waited (jit.compile_waits; \
          always 0 when off), units compiled and mips with it on and off.\n\n\
          Default true."

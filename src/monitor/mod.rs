@@ -122,6 +122,9 @@ pub struct JitSample {
     pub chained: u64,
     /// Host ns from the JIT's start to its first installed unit.
     pub first_code_ns: Option<u64>,
+    /// Host ns the guest waited for compiles; background compiles dropped.
+    pub compile_waited_ns: u64,
+    pub compiles_dropped: u64,
     /// Inline-TLB hits in generated code, entries filled, flushes.
     pub inline_tlb_hits: u64,
     pub inline_tlb_fills: u64,
@@ -161,6 +164,8 @@ impl JitSample {
         self.live_instances += o.live_instances;
         self.calls += o.calls;
         self.chained += o.chained;
+        self.compile_waited_ns += o.compile_waited_ns;
+        self.compiles_dropped += o.compiles_dropped;
         self.first_code_ns = match (self.first_code_ns, o.first_code_ns) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -177,6 +177,16 @@ pub struct JitReport {
     /// the first compiled unit installed; null when nothing was compiled.
     #[serde(default)]
     pub first_code_ns: Option<u64>,
+    /// Host nanoseconds the guest waited for compiles: code generation, the
+    /// engine's compile when it is synchronous (`jit.background_compile`
+    /// false, or in the browser), instantiation. With background compiles
+    /// `compile_ns` is the compile thread's work, most of it not waited for.
+    #[serde(default)]
+    pub compile_waited_ns: u64,
+    /// Background compiles thrown away because the unit's guest code
+    /// changed while it compiled (such code never runs).
+    #[serde(default)]
+    pub compiles_dropped: u64,
     /// Inline-TLB entries written (after the interpreter redid a load or
     /// store that missed) and flushes (satp, privilege, mstatus or
     /// sfence.vma changed); its hits are the `inline` level of `tlb.levels`.
@@ -481,6 +491,8 @@ impl Report {
                 calls: j.calls,
                 chained: j.chained,
                 first_code_ns: j.first_code_ns,
+                compile_waited_ns: j.compile_waited_ns,
+                compiles_dropped: j.compiles_dropped,
                 inline_tlb_fills: j.inline_tlb_fills,
                 inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,

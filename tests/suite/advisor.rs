@@ -24,6 +24,8 @@ fn run(workload: &str, preset: Option<&str>, sets: &[&str], max_insns: Option<u6
         Some(id) => find_preset(id).unwrap_or_else(|| panic!("no preset {id}")).config().unwrap(),
         None => VmConfig::default(),
     };
+    // Compiles the guest waits for: the figures the rules read are the page's.
+    config.jit.background_compile = false;
     config.apply_assignments(sets).unwrap();
     let elf = std::fs::read(elf_path(workload)).unwrap();
     run_captured(config, &elf, RunLimits { max_insns, timeout_ns: None }).expect("loads").report

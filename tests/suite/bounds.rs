@@ -19,8 +19,12 @@ const FINISHER: u32 = 0x0010_0000;
 /// The 16550 UART's transmit register.
 const UART: u32 = 0x1000_0000;
 /// Settings that send every unit through the JIT before its first execution.
-const JIT_FORCED: [&str; 3] =
-    ["jit.min_threshold=0", "jit.max_threshold=0", "jit.enable_compile_time_budget=false"];
+const JIT_FORCED: [&str; 4] = [
+    "jit.min_threshold=0",
+    "jit.max_threshold=0",
+    "jit.enable_compile_time_budget=false",
+    "jit.background_compile=false",
+];
 
 /// `li rd, value` for a value below 2^32 (zero-extended).
 fn li32(p: &mut Program, rd: Reg, value: u32) {
@@ -94,6 +98,7 @@ fn entry_point_storm(ram: u32, dense: u32) -> Vec<u8> {
 
 fn config(sets: &[&str]) -> VmConfig {
     let mut c = VmConfig::default();
+    c.jit.background_compile = false;
     c.apply_assignments(sets).expect("valid settings");
     c
 }

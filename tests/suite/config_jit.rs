@@ -51,6 +51,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.invalidation_limit", "1000000", json!(1_000_000)),
         ("jit.chaining", "false", json!(false)),
         ("jit.chaining", "true", json!(true)),
+        ("jit.background_compile", "false", json!(false)),
+        ("jit.background_compile", "true", json!(true)),
         ("code_cache.max_entries", "1", json!(1)),
         ("code_cache.max_entries", "1000000", json!(1_000_000)),
         ("code_cache.max_memory_bytes", "64KiB", json!(64 << 10)),
@@ -231,6 +233,7 @@ fn the_recipes_in_the_help_validate() {
         "jit.max_threshold=0",
         "jit.enable_compile_time_budget=false",
         "jit.tier_up_threshold=0",
+        "jit.background_compile=false",
     ])
     .unwrap();
     assert_eq!((c.jit.min_threshold, c.jit.max_threshold, c.jit.tier_up_threshold), (0, 0, 0));

@@ -99,6 +99,7 @@ fn every_gc_workload_is_right_interpreted_and_compiled_with_the_verifier_on() {
                 &[
                     ("jit.min_threshold", "0"),
                     ("jit.max_threshold", "0"),
+                    ("jit.background_compile", "false"),
                     ("jit.enable_compile_time_budget", "false"),
                 ],
             ]

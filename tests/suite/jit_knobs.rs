@@ -52,6 +52,8 @@ fn run(max_insns: u64, sets: &[(&str, &str)]) -> Arc<Report> {
     let cell = RUNS.get_or_init(Default::default).lock().unwrap().entry(key).or_default().clone();
     cell.get_or_init(|| {
         let mut config = VmConfig::default();
+        // Compiles the guest waits for: reproducible tiers and counts.
+        config.jit.background_compile = false;
         for (k, v) in sets {
             config.set(k, v).unwrap();
         }
@@ -149,6 +151,30 @@ fn chaining_sends_unit_entries_past_the_dispatcher() {
         off.jit.calls
     );
     assert_eq!(on.tiers.optimizing.instructions, off.tiers.optimizing.instructions);
+}
+
+// ---- jit.background_compile ----
+
+/// With background compiles the guest waits for code generation and
+/// instantiation only; without, for the engine's whole compile as well.
+#[test]
+fn background_compile_takes_the_engine_off_the_guests_path() {
+    let bg = run(20 * M, &fixed(&[("jit.background_compile", "true")]));
+    let fg = run(20 * M, &fixed(&[]));
+    let (b, f) = (&bg.jit, &fg.jit);
+    assert!(b.units_compiled > 0, "{b:?}");
+    assert!(
+        b.compile_waited_ns * 3 < b.compile_ns.total,
+        "background: waited {} of {} ns",
+        b.compile_waited_ns,
+        b.compile_ns.total
+    );
+    assert!(
+        f.compile_waited_ns >= f.compile_ns.total,
+        "synchronous: waited {} of {} ns",
+        f.compile_waited_ns,
+        f.compile_ns.total
+    );
 }
 
 // ---- jit.sample_window ----

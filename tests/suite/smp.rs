@@ -17,6 +17,7 @@ const MIE: u16 = 0x304;
 
 fn config(vcpus: u64, pool: u64, jit: bool) -> VmConfig {
     let mut c = VmConfig::default();
+    c.jit.background_compile = false;
     c.memory.ram_bytes = 4 << 20;
     c.runtime.vcpus = vcpus;
     c.runtime.pool_size = pool;

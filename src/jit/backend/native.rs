@@ -18,7 +18,7 @@
 //! instance of it (a count of users, dropped with the last release), so the
 //! repository holds no code that no hart's code cache holds.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use wasmtime::{
     Config, Engine, Global, GlobalType, Instance, MemoryType, Module, Mutability, Ref, RefType,
@@ -156,6 +156,11 @@ pub struct NativeBackend {
     current: Option<usize>,
     modules: HashMap<ModuleId, InstalledModule>,
     next_id: u64,
+    /// The machine's compile thread (shared with the siblings).
+    compiler: Arc<CompileThread>,
+    /// Where the compile thread sends this backend's finished jobs.
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
     /// Stores started so far (the next one's serial number).
     stores_started: u32,
     /// Shared with every sibling.
@@ -203,6 +208,8 @@ impl NativeBackend {
             }
         };
         warm_up(&engine, &memory, &layout)?;
+        let (done_tx, done_rx) = mpsc::channel();
+        let compiler = CompileThread::start(&engine);
         let backend = NativeBackend {
             engine,
             memory,
@@ -211,6 +218,9 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            compiler,
+            done_tx,
+            done_rx,
             stores_started: 0,
             repo: Arc::default(),
         };
@@ -225,6 +235,7 @@ impl NativeBackend {
         if state + STATE_STRIDE > self.layout.page_flags {
             return Err(format!("no state block for hart {hart}"));
         }
+        let (done_tx, done_rx) = mpsc::channel();
         Ok(NativeBackend {
             engine: self.engine.clone(),
             memory: self.memory.clone(),
@@ -233,6 +244,9 @@ impl NativeBackend {
             current: None,
             modules: HashMap::new(),
             next_id: 0,
+            compiler: self.compiler.clone(),
+            done_tx,
+            done_rx,
             stores_started: 0,
             repo: self.repo.clone(),
         })
@@ -305,6 +319,50 @@ impl NativeBackend {
         let probe = (key.region.entry, key.opts);
         lock(&self.repo).buckets.entry(probe).or_default().compiling += 1;
         let compiled = Module::new(&self.engine, &wasm).map_err(|e| format!("compile: {e}"));
+        self.finish_keyed(key, wasm, compiled)
+    }
+
+    /// Start compiling `wasm` (generated for `key`) on the machine's
+    /// compile thread; [`NativeBackend::take_compiled`] hands the result
+    /// back as job `id`, for [`NativeBackend::finish_keyed`]. Meanwhile
+    /// [`NativeBackend::probe_shared`] says `Compiling` for its bucket.
+    pub fn submit(&mut self, id: u64, key: &ModuleKey, wasm: Arc<[u8]>) -> Result<(), String> {
+        let probe = (key.region.entry, key.opts);
+        self.compiler
+            .jobs
+            .send(Job { id, wasm, done: self.done_tx.clone() })
+            .map_err(|_| "the compile thread has stopped".to_string())?;
+        lock(&self.repo).buckets.entry(probe).or_default().compiling += 1;
+        Ok(())
+    }
+
+    /// A compile job of this backend that has finished, if any: its id,
+    /// the compiled module (or why not) and the engine's nanoseconds.
+    pub fn take_compiled(&mut self) -> Option<(u64, Result<Module, String>, u64)> {
+        self.done_rx.try_recv().ok().map(|d| (d.id, d.module, d.engine_ns))
+    }
+
+    /// Give up a background compile of `key` whose result is not wanted
+    /// (its guest code changed meanwhile): its bucket's compile is over.
+    pub fn abandon(&mut self, key: &ModuleKey) {
+        let probe = (key.region.entry, key.opts);
+        let mut repo = lock(&self.repo);
+        if let Some(b) = repo.buckets.get_mut(&probe) {
+            b.compiling = b.compiling.saturating_sub(1);
+        }
+        repo.bucket_done(&probe);
+    }
+
+    /// The second half of [`NativeBackend::install_keyed`] (and of a
+    /// background compile): instantiate `compiled` and enter it in the
+    /// repository; the bucket's compile is over either way.
+    pub fn finish_keyed(
+        &mut self,
+        key: ModuleKey,
+        wasm: Arc<[u8]>,
+        compiled: Result<Module, String>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
+        let probe = (key.region.entry, key.opts);
         let installed = compiled.and_then(|m| Ok((self.instantiate(&m, None)?, m)));
         let mut repo = lock(&self.repo);
         let repo = &mut *repo;
@@ -458,6 +516,48 @@ impl Drop for NativeBackend {
                 repo.unuse(probe, *entry);
             }
         }
+    }
+}
+
+/// A background compile: a module's bytes, and where to send the result.
+struct Job {
+    id: u64,
+    wasm: Arc<[u8]>,
+    done: mpsc::Sender<Done>,
+}
+
+/// A finished [`Job`].
+struct Done {
+    id: u64,
+    module: Result<Module, String>,
+    engine_ns: u64,
+}
+
+/// The machine's compile thread: compiles jobs in the order they come
+/// (Cranelift, the engine's own settings) while the harts run on. It stops
+/// when the last backend holding it goes (its job channel closes).
+struct CompileThread {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl CompileThread {
+    fn start(engine: &Engine) -> Arc<CompileThread> {
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("tunevm-compile".into())
+            .spawn(move || {
+                for job in rx {
+                    let t0 = std::time::Instant::now();
+                    let module =
+                        Module::new(&engine, &job.wasm).map_err(|e| format!("compile: {e}"));
+                    let engine_ns = t0.elapsed().as_nanos() as u64;
+                    // The backend may be gone: then nobody wants the result.
+                    let _ = job.done.send(Done { id: job.id, module, engine_ns });
+                }
+            })
+            .expect("the compile thread starts");
+        Arc::new(CompileThread { jobs })
     }
 }
 
