@@ -353,7 +353,8 @@ const CPU_WORKLOADS: [CpuWorkload; 2] = [
 ];
 
 /// cpubench and mixbench: the interpreter, the baseline tier only (cpubench),
-/// full tiering with and without chaining, and the same C compiled straight
+/// full tiering with and without chaining and with synchronous compiles, and
+/// the same C compiled straight
 /// to wasm32 by clang, all in this one run (wasmtime). Besides MIPS: the
 /// compile share of the run, calls into compiled code and chained entries
 /// per million guest instructions, and time to the first compiled code.
@@ -385,11 +386,12 @@ fn jit_workload(
         configs.push(("baseline only", &[("jit.tier_up_threshold", "1000000000000")]));
     }
     configs.push(("full tiering, no chaining", &[("jit.chaining", "false")]));
+    configs.push(("full tiering, synchronous compiles", &[("jit.background_compile", "false")]));
     configs.push(("full tiering (defaults)", &[]));
     println!("## JIT: {}.elf ({repeat} runs each, median; wasmtime natively)\n", w.name);
     println!(
         "| engine | MIPS | wall ms | compiled units | compile p50 / p99 / max (us) | \
-         compile share | calls / chained per M insns | first compiled code (ms) |"
+         compile / waited, % of wall | calls / chained per M insns | first compiled code (ms) |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut results = Vec::new();
@@ -404,7 +406,7 @@ fn jit_workload(
         let per_m = |n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
         let first = first_compiled_ms(&r).map_or("-".into(), |ms| format!("{ms:.1}"));
         println!(
-            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {:.0} % | {:.0} / {:.0} | {first} |",
+            "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {:.0} / {:.0} % | {:.0} / {:.0} | {first} |",
             r.mips.unwrap_or(0.0),
             r.wall_ns as f64 / 1e6,
             r.jit.units_compiled,
@@ -412,6 +414,7 @@ fn jit_workload(
             us(r.jit.compile_ns.p99),
             us(r.jit.compile_ns.max),
             100.0 * r.jit.compile_ns.total as f64 / r.wall_ns.max(1) as f64,
+            100.0 * r.jit.compile_waited_ns as f64 / r.wall_ns.max(1) as f64,
             per_m(r.jit.calls),
             per_m(r.jit.chained),
         );
@@ -439,9 +442,10 @@ fn jit_workload(
     let full = mips("full tiering (defaults)");
     let mut ratios = format!(
         "\nratios, same run: full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %); \
-         chaining on / off {:.2}x",
+         chaining on / off {:.2}x; background / synchronous compiles {:.2}x",
         100.0 * full / native_mips,
         full / mips("full tiering, no chaining"),
+        full / mips("full tiering, synchronous compiles"),
     );
     if w.all_tiers {
         let interp = mips("interpreter");
