@@ -113,8 +113,8 @@ export const WORKLOADS = {
       zh: '先用默认设置运行，再把 jit.invalidation_limit 设为 0（对不断变化的代码从不停止编译）后再运行一次。也可以强制所有代码走 JIT：jit.min_threshold 设为 0、jit.max_threshold 设为 0、jit.enable_compile_time_budget 设为 false。',
     },
     see: {
-      en: 'The output stays correct either way (stale code would change the checksum line). At the defaults the code-churn chart shows a few invalidations, then the patched page is put aside (pages put aside: 2) and runs interpreted. With jit.invalidation_limit 0 every patch throws compiled code away and compiles it again: invalidations and compiles per second climb together, the compile-time chart fills with recompiles and the run is tens of times slower.',
-      zh: '两种设置下输出都正确（过时的代码会改变 checksum 行）。默认设置下，代码变化图先出现几次作废，随后被修补的页被暂停编译（被暂停编译的页：2），改由解释器执行。jit.invalidation_limit 设为 0 时，每次修补都会丢弃已编译的代码再重新编译：每秒作废次数和编译次数一起上升，编译时间图里堆满重新编译，整次运行慢几十倍。',
+      en: 'The output stays correct either way (stale code would change the checksum line). At the defaults the code-churn chart shows a few invalidations, then the patched page is put aside (pages put aside: 2) and runs interpreted. With jit.invalidation_limit 0 every patch throws compiled code away and compiles it again: invalidations and compiles per second climb together, the compile-time chart fills with recompiles and the run is several times slower (about ten times on the machines we measured).',
+      zh: '两种设置下输出都正确（过时的代码会改变 checksum 行）。默认设置下，代码变化图先出现几次作废，随后被修补的页被暂停编译（被暂停编译的页：2），改由解释器执行。jit.invalidation_limit 设为 0 时，每次修补都会丢弃已编译的代码再重新编译：每秒作废次数和编译次数一起上升，编译时间图里堆满重新编译，整次运行慢好几倍（我们测得约十倍）。',
     },
   },
   traps: {

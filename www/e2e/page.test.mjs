@@ -1247,7 +1247,7 @@ test('the paging-random walkthrough is true: at the default L2 the TLB row is re
   assert.deepEqual(problems, [], 'errors during the paging-random lesson');
 });
 
-test('the smc walkthrough is true: at the defaults two pages are put aside; with jit.invalidation_limit 0 every patch recompiles and the run is tens of times slower, with the same output', { timeout: TEST_TIMEOUT }, async (t) => {
+test('the smc walkthrough is true: at the defaults two pages are put aside; with jit.invalidation_limit 0 every patch recompiles and the run is several times slower, with the same output', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   await page.selectOption('#workload', 'smc');
   const figures = async () => {
@@ -1264,7 +1264,7 @@ test('the smc walkthrough is true: at the defaults two pages are put aside; with
   assert.equal(defaults.quarantines, 2, 'pages put aside at the defaults');
   assert.equal(churn.quarantines, 0, 'no page put aside with jit.invalidation_limit 0');
   assert.ok(churn.invalidations > 50 * defaults.invalidations, `invalidations ${defaults.invalidations} -> ${churn.invalidations}`);
-  assert.ok(churn.wall_ms > 10 * defaults.wall_ms, `"tens of times slower": ${defaults.wall_ms.toFixed(0)} ms -> ${churn.wall_ms.toFixed(0)} ms`);
+  assert.ok(churn.wall_ms > 4 * defaults.wall_ms, `"several times slower": ${defaults.wall_ms.toFixed(0)} ms -> ${churn.wall_ms.toFixed(0)} ms`);
   assert.deepEqual(problems, [], 'errors during the smc lesson');
 });
 
