@@ -312,3 +312,27 @@ fn gc_binary_trees_collects_in_a_small_heap_and_says_why_marking_is_not_concurre
         panic!("advise() refused the page's live report: {}", message(e));
     }
 }
+
+/// Live knobs: `retune` between two pieces applies a live change, marks it
+/// in the live and full reports, and refuses a knob that is not live with
+/// its name, changing nothing.
+#[wasm_bindgen_test]
+fn retune_changes_live_knobs_between_pieces_and_marks_them() {
+    let mut m = machine("{}", CPUBENCH);
+    assert_eq!(js(m.run_for(30.0))["state"], "running");
+    let e = message(m.retune(r#"{"memory.ram_bytes": "128 MiB"}"#).err().unwrap());
+    assert!(e.starts_with("memory.ram_bytes cannot change while the guest runs"), "{e}");
+    let mark = json(&m.retune(r#"{"code_cache.max_entries": "8"}"#).unwrap());
+    assert_eq!(mark["changes"]["code_cache.max_entries"], "8");
+    assert!(mark["wall_ns"].as_u64().unwrap() > 0);
+    let unchanged = json(&m.retune(r#"{"code_cache.max_entries": "8"}"#).unwrap());
+    assert_eq!(unchanged["changes"], serde_json::json!({}), "no difference, no mark");
+    run_to_end(&mut m);
+    let live = via_js(&m.live_json());
+    assert_eq!(live["retunes"].as_array().unwrap().len(), 1, "{}", live["retunes"]);
+    assert_eq!(live["retunes"][0], via_js(&mark.to_string()));
+    assert!(live["code_cache"]["entries"].as_u64().unwrap() <= 8);
+    assert!(live["code_cache"]["evictions"].as_u64().unwrap() > 0);
+    assert_eq!(live["config"]["code_cache"]["max_entries"], 8);
+    assert_eq!(json(&m.report())["retunes"].as_array().unwrap().len(), 1);
+}

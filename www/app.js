@@ -130,6 +130,7 @@ function wire(s) {
     showIsolation();
     panel.relabel();
     s.controls.relabel();
+    s.relabel();
     program.updateShareLink();
   });
 }
@@ -211,6 +212,8 @@ async function start() {
     onChange: (p) => {
       program.updateShareLink();
       if (!p.hasErrors() && $('#load-error').dataset.cause === 'refused') setLoadError('');
+      // live knobs: a change while the guest runs or is paused goes to its machine
+      session.knobsChanged(p).catch((e) => showPageError(reason(e)));
     },
   });
   program.panelB = new KnobPanel($('#knobs-b'), vm, schema, { attr: 'b-key', idPrefix: 'knob-b', lazy: true, notes: SMP_KNOB_NOTES });
@@ -236,6 +239,8 @@ window.tunevmPage = {
   /** Points drawn in one GC chart (gc-charts.js GC_CHART_NAMES). */
   gcPoints: (name) => session?.panel.gc.points(name) ?? 0,
   lastReport: () => session?.panel.lastReport ?? null,
+  /** The retune marks the time charts hold ({wall_ns, instructions, changes}, oldest first). */
+  retuneMarks: () => session?.panel.charts.marks() ?? [],
   /** Benchmark only: the worker's timings of the current machine (see worker.js). */
   workerTimings: (n) => session?.worker.timings(n),
   /** Test only: a Rust panic in the worker. */

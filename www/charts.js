@@ -6,6 +6,12 @@
 //
 // x axis: seconds of run time (report wall_ns, which does not count pauses),
 // except compile_time, whose x is the histogram bucket.
+//
+// Live knobs: every time chart draws a dashed vertical line at each retune
+// mark (report.retunes: {wall_ns, instructions, changes}, the moment knobs
+// changed while the guest ran), labelled with the changed knobs' short names
+// when the label fits. The marks live in the charts' state, so each redraw
+// keeps them; a new machine clears them.
 
 import uPlot from './vendor/uPlot.esm.js';
 import { t } from './i18n.js';
@@ -34,9 +40,62 @@ function line(label, i, extra = {}) {
   return { label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false, ...extra };
 }
 
+/** Two retune marks are the same mark (two can share a moment while paused). */
+const same = (a, b) =>
+  a.wall_ns === b.wall_ns && a.instructions === b.instructions && JSON.stringify(a.changes) === JSON.stringify(b.changes);
+
+/** The knobs of a mark as a short label: the last part of each key. */
+function markLabel(mark) {
+  return Object.keys(mark.changes || {})
+    .map((k) => k.slice(k.lastIndexOf('.') + 1))
+    .join(', ');
+}
+
+/**
+ * A uPlot draw hook: a dashed vertical line at each mark of marks(), at
+ * x = xOf(mark) (null: not on this chart), with its label when it fits
+ * inside the plot. gc-charts.js uses it too (x = guest instructions).
+ */
+export function markHook(marks, xOf) {
+  return (u) => {
+    const list = marks();
+    if (!list.length) return;
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    const ratio = u.pxRatio ?? devicePixelRatio ?? 1;
+    const min = u.scales.x.min;
+    const max = u.scales.x.max;
+    ctx.save();
+    ctx.lineWidth = ratio;
+    ctx.strokeStyle = '#495057';
+    ctx.fillStyle = '#495057';
+    ctx.font = `${Math.round(10 * ratio)}px sans-serif`;
+    ctx.textBaseline = 'top';
+    for (const mark of list) {
+      const x = xOf(mark);
+      if (x == null || !Number.isFinite(x) || min == null || x < min || x > max) continue;
+      const px = Math.round(u.valToPos(x, 'x', true)) + 0.5;
+      ctx.setLineDash([4 * ratio, 3 * ratio]);
+      ctx.beginPath();
+      ctx.moveTo(px, top);
+      ctx.lineTo(px, top + height);
+      ctx.stroke();
+      const label = markLabel(mark);
+      if (!label) continue;
+      const w = ctx.measureText(label).width;
+      const pad = 3 * ratio;
+      let tx = px + pad;
+      if (tx + w > left + width) tx = px - pad - w; // to the left of the line
+      if (tx < left) continue; // fits on neither side
+      ctx.fillText(label, tx, top + pad);
+    }
+    ctx.restore();
+  };
+}
+
 /** The definition of each chart: its y axis/axes and series, made in the current language. */
 function definition(name, state) {
-  const secs = { label: t('seconds') };
+  const secs = { label: t('seconds'), runTime: true }; // runTime: x is seconds of run time
   switch (name) {
     case 'mips':
       return {
@@ -111,7 +170,7 @@ function definition(name, state) {
   throw new Error(`no chart ${name}`);
 }
 
-function makePlot(el, def, data, width) {
+function makePlot(el, def, data, width, state) {
   const axes = [
     { label: def.x.label, values: def.x.values, ...(def.xIncrs ? { incrs: def.xIncrs, space: 34 } : {}) },
     ...def.axes.map((a) => ({ label: a.label, scale: a.scale || 'y', side: a.side ?? 3, grid: { show: !a.side } })),
@@ -125,6 +184,8 @@ function makePlot(el, def, data, width) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
   };
+  // the time charts mark the moments knobs changed while the guest ran
+  if (def.x.runTime) opts.hooks = { draw: [markHook(() => state.marks, (m) => (num(m.wall_ns) == null ? null : m.wall_ns / 1e9))] };
   return new uPlot(opts, data, el);
 }
 
@@ -135,7 +196,7 @@ export class Charts {
   constructor(root) {
     this.root = root;
     this.plots = new Map();
-    this.state = { levels: [], bucketLabels: [] };
+    this.state = { levels: [], bucketLabels: [], marks: [] };
     this.dirty = new Set();
     this.clear();
     addEventListener('resize', () => this.resize());
@@ -156,6 +217,7 @@ export class Charts {
     };
     this.state.levels = [];
     this.state.bucketLabels = [];
+    this.state.marks = [];
     for (const name of CHART_NAMES) this.dirty.add(name);
     if (this.plots.size) this.rebuild('tlb_levels');
     this.schedule();
@@ -170,7 +232,7 @@ export class Charts {
     const host = this.root.querySelector(`[data-chart="${name}"] .plot`);
     this.plots.get(name)?.destroy();
     host.replaceChildren();
-    this.plots.set(name, makePlot(host, definition(name, this.state), this.data[name], this.widthOf(host)));
+    this.plots.set(name, makePlot(host, definition(name, this.state), this.data[name], this.widthOf(host), this.state));
   }
 
   rebuildAll() {
@@ -209,8 +271,29 @@ export class Charts {
     this.dirty.add(name);
   }
 
+  /** The retune marks of this machine's run (report.retunes, oldest first):
+   *  every time chart draws them again. */
+  setMarks(marks) {
+    const old = this.state.marks;
+    if (marks.length === old.length && marks.every((m, i) => same(m, old[i]))) return;
+    this.state.marks = marks.slice();
+    for (const name of CHART_NAMES) if (name !== 'compile_time') this.dirty.add(name);
+    this.schedule();
+  }
+
+  /** One mark just made (session.js, before a live report carries it). */
+  addMark(mark) {
+    if (!this.state.marks.some((m) => same(m, mark))) this.setMarks([...this.state.marks, mark]);
+  }
+
+  /** The retune marks the charts hold. */
+  marks() {
+    return this.state.marks.slice();
+  }
+
   /** Feeds one live() report (parsed). */
   push(r) {
+    if (Array.isArray(r.retunes)) this.setMarks(r.retunes);
     const wall = num(r.wall_ns);
     const insns = num(r.instructions);
     if (wall == null || insns == null) return;

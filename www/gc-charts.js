@@ -18,9 +18,11 @@
 // back to incremental slices and says so).
 //
 // A program that never used the GC heap leaves every chart with a note
-// (.gc-none) instead of an empty box.
+// (.gc-none) instead of an empty box. The charts over guest instructions
+// mark the moments knobs changed while the guest ran (report.retunes, at the
+// mark's instructions; charts.js markHook).
 
-import { uPlot } from './charts.js';
+import { uPlot, markHook } from './charts.js';
 import { t } from './i18n.js';
 import { get, num } from './dom.js';
 
@@ -66,7 +68,7 @@ const flat = (label, i) => line(label, i, { dash: [5, 4], width: 1, points: { sh
 /** The chart's uPlot options and data for `report` (null: nothing to draw). */
 function build(name, report) {
   const gc = report.gc;
-  const mInsns = { label: t('axis_m_insns') };
+  const mInsns = { label: t('axis_m_insns'), insns: true }; // insns: x is M guest instructions
   switch (name) {
     case 'pauses': {
       const pts = (gc.pauses || []).filter((p) => Array.isArray(p));
@@ -150,8 +152,9 @@ function build(name, report) {
   throw new Error(`no GC chart ${name}`);
 }
 
-function makePlot(host, def, width) {
+function makePlot(host, def, width, marks = []) {
   const [x, ...ys] = def.axes;
+  const hooks = x.insns ? { draw: [markHook(() => marks, (m) => (num(m.instructions) == null ? null : m.instructions / 1e6))] } : {};
   const axes = [
     { label: x.label, values: x.values, ...(def.xIncrs ? { incrs: def.xIncrs, space: def.xSpace ?? 34 } : {}) },
     ...ys.map((a) => ({ label: a.label, scale: a.scale || 'y', side: a.side ?? 3, grid: { show: !a.side } })),
@@ -165,6 +168,7 @@ function makePlot(host, def, width) {
       axes,
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
+      hooks,
     },
     def.data,
     host,
@@ -231,7 +235,7 @@ export class GcCharts {
   }
 
   /** One chart: `def` null = nothing to plot (the note says why). */
-  show(name, def, used = null) {
+  show(name, def, used = null, marks = []) {
     const fig = this.figure(name);
     if (!fig) return;
     const host = fig.querySelector('.plot');
@@ -244,7 +248,7 @@ export class GcCharts {
     if (waiting) waiting.hidden = !(used === true && !def);
     fig.dataset.points = '0';
     if (!def) return;
-    this.plots.set(name, makePlot(host, def, this.widthOf(host)));
+    this.plots.set(name, makePlot(host, def, this.widthOf(host), marks));
     fig.dataset.points = String(def.data[0].length);
   }
 
@@ -253,7 +257,8 @@ export class GcCharts {
     this.drawnAt = performance.now();
     const used = r.gc.used === true;
     this.root.dataset.used = used ? '1' : '0';
-    for (const name of GC_CHART_NAMES) this.show(name, used ? build(name, r) : null, used);
+    const marks = Array.isArray(r.retunes) ? r.retunes : [];
+    for (const name of GC_CHART_NAMES) this.show(name, used ? build(name, r) : null, used, marks);
     this.drawText(r, used);
   }
 

@@ -3,6 +3,10 @@
 // reason next to any entry that vm.check_setting refuses; a refused entry
 // is never applied. settings() gives only the values that differ from the
 // default, as {key: "text"}: the form WebMachine and the share link take.
+// A knob whose schema entry says `live` carries a badge (.live-badge): it can
+// change while the guest runs (session.js sends it with WebMachine.retune);
+// a changed knob that is not live gets a note ([data-live-note-for=KEY])
+// while the running machine keeps its old value (setWaiting).
 
 import { t, pick } from './i18n.js';
 
@@ -66,6 +70,8 @@ export class KnobPanel {
     this.inputs = new Map();
     this.errorEls = new Map();
     this.noteEls = new Map();
+    this.liveNoteEls = new Map();
+    this.waiting = new Set(); // non-live keys the running machine does not have yet
     this.rendered = false;
     if (!opts.lazy) this.render(); // a lazy panel is drawn when first shown
   }
@@ -81,6 +87,7 @@ export class KnobPanel {
     this.inputs.clear();
     this.errorEls = new Map();
     this.noteEls = new Map();
+    this.liveNoteEls = new Map();
     for (const section of this.schema.sections) {
       const box = document.createElement('fieldset');
       box.className = 'knob-section';
@@ -107,6 +114,13 @@ export class KnobPanel {
       code.append(part);
     });
     label.append(code);
+    if (knob.live) {
+      const badge = document.createElement('span');
+      badge.className = 'live-badge';
+      badge.textContent = t('live_badge');
+      badge.title = t('live_badge_title');
+      label.append(' ', badge);
+    }
 
     let input;
     if (knob.kind === 'bool') {
@@ -152,6 +166,14 @@ export class KnobPanel {
       note.setAttribute('role', 'note');
       this.noteEls.set(knob.key, note);
     }
+    let liveNote = null;
+    if (!knob.live) {
+      liveNote = document.createElement('span');
+      liveNote.className = 'knob-live-note';
+      liveNote.dataset[this.attr === 'key' ? 'liveNoteFor' : 'bLiveNoteFor'] = knob.key;
+      liveNote.setAttribute('role', 'note');
+      this.liveNoteEls.set(knob.key, liveNote);
+    }
 
     const help = document.createElement('p');
     help.className = 'knob-help';
@@ -166,7 +188,7 @@ export class KnobPanel {
     const head = document.createElement('div');
     head.className = 'knob-head';
     head.append(label, input);
-    row.append(head, meta, error, ...(note ? [note] : []), help);
+    row.append(head, meta, error, ...(note ? [note] : []), ...(liveNote ? [liveNote] : []), help);
     this.inputs.set(knob.key, input);
     this.errorEls.set(knob.key, error);
     return row;
@@ -187,6 +209,21 @@ export class KnobPanel {
     row.classList.toggle('changed', this.applied.get(key) !== defaultText(this.knobs.get(key)));
     const note = this.noteEls.get(key);
     if (note) note.textContent = this.notes[key](this.applied.get(key));
+    const liveNote = this.liveNoteEls.get(key);
+    if (liveNote) liveNote.textContent = this.waiting.has(key) ? t('live_note') : '';
+  }
+
+  /** Does the schema say this knob can change while the guest runs? */
+  isLive(key) {
+    return this.knobs.get(key)?.live === true;
+  }
+
+  /** The non-live keys whose change the running machine does not have yet
+   *  (each gets its note); [] clears them all. */
+  setWaiting(keys) {
+    const before = this.waiting;
+    this.waiting = new Set(keys);
+    for (const key of new Set([...before, ...this.waiting])) this.refresh(key);
   }
 
   /** Checks one value in the context of the panel's other non-default

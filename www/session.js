@@ -2,8 +2,13 @@
 // pauses, steps, stops and resets them, drives A/B, and turns what the worker
 // says into phase events (phase.js) and view updates. Every message to the
 // worker goes through VmWorker's methods.
+//
+// Live knobs: a change in panel A while the guest runs or is paused goes to
+// the running machine (VmWorker.retune) when every knob that differs from the
+// machine's settings is live (the schema's `live`); else nothing is sent and
+// #retune-note and the knobs' notes say what waits for a new machine.
 
-import { $, reason } from './dom.js';
+import { $, reason, num } from './dom.js';
 import { t } from './i18n.js';
 import { WorkerReplaced } from './worker-client.js';
 import { statusText } from './controls.js';
@@ -18,6 +23,9 @@ export class Session {
   constructor(parts) {
     Object.assign(this, parts);
     this.loadedKey = null; // settings + program of the machine in the worker, null if none
+    this.loadedSettings = null; // the {key: "text"} that machine has now (retunes included)
+    this.retuneNoteState = null; // what #retune-note says: {kind, ...}, redrawn on a language change
+    this.retuning = Promise.resolve(); // the retune under way: Run and Step wait for it
     this.pendingInput = []; // console lines typed before the machine that reads them runs
     this.endWaiter = null; // A/B: resolves when the current run ends
     this.actions = Promise.resolve(); // the control action under way (see exclusive)
@@ -37,7 +45,7 @@ export class Session {
         this.phase.transition('loaded');
         return;
       case 'load-error':
-        this.loadedKey = null;
+        this.forgetMachine();
         this.phase.transition('load-error');
         return;
       case 'status':
@@ -53,7 +61,9 @@ export class Session {
       case 'live':
         this.panel.push(msg.report);
         this.abCurrent?.push(msg.report);
-        this.controls.showProgress(msg.status, msg.report);
+        // a report without a status (after Pause, after a retune while paused)
+        // is followed by the status, or leaves #progress as it is
+        if (msg.status) this.controls.showProgress(msg.status, msg.report);
         return;
       case 'ended':
         this.onRunEnded(msg.status, msg.report);
@@ -67,15 +77,21 @@ export class Session {
     }
   }
 
-  onCrash(message) {
+  /** No machine in the worker any more (or not one the page may retune). */
+  forgetMachine() {
     this.loadedKey = null;
+    this.loadedSettings = null;
+  }
+
+  onCrash(message) {
+    this.forgetMachine();
     this.phase.transition('crash', `error: ${message}`);
     this.endWaiter?.({ status: { state: 'error' }, error: message });
   }
 
   /** The Stop watchdog replaced a worker that did not answer in time. */
   onKilled() {
-    this.loadedKey = null;
+    this.forgetMachine();
     this.phase.transition('killed', 'stopped');
     this.endWaiter?.({ status: { state: 'stopped' }, report: null });
   }
@@ -118,7 +134,7 @@ export class Session {
     // never answers it: the load goes again, once, to the new worker.
     for (let attempt = 1; ; attempt += 1) {
       await this.worker.usable();
-      this.loadedKey = null;
+      this.forgetMachine();
       const done = this.worker.load(json, bytes);
       // the worker drops its old machine now, whether or not the new one builds
       this.panel.finalReport = null;
@@ -131,6 +147,7 @@ export class Session {
       }
     }
     this.loadedKey = this.configKey(settings, prog);
+    this.loadedSettings = { ...settings };
   }
 
   /** Empties what the page shows of a run: a new or reset machine starts blank. */
@@ -140,6 +157,8 @@ export class Session {
     this.controls.showRegs(null);
     this.controls.showProgress(null, null);
     this.code.clear();
+    this.program.panelA?.setWaiting([]);
+    this.showRetuneNote(null);
   }
 
   /** Runs control actions one at a time, in the order they were asked for (a
@@ -176,6 +195,7 @@ export class Session {
   async run() {
     if (!this.phase.allows('run')) return;
     const settings = this.settingsOrThrow(this.program.panelA);
+    await this.retuning; // a paused machine that is taking new knobs goes on with them
     if (!this.canContinue(settings)) await this.ensureFresh();
     if (this.pendingInput.length) this.flushPendingInput();
     this.phase.transition('run');
@@ -189,6 +209,7 @@ export class Session {
 
   async step(block) {
     if (!this.phase.allows('step')) return;
+    await this.retuning;
     if (!this.canContinue(this.settingsOrThrow(this.program.panelA))) await this.ensureFresh();
     if (this.pendingInput.length) this.flushPendingInput();
     this.worker.step(block);
@@ -249,6 +270,93 @@ export class Session {
     for (const text of this.pendingInput) this.worker.consoleInput(text);
     this.pendingInput = [];
     this.console.note('');
+  }
+
+  // ------------------------------------------------------------ live knobs
+  /** Panel A took a valid change. While the guest runs or is paused (not
+   *  during A/B) and the worker's machine is the current program's: the
+   *  change goes to it if every differing knob is live; else nothing is sent
+   *  and the notes say which knobs wait for a new machine. In any other phase
+   *  nothing happens here (Run and Step build a new machine as before). */
+  async knobsChanged(panel) {
+    const { phase } = this.phase;
+    const prog = this.program.current();
+    const live = (phase === 'running' || phase === 'paused') && !this.phase.ab;
+    if (!live || !this.loadedSettings || this.worker.dead || !this.loadedKey?.startsWith(`${prog.id}|`)) {
+      panel.setWaiting([]);
+      if (this.retuneNoteState?.kind === 'waiting') this.showRetuneNote(null);
+      return;
+    }
+    const settings = panel.settings();
+    const loaded = this.loadedSettings;
+    const differ = [...new Set([...Object.keys(settings), ...Object.keys(loaded)])].filter((k) => settings[k] !== loaded[k]);
+    const notLive = differ.filter((k) => !panel.isLive(k));
+    panel.setWaiting(notLive);
+    if (!differ.length) {
+      if (this.retuneNoteState?.kind === 'waiting') this.showRetuneNote(null);
+      return;
+    }
+    if (notLive.length) {
+      this.showRetuneNote({ kind: 'waiting', keys: differ, notLive });
+      return;
+    }
+    const json = JSON.stringify(settings);
+    try {
+      this.vm.effective_config(json); // cross-knob rules, as for a new machine
+    } catch (e) {
+      this.showRetuneNote({ kind: 'error', reason: reason(e) });
+      return;
+    }
+    const gen = this.worker.gen;
+    const sent = this.worker.retune(json);
+    this.retuning = sent.catch(() => {});
+    let mark;
+    try {
+      mark = await sent;
+    } catch (e) {
+      if (this.worker.gen === gen) this.showRetuneNote({ kind: 'error', reason: reason(e) });
+      return;
+    }
+    if (this.worker.gen !== gen || !this.loadedKey) return; // that machine has since been replaced
+    this.loadedSettings = settings;
+    this.loadedKey = this.configKey(settings, prog);
+    if (!Object.keys(mark?.changes || {}).length) {
+      // the same values in other words: nothing changed, nothing waits
+      if (this.retuneNoteState?.kind !== 'applied') this.showRetuneNote(null);
+      return;
+    }
+    this.panel.charts.addMark(mark);
+    this.showRetuneNote({ kind: 'applied', mark, paused: this.phase.phase === 'paused' });
+  }
+
+  /** #retune-note: null hides it; {kind: 'applied', mark, paused},
+   *  {kind: 'waiting', keys, notLive} or {kind: 'error', reason}. */
+  showRetuneNote(state) {
+    this.retuneNoteState = state;
+    const el = $('#retune-note');
+    if (!el) return;
+    el.hidden = !state;
+    el.dataset.kind = state?.kind ?? '';
+    if (!state) {
+      el.textContent = '';
+    } else if (state.kind === 'applied') {
+      const secs = num(state.mark.wall_ns) == null ? '?' : `${(state.mark.wall_ns / 1e9).toFixed(2)} s`;
+      const changes = Object.entries(state.mark.changes).map(([k, v]) => `${k}=${v}`).join(', ');
+      el.textContent = t(state.paused ? 'retune_applied_paused' : 'retune_applied_running')
+        .replace('{time}', secs)
+        .replace('{changes}', changes);
+    } else if (state.kind === 'waiting') {
+      const held = state.keys.filter((k) => !state.notLive.includes(k));
+      el.textContent = t('retune_waiting').replace('{notlive}', state.notLive.join(', '))
+        + (held.length ? t('retune_held').replace('{live}', held.join(', ')) : '');
+    } else {
+      el.textContent = t('retune_error').replace('{reason}', state.reason);
+    }
+  }
+
+  /** #retune-note again in the current language. */
+  relabel() {
+    this.showRetuneNote(this.retuneNoteState);
   }
 
   // ------------------------------------------------------------ A/B

@@ -172,12 +172,26 @@ export class VmWorker {
     this.post({ type: 'console', text });
   }
 
-  request(what, arg) {
+  /** Posts `msg` with a new id; resolves with the worker's reply value. */
+  ask(msg) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post({ type: 'request', id, what, arg });
+      this.post({ ...msg, id });
     });
+  }
+
+  request(what, arg) {
+    return this.ask({ type: 'request', what, arg });
+  }
+
+  /** Live knobs: the machine takes these settings (JSON text, the full
+   *  {key: "text"} form load takes) at its next slice boundary. Resolves with
+   *  the mark {wall_ns, instructions, changes} (changes empty: nothing
+   *  differed); rejects with the reason (a knob that is not live differs, no
+   *  machine). */
+  retune(settings) {
+    return this.ask({ type: 'retune', settings });
   }
 
   /** The full report as JSON text. */

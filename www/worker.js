@@ -7,6 +7,12 @@
 //                                                  every later message carries this gen
 //   run | pause | stop | reset | step {block}      control the run
 //   console {text}                                 bytes for the guest UART
+//   retune {id, settings: JSON text}               live knobs: machine.retune(settings) between two slices
+//                                                  (the same full {key: "text"} form as load); answered by
+//                                                  reply {id, ok, value: the mark {wall_ns, instructions,
+//                                                  changes: {key: "text"}} | message: why not (a knob that is
+//                                                  not live differs: it applies when the machine is built
+//                                                  again)}; while not running, a live report follows a change
 //   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic", arg}
 // Worker -> page:
 //   ready {build, isolated} | fatal {message}      after init (or when init failed)
@@ -18,7 +24,7 @@
 //                                                  with several harts also `smp` and the series smp.run_queue
 //                                                  and smp.busy_vcpus; always `gc`, and when the guest used
 //                                                  the GC heap the series gc.heap_bytes, gc.alloc_rate and
-//                                                  gc.mark_progress)
+//                                                  gc.mark_progress; `retunes`: every retune mark so far)
 //   ended {status, report: JSON text}              the run is over (exit, stopped, asleep, trap_loop)
 //   stopped {status}                               confirms a Stop (the page's watchdog waits for it)
 //   crash {message}                                the wasm threw; after a Rust panic the message is the
@@ -305,6 +311,21 @@ async function handle(msg) {
         post({ type: 'loaded' });
       } catch (e) {
         crash(e);
+      }
+      return;
+    }
+    case 'retune': {
+      try {
+        const mark = JSON.parse(needMachine().retune(msg.settings));
+        post({ type: 'reply', id: msg.id, ok: true, value: mark });
+        // Paused (or not started): no slice sends a live report soon, so one
+        // goes now with the new config and the mark.
+        if (!running && Object.keys(mark.changes || {}).length) {
+          post({ type: 'live', report: liveReport(machine), status: null });
+        }
+      } catch (e) {
+        if (lastPanic) crash(e); // the instance is unusable: the page starts a fresh worker
+        post({ type: 'reply', id: msg.id, ok: false, message: lastPanic ?? reason(e) });
       }
       return;
     }

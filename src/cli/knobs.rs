@@ -52,6 +52,14 @@ pub fn knobs(args: KnobsArgs) -> Result<i32, UsageError> {
                 let _ = writeln!(out, "  {} = {}", knob.key, knob.default);
                 let label = if zh { "取值" } else { "allowed" };
                 let _ = writeln!(out, "    {label}: {}", knob.allowed());
+                if knob.live {
+                    let text = if zh {
+                        "实时：客户机运行时也可以修改（tunevm run --retune）"
+                    } else {
+                        "live: can change while the guest runs (tunevm run --retune)"
+                    };
+                    let _ = writeln!(out, "    {text}");
+                }
                 let help = if zh { knob.help_zh } else { knob.help_en };
                 for line in textwrap(help, 76) {
                     let _ = writeln!(out, "    {line}");

@@ -14,7 +14,7 @@ mod sweep;
 use tunevm::config::{one_line, VmConfig, MAX_LINE_CHARS};
 use tunevm::loader::{self, MAX_ELF_BYTES};
 use tunevm::monitor::PerformanceMonitor;
-use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+use tunevm::runtime::{Host, Machine, PlannedRetune, RunLimits, RunOutcome};
 use tunevm::workload::PagingParams;
 
 pub const EXIT_USAGE: i32 = 2;
@@ -103,6 +103,13 @@ struct RunArgs {
     /// the same as without it.
     #[arg(long)]
     advise: bool,
+    /// Change a live knob while the guest runs, once N guest instructions
+    /// have executed, e.g. `--retune 50000000:code_cache.max_entries=8`
+    /// (`tunevm knobs` marks the live ones). Repeatable; the report's
+    /// `retunes` lists when each applied.
+    #[arg(long = "retune", value_name = "N:KEY=VALUE")]
+    retune: Vec<String>,
+
     /// Set a parameter of the paging workload before it runs, e.g.
     /// `--paging pages=2048 --paging random=1` (pages, stride, random,
     /// passes, seed). Repeatable.
@@ -208,6 +215,37 @@ fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageE
 
 /// The effective config: file, then the preset, then each `--set` in order,
 /// then validation.
+/// The `--retune N:KEY=VALUE` arguments as a plan: sorted by N (stable),
+/// each step the config before it with its changes (one step per N).
+fn retune_plan(base: &VmConfig, args: &[String]) -> Result<Vec<PlannedRetune>, UsageError> {
+    let mut steps = Vec::with_capacity(args.len());
+    for arg in args {
+        let bad = || {
+            UsageError(format!(
+                "invalid --retune {arg:?}: expected N:KEY=VALUE, e.g. 50000000:code_cache.max_entries=8"
+            ))
+        };
+        let (at, assignment) = arg.split_once(':').ok_or_else(bad)?;
+        let at: u64 = at.trim().replace('_', "").parse().map_err(|_| bad())?;
+        let (key, value) = tunevm::config::parse_assignment(assignment)?;
+        steps.push((at, key, value));
+    }
+    steps.sort_by_key(|&(at, _, _)| at);
+    let mut config = base.clone();
+    let mut plan = Vec::with_capacity(steps.len());
+    for (at, key, value) in steps {
+        config.set(key, value)?;
+        match plan.last_mut() {
+            // Changes at the same count apply together, as one mark.
+            Some(PlannedRetune { at_instructions, config: last }) if *at_instructions == at => {
+                *last = config.clone();
+            }
+            _ => plan.push(PlannedRetune { at_instructions: at, config: config.clone() }),
+        }
+    }
+    Ok(plan)
+}
+
 fn build_config(
     file: Option<&PathBuf>,
     preset: Option<&str>,
@@ -286,7 +324,8 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
     monitor.start_collection();
     let mut host =
         CliHost { start: Instant::now(), input: spawn_stdin_reader(), stdout: std::io::stdout() };
-    let outcome = machine.run(limits, &mut monitor, &mut host);
+    let plan = retune_plan(machine.config(), &args.retune)?;
+    let outcome = machine.run_with_retunes(limits, &mut monitor, &mut host, plan)?;
     let report = machine.report(&monitor, outcome);
     if let Some(path) = &args.report {
         std::fs::write(path, report.to_json())

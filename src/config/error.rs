@@ -106,6 +106,15 @@ pub enum ConfigError {
     #[error("invalid gc config: {}", shown_text(&.0.to_string()))]
     Gc(#[from] crate::gc::GcConfigError),
 
+    /// Knobs changed while the guest runs that only apply to a machine
+    /// built again (`Machine::retune` takes the knobs marked live).
+    #[error(
+        "{} cannot change while the guest runs (not a live knob): it applies when the \
+         machine is built again",
+        shown_text(.keys)
+    )]
+    NotLive { keys: String },
+
     /// An error found while loading a file, prefixed with the file's name.
     #[error("{}: {source}", shown_path(.path))]
     InFile { path: String, source: Box<ConfigError> },

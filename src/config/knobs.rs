@@ -18,6 +18,47 @@ use super::{CacheConfig, EvictionPolicy, JitConfig, MmuOptimizationStrategy};
 use crate::jit::AdaptiveThresholdConfig;
 use crate::mem::{ConcurrentTlbConfig, MultiLevelTlbConfig, UnifiedMmuConfig};
 
+/// The knobs `Machine::retune` applies while the guest runs, at the next
+/// slice boundary, without a reset: the compile decisions (thresholds,
+/// weights, tier-up, the compile-time budget), the code cache's limits and
+/// policy (shrinking evicts at once), the TLBs' sizes and organisation (the
+/// TLBs start empty: a flush) and the prefetcher, and the GC's pacing. The
+/// rest shape what is built once (RAM, harts, code already generated, the
+/// GC heap and its marker) and apply when the machine is built again.
+pub(super) const LIVE_KNOBS: &[&str] = &[
+    "mmu.strategy",
+    "mmu.enable_prefetch",
+    "mmu.prefetch_history_window",
+    "mmu.prefetch_distance",
+    "mmu.multilevel_tlb_config.l1_entries",
+    "mmu.multilevel_tlb_config.l2_entries",
+    "mmu.multilevel_tlb_config.l2_ways",
+    "mmu.concurrent_tlb_config.entries",
+    "mmu.concurrent_tlb_config.shards",
+    "jit.tier_up_threshold",
+    "jit.max_tracked_units",
+    "jit.invalidation_limit",
+    "jit.min_threshold",
+    "jit.max_threshold",
+    "jit.sample_window",
+    "jit.compile_time_weight",
+    "jit.exec_benefit_weight",
+    "jit.compile_time_budget_ns",
+    "jit.enable_compile_time_budget",
+    "code_cache.max_entries",
+    "code_cache.max_memory_bytes",
+    "code_cache.eviction_policy",
+    "code_cache.cleanup_interval_secs",
+    "code_cache.hotness_decay_factor",
+    "code_cache.warmup_size",
+    "gc.mark_quota_us",
+    "gc.sweep_quota_us",
+    "gc.adaptive_quota",
+    "gc.trigger_threshold",
+    "gc.target_occupancy",
+    "gc.incremental_step",
+];
+
 /// Top-level sections in the order the page shows them.
 pub(super) const SECTIONS: &[SectionSpec] = &[
     SectionSpec { key: "memory", title_en: "Memory", title_zh: "内存" },

@@ -311,6 +311,19 @@ impl VmConfig {
         Value::Object(map)
     }
 
+    /// The knobs whose value differs in `other`, in the schema's order,
+    /// each with its value in `other`.
+    pub fn changes_to(&self, other: &VmConfig) -> Vec<(&'static KnobSpec, Value)> {
+        let (old, new) = (self.to_json(), other.to_json());
+        schema()
+            .iter()
+            .filter_map(|k| {
+                let after = new.pointer(&k.pointer())?;
+                (old.pointer(&k.pointer()) != Some(after)).then(|| (k, after.clone()))
+            })
+            .collect()
+    }
+
     /// The configuration as a TOML document that [`VmConfig::from_toml_str`]
     /// reads back.
     pub fn to_toml_string(&self) -> String {

@@ -24,6 +24,10 @@ static SCHEMA: LazyLock<Vec<KnobSpec>> = LazyLock::new(|| {
         knob.default = defaults.pointer(&knob.pointer()).cloned().unwrap_or_else(|| {
             panic!("knob {} has no field in VmConfig (see config/knobs.rs)", knob.key)
         });
+        knob.live = super::knobs::LIVE_KNOBS.contains(&knob.key);
+    }
+    for key in super::knobs::LIVE_KNOBS {
+        assert!(knobs.iter().any(|k| k.key == *key), "LIVE_KNOBS names unknown knob {key}");
     }
     knobs
 });
@@ -242,7 +246,7 @@ impl KnobSpec {
     /// `{ "key", "kind": "bool"|"integer"|"float"|"enum", "min"?, "max"?,
     ///    "values"?, "rules": [{"multiple_of": 4096} | {"multiple_of_key": KEY}
     ///    | {"power_of_two_ratio_to": KEY} | {"at_most_key": KEY}], "default",
-    ///    "unit", "figures": [..], "help": { "en", "zh" } }`.
+    ///    "unit", "figures": [..], "help": { "en", "zh" }, "live": bool }`.
     pub fn to_json(&self) -> Value {
         let mut knob = json!({
             "key": self.key,
@@ -251,6 +255,7 @@ impl KnobSpec {
             "unit": self.unit,
             "figures": self.figures,
             "help": { "en": self.help_en, "zh": self.help_zh },
+            "live": self.live,
         });
         let kind = match &self.kind {
             KnobKind::Bool => json!({ "kind": "bool" }),

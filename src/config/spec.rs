@@ -66,6 +66,9 @@ pub struct KnobSpec {
     pub figures: &'static [&'static str],
     pub help_en: &'static str,
     pub help_zh: &'static str,
+    /// The knob can change while the guest runs (`Machine::retune`): listed
+    /// in `knobs.rs`'s `LIVE_KNOBS`, filled in by the schema.
+    pub live: bool,
 }
 
 /// A top-level section (`memory`, `mmu`, ...) with its title for the page.
@@ -104,6 +107,7 @@ pub(super) fn knob(key: &'static str, kind: KnobKind, unit: &'static str) -> Kno
         figures: &[],
         help_en: "",
         help_zh: "",
+        live: false,
     }
 }
 

@@ -296,6 +296,24 @@ impl UnifiedGC {
         self.core().cfg.clone()
     }
 
+    /// Apply the live `gc.*` knobs of `cfg` (validated: the quotas, adaptive
+    /// quotas, the trigger, the target occupancy, the incremental step) from
+    /// the next safepoint on. The quotas start again from the new values
+    /// (adaptive quotas adapt from there). The heap's size, the marker and
+    /// the barrier's shards were set when the machine was built and stay.
+    pub fn retune(&self, cfg: &UnifiedGcConfig) {
+        let mut c = self.core();
+        c.cfg.mark_quota_us = cfg.mark_quota_us;
+        c.cfg.sweep_quota_us = cfg.sweep_quota_us;
+        c.cfg.adaptive_quota = cfg.adaptive_quota;
+        c.cfg.trigger_threshold = cfg.trigger_threshold;
+        c.cfg.target_occupancy = cfg.target_occupancy;
+        c.cfg.incremental_step = cfg.incremental_step;
+        c.mark_quota_ns = cfg.mark_quota_us * 1000;
+        c.sweep_quota_ns = cfg.sweep_quota_us * 1000;
+        c.slice_every = cfg.incremental_step;
+    }
+
     /// Give the collector its heap: `len` bytes of `ram` from physical
     /// `base` (clamped to RAM; `note` says why it is smaller than the
     /// limit, if it is), and start the marker thread when concurrent

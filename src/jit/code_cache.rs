@@ -683,6 +683,56 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
         Ok(out)
     }
 
+    /// Take `config` from now on, keeping the units and their hotness: units
+    /// are re-ranked under the new policy and warm-up window, then evicted
+    /// in the new order until both limits hold (returned, as
+    /// [`RemovalReason::Evicted`]). A new `cleanup_interval_secs` starts its
+    /// schedule at `now_ns`. Refused, with the cache unchanged, if `config`
+    /// is out of range.
+    pub fn reconfigure(
+        &mut self,
+        config: CacheConfig,
+        now_ns: u64,
+    ) -> Result<Removed<K, V>, CacheConfigError> {
+        config.validate()?;
+        if config.cleanup_interval_secs != self.config.cleanup_interval_secs {
+            self.next_cleanup_ns = now_ns.saturating_add(interval_ns(&config));
+        }
+        let credit =
+            config.max_entries as f64 * f64::from(self.options.lru_lfu_credit_percent) / 100.0;
+        self.ranking = Ranking { policy: config.eviction_policy, credit };
+        self.config = config;
+        // Warm-up as if the new window and policy had held all along.
+        let window = self.config.warmup_size as u64;
+        let warms = self.ranking.policy != EvictionPolicy::LRU;
+        let mut warming: Vec<(u64, K)> = Vec::new();
+        for (key, e) in self.entries.iter_mut() {
+            e.warming = warms && e.admitted + window > self.admissions;
+            if e.warming {
+                warming.push((e.admitted, *key));
+            }
+        }
+        warming.sort_unstable_by_key(|&(admitted, _)| admitted);
+        self.warming = warming.into();
+        let ranking = self.ranking;
+        self.order = self
+            .entries
+            .iter_mut()
+            .map(|(key, e)| {
+                e.rank = ranking.rank(e);
+                (e.rank, *key)
+            })
+            .collect();
+        let mut out = Removed::default();
+        while self.entries.len() > self.config.max_entries
+            || self.bytes > self.config.max_memory_bytes
+        {
+            let victim = self.next_victim().expect("an over-full cache has units");
+            self.remove(victim, RemovalReason::Evicted, &mut out);
+        }
+        Ok(out)
+    }
+
     /// Remove `key`'s unit if cached (e.g. its guest code was overwritten).
     pub fn invalidate(&mut self, key: K) -> Removed<K, V> {
         let mut out = Removed::default();

@@ -109,6 +109,13 @@ impl JumpCache {
         }
     }
 
+    /// Empty every slot (after a drain): the next dispatch of each unit
+    /// takes the slow path, which sees settings changed since.
+    pub fn clear(&mut self) {
+        debug_assert!(self.dirty.is_empty(), "drained first");
+        self.slots.fill(None);
+    }
+
     /// Host bytes held.
     pub fn bytes(&self) -> u64 {
         (self.slots.len() * std::mem::size_of::<Option<Entry>>() + self.dirty.capacity() * 2) as u64

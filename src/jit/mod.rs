@@ -599,6 +599,36 @@ impl Jit {
         self.atomic = atomic;
     }
 
+    /// Apply the live `jit.*` and `code_cache.*` knobs of `jit` and `cache`
+    /// (both validated) while the guest runs: the compile decisions use them
+    /// from the next dispatch on, and a code cache shrunk below what it holds
+    /// evicts at once. The other `jit.*` fields (enabled, chaining,
+    /// background_compile) shape code already generated and are kept.
+    /// `clock` and `retired` are the hart's (the code cache's cleanups run
+    /// on guest time; the threshold series counts instructions retired).
+    pub fn retune(&mut self, jit: &JitConfig, cache: &CacheConfig, clock: u64, retired: u64) {
+        self.config.tier_up_threshold = jit.tier_up_threshold;
+        self.config.max_tracked_units = jit.max_tracked_units;
+        self.config.invalidation_limit = jit.invalidation_limit;
+        self.config.min_threshold = jit.min_threshold;
+        self.config.max_threshold = jit.max_threshold;
+        self.config.sample_window = jit.sample_window;
+        self.config.compile_time_weight = jit.compile_time_weight;
+        self.config.exec_benefit_weight = jit.exec_benefit_weight;
+        self.config.compile_time_budget_ns = jit.compile_time_budget_ns;
+        self.config.enable_compile_time_budget = jit.enable_compile_time_budget;
+        self.control.retune(self.config.adaptive(), retired);
+        // Jump-cache slots carry dispatches left until a tier-up that the
+        // old tier_up_threshold set: every unit takes the slow path once.
+        self.flush_jumps();
+        self.jumps.clear();
+        let removed = self
+            .cache
+            .reconfigure(cache.clone(), clock.saturating_mul(GUEST_NS_PER_CYCLE))
+            .unwrap_or_else(|e| panic!("Jit::retune: {e}"));
+        self.release(removed);
+    }
+
     /// Generated code must trap misaligned loads too (`mmu.strict_align`).
     pub fn set_strict_align(&mut self, strict: bool) {
         self.strict_align = strict;

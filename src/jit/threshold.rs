@@ -521,6 +521,27 @@ impl AdaptiveThreshold {
         &self.config
     }
 
+    /// Take `config` (validated) from now on, keeping what was measured
+    /// (the open window, the compile-cost estimates, the series). The
+    /// threshold is clamped into the new bounds at once; when that moves it,
+    /// a point at `instructions_retired` joins the series. The open window
+    /// closes at its next execution if it already holds the new
+    /// `sample_window`.
+    ///
+    /// Panics if `config` fails [`AdaptiveThresholdConfig::validate`], as
+    /// [`AdaptiveThreshold::new`] does.
+    pub fn retune(&mut self, config: AdaptiveThresholdConfig, instructions_retired: u64) {
+        if let Err(e) = config.validate() {
+            panic!("AdaptiveThreshold::retune: {e}");
+        }
+        let before = self.threshold;
+        self.threshold = before.clamp(config.min_threshold, config.max_threshold);
+        self.config = config;
+        if self.threshold != before {
+            self.series.push(instructions_retired, self.threshold as f64);
+        }
+    }
+
     /// The compile threshold now, in executions; always between
     /// `min_threshold` and `max_threshold`, inclusive.
     pub fn threshold(&self) -> u64 {

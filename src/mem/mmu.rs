@@ -915,6 +915,15 @@ impl UnifiedMmu {
         }
     }
 
+    /// Go on counting where `old` (the MMU this one replaces, with another
+    /// configuration: `Machine::retune`) left off, so the report's figures
+    /// run on across the change. Lock counts `old` had not passed to its
+    /// Hybrid decision are not passed to this one's.
+    pub fn continue_counting_from(&mut self, old: &UnifiedMmu) {
+        self.counters = old.counters;
+        self.published = old.counters.locks;
+    }
+
     /// Zero every counter (the TLB contents, and Hybrid's decision, stay).
     pub fn reset_stats(&mut self) {
         self.counters = Counters::default();

@@ -12,7 +12,8 @@ mod series;
 pub use histogram::Histogram;
 pub use report::{
     Bucket, CodeCacheReport, GcReport, GcTriggers, JitReport, LevelReport, PrefetchReport,
-    Quantiles, Report, SmpReport, TierReport, TiersReport, TlbReport, VcpuReport, WorkerReport,
+    Quantiles, Report, RetuneMark, SmpReport, TierReport, TiersReport, TlbReport, VcpuReport,
+    WorkerReport,
 };
 pub use series::TimeSeries;
 
@@ -195,6 +196,8 @@ pub struct PerformanceMonitor {
     /// Host time per sampled interval, in ns per million instructions
     /// (reported as `host_ns_per_million_insns`).
     interval_ns: Histogram,
+    /// Knobs changed during the run (the report's `retunes`).
+    retunes: Vec<RetuneMark>,
 }
 
 impl Default for PerformanceMonitor {
@@ -214,6 +217,7 @@ impl PerformanceMonitor {
             series: BTreeMap::new(),
             counters: BTreeMap::new(),
             interval_ns: Histogram::new(),
+            retunes: Vec::new(),
         }
     }
 
@@ -333,6 +337,33 @@ impl PerformanceMonitor {
     /// The report for everything collected so far. Run metadata (version,
     /// engine, config, exit code) is filled in by the caller.
     pub fn generate_report(&self) -> Report {
-        Report::from_monitor(&self.latest, &self.series, &self.counters, &self.interval_ns)
+        Report::from_monitor(
+            &self.latest,
+            &self.series,
+            &self.counters,
+            &self.interval_ns,
+            &self.retunes,
+        )
+    }
+
+    /// Record that knobs changed while the guest ran (see
+    /// `Machine::retune`): at `wall_ns` of run time, after `instructions`
+    /// guest instructions. Nothing is recorded for no change.
+    pub fn mark_retune(
+        &mut self,
+        wall_ns: u64,
+        instructions: u64,
+        changes: &[(&'static crate::config::KnobSpec, serde_json::Value)],
+    ) -> Option<&RetuneMark> {
+        if changes.is_empty() {
+            return None;
+        }
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let changes = changes.iter().map(|(k, v)| (k.key.to_string(), text(v))).collect();
+        self.retunes.push(RetuneMark { wall_ns, instructions, changes });
+        self.retunes.last()
     }
 }

@@ -240,6 +240,19 @@ pub struct Report {
     /// The vCPUs and the workers that ran them; absent for one hart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smp: Option<SmpReport>,
+    /// Knobs changed while the guest ran (`Machine::retune`), oldest first.
+    #[serde(default)]
+    pub retunes: Vec<RetuneMark>,
+}
+
+/// One change of live knobs during a run: when (the run's host time, the
+/// same clock as `wall_ns`, and guest instructions executed) and what.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetuneMark {
+    pub wall_ns: u64,
+    pub instructions: u64,
+    /// Knob key -> its new value as text (`"8"`, `"lfu"`, `"true"`).
+    pub changes: BTreeMap<String, String>,
 }
 
 /// The report's `smp` section (runtime.vcpus > 1).
@@ -458,6 +471,7 @@ impl Report {
         series: &BTreeMap<&'static str, TimeSeries>,
         counters: &BTreeMap<&'static str, u64>,
         interval_ns: &super::Histogram,
+        retunes: &[RetuneMark],
     ) -> Report {
         let t = &s.tlb;
         let j = &s.jit;
@@ -557,6 +571,7 @@ impl Report {
             },
             counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),
+            retunes: retunes.to_vec(),
             smp: s.smp.as_ref().map(|m| SmpReport {
                 pool_size: m.pool_size,
                 vcpus: m

@@ -13,7 +13,7 @@ mod vcpu;
 pub use pool::{CoroutinePool, RunQueue, WorkerStats};
 pub use vcpu::{Vcpu, VcpuStats};
 
-use crate::config::VmConfig;
+use crate::config::{ConfigError, KnobSpec, VmConfig};
 use crate::cpu::{Hart, StopReason};
 use crate::jit::backend::Backend;
 use crate::jit::Jit;
@@ -21,6 +21,7 @@ use crate::loader::{load_elf, LoadError, LoadedProgram};
 use crate::mem::devices::{Devices, ExitRequest, Htif};
 use crate::mem::{Bus, Ram, UnifiedMmu, RAM_BASE};
 use crate::monitor::{PerformanceMonitor, Report, Sample};
+use serde_json::Value;
 
 /// Guest clock cycles per run slice: the granularity of limit checks,
 /// console flushing and monitor sampling (about a millisecond of host time).
@@ -83,6 +84,39 @@ pub trait Host {
     /// the run still going (the embedder resumes it later).
     fn should_yield(&mut self) -> bool {
         false
+    }
+}
+
+/// A knob change for [`Machine::run_with_retunes`]: the whole config to
+/// switch to once `at_instructions` guest instructions have run.
+#[derive(Clone, Debug)]
+pub struct PlannedRetune {
+    pub at_instructions: u64,
+    pub config: VmConfig,
+}
+
+/// A host that also yields at every slice end while `yield_now` holds (so
+/// that [`Machine::run_with_retunes`] looks at the instruction count).
+struct YieldingHost<'a, H: Host> {
+    inner: &'a mut H,
+    yield_now: bool,
+}
+
+impl<H: Host> Host for YieldingHost<'_, H> {
+    fn now_ns(&mut self) -> u64 {
+        self.inner.now_ns()
+    }
+    fn console_out(&mut self, bytes: &[u8]) {
+        self.inner.console_out(bytes)
+    }
+    fn console_in(&mut self) -> Vec<u8> {
+        self.inner.console_in()
+    }
+    fn should_stop(&mut self) -> bool {
+        self.inner.should_stop()
+    }
+    fn should_yield(&mut self) -> bool {
+        self.yield_now || self.inner.should_yield()
     }
 }
 
@@ -415,6 +449,52 @@ impl Machine {
         true
     }
 
+    /// Change knobs while the guest runs: `config` (validated here) may
+    /// differ from the machine's only in knobs marked live (see
+    /// `config/knobs.rs` `LIVE_KNOBS`); call it between slices. The JITs'
+    /// compile decisions and code caches take the new values at their next
+    /// dispatch (a smaller cache evicts now), each hart's MMU is rebuilt
+    /// with the new TLBs (empty: a flush) and prefetcher and counts on
+    /// where the old one stopped, and the GC paces itself by the new
+    /// values. Returns the knobs that changed with their new values (empty:
+    /// nothing changed, nothing done); on an error nothing changes.
+    pub fn retune(
+        &mut self,
+        config: VmConfig,
+    ) -> Result<Vec<(&'static KnobSpec, Value)>, ConfigError> {
+        config.validate()?;
+        let changes = self.config.changes_to(&config);
+        let frozen: Vec<&str> =
+            changes.iter().filter(|(k, _)| !k.live).map(|(k, _)| k.key).collect();
+        if !frozen.is_empty() {
+            return Err(ConfigError::NotLive { keys: frozen.join(", ") });
+        }
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+        if config.mmu != self.config.mmu {
+            let harts = self.vcpus.len();
+            let first = UnifiedMmu::for_harts(self.bus.ram().len(), harts, config.mmu.clone());
+            let mut mmus: Vec<UnifiedMmu> = (1..harts).map(|_| first.sibling()).collect();
+            mmus.insert(0, first);
+            for (vcpu, mut mmu) in self.vcpus.iter_mut().zip(mmus) {
+                mmu.continue_counting_from(&vcpu.mmu);
+                vcpu.mmu = mmu;
+            }
+        }
+        for vcpu in &mut self.vcpus {
+            let (clock, retired) = (vcpu.hart.clock(), vcpu.hart.retired());
+            if let Some(jit) = vcpu.jit.as_mut() {
+                jit.retune(&config.jit, &config.code_cache, clock, retired);
+            }
+        }
+        if let Some(gc) = self.bus.gc() {
+            gc.retune(&config.gc);
+        }
+        self.config = config;
+        Ok(changes)
+    }
+
     /// The guest reset the machine (the finisher's reset value): power-on
     /// state with the program reloaded, while the run's counts go on, so
     /// run limits and the monitor see one run across resets.
@@ -496,6 +576,49 @@ impl Machine {
             if let Some(outcome) = self.continue_run(&mut session, limits, monitor, host) {
                 return outcome;
             }
+        }
+    }
+
+    /// [`Machine::run`] with knob changes on the way: each of `plan` is
+    /// applied by [`Machine::retune`] at the first slice end after
+    /// `at_instructions` guest instructions executed (in the plan's order),
+    /// and marked in the monitor (the report's `retunes`). The whole plan
+    /// is checked first (each config validated, and differing from the one
+    /// before it only in live knobs): an error there runs nothing.
+    pub fn run_with_retunes(
+        &mut self,
+        limits: RunLimits,
+        monitor: &mut PerformanceMonitor,
+        host: &mut impl Host,
+        plan: Vec<PlannedRetune>,
+    ) -> Result<RunOutcome, ConfigError> {
+        let mut before = self.config.clone();
+        for step in &plan {
+            step.config.validate()?;
+            let frozen: Vec<&str> = before
+                .changes_to(&step.config)
+                .iter()
+                .filter(|(k, _)| !k.live)
+                .map(|(k, _)| k.key)
+                .collect();
+            if !frozen.is_empty() {
+                return Err(ConfigError::NotLive { keys: frozen.join(", ") });
+            }
+            before = step.config.clone();
+        }
+        let mut plan = plan.into_iter().peekable();
+        let mut host = YieldingHost { inner: host, yield_now: plan.peek().is_some() };
+        let mut session = self.begin_run(&mut host);
+        loop {
+            if let Some(outcome) = self.continue_run(&mut session, limits, monitor, &mut host) {
+                return Ok(outcome);
+            }
+            while let Some(step) = plan.next_if(|s| self.executed_total() >= s.at_instructions) {
+                let changes = self.retune(step.config)?;
+                let wall_ns = host.now_ns().saturating_sub(session.start_ns);
+                monitor.mark_retune(wall_ns, self.retired_total(), &changes);
+            }
+            host.yield_now = plan.peek().is_some();
         }
     }
 

@@ -410,6 +410,26 @@ impl WebMachine {
         serde_json::to_string(&LiveReport::of(&report)).expect("report serializes")
     }
 
+    /// Change knobs while the guest runs (the worker calls it between two
+    /// slices): `settings_json` is the whole settings form the constructor
+    /// takes. Only knobs marked live in the schema may differ from the
+    /// machine's (see `Machine::retune`); otherwise nothing changes and the
+    /// error names the others. Returns the mark as JSON text,
+    /// `{"wall_ns", "instructions", "changes": {key: value text}}`, which the
+    /// report's `retunes` also lists (not when nothing changed).
+    pub fn retune(&mut self, settings_json: &str) -> Result<String, JsError> {
+        let config = config_from_settings(settings_json)?;
+        let changes = self.machine.retune(config).map_err(|e| JsError::new(&e.to_string()))?;
+        let (wall_ns, instructions) = (self.host.banked_ns, self.machine.retired_total());
+        let mark = self.monitor.mark_retune(wall_ns, instructions, &changes).cloned();
+        let mark = mark.unwrap_or(crate::monitor::RetuneMark {
+            wall_ns,
+            instructions,
+            changes: BTreeMap::new(),
+        });
+        Ok(serde_json::to_string(&mark).expect("mark serializes"))
+    }
+
     /// The full report (docs/DESIGN.md "Report JSON"), series included, as
     /// JSON text (what the page downloads).
     pub fn report(&mut self) -> String {
@@ -574,6 +594,8 @@ struct LiveReport<'a, M: Serialize> {
     /// `smp.*` with several harts, `gc.*` when the guest used the GC.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     series: BTreeMap<&'a str, &'a Vec<(u64, f64)>>,
+    /// Knobs changed while the guest ran (the charts mark them).
+    retunes: &'a [crate::monitor::RetuneMark],
 }
 
 impl<'a> LiveReport<'a, ()> {
@@ -606,6 +628,7 @@ impl<'a> LiveReport<'a, ()> {
                 })
                 .map(|(k, v)| (k.as_str(), v))
                 .collect(),
+            retunes: &r.retunes,
         }
     }
 }

@@ -496,6 +496,51 @@ fn jit_knobs_pick_the_engine() {
     }
 }
 
+/// `run --retune N:KEY=VALUE` changes a live knob mid-run and the report
+/// marks it; a knob that is not live, or a malformed argument, is a
+/// one-line usage error before anything runs.
+#[test]
+fn run_retune_changes_a_live_knob_mid_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let elf = workload("cpubench");
+    let elf = elf.to_str().unwrap();
+    let out = tunevm(&[
+        "run",
+        elf,
+        "--max-insns",
+        "3000000",
+        "--retune",
+        "1_000_000:code_cache.max_entries=8",
+        "--retune",
+        "1000000:mmu.multilevel_tlb_config.l1_entries=4",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(status(&out), 124, "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let marks = r["retunes"].as_array().unwrap();
+    assert_eq!(marks.len(), 1, "changes at one count are one mark: {marks:?}");
+    assert_eq!(marks[0]["changes"]["code_cache.max_entries"], "8");
+    assert_eq!(marks[0]["changes"]["mmu.multilevel_tlb_config.l1_entries"], "4");
+    assert!(marks[0]["instructions"].as_u64().unwrap() >= 1_000_000);
+    assert!(r["code_cache"]["entries"].as_u64().unwrap() <= 8);
+
+    for (arg, says) in [
+        ("5:memory.ram_bytes=8MiB", "memory.ram_bytes cannot change while the guest runs"),
+        ("code_cache.max_entries=8", "invalid --retune"),
+        ("5:code_cache.max_entries=0", "invalid value"),
+    ] {
+        let out = tunevm(&["run", elf, "--retune", arg]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status(&out), 2, "{arg}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{arg}: {err}");
+    }
+    let listing = String::from_utf8_lossy(&tunevm(&["knobs"]).stdout).into_owned();
+    assert!(listing.contains("live: can change while the guest runs"));
+}
+
 #[test]
 fn knobs_lists_every_knob_in_both_languages() {
     let en = tunevm(&["knobs"]);

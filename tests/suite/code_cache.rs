@@ -401,6 +401,49 @@ fn hotness_decays_once_per_elapsed_interval() {
     assert_eq!(c.stats().cleanups, 5);
 }
 
+/// `reconfigure` (the live code_cache knobs): the units stay with their
+/// hotness, the new policy and warm-up window rank them from now on, a
+/// smaller limit evicts at once in the new order, and a new decay factor
+/// and interval act at the next cleanup, scheduled from the change.
+#[test]
+fn reconfigure_reranks_evicts_and_reschedules() {
+    let mut c = cache(config(LRU, 4, 0));
+    for key in 1..=4 {
+        put(&mut c, key);
+    }
+    hit(&mut c, 1, 5); // hottest, but the least recent after the hits below
+    hit(&mut c, 2, 1);
+    hit(&mut c, 3, 1);
+    hit(&mut c, 4, 2);
+    assert_eq!(c.next_victim(), Some(1), "LRU: 1 was used least recently");
+    let out = c.reconfigure(config(LFU, 4, 0), 0).unwrap();
+    assert!(out.units.is_empty());
+    assert_eq!(c.next_victim(), Some(2), "LFU: 2 and 3 tie at one hit, 2 is older");
+    let out = c.reconfigure(config(LFU, 2, 0), 0).unwrap();
+    assert_eq!(out.keys(), [2, 3], "shrinking evicts in the new order");
+    assert!(out.units.iter().all(|u| u.reason == RemovalReason::Evicted));
+    assert_eq!(c.stats().evictions, 2);
+    assert_eq!(c.len(), 2);
+    // A warm-up window that covers the last admissions protects them.
+    assert!(c.reconfigure(config(LFU, 2, 100), 0).unwrap().units.is_empty());
+    assert!(c.iter().all(|u| u.warming));
+    c.check_invariants();
+
+    // Decay: none at factor 1 and a 60 s interval; after the change to 0.5
+    // every second, the first cleanup is one second after the change.
+    let mut c = cache(config(LFU, 4, 0));
+    put(&mut c, 1);
+    hit(&mut c, 1, 4);
+    let decaying =
+        CacheConfig { hotness_decay_factor: 0.5, cleanup_interval_secs: 1, ..config(LFU, 4, 0) };
+    assert!(c.reconfigure(decaying, 10 * SEC).unwrap().units.is_empty());
+    assert_eq!(c.maybe_cleanup(10 * SEC + SEC / 2), 0);
+    assert_eq!(c.maybe_cleanup(11 * SEC), 1);
+    assert_eq!(c.unit(1).unwrap().hotness, 2.0);
+    assert!(c.reconfigure(config(LFU, 0, 0), 0).is_err(), "out of range: refused");
+    assert_eq!(c.len(), 1, "a refused change changes nothing");
+}
+
 #[test]
 fn cleanup_schedule_starts_at_start_ns() {
     let config = CacheConfig { cleanup_interval_secs: 10, ..CacheConfig::default() };

@@ -50,6 +50,7 @@ mod isa_decode;
 mod jit_differential;
 mod jit_knobs;
 mod jit_threshold;
+mod live_knobs;
 mod loader_elf;
 mod mmu_knobs;
 mod mmu_sv39;

@@ -8,8 +8,9 @@
 // [data-error-for], #preset, #apply-preset, #elf-file, #load-error, #run,
 // #stop, #share-link, #checklist, #lang, #code-units/#code-guest/#code-wat,
 // #export-json/#export-csv, #ab-preset-b/#ab-run/#ab-table, and
-// window.tunevmPage.{chartData,lastReport,gcPoints}; the GC group #gc-charts,
-// #gc-mode, #gc-summary.
+// window.tunevmPage.{chartData,lastReport,gcPoints,retuneMarks}; the GC group
+// #gc-charts, #gc-mode, #gc-summary; live knobs: .live-badge,
+// [data-live-note-for], #retune-note (www/README.md "Page contract: live knobs").
 // Presets and the knob schema come from the site's own wasm API (pkg-st), so
 // nothing here keeps a copy of them. Every test opens its own browser context
 // (no storage shared between tests); they share one browser and one server.
@@ -412,6 +413,92 @@ test('a value refused because of another knob is taken once that knob allows it,
   assert.equal((await page.locator('#load-error').textContent()).trim(), '', 'the refusal stayed after the fix');
   const link = decodeURIComponent(await page.locator('#share-link').evaluate((e) => e.href || e.value || e.textContent));
   assert.ok(link.includes(`${min}=600`), `the share link lacks ${min}=600: ${link}`);
+});
+
+test('live knobs: code_cache.max_entries 8 set while phases runs applies at once, is marked on the charts and shrinks the cache; a knob that is not live waits for a new machine', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  // The schema's `live` decides the badge.
+  const row = (key) => page.locator('#knobs .knob', { has: page.locator(`[data-key="${key}"]`) });
+  assert.equal(await row('jit.min_threshold').locator('.live-badge').count(), 1, 'jit.min_threshold is live: its row has .live-badge');
+  assert.equal(await row('memory.ram_bytes').locator('.live-badge').count(), 0, 'memory.ram_bytes is not live: no badge');
+
+  // phases compiles about 1 350 units: in a cache of 300 it thrashes for a
+  // minute or more (its walkthrough), long enough to change knobs under it.
+  await page.selectOption('#workload', 'phases');
+  await setKnob(page, 'code_cache.max_entries', '300');
+  await page.click('#run');
+  await waitInPage(page, () => {
+    const r = window.tunevmPage.lastReport();
+    return document.querySelector('#state').textContent.trim() === 'running'
+      && r?.instructions > 2e6 && r.code_cache?.entries > 8;
+  }, null, { timeout: 20_000, message: 'phases never got to 2 M instructions and more than 8 cache entries while running', describe: pageSummary });
+  const before = await lastReport(page);
+  await setKnob(page, 'code_cache.max_entries', '8');
+  const note = page.locator('#retune-note');
+  await waitInPage(page, () => document.querySelector('#retune-note')?.dataset.kind === 'applied', null, {
+    timeout: 5_000, message: '#retune-note never said the change was applied', describe: () => document.querySelector('#retune-note')?.textContent,
+  });
+  const noteText = (await note.textContent()).trim();
+  t.diagnostic(`#retune-note: "${noteText}"`);
+  assert.match(noteText, /applied while running at [\d.]+ s: code_cache\.max_entries=8/, '#retune-note');
+  assert.equal(await note.getAttribute('aria-live'), 'polite');
+
+  // The mark reaches the report and the charts; the figures move after it.
+  await waitInPage(page, () => window.tunevmPage.lastReport()?.retunes?.length === 1, null, {
+    timeout: 5_000, message: 'no live report with one retune mark', describe: () => JSON.stringify(window.tunevmPage.lastReport()?.retunes),
+  });
+  const mark = (await lastReport(page)).retunes[0];
+  assert.deepEqual(Object.keys(mark.changes), ['code_cache.max_entries'], `the mark's changes: ${JSON.stringify(mark)}`);
+  assert.ok(mark.wall_ns > before.wall_ns && mark.instructions >= before.instructions, `the mark ${JSON.stringify(mark)} comes after the report before the change (${before.wall_ns} ns)`);
+  const marks = await page.evaluate(() => window.tunevmPage.retuneMarks());
+  assert.deepEqual(marks.map((m) => m.wall_ns), [mark.wall_ns], 'the charts hold the mark');
+  await waitInPage(page, (at) => window.tunevmPage.lastReport()?.wall_ns > at, mark.wall_ns, {
+    timeout: 5_000, message: 'no live report after the mark', describe: pageSummary,
+  });
+  const first = await lastReport(page);
+  await waitInPage(page, (ev) => {
+    const r = window.tunevmPage.lastReport();
+    return r.code_cache.entries <= 8 && r.code_cache.evictions > ev;
+  }, first.code_cache.evictions, {
+    timeout: 10_000,
+    message: 'after the mark the cache never held at most 8 entries with evictions growing',
+    describe: () => JSON.stringify(window.tunevmPage.lastReport()?.code_cache),
+  });
+  const later = await lastReport(page);
+  t.diagnostic(`code cache before: ${before.code_cache.entries} entries, ${before.code_cache.evictions} evictions; at ${(mark.wall_ns / 1e9).toFixed(2)} s the mark; then ${later.code_cache.entries} entries, ${later.code_cache.evictions} evictions`);
+  assert.equal(later.config?.code_cache?.max_entries, 8, 'the report\'s config has the new value');
+  const chart = await page.evaluate(() => window.tunevmPage.chartData('code_cache'));
+  assert.ok(chart[0].some((x) => x > mark.wall_ns / 1e9), 'the code_cache chart has points after the mark');
+
+  // A knob that is not live: nothing is sent, its row and #retune-note say it waits, the run goes on.
+  await setKnob(page, 'jit.enabled', 'false');
+  await waitInPage(page, () => document.querySelector('#retune-note')?.dataset.kind === 'waiting', null, {
+    timeout: 3_000, message: '#retune-note never said jit.enabled waits for a new machine', describe: () => document.querySelector('#retune-note')?.textContent,
+  });
+  assert.match(await note.textContent(), /jit\.enabled/, '#retune-note names the waiting knob');
+  assert.match(await page.locator('[data-live-note-for="jit.enabled"]').textContent(), /built again/, 'the row note of jit.enabled');
+  const waitingAt = (await lastReport(page)).instructions;
+  await waitInPage(page, (n) => window.tunevmPage.lastReport()?.instructions > n, waitingAt, {
+    timeout: 5_000, message: 'the run did not go on after a non-live change', describe: pageSummary,
+  });
+  assert.equal(await stateText(page), 'running', 'the run goes on');
+  const still = await lastReport(page);
+  assert.equal(still.config?.jit?.enabled, true, 'jit.enabled reached the running machine');
+  assert.equal(still.retunes.length, 1, 'a non-live change made a mark');
+
+  // Stop, then Run: a new machine with both changes, no marks, no notes.
+  await page.click('#stop');
+  await waitForState(page, 'stopped');
+  await page.click('#run');
+  await waitInPage(page, () => window.tunevmPage.lastReport()?.config?.jit?.enabled === false, null, {
+    timeout: 10_000, message: 'Run after Stop did not build a machine with jit.enabled false', describe: pageSummary,
+  });
+  assert.deepEqual(await page.evaluate(() => window.tunevmPage.retuneMarks()), [], 'a new machine starts with no marks');
+  assert.equal(await page.locator('[data-live-note-for="jit.enabled"]').textContent(), '', 'the row note after the rebuild');
+  assert.equal(await note.isHidden(), true, '#retune-note after the rebuild');
+  await page.click('#stop');
+  await waitForState(page, 'stopped');
+  assert.deepEqual(problems, []);
 });
 
 test('presets set their knobs and workload; the TLB problem preset hits the TLB less than its fix', { timeout: TEST_TIMEOUT }, async (t) => {
