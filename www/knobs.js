@@ -121,6 +121,14 @@ export class KnobPanel {
       badge.title = t('live_badge_title');
       label.append(' ', badge);
     }
+    if (knob.native_only) {
+      // kept and passed on (presets set it), but the page's worker ignores it
+      const badge = document.createElement('span');
+      badge.className = 'native-badge';
+      badge.textContent = t('native_badge');
+      badge.title = t('native_badge_title');
+      label.append(' ', badge);
+    }
 
     let input;
     if (knob.kind === 'bool') {

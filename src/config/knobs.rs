@@ -59,6 +59,12 @@ pub(super) const LIVE_KNOBS: &[&str] = &[
     "gc.incremental_step",
 ];
 
+/// Knobs that act only natively. `jit.background_compile`: the page's
+/// worker compiles each unit itself and waits for it (a compile worker in the
+/// browser is not built yet), so there the knob changes nothing; the page
+/// shows it disabled with a note.
+pub(super) const NATIVE_ONLY_KNOBS: &[&str] = &["jit.background_compile"];
+
 /// Top-level sections in the order the page shows them.
 pub(super) const SECTIONS: &[SectionSpec] = &[
     SectionSpec { key: "memory", title_en: "Memory", title_zh: "内存" },

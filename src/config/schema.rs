@@ -25,9 +25,10 @@ static SCHEMA: LazyLock<Vec<KnobSpec>> = LazyLock::new(|| {
             panic!("knob {} has no field in VmConfig (see config/knobs.rs)", knob.key)
         });
         knob.live = super::knobs::LIVE_KNOBS.contains(&knob.key);
+        knob.native_only = super::knobs::NATIVE_ONLY_KNOBS.contains(&knob.key);
     }
-    for key in super::knobs::LIVE_KNOBS {
-        assert!(knobs.iter().any(|k| k.key == *key), "LIVE_KNOBS names unknown knob {key}");
+    for key in super::knobs::LIVE_KNOBS.iter().chain(super::knobs::NATIVE_ONLY_KNOBS) {
+        assert!(knobs.iter().any(|k| k.key == *key), "knobs.rs lists unknown knob {key}");
     }
     knobs
 });
@@ -246,7 +247,8 @@ impl KnobSpec {
     /// `{ "key", "kind": "bool"|"integer"|"float"|"enum", "min"?, "max"?,
     ///    "values"?, "rules": [{"multiple_of": 4096} | {"multiple_of_key": KEY}
     ///    | {"power_of_two_ratio_to": KEY} | {"at_most_key": KEY}], "default",
-    ///    "unit", "figures": [..], "help": { "en", "zh" }, "live": bool }`.
+    ///    "unit", "figures": [..], "help": { "en", "zh" }, "live": bool,
+    ///    "native_only": bool }`.
     pub fn to_json(&self) -> Value {
         let mut knob = json!({
             "key": self.key,
@@ -256,6 +258,7 @@ impl KnobSpec {
             "figures": self.figures,
             "help": { "en": self.help_en, "zh": self.help_zh },
             "live": self.live,
+            "native_only": self.native_only,
         });
         let kind = match &self.kind {
             KnobKind::Bool => json!({ "kind": "bool" }),

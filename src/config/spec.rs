@@ -69,6 +69,10 @@ pub struct KnobSpec {
     /// The knob can change while the guest runs (`Machine::retune`): listed
     /// in `knobs.rs`'s `LIVE_KNOBS`, filled in by the schema.
     pub live: bool,
+    /// The knob acts only natively (the CLI); in the page it is kept and
+    /// passed on but changes nothing: listed in `knobs.rs`'s
+    /// `NATIVE_ONLY_KNOBS`, filled in by the schema, shown as such by the page.
+    pub native_only: bool,
 }
 
 /// A top-level section (`memory`, `mmu`, ...) with its title for the page.
@@ -108,6 +112,7 @@ pub(super) fn knob(key: &'static str, kind: KnobKind, unit: &'static str) -> Kno
         help_en: "",
         help_zh: "",
         live: false,
+        native_only: false,
     }
 }
 

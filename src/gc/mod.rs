@@ -243,7 +243,11 @@ const HANDOFF_NS: u64 = 200_000;
 /// The collector: its state, and natively its marker thread.
 pub struct UnifiedGC {
     shared: Arc<Shared>,
-    marker: Option<std::thread::JoinHandle<()>>,
+    /// Set by `place` when marking should run on a marker thread: the
+    /// thread starts at the guest's first `gc.*` instruction, so a machine
+    /// whose guest never uses the GC heap starts none.
+    marker_wanted: AtomicBool,
+    marker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl UnifiedGC {
@@ -285,7 +289,7 @@ impl UnifiedGC {
             stop: AtomicBool::new(false),
             marker_waiting: AtomicBool::new(false),
         });
-        UnifiedGC { shared, marker: None }
+        UnifiedGC { shared, marker_wanted: AtomicBool::new(false), marker: Mutex::new(None) }
     }
 
     fn core(&self) -> MutexGuard<'_, Core> {
@@ -316,8 +320,8 @@ impl UnifiedGC {
 
     /// Give the collector its heap: `len` bytes of `ram` from physical
     /// `base` (clamped to RAM; `note` says why it is smaller than the
-    /// limit, if it is), and start the marker thread when concurrent
-    /// marking is on and the host has threads.
+    /// limit, if it is). With concurrent marking on, the marker thread
+    /// starts at the first `gc.*` instruction (natively).
     pub fn place(&mut self, ram: &Ram, base: u64, len: u64, note: String) {
         let ram_end = RAM_BASE + ram.len() as u64;
         let base = base.clamp(RAM_BASE, ram_end).next_multiple_of(BLOCK).min(ram_end);
@@ -344,19 +348,26 @@ impl UnifiedGC {
             };
         }
         if concurrent {
-            self.start_marker();
+            self.want_marker();
         }
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    fn start_marker(&mut self) {
+    fn want_marker(&mut self) {
+        self.marker_wanted.store(true, Ordering::Release);
+        self.core().stats.concurrent_reason =
+            "a marker thread starts at the guest's first gc.* instruction".into();
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn start_marker(&self) {
         let shared = self.shared.clone();
         let spawned = std::thread::Builder::new()
             .name("tunevm-gc-marker".into())
             .spawn(move || marker_loop(&shared));
         let (ok, reason) = match spawned {
             Ok(handle) => {
-                self.marker = Some(handle);
+                *self.marker.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
                 (true, "a marker thread marks while the guest runs".to_string())
             }
             Err(e) => (false, format!("no marker thread ({e}): incremental slices on the vCPU")),
@@ -367,10 +378,13 @@ impl UnifiedGC {
     }
 
     #[cfg(target_arch = "wasm32")]
-    fn start_marker(&mut self) {
+    fn want_marker(&mut self) {
         self.core().stats.concurrent_reason =
             "the page has no marker worker yet: incremental slices on the vCPU's worker".into();
     }
+
+    #[cfg(target_arch = "wasm32")]
+    fn start_marker(&self) {}
 
     /// Run one `gc.*` instruction for the hart whose registers are `regs`
     /// at guest instruction `insns`; returns the value for `rd`.
@@ -400,6 +414,11 @@ impl UnifiedGC {
         regs: &[u64; 32],
         insns: u64,
     ) -> u64 {
+        if self.marker_wanted.load(Ordering::Relaxed)
+            && self.marker_wanted.swap(false, Ordering::AcqRel)
+        {
+            self.start_marker();
+        }
         let start = now_ns();
         let mut c = self.core();
         c.caller = hart;
@@ -481,7 +500,7 @@ impl Drop for UnifiedGC {
             self.shared.stop.store(true, Ordering::SeqCst);
         }
         self.shared.wake.notify_all();
-        if let Some(h) = self.marker.take() {
+        if let Some(h) = self.marker.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = h.join();
         }
     }

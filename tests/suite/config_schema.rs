@@ -114,6 +114,14 @@ fn schema_json_has_the_shape_the_page_reads() {
     assert_eq!(strategy["default"], "hybrid");
     assert!(strategy["help"]["en"].as_str().unwrap().contains("hit rate"));
     assert!(strategy["help"]["zh"].as_str().unwrap().contains("命中率"));
+    // Which knobs change while the guest runs, and which act only natively.
+    assert_eq!((strategy["live"].as_bool(), ram["live"].as_bool()), (Some(true), Some(false)));
+    let background = by_key("jit.background_compile");
+    assert_eq!(
+        (background["native_only"].as_bool(), background["live"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(ram["native_only"], false);
 
     let l2 = by_key("mmu.multilevel_tlb_config.l2_entries");
     assert_eq!(

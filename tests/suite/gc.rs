@@ -240,6 +240,14 @@ fn concurrent_marking_marks_on_a_marker_thread() {
     let off = gc("gc-graph", &[SMALL, ("gc.concurrent_marking", "false")]);
     assert!(on.concurrent && on.marker_ns > 0, "{}", on.concurrent_reason);
     assert!(!off.concurrent && off.marker_ns == 0);
+    // A guest that never uses the GC heap gets no marker thread.
+    let unused = gc("hello", &[]);
+    assert!(!unused.used && !unused.concurrent, "{}", unused.concurrent_reason);
+    assert!(
+        unused.concurrent_reason.contains("first gc.* instruction"),
+        "{}",
+        unused.concurrent_reason
+    );
 }
 
 #[test]
