@@ -251,6 +251,9 @@ const STRINGS = {
     code_guest: 'guest code',
     code_wat: 'generated wasm',
     code_none: 'no compiled unit yet (run a while with the JIT on)',
+    code_link_hint:
+      'Click an instruction (or Tab to it and press Enter) to highlight the wasm that translates it; click a wasm line to find its instruction. Grey instructions generated no wasm of their own.',
+    code_no_links: 'This unit cannot be linked to its wasm: its code or the JIT options changed since it was compiled.',
     isolation_ok: 'Cross-origin isolated: the threaded build (shared memory) runs.',
     isolation_no:
       'Not cross-origin isolated: this page fell back to the single-threaded build. The threaded build needs the headers COOP: same-origin and COEP: require-corp; `tunevm serve` sends them, and on an ordinary static host the service-worker shim provides them after one reload.',
@@ -512,6 +515,8 @@ const STRINGS = {
     code_guest: '客户机代码',
     code_wat: '生成的 wasm',
     code_none: '还没有编译单元（在开启 JIT 的情况下运行一会儿）',
+    code_link_hint: '点击一条指令（或用 Tab 移到它上面再按 Enter），高亮翻译它的 wasm；点击一行 wasm，找到它所属的指令。灰色的指令没有生成自己的 wasm。',
+    code_no_links: '无法把这个单元与它的 wasm 对应起来：编译之后它的代码或 JIT 选项已经改变。',
     isolation_ok: '已跨源隔离：运行多线程版本（共享内存）。',
     isolation_no:
       '未跨源隔离：本页已退回单线程版本。多线程版本需要响应头 COOP: same-origin 和 COEP: require-corp；`tunevm serve` 会发送它们，在普通静态主机上，service worker 垫片会在重新加载一次后提供它们。',

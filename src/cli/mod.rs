@@ -343,10 +343,25 @@ fn run(args: RunArgs) -> Result<i32, UsageError> {
                     key.ppc,
                     view.tier.name()
                 );
-                for line in &view.guest {
-                    eprintln!("  {line}");
+                // Each instruction's wasm lines (the numbers of the text
+                // below), when the unit could be linked.
+                let mut ranges = vec![String::new(); view.guest.len()];
+                for link in &view.links {
+                    ranges[link.guest_line] = match link.wat_lines {
+                        Some((first, last)) => format!("[wat {}-{}]", first + 1, last + 1),
+                        None => "[wat -]".to_string(),
+                    };
                 }
-                eprintln!("--- generated wasm ---\n{}", view.wat);
+                let width = ranges.iter().map(String::len).max().unwrap_or(0);
+                for (line, range) in view.guest.iter().zip(&ranges) {
+                    eprintln!("  {range:width$} {line}");
+                }
+                eprintln!("--- generated wasm ---");
+                let lines = view.wat.lines().count();
+                let width = lines.to_string().len();
+                for (i, line) in view.wat.lines().enumerate() {
+                    eprintln!("{:>width$}  {line}", i + 1);
+                }
             }
         }
     }

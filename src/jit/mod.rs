@@ -970,13 +970,7 @@ impl Jit {
         now: u64,
     ) -> Result<backend::CompiledFn, Refusal> {
         let Some(backend) = self.backend.as_ref() else { return Err(Refusal::Failed) };
-        let opts = CodegenOptions {
-            tier,
-            strict_align: self.strict_align,
-            data_bare: key.data_bare(),
-            atomic: self.atomic,
-            chain: tier == Tier::Optimizing && self.config.chaining,
-        };
+        let opts = self.codegen_options(key, tier);
         let t = (tier == Tier::Optimizing) as usize;
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
         let dopts =
@@ -1247,20 +1241,57 @@ impl Jit {
         }
     }
 
-    /// Code view of a cached unit: its guest disassembly and wasm text.
+    /// The options `compile` generates unit `key`'s code at `tier` with.
+    fn codegen_options(&self, key: UnitKey, tier: Tier) -> CodegenOptions {
+        CodegenOptions {
+            tier,
+            strict_align: self.strict_align,
+            data_bare: key.data_bare(),
+            atomic: self.atomic,
+            chain: tier == Tier::Optimizing && self.config.chaining,
+        }
+    }
+
+    /// Code view of a cached unit: its guest disassembly and wasm text, and
+    /// which wasm lines translate each guest instruction ([`Link`]). The
+    /// links come from generating the unit again, with marks on
+    /// ([`codegen::generate_marked`]), from the inputs `compile` used (the
+    /// region discovered under the unit's size cap, the backend's layout,
+    /// [`Jit::codegen_options`]); if that does not give the cached module's
+    /// bytes (the guest code or an option changed since), the view has no
+    /// links rather than wrong ones.
     pub fn code_view(&self, key: UnitKey, ram: &Ram) -> Option<CodeView> {
         let unit = self.cache.unit(key)?;
+        let tier = unit.value.tier;
         let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let opts = DiscoverOptions {
-            multi_block: unit.value.tier == Tier::Optimizing,
-            max_insns: cap as usize,
-        };
+        let opts =
+            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
         let region = discover(ram, page_off, key.vpc, opts);
-        let guest =
-            region.annotated_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));
-        let wat = wasmprinter::print_bytes(&unit.value.wasm).unwrap_or_else(|e| e.to_string());
-        Some(CodeView { key, tier: unit.value.tier, guest, wat })
+        let listing =
+            region.keyed_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));
+        let wasm = &unit.value.wasm;
+        let mut wat = String::new();
+        let printed = wasmprinter::Config::new()
+            .offsets_and_lines(wasm, &mut wat)
+            .map(|lines| lines.map(|(offset, _)| offset).collect::<Vec<_>>());
+        let line_offsets = match printed {
+            Ok(offsets) => offsets,
+            Err(e) => {
+                wat = e.to_string();
+                Vec::new()
+            }
+        };
+        let links = self
+            .backend
+            .as_ref()
+            .map(|b| codegen::generate_marked(&region, b.layout(), self.codegen_options(key, tier)))
+            .filter(|(regenerated, _)| regenerated.wasm[..] == wasm[..])
+            .filter(|_| wat.lines().count() == line_offsets.len())
+            .and_then(|(_, marks)| link_lines(wasm, &marks, &listing, &line_offsets))
+            .unwrap_or_default();
+        let guest = listing.into_iter().map(|(line, _)| line).collect();
+        Some(CodeView { key, tier, guest, wat, links })
     }
 
     /// The tier of the cached unit `key`, if it is cached.
@@ -1281,6 +1312,63 @@ impl Jit {
     }
 }
 
+/// For the code view: one [`Link`] per instruction line of `listing`
+/// (`(line, (block, pc))` as [`region::Region::keyed_listing`] gives them),
+/// from the marks of generating `wasm` and the module offset of each line
+/// of its text (`line_offsets`, `None` for lines of no offset). `None` if
+/// `wasm` has no code section.
+fn link_lines(
+    wasm: &[u8],
+    marks: &[codegen::Mark],
+    listing: &[(String, Option<(usize, u64)>)],
+    line_offsets: &[Option<usize>],
+) -> Option<Vec<Link>> {
+    // Function 0 (`run`) is the first entry of the code section.
+    let body = wasmparser::Parser::new(0).parse_all(wasm).find_map(|p| match p {
+        Ok(wasmparser::Payload::CodeSectionEntry(body)) => Some(body.range()),
+        _ => None,
+    })?;
+    // The lines printed for `run`'s body, by module offset.
+    let mut lines: Vec<(usize, usize)> = line_offsets
+        .iter()
+        .enumerate()
+        .filter_map(|(line, o)| o.filter(|o| body.contains(o)).map(|o| (o, line)))
+        .collect();
+    lines.sort_unstable();
+    let spans: FxHashMap<(usize, u64), std::ops::Range<usize>> =
+        codegen::instruction_spans(marks).into_iter().collect();
+    let links = listing
+        .iter()
+        .enumerate()
+        .filter_map(|(guest_line, (_, inst))| {
+            let span = spans.get(&(*inst)?);
+            let wat_lines = span.and_then(|r| {
+                let first = lines.partition_point(|&(o, _)| o < body.start + r.start);
+                let end = lines.partition_point(|&(o, _)| o < body.start + r.end);
+                (first < end).then(|| (lines[first].1, lines[end - 1].1))
+            });
+            Some(Link { guest_line, wat_lines })
+        })
+        .collect();
+    Some(links)
+}
+
+/// One guest instruction of a [`CodeView`] and the wasm text that
+/// translates it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// Index of the instruction's line in [`CodeView::guest`].
+    pub guest_line: usize,
+    /// The first and last line (0-based, inclusive) of [`CodeView::wat`]
+    /// holding its translation: from where its code starts to where the
+    /// next instruction's (or code of no instruction: a block's budget
+    /// check, the structure, the exit sequence) starts. `None` (JSON
+    /// `null`) when it generated no wasm of its own (a write dropped as
+    /// dead, an ALU instruction writing x0, a `j` whose target block's code
+    /// follows it, a block never reached).
+    pub wat_lines: Option<(usize, usize)>,
+}
+
 /// One unit's code, for the page's code view and `tunevm run --show-code`.
 #[derive(Clone, Debug, Serialize)]
 pub struct CodeView {
@@ -1293,6 +1381,10 @@ pub struct CodeView {
     pub guest: Vec<String>,
     /// The generated module as wasm text.
     pub wat: String,
+    /// One per instruction line of `guest`, in `guest`'s order: the lines
+    /// of `wat` that translate it. Empty when the unit could not be
+    /// generated again byte for byte (see [`Jit::code_view`]).
+    pub links: Vec<Link>,
 }
 
 /// Host time for compile measurements (`Instant` natively, `performance.now`

@@ -132,6 +132,18 @@ impl Region {
         entry_ram_off: usize,
         disasm: impl Fn(u64, &Inst) -> String,
     ) -> Vec<String> {
+        self.keyed_listing(ram, entry_ram_off, disasm).into_iter().map(|(l, _)| l).collect()
+    }
+
+    /// [`Region::annotated_listing`]'s lines, each with the instruction it
+    /// shows as `(block, pc)` (`None` for the `;` lines): the code view
+    /// links these to [`codegen::Mark`](super::codegen::Mark)s.
+    pub fn keyed_listing(
+        &self,
+        ram: &Ram,
+        entry_ram_off: usize,
+        disasm: impl Fn(u64, &Inst) -> String,
+    ) -> Vec<(String, Option<(usize, u64)>)> {
         let page_vbase = self.entry & !0xfff;
         let page_off = entry_ram_off & !0xfff;
         let mut order: Vec<usize> = (1..self.blocks.len()).collect();
@@ -161,7 +173,7 @@ impl Region {
             }
             let marks =
                 if marks.is_empty() { String::new() } else { format!(": {}", marks.join(", ")) };
-            out.push(format!("; block {b} at {:#x}{marks}", block.pc));
+            out.push((format!("; block {b} at {:#x}{marks}", block.pc), None));
             let mut pcs: Vec<u64> = block.insts.iter().map(|i| i.0).collect();
             match block.end {
                 End::Jump { pc, .. } | End::Branch { pc, .. } | End::Indirect { pc, .. } => {
@@ -171,7 +183,7 @@ impl Region {
             }
             for pc in pcs {
                 if let Some((inst, _)) = fetch(ram, page_off, (pc - page_vbase) as usize) {
-                    out.push(format!("{pc:016x}  {}", disasm(pc, &inst)));
+                    out.push((format!("{pc:016x}  {}", disasm(pc, &inst)), Some((b, pc))));
                 }
             }
             let next = match block.end {
@@ -182,7 +194,7 @@ impl Region {
                 End::Indirect { .. } => "exit to the computed target".to_string(),
                 End::Interpret(pc) => format!("exit to the interpreter at {pc:#x}"),
             };
-            out.push(format!(";   -> {next}"));
+            out.push((format!(";   -> {next}"), None));
         }
         out
     }

@@ -461,7 +461,9 @@ impl WebMachine {
     }
 
     /// Guest disassembly beside the generated wasm text for the unit listed
-    /// at `index` by the last `hot_units`, as JSON (`null` if it is gone).
+    /// at `index` by the last `hot_units`, as JSON (`null` if it is gone):
+    /// `{vpc, tier, guest: [line], wat, links: [{guest_line, wat_lines:
+    /// [first, last] | null}]}` (see `jit::Link`).
     pub fn code_view(&self, index: usize) -> String {
         let view = self
             .listed
@@ -474,6 +476,7 @@ impl WebMachine {
                 "tier": v.tier.name(),
                 "guest": v.guest,
                 "wat": v.wat,
+                "links": v.links,
             })
             .to_string(),
             None => "null".into(),

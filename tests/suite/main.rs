@@ -47,6 +47,7 @@ mod fuzz;
 mod gc;
 mod host_time;
 mod isa_decode;
+mod jit_code_view;
 mod jit_differential;
 mod jit_knobs;
 mod jit_threshold;

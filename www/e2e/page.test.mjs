@@ -1157,7 +1157,7 @@ test('the language switch shows the knob help and the chart legends in Chinese a
   assert.deepEqual(problems, [], 'errors while switching languages');
 });
 
-test('after a run the code view shows a hot unit, and the report exports as JSON and CSV', { timeout: TEST_TIMEOUT }, async (t) => {
+test('after a run the code view shows a hot unit with its instructions linked to their wasm, and the report exports as JSON and CSV', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page } = await openPage(t);
   await runExpecting(page, 'cpubench');
 
@@ -1170,6 +1170,54 @@ test('after a run the code view shows a hot unit, and the report exports as JSON
     message: 'the code view shows no guest code or no "(module" in #code-wat',
     describe: () => `guest: ${document.querySelector('#code-guest').textContent.slice(0, 100)}`,
   });
+
+  // Guest instructions link to their wasm lines: selecting one marks it and
+  // its lines `.linked` and scrolls the wasm pane to them; clicking a wasm
+  // line marks the one instruction it belongs to.
+  await waitInPage(page, () => document.querySelectorAll('#code-guest .code-line[data-guest-line]').length > 1, null, {
+    timeout: 10_000,
+    message: 'no guest instruction line is linked to wasm (#code-guest .code-line)',
+    describe: () => document.querySelector('#code-link-hint')?.textContent,
+  });
+  const linkState = () => page.evaluate(() => {
+    const pane = document.querySelector('#code-wat');
+    const box = pane.getBoundingClientRect();
+    const wat = [...pane.querySelectorAll('[data-wat-line].linked')];
+    return {
+      guest: [...document.querySelectorAll('#code-guest .linked')].map((e) => e.dataset.guestLine),
+      wat: wat.map((e) => Number(e.dataset.watLine)),
+      visible: wat.filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.bottom > box.top && r.top < box.bottom;
+      }).length,
+    };
+  });
+  // The last instruction with wasm of its own: its lines are far from the
+  // top of a wat text of thousands of lines.
+  const picked = await page.evaluate(() => {
+    const lines = document.querySelectorAll('#code-guest .code-line:not(.code-nowasm)');
+    return lines[lines.length - 1].dataset.guestLine;
+  });
+  await page.click(`#code-guest [data-guest-line="${picked}"]`);
+  let seen = await linkState();
+  assert.deepEqual(seen.guest, [picked], 'the clicked guest line alone is marked');
+  assert.ok(seen.wat.length > 0, `guest line ${picked} marks no wasm line`);
+  assert.ok(seen.visible > 0, `the wasm lines ${seen.wat[0]}..${seen.wat.at(-1)} of guest line ${picked} are not scrolled into view`);
+  // A wasm line of another instruction: that instruction and its whole range.
+  const other = await page.evaluate(() => {
+    const lines = [...document.querySelectorAll('#code-wat .code-line:not(.linked)')];
+    return lines[Math.floor(lines.length / 2)].dataset.watLine;
+  });
+  await page.click(`#code-wat [data-wat-line="${other}"]`);
+  seen = await linkState();
+  assert.equal(seen.guest.length, 1, `clicking wasm line ${other} marks ${seen.guest.length} guest lines`);
+  assert.notEqual(seen.guest[0], picked, 'the wasm line of another instruction marks that instruction');
+  assert.ok(seen.wat.includes(Number(other)) && seen.wat.length > 0, `wasm line ${other} is in the marked range ${seen.wat}`);
+  // The keyboard selects too: Enter on a focused instruction line.
+  await page.focus(`#code-guest [data-guest-line="${picked}"]`);
+  await page.keyboard.press('Enter');
+  seen = await linkState();
+  assert.deepEqual(seen.guest, [picked], 'Enter on a focused guest line selects it');
 
   const saved = async (button) => {
     const [download] = await Promise.all([

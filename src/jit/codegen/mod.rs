@@ -52,6 +52,10 @@
 //!   TLB.
 //! - `fold.rs`: register access, known register values, constant folding,
 //!   dead writes.
+//!
+//! For the code view, [`generate_marked`] also records where each guest
+//! instruction's translation starts in the function body ([`Mark`]); plain
+//! [`generate`] records nothing, and both produce the same bytes.
 use wasm_encoder::{BlockType, Function, MemArg};
 
 use super::layout::{state, MemoryLayout};
@@ -129,8 +133,66 @@ impl ModuleKey {
     }
 }
 
+/// A point of `run`'s function body where a stretch of code starts: the
+/// translation of one guest instruction, or code of none. Marks come in
+/// the order of the body, so a stretch ends where the next mark is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// `Some((block, pc))`: the translation of the instruction at `pc` in
+    /// block `block` of the region (a block's jump or branch included)
+    /// starts here. `None`: code that belongs to no one instruction starts
+    /// here (a block's budget check, `block`/`loop`/`end` of the structure,
+    /// the exit sequence).
+    pub inst: Option<(usize, u64)>,
+    /// Byte offset in the function body, as `Function::byte_len` counts it
+    /// (from the locals' declarations; the size prefix not included).
+    pub offset: usize,
+}
+
 /// Translate `region` into a module for `layout`'s memory.
 pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) -> Generated {
+    generate_inner(region, layout, opts, false).0
+}
+
+/// [`generate`], also recording a [`Mark`] where each guest instruction's
+/// translation starts (for the code view). The bytes are the same as
+/// `generate`'s. An instruction that generates nothing of its own (a dead
+/// write dropped, an ALU instruction writing x0, a `j` whose target block's
+/// code follows it) has a mark at the same
+/// offset as the next one; an instruction of a block that is never reached
+/// has none.
+pub fn generate_marked(
+    region: &Region,
+    layout: &MemoryLayout,
+    opts: CodegenOptions,
+) -> (Generated, Vec<Mark>) {
+    let (g, marks) = generate_inner(region, layout, opts, true);
+    (g, marks.unwrap_or_default())
+}
+
+/// For each mark of an instruction, the body bytes of its translation (up to
+/// the next mark; empty if it generated nothing). An instruction marked
+/// twice keeps its first stretch.
+pub fn instruction_spans(marks: &[Mark]) -> Vec<((usize, u64), std::ops::Range<usize>)> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut out = Vec::new();
+    for (i, m) in marks.iter().enumerate() {
+        let Some(inst) = m.inst else { continue };
+        if !seen.insert(inst) {
+            continue;
+        }
+        let end = marks.get(i + 1).map_or(m.offset, |n| n.offset);
+        out.push((inst, m.offset..end));
+    }
+    out
+}
+
+fn generate_inner(
+    region: &Region,
+    layout: &MemoryLayout,
+    opts: CodegenOptions,
+    marked: bool,
+) -> (Generated, Option<Vec<Mark>>) {
     let mut region = region.clone();
     let cfg = analyse(&mut region);
     let optimizing = opts.tier == Tier::Optimizing;
@@ -149,9 +211,10 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         known: [None; 32],
         cfg: &cfg,
         blocks: &region.blocks,
+        marks: marked.then(Vec::new),
     };
+    let l = locals;
     {
-        let l = locals;
         let mut s = f.instructions();
         if optimizing {
             for r in 1..32u8 {
@@ -162,9 +225,13 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
         }
         // Every exit branches out of this block to the one exit sequence.
         s.block(BlockType::Empty);
-        e.ctx.push(Ctl::Exit);
-        e.tree(&mut s, 0);
-        e.ctx.pop();
+    }
+    e.ctx.push(Ctl::Exit);
+    e.tree(&mut f, 0);
+    e.ctx.pop();
+    e.mark(&f, None);
+    {
+        let mut s = f.instructions();
         s.end();
         if optimizing {
             for r in 1..32u8 {
@@ -187,7 +254,8 @@ pub fn generate(region: &Region, layout: &MemoryLayout, opts: CodegenOptions) ->
     }
 
     let wasm = module::assemble(layout, &f);
-    Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }
+    let marks = e.marks.take();
+    (Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }, marks)
 }
 
 /// Registers the region reads or writes (`used`: loaded at entry in the
@@ -240,9 +308,23 @@ struct Emitter<'a> {
     known: [Option<u64>; 32],
     cfg: &'a Cfg,
     blocks: &'a [Block],
+    /// Recorded only for [`generate_marked`].
+    marks: Option<Vec<Mark>>,
 }
 
 impl Emitter<'_> {
+    /// Code of `inst` (or of no instruction) starts at the end of `f` so far.
+    fn mark(&mut self, f: &Function, inst: Option<(usize, u64)>) {
+        if let Some(marks) = &mut self.marks {
+            marks.push(Mark { inst, offset: f.byte_len() });
+        }
+    }
+
+    /// Marks recorded so far (0 when not recording).
+    fn marks_len(&self) -> usize {
+        self.marks.as_ref().map_or(0, Vec::len)
+    }
+
     /// A state-block field at `offset`, addressed from the `state`
     /// parameter (the caller pushes `local.get state`, or an address already
     /// based on it).
@@ -358,6 +440,12 @@ mod tests {
                 if let Err(e) = wasmparser::validate(&g.wasm) {
                     panic!("{opts:?}: {e}");
                 }
+                // Marking changes nothing in the bytes; every instruction
+                // and terminator is marked once, in the body's order.
+                let (marked, marks) = generate_marked(&region(), &layout, opts);
+                assert_eq!(marked.wasm, g.wasm, "{opts:?}");
+                assert!(marks.windows(2).all(|w| w[0].offset <= w[1].offset), "{marks:?}");
+                assert_eq!(instruction_spans(&marks).len(), 8, "{opts:?}: {marks:?}");
             }
         }
     }

@@ -8,7 +8,12 @@
 //! every exit leaves through the one exit sequence (`Ctl::Exit`) with
 //! `exit_pc` and `exit_tag` set; a block is charged its whole instruction
 //! count before it runs, and an exit inside it refunds what was not retired.
-use wasm_encoder::{BlockType, InstructionSink};
+//! The functions that may emit several blocks take the [`Function`] itself
+//! (not a sink over it) so that they can mark, for the code view, where each
+//! instruction's code starts ([`Emitter::mark`]): a mark before each
+//! instruction and terminator, and a `None` mark before any code that is not
+//! theirs (a block's budget check, the structure's `loop`, `block`, `end`).
+use wasm_encoder::{BlockType, Function, InstructionSink};
 
 use super::fold::dead_writes;
 use super::locals::LocalOps;
@@ -39,31 +44,34 @@ pub(super) enum Pc {
 impl Emitter<'_> {
     /// Ramsey's `doTree`: the code of block `b` and of the blocks it
     /// dominates.
-    pub(super) fn tree(&mut self, s: &mut InstructionSink, b: usize) {
+    pub(super) fn tree(&mut self, f: &mut Function, b: usize) {
+        self.mark(f, None);
         let merges = self.cfg.merge_children(b);
         if self.cfg.loop_header[b] {
-            s.loop_(BlockType::Empty);
+            f.instructions().loop_(BlockType::Empty);
             self.ctx.push(Ctl::LoopHeadedBy(b));
-            self.within(s, b, &merges);
+            self.within(f, b, &merges);
             self.ctx.pop();
-            s.end();
+            self.mark(f, None);
+            f.instructions().end();
         } else {
-            self.within(s, b, &merges);
+            self.within(f, b, &merges);
         }
     }
 
     /// Ramsey's `nodeWithin`: `merges` (latest in reverse postorder first)
     /// each get a `block` whose end leads to their code.
-    fn within(&mut self, s: &mut InstructionSink, b: usize, merges: &[usize]) {
+    fn within(&mut self, f: &mut Function, b: usize, merges: &[usize]) {
         match merges.split_first() {
-            None => self.block_code(s, b),
+            None => self.block_code(f, b),
             Some((&y, rest)) => {
-                s.block(BlockType::Empty);
+                f.instructions().block(BlockType::Empty);
                 self.ctx.push(Ctl::BlockFollowedBy(y));
-                self.within(s, b, rest);
+                self.within(f, b, rest);
                 self.ctx.pop();
-                s.end();
-                self.tree(s, y);
+                self.mark(f, None);
+                f.instructions().end();
+                self.tree(f, y);
             }
         }
     }
@@ -74,16 +82,16 @@ impl Emitter<'_> {
     }
 
     /// Control passes from block `from` to `to`.
-    fn branch(&mut self, s: &mut InstructionSink, from: usize, to: Target) {
+    fn branch(&mut self, f: &mut Function, from: usize, to: Target) {
         match to {
-            Target::Exit(pc) => self.exit(s, Pc::Const(pc), false, 0),
+            Target::Exit(pc) => self.exit(&mut f.instructions(), Pc::Const(pc), false, 0),
             Target::Block(t) if self.cfg.is_back_edge(from, t) => {
-                s.br(self.label(Ctl::LoopHeadedBy(t)));
+                f.instructions().br(self.label(Ctl::LoopHeadedBy(t)));
             }
             Target::Block(t) if self.cfg.merge[t] => {
-                s.br(self.label(Ctl::BlockFollowedBy(t)));
+                f.instructions().br(self.label(Ctl::BlockFollowedBy(t)));
             }
-            Target::Block(t) => self.tree(s, t),
+            Target::Block(t) => self.tree(f, t),
         }
     }
 
@@ -111,13 +119,15 @@ impl Emitter<'_> {
     }
 
     /// Block `b`: its budget check, its instructions, its terminator.
-    fn block_code(&mut self, s: &mut InstructionSink, b: usize) {
+    fn block_code(&mut self, f: &mut Function, b: usize) {
         let block = &self.blocks[b];
         let budget = self.l.budget;
         self.known = [None; 32];
         self.known[0] = Some(0);
         let charge = block.retired();
+        self.mark(f, None);
         if charge > 0 {
+            let s = &mut f.instructions();
             // Not enough budget for the whole block: leave before it.
             s.get_local(budget).i64_const(charge as i64).i64_lt_s();
             s.if_(BlockType::Empty);
@@ -134,18 +144,25 @@ impl Emitter<'_> {
         let dead =
             if self.optimizing { dead_writes(block) } else { vec![false; block.insts.len()] };
         for (k, &(pc, inst, len)) in block.insts.iter().enumerate() {
+            self.mark(f, Some((b, pc)));
             if !dead[k] {
-                self.inst(s, pc, inst, len as u64, charge - k as u64);
+                self.inst(&mut f.instructions(), pc, inst, len as u64, charge - k as u64);
             }
         }
+        let end_pc = match block.end {
+            End::Jump { pc, .. } | End::Branch { pc, .. } | End::Indirect { pc, .. } => Some(pc),
+            End::Goto(_) | End::Interpret(_) => None,
+        };
+        self.mark(f, end_pc.map(|pc| (b, pc)));
         match block.end {
-            End::Goto(t) => self.branch(s, b, t),
-            End::Interpret(pc) => self.exit(s, Pc::Const(pc), true, 0),
+            End::Goto(t) => self.branch(f, b, t),
+            End::Interpret(pc) => self.exit(&mut f.instructions(), Pc::Const(pc), true, 0),
             End::Jump { pc, len, rd, target } => {
-                self.set_const(s, rd, pc.wrapping_add(len as u64));
-                self.branch(s, b, target);
+                self.set_const(&mut f.instructions(), rd, pc.wrapping_add(len as u64));
+                self.branch(f, b, target);
             }
             End::Indirect { pc, len, rd, rs1, imm } => {
+                let s = &mut f.instructions();
                 let t1 = self.l.t1;
                 self.get(s, rs1);
                 s.i64_const(imm as i64).i64_add().i64_const(-2).i64_and().set_local(t1);
@@ -156,8 +173,9 @@ impl Emitter<'_> {
                 let (Some(a), Some(c)) = inst.operands() else { unreachable!("not a branch") };
                 if let (Some(x), Some(y)) = (self.known_value(a), self.known_value(c)) {
                     let go = alu::branch_taken(&inst, x, y) == Some(true);
-                    self.branch(s, b, if go { taken } else { not_taken });
+                    self.branch(f, b, if go { taken } else { not_taken });
                 } else {
+                    let s = &mut f.instructions();
                     self.get(s, a);
                     self.get(s, c);
                     match inst {
@@ -171,11 +189,21 @@ impl Emitter<'_> {
                     };
                     s.if_(BlockType::Empty);
                     self.ctx.push(Ctl::If);
-                    self.branch(s, b, taken);
-                    s.else_();
-                    self.branch(s, b, not_taken);
+                    // `else` and `end` are the branch's unless a block's
+                    // code came in between.
+                    let marks = self.marks_len();
+                    self.branch(f, b, taken);
+                    if self.marks_len() != marks {
+                        self.mark(f, None);
+                    }
+                    f.instructions().else_();
+                    let marks = self.marks_len();
+                    self.branch(f, b, not_taken);
+                    if self.marks_len() != marks {
+                        self.mark(f, None);
+                    }
                     self.ctx.pop();
-                    s.end();
+                    f.instructions().end();
                 }
             }
         }
