@@ -2,8 +2,8 @@
 //! patched into its ELF image before it is loaded, so one ELF serves every
 //! working-set size, stride and access order.
 //!
-//! The block is the symbol `paging_params`: six little-endian u64s (pages,
-//! stride, random, passes, seed, and the magic "TVPAGING").
+//! The block is the symbol `paging_params`: seven little-endian u64s (pages,
+//! stride, random, passes, seed, the magic "TVPAGING", and bare).
 
 /// The magic value that marks the parameter block.
 pub const PAGING_MAGIC: u64 = u64::from_le_bytes(*b"TVPAGING");
@@ -22,6 +22,9 @@ pub struct PagingParams {
     pub passes: u64,
     /// Seed of the random order and the initial contents, != 0.
     pub seed: u64,
+    /// The same walk without translation: S-mode with satp = 0, on the
+    /// frames' physical addresses (what Sv39 costs is the difference).
+    pub bare: bool,
 }
 
 impl PagingParams {
@@ -55,6 +58,7 @@ impl PagingParams {
             .then(|| (ph.p_offset(e) + (addr - start)) as usize)
         })?;
         let magic = elf.get(at + 40..at + 48)?;
+        elf.get(at + 48..at + 56)?; // the `bare` word
         (magic == PAGING_MAGIC.to_le_bytes()).then_some(at)
     }
 
@@ -69,6 +73,7 @@ impl PagingParams {
             random: word(2) != 0,
             passes: word(3),
             seed: word(4),
+            bare: word(6) != 0,
         })
     }
 
@@ -80,6 +85,7 @@ impl PagingParams {
         for (i, w) in words.iter().enumerate() {
             elf[at + 8 * i..at + 8 * i + 8].copy_from_slice(&w.to_le_bytes());
         }
+        elf[at + 48..at + 56].copy_from_slice(&(self.bare as u64).to_le_bytes());
         Ok(())
     }
 }

@@ -212,8 +212,10 @@ fn tlb_sections(
         tlb_row(&mut rows, name, &read(dir, name)?, &[])?;
     }
 
-    let random =
-        paging(dir, PagingParams { pages: 1024, stride: 1, random: true, passes: 512, seed: 7 })?;
+    let random = paging(
+        dir,
+        PagingParams { pages: 1024, stride: 1, random: true, passes: 512, seed: 7, bare: false },
+    )?;
     println!("\n## TLB strategy and size: 1024 pages in random order\n\n{TLB_HEADER}");
     for sets in [
         &[("mmu.strategy", "multi_level")][..],
@@ -225,20 +227,66 @@ fn tlb_sections(
         tlb_row(&mut rows, "random 1024", &random, sets)?;
     }
 
-    let scan =
-        paging(dir, PagingParams { pages: 2048, stride: 1, random: false, passes: 128, seed: 7 })?;
+    let scan = paging(
+        dir,
+        PagingParams { pages: 2048, stride: 1, random: false, passes: 128, seed: 7, bare: false },
+    )?;
     println!("\n## Prefetch: a sequential scan of 2048 pages (larger than the L2)\n\n{TLB_HEADER}");
     for sets in [&[("mmu.enable_prefetch", "false")][..], &[("mmu.enable_prefetch", "true")]] {
         tlb_row(&mut rows, "scan 2048", &scan, sets)?;
     }
 
-    let small =
-        paging(dir, PagingParams { pages: 64, stride: 1, random: false, passes: 4096, seed: 7 })?;
+    let small = paging(
+        dir,
+        PagingParams { pages: 64, stride: 1, random: false, passes: 4096, seed: 7, bare: false },
+    )?;
     println!("\n## L1 size: 64 pages in order\n\n{TLB_HEADER}");
     for l1 in ["4", "16", "64", "128"] {
         tlb_row(&mut rows, "scan 64", &small, &[("mmu.multilevel_tlb_config.l1_entries", l1)])?;
     }
     all.insert("tlb".into(), rows.into());
+    sv39_section(dir, all)
+}
+
+/// What translation costs: each paging workload under Sv39 and the same
+/// walk bare (`--paging bare=1`: S-mode, satp = 0, the frames' physical
+/// addresses), at the defaults and interpreted, 3 rounds interleaved,
+/// median MIPS. The issue's target: Sv39 at >= 50 % of bare.
+fn sv39_section(
+    dir: &Path,
+    all: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), UsageError> {
+    println!(
+        "\n## Sv39 against bare: the same walk with and without translation (3 rounds, medians)\n\n\
+         | workload | engine | Sv39 MIPS | bare MIPS | Sv39 / bare |\n|---|---|---|---|---|"
+    );
+    let mut rows = Vec::new();
+    for name in ["paging", "paging-stride", "paging-random"] {
+        let sv39 = read(dir, name)?;
+        let mut bare = sv39.clone();
+        let mut params = PagingParams::read(&sv39)
+            .ok_or_else(|| UsageError(format!("{name}: no paging parameter block")))?;
+        params.bare = true;
+        params.patch(&mut bare).map_err(UsageError)?;
+        for (engine, sets) in [("defaults", &[][..]), ("interpreter", &[("jit.enabled", "false")])]
+        {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for _ in 0..3 {
+                a.push(measure(name, &sv39, config_with(sets)?)?.mips.unwrap_or(0.0));
+                b.push(measure(name, &bare, config_with(sets)?)?.mips.unwrap_or(0.0));
+            }
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let (a, b) = (median(&mut a), median(&mut b));
+            println!("| {name} | {engine} | {a:.1} | {b:.1} | {:.0} % |", 100.0 * a / b.max(1e-9));
+            rows.push(serde_json::json!({
+                "workload": name, "engine": engine, "sv39_mips": a, "bare_mips": b,
+            }));
+        }
+    }
+    all.insert("sv39_vs_bare".into(), rows.into());
     Ok(())
 }
 

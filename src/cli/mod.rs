@@ -189,10 +189,11 @@ fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageE
         let (name, value) = assignment.split_once('=').ok_or_else(|| {
             UsageError(format!("invalid --paging {assignment:?}: expected NAME=VALUE"))
         })?;
-        const NAMES: [&str; 5] = ["pages", "stride", "random", "passes", "seed"];
+        const NAMES: [&str; 6] = ["pages", "stride", "random", "passes", "seed", "bare"];
         if !NAMES.contains(&name.trim()) {
             return Err(UsageError(format!(
-                "unknown --paging parameter {name:?}: expected pages, stride, random, passes or seed"
+                "unknown --paging parameter {name:?}: expected pages, stride, random, passes, seed \
+                 or bare"
             )));
         }
         let number: u64 = value.trim().parse().map_err(|_| {
@@ -202,9 +203,10 @@ fn read_elf(path: &std::path::Path, paging: &[String]) -> Result<Vec<u8>, UsageE
             "pages" => params.pages = number,
             "stride" => params.stride = number,
             "random" if number <= 1 => params.random = number == 1,
-            "random" => {
-                return Err(UsageError(format!("--paging random={number}: expected 0 or 1")))
+            "random" | "bare" if number > 1 => {
+                return Err(UsageError(format!("--paging {name}={number}: expected 0 or 1")))
             }
+            "bare" => params.bare = number == 1,
             "passes" => params.passes = number,
             _ => params.seed = number,
         }

@@ -15,7 +15,8 @@ use super::{build_config, read_elf, UsageError};
 #[derive(clap::Args)]
 pub struct SweepArgs {
     /// The knob and its values: `KEY=V1,V2,...` (a config key, or
-    /// `paging.pages`, `paging.stride`, `paging.random`, `paging.passes`).
+    /// `paging.pages`, `paging.stride`, `paging.random`, `paging.passes`,
+    /// `paging.bare`).
     /// Give it twice to run every pair of values (a grid), e.g.
     /// `--knob runtime.vcpus=1,2,4 --knob runtime.pool_size=1,2`.
     #[arg(long, value_name = "KEY=V1,V2,...", required = true)]

@@ -639,6 +639,19 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  编译时间预算和自适应阈值计入的也是实际等待的时间。false：客户机等待每次编译，\
                  因此每条指令在哪一层执行在多次运行之间可以复现（测试和精确对比需要这样）。默认 true。",
             ),
+        knob("jit.inline_tlb_entries", int_in(JitConfig::INLINE_TLB_ENTRIES), "entries")
+            .figures(&["jit.inline_tlb_fills", "jit.calls", "mips"])
+            .help(
+                "Entries of the JIT's inline TLB: the translations compiled loads and stores use \
+                 without leaving compiled code (direct-mapped by page number, one per hart, in \
+                 its state block). A compiled access whose page is not there leaves for the \
+                 interpreter, which translates it through the MMU and fills the entry. Raise it \
+                 when a program under Sv39 touches more pages than this in a loop: jit.calls (one \
+                 per exit to the VM) and jit.inline_tlb_fills climb and mips drops; the MMU's own \
+                 TLBs (mmu.multilevel_tlb_config) then see only what it misses. A power of two \
+                 from 16 to 4096; each entry is 32 bytes of host memory. Default 256.",
+                "JIT 内联 TLB 的项数：编译后的加载和存储不离开编译代码就能直接使用的地址翻译（按页号直接映射，每个 hart 一份，放在它的状态块里）。页不在其中的编译访问会交给解释器，由解释器经 MMU 翻译并填入该项。程序在 Sv39 下循环访问的页数超过这个值时调大：jit.calls（每次退回虚拟机算一次）和 jit.inline_tlb_fills 持续上升、mips 下降；这时 MMU 自己的 TLB（mmu.multilevel_tlb_config）只看到它没命中的访问。取值 16 到 4096 之间的 2 的幂；每项占 32 字节宿主机内存。默认 256。",
+            ),
     ];
     [head, threshold_knobs(), tail].concat()
 }

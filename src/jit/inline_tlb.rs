@@ -16,8 +16,11 @@ use crate::mem::{Ram, RecentTranslation};
 
 /// The JIT's side of the inline TLB: which translation epoch the entries in
 /// the state block belong to, and counts.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InlineTlb {
+    /// Entries in use (`jit.inline_tlb_entries`): the first ones of
+    /// [`StateBlock::tlb`].
+    entries: usize,
     /// The hart translation epoch of the entries (None before the first
     /// flush). Invariant: every valid entry was filled from a translation
     /// made under this epoch.
@@ -26,9 +29,30 @@ pub struct InlineTlb {
     pub fills: u64,
     /// Times the table was emptied (the hart's translation changed).
     pub flushes: u64,
+    /// Slots filled since the last flush (a slot may be listed twice), or
+    /// `None` once more than [`FILLED_LIST_MAX`] were: a flush empties the
+    /// listed slots only, or the whole table.
+    filled: Option<Vec<u16>>,
+}
+
+/// Longest list of filled slots kept; past it a flush empties every slot
+/// in use.
+const FILLED_LIST_MAX: usize = 512;
+
+impl Default for InlineTlb {
+    fn default() -> Self {
+        InlineTlb::new(256)
+    }
 }
 
 impl InlineTlb {
+    /// An inline TLB of `entries` (a power of two, at most
+    /// `layout::TLB_ENTRIES`); empty until the first [`InlineTlb::sync`].
+    pub fn new(entries: usize) -> Self {
+        assert!(entries.is_power_of_two() && entries <= super::layout::TLB_ENTRIES);
+        InlineTlb { entries, epoch: None, fills: 0, flushes: 0, filled: None }
+    }
+
     /// Empty the table unless its entries belong to the hart's current
     /// translation `epoch`. Call before running compiled code.
     #[inline(always)]
@@ -36,8 +60,18 @@ impl InlineTlb {
         if self.epoch == Some(epoch) {
             return;
         }
-        self.epoch = Some(epoch);
-        block.tlb.fill(TlbEntry::EMPTY);
+        match (self.epoch.replace(epoch), self.filled.as_mut()) {
+            (Some(_), Some(filled)) => {
+                for &slot in filled.iter() {
+                    block.tlb[slot as usize] = TlbEntry::EMPTY;
+                }
+                filled.clear();
+            }
+            _ => {
+                block.tlb[..self.entries].fill(TlbEntry::EMPTY);
+                self.filled = Some(Vec::with_capacity(FILLED_LIST_MAX));
+            }
+        }
         self.flushes += 1;
     }
 
@@ -51,7 +85,15 @@ impl InlineTlb {
         }
         let Some(page_off) = ram.offset_of(t.paddr & !0xfff, 4096) else { return };
         let vpn = t.vaddr >> 12;
-        let e = &mut block.tlb[StateBlock::tlb_index(vpn)];
+        let slot = StateBlock::tlb_index(vpn, self.entries);
+        if let Some(filled) = self.filled.as_mut() {
+            if filled.len() < FILLED_LIST_MAX {
+                filled.push(slot as u16);
+            } else {
+                self.filled = None;
+            }
+        }
+        let e = &mut block.tlb[slot];
         if e.read_tag != vpn && e.write_tag != vpn {
             *e = TlbEntry::EMPTY;
         }

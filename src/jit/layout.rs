@@ -21,8 +21,10 @@ impl TlbEntry {
         TlbEntry { read_tag: u64::MAX, write_tag: u64::MAX, addend: 0, _pad: 0 };
 }
 
-/// Entries of the inline TLB (a power of two; direct-mapped by page number).
-pub const TLB_ENTRIES: usize = 256;
+/// Room for inline-TLB entries in the state block: the most
+/// `jit.inline_tlb_entries` allows (a power of two). The entries in use are
+/// the first `jit.inline_tlb_entries`, direct-mapped by page number.
+pub const TLB_ENTRIES: usize = 4096;
 
 /// One slot of the chain table (see [`StateBlock::chain`]): compiled code
 /// that ends at pc `vpc` may go straight to the unit in function-table slot
@@ -100,9 +102,11 @@ pub struct StateBlock {
 }
 
 impl StateBlock {
-    /// Index of `vpn`'s entry in [`StateBlock::tlb`].
-    pub fn tlb_index(vpn: u64) -> usize {
-        (vpn & (TLB_ENTRIES as u64 - 1)) as usize
+    /// Index of `vpn`'s entry in [`StateBlock::tlb`] when `entries` (a
+    /// power of two, at most [`TLB_ENTRIES`]) are in use.
+    pub fn tlb_index(vpn: u64, entries: usize) -> usize {
+        debug_assert!(entries.is_power_of_two() && entries <= TLB_ENTRIES);
+        (vpn & (entries as u64 - 1)) as usize
     }
 }
 

@@ -161,6 +161,19 @@ pub struct JitConfig {
     /// A unit whose guest code changes while it compiles is never installed
     /// (its page's invalidation marks the job stale).
     pub background_compile: bool,
+    /// Entries of the JIT's inline TLB: the translations compiled loads and stores
+    /// use without leaving compiled code (direct-mapped by page number, one per
+    /// hart, in its state block). A compiled access whose page is not there leaves
+    /// for the interpreter, which translates it through the MMU and fills the
+    /// entry. Raise it when a program under Sv39 touches more pages than this in a
+    /// loop: jit.calls (one per exit to the VM) and jit.inline_tlb_fills climb and
+    /// mips drops; the MMU's own TLBs (mmu.multilevel_tlb_config) then see only
+    /// what it misses. A power of two from 16 to 4096; each entry is 32 bytes of
+    /// host memory. Default 256.
+    ///
+    /// A flush (the hart's translation changed) empties only the entries
+    /// filled since the last one (`jit/inline_tlb.rs`).
+    pub inline_tlb_entries: u64,
 }
 
 impl Default for JitConfig {
@@ -176,6 +189,10 @@ impl JitConfig {
     pub const MAX_TRACKED_UNITS: std::ops::RangeInclusive<u64> = 256..=16_777_216;
     /// Range of `invalidation_limit`.
     pub const INVALIDATION_LIMIT: std::ops::RangeInclusive<u64> = 0..=1_000_000;
+    /// Range of `inline_tlb_entries` (a power of two; the state block holds
+    /// room for the maximum, `layout::TLB_ENTRIES`).
+    pub const INLINE_TLB_ENTRIES: std::ops::RangeInclusive<u64> =
+        16..=crate::jit::layout::TLB_ENTRIES as u64;
 
     fn from_adaptive(enabled: bool, a: AdaptiveThresholdConfig) -> Self {
         JitConfig {
@@ -192,6 +209,7 @@ impl JitConfig {
             invalidation_limit: 4,
             chaining: true,
             background_compile: true,
+            inline_tlb_entries: 256,
         }
     }
 
@@ -211,7 +229,16 @@ impl JitConfig {
             }
         };
         check("jit.max_tracked_units", self.max_tracked_units, Self::MAX_TRACKED_UNITS)?;
-        check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)
+        check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)?;
+        check("jit.inline_tlb_entries", self.inline_tlb_entries, Self::INLINE_TLB_ENTRIES)?;
+        if !self.inline_tlb_entries.is_power_of_two() {
+            return Err(threshold::InvalidThresholdConfig {
+                key: "jit.inline_tlb_entries",
+                value: self.inline_tlb_entries.to_string(),
+                allowed: "a power of two".into(),
+            });
+        }
+        Ok(())
     }
 
     /// The guide's `AdaptiveThresholdConfig` part.
@@ -479,6 +506,7 @@ impl Jit {
 
     /// A JIT from the `jit` and `code_cache` config sections (validated).
     pub fn new(config: JitConfig, cache: CacheConfig) -> Jit {
+        let inline_tlb = InlineTlb::new(config.inline_tlb_entries as usize);
         Jit {
             control: AdaptiveThreshold::new(config.adaptive()),
             cache: UnifiedCodeCache::new(cache, Default::default()),
@@ -492,7 +520,7 @@ impl Jit {
             strict_align: false,
             atomic: false,
             jumps: JumpCache::default(),
-            inline_tlb: InlineTlb::default(),
+            inline_tlb,
             chain: chain::ChainTable::default(),
             churn: FxHashMap::default(),
             work_ns: 0,
@@ -1249,6 +1277,7 @@ impl Jit {
             data_bare: key.data_bare(),
             atomic: self.atomic,
             chain: tier == Tier::Optimizing && self.config.chaining,
+            inline_tlb_entries: self.config.inline_tlb_entries as u32,
         }
     }
 

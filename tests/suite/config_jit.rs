@@ -53,6 +53,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.chaining", "true", json!(true)),
         ("jit.background_compile", "false", json!(false)),
         ("jit.background_compile", "true", json!(true)),
+        ("jit.inline_tlb_entries", "16", json!(16)),
+        ("jit.inline_tlb_entries", "4096", json!(4096)),
         ("code_cache.max_entries", "1", json!(1)),
         ("code_cache.max_entries", "1000000", json!(1_000_000)),
         ("code_cache.max_memory_bytes", "64KiB", json!(64 << 10)),

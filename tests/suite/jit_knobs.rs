@@ -404,3 +404,31 @@ fn hotness_decay_at_each_cleanup_changes_lfu_evictions() {
     assert_eq!(late.code_cache.evictions, n, "{}", cache(&late));
     assert_eq!(late.code_cache.hits, never.code_cache.hits, "{}", cache(&late));
 }
+
+/// `jit.inline_tlb_entries`: paging-random walks 1024 pages in random
+/// order under Sv39. 256 entries miss most compiled accesses (each a trip
+/// out of compiled code and an inline-TLB fill); 2048 hold every page, so
+/// after the first pass compiled code rarely leaves. Counts only (the runs
+/// compile synchronously), so the same on every host.
+#[test]
+fn inline_tlb_entries_cover_a_larger_working_set() {
+    let elf =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/bin/paging-random.elf"))
+            .unwrap();
+    let run = |entries: &str| {
+        let mut config = VmConfig::default();
+        config.set("jit.background_compile", "false").unwrap();
+        config.set("jit.inline_tlb_entries", entries).unwrap();
+        config.validate().unwrap();
+        let limits = RunLimits { max_insns: Some(20 * M), timeout_ns: None };
+        run_captured(config, &elf, limits).unwrap().report
+    };
+    let (small, large) = (run("256"), run("2048"));
+    let (fs, fl) = (small.jit.inline_tlb_fills, large.jit.inline_tlb_fills);
+    assert!(fl * 4 < fs, "inline-TLB fills: 256 entries {fs}, 2048 entries {fl}");
+    assert!(large.jit.calls * 4 < small.jit.calls, "{} {}", large.jit.calls, small.jit.calls);
+    assert!(large.tiers.interpreter.instructions * 2 < small.tiers.interpreter.instructions);
+    let mut bad = VmConfig::default();
+    bad.set("jit.inline_tlb_entries", "100").unwrap();
+    assert!(bad.validate().unwrap_err().to_string().contains("a power of two"));
+}

@@ -45,11 +45,11 @@ fn level_rate(r: &Report, name: &str) -> f64 {
 }
 
 fn random(pages: u64) -> Option<PagingParams> {
-    Some(PagingParams { pages, stride: 1, random: true, passes: 32, seed: 7 })
+    Some(PagingParams { pages, stride: 1, random: true, passes: 32, seed: 7, bare: false })
 }
 
 fn scan(pages: u64) -> Option<PagingParams> {
-    Some(PagingParams { pages, stride: 1, random: false, passes: 8, seed: 7 })
+    Some(PagingParams { pages, stride: 1, random: false, passes: 8, seed: 7, bare: false })
 }
 
 #[test]
@@ -101,4 +101,32 @@ fn strategy_changes_the_tlb_organisation() {
         &[("mmu.strategy", "concurrent"), ("mmu.concurrent_tlb_config.entries", "2048")],
     );
     assert!(hit_rate(&conc) + 0.1 < hit_rate(&bigger));
+}
+
+/// `bare`: the same walk without translation reads and writes the same
+/// words (same checksum) with no page walk and no data lookup in the TLBs;
+/// `PagingParams::read` gives back what `patch` wrote.
+#[test]
+fn bare_walk_is_the_same_walk_without_translation() {
+    let sv39 = random(256).unwrap();
+    let bare = PagingParams { bare: true, ..sv39 };
+    let mut elf = paging_elf(Some(bare));
+    assert_eq!(PagingParams::read(&elf), Some(bare));
+    let checksum = |params| {
+        let mut config = VmConfig::default();
+        config.set("jit.enabled", "false").unwrap();
+        let limits = RunLimits { max_insns: Some(100_000_000), timeout_ns: None };
+        let run = run_captured(config, &paging_elf(Some(params)), limits).unwrap();
+        let console = String::from_utf8_lossy(&run.console).into_owned();
+        assert_eq!(run.outcome, RunOutcome::Exited(0), "{console}");
+        (console.lines().find(|l| l.starts_with("checksum")).unwrap().to_string(), run.report)
+    };
+    let (a, with) = checksum(sv39);
+    let (b, without) = checksum(bare);
+    assert_eq!(a, b);
+    assert!(with.tlb.walks > 100, "{:?}", with.tlb);
+    assert_eq!(without.tlb.walks, 0);
+    assert_eq!(without.tlb.lookups, 0, "bare S-mode accesses are not lookups");
+    PagingParams { bare: false, ..bare }.patch(&mut elf).unwrap();
+    assert_eq!(PagingParams::read(&elf), Some(sv39));
 }

@@ -35,6 +35,9 @@
  *   +32 seed    seed for the random order and the initial page contents (!= 0)
  *   +40 magic   0x474e494741505654 ("TVPAGING" as little-endian bytes);
  *               leave it alone, it tells a patching tool it found the block
+ *   +48 bare    0 = under Sv39 (above), 1 = the same walk in S-mode with
+ *               satp = 0 (bare: physical addresses, the frames themselves,
+ *               no translation), to measure what translation costs
  * All fields are little-endian u64. Bad values: a message and exit code 2.
  */
 #include "csr.h"
@@ -55,6 +58,9 @@
 #ifndef DEF_SEED
 #define DEF_SEED 0x2545F4914F6CDD1DULL
 #endif
+#ifndef DEF_BARE
+#define DEF_BARE 0
+#endif
 
 #define PARAMS_MAGIC 0x474e494741505654ULL /* "TVPAGING" */
 
@@ -65,11 +71,12 @@ struct paging_params {
     uint64_t passes;
     uint64_t seed;
     uint64_t magic;
+    uint64_t bare;
 };
 
 __attribute__((section(".params"), used))
 volatile struct paging_params paging_params = {
-    DEF_PAGES, DEF_STRIDE, DEF_RANDOM, DEF_PASSES, DEF_SEED, PARAMS_MAGIC,
+    DEF_PAGES, DEF_STRIDE, DEF_RANDOM, DEF_PASSES, DEF_SEED, PARAMS_MAGIC, DEF_BARE,
 };
 
 /* Physical layout (all inside the 256 MiB of RAM). */
@@ -92,7 +99,7 @@ volatile struct paging_params paging_params = {
 extern char _end[];
 
 /* Values copied out of the parameter block once it has been checked. */
-static uint64_t n_pages, stride, random_order, passes, seed;
+static uint64_t n_pages, stride, random_order, passes, seed, bare;
 static uint64_t next_table = PT_POOL;
 static uint64_t root_table;
 
@@ -127,6 +134,7 @@ static void check_params(void)
     random_order = paging_params.random;
     passes = paging_params.passes;
     seed = paging_params.seed;
+    bare = paging_params.bare;
     const char *bad = 0;
     if (paging_params.magic != PARAMS_MAGIC)
         bad = "magic";
@@ -140,6 +148,8 @@ static void check_params(void)
         bad = "passes (>= 1)";
     else if (seed == 0)
         bad = "seed (!= 0)";
+    else if (bare > 1)
+        bad = "bare (0 or 1)";
     if (bad) {
         printf("paging: bad parameter %s: pages=%lu stride=%lu random=%lu passes=%lu seed=0x%lx\n",
                bad, n_pages, stride, random_order, passes, seed);
@@ -202,9 +212,9 @@ static uint64_t xorshift64(uint64_t *s)
  * store would make the store a guaranteed hit). The value read goes into the
  * checksum.
  */
-static inline uint64_t touch(uint64_t i, uint64_t sum)
+static inline uint64_t touch(uint64_t base, uint64_t i, uint64_t sum)
 {
-    uint64_t *p = (uint64_t *)(WS_VA + i * PAGE_SIZE + word_offset(i));
+    uint64_t *p = (uint64_t *)(base + i * PAGE_SIZE + word_offset(i));
     uint64_t old;
     __asm__ volatile("amoadd.d %0, %2, (%1)" : "=r"(old) : "r"(p), "r"(i + 1) : "memory");
     return (sum ^ old) * 0x100000001B3ULL;
@@ -212,19 +222,24 @@ static inline uint64_t touch(uint64_t i, uint64_t sum)
 
 __attribute__((noreturn)) static void s_main(void)
 {
-    csr_write(satp, SATP_SV39 | (root_table >> 12));
-    __asm__ volatile("sfence.vma" ::: "memory");
+    /* Where the walk finds page 0: WS_VA under Sv39; bare, satp stays 0
+     * and the walk uses the frames' own addresses. */
+    const uint64_t base = bare ? FRAME_POOL : WS_VA;
+    if (!bare) {
+        csr_write(satp, SATP_SV39 | (root_table >> 12));
+        __asm__ volatile("sfence.vma" ::: "memory");
+    }
 
     uint64_t sum = 0xCBF29CE484222325ULL, accesses = 0;
     uint64_t rng = seed;
     for (uint64_t pass = 0; pass < passes; pass++) {
         if (random_order) {
             for (uint64_t k = 0; k < n_pages; k++)
-                sum = touch(xorshift64(&rng) % n_pages, sum);
+                sum = touch(base, xorshift64(&rng) % n_pages, sum);
         } else {
             for (uint64_t o = 0; o < stride; o++)
                 for (uint64_t i = o; i < n_pages; i += stride)
-                    sum = touch(i, sum);
+                    sum = touch(base, i, sum);
         }
         accesses += n_pages;
     }
@@ -238,8 +253,8 @@ int main(void)
 {
     puts("paging: Sv39 S-mode kernel, working set of 4 KiB pages at VA 0x40000000");
     check_params();
-    printf("params: pages=%lu stride=%lu random=%lu passes=%lu seed=0x%lx\n",
-           n_pages, stride, random_order, passes, seed);
+    printf("params: pages=%lu stride=%lu random=%lu passes=%lu seed=0x%lx%s\n",
+           n_pages, stride, random_order, passes, seed, bare ? " bare=1" : "");
     if ((uint64_t)_end > KERNEL_END) {
         printf("paging: image too big (_end=%p)\n", (void *)_end);
         return 2;

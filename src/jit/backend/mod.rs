@@ -47,6 +47,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         data_bare: true,
         atomic: false,
         chain: true,
+        inline_tlb_entries: 256,
     };
     generate(&region, layout, opts).wasm
 }

@@ -638,6 +638,7 @@ mod tests {
             data_bare: false,
             atomic: false,
             chain: false,
+            inline_tlb_entries: 256,
         };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1
@@ -647,7 +648,7 @@ mod tests {
     fn set_entry(backend: &NativeBackend, rtag: u64, wtag: u64, addend: u64) {
         let vpn = VA >> 12;
         // SAFETY: the state block lives as long as the backend; nothing runs.
-        let e = unsafe { &mut (*backend.state_ptr()).tlb[StateBlock::tlb_index(vpn)] };
+        let e = unsafe { &mut (*backend.state_ptr()).tlb[StateBlock::tlb_index(vpn, 256)] };
         e.read_tag = rtag;
         e.write_tag = wtag;
         e.addend = addend;

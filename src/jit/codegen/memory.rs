@@ -108,7 +108,7 @@ impl Emitter<'_> {
             }
         }
         s.get_local(t0).i64_const(12).i64_shr_u().tee_local(vpn).i32_wrap_i64();
-        s.i32_const(state::TLB_ENTRIES as i32 - 1).i32_and();
+        s.i32_const(self.tlb_mask).i32_and();
         s.i32_const(state::TLB_ENTRY_BYTES.trailing_zeros() as i32).i32_shl();
         s.get_local(self.l.state).i32_add().tee_local(entry);
         s.i64_load(

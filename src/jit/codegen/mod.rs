@@ -96,6 +96,10 @@ pub struct CodegenOptions {
     /// Several harts share RAM: AMOs are wasm atomic read-modify-writes
     /// (the memory is shared). With one hart a plain load and store.
     pub atomic: bool,
+    /// `jit.inline_tlb_entries`: the inline TLB's entries in use (a power of
+    /// two, at most `layout::TLB_ENTRIES`); translated accesses index it
+    /// with the page number masked by `entries - 1`.
+    pub inline_tlb_entries: u32,
     /// `jit.chaining`: a normal exit looks its pc up in the state block's
     /// chain table and tail-calls the unit it finds there
     /// (`return_call_indirect` through `env.table`) instead of returning
@@ -206,6 +210,7 @@ fn generate_inner(
         strict_align: opts.strict_align,
         data_bare: opts.data_bare,
         atomic: opts.atomic,
+        tlb_mask: opts.inline_tlb_entries as i32 - 1,
         l: locals,
         ctx: Vec::new(),
         known: [None; 32],
@@ -300,6 +305,8 @@ struct Emitter<'a> {
     data_bare: bool,
     /// AMOs are wasm atomics (several harts).
     atomic: bool,
+    /// The inline TLB's index mask (`inline_tlb_entries - 1`).
+    tlb_mask: i32,
     /// The function's locals.
     l: Locals,
     /// Labels open around the code being emitted (innermost last).
@@ -434,7 +441,14 @@ mod tests {
         for tier in [Tier::Baseline, Tier::Optimizing] {
             for (strict_align, data_bare) in [(false, true), (true, true), (false, false)] {
                 let chain = tier == Tier::Optimizing;
-                let opts = CodegenOptions { tier, strict_align, data_bare, atomic: false, chain };
+                let opts = CodegenOptions {
+                    tier,
+                    strict_align,
+                    data_bare,
+                    atomic: false,
+                    chain,
+                    inline_tlb_entries: 256,
+                };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));
                 if let Err(e) = wasmparser::validate(&g.wasm) {
