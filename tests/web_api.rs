@@ -211,6 +211,17 @@ fn hot_units_show_guest_code_beside_wasm_text() {
     let entry = format!("; block 0 at {}: entry", units[0]["vpc"].as_str().unwrap());
     assert!(view["guest"][0].as_str().unwrap().starts_with(&entry), "{}", view["guest"][0]);
     assert!(view["wat"].as_str().unwrap().starts_with("(module"));
+    // Each guest instruction links to its wat lines (the browser backend
+    // regenerates the unit byte for byte too).
+    let wat_lines = view["wat"].as_str().unwrap().lines().count() as u64;
+    let links = view["links"].as_array().unwrap();
+    assert!(!links.is_empty(), "{view}");
+    let ranged: Vec<_> = links.iter().filter_map(|l| l["wat_lines"].as_array()).collect();
+    assert!(!ranged.is_empty());
+    for r in ranged {
+        let (first, last) = (r[0].as_u64().unwrap(), r[1].as_u64().unwrap());
+        assert!(first <= last && last < wat_lines, "{r:?} of {wat_lines}");
+    }
     assert_eq!(m.code_view(99), "null");
     m.stop();
 }
