@@ -99,8 +99,8 @@ export const WORKLOADS = {
       zh: '默认设置下缓存能装下全部代码（约 1350 个单元，没有淘汰）。把它调得稍小一点：code_cache.max_entries 设为 1000，然后比较 code_cache.eviction_policy 的 lru、lru_lfu 和 lfu（这里用 A/B 对比很方便）。小得多的缓存（300）会来回颠簸一分钟以上。',
     },
     see: {
-      en: 'The code cache chart: entries stay at the cap and the hit rate dips at each phase change. Measured natively: lru evicts a few hundred units and recovers at once (hit rate 99.8 %); lru_lfu about 1 300; lfu tens of thousands, and the run takes about ten times as long: the finished phase\'s functions keep their high counts, so lfu evicts the new phase\'s code, which then has to be compiled again and again.',
-      zh: '看代码缓存图：条目数停在上限，每次阶段切换时命中率下降。本地测得：lru 只淘汰几百个单元，并立刻恢复（命中率 99.8%）；lru_lfu 约 1300 个；lfu 则有几万次淘汰，整次运行慢十倍左右：已经结束的阶段里的函数保留着很高的计数，所以 lfu 淘汰的是新阶段的代码，它们只好一次又一次地重新编译。',
+      en: 'The code cache chart: entries stay at the cap and the hit rate dips at each phase change. Measured in the page: lru evicts a few hundred units and recovers at once (hit rate 99.9 %); lru_lfu from a few hundred to a few thousand (these counts vary from run to run with timing); lfu over a hundred thousand, and the run takes more than ten times as long: the finished phase\'s functions keep their high counts, so lfu evicts the new phase\'s code, which then has to be compiled again and again.',
+      zh: '看代码缓存图：条目数停在上限，每次阶段切换时命中率下降。在页面中测得：lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）；lru_lfu 从几百到几千个（这些次数随时序变化，每次运行都不同）；lfu 则超过十万次淘汰，整次运行慢十倍以上：已经结束的阶段里的函数保留着很高的计数，所以 lfu 淘汰的是新阶段的代码，它们只好一次又一次地重新编译。',
     },
   },
   smc: {
@@ -227,8 +227,8 @@ export const WORKLOADS = {
       zh: 'runtime.vcpus 设为 2，然后比较 runtime.quantum_insns 为 1000 和默认的 100000；再试 runtime.vcpus 为 4。',
     },
     see: {
-      en: 'The counts are exact on any number of harts. The instructions do not: on this page the vCPUs take turns on one worker, so a hart that waits for a lock whose holder is not running spins until its own quantum ends. At the default quantum that is hundreds of millions of instructions, nearly all spinning (the SMP card\'s instructions per vCPU); with runtime.quantum_insns 1000 the holder gets the worker back sooner and the run needs ten million or fewer. With 4 harts the ticket lock makes a waiter far back in the queue sleep (the SMP card\'s parks). In the CLI with runtime.pool_size 2 the holder and a waiter run at once.',
-      zh: '无论几个 hart，计数都准确无误。指令数却不同：本页面上各 vCPU 轮流使用一个工作线程，等待锁的 hart 如果锁的持有者此刻没有运行，就会一直空转到自己的时间片结束。默认时间片下这会多出数亿条指令，几乎全是空转（见 SMP 卡片中每个 vCPU 的指令数）；runtime.quantum_insns 为 1000 时持有者能更快拿回工作线程，整次运行只需一千万条或更少的指令。4 个 hart 时，排号锁会让排在后面的等待者休眠（见 SMP 卡片中的休眠次数）。在 CLI 中用 runtime.pool_size 2 时，持有者和等待者可以同时运行。',
+      en: 'The counts are exact on any number of harts. The instructions do not: on this page the vCPUs take turns on one worker, so a hart that waits for a lock whose holder is not running spins until its own quantum ends. At the default quantum that is hundreds of millions of instructions, nearly all spinning (the SMP card\'s instructions per vCPU); with runtime.quantum_insns 1000 the holder gets the worker back sooner and the run needs about ten million. With 4 harts the ticket lock makes a waiter far back in the queue sleep (the SMP card\'s parks). In the CLI with runtime.pool_size 2 the holder and a waiter run at once.',
+      zh: '无论几个 hart，计数都准确无误。指令数却不同：本页面上各 vCPU 轮流使用一个工作线程，等待锁的 hart 如果锁的持有者此刻没有运行，就会一直空转到自己的时间片结束。默认时间片下这会多出数亿条指令，几乎全是空转（见 SMP 卡片中每个 vCPU 的指令数）；runtime.quantum_insns 为 1000 时持有者能更快拿回工作线程，整次运行只需约一千万条指令。4 个 hart 时，排号锁会让排在后面的等待者休眠（见 SMP 卡片中的休眠次数）。在 CLI 中用 runtime.pool_size 2 时，持有者和等待者可以同时运行。',
     },
   },
   'smp-ring': {
@@ -269,8 +269,8 @@ export const WORKLOADS = {
       zh: 'runtime.vcpus 设为 4、mmu.strategy 设为 multi_level 后运行；再改为 concurrent 运行；再试 hybrid。取消勾选 mmu.enable_prefetch 可以看到所有按需页表遍历。',
     },
     see: {
-      en: 'tlb.walks in the report, and the line under the TLB chart. Private multi_level TLBs walk each new page once per hart; the shared concurrent TLB walks it once for all four (with prefetch off: about 262 000 walks against 67 000), but takes a shard lock for every lookup that reaches it (tlb.lock_acquisitions). hybrid starts shared and measures how often a lock was held by another hart; on this page all vCPUs take turns on one worker, so no lock ever waits and hybrid keeps the shared TLB. With the JIT on most loads hit its per-hart inline TLB first, so the MMU sees only the first touch of each page.',
-      zh: '看报告中的 tlb.walks 和 TLB 图下方的说明。独享的 multi_level TLB 中，每个新页面每个 hart 都要遍历一次页表；共用的 concurrent TLB 对四个 hart 只遍历一次（关掉预取时约 26.2 万次对 6.7 万次），但每次到达它的查找都要加分片锁（tlb.lock_acquisitions）。hybrid 先共用，并统计锁被其他 hart 持有的比例；本页面上所有 vCPU 轮流使用一个工作线程，锁从不需要等待，所以 hybrid 保持共用。打开 JIT 时大部分读取先命中每个 hart 自己的内联 TLB，MMU 只看到每个页面的首次访问。',
+      en: 'tlb.walks in the report, and the line under the TLB chart. Private multi_level TLBs walk each new page once per hart; the shared concurrent TLB walks it once for all four (with prefetch off and jit.enabled off, so that every load reaches the MMU: about 262 000 walks against 67 000), but takes a shard lock for every lookup that reaches it (tlb.lock_acquisitions). hybrid starts shared and measures how often a lock was held by another hart; on this page all vCPUs take turns on one worker, so no lock ever waits and hybrid keeps the shared TLB. With the JIT on most loads hit its per-hart inline TLB first (the inline line of the TLB chart), so far fewer lookups reach the MMU.',
+      zh: '看报告中的 tlb.walks 和 TLB 图下方的说明。独享的 multi_level TLB 中，每个新页面每个 hart 都要遍历一次页表；共用的 concurrent TLB 对四个 hart 只遍历一次（关掉预取和 jit.enabled、让每次读取都到达 MMU 时，约 26.2 万次对 6.7 万次），但每次到达它的查找都要加分片锁（tlb.lock_acquisitions）。hybrid 先共用，并统计锁被其他 hart 持有的比例；本页面上所有 vCPU 轮流使用一个工作线程，锁从不需要等待，所以 hybrid 保持共用。打开 JIT 时大部分读取先命中每个 hart 自己的内联 TLB（TLB 图中的 inline 曲线），到达 MMU 的查找少得多。',
     },
   },
   'smp-litmus': {
@@ -311,8 +311,8 @@ export const WORKLOADS = {
       zh: '把 gc.heap_size_limit 设为 8388608（8 MiB；默认的 256 MiB 永远不会回收）后运行。然后把 gc.concurrent_marking 和 gc.incremental 都设为 false（全停顿；并发标记开着时页面不接受关闭增量）再运行。最后回到 8 MiB 下的默认值，把 gc.adaptive_quota 设为 false，比较 gc.mark_quota_us 为 100 和 5000 的结果。',
     },
     see: {
-      en: 'Incremental (the default): about a thousand pauses, the median (p50) a fraction of a millisecond; but 8 MiB is tight for this graph: marking falls behind the allocations in many cycles (counted in the line under the GC charts), the pauses that finish those cycles last several milliseconds, and the checklist\'s GC row (p99 < 1 ms) stays red. Stop-the-world: 34 pauses, each a whole collection of several milliseconds (p50 a few ms). With a fixed quota, 100 µs slices mark too slowly and fall behind in most cycles, while 5000 µs slices keep up (fell behind 0 times) with about a third as many pauses. The same line says concurrent marking is not in the page yet: the page has no marker worker, so marking runs in slices on the vCPU\'s worker.',
-      zh: '增量（默认）：约一千次停顿，中位数（p50）不到一毫秒；但 8 MiB 对这张图来说很紧：许多周期里标记都跟不上分配（次数见 GC 图下方的说明），结束这些周期的停顿长达数毫秒，检查表的 GC 一行（p99 < 1 ms）保持红色。全停顿：只有 34 次停顿，每次都是一整次回收，长达数毫秒（p50 为几毫秒）。固定配额时，100 µs 的切片标记太慢，多数周期都跟不上；5000 µs 的切片能跟上（跟不上 0 次），停顿次数约为三分之一。同一行还说明页面中还没有并发标记：页面没有标记用的 Worker，所以标记在 vCPU 所在的 Worker 上按切片进行。',
+      en: 'Incremental (the default): about a thousand pauses, the median (p50) a fraction of a millisecond; but 8 MiB is tight for this graph: marking can fall behind the allocations (counted in the line under the GC charts; up to about a third of the cycles, depending on timing), and the pause that ends each cycle lasts about a millisecond or more, so p99 sits near the 1 ms limit of the checklist\'s GC row (p99 < 1 ms): red on a loaded machine, sometimes just green on an idle one. Stop-the-world: 34 pauses, each a whole collection of several milliseconds (p50 a few ms). With a fixed quota, 100 µs slices mark too slowly and fall behind in most cycles, while 5000 µs slices keep up (fell behind 0 times) with about a quarter as many pauses. The same line says concurrent marking is not in the page yet: the page has no marker worker, so marking runs in slices on the vCPU\'s worker.',
+      zh: '增量（默认）：约一千次停顿，中位数（p50）不到一毫秒；但 8 MiB 对这张图来说很紧：标记可能跟不上分配（次数见 GC 图下方的说明；取决于时序，最多约三分之一的周期），结束每个周期的停顿约一毫秒或更长，所以 p99 落在检查表 GC 一行的界限（p99 < 1 ms）附近：机器繁忙时为红色，空闲时有时刚好为绿色。全停顿：只有 34 次停顿，每次都是一整次回收，长达数毫秒（p50 为几毫秒）。固定配额时，100 µs 的切片标记太慢，多数周期都跟不上；5000 µs 的切片能跟上（跟不上 0 次），停顿次数约为四分之一。同一行还说明页面中还没有并发标记：页面没有标记用的 Worker，所以标记在 vCPU 所在的 Worker 上按切片进行。',
     },
   },
   'gc-lru': {

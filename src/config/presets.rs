@@ -110,11 +110,12 @@ static PRESETS: &[Preset] = &[
                  runs, cold start-up code included; every unit goes straight to the \
                  optimizing tier, which builds the largest regions, and the compile-time \
                  budget is off. Watch the compile-time chart, the checklist's compile \
-                 time (p99 per unit) and jit.compile_ns.total: most of the run goes into \
-                 compiling, much of it code that runs only a few times.",
+                 time (p99 per unit) and jit.compile_ns.total: a large share of the run goes \
+                 into compiling (about a third in the page), much of it code that runs \
+                 only a few times.",
             zh: "阈值设为 0，所有代码第一次执行就被编译，只跑一次的启动代码也不例外；每个单元都直接\
                  进入优化层，编译时间预算也关掉了。请看编译时间图和 jit.compile_ns.total：\
-                 大量时间花在编译只会执行几次的代码上。",
+                 大量时间花在编译只会执行几次的代码上（在网页中约占整次运行的三分之一）。",
         },
         workload: "cpubench",
         figure: "jit.compile_ns.total",
@@ -138,10 +139,10 @@ static PRESETS: &[Preset] = &[
             en: "What the guide advises: a higher hotness threshold (500 to 5000 \
                  executions, so only code that runs often is compiled), the fast baseline \
                  tier below 5000 executions, and the compile-time budget on. Compile time \
-                 drops to a small fraction of the problem preset's, units are smaller, and \
-                 the hot loops still run compiled.",
+                 drops to about a quarter of the problem preset's or less, units are \
+                 smaller, and the hot loops still run compiled.",
             zh: "按指南的建议：提高热度阈值（500 到 5000 次，只编译经常执行的代码），执行不到 5000 次\
-                 的代码先用快速的基线层，并打开编译时间预算。编译时间降到“问题”预设的一小部分，\
+                 的代码先用快速的基线层，并打开编译时间预算。编译时间降到“问题”预设的约四分之一或更少，\
                  编译单元更小，而热循环照样以编译后的代码运行。",
         },
         workload: "cpubench",
@@ -236,17 +237,18 @@ static PRESETS: &[Preset] = &[
         description: Text {
             en: "What the guide advises. The default hotness threshold does the saving: \
                  cold code is never compiled (about 1 400 units instead of 5 000), so \
-                 generated code (memory.code_bytes) ends at less than half of the problem \
+                 generated code (memory.code_bytes) ends at about half of the problem \
                  preset's. The code cache shrinks from 128 MiB to 1 MiB with LRU_LFU \
                  eviction as a bound: the hot code of this program fits under it, so it \
                  never has to evict (code_cache.evictions stays 0) and the hit rate stays \
                  above the 85 % target. Try 512 KiB: smaller than the hot code, the cache \
-                 thrashes (about 20 000 evictions, compile time soars).",
+                 thrashes (tens of thousands of evictions natively, over a hundred thousand \
+                 in the page; compile time soars).",
             zh: "按指南的建议。省内存靠的是默认的热度阈值：冷代码根本不编译（约 1400 个单元，\
-                 而不是 5000 个），所以生成代码（memory.code_bytes）最后不到“问题”预设的一半。\
+                 而不是 5000 个），所以生成代码（memory.code_bytes）最后约为“问题”预设的一半。\
                  代码缓存从 128 MiB 缩小到 1 MiB、用 LRU_LFU 淘汰，作为上限：这个程序的热代码\
                  装得下，所以从不需要淘汰（code_cache.evictions 保持为 0），命中率仍高于 85% 的目标。\
-                 也可以试试 512 KiB：它比热代码还小，缓存会来回颠簸（约 2 万次淘汰，编译时间急剧上升）。",
+                 也可以试试 512 KiB：它比热代码还小，缓存会来回颠簸（本机上几万次淘汰，网页中超过十万次；编译时间急剧上升）。",
         },
         workload: "phases",
         figure: "memory.code_bytes",
@@ -297,16 +299,19 @@ static PRESETS: &[Preset] = &[
                  longest slice), gc.adaptive_quota (the collector shrinks a quota whose \
                  slices overrun the 1 ms target) and gc.write_barrier_shards (fewer lock \
                  waits when several vCPUs dirty pages). This preset turns on the first \
-                 three: natively the pauses drop to a fraction of a millisecond (p99 about \
-                 0.25 ms); with incremental slices alone (gc.concurrent_marking off) the \
-                 adaptive quota settles near 0.8 ms and p99 stays under 1 ms, while a fixed \
-                 1 ms quota (gc.adaptive_quota off) overruns the target by a few µs.",
+                 three. In the page (incremental slices) the median pause falls from \
+                 several milliseconds to about 0.1 ms and p99 falls several-fold, over \
+                 hundreds of short slices; but the stop-the-world end of each cycle \
+                 (rescanning what the write barrier saw, then the roots) still takes about \
+                 a millisecond or more, so p99 lands near the 1 ms target: over it (a few \
+                 ms) on a loaded machine, sometimes just under it on an idle one.",
             zh: "指南的四条建议对应四个参数：gc.concurrent_marking（标记线程在客户机运行的同时标记；\
                  仅本机 CLI，网页中改为增量切片）、gc.mark_quota_us 和 gc.sweep_quota_us（每个切片最长多久）、\
                  gc.adaptive_quota（切片超过 1 ms 目标时回收器自动缩小配额）以及 gc.write_barrier_shards\
-                 （多个 vCPU 写脏页时减少锁等待）。本预设打开前三项：本机上停顿降到零点几毫秒（p99 约 0.25 ms）；\
-                 只用增量切片（关闭 gc.concurrent_marking）时自适应配额稳定在 0.8 ms 左右，p99 低于 1 ms，\
-                 而固定 1 ms 的配额（关闭 gc.adaptive_quota）会超出目标几微秒。",
+                 （多个 vCPU 写脏页时减少锁等待）。本预设打开前三项。在网页中（增量切片），\
+                 停顿中位数从几毫秒降到约 0.1 ms，p99 降到几分之一，停顿变成数百个短切片；\
+                 但每个周期结束时的全停顿（重新扫描写屏障记下的页，再扫描根）仍要约一毫秒或更长，\
+                 所以 p99 落在 1 ms 目标附近：机器繁忙时超过它（几毫秒），空闲时有时刚好低于它。",
         },
         workload: "gc-graph",
         figure: "gc.pause_ns.p99",
