@@ -540,7 +540,11 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.equal(stw.gc.pause_ns.count, stw.gc.cycles_started, 'one pause per collection');
   assert.ok(stw.gc.pause_ns.p50 > 1e6, `each stop-the-world pause lasts milliseconds: p50 ${stw.gc.pause_ns.p50} ns`);
   assert.ok(stw.gc.pause_ns.p50 > 5 * inc.gc.pause_ns.p50, 'stop-the-world pauses are far longer than incremental slices');
-  assert.ok(2 * q100.gc.marking_fell_behind > q100.gc.cycles_started, `100 µs slices fall behind in most cycles: ${q100.gc.marking_fell_behind} of ${q100.gc.cycles_started}`);
+  // 9 to 12 of 17 or 18 cycles in the runs measured (timing-dependent): the
+  // text says "many", checked here as at least a third and well above 5000 µs.
+  says('gc-graph', 'see', '100 µs slices mark too slowly and fall behind in many cycles', '100 µs 的切片标记太慢，很多周期都跟不上');
+  assert.ok(3 * q100.gc.marking_fell_behind >= q100.gc.cycles_started, `100 µs slices fall behind in many cycles: ${q100.gc.marking_fell_behind} of ${q100.gc.cycles_started}`);
+  assert.ok(q100.gc.marking_fell_behind >= q5000.gc.marking_fell_behind + 4, `100 µs falls behind far more often than 5000 µs: ${q100.gc.marking_fell_behind} against ${q5000.gc.marking_fell_behind}`);
   assert.ok(q5000.gc.marking_fell_behind <= 1, `5000 µs slices keep up: fell behind ${q5000.gc.marking_fell_behind} times`);
   assert.ok(q5000.gc.pause_ns.count < 0.4 * q100.gc.pause_ns.count, `about a quarter as many pauses: ${q100.gc.pause_ns.count} -> ${q5000.gc.pause_ns.count}`);
   assert.deepEqual(problems, [], 'errors during the GC lessons');
