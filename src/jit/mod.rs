@@ -146,6 +146,10 @@ pub struct JitConfig {
     /// imports (`jit/chain.rs`); a chained unit checks the same instruction
     /// budget before each block.
     pub chaining: bool,
+    /// Keep calls and their returns inside one compiled unit
+    /// (`region::Block::returns`): the `jit.return_guards` knob's help says
+    /// what it does and what to watch. Default true.
+    pub return_guards: bool,
     /// Compile on a background thread while the guest runs on (natively; the
     /// browser compiles in the worker, synchronously, whatever this says).
     /// true: a unit that reaches its threshold is code-generated at once and
@@ -208,6 +212,7 @@ impl JitConfig {
             max_tracked_units: 65_536,
             invalidation_limit: 4,
             chaining: true,
+            return_guards: true,
             background_compile: true,
             inline_tlb_entries: 256,
         }
@@ -1001,8 +1006,11 @@ impl Jit {
         let opts = self.codegen_options(key, tier);
         let t = (tier == Tier::Optimizing) as usize;
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let dopts =
-            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
+        let dopts = DiscoverOptions {
+            multi_block: tier == Tier::Optimizing,
+            max_insns: cap as usize,
+            return_guards: self.config.return_guards,
+        };
         // Another hart's module for the same guest code first: no compile,
         // no budget (see `backend::native`'s repository).
         let mut discovered = None;
@@ -1294,8 +1302,11 @@ impl Jit {
         let tier = unit.value.tier;
         let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
         let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let opts =
-            DiscoverOptions { multi_block: tier == Tier::Optimizing, max_insns: cap as usize };
+        let opts = DiscoverOptions {
+            multi_block: tier == Tier::Optimizing,
+            max_insns: cap as usize,
+            return_guards: self.config.return_guards,
+        };
         let region = discover(ram, page_off, key.vpc, opts);
         let listing =
             region.keyed_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));

@@ -5,7 +5,8 @@
 //! (so it depends on one page's translation and one page's contents). The
 //! baseline tier takes one basic block; the optimizing tier follows direct
 //! branches and jumps inside the page and takes up to [`MAX_BLOCKS`] blocks,
-//! loops included.
+//! loops included, and calls into the page with their continuations: a
+//! return is guarded with those continuations ([`Block::returns`]).
 //!
 //! Only instructions whose whole effect is registers and RAM are compiled.
 //! Anything else (CSRs, system instructions, atomics, and loads and stores
@@ -26,6 +27,8 @@ pub const MAX_BLOCKS: usize = 64;
 pub const MAX_BLOCK_INSNS: usize = 64;
 /// At most this many instructions per unit.
 pub const MAX_UNIT_INSNS: usize = 1024;
+/// At most this many return-address guards per return (`Block::returns`).
+pub const MAX_RETURN_GUARDS: usize = 8;
 
 /// Where control goes at the end of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,6 +63,13 @@ pub struct Block {
     /// instructions only.
     pub insts: Vec<(u64, Inst, u8)>,
     pub end: End,
+    /// For a block that ends in a return (`jalr x0, 0(ra)` or `0(t0)`,
+    /// optimizing tier): the return addresses of the calls inside the unit
+    /// whose continuation is a block of the unit, as (pc, block). Generated
+    /// code compares the computed target with each and goes to the block on
+    /// a match (a return-address guard), so a call and its return stay
+    /// inside the unit; any other target leaves it as before.
+    pub returns: Vec<(u64, usize)>,
 }
 
 impl Block {
@@ -86,6 +96,7 @@ impl Block {
                 Target::Block(b) => Some(b),
                 Target::Exit(_) => None,
             })
+            .chain(self.returns.iter().map(|&(_, b)| b))
             .collect()
     }
 
@@ -103,6 +114,9 @@ impl Block {
             }
             End::Indirect { .. } | End::Interpret(_) => {}
         }
+        // A guarded return that may not go to `from` any more leaves the
+        // unit through the computed target, like any other.
+        self.returns.retain(|&(_, b)| b != from);
     }
 }
 
@@ -191,6 +205,14 @@ impl Region {
                 End::Branch { taken, not_taken, .. } => {
                     format!("taken: {}, else {}", target(taken), target(not_taken))
                 }
+                End::Indirect { .. } if !block.returns.is_empty() => {
+                    let guards: Vec<String> = block
+                        .returns
+                        .iter()
+                        .map(|&(pc, b)| format!("block {b} if it returns to {pc:#x}"))
+                        .collect();
+                    format!("{}, else exit to the computed target", guards.join(", "))
+                }
                 End::Indirect { .. } => "exit to the computed target".to_string(),
                 End::Interpret(pc) => format!("exit to the interpreter at {pc:#x}"),
             };
@@ -264,6 +286,9 @@ pub struct DiscoverOptions {
     pub multi_block: bool,
     /// At most this many instructions (at most [`MAX_UNIT_INSNS`]).
     pub max_insns: usize,
+    /// Take calls' continuations and guard returns with them
+    /// ([`Block::returns`]; `jit.return_guards`).
+    pub return_guards: bool,
 }
 
 /// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
@@ -279,6 +304,8 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
     // `max_insns` and leave them as empty exit blocks.
     let mut work = std::collections::VecDeque::from([entry]);
     let mut total = 0usize;
+    // Return addresses of the calls followed into the unit.
+    let mut continuations: Vec<u64> = Vec::new();
     // Pass 1: decode a block from every leader found; targets inside the page
     // become leaders while the limits allow.
     while let Some(pc) = work.pop_front() {
@@ -287,14 +314,21 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
         }
         let me = blocks.len();
         index_of.insert(pc, me);
-        let mut block = Block { pc, insts: Vec::new(), end: End::Interpret(pc) };
+        let mut block =
+            Block { pc, insts: Vec::new(), end: End::Interpret(pc), returns: Vec::new() };
         let mut cur = pc;
         let mut want = |t: u64, blocks_len: usize, total: usize| -> Target {
+            // A target that is already a block (or queued to become one)
+            // stays inside the unit even when the limits are reached: that
+            // costs no more code, and an exit there would leave and re-enter
+            // compiled code on every pass of a loop.
+            let known = index_of.contains_key(&t) || work.contains(&t);
             if opts.multi_block
                 && in_page(t)
                 && t & 1 == 0
-                && blocks_len + work.len() < MAX_BLOCKS
-                && total < opts.max_insns.min(MAX_UNIT_INSNS)
+                && (known
+                    || blocks_len + work.len() < MAX_BLOCKS
+                        && total < opts.max_insns.min(MAX_UNIT_INSNS))
             {
                 work.push_back(t);
                 Target::Block(usize::MAX) // resolved in pass 2
@@ -321,6 +355,13 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                     let t = cur.wrapping_add(imm as i64 as u64);
                     total += 1;
                     let target = want(t, blocks.len(), total);
+                    // A call into the unit: its continuation is where the
+                    // callee's return comes back to (see `Block::returns`).
+                    if opts.return_guards && rd != 0 && matches!(target, Target::Block(_)) {
+                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                            continuations.push(next);
+                        }
+                    }
                     block.end = End::Jump { pc: cur, len, rd, target: pend(target, t) };
                     break;
                 }
@@ -367,6 +408,8 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             }
         }
     };
+    continuations.sort_unstable();
+    continuations.dedup();
     for b in &mut blocks {
         match &mut b.end {
             End::Goto(t) | End::Jump { target: t, .. } => fix(t),
@@ -374,10 +417,68 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                 fix(taken);
                 fix(not_taken);
             }
+            End::Indirect { rd: 0, rs1: 1 | 5, imm: 0, .. } => {
+                b.returns = continuations
+                    .iter()
+                    .filter_map(|pc| index_of.get(pc).map(|&i| (*pc, i)))
+                    .take(MAX_RETURN_GUARDS)
+                    .collect();
+            }
             _ => {}
         }
     }
-    Region { entry, blocks }
+    Region { entry, blocks: reachable(blocks) }
+}
+
+/// `blocks` without those no path from block 0 reaches (a call's
+/// continuation whose callee never returns inside the unit), renumbered.
+fn reachable(blocks: Vec<Block>) -> Vec<Block> {
+    let mut seen = vec![false; blocks.len()];
+    let mut stack = vec![0usize];
+    seen[0] = true;
+    while let Some(b) = stack.pop() {
+        for s in blocks[b].successors() {
+            if !seen[s] {
+                seen[s] = true;
+                stack.push(s);
+            }
+        }
+    }
+    if seen.iter().all(|&x| x) {
+        return blocks;
+    }
+    let mut new_index = vec![usize::MAX; blocks.len()];
+    let mut n = 0;
+    for (i, &keep) in seen.iter().enumerate() {
+        if keep {
+            new_index[i] = n;
+            n += 1;
+        }
+    }
+    let renumber = |t: &mut Target| {
+        if let Target::Block(b) = t {
+            *b = new_index[*b];
+        }
+    };
+    blocks
+        .into_iter()
+        .zip(seen)
+        .filter(|(_, keep)| *keep)
+        .map(|(mut b, _)| {
+            match &mut b.end {
+                End::Goto(t) | End::Jump { target: t, .. } => renumber(t),
+                End::Branch { taken, not_taken, .. } => {
+                    renumber(taken);
+                    renumber(not_taken);
+                }
+                End::Indirect { .. } | End::Interpret(_) => {}
+            }
+            for (_, r) in &mut b.returns {
+                *r = new_index[*r];
+            }
+            b
+        })
+        .collect()
 }
 
 /// Marks, in an `Exit` pc, a target that pass 2 resolves to a block: bit 0,

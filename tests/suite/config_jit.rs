@@ -51,6 +51,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.invalidation_limit", "1000000", json!(1_000_000)),
         ("jit.chaining", "false", json!(false)),
         ("jit.chaining", "true", json!(true)),
+        ("jit.return_guards", "false", json!(false)),
+        ("jit.return_guards", "true", json!(true)),
         ("jit.background_compile", "false", json!(false)),
         ("jit.background_compile", "true", json!(true)),
         ("jit.inline_tlb_entries", "16", json!(16)),

@@ -22,6 +22,7 @@ use common::{Program, CLINT_MTIMECMP, DATA, FINISHER, RAM_BASE};
 use proptest::prelude::*;
 use tunevm::config::VmConfig;
 use tunevm::cpu::csr::{MCAUSE, MEPC, MIE, MSTATUS, MTVEC};
+use tunevm::jit::region::{discover, DiscoverOptions, End as RegionEnd};
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
 
@@ -337,6 +338,77 @@ fn instruction_limits_are_exact() {
         // The first few instructions (set-up with CSRs) run interpreted.
         compare_with(&image, &[], max, max >= 30);
     }
+}
+
+/// Calls and returns inside one optimizing unit (return-address guards,
+/// `region::Block::returns`): a loop calls a leaf from two sites and a
+/// non-leaf that calls it too, and jumps through t0 to an address no call
+/// returns to, which must leave the unit. Same end as the interpreter, and
+/// the loop's calls and returns no longer leave compiled code.
+#[test]
+fn calls_and_returns_stay_inside_a_unit() {
+    let mut p = Program::new();
+    p.li(S0, 300).li(A0, 0);
+    p.label("loop");
+    p.i_to("leaf", |o| jal(RA, o));
+    p.i(addi(A0, A0, 3));
+    p.i_to("leaf", |o| jal(RA, o));
+    p.i(xor(A1, A1, A0));
+    p.i_to("outer", |o| jal(RA, o));
+    // A "return" through t0 to a pc that is no call's continuation.
+    p.la(T0, "skip").i(jalr(ZERO, 0, T0));
+    p.i(addi(A0, A0, 1000)); // never runs
+    p.label("skip");
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.label("leaf");
+    p.i(addi(A0, A0, 7)).i(slli(A2, A0, 1)).i(add(A1, A1, A2));
+    p.i(jalr(ZERO, 0, RA));
+    p.label("outer");
+    p.i(addi(SP, SP, -16)).i(sd(RA, 8, SP));
+    p.i_to("leaf", |o| jal(RA, o));
+    p.i(ld(RA, 8, SP)).i(addi(SP, SP, 16)).i(addi(A0, A0, 1));
+    p.i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    let regs = [(SP, DATA + 2048)];
+    compare(&image, &regs, 1_000_000);
+
+    // The unit at the loop holds the calls, the leaf's and outer's returns
+    // guarded with the continuations of the calls that reach them.
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true };
+    let region = discover(&ram, 0, p.addr("loop"), opts);
+    let returns: Vec<Vec<u64>> = region
+        .blocks
+        .iter()
+        .filter(|b| matches!(b.end, RegionEnd::Indirect { rs1: RA, .. }))
+        .map(|b| b.returns.iter().map(|&(pc, _)| pc).collect())
+        .collect();
+    let (site1, site2, site3) = (p.addr("loop") + 4, p.addr("loop") + 12, p.addr("loop") + 20);
+    let in_outer = p.addr("outer") + 12;
+    assert_eq!(
+        returns,
+        [vec![site1, site2, site3, in_outer], vec![site1, site2, site3, in_outer]],
+        "the leaf's and outer's returns are guarded with every call's continuation"
+    );
+
+    let mut m = Machine::from_image(config(Mode::Optimizing), &image);
+    m.vcpus[0].hart.x[SP as usize] = DATA + 2048;
+    let end = finish(m, RunLimits { max_insns: Some(1_000_000), timeout_ns: None });
+    assert_eq!(end.outcome, RunOutcome::Exited(0));
+    let mut m = Machine::from_image(config(Mode::Optimizing), &image);
+    m.vcpus[0].hart.x[SP as usize] = DATA + 2048;
+    let mut monitor = PerformanceMonitor::default();
+    let mut host = CaptureHost::default();
+    m.run(RunLimits { max_insns: Some(1_000_000), timeout_ns: None }, &mut monitor, &mut host);
+    let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+    // 300 iterations of 4 calls, 4 returns and the jump through t0: 1 501
+    // transitions into compiled code without the guards (every return and
+    // the jump leave it), 601 with them (the jump, and the unit it enters).
+    let transitions = stats.calls + stats.chained;
+    assert!(transitions < 900, "calls and returns leave compiled code: {transitions} transitions");
 }
 
 // ------------------------------------------------------------- workloads

@@ -21,12 +21,16 @@ fn elf(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Reproducible JIT decisions (see the module doc).
-const PINNED: [(&str, &str); 4] = [
+/// Reproducible JIT decisions (see the module doc), and no return guards:
+/// with them cpubench's hot code seldom leaves its units, too few
+/// dispatches for the cache and the threshold controller to act on in
+/// these short runs (see `jit_knobs`'s `FIXED`).
+const PINNED: [(&str, &str); 5] = [
     ("jit.background_compile", "false"),
     ("jit.enable_compile_time_budget", "false"),
     ("jit.min_threshold", "50"),
     ("jit.max_threshold", "50"),
+    ("jit.return_guards", "false"),
 ];
 
 fn config(sets: &[(&str, &str)]) -> VmConfig {
@@ -201,6 +205,7 @@ fn the_adaptive_controller_takes_new_weights_and_window() {
         ("jit.min_threshold", "10"),
         ("jit.max_threshold", "5000"),
         ("jit.sample_window", "200"),
+        ("jit.return_guards", "false"),
     ];
     let only_cost = [("jit.compile_time_weight", "1"), ("jit.exec_benefit_weight", "0")];
     let only_benefit = [("jit.compile_time_weight", "0"), ("jit.exec_benefit_weight", "1")];

@@ -39,7 +39,12 @@ pub enum Shared {
 pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
     let region = Region {
         entry: RAM_BASE,
-        blocks: vec![Block { pc: RAM_BASE, insts: Vec::new(), end: End::Interpret(RAM_BASE) }],
+        blocks: vec![Block {
+            pc: RAM_BASE,
+            insts: Vec::new(),
+            end: End::Interpret(RAM_BASE),
+            returns: Vec::new(),
+        }],
     };
     let opts = CodegenOptions {
         tier: Tier::Optimizing,

@@ -630,7 +630,12 @@ mod tests {
         };
         let region = Region {
             entry: pc,
-            blocks: vec![Block { pc, insts: vec![(pc, inst, 4)], end: End::Interpret(pc + 4) }],
+            blocks: vec![Block {
+                pc,
+                insts: vec![(pc, inst, 4)],
+                end: End::Interpret(pc + 4),
+                returns: Vec::new(),
+            }],
         };
         let opts = CodegenOptions {
             tier,

@@ -416,11 +416,13 @@ mod tests {
                         taken: Target::Block(0),
                         not_taken: Target::Block(1),
                     },
+                    returns: Vec::new(),
                 },
                 Block {
                     pc: end0 + 4,
                     insts: vec![],
                     end: End::Indirect { pc: end0 + 4, len: 4, rd: 1, rs1: 1, imm: 0 },
+                    returns: Vec::new(),
                 },
             ],
         }

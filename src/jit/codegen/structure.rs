@@ -167,7 +167,24 @@ impl Emitter<'_> {
                 self.get(s, rs1);
                 s.i64_const(imm as i64).i64_add().i64_const(-2).i64_and().set_local(t1);
                 self.set_const(s, rd, pc.wrapping_add(len as u64));
-                self.exit(s, Pc::Local(t1), false, 0);
+                // Return-address guards: a return to a call site inside
+                // the unit goes on there. No guarded block's code falls
+                // through (every block ends in a branch or an exit), so t1
+                // still holds the target when the next guard reads it.
+                for &(ret, t) in &self.blocks[b].returns.clone() {
+                    let s = &mut f.instructions();
+                    s.get_local(t1).i64_const(ret as i64).i64_eq();
+                    s.if_(BlockType::Empty);
+                    self.ctx.push(Ctl::If);
+                    let marks = self.marks_len();
+                    self.branch(f, b, Target::Block(t));
+                    if self.marks_len() != marks {
+                        self.mark(f, None);
+                    }
+                    self.ctx.pop();
+                    f.instructions().end();
+                }
+                self.exit(&mut f.instructions(), Pc::Local(t1), false, 0);
             }
             End::Branch { inst, taken, not_taken, .. } => {
                 let (Some(a), Some(c)) = inst.operands() else { unreachable!("not a branch") };
