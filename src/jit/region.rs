@@ -63,8 +63,9 @@ pub struct Block {
     /// instructions only.
     pub insts: Vec<(u64, Inst, u8)>,
     pub end: End,
-    /// For a block that ends in a return (`jalr x0, 0(ra)` or `0(t0)`,
-    /// optimizing tier): the return addresses of the calls inside the unit
+    /// For a block that ends in a return (`jalr x0, 0(rs)`: `ret` through
+    /// `ra`, `t0` or any register a call linked through; optimizing tier):
+    /// the return addresses of the calls inside the unit
     /// whose continuation is a block of the unit, as (pc, block). Generated
     /// code compares the computed target with each and goes to the block on
     /// a match (a return-address guard), so a call and its return stay
@@ -417,7 +418,7 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
                 fix(taken);
                 fix(not_taken);
             }
-            End::Indirect { rd: 0, rs1: 1 | 5, imm: 0, .. } => {
+            End::Indirect { rd: 0, imm: 0, .. } => {
                 b.returns = continuations
                     .iter()
                     .filter_map(|pc| index_of.get(pc).map(|&i| (*pc, i)))

@@ -142,8 +142,10 @@ pub(crate) enum Op {
     /// Repeat the body `count` times.
     Loop(u8, Vec<Op>),
     /// Call the body as a function (`jal x21` there, `jalr x0, 0(x21)`
-    /// back): its return ends a compiled unit, and the code after the call
-    /// is another unit's entry, which compiled code reaches by chaining.
+    /// back): in one optimizing unit the return goes back through a
+    /// return-address guard (`jit.return_guards`); otherwise it ends the
+    /// unit, and the code after the call is another unit's entry, which
+    /// compiled code reaches by chaining.
     Call(Vec<Op>),
 }
 
