@@ -146,9 +146,18 @@ pub struct JitConfig {
     /// imports (`jit/chain.rs`); a chained unit checks the same instruction
     /// budget before each block.
     pub chaining: bool,
-    /// Keep calls and their returns inside one compiled unit
-    /// (`region::Block::returns`): the `jit.return_guards` knob's help says
-    /// what it does and what to watch. Default true.
+    /// Keep calls and their returns inside one compiled unit. true: an optimizing
+    /// unit that calls a function in its own 4 KiB page also takes the
+    /// instructions after the call, and the function's return compares its target
+    /// with those return addresses and goes on inside the unit on a match (a
+    /// return-address guard; any other target leaves the unit as before). false:
+    /// every return ends the unit, and the next unit is entered by chaining or
+    /// from the dispatcher. Watch jit.calls and jit.chained (entries into
+    /// compiled code: far fewer with guards on programs with many small functions
+    /// in one page) and mips. Default true.
+    ///
+    /// How: `region::Block::returns` lists the continuations a return is
+    /// compared with (docs/DESIGN.md "Calls and returns inside a unit").
     pub return_guards: bool,
     /// Compile on a background thread while the guest runs on (natively; the
     /// browser compiles in the worker, synchronously, whatever this says).

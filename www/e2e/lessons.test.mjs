@@ -594,6 +594,11 @@ test('presets compile-time-problem/fix and memory-problem/fix: the fix compiles 
     // 27 to 44 % in the runs measured for the text (more on a loaded machine)
     assert.ok(c(p).total > 0.2 * p.wall_ns, `a large share of the problem run is compiling: ${ms(c(p).total).toFixed(0)} of ${ms(p.wall_ns).toFixed(0)} ms`);
     assert.ok(c(p).count > 2 * c(f).count, `the problem compiles cold code too: ${c(p).count} units against ${c(f).count}`);
+    // The checklist's compile row: its p99 per unit is not what this pair
+    // moves (1.7 ms problem, 4.3 ms fix in the runs measured); the share of
+    // the run it shows beside it is.
+    presetSays(problem, 'which this problem does not make slow: its cost is how many units it compiles, shown on the same row as the share of the run', '代价在于编译的单元太多，同一行给出的占整次运行的比例会显示出来');
+    assert.ok(c(p).total / p.wall_ns > 1.5 * (c(f).total / f.wall_ns), `the compile row's share of the run falls: ${(c(p).total / p.wall_ns).toFixed(2)} -> ${(c(f).total / f.wall_ns).toFixed(2)}`);
     const perUnit = (r) => r.memory.code_bytes / r.jit.units_compiled;
     assert.ok(perUnit(p) > 1.5 * perUnit(f), `the fix's units are smaller: ${perUnit(p).toFixed(0)} -> ${perUnit(f).toFixed(0)} bytes of generated code per unit`);
     assert.ok(compiled(f) > 0.99 * f.instructions, `the hot loops still run compiled under the fix: ${JSON.stringify(f.tiers)}`);
