@@ -8,8 +8,9 @@
 //! block and copies the registers in and out of it here.
 //!
 //! Guest time stays exact: compiled code gets a budget of instructions that
-//! ends at the next event (timer deadline, slice end), leaves before a block
-//! that does not fit, and the interpreter runs the rest up to the event, so
+//! ends at the next event (timer deadline, slice end), leaves at its entry or
+//! a loop head when the budget cannot pay for the longest path to its next
+//! check, and the interpreter runs the rest up to the event, so
 //! interrupts are taken at the same instruction boundaries with and without
 //! the JIT.
 use super::{Jit, UnitKey};

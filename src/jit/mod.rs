@@ -144,7 +144,7 @@ pub struct JitConfig {
     ///
     /// How: `return_call_indirect` through the function table the module
     /// imports (`jit/chain.rs`); a chained unit checks the same instruction
-    /// budget before each block.
+    /// budget at its entry and loop heads.
     pub chaining: bool,
     /// Keep calls and their returns inside one compiled unit. true: an optimizing
     /// unit that calls a function in its own 4 KiB page also takes the

@@ -216,6 +216,7 @@ fn generate_inner(
         known: [None; 32],
         cfg: &cfg,
         blocks: &region.blocks,
+        checks: structure::budget_checks(&region.blocks, &cfg),
         marks: marked.then(Vec::new),
     };
     let l = locals;
@@ -315,6 +316,9 @@ struct Emitter<'a> {
     known: [Option<u64>; 32],
     cfg: &'a Cfg,
     blocks: &'a [Block],
+    /// The budget each block checks before it runs, 0 for none
+    /// ([`structure::budget_checks`]).
+    checks: Vec<u64>,
     /// Recorded only for [`generate_marked`].
     marks: Option<Vec<Mark>>,
 }
@@ -349,7 +353,7 @@ impl Emitter<'_> {
     /// `exit_pc` holds that pc with this instance's tag and the hart's
     /// mode, count the entry and tail-call its unit with the budget left;
     /// otherwise fall through to the return. The callee checks its own
-    /// budget before each block, so guest time stays exact.
+    /// budget at its entry, so guest time stays exact.
     fn chain(&self, s: &mut wasm_encoder::InstructionSink) {
         let l = self.l;
         let slot = l.tlb_entry; // free again once the unit is left
@@ -426,6 +430,16 @@ mod tests {
                 },
             ],
         }
+    }
+
+    /// Only the entry and loop heads check the budget, each for the
+    /// longest path to the next check: block 0 (the entry, and a loop head)
+    /// asks for its 7 instructions and block 1's jalr.
+    #[test]
+    fn budget_checks_cover_the_longest_path_to_the_next_check() {
+        let mut r = region();
+        let cfg = analyse(&mut r);
+        assert_eq!(structure::budget_checks(&r.blocks, &cfg), vec![8, 0]);
     }
 
     /// Every tier and access mode produces a valid module.

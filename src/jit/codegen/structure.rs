@@ -7,7 +7,10 @@
 //! `end` is emitted), so [`Emitter::label`] gives the right branch depth;
 //! every exit leaves through the one exit sequence (`Ctl::Exit`) with
 //! `exit_pc` and `exit_tag` set; a block is charged its whole instruction
-//! count before it runs, and an exit inside it refunds what was not retired.
+//! count before it runs, and an exit inside it refunds what was not retired;
+//! the budget is checked only where [`budget_checks`] says (the entry and
+//! loop heads), for the longest path to the next check, so it never goes
+//! below zero between two checks.
 //! The functions that may emit several blocks take the [`Function`] itself
 //! (not a sink over it) so that they can mark, for the code view, where each
 //! instruction's code starts ([`Emitter::mark`]): a mark before each
@@ -19,7 +22,7 @@ use super::fold::dead_writes;
 use super::locals::LocalOps;
 use super::Emitter;
 use crate::isa::{alu, Inst};
-use crate::jit::region::{End, Target};
+use crate::jit::region::{Block, Cfg, End, Target};
 
 /// Labels open around the code being emitted (innermost last).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,11 +128,13 @@ impl Emitter<'_> {
         self.known = [None; 32];
         self.known[0] = Some(0);
         let charge = block.retired();
+        let need = self.checks[b];
         self.mark(f, None);
-        if charge > 0 {
-            let s = &mut f.instructions();
-            // Not enough budget for the whole block: leave before it.
-            s.get_local(budget).i64_const(charge as i64).i64_lt_s();
+        let s = &mut f.instructions();
+        if need > 0 {
+            // Not enough budget for the longest path to the next check:
+            // leave before this block.
+            s.get_local(budget).i64_const(need as i64).i64_lt_s();
             s.if_(BlockType::Empty);
             self.ctx.push(Ctl::If);
             // A normal exit that never chains: the next unit would find
@@ -139,6 +144,8 @@ impl Emitter<'_> {
             s.br(self.label(Ctl::Exit));
             self.ctx.pop();
             s.end();
+        }
+        if charge > 0 {
             s.get_local(budget).i64_const(charge as i64).i64_sub().set_local(budget);
         }
         let dead =
@@ -225,4 +232,30 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// The budget each block checks before it runs (0: no check). Only the
+/// entry (block 0) and loop heads check: every cycle of a reducible CFG
+/// passes through a loop head, so the blocks between two checks form an
+/// acyclic graph, and a check asks for the most instructions any path from
+/// it retires before it reaches the next check or leaves the unit. The
+/// budget then never goes below zero between checks, so guest time stays
+/// exact, and the blocks in between carry no exit of their own (an exit
+/// inside a hot loop costs the registers it keeps alive).
+pub(super) fn budget_checks(blocks: &[Block], cfg: &Cfg) -> Vec<u64> {
+    let checks = |b: usize| b == 0 || cfg.loop_header[b];
+    let mut longest = vec![0u64; blocks.len()];
+    // Successors through forward edges come later in reverse postorder;
+    // back edges lead to loop heads, which check for themselves.
+    for &b in cfg.rpo.iter().rev() {
+        let after = blocks[b]
+            .successors()
+            .into_iter()
+            .filter(|&s| !checks(s))
+            .map(|s| longest[s])
+            .max()
+            .unwrap_or(0);
+        longest[b] = blocks[b].retired() + after;
+    }
+    (0..blocks.len()).map(|b| if checks(b) { longest[b] } else { 0 }).collect()
 }
