@@ -758,9 +758,9 @@ pub const GC_PAUSE_TARGET_NS: u64 = crate::gc::PAUSE_TARGET_NS;
 /// Pauses a run needs before its p99 is judged.
 const GC_MIN_PAUSES: u64 = 5;
 /// p99 at which a long pause is critical (stop-the-world on gc-graph with
-/// a 32 MiB heap: 2.6-8 ms natively; the fix preset: 0.25 ms natively when
-/// first measured, 0.85-6 ms in the page and on a loaded host, where the
-/// unbounded end of each marking cycle dominates).
+/// a 32 MiB heap: 2.6-8 ms natively; the fix preset: 0.25-0.8 ms natively,
+/// 0.9-1.1 ms in the page, where the end of each marking cycle stops at the
+/// mark quota but a few still take a millisecond or more).
 const GC_PAUSE_CRITICAL_NS: u64 = 5_000_000;
 /// Heap RAM below which the advisor does not talk about GC memory.
 pub const GC_HEAP_HIGH: u64 = 16 << 20;

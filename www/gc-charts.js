@@ -297,6 +297,7 @@ export class GcCharts {
         .replace('{hits}', shards.length ? shards.map(count).join(' · ') : '–')
         .replace('{contended}', count(gc.barrier_contended)),
       t('gc_sum_behind').replace('{n}', count(gc.marking_fell_behind)),
+      t('gc_sum_remark_cuts').replace('{n}', count(gc.remark_cuts)),
     ];
     if (num(gc.alloc_failures) > 0) parts.push(t('gc_sum_alloc_failures').replace('{n}', count(gc.alloc_failures)));
     if (num(gc.verify_failures) > 0) parts.push(t('gc_sum_verify').replace('{n}', count(gc.verify_failures)).replace('{first}', gc.verify_first || ''));

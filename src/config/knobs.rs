@@ -149,16 +149,20 @@ fn gc_knobs() -> Vec<KnobSpec> {
                  iB 到 1 GiB，必须是 4 KiB 页的整数倍。",
             ),
         knob("gc.mark_quota_us", int_in(UnifiedGcConfig::QUOTA_US), "µs")
-            .figures(&["gc.pause_ns", "gc.marking_fell_behind"])
+            .figures(&["gc.pause_ns", "gc.marking_fell_behind", "gc.remark_cuts"])
             .help(
                 "Longest host time one incremental marking slice may take before the guest runs \
                  again, in microseconds. Marking runs in slices at allocation safepoints; each \
-                 pause is about this long at most, plus one step. Lower it for shorter pauses \
+                 pause is about this long at most, plus one step. The remark that ends a cycle \
+                 keeps to it too: past it, the rest goes back to marking and a later remark \
+                 tries again (gc.remark_cuts, at most 8 per cycle). Lower it for shorter pauses \
                  (more of them); too low and marking falls behind allocation \
                  (gc.marking_fell_behind), which forces the rest of the cycle into one long \
                  pause. Watch gc.pause_ns.",
                 "一次增量标记切片在客户机继续运行之前最多能占用的宿主机时间，单位微秒。标记在分配\
-                 安全点上分片进行；每次停顿最多大约这么长，再加一个步长。调小可以让停顿更短（但次\
+                 安全点上分片进行；每次停顿最多大约这么长，再加一个步长。结束一个周期的重新标记也遵守\
+                 这个配额：超过它，剩下的工作交回给标记，稍后的重新标记再试一次（gc.remark_cuts，\
+                 每个周期最多 8 次）。调小可以让停顿更短（但次\
                  数更多）；调得太小，标记会跟不上分配（gc.marking_fell_behin\
                  d），剩下的整个周期就只能在一次长停顿里做完。观察 gc.pause_ns。",
             ),

@@ -16,10 +16,12 @@ pub struct UnifiedGcConfig {
     pub heap_size_limit: u64,
     /// Longest host time one incremental marking slice may take before the
     /// guest runs again, in microseconds. Marking runs in slices at allocation
-    /// safepoints; each pause is about this long at most, plus one step. Lower
-    /// it for shorter pauses (more of them); too low and marking falls behind
-    /// allocation (gc.marking_fell_behind), which forces the rest of the cycle
-    /// into one long pause. Watch gc.pause_ns.
+    /// safepoints; each pause is about this long at most, plus one step. The
+    /// remark that ends a cycle keeps to it too: past it, the rest goes back
+    /// to marking and a later remark tries again (gc.remark_cuts, at most 8
+    /// per cycle). Lower it for shorter pauses (more of them); too low and
+    /// marking falls behind allocation (gc.marking_fell_behind), which forces
+    /// the rest of the cycle into one long pause. Watch gc.pause_ns.
     ///
     /// Default 1000 (1 ms).
     pub mark_quota_us: u64,

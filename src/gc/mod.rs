@@ -82,6 +82,11 @@ const MIN_QUOTA_NS: u64 = 50_000;
 /// than the one before, and at most this many times.
 const PRECLEAN_ROUNDS: u32 = 16;
 const REMARK_PAGES: usize = 16;
+/// Remarks a cycle may cut short (see [`Core::try_remark`]: each gets twice
+/// the time of the one before); the next one runs to the end whatever it takes,
+/// so a guest that dirties pages as fast as the collector rescans them
+/// cannot keep a cycle from ending.
+const MAX_REMARK_CUTS: u32 = 8;
 /// Pause timeline points kept (thinned by half when full).
 const MAX_TIMELINE: usize = 2048;
 
@@ -151,6 +156,9 @@ pub struct GcSample {
     pub allocated_bytes: u64,
     pub alloc_failures: u64,
     pub marking_fell_behind: u64,
+    /// Remark pauses that reached the mark quota before marking ended and
+    /// gave the rest back to marking (slices or the marker thread).
+    pub remark_cuts: u64,
     pub marked_objects: u64,
     pub freed_objects: u64,
     pub freed_bytes: u64,
@@ -196,6 +204,8 @@ struct Core {
     /// Dirty pages re-armed by precleaning, waiting to be rescanned.
     rescan_queue: Vec<u32>,
     preclean_rounds: u32,
+    /// Remarks cut short this cycle.
+    remark_cuts: u32,
     /// Dirty pages the last precleaning round found.
     preclean_last: usize,
     /// Grey objects the marker thread took to scan outside the lock: still
@@ -271,6 +281,7 @@ impl UnifiedGC {
             sweep_queue: Vec::new(),
             rescan_queue: Vec::new(),
             preclean_rounds: 0,
+            remark_cuts: 0,
             preclean_last: usize::MAX,
             in_flight: Vec::new(),
             cycle: 0,
@@ -612,12 +623,8 @@ impl Core {
         self.allocs_since_slice += 1;
         if self.phase == Phase::Marking && !self.has_mark_work() {
             *worked = true;
-            if self.preclean() {
-                if self.stats.concurrent {
-                    shared.wake_marker();
-                }
-            } else {
-                self.finish_marking(ram, regs);
+            if (self.preclean() || !self.try_remark(ram, regs)) && self.stats.concurrent {
+                shared.wake_marker();
             }
         } else if self.allocs_since_slice >= self.slice_every {
             self.allocs_since_slice = 0;
@@ -892,6 +899,7 @@ impl Core {
         self.gray.clear();
         self.rescan_queue.clear();
         self.preclean_rounds = 0;
+        self.remark_cuts = 0;
         self.preclean_last = usize::MAX;
         self.marked_bytes = 0;
         self.fell_behind_this_cycle = false;
@@ -929,21 +937,89 @@ impl Core {
         }
     }
 
-    /// The stop-the-world end of marking: rescan what the barrier saw
-    /// written and the roots, drain, then start sweeping.
+    /// The stop-the-world end of marking, whatever it takes: rescan what
+    /// the barrier saw written and the roots, drain, then start sweeping
+    /// (for a collector that is not incremental, an explicit collection,
+    /// and an allocation that found no room).
     fn finish_marking(&mut self, ram: &Ram, regs: &[u64; 32]) {
-        // Objects the marker thread is scanning outside the lock are scanned
-        // here again; its results for them will be dropped (`cycle` moves).
-        let in_flight = std::mem::take(&mut self.in_flight);
-        self.gray.extend(in_flight);
-        self.cycle += 1;
-        let mut pages = std::mem::take(&mut self.rescan_queue);
-        pages.extend(self.cards.take());
+        let pages = self.remark_pages();
         for page in pages {
             self.rescan_page(page);
         }
         self.scan_roots(regs);
         self.mark_step(u64::MAX);
+        self.end_marking(ram, regs);
+    }
+
+    /// The remark pause at a safepoint, bounded by the mark quota (doubled
+    /// for each remark of the cycle cut before it): rescan
+    /// the pages the barrier saw written, then the roots, then drain the
+    /// grey stack. Marking ends (returns true) only if all three finish in
+    /// this one pause. Past the quota it stops (returns false): the pages
+    /// it did not reach go back to the rescan queue and the grey objects
+    /// stay, so marking goes on in slices or on the marker thread and a
+    /// later remark tries again, with the roots rescanned then. Every page
+    /// it takes is re-armed first, so a store after the pause is caught
+    /// again. After [`MAX_REMARK_CUTS`] cuts in a cycle it runs to the end.
+    fn try_remark(&mut self, ram: &Ram, regs: &[u64; 32]) -> bool {
+        if self.remark_cuts >= MAX_REMARK_CUTS {
+            self.finish_marking(ram, regs);
+            return true;
+        }
+        let start = now_ns();
+        // Each cut doubles the next remark's allowance, so a remark that
+        // needs a few quotas gets them soon instead of the rest piling up.
+        let quota = self.mark_quota_ns << self.remark_cuts;
+        let over = |start: u64| now_ns().saturating_sub(start) >= quota;
+        let mut pages = self.remark_pages();
+        if !self.barrier_disabled {
+            let view = self.view();
+            for &p in &pages {
+                view.arm_barrier(p as usize);
+            }
+        }
+        while let Some(page) = pages.pop() {
+            self.rescan_page(page);
+            if !pages.is_empty() && over(start) {
+                self.rescan_queue = pages;
+                return self.cut_remark();
+            }
+        }
+        self.scan_roots(regs);
+        let step = self.cfg.incremental_step.max(1);
+        while self.mark_step(step) == step {
+            if over(start) {
+                return self.cut_remark();
+            }
+        }
+        self.end_marking(ram, regs);
+        true
+    }
+
+    /// A remark stops at its quota with marking work left.
+    fn cut_remark(&mut self) -> bool {
+        self.remark_cuts += 1;
+        self.stats.remark_cuts += 1;
+        false
+    }
+
+    /// The pages a remark must rescan: those precleaning or a cut remark
+    /// queued and those the barrier saw written. Objects the marker thread
+    /// is scanning outside the lock go back on the grey stack (its results
+    /// for them will be dropped: `cycle` moves).
+    fn remark_pages(&mut self) -> Vec<u32> {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        self.gray.extend(in_flight);
+        self.cycle += 1;
+        let mut pages = std::mem::take(&mut self.rescan_queue);
+        pages.extend(self.cards.take());
+        pages
+    }
+
+    /// Marking has ended (the roots, every written page and the grey stack
+    /// done in one pause): verify, disarm the barrier, size the heap, and
+    /// start sweeping.
+    fn end_marking(&mut self, ram: &Ram, regs: &[u64; 32]) {
         if self.cfg.verify {
             self.verify(regs);
         }
@@ -1363,6 +1439,52 @@ mod tests {
         let broken = hidden_store(false);
         assert_eq!(broken.verify_failures, 1, "{}", broken.verify_first);
         assert_eq!(broken.freed_objects, 1);
+    }
+
+    fn unmark(c: &mut Core, addr: u64) {
+        let o = c.heap.find(addr).unwrap();
+        let blk = &mut c.heap.blocks[o.block as usize];
+        blk.mark[o.slot as usize / 64] &= !(1 << (o.slot % 64));
+    }
+
+    /// A remark cut at its quota re-arms the page it rescanned, so a store
+    /// after the cut (the only pointer to a white object, into a black
+    /// one on that page) is caught and the next remark rescans it. Without
+    /// the re-arm the white object is lost.
+    #[test]
+    fn a_remark_cut_at_its_quota_rearms_what_it_rescanned() {
+        let cfg = UnifiedGcConfig { verify: true, incremental_step: 1, ..Default::default() };
+        let (ram, gc) = setup(cfg);
+        let mut regs = [0; 32];
+        let [black, white, a, b] = [0; 4].map(|_| alloc(&gc, &ram, 16, &regs));
+        regs[5..9].copy_from_slice(&[black, white, a, b]);
+        {
+            let mut c = gc.core();
+            c.start_cycle(&ram, &regs, Trigger::Explicit);
+            c.mark_step(u64::MAX);
+        }
+        store(&ram, black + 8, 1); // dirties the page of all four
+        {
+            let mut c = gc.core();
+            // Two grey objects for the remark's drain: it stops after one.
+            unmark(&mut c, a);
+            unmark(&mut c, b);
+            c.mark_quota_ns = 0;
+            assert!(!c.try_remark(&ram, &regs), "the remark is cut");
+            assert_eq!(c.phase, Phase::Marking);
+        }
+        store(&ram, black, white);
+        regs[6] = 0;
+        {
+            let mut c = gc.core();
+            unmark(&mut c, white);
+            c.mark_quota_ns = u64::MAX;
+            assert!(c.try_remark(&ram, &regs), "marking ends");
+            c.finish_sweep(&ram);
+        }
+        let s = gc.sample();
+        assert_eq!((s.remark_cuts, s.collections), (1, 1));
+        assert_eq!((s.verify_failures, s.freed_objects), (0, 0), "{}", s.verify_first);
     }
 
     #[test]

@@ -343,6 +343,9 @@ pub struct GcReport {
     pub alloc_failures: u64,
     /// Cycles in which an allocation found no room before marking ended.
     pub marking_fell_behind: u64,
+    /// Remark pauses that reached the mark quota with marking left and
+    /// handed the rest back to marking (at most 8 per cycle).
+    pub remark_cuts: u64,
     pub marked_objects: u64,
     pub freed_objects: u64,
     pub freed_bytes: u64,
@@ -428,6 +431,7 @@ impl GcReport {
             allocated_bytes: g.allocated_bytes,
             alloc_failures: g.alloc_failures,
             marking_fell_behind: g.marking_fell_behind,
+            remark_cuts: g.remark_cuts,
             marked_objects: g.marked_objects,
             freed_objects: g.freed_objects,
             freed_bytes: g.freed_bytes,

@@ -301,3 +301,38 @@ fn several_harts_use_the_gc_on_one_worker_only() {
     assert!(two.console.contains("mcause=0x2"), "illegal instruction: {}", two.console);
     assert!(!two.report.gc.used);
 }
+
+/// A remark that reaches the mark quota with marking left hands the rest
+/// back to marking (slices, or the marker thread) and a later remark ends
+/// the cycle; the verifier finds nothing lost, the program's checksum is
+/// right, and cycles still end. With a quota the remark never reaches,
+/// nothing is cut. (`gc::tests::a_remark_cut_at_its_quota_rearms_what_it_rescanned`
+/// checks the cut itself without depending on timing.)
+#[test]
+fn a_remark_past_the_quota_hands_the_rest_back_to_marking() {
+    // Quotas at which remarks are cut in each mode (with the marker thread
+    // the remark finds little left, so only a very short quota cuts it).
+    for (concurrent, quota) in [("false", "200"), ("true", "10")] {
+        let tight = [
+            ("gc.verify", "true"),
+            SMALL,
+            ("gc.concurrent_marking", concurrent),
+            ("gc.adaptive_quota", "false"),
+            ("jit.enabled", "false"),
+        ];
+        let cut =
+            check_expected("gc-graph", &[&tight[..], &[("gc.mark_quota_us", quota)]].concat());
+        let g = &cut.report.gc;
+        // With the marker thread on a loaded machine (the whole suite at
+        // once) marking may instead fall behind, and a cycle that runs out
+        // of room ends in one pause without any remark: only the verifier
+        // and the checksum are checked there.
+        if concurrent == "false" {
+            assert!(g.remark_cuts > 0, "no remark was cut");
+        }
+        assert!(g.collections >= 3, "concurrent {concurrent}: {} collections", g.collections);
+        let roomy =
+            check_expected("gc-graph", &[&tight[..], &[("gc.mark_quota_us", "1000000")]].concat());
+        assert_eq!(roomy.report.gc.remark_cuts, 0, "concurrent {concurrent}");
+    }
+}

@@ -645,20 +645,25 @@ test('presets gc-pause-problem/fix and gc-memory-problem/fix: incremental slices
     const pRow = await checklistRow(page, 'gc_pause'); // the fix's run
     assert.equal(problem.figure, 'gc.pause_ns.p99');
     presetSays(problem, 'about twenty pauses', '约二十次停顿');
-    presetSays(fix, 'the median pause falls from several milliseconds to about 0.1 ms and p99 falls several-fold', '停顿中位数从几毫秒降到约 0.1 ms，p99 降到几分之一');
-    presetSays(fix, 'still takes about a millisecond or more, so p99 lands near the 1 ms target', '仍要约一毫秒或更长，所以 p99 落在 1 ms 目标附近');
-    const g = (r) => `${r.gc.pause_ns.count} pauses, p50 ${ms(r.gc.pause_ns.p50).toFixed(3)} ms, p99 ${ms(r.gc.pause_ns.p99).toFixed(3)} ms, max ${ms(r.gc.pause_ns.max).toFixed(3)} ms, ${r.gc.collections} collections`;
+    presetSays(fix, 'the median pause falls from several milliseconds to a few tenths of a millisecond and p99 falls several-fold', '停顿中位数从几毫秒降到零点几毫秒，p99 降到几分之一');
+    presetSays(fix, 'it stops at the mark quota and hands the rest back to marking (gc.remark_cuts)', '它在标记配额处停下，把剩下的工作交回给标记（gc.remark_cuts）');
+    presetSays(fix, 'p99 lands near the 1 ms target or above it (0.9 to 2.2 ms in the runs measured) and the longest pause is a few ms', 'p99 落在 1 ms 目标附近或高于它（测量的几次运行中为 0.9 到 2.2 ms），最长的停顿有几毫秒');
+    const g = (r) => `${r.gc.pause_ns.count} pauses, p50 ${ms(r.gc.pause_ns.p50).toFixed(3)} ms, p99 ${ms(r.gc.pause_ns.p99).toFixed(3)} ms, max ${ms(r.gc.pause_ns.max).toFixed(3)} ms, ${r.gc.collections} collections, mark quota ${r.gc.mark_quota_us} µs, ${r.gc.remark_cuts} remarks cut, fell behind ${r.gc.marking_fell_behind}, histogram ${r.gc.pause_ns_histogram.filter((b) => b.count).map((b) => `${b.le_ns / 1e3}µs:${b.count}`).join(' ')}`;
     t.diagnostic(`gc pauses: problem ${g(p)}; fix ${g(f)} (GC row ${JSON.stringify(pRow)})`);
     assert.ok(p.gc.pause_ns.count >= 12 && p.gc.pause_ns.count <= 35, `about twenty stop-the-world pauses: ${p.gc.pause_ns.count}`);
     assert.ok(p.gc.pause_ns.p99 > 1e6 && p.gc.pause_ns.p50 > 1e6, 'the problem misses the 1 ms target');
     assert.ok(f.gc.pause_ns.p50 < 1e6 && 4 * f.gc.pause_ns.p50 < p.gc.pause_ns.p50, `the fix's median pause: ${f.gc.pause_ns.p50} ns (problem ${p.gc.pause_ns.p50} ns)`);
-    // about 0.1 ms (0.07 to 0.15 ms; once 0.33 ms on a loaded machine)
-    assert.ok(f.gc.pause_ns.p50 < 0.5e6, `the fix's median pause about 0.1 ms: ${f.gc.pause_ns.p50} ns`);
+    // a few tenths of a millisecond (0.13 to 0.41 ms in the runs measured)
+    assert.ok(f.gc.pause_ns.p50 < 0.6e6, `the fix's median pause a few tenths of a millisecond: ${f.gc.pause_ns.p50} ns`);
     assert.ok(figure(f, fix.figure) < 0.5 * figure(p, problem.figure), `${problem.figure}: problem ${p.gc.pause_ns.p99}, fix ${f.gc.pause_ns.p99}`);
-    // The stop-the-world end of each cycle: p99 0.85 to 6 ms in the runs
-    // measured for the text (over or under 1 ms with the machine's load), the
-    // longest pause 1.4 to 16 ms.
-    assert.ok(f.gc.pause_ns.max > 0.7e6, `the ends of the cycles take about a millisecond or more: max ${f.gc.pause_ns.max} ns`);
+    // The ends of the cycles: p99 0.92 to 2.22 ms in the runs measured for
+    // the text (over or under 1 ms with the machine's load and where the
+    // adaptive quota settles), the longest pause 2.6 to 5.0 ms; remarks were
+    // cut 7 to 18 times a run. (Before remarks kept to the quota: p99 1.1 to
+    // 6 ms.)
+    assert.ok(f.gc.pause_ns.max > 0.7e6, `the ends of the cycles take a millisecond or more: max ${f.gc.pause_ns.max} ns`);
+    assert.ok(f.gc.pause_ns.p99 < 3.5e6, `p99 near the 1 ms target or above it: ${f.gc.pause_ns.p99} ns`);
+    assert.ok(f.gc.remark_cuts > 0, `remarks stop at the quota: ${f.gc.remark_cuts} cut`);
     assert.equal(pRow.status, f.gc.pause_ns.p99 < 1e6 ? 'pass' : 'fail', `the GC row follows p99: ${JSON.stringify(pRow)}`);
   }
   {
