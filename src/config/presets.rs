@@ -310,7 +310,7 @@ static PRESETS: &[Preset] = &[
                  stops at the mark quota and hands the rest back to marking \
                  (gc.remark_cuts), but this guest dirties pages about as fast as they are \
                  rescanned, so a few of those pauses still take a millisecond or more: p99 \
-                 lands near the 1 ms target or above it (0.9 to 2.2 ms in the runs measured) \
+                 lands near the 1 ms target or above it (0.8 to 2.2 ms in the runs measured) \
                  and the longest pause is a few ms.",
             zh: "指南的四条建议对应四个参数：gc.concurrent_marking（标记线程在客户机运行的同时标记；\
                  仅本机 CLI，网页中改为增量切片）、gc.mark_quota_us 和 gc.sweep_quota_us（每个切片最长多久）、\
@@ -320,7 +320,7 @@ static PRESETS: &[Preset] = &[
                  每个周期的结尾（重新扫描写屏障记下的页，再扫描根）必须在一次停顿中完成：\
                  它在标记配额处停下，把剩下的工作交回给标记（gc.remark_cuts），但这个客户机\
                  弄脏页的速度和重新扫描的速度差不多，所以其中少数停顿仍要一毫秒或更长：\
-                 p99 落在 1 ms 目标附近或高于它（测量的几次运行中为 0.9 到 2.2 ms），最长的停顿有几毫秒。",
+                 p99 落在 1 ms 目标附近或高于它（测量的几次运行中为 0.8 到 2.2 ms），最长的停顿有几毫秒。",
         },
         workload: "gc-graph",
         figure: "gc.pause_ns.p99",
