@@ -235,9 +235,10 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
 fn mixbench_jit_vs_direct_wasm() {
     let repeat = repeat();
     let build = if cfg!(target_feature = "atomics") { "threads" } else { "plain" };
-    let configs: [(&str, Vec<(&str, &str)>); 2] = [
+    let configs: [(&str, Vec<(&str, &str)>); 3] = [
         ("full tiering, no chaining", vec![("jit.chaining", "false")]),
         ("full tiering (defaults)", vec![]),
+        ("full tiering, units of up to 4 pages", vec![("jit.unit_pages", "4")]),
     ];
     let mut lines = vec![
         format!(
@@ -283,9 +284,10 @@ fn mixbench_jit_vs_direct_wasm() {
     lines.push(String::new());
     lines.push(format!(
         "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page); \
-         chaining on / off {:.2}x",
+         chaining on / off {:.2}x; units of up to 4 pages / of one {:.2}x",
         100.0 * mips[1] / direct_mips,
         mips[1] / mips[0],
+        mips[2] / mips[1],
     ));
     console_log!("{}", lines.join("\n"));
 }

@@ -641,6 +641,30 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  对比 jit.calls 和 jit.chained（进入编译代码的次数：同一页里小函数多的程序\
                  在开启守卫时少得多）以及 mips。默认 true。",
             ),
+        knob("jit.unit_pages", int_in(JitConfig::UNIT_PAGES), "pages")
+            .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])
+            .help(
+                "How many 4 KiB pages of guest code one optimizing unit may span when \
+                 instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit \
+                 keeps to its entry's page whatever this says). 1: a unit stops at its page's \
+                 edge, so a call into a function on another page, its return, and a loop that \
+                 crosses a page boundary each leave the unit and enter the next by chaining or \
+                 from the dispatcher. More: the unit follows branches, jumps and calls into \
+                 other pages too, up to this many, and a store into any of them throws the \
+                 unit away. Watch jit.calls and jit.chained (entries into compiled code: fewer \
+                 with more pages on programs whose functions call across pages), the compile \
+                 time and mips: units grow, and a function is compiled again into every unit \
+                 that calls it, so compiling costs more (on mixbench the fewer entries did not \
+                 make up for it). 1 to 16. Default 1.",
+                "地址翻译关闭时（M 模式，或 satp 为 bare；在 Sv39 下单元总是留在入口所在的页内，\
+                 与此设置无关），一个优化层单元最多可以跨越多少个 4 KiB 的客户机代码页。\
+                 1：单元到页边界就结束，因此调用另一页上的函数、函数返回、跨页的循环都会离开单元，\
+                 再通过链接或由调度器进入下一个单元。更大：单元也沿分支、跳转和调用进入其他页，\
+                 最多这么多页；写入其中任何一页都会作废该单元。对比 jit.calls 和 jit.chained\
+                 （进入编译代码的次数：函数跨页调用的程序在页数更多时更少）、编译耗时以及 mips：\
+                 单元变大，同一个函数会被编译进每个调用它的单元，编译代价随之上升\
+                 （在 mixbench 上，进入次数的减少抵不过这部分代价）。取值 1 到 16。默认 1。",
+            ),
         knob("jit.background_compile", KnobKind::Bool, "")
             .figures(&["jit.compile_waited_ns", "jit.compile_ns", "mips"])
             .help(

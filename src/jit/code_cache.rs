@@ -742,12 +742,13 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
         out
     }
 
-    /// Remove every unit whose key satisfies `pred`, e.g. all units on one
-    /// physical page after a store to it. Scans all keys: O(n), meant for
-    /// rare events (a store to translated code, FENCE.I). Units leave in
-    /// eviction order.
-    pub fn invalidate_where(&mut self, mut pred: impl FnMut(&K) -> bool) -> Removed<K, V> {
-        let doomed: Vec<K> = self.order.values().filter(|k| pred(k)).copied().collect();
+    /// Remove every unit whose key and value satisfy `pred`, e.g. all units
+    /// on one physical page after a store to it. Scans all units: O(n),
+    /// meant for rare events (a store to translated code, FENCE.I). Units
+    /// leave in eviction order.
+    pub fn invalidate_where(&mut self, mut pred: impl FnMut(&K, &V) -> bool) -> Removed<K, V> {
+        let doomed: Vec<K> =
+            self.order.values().filter(|k| pred(k, &self.entries[*k].value)).copied().collect();
         let mut out = Removed::default();
         for key in doomed {
             self.remove(key, RemovalReason::Invalidated, &mut out);

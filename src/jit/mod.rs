@@ -47,7 +47,7 @@ use cost::CostModel;
 use inline_tlb::InlineTlb;
 use jump_cache::JumpCache;
 use layout::StateBlock;
-use region::{discover, DiscoverOptions};
+use region::{DiscoverOptions, Region};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
 
 /// Nanoseconds of guest time per guest cycle (100 MHz nominal clock).
@@ -159,6 +159,23 @@ pub struct JitConfig {
     /// How: `region::Block::returns` lists the continuations a return is
     /// compared with (docs/DESIGN.md "Calls and returns inside a unit").
     pub return_guards: bool,
+    /// How many 4 KiB pages of guest code one optimizing unit may span when
+    /// instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit
+    /// keeps to its entry's page whatever this says). 1: a unit stops at its page's
+    /// edge, so a call into a function on another page, its return, and a loop that
+    /// crosses a page boundary each leave the unit and enter the next by chaining
+    /// or from the dispatcher. More: the unit follows branches, jumps and calls
+    /// into other pages too, up to this many, and a store into any of them throws
+    /// the unit away. Watch jit.calls and jit.chained (entries into compiled code:
+    /// fewer with more pages on programs whose functions call across pages), the
+    /// compile time and mips: units grow, and a function is compiled again into
+    /// every unit that calls it, so compiling costs more (on mixbench the fewer
+    /// entries did not make up for it). 1 to 16. Default 1.
+    ///
+    /// How: `region::discover` lists the pages beyond the entry's
+    /// (`Region::extra_pages`); they are marked as code pages and their
+    /// invalidation reaches the unit (docs/DESIGN.md "Units across pages").
+    pub unit_pages: u64,
     /// Compile on a background thread while the guest runs on (natively; the
     /// browser compiles in the worker, synchronously, whatever this says).
     /// true: a unit that reaches its threshold is code-generated at once and
@@ -202,6 +219,8 @@ impl JitConfig {
     pub const MAX_TRACKED_UNITS: std::ops::RangeInclusive<u64> = 256..=16_777_216;
     /// Range of `invalidation_limit`.
     pub const INVALIDATION_LIMIT: std::ops::RangeInclusive<u64> = 0..=1_000_000;
+    /// Range of `unit_pages`.
+    pub const UNIT_PAGES: std::ops::RangeInclusive<u64> = 1..=region::MAX_UNIT_PAGES as u64;
     /// Range of `inline_tlb_entries` (a power of two; the state block holds
     /// room for the maximum, `layout::TLB_ENTRIES`).
     pub const INLINE_TLB_ENTRIES: std::ops::RangeInclusive<u64> =
@@ -222,6 +241,7 @@ impl JitConfig {
             invalidation_limit: 4,
             chaining: true,
             return_guards: true,
+            unit_pages: 1,
             background_compile: true,
             inline_tlb_entries: 256,
         }
@@ -245,6 +265,7 @@ impl JitConfig {
         check("jit.max_tracked_units", self.max_tracked_units, Self::MAX_TRACKED_UNITS)?;
         check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)?;
         check("jit.inline_tlb_entries", self.inline_tlb_entries, Self::INLINE_TLB_ENTRIES)?;
+        check("jit.unit_pages", self.unit_pages, Self::UNIT_PAGES)?;
         if !self.inline_tlb_entries.is_power_of_two() {
             return Err(threshold::InvalidThresholdConfig {
                 key: "jit.inline_tlb_entries",
@@ -284,6 +305,12 @@ impl UnitKey {
     fn data_bare(&self) -> bool {
         self.mode & 4 != 0
     }
+
+    /// Instruction fetch is untranslated: M-mode, or data untranslated in
+    /// S or U (there MPRV does not apply, so that means satp is bare).
+    fn fetch_bare(&self) -> bool {
+        self.mode & 3 == 3 || self.data_bare()
+    }
 }
 
 /// A compiled unit in the cache.
@@ -296,6 +323,9 @@ pub struct CachedCode {
     /// The module's bytes (for the code view; shared with the other harts'
     /// units and the repository when the module is).
     pub wasm: std::sync::Arc<[u8]>,
+    /// RAM page numbers of the pages besides its entry's that it took code
+    /// from (`Region::extra_pages`): a store into any of them invalidates it.
+    pub extra_pages: Box<[u32]>,
 }
 
 /// Why a compile did not happen.
@@ -432,6 +462,20 @@ const QUARANTINE_CYCLES: u64 = 10_000_000;
 const SLICE_WORK_NS: u64 = 20_000_000;
 
 /// Count `n` dispatches of `key` served by the jump cache.
+/// Mark the pages `region` takes code from (entry page at RAM offset
+/// `page_off`) as code pages: a store into any of them invalidates.
+fn mark_code_pages(ram: &Ram, page_off: usize, region: &Region) {
+    ram.mark_code_page(page_off);
+    for &p in &region.extra_pages {
+        ram.mark_code_page(p as usize * 4096);
+    }
+}
+
+/// RAM page number of physical address `paddr` (inside RAM).
+fn ram_page(paddr: u64) -> u32 {
+    ((paddr - crate::mem::RAM_BASE) / 4096) as u32
+}
+
 fn count_dispatches(
     cache: &mut UnifiedCodeCache<UnitKey, CachedCode>,
     units: &mut FxHashMap<UnitKey, UnitState>,
@@ -790,7 +834,10 @@ impl Jit {
         #[cfg(not(target_arch = "wasm32"))]
         for p in self.pending.values_mut() {
             let page = ((p.key.ppc - crate::mem::RAM_BASE) / 4096) as u32;
-            if pages.contains(&u32::MAX) || pages.contains(&page) {
+            if pages.contains(&u32::MAX)
+                || pages.contains(&page)
+                || p.mkey.region.extra_pages.iter().any(|x| pages.contains(x))
+            {
                 p.stale = true;
             }
         }
@@ -801,15 +848,32 @@ impl Jit {
             Some(if pages.contains(&u32::MAX) {
                 self.cache.clear()
             } else {
-                let pages: Vec<u64> =
-                    pages.iter().map(|&p| crate::mem::RAM_BASE + p as u64 * 4096).collect();
-                self.cache.invalidate_where(|k| pages.contains(&(k.ppc & !0xfff)))
+                self.cache.invalidate_where(|k, code| {
+                    pages.contains(&ram_page(k.ppc))
+                        || code.extra_pages.iter().any(|p| pages.contains(p))
+                })
             })
         };
-        self.invalidated_pages = pages;
-        let Some(removed) = removed.filter(|r| !r.units.is_empty()) else { return };
+        let Some(removed) = removed.filter(|r| !r.units.is_empty()) else {
+            self.invalidated_pages = pages;
+            return;
+        };
         self.stats.invalidated += removed.units.len() as u64;
-        let mut struck: Vec<u64> = removed.units.iter().map(|u| u.key.ppc & !0xfff).collect();
+        // Count the invalidation against the pages whose code changed (a
+        // unit that reached into a changed page does not strike its own).
+        let all = pages.contains(&u32::MAX);
+        let mut struck: Vec<u64> = removed
+            .units
+            .iter()
+            .flat_map(|u| {
+                let entry = ram_page(u.key.ppc);
+                let extra = if all { &[][..] } else { &u.value.extra_pages[..] };
+                std::iter::once(entry).chain(extra.iter().copied())
+            })
+            .filter(|p| all || pages.contains(p))
+            .map(|p| crate::mem::RAM_BASE + p as u64 * 4096)
+            .collect();
+        self.invalidated_pages = pages;
         struck.sort_unstable();
         struck.dedup();
         self.strike(&struck, clock);
@@ -1014,12 +1078,7 @@ impl Jit {
         let Some(backend) = self.backend.as_ref() else { return Err(Refusal::Failed) };
         let opts = self.codegen_options(key, tier);
         let t = (tier == Tier::Optimizing) as usize;
-        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let dopts = DiscoverOptions {
-            multi_block: tier == Tier::Optimizing,
-            max_insns: cap as usize,
-            return_guards: self.config.return_guards,
-        };
+        let dopts = self.discover_options(key, tier);
         // Another hart's module for the same guest code first: no compile,
         // no budget (see `backend::native`'s repository).
         let mut discovered = None;
@@ -1031,7 +1090,7 @@ impl Jit {
             }
             backend::Shared::Ready => {
                 let t0 = clock::now_ns();
-                let region = discover(ram, page_off, key.vpc, dopts);
+                let region = self.discover(key, ram, page_off, dopts);
                 let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
                 let backend = self.backend.as_mut().expect("attached");
                 if let Some((module, func, wasm)) = backend.install_shared(&mkey) {
@@ -1043,8 +1102,9 @@ impl Jit {
                     if let Some(st) = self.units.get_mut(&key) {
                         st.size_hint[t] = instructions.max(1) as u32;
                     }
-                    ram.mark_code_page(page_off);
-                    let code = CachedCode { func, tier, module, instructions, wasm };
+                    mark_code_pages(ram, page_off, &mkey.region);
+                    let extra_pages = mkey.region.extra_pages.clone().into();
+                    let code = CachedCode { func, tier, module, instructions, wasm, extra_pages };
                     return self.cache_code(key, code, now);
                 }
                 discovered = Some(mkey.region);
@@ -1058,7 +1118,7 @@ impl Jit {
         let rediscovered = discovered.is_some();
         let region = match discovered {
             Some(r) => r,
-            None => discover(ram, page_off, key.vpc, dopts),
+            None => self.discover(key, ram, page_off, dopts),
         };
         let size = region.instructions().max(1);
         if let Some(st) = self.units.get_mut(&key) {
@@ -1086,9 +1146,9 @@ impl Jit {
                 self.stats.compile_waited_ns += codegen_ns;
                 self.cost.add_compile_ns(codegen_ns);
                 self.work_ns += codegen_ns;
-                // Stores into the page from now on invalidate: the job
+                // Stores into its pages from now on invalidate: the job
                 // goes stale instead of installing old code.
-                ram.mark_code_page(page_off);
+                mark_code_pages(ram, page_off, &mkey.region);
                 if let Some(st) = self.units.get_mut(&key) {
                     st.compiling = true;
                 }
@@ -1106,6 +1166,8 @@ impl Jit {
                 return Err(Refusal::Pending);
             }
         }
+        let extra_pages: Box<[u32]> = mkey.region.extra_pages.clone().into();
+        mark_code_pages(ram, page_off, &mkey.region);
         let installed = backend.install_keyed(mkey, wasm.clone());
         let t2 = clock::now_ns();
         let (module, func) = match installed {
@@ -1125,8 +1187,14 @@ impl Jit {
         self.cost.add_compile_ns(codegen_ns + engine_ns);
         self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
-        ram.mark_code_page(page_off);
-        let code = CachedCode { func, tier, module, instructions: generated.instructions, wasm };
+        let code = CachedCode {
+            func,
+            tier,
+            module,
+            instructions: generated.instructions,
+            wasm,
+            extra_pages,
+        };
         self.cache_code(key, code, now)
     }
 
@@ -1150,6 +1218,7 @@ impl Jit {
                 continue;
             }
             let t0 = clock::now_ns();
+            let extra_pages: Box<[u32]> = p.mkey.region.extra_pages.clone().into();
             let installed = backend.finish_keyed(p.mkey, p.wasm.clone(), module);
             let waited = clock::now_ns() - t0;
             let (module, func) = match installed {
@@ -1173,6 +1242,7 @@ impl Jit {
                 module,
                 instructions: p.instructions,
                 wasm: p.wasm,
+                extra_pages,
             };
             let _ = self.cache_code(p.key, code, now);
         }
@@ -1298,6 +1368,34 @@ impl Jit {
         }
     }
 
+    /// How `compile` discovers `key`'s unit at `tier`: under its size cap,
+    /// across pages only when fetch is untranslated.
+    fn discover_options(&self, key: UnitKey, tier: Tier) -> DiscoverOptions {
+        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
+        let optimizing = tier == Tier::Optimizing;
+        DiscoverOptions {
+            multi_block: optimizing,
+            max_insns: cap as usize,
+            return_guards: self.config.return_guards,
+            max_pages: if optimizing && key.fetch_bare() {
+                self.config.unit_pages as usize
+            } else {
+                1
+            },
+        }
+    }
+
+    /// Discover `key`'s unit (entry page at RAM offset `page_off`), taking
+    /// no code from other pages whose code changed lately (see
+    /// [`JitConfig::invalidation_limit`]): a page that keeps changing would
+    /// throw away every unit that reaches into it.
+    fn discover(&self, key: UnitKey, ram: &Ram, page_off: usize, opts: DiscoverOptions) -> Region {
+        let churn = &self.churn;
+        region::discover_avoiding(ram, page_off, key.vpc, opts, |page| {
+            churn.contains_key(&(crate::mem::RAM_BASE + page as u64 * 4096))
+        })
+    }
+
     /// Code view of a cached unit: its guest disassembly and wasm text, and
     /// which wasm lines translate each guest instruction ([`Link`]). The
     /// links come from generating the unit again, with marks on
@@ -1310,13 +1408,7 @@ impl Jit {
         let unit = self.cache.unit(key)?;
         let tier = unit.value.tier;
         let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
-        let cap = self.units.get(&key).map_or(u32::MAX, |s| s.size_cap);
-        let opts = DiscoverOptions {
-            multi_block: tier == Tier::Optimizing,
-            max_insns: cap as usize,
-            return_guards: self.config.return_guards,
-        };
-        let region = discover(ram, page_off, key.vpc, opts);
+        let region = self.discover(key, ram, page_off, self.discover_options(key, tier));
         let listing =
             region.keyed_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));
         let wasm = &unit.value.wasm;

@@ -1,12 +1,18 @@
 //! Translation units: which guest instructions one compile covers, and the
 //! shape of their control flow.
 //!
-//! A unit starts at an entry pc and never leaves the 4 KiB page it starts on
-//! (so it depends on one page's translation and one page's contents). The
-//! baseline tier takes one basic block; the optimizing tier follows direct
-//! branches and jumps inside the page and takes up to [`MAX_BLOCKS`] blocks,
-//! loops included, and calls into the page with their continuations: a
-//! return is guarded with those continuations ([`Block::returns`]).
+//! A unit starts at an entry pc. When instruction fetch is translated (Sv39)
+//! it never leaves the 4 KiB page it starts on, so it depends on one page's
+//! translation and one page's contents. When fetch is untranslated (M-mode,
+//! or satp bare) virtual and physical addresses are the same and a unit may
+//! take code from up to [`DiscoverOptions::max_pages`] pages
+//! (`jit.unit_pages`); the pages beyond the entry's are listed in
+//! [`Region::extra_pages`], and a store into any of them invalidates the unit
+//! as a store into its entry page does. The baseline tier takes one basic
+//! block; the optimizing tier follows direct branches and jumps into those
+//! pages and takes up to [`MAX_BLOCKS`] blocks, loops included, and calls
+//! with their continuations: a return is guarded with those continuations
+//! ([`Block::returns`]).
 //!
 //! Only instructions whose whole effect is registers and RAM are compiled.
 //! Anything else (CSRs, system instructions, atomics, and loads and stores
@@ -29,6 +35,8 @@ pub const MAX_BLOCK_INSNS: usize = 64;
 pub const MAX_UNIT_INSNS: usize = 1024;
 /// At most this many return-address guards per return (`Block::returns`).
 pub const MAX_RETURN_GUARDS: usize = 8;
+/// At most this many pages per unit (`jit.unit_pages`).
+pub const MAX_UNIT_PAGES: usize = 16;
 
 /// Where control goes at the end of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,6 +135,10 @@ pub struct Region {
     /// Guest virtual pc of the entry.
     pub entry: u64,
     pub blocks: Vec<Block>,
+    /// RAM page numbers (RAM offset / 4096) of the pages the unit took code
+    /// from besides its entry's, sorted; empty unless fetch was
+    /// untranslated and `max_pages` > 1.
+    pub extra_pages: Vec<u32>,
 }
 
 impl Region {
@@ -159,8 +171,6 @@ impl Region {
         entry_ram_off: usize,
         disasm: impl Fn(u64, &Inst) -> String,
     ) -> Vec<(String, Option<(usize, u64)>)> {
-        let page_vbase = self.entry & !0xfff;
-        let page_off = entry_ram_off & !0xfff;
         let mut order: Vec<usize> = (1..self.blocks.len()).collect();
         order.sort_by_key(|&b| self.blocks[b].pc);
         order.insert(0, 0);
@@ -197,7 +207,7 @@ impl Region {
                 _ => {}
             }
             for pc in pcs {
-                if let Some((inst, _)) = fetch(ram, page_off, (pc - page_vbase) as usize) {
+                if let Some((inst, _)) = self.fetch(ram, entry_ram_off, pc) {
                     out.push((format!("{pc:016x}  {}", disasm(pc, &inst)), Some((b, pc))));
                 }
             }
@@ -225,8 +235,6 @@ impl Region {
     /// (pc, instruction, length) of every instruction, terminators included,
     /// in address order: for the code view's disassembly.
     pub fn listing(&self, ram: &Ram, entry_ram_off: usize) -> Vec<(u64, Inst, u8)> {
-        let page_vbase = self.entry & !0xfff;
-        let page_off = entry_ram_off & !0xfff;
         let mut pcs: Vec<u64> = Vec::new();
         for b in &self.blocks {
             pcs.extend(b.insts.iter().map(|i| i.0));
@@ -241,25 +249,45 @@ impl Region {
         pcs.dedup();
         pcs.into_iter()
             .filter_map(|pc| {
-                let (inst, len) = fetch(ram, page_off, (pc - page_vbase) as usize)?;
+                let (inst, len) = self.fetch(ram, entry_ram_off, pc)?;
                 Some((pc, inst, len))
             })
             .collect()
     }
 }
 
-/// Decode the instruction at byte `in_page` of the RAM page at `page_off`;
-/// `None` when it does not lie wholly inside the page.
-fn fetch(ram: &Ram, page_off: usize, in_page: usize) -> Option<(Inst, u8)> {
-    if in_page + 2 > 4096 {
+impl Region {
+    /// The instruction at `pc` of this unit, whose entry's page lies at RAM
+    /// offset `entry_ram_off & !0xfff` (the unit's pages map linearly: one
+    /// page, or untranslated fetch).
+    fn fetch(&self, ram: &Ram, entry_ram_off: usize, pc: u64) -> Option<(Inst, u8)> {
+        let entry_off = (entry_ram_off & !0xfff) + (self.entry & 0xfff) as usize;
+        fetch(ram, ram_offset(entry_off, self.entry, pc)?)
+    }
+}
+
+/// RAM offset of `pc` in a unit whose entry `entry` lies at RAM offset
+/// `entry_ram_off`, where virtual and RAM addresses run in step (inside
+/// one page always; across pages when fetch is untranslated). `None` when
+/// it falls below RAM.
+fn ram_offset(entry_ram_off: usize, entry: u64, pc: u64) -> Option<usize> {
+    let off = (entry_ram_off as i64).checked_add(pc.wrapping_sub(entry) as i64)?;
+    usize::try_from(off).ok()
+}
+
+/// Decode the instruction at RAM offset `off`; `None` when it does not lie
+/// wholly inside one page of RAM.
+fn fetch(ram: &Ram, off: usize) -> Option<(Inst, u8)> {
+    let in_page = off % 4096;
+    if in_page + 2 > 4096 || off + 2 > ram.len() {
         return None;
     }
-    let lo = ram.read(page_off + in_page, 2) as u32;
+    let lo = ram.read(off, 2) as u32;
     let raw = if lo & 3 == 3 {
         if in_page + 4 > 4096 {
             return None;
         }
-        ram.read(page_off + in_page, 4) as u32
+        ram.read(off, 4) as u32
     } else {
         lo
     };
@@ -290,14 +318,41 @@ pub struct DiscoverOptions {
     /// Take calls' continuations and guard returns with them
     /// ([`Block::returns`]; `jit.return_guards`).
     pub return_guards: bool,
+    /// Take code from at most this many 4 KiB pages, the entry's included
+    /// (1 to [`MAX_UNIT_PAGES`]; `jit.unit_pages`). More than 1 only when
+    /// instruction fetch is untranslated: the caller promises that virtual
+    /// and RAM addresses run in step beyond the entry's page.
+    pub max_pages: usize,
 }
 
 /// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
-/// offset `page_off`. Never reads outside that page.
+/// offset `page_off`. Never reads outside RAM, nor outside that page when
+/// `opts.max_pages` is 1.
 pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -> Region {
+    discover_avoiding(ram, page_off, entry, opts, |_| false)
+}
+
+/// [`discover`], taking no code from a page other than the entry's for
+/// which `avoid(RAM page number)` holds (the JIT avoids pages whose code
+/// changed lately, so their churn does not throw away units that merely
+/// reach into them).
+pub fn discover_avoiding(
+    ram: &Ram,
+    page_off: usize,
+    entry: u64,
+    opts: DiscoverOptions,
+    avoid: impl Fn(u32) -> bool,
+) -> Region {
     debug_assert!(page_off.is_multiple_of(4096) && page_off + 4096 <= ram.len());
-    let vbase = entry & !0xfff;
-    let in_page = |pc: u64| pc & !0xfff == vbase;
+    let entry_off = page_off + (entry & 0xfff) as usize;
+    let ram_pages = ram.len() / 4096;
+    // The RAM page of `pc`, if it is one the unit may take code from.
+    let page_of = |pc: u64| -> Option<u32> {
+        let page = ram_offset(entry_off, entry, pc)? / 4096;
+        (page < ram_pages).then_some(page as u32)
+    };
+    let max_pages = opts.max_pages.clamp(1, MAX_UNIT_PAGES);
+    let mut pages: Vec<u32> = vec![(page_off / 4096) as u32];
     let mut blocks: Vec<Block> = Vec::new();
     let mut index_of: rustc_hash::FxHashMap<u64, usize> = Default::default();
     // Breadth first: the targets near the entry (a loop's body and back
@@ -307,8 +362,8 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
     let mut total = 0usize;
     // Return addresses of the calls followed into the unit.
     let mut continuations: Vec<u64> = Vec::new();
-    // Pass 1: decode a block from every leader found; targets inside the page
-    // become leaders while the limits allow.
+    // Pass 1: decode a block from every leader found; targets inside the
+    // unit's pages become leaders while the limits allow.
     while let Some(pc) = work.pop_front() {
         if index_of.contains_key(&pc) {
             continue;
@@ -324,13 +379,18 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             // costs no more code, and an exit there would leave and re-enter
             // compiled code on every pass of a loop.
             let known = index_of.contains_key(&t) || work.contains(&t);
+            let page =
+                page_of(t).filter(|p| pages.contains(p) || pages.len() < max_pages && !avoid(*p));
             if opts.multi_block
-                && in_page(t)
+                && page.is_some()
                 && t & 1 == 0
                 && (known
                     || blocks_len + work.len() < MAX_BLOCKS
                         && total < opts.max_insns.min(MAX_UNIT_INSNS))
             {
+                if let Some(p) = page.filter(|p| !pages.contains(p)) {
+                    pages.push(p);
+                }
                 work.push_back(t);
                 Target::Block(usize::MAX) // resolved in pass 2
             } else {
@@ -338,14 +398,18 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             }
         };
         loop {
-            if !in_page(cur)
-                || block.insts.len() >= MAX_BLOCK_INSNS
-                || total >= opts.max_insns.min(MAX_UNIT_INSNS)
-            {
+            if block.insts.len() >= MAX_BLOCK_INSNS || total >= opts.max_insns.min(MAX_UNIT_INSNS) {
                 block.end = End::Goto(Target::Exit(cur));
                 break;
             }
-            let Some((inst, len)) = fetch(ram, page_off, (cur - vbase) as usize) else {
+            if cur & !0xfff != pc & !0xfff {
+                // A block stays in one page: the next page's code, if the
+                // unit may take it, is a block of its own.
+                block.end = End::Goto(pend(want(cur, blocks.len(), total), cur));
+                break;
+            }
+            let Some((inst, len)) = ram_offset(entry_off, entry, cur).and_then(|o| fetch(ram, o))
+            else {
                 block.end = End::Interpret(cur);
                 break;
             };
@@ -428,7 +492,15 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
             _ => {}
         }
     }
-    Region { entry, blocks: reachable(blocks) }
+    let blocks = reachable(blocks);
+    // The pages whose contents the unit depends on: those of the blocks
+    // kept (a block lies in one page).
+    let entry_page = (page_off / 4096) as u32;
+    let mut extra_pages: Vec<u32> =
+        blocks.iter().filter_map(|b| page_of(b.pc)).filter(|&p| p != entry_page).collect();
+    extra_pages.sort_unstable();
+    extra_pages.dedup();
+    Region { entry, blocks, extra_pages }
 }
 
 /// `blocks` without those no path from block 0 reaches (a call's

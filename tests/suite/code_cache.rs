@@ -604,7 +604,7 @@ fn invalidate_where_removes_the_units_of_one_page() {
     for (i, &key) in keys.iter().enumerate() {
         let _ = c.insert(key, key, KIB, Some(GroupId(i as u64 % 2)), 0).unwrap();
     }
-    let removed = c.invalidate_where(|&k| page(k) == 2);
+    let removed = c.invalidate_where(|&k, _| page(k) == 2);
     let mut gone = removed.keys();
     gone.sort();
     assert_eq!(gone, [0x2010, 0x2200, 0x2ff0]);
@@ -860,7 +860,7 @@ fn run_ops(config: CacheConfig, credit_percent: u32, ops: &[Op]) {
                 check_removed(&mut model, &removed, &expected, None);
             }
             Op::InvalidatePage(page) => {
-                let removed = cache.invalidate_where(|k| k % 4 == page);
+                let removed = cache.invalidate_where(|k, _| k % 4 == page);
                 let mut expected: Vec<_> = removed.keys();
                 expected.sort();
                 let mut want: Vec<u64> =

@@ -85,7 +85,11 @@ fn finish(mut m: Machine, limits: RunLimits) -> End {
 }
 
 fn run_image(image: &[u8], mode: Mode, regs: &[(u8, u64)], max_insns: u64) -> End {
-    let mut m = Machine::from_image(config(mode), image);
+    run_image_with(image, config(mode), regs, max_insns)
+}
+
+fn run_image_with(image: &[u8], config: VmConfig, regs: &[(u8, u64)], max_insns: u64) -> End {
+    let mut m = Machine::from_image(config, image);
     for &(r, v) in regs {
         m.vcpus[0].hart.x[r as usize] = v;
     }
@@ -380,7 +384,8 @@ fn calls_and_returns_stay_inside_a_unit() {
     // guarded with the continuations of the calls that reach them.
     let ram = tunevm::mem::Ram::new(4096);
     ram.write_bytes(0, &image);
-    let opts = DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true };
+    let opts =
+        DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true, max_pages: 1 };
     let region = discover(&ram, 0, p.addr("loop"), opts);
     let returns: Vec<Vec<u64>> = region
         .blocks
@@ -411,6 +416,80 @@ fn calls_and_returns_stay_inside_a_unit() {
     // the jump leave it), 601 with them (the jump, and the unit it enters).
     let transitions = stats.calls + stats.chained;
     assert!(transitions < 900, "calls and returns leave compiled code: {transitions} transitions");
+}
+
+/// Units across pages (`jit.unit_pages`, docs/DESIGN.md "Units across
+/// pages"): a loop on one page calls a function on the next. The unit at
+/// the loop takes the function too (its page is an extra page of the unit),
+/// so the call and its return stay inside compiled code. Half-way, the loop
+/// stores a new instruction into the function (no fence.i: this VM sees a
+/// store into code at once, as the interpreter does): the unit that reached
+/// into that page must be thrown away, or it would go on adding 1 where the
+/// interpreter adds 5. Same end as the interpreter.
+#[test]
+fn a_store_into_another_page_of_a_unit_invalidates_it() {
+    let mut p = Program::new();
+    p.li(S0, 400).li(S1, 200).li(A0, 0).li(A1, 0);
+    // Jumps through a register: each leaves the unit, so the loop is a unit
+    // of its own, entered at "loop" before and after the patch.
+    p.la(T3, "loop").i(jalr(ZERO, 0, T3));
+    p.label("loop");
+    p.i_to("f", |o| jal(RA, o));
+    p.i(addi(S0, S0, -1));
+    p.i_to("skip", |o| bne(S0, S1, o));
+    p.la(T3, "patch").i(jalr(ZERO, 0, T3));
+    p.label("skip");
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.label("patch");
+    p.li(T1, addi(A0, A0, 5) as i64).la(T2, "f").i(sw(T1, 0, T2));
+    p.la(T3, "loop").i(jalr(ZERO, 0, T3));
+    p.align(4096);
+    p.label("f");
+    p.i(addi(A0, A0, 1)).i(xor(A1, A1, A0)).i(slli(A1, A1, 1));
+    p.i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    assert_eq!(p.addr("f") & 0xfff, 0, "f starts the second page");
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    for pages in [1, 4] {
+        let mut c = config(Mode::Optimizing);
+        c.jit.unit_pages = pages;
+        let got = run_image_with(&image, c, &[], 1_000_000);
+        assert!(got.compiled > 0);
+        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) }, "{pages}");
+    }
+
+    // The unit at the loop holds f, whose page it lists, with one page per
+    // unit it does not; with several, the calls and returns stay inside.
+    let ram = tunevm::mem::Ram::new(8192);
+    ram.write_bytes(0, &image);
+    let discover_with = |max_pages| {
+        let opts =
+            DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true, max_pages };
+        discover(&ram, 0, p.addr("loop"), opts)
+    };
+    let (one, two) = (discover_with(1), discover_with(2));
+    assert!(one.extra_pages.is_empty() && !one.blocks.iter().any(|b| b.pc == p.addr("f")));
+    assert_eq!(two.extra_pages, vec![1]);
+    assert!(two.blocks.iter().any(|b| b.pc == p.addr("f")));
+    let transitions = |pages: u64| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.unit_pages = pages;
+        let mut m = Machine::from_image(c, &image);
+        let mut monitor = PerformanceMonitor::default();
+        let mut host = CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(1_000_000), timeout_ns: None };
+        assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+        let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+        stats.calls + stats.chained
+    };
+    // 400 calls and returns: each leaves the unit with one page per unit
+    // (about 800 entries). With four, none does until the store; after it
+    // the unit avoids f's page (its code changed lately), so the last 200
+    // calls and returns leave it again (about 400).
+    let (one, four) = (transitions(1), transitions(4));
+    assert!(one >= 800 && four <= one / 2 + 10, "entries into compiled code: {one} vs {four}");
 }
 
 // ------------------------------------------------------------- workloads

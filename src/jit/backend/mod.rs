@@ -45,6 +45,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
             end: End::Interpret(RAM_BASE),
             returns: Vec::new(),
         }],
+        extra_pages: Vec::new(),
     };
     let opts = CodegenOptions {
         tier: Tier::Optimizing,

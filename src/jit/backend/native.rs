@@ -636,6 +636,7 @@ mod tests {
                 end: End::Interpret(pc + 4),
                 returns: Vec::new(),
             }],
+            extra_pages: Vec::new(),
         };
         let opts = CodegenOptions {
             tier,

@@ -429,6 +429,7 @@ mod tests {
                     returns: Vec::new(),
                 },
             ],
+            extra_pages: Vec::new(),
         }
     }
 
