@@ -665,6 +665,32 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  单元变大，同一个函数会被编译进每个调用它的单元，编译代价随之上升\
                  （在 mixbench 上，进入次数的减少抵不过这部分代价）。取值 1 到 16。默认 1。",
             ),
+        knob("jit.max_unit_insns", int_in(JitConfig::MAX_UNIT_INSNS), "instructions")
+            .figures(&[
+                "jit.compile_ns",
+                "tiers.interpreter.instructions",
+                "jit.calls",
+                "jit.chained",
+                "mips",
+            ])
+            .help(
+                "The most guest instructions one optimizing unit may hold (the baseline tier \
+                 takes one block). Discovery takes the blocks nearest the entry first (a loop's \
+                 body before a long path out of it), so a smaller limit keeps the hot loop and \
+                 drops what lies further away. Smaller: each unit compiles sooner and more \
+                 cheaply, so less of the run waits in the interpreter for its first optimized \
+                 code, but code beyond the limit becomes another unit (more entries into compiled \
+                 code). Larger: fewer, bigger units that take longer to compile. Watch \
+                 jit.compile_ns (per unit and in total), the instructions run at each tier, \
+                 jit.calls and jit.chained, and mips. 16 to 1024. Default 128.",
+                "一个优化层单元最多包含多少条客户机指令（基线层只取一个基本块）。发现单元时先取离\
+                 入口最近的块（循环体先于离开循环的长路径），所以上限较小时保留热循环，舍去较远的\
+                 代码。更小：每个单元编译得更快、更便宜，运行中在解释器里等待第一份优化代码的部分\
+                 更少，但超出上限的代码成为另一个单元（进入编译代码的次数更多）。更大：单元更少更\
+                 大，编译更久。对比 jit.compile_ns（每个单元和总计）、各层执行的指\
+                 令数、jit.calls 和 jit.chained 以及 mips。取值 16\
+                 到 1024。默认 128。",
+            ),
         knob("jit.background_compile", KnobKind::Bool, "")
             .figures(&["jit.compile_waited_ns", "jit.compile_ns", "mips"])
             .help(

@@ -176,6 +176,19 @@ pub struct JitConfig {
     /// (`Region::extra_pages`); they are marked as code pages and their
     /// invalidation reaches the unit (docs/DESIGN.md "Units across pages").
     pub unit_pages: u64,
+    /// The most guest instructions one optimizing unit may hold (the baseline tier
+    /// takes one block). Discovery takes the blocks nearest the entry first (a
+    /// loop's body before a long path out of it), so a smaller limit keeps the hot
+    /// loop and drops what lies further away. Smaller: each unit compiles sooner
+    /// and more cheaply, so less of the run waits in the interpreter for its first
+    /// optimized code, but code beyond the limit becomes another unit (more entries
+    /// into compiled code). Larger: fewer, bigger units that take longer to
+    /// compile. Watch jit.compile_ns (per unit and in total), the instructions run
+    /// at each tier, jit.calls and jit.chained, and mips. 16 to 1024. Default 128.
+    ///
+    /// How: `region::DiscoverOptions::max_insns` (with the compile-time
+    /// budget's own cap per unit, the smaller wins).
+    pub max_unit_insns: u64,
     /// Compile on a background thread while the guest runs on (natively; the
     /// browser compiles in the worker, synchronously, whatever this says).
     /// true: a unit that reaches its threshold is code-generated at once and
@@ -219,6 +232,8 @@ impl JitConfig {
     pub const MAX_TRACKED_UNITS: std::ops::RangeInclusive<u64> = 256..=16_777_216;
     /// Range of `invalidation_limit`.
     pub const INVALIDATION_LIMIT: std::ops::RangeInclusive<u64> = 0..=1_000_000;
+    /// Range of `max_unit_insns`.
+    pub const MAX_UNIT_INSNS: std::ops::RangeInclusive<u64> = 16..=region::MAX_UNIT_INSNS as u64;
     /// Range of `unit_pages`.
     pub const UNIT_PAGES: std::ops::RangeInclusive<u64> = 1..=region::MAX_UNIT_PAGES as u64;
     /// Range of `inline_tlb_entries` (a power of two; the state block holds
@@ -242,6 +257,7 @@ impl JitConfig {
             chaining: true,
             return_guards: true,
             unit_pages: 1,
+            max_unit_insns: 128,
             background_compile: true,
             inline_tlb_entries: 256,
         }
@@ -266,6 +282,7 @@ impl JitConfig {
         check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)?;
         check("jit.inline_tlb_entries", self.inline_tlb_entries, Self::INLINE_TLB_ENTRIES)?;
         check("jit.unit_pages", self.unit_pages, Self::UNIT_PAGES)?;
+        check("jit.max_unit_insns", self.max_unit_insns, Self::MAX_UNIT_INSNS)?;
         if !self.inline_tlb_entries.is_power_of_two() {
             return Err(threshold::InvalidThresholdConfig {
                 key: "jit.inline_tlb_entries",
@@ -1375,7 +1392,7 @@ impl Jit {
         let optimizing = tier == Tier::Optimizing;
         DiscoverOptions {
             multi_block: optimizing,
-            max_insns: cap as usize,
+            max_insns: (cap as u64).min(self.config.max_unit_insns) as usize,
             return_guards: self.config.return_guards,
             max_pages: if optimizing && key.fetch_bare() {
                 self.config.unit_pages as usize

@@ -55,6 +55,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.return_guards", "true", json!(true)),
         ("jit.unit_pages", "1", json!(1)),
         ("jit.unit_pages", "16", json!(16)),
+        ("jit.max_unit_insns", "16", json!(16)),
+        ("jit.max_unit_insns", "1024", json!(1024)),
         ("jit.background_compile", "false", json!(false)),
         ("jit.background_compile", "true", json!(true)),
         ("jit.inline_tlb_entries", "16", json!(16)),

@@ -27,12 +27,14 @@ const M: u64 = 1_000_000;
 /// 10 M instructions instead of about 10 000, too few dispatches for the
 /// cache and the threshold controller to act on in a short run (the figures
 /// below were measured without them; `return_guards_keep_calls_inside_units`
-/// measures the difference).
-const FIXED: [(&str, &str); 4] = [
+/// measures the difference). Units of up to 1024 instructions, the limit
+/// when those figures were measured (`jit.max_unit_insns`).
+const FIXED: [(&str, &str); 5] = [
     ("jit.enable_compile_time_budget", "false"),
     ("jit.min_threshold", "50"),
     ("jit.max_threshold", "50"),
     ("jit.return_guards", "false"),
+    ("jit.max_unit_insns", "1024"),
 ];
 
 /// `FIXED` followed by `more` (later keys win).
@@ -203,6 +205,34 @@ fn return_guards_keep_calls_inside_units() {
         entries(&off)
     );
     assert!(on.tiers.optimizing.instructions > 9 * M, "{:?}", on.tiers);
+}
+
+// ---- jit.max_unit_insns ----
+
+/// A smaller limit on a unit's instructions makes more, smaller units:
+/// code that one unit held at 1024 takes several at 16, so more units are
+/// compiled and compiled code is entered more often (same instructions in
+/// optimizing code either way, as tier-up is at once).
+#[test]
+fn max_unit_insns_makes_more_smaller_units() {
+    let sized = |n: &'static str| {
+        run(10 * M, &fixed(&[("jit.tier_up_threshold", "0"), ("jit.max_unit_insns", n)]))
+    };
+    let (small, large) = (sized("16"), sized("1024"));
+    let entries = |r: &Report| r.jit.calls + r.jit.chained;
+    assert!(
+        small.jit.units_compiled > large.jit.units_compiled,
+        "units: {} at 16, {} at 1024",
+        small.jit.units_compiled,
+        large.jit.units_compiled
+    );
+    assert!(
+        entries(&small) > 2 * entries(&large),
+        "entries into compiled code: {} at 16, {} at 1024",
+        entries(&small),
+        entries(&large)
+    );
+    assert!(small.tiers.optimizing.instructions > 9 * M, "{:?}", small.tiers);
 }
 
 // ---- jit.sample_window ----
