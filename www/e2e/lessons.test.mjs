@@ -488,7 +488,7 @@ test('smp-paging walkthrough: on 4 vCPUs with prefetch and the JIT off, private 
 // ---------------------------------------------------------------------------
 // GC walkthroughs
 
-test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collect 5 times and commit about 6 MiB; gc-graph: about a thousand short incremental pauses, 34 stop-the-world ones, and a 5000 µs quota that keeps up where 100 µs falls behind', { timeout: TEST_TIMEOUT }, async (t) => {
+test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collect 5 times and commit about 6 MiB; gc-graph: hundreds of short incremental pauses, 34 stop-the-world ones, and a 5000 µs quota that keeps up where 100 µs falls behind', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const gcOf = (r) => ({
     collections: r.gc.collections, cycles: r.gc.cycles_started, pauses: r.gc.pause_ns.count,
@@ -515,7 +515,7 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.ok(mib(tight.gc.heap_committed_bytes) > 4.5 && mib(tight.gc.heap_committed_bytes) < 8, `about 6 MiB committed at 8 MiB: ${mib(tight.gc.heap_committed_bytes)}`);
   assert.equal(tightOut, roomyOut, 'the output is the same: the collector frees only garbage');
 
-  says('gc-graph', 'see', 'about a thousand pauses, the median (p50) a fraction of a millisecond', '约一千次停顿，中位数（p50）不到一毫秒');
+  says('gc-graph', 'see', 'several hundred to about a thousand pauses (the count depends on timing', '几百到约一千次停顿（次数取决于时序');
   says('gc-graph', 'see', 'Stop-the-world: 34 pauses', '全停顿：只有 34 次停顿');
   says('gc-graph', 'see', 'fell behind 0 times) with about a quarter as many pauses', '跟不上 0 次），停顿次数约为四分之一');
   const inc = await run(page, { workload: 'gc-graph', set: { 'gc.heap_size_limit': String(8 << 20) } });
@@ -524,7 +524,8 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   const q100 = await run(page, { set: { 'gc.incremental': 'true', 'gc.concurrent_marking': 'true', 'gc.adaptive_quota': 'false', 'gc.mark_quota_us': '100' } });
   const q5000 = await run(page, { set: { 'gc.mark_quota_us': '5000' } });
   t.diagnostic(`gc-graph, 8 MiB: incremental ${JSON.stringify(gcOf(inc))} (GC row ${incRow.status}); stop-the-world ${JSON.stringify(gcOf(stw))}; fixed quota 100 µs ${JSON.stringify(gcOf(q100))}; 5000 µs ${JSON.stringify(gcOf(q5000))}`);
-  assert.ok(inc.gc.pause_ns.count >= 500 && inc.gc.pause_ns.count <= 2000, `about a thousand incremental pauses: ${inc.gc.pause_ns.count}`);
+  // 859 and 920 on an idle machine, 399 in one CI run: timing decides.
+  assert.ok(inc.gc.pause_ns.count >= 250 && inc.gc.pause_ns.count <= 2000, `several hundred to about a thousand incremental pauses: ${inc.gc.pause_ns.count}`);
   assert.ok(inc.gc.pause_ns.p50 < 1e6, `incremental p50 under a millisecond: ${inc.gc.pause_ns.p50} ns`);
   // How often the adaptive quota's marking falls behind depends on timing
   // (1 to 8 of about 20 cycles in the runs measured): the text says "can",
