@@ -3,8 +3,11 @@
 // one hart. Per vCPU: instructions, and its wall time split into running,
 // parked in wfi and waiting for a worker (a table with bars); per worker:
 // busy %; and a line chart of the series smp.run_queue and smp.busy_vcpus
-// over guest instructions. A line says how the page runs the vCPUs (as
-// tasks on its one machine worker); runtime.pool_size is for the CLI.
+// over guest instructions. A line says how the run placed the vCPUs: tasks
+// on helper Web Workers that share the guest's memory (the threads build,
+// runtime.pool_size of them, at most MAX_PAGE_WORKERS), or all on the
+// machine's one worker (runtime.pool_size 1, or the plain build, which has
+// no shared memory).
 //
 // Also the knob panel's notes for the runtime knobs (SMP_KNOB_NOTES).
 
@@ -16,19 +19,29 @@ const HEIGHT = 200;
 const DRAW_EVERY_MS = 250; // redraw at most this often while a run goes on (the final report always)
 const COLORS = ['#1f6feb', '#d9480f'];
 
-/** A value of runtime.pool_size that the page does not follow (0 and 1 are
- *  what it does anyway: one worker), as a number, else null. */
+/** Most helper workers the page starts (src/runtime/smp.rs MAX_PAGE_WORKERS). */
+const MAX_PAGE_WORKERS = 16;
+
+/** A value of runtime.pool_size that the page cannot follow as set: above 1
+ *  without shared memory (the plain build runs every vCPU on its one
+ *  worker), or above MAX_PAGE_WORKERS; as a number, else null. */
 function foreignPoolSize(value) {
   const n = Number(value);
-  return Number.isInteger(n) && n > 1 ? n : null;
+  if (!Number.isInteger(n) || n <= 1) return null;
+  return window.crossOriginIsolated !== true || n > MAX_PAGE_WORKERS ? n : null;
 }
 
-/** Notes under knobs of the panels (KnobPanel's opts.notes): the page runs
- *  every vCPU on its one worker, whatever runtime.pool_size says. */
+const poolNote = (key, n) =>
+  t(window.crossOriginIsolated === true ? `${key}_cap` : key)
+    .replaceAll('{n}', n)
+    .replaceAll('{max}', MAX_PAGE_WORKERS);
+
+/** Notes under knobs of the panels (KnobPanel's opts.notes): what the page
+ *  does with a runtime.pool_size it cannot follow as set. */
 export const SMP_KNOB_NOTES = {
   'runtime.pool_size': (text) => {
     const n = foreignPoolSize(text);
-    return n == null ? '' : t('smp_pool_knob_note').replaceAll('{n}', n);
+    return n == null ? '' : poolNote('smp_pool_knob_note', n);
   },
 };
 
@@ -130,7 +143,7 @@ export class SmpCard {
     const asked = foreignPoolSize(r.config?.runtime?.pool_size);
     const note = $('#smp-pool-note');
     note.hidden = asked == null || pool === asked;
-    note.textContent = note.hidden ? '' : t('smp_pool_card_note').replaceAll('{n}', asked).replaceAll('{w}', pool);
+    note.textContent = note.hidden ? '' : poolNote('smp_pool_card_note', asked).replaceAll('{w}', pool);
     this.drawVcpus(smp.vcpus, num(r.wall_ns));
     this.drawWorkers(workers);
     this.drawChart(r.series);

@@ -219,6 +219,50 @@ function answer(what, arg) {
   }
 }
 
+// The worker pool's helpers (threads build): started on demand, kept for
+// every later machine (a helper never returns to its event loop, and the
+// VM hands it work through the shared memory). The Rust side uses as many
+// as have started (vm.pool_helpers()), up to what a machine wants.
+const helpers = [];
+const HELPER_START_MS = 10000;
+
+async function startHelpers(wanted) {
+  const parts = wanted > 1 ? vm.pool_shared_parts() : null;
+  if (!parts) return;
+  const [module, memory] = parts;
+  const starts = [];
+  while (helpers.length < wanted) {
+    const helper = new Worker('pool-worker.js', { type: 'module' });
+    helpers.push(helper);
+    starts.push(
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), HELPER_START_MS);
+        helper.onmessage = ({ data }) => {
+          if (data.type === 'died') {
+            console.error(`tunevm: a pool worker died: ${data.message}`);
+            post({ type: 'console', text: `[tunevm] a pool worker died: ${data.message}\n` });
+          }
+          clearTimeout(timer);
+          resolve(data.type === 'ready');
+        };
+        helper.onerror = (e) => {
+          console.error('tunevm: a pool worker failed to start', e.message ?? e);
+          clearTimeout(timer);
+          resolve(false);
+        };
+      }),
+    );
+    helper.postMessage({ module, memory, pkg: PKG });
+  }
+  await Promise.all(starts);
+  // "ready" comes just before a helper enters its loop, where it counts
+  // itself: wait (briefly) until the count catches up.
+  const t0 = performance.now();
+  while (vm.pool_helpers() < Math.min(wanted, helpers.length) && performance.now() - t0 < 1000) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function handle(msg) {
   switch (msg.type) {
     case 'load': {
@@ -239,6 +283,7 @@ async function handle(msg) {
         post({ type: 'load-error', message: reason(e) });
         return;
       }
+      await startHelpers(machine.pool_workers_wanted());
       lastLive = 0;
       livePosted = 0;
       timing = freshTiming();

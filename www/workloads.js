@@ -181,12 +181,12 @@ export const WORKLOADS = {
       zh: '每个 hart 按编号顺序输出 "hello from hart K of N"（每个 hart 等到轮到自己才输出），然后 hart 0 输出 "smp-hello: N harts said hello" 并以 0 退出。runtime.vcpus 大于 1 时才有意思：运行前在参数分组“vCPU 与工作线程”里把它设为 4（选择工作负载不会改动任何参数）。',
     },
     try: {
-      en: 'runtime.vcpus 4, Run; then 1, 2 and 8. With 4, compare runtime.quantum_insns 1000 against the default 100000.',
-      zh: 'runtime.vcpus 设为 4 后运行；再试 1、2 和 8。在 4 个 vCPU 下，比较 runtime.quantum_insns 为 1000 和默认的 100000。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. runtime.vcpus 4, Run; then 1, 2 and 8. With 4, compare runtime.quantum_insns 1000 against the default 100000.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。runtime.vcpus 设为 4 后运行；再试 1、2 和 8。在 4 个 vCPU 下，比较 runtime.quantum_insns 为 1000 和默认的 100000。',
     },
     see: {
-      en: 'The lines always come in hart order. The SMP card (shown when there is more than one hart) lists each vCPU: on this page all vCPUs take turns on one worker, so a hart waiting for its turn spins until its quantum ends: with 4 vCPUs about 300 000 instructions at the default quantum, about 4 000 with runtime.quantum_insns 1000. The run is shorter than one million instructions, so the run-queue chart has no points.',
-      zh: '各行总是按 hart 编号的顺序出现。SMP 卡片（多于一个 hart 时显示）列出每个 vCPU：本页面上所有 vCPU 轮流使用同一个工作线程，等待轮到自己的 hart 会一直空转到时间片结束：4 个 vCPU 时，默认时间片下约 30 万条指令，runtime.quantum_insns 为 1000 时约 4000 条。整次运行不到一百万条指令，所以运行队列图没有数据点。',
+      en: 'The lines always come in hart order. The SMP card (shown when there is more than one hart) lists each vCPU: on one worker all vCPUs take turns, so a hart waiting for its turn spins until its quantum ends: with 4 vCPUs about 300 000 instructions at the default quantum, about 4 000 with runtime.quantum_insns 1000. The run is shorter than one million instructions, so the run-queue chart has no points.',
+      zh: '各行总是按 hart 编号的顺序出现。SMP 卡片（多于一个 hart 时显示）列出每个 vCPU：在一个工作线程上所有 vCPU 轮流运行，等待轮到自己的 hart 会一直空转到时间片结束：4 个 vCPU 时，默认时间片下约 30 万条指令，runtime.quantum_insns 为 1000 时约 4000 条。整次运行不到一百万条指令，所以运行队列图没有数据点。',
     },
   },
   'smp-sum': {
@@ -195,12 +195,12 @@ export const WORKLOADS = {
       zh: '一个并行整数计算核：对 900 万个下标做哈希，每个 hart 负责连续的一段，部分和保存在寄存器里；在一次屏障同步之后，hart 0 把各部分结果加起来（无论几个 hart，都约 2 亿条指令）。checksum 一行在任何 hart 数下都相同。',
     },
     try: {
-      en: 'Run it with runtime.vcpus 1, then 2 and 4 (A/B compares two of them); then, with 4, runtime.quantum_insns 1000 against the default 100000; then jit.enabled off.',
-      zh: '分别用 runtime.vcpus 为 1、2、4 运行（A/B 可以比较其中两个）；然后在 4 个 vCPU 下比较 runtime.quantum_insns 为 1000 和默认的 100000；再关闭 jit.enabled 试试。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. Run it with runtime.vcpus 1, then 2 and 4 (A/B compares two of them); then, with 4, runtime.quantum_insns 1000 against the default 100000; then jit.enabled off.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。分别用 runtime.vcpus 为 1、2、4 运行（A/B 可以比较其中两个）；然后在 4 个 vCPU 下比较 runtime.quantum_insns 为 1000 和默认的 100000；再关闭 jit.enabled 试试。',
     },
     see: {
-      en: 'On this page more vCPUs do not make it faster: all vCPUs are tasks on the page\'s one worker and take turns, so the SMP card shows that worker busy nearly 100 % of the time, each vCPU running about 1/N of the run and waiting for the worker the rest, the run queue near the number of vCPUs and busy vCPUs near 1. It takes about as long or longer (the times vary from run to run): each hart compiles the loop for itself (units compiled grow with the vCPUs), and each switch costs. runtime.quantum_insns 1000 means about a hundred times as many switches and a run many times slower. Parallel speed-up shows in the CLI, where workers are OS threads: tunevm sweep --knob runtime.vcpus=1,2,4 --knob runtime.pool_size=1,2 workloads/bin/smp-sum.elf prints wall time and speed-up for each pair; how much it gains depends on the host\'s free cores.',
-      zh: '在本页面上，vCPU 越多并不会越快：所有 vCPU 都是本页面唯一工作线程上的任务，只能轮流运行。所以 SMP 卡片显示该工作线程几乎 100 % 忙碌，每个 vCPU 大约只有 1/N 的时间在运行、其余时间在等待工作线程，运行队列接近 vCPU 数，忙碌的 vCPU 接近 1。耗时大致相同甚至更长（每次运行的时间会有波动）：每个 hart 都要为自己编译一遍循环（已编译单元数随 vCPU 数增加），每次切换也有开销。runtime.quantum_insns 为 1000 时切换次数约多一百倍，运行会慢很多倍。并行加速要在 CLI 中看，那里的工作线程是操作系统线程：tunevm sweep --knob runtime.vcpus=1,2,4 --knob runtime.pool_size=1,2 workloads/bin/smp-sum.elf 会列出每种组合的墙钟时间和加速比；能快多少取决于宿主机空闲的核数。',
+      en: 'On one worker more vCPUs do not make it faster: all vCPUs are tasks on that worker and take turns, so the SMP card shows that worker busy nearly 100 % of the time, each vCPU running about 1/N of the run and waiting for the worker the rest, the run queue near the number of vCPUs and busy vCPUs near 1. It takes about as long or longer (the times vary from run to run): each hart compiles the loop for itself (units compiled grow with the vCPUs), and each switch costs. runtime.quantum_insns 1000 means about a hundred times as many switches and a run many times slower. Then set runtime.pool_size to 2 and untick jit.enabled: the vCPUs now run at once on Web Workers that share the guest\'s memory, 2 vCPUs finish sooner than 1 (about 1.5x on a 2-core machine), and the SMP card shows both workers busy with the vCPUs\' running times adding up to more than the wall time. With the JIT on, the kernel is over in well under 0.1 s, most of it compiling, and more workers do not pay. The CLI shows the same with OS threads: tunevm sweep --knob runtime.vcpus=1,2,4 --knob runtime.pool_size=1,2 workloads/bin/smp-sum.elf prints wall time and speed-up for each pair; how much it gains depends on the host\'s free cores.',
+      zh: '在一个工作线程上，vCPU 越多并不会越快：所有 vCPU 都是这个工作线程上的任务，只能轮流运行。所以 SMP 卡片显示该工作线程几乎 100 % 忙碌，每个 vCPU 大约只有 1/N 的时间在运行、其余时间在等待工作线程，运行队列接近 vCPU 数，忙碌的 vCPU 接近 1。耗时大致相同甚至更长（每次运行的时间会有波动）：每个 hart 都要为自己编译一遍循环（已编译单元数随 vCPU 数增加），每次切换也有开销。runtime.quantum_insns 为 1000 时切换次数约多一百倍，运行会慢很多倍。然后把 runtime.pool_size 设为 2，并取消勾选 jit.enabled：vCPU 现在在共享客户内存的多个 Web Worker 上同时运行，2 个 vCPU 比 1 个更快完成（在双核机器上约 1.5 倍），SMP 卡片显示两个工作线程都在忙，各 vCPU 的运行时间之和超过墙钟时间。开启 JIT 时，这个计算核不到 0.1 秒就结束，大部分时间在编译，多开工作线程并不划算。CLI 用操作系统线程也能看到同样的结果：tunevm sweep --knob runtime.vcpus=1,2,4 --knob runtime.pool_size=1,2 workloads/bin/smp-sum.elf 会列出每种组合的墙钟时间和加速比；能快多少取决于宿主机空闲的核数。',
     },
   },
   'smp-sum-small': {
@@ -209,8 +209,8 @@ export const WORKLOADS = {
       zh: '只有 45 万个下标的 smp-sum（约 1000 万条指令）：同样的计算核和检查，不到一秒就结束。',
     },
     try: {
-      en: 'The same knobs as smp-sum (runtime.vcpus 1, 2, 4; runtime.quantum_insns 1000 against 100000; jit.enabled), for quick comparisons.',
-      zh: '与 smp-sum 相同的参数（runtime.vcpus 为 1、2、4；runtime.quantum_insns 为 1000 与 100000；jit.enabled），适合快速比较。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. The same knobs as smp-sum (runtime.vcpus 1, 2, 4; runtime.quantum_insns 1000 against 100000; jit.enabled), for quick comparisons.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。与 smp-sum 相同的参数（runtime.vcpus 为 1、2、4；runtime.quantum_insns 为 1000 与 100000；jit.enabled），适合快速比较。',
     },
     see: {
       en: 'What smp-sum shows, on a smaller scale: about ten points in the run-queue chart (one per million instructions), one worker near 100 % busy, and no gain from more vCPUs on this page.',
@@ -223,12 +223,12 @@ export const WORKLOADS = {
       zh: '两个共享计数器，各由一把锁保护：先是 LR/SC 自旋锁，然后是排号锁（用 amoadd 取号）。每个 hart 在锁内对两个计数器各做若干次加一；hart 0 检查两个计数是否正好等于 hart 数 × 次数，是则以 0 退出（丢失了加一则以 1 退出）。请先把 runtime.vcpus 设为 2 或 4。',
     },
     try: {
-      en: 'runtime.vcpus 2, then runtime.quantum_insns 1000 against the default 100000; then runtime.vcpus 4.',
-      zh: 'runtime.vcpus 设为 2，然后比较 runtime.quantum_insns 为 1000 和默认的 100000；再试 runtime.vcpus 为 4。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. runtime.vcpus 2, then runtime.quantum_insns 1000 against the default 100000; then runtime.vcpus 4.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。runtime.vcpus 设为 2，然后比较 runtime.quantum_insns 为 1000 和默认的 100000；再试 runtime.vcpus 为 4。',
     },
     see: {
-      en: 'The counts are exact on any number of harts. The instructions do not: on this page the vCPUs take turns on one worker, so a hart that waits for a lock whose holder is not running spins until its own quantum ends. At the default quantum that is hundreds of millions of instructions, nearly all spinning (the SMP card\'s instructions per vCPU); with runtime.quantum_insns 1000 the holder gets the worker back sooner and the run needs about ten million. With 4 harts the ticket lock makes a waiter far back in the queue sleep (the SMP card\'s parks). In the CLI with runtime.pool_size 2 the holder and a waiter run at once.',
-      zh: '无论几个 hart，计数都准确无误。指令数却不同：本页面上各 vCPU 轮流使用一个工作线程，等待锁的 hart 如果锁的持有者此刻没有运行，就会一直空转到自己的时间片结束。默认时间片下这会多出数亿条指令，几乎全是空转（见 SMP 卡片中每个 vCPU 的指令数）；runtime.quantum_insns 为 1000 时持有者能更快拿回工作线程，整次运行只需约一千万条指令。4 个 hart 时，排号锁会让排在后面的等待者休眠（见 SMP 卡片中的休眠次数）。在 CLI 中用 runtime.pool_size 2 时，持有者和等待者可以同时运行。',
+      en: 'The counts are exact on any number of harts. The instructions do not: on one worker the vCPUs take turns, so a hart that waits for a lock whose holder is not running spins until its own quantum ends. At the default quantum that is hundreds of millions of instructions, nearly all spinning (the SMP card\'s instructions per vCPU); with runtime.quantum_insns 1000 the holder gets the worker back sooner and the run needs about ten million. With 4 harts the ticket lock makes a waiter far back in the queue sleep (the SMP card\'s parks). In the CLI with runtime.pool_size 2 the holder and a waiter run at once.',
+      zh: '无论几个 hart，计数都准确无误。指令数却不同：在一个工作线程上各 vCPU 轮流运行，等待锁的 hart 如果锁的持有者此刻没有运行，就会一直空转到自己的时间片结束。默认时间片下这会多出数亿条指令，几乎全是空转（见 SMP 卡片中每个 vCPU 的指令数）；runtime.quantum_insns 为 1000 时持有者能更快拿回工作线程，整次运行只需约一千万条指令。4 个 hart 时，排号锁会让排在后面的等待者休眠（见 SMP 卡片中的休眠次数）。在 CLI 中用 runtime.pool_size 2 时，持有者和等待者可以同时运行。',
     },
   },
   'smp-ring': {
@@ -237,8 +237,8 @@ export const WORKLOADS = {
       zh: '消息传递：各 hart 通过单生产者单消费者环形缓冲区（64 个槽）串成一条链 0 -> 1 -> ... -> N-1；hart 0 发出 50000 条消息，每个 hart 检查顺序后往下传，最后一个 hart 把它们折叠成校验和，校验和与 hart 数无关。发现自己的环为空（或为满）的一方先轮询一会儿，然后在 wfi 中休眠，直到另一方发来 IPI。需要 runtime.vcpus 为 2 或更多（只有一个 hart 时它会说明并退出）。',
     },
     try: {
-      en: 'runtime.vcpus 2 and 4; with each, runtime.quantum_insns 1000 against the default 100000.',
-      zh: 'runtime.vcpus 分别设为 2 和 4；每种情况下比较 runtime.quantum_insns 为 1000 和默认的 100000。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. runtime.vcpus 2 and 4; with each, runtime.quantum_insns 1000 against the default 100000.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。runtime.vcpus 分别设为 2 和 4；每种情况下比较 runtime.quantum_insns 为 1000 和默认的 100000。',
     },
     see: {
       en: 'The checksum line is the same each time; the "~ " lines (how often each hart slept, IPIs it sent) depend on timing. In the SMP card: IPIs sent and received and parks per vCPU, and parked time in the time bars. At the default quantum a hart fills or drains its ring within its quantum and then sleeps, so harts park hundreds of times; with runtime.quantum_insns 1000 the other side runs before the polling is over, and harts hardly ever sleep.',
@@ -265,8 +265,8 @@ export const WORKLOADS = {
       zh: '每个 hart 都切换到 S 模式，使用同一张 Sv39 页表，以 128 页为一个窗口、窗口相互重叠地扫过同样的 2048 个页（8 MiB），每个 hart 从窗口中的每一页读取一个字；每 4 个窗口设一个屏障，让各 hart 保持同步。每个 hart 把读到的值求和，所以校验和与 hart 数量无关。用来对比多个 vCPU 下的 TLB 策略。',
     },
     try: {
-      en: 'runtime.vcpus 4, mmu.strategy multi_level, Run; then mmu.strategy concurrent, Run; then hybrid. Untick mmu.enable_prefetch to see every demand walk.',
-      zh: 'runtime.vcpus 设为 4、mmu.strategy 设为 multi_level 后运行；再改为 concurrent 运行；再试 hybrid。取消勾选 mmu.enable_prefetch 可以看到所有按需页表遍历。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. runtime.vcpus 4, mmu.strategy multi_level, Run; then mmu.strategy concurrent, Run; then hybrid. Untick mmu.enable_prefetch to see every demand walk.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。runtime.vcpus 设为 4、mmu.strategy 设为 multi_level 后运行；再改为 concurrent 运行；再试 hybrid。取消勾选 mmu.enable_prefetch 可以看到所有按需页表遍历。',
     },
     see: {
       en: 'tlb.walks in the report, and the line under the TLB chart. Private multi_level TLBs walk each new page once per hart; the shared concurrent TLB walks it once for all four (with prefetch off and jit.enabled off, so that every load reaches the MMU: about 262 000 walks against 67 000), but takes a shard lock for every lookup that reaches it (tlb.lock_acquisitions). hybrid starts shared and measures how often a lock was held by another hart; on this page all vCPUs take turns on one worker, so no lock ever waits and hybrid keeps the shared TLB. With the JIT on most loads hit its per-hart inline TLB first (the inline line of the TLB chart), so far fewer lookups reach the MMU.',
@@ -279,12 +279,12 @@ export const WORKLOADS = {
       zh: 'hart 0 与 hart 1 之间的内存模型 litmus 测试：消息传递（MP）、存储缓冲（SB）和加载缓冲（LB），每种分别在无 fence 和有 fence 下各运行 2000 次。出现被禁止的结果时以 1 退出；以 "~ " 开头的行是取决于时序的计数。需要 runtime.vcpus 为 2 或更多，并且在本页面上需要 runtime.quantum_insns 设为 1000（默认值下，两个 hart 会在每次运行之间的屏障处相互等待，耗掉数十亿条指令）。',
     },
     try: {
-      en: 'runtime.vcpus 2 and runtime.quantum_insns 1000, Run; then runtime.quantum_insns 10000.',
-      zh: 'runtime.vcpus 设为 2、runtime.quantum_insns 设为 1000 后运行；再试 runtime.quantum_insns 为 10000。',
+      en: 'First set runtime.pool_size to 1: every vCPU then runs on one worker in a fixed order, and the figures below (measured that way) repeat run to run. runtime.vcpus 2 and runtime.quantum_insns 1000, Run; then runtime.quantum_insns 10000.',
+      zh: '先把 runtime.pool_size 设为 1：所有 vCPU 按固定顺序在一个工作线程上运行，下面的数字就是这样测得的，每次运行都一样。runtime.vcpus 设为 2、runtime.quantum_insns 设为 1000 后运行；再试 runtime.quantum_insns 为 10000。',
     },
     see: {
-      en: '"no forbidden outcome" at the end. On this page the relaxed outcomes never appear (relaxed 0/2000): the two harts take turns on one worker, so every run sees one interleaving of whole quanta, which is sequentially consistent, and the "~ " counts show a single outcome per test. With runtime.quantum_insns 10000 it takes about ten times as many instructions (240 M instead of 24 M): a hart waiting at a barrier spins through its whole quantum. The CLI runs the harts at the same time on OS threads: tunevm run --set runtime.vcpus=2 --set runtime.pool_size=2 --set runtime.quantum_insns=1000 workloads/bin/smp-litmus.elf can show SB\'s relaxed outcome (r1=0 r2=0) without fences, the store buffer of an x86 host, and never with them.',
-      zh: '最后输出 "no forbidden outcome"。在本页面上宽松结果从不出现（relaxed 0/2000）：两个 hart 轮流使用一个工作线程，每次运行看到的都是以整个时间片为单位的交错，是顺序一致的，所以 "~ " 行中每个测试只有一种结果。runtime.quantum_insns 为 10000 时指令数约为十倍（2.4 亿而不是 2400 万）：在屏障处等待的 hart 会空转完整个时间片。CLI 在操作系统线程上让两个 hart 同时运行：tunevm run --set runtime.vcpus=2 --set runtime.pool_size=2 --set runtime.quantum_insns=1000 workloads/bin/smp-litmus.elf 在没有 fence 时可能出现 SB 的宽松结果（r1=0 r2=0，即 x86 宿主机的存储缓冲），有 fence 时则从不出现。',
+      en: '"no forbidden outcome" at the end. On one worker the relaxed outcomes never appear (relaxed 0/2000): the two harts take turns, so every run sees one interleaving of whole quanta, which is sequentially consistent, and the "~ " counts show a single outcome per test. With runtime.quantum_insns 10000 it takes about ten times as many instructions (240 M instead of 24 M): a hart waiting at a barrier spins through its whole quantum. The CLI runs the harts at the same time on OS threads: tunevm run --set runtime.vcpus=2 --set runtime.pool_size=2 --set runtime.quantum_insns=1000 workloads/bin/smp-litmus.elf can show SB\'s relaxed outcome (r1=0 r2=0) without fences, the store buffer of an x86 host, and never with them.',
+      zh: '最后输出 "no forbidden outcome"。在一个工作线程上宽松结果从不出现（relaxed 0/2000）：两个 hart 轮流运行，每次运行看到的都是以整个时间片为单位的交错，是顺序一致的，所以 "~ " 行中每个测试只有一种结果。runtime.quantum_insns 为 10000 时指令数约为十倍（2.4 亿而不是 2400 万）：在屏障处等待的 hart 会空转完整个时间片。CLI 在操作系统线程上让两个 hart 同时运行：tunevm run --set runtime.vcpus=2 --set runtime.pool_size=2 --set runtime.quantum_insns=1000 workloads/bin/smp-litmus.elf 在没有 fence 时可能出现 SB 的宽松结果（r1=0 r2=0，即 x86 宿主机的存储缓冲），有 fence 时则从不出现。',
     },
   },
   'gc-binary-trees': {

@@ -284,15 +284,17 @@ fn runtime_knobs() -> Vec<KnobSpec> {
         knob("runtime.pool_size", int_in(RuntimeConfig::POOL_SIZE), "workers")
             .figures(&["smp.workers", "mips"])
             .help(
-                "Host workers that run the vCPUs: OS threads in the CLI (the page, for now, \
-                 runs every vCPU on its machine's one Web Worker). Each vCPU is a task (a Rust future) that runs \
+                "Host workers that run the vCPUs: OS threads in the CLI, Web Workers sharing \
+                 the guest's memory in the page (at most 16; a page without cross-origin \
+                 isolation has no shared memory and runs every vCPU on its one worker). Each vCPU is a task (a Rust future) that runs \
                  runtime.quantum_insns instructions and goes back to a shared run queue, \
                  and a vCPU waiting in wfi frees its worker, so more vCPUs than workers is \
                  fine: that is the guide's coroutine pool. 1 runs every vCPU on the calling \
                  thread in a fixed order, which makes multi-hart runs reproducible; 0 means \
                  twice the host's hardware threads (the guide's num_cpus * 2). Compare \
                  smp.workers (busy time per worker) and mips as you change it.",
-                "运行 vCPU 的宿主机工作者数量：命令行里是操作系统线程（页面目前把所有 vCPU 都放在这台虚拟机唯一的 Web Worker 上运行）。\
+                "运行 vCPU 的宿主机工作者数量：命令行里是操作系统线程，页面里是共享客户内存的 Web Worker\
+                 （最多 16 个；没有跨源隔离的页面没有共享内存，会把所有 vCPU 都放在它唯一的工作线程上运行）。\
                  每个 vCPU 是一个任务（Rust 的 future），运行 runtime.quantum_insns 条指令后回到共享的运行队列；\
                  在 wfi 里等待的 vCPU 会让出它的工作者，所以 vCPU 比工作者多也没关系，\
                  这正是指南里说的协程池。设为 1 时所有 vCPU 按固定顺序在调用线程上运行，多 hart 的运行结果可以复现；\

@@ -97,8 +97,9 @@ pub struct RuntimeConfig {
     ///
     /// Default 1.
     pub vcpus: u64,
-    /// Host workers that run the vCPUs: OS threads in the CLI (the page, for now,
-    /// runs every vCPU on its machine's one Web Worker). Each vCPU is a task (a Rust future) that runs runtime.quantum_insns
+    /// Host workers that run the vCPUs: OS threads in the CLI, Web Workers sharing
+    /// the guest's memory in the page (at most 16; a page without cross-origin
+    /// isolation has no shared memory and runs every vCPU on its one worker). Each vCPU is a task (a Rust future) that runs runtime.quantum_insns
     /// instructions and goes back to a shared run queue, and a vCPU waiting in wfi
     /// frees its worker, so more vCPUs than workers is fine: that is the guide's
     /// coroutine pool. 1 runs every vCPU on the calling thread in a fixed order,

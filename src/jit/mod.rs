@@ -1369,6 +1369,7 @@ impl Jit {
             quarantine_refusals: self.stats.quarantine_refusals,
             tracked_units: self.units.len() as u64,
             units_forgotten: self.stats.units_forgotten,
+            worker_installs: self.backend.as_ref().map_or(0, |b| b.worker_installs()),
             table_bytes: self.table_bytes(),
         }
     }
@@ -1556,11 +1557,46 @@ pub mod clock {
         START.get_or_init(Instant::now).elapsed().as_nanos() as u64
     }
 
+    /// On wasm32: `performance.now()`, moved onto one time line for every
+    /// worker. Each Web Worker's `performance.now()` counts from its own
+    /// `timeOrigin`, so a worker adds how much later its origin is than the
+    /// first caller's (times taken on one worker and compared on another,
+    /// as the worker pool's are, then agree).
     #[cfg(target_arch = "wasm32")]
     pub fn now_ns() -> u64 {
+        use std::cell::Cell;
         use std::sync::OnceLock;
-        use web_time::Instant;
-        static START: OnceLock<Instant> = OnceLock::new();
-        START.get_or_init(Instant::now).elapsed().as_nanos() as u64
+        static ORIGIN_MS: OnceLock<f64> = OnceLock::new();
+        thread_local! {
+            static PERF: Performance = performance();
+            static SHIFT_MS: Cell<Option<f64>> = const { Cell::new(None) };
+        }
+        PERF.with(|perf| {
+            let shift = SHIFT_MS.get().unwrap_or_else(|| {
+                let origin = perf.time_origin();
+                let shift = origin - *ORIGIN_MS.get_or_init(|| origin);
+                SHIFT_MS.set(Some(shift));
+                shift
+            });
+            ((perf.now() + shift).max(0.0) * 1e6) as u64
+        })
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn performance() -> Performance {
+        use wasm_bindgen::JsCast;
+        js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+            .expect("performance is on every window and worker")
+            .unchecked_into()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen::prelude::wasm_bindgen]
+    extern "C" {
+        type Performance;
+        #[wasm_bindgen(method)]
+        fn now(this: &Performance) -> f64;
+        #[wasm_bindgen(method, getter, js_name = timeOrigin)]
+        fn time_origin(this: &Performance) -> f64;
     }
 }

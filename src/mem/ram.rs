@@ -81,9 +81,11 @@ enum Backing {
 /// on several host threads at once, so every accessor takes `&self`:
 /// natively the bytes and flags are read and written as relaxed atomics
 /// (plain moves on the host, but defined under Rust's memory model when
-/// threads race, as guest programs may); on wasm32 all harts of a machine
-/// run on one worker and plain accesses are used. Read-modify-writes (AMOs,
-/// SC, A/D bits) are compare-exchanges, atomic between harts.
+/// threads race, as guest programs may); on wasm32 plain loads and stores
+/// are used (see `cell`), also in the threads build where harts run on
+/// several Web Workers. Read-modify-writes (AMOs, SC, A/D bits) are
+/// compare-exchanges, atomic between harts (wasm atomics in the threads
+/// build).
 ///
 /// Invariant: `base..base+len` and `flags..flags+len/4096` stay valid and
 /// never move while the `Ram` lives (`backing` owns them), and nothing but
@@ -127,13 +129,18 @@ const MAX_INVALIDATED: usize = 4096;
 // SAFETY: `Ram` owns (through `_backing`, which is Send) the memory its
 // pointers address; moving it to another thread moves that ownership.
 unsafe impl Send for Ram {}
-// SAFETY: shared access goes through atomics natively (see the type's
-// documentation) and through the `book` lock; on wasm32 a machine's harts
-// share one thread.
+// SAFETY: shared access goes through atomics natively and for
+// read-modify-writes in the threads build (see the type's documentation),
+// and through the `book` lock.
 unsafe impl Sync for Ram {}
 
 /// Raw access to one naturally aligned value (1, 2, 4 or 8 bytes) or a
-/// byte: relaxed atomics natively, plain loads and stores on wasm32.
+/// byte: relaxed atomics natively, plain loads and stores on wasm32 (wasm's
+/// atomic loads and stores are sequentially consistent, an `xchg` per store
+/// in V8 on x86-64: far dearer than natively's relaxed moves, and wasm's
+/// plain accesses to shared memory are defined, never torn when aligned,
+/// like generated code's). Read-modify-writes are atomic natively and in
+/// the threads build, whose harts may run on several workers at once.
 mod cell {
     #[cfg(not(target_arch = "wasm32"))]
     use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
@@ -197,16 +204,16 @@ mod cell {
     /// `p` is valid for one byte.
     #[inline(always)]
     pub unsafe fn update_byte(p: *mut u8, or: u8, and: u8) -> u8 {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
         unsafe {
-            let a = &*(p as *const AtomicU8);
+            let a = &*(p as *const std::sync::atomic::AtomicU8);
             if or != 0 {
                 a.fetch_or(or, std::sync::atomic::Ordering::SeqCst)
             } else {
                 a.fetch_and(and, std::sync::atomic::Ordering::SeqCst)
             }
         }
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
         unsafe {
             let old = *p;
             *p = if or != 0 { old | or } else { old & and };
@@ -221,11 +228,11 @@ mod cell {
     /// As [`load`].
     #[inline(always)]
     pub unsafe fn compare_exchange(p: *mut u8, size: u64, expected: u64, new: u64) -> u64 {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
         unsafe {
             use std::sync::atomic::Ordering::SeqCst;
             match size {
-                4 => match (*(p as *const AtomicU32)).compare_exchange(
+                4 => match (*(p as *const std::sync::atomic::AtomicU32)).compare_exchange(
                     expected as u32,
                     new as u32,
                     SeqCst,
@@ -233,7 +240,7 @@ mod cell {
                 ) {
                     Ok(v) | Err(v) => v as u64,
                 },
-                8 => match (*(p as *const AtomicU64))
+                8 => match (*(p as *const std::sync::atomic::AtomicU64))
                     .compare_exchange(expected, new, SeqCst, SeqCst)
                 {
                     Ok(v) | Err(v) => v,
@@ -241,7 +248,7 @@ mod cell {
                 _ => unreachable!("atomic size {size}"),
             }
         }
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
         unsafe {
             let found = load(p, size);
             if found == expected {

@@ -138,6 +138,9 @@ pub struct JitSample {
     /// within `jit.max_tracked_units`.
     pub tracked_units: u64,
     pub units_forgotten: u64,
+    /// Installs of a module on another worker than the one that compiled
+    /// it (the page's worker pool; always 0 natively).
+    pub worker_installs: u64,
     /// Host bytes of the JIT's own tables (unit counts, page churn, jump cache).
     pub table_bytes: u64,
 }
@@ -178,6 +181,7 @@ impl JitSample {
         self.quarantine_refusals += o.quarantine_refusals;
         self.tracked_units += o.tracked_units;
         self.units_forgotten += o.units_forgotten;
+        self.worker_installs += o.worker_installs;
         self.table_bytes += o.table_bytes;
     }
 }

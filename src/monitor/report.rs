@@ -162,6 +162,10 @@ pub struct JitReport {
     /// forgot to stay within `jit.max_tracked_units`.
     pub tracked_units: u64,
     pub units_forgotten: u64,
+    /// Compiled modules installed again on another Web Worker of the page's
+    /// pool because their vCPU moved there (each worker has its own function
+    /// table); 0 natively and on one worker.
+    pub worker_installs: u64,
     /// The compile threshold at the end of the run, in executions.
     pub threshold: u64,
     /// (guest instructions retired, threshold) at the end of each sample window.
@@ -518,6 +522,7 @@ impl Report {
                 quarantine_refusals: j.quarantine_refusals,
                 tracked_units: j.tracked_units,
                 units_forgotten: j.units_forgotten,
+                worker_installs: j.worker_installs,
                 threshold: j.threshold,
                 threshold_series: j.threshold_series.clone(),
             },

@@ -10,6 +10,8 @@ mod pool;
 mod smp;
 mod vcpu;
 
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub use pool::web_workers;
 pub use pool::{CoroutinePool, RunQueue, WorkerStats};
 pub use vcpu::{Vcpu, VcpuStats};
 

@@ -18,10 +18,14 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+/// How long a ready task waits for the worker that ran it last before
+/// another worker of the pool takes it (see [`RunQueue::pop`]).
+pub const STEAL_AFTER_NS: u64 = 500_000;
 
 /// Lock a mutex whose data stays consistent across a panic elsewhere.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -32,6 +36,10 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// out (so with one worker the order is fixed and runs are reproducible).
 pub struct RunQueue {
     queue: Mutex<VecDeque<usize>>,
+    /// Per task: the worker that polled it last (`usize::MAX`: none yet),
+    /// and when it was last made ready ([`crate::jit::clock::now_ns`]).
+    last_worker: Box<[AtomicUsize]>,
+    ready_at: Box<[AtomicU64]>,
     ready: Condvar,
     /// Per task: it is in `queue` now.
     queued: Box<[AtomicBool]>,
@@ -46,6 +54,8 @@ impl RunQueue {
     pub fn new(tasks: usize) -> Arc<RunQueue> {
         Arc::new(RunQueue {
             queue: Mutex::new((0..tasks).collect()),
+            last_worker: (0..tasks).map(|_| AtomicUsize::new(usize::MAX)).collect(),
+            ready_at: (0..tasks).map(|_| AtomicU64::new(0)).collect(),
             ready: Condvar::new(),
             queued: (0..tasks).map(|_| AtomicBool::new(true)).collect(),
             closed: AtomicBool::new(false),
@@ -56,27 +66,63 @@ impl RunQueue {
     /// Make task `task` ready (nothing if it is queued already).
     pub fn push(&self, task: usize) {
         if !self.queued[task].swap(true, Ordering::AcqRel) {
+            self.ready_at[task].store(crate::jit::clock::now_ns(), Ordering::Relaxed);
             lock(&self.queue).push_back(task);
-            self.ready.notify_one();
+            // All: the task's own worker may be among the sleepers.
+            self.ready.notify_all();
         }
     }
 
-    /// The next ready task; with `wait`, sleep up to that long for one.
-    fn pop(&self, wait: Option<Duration>) -> Option<usize> {
+    /// The next ready task for `worker` (`None`: the inline pool, first in
+    /// first out); with `wait`, sleep up to that long for one.
+    ///
+    /// Affinity: a worker of several takes the first task in line that it
+    /// polled last (or that no worker polled yet); another worker's task
+    /// only once it has waited [`STEAL_AFTER_NS`] (its worker is busy or
+    /// asleep). So a vCPU stays on its worker while that worker keeps up:
+    /// in the page every move costs installs of its compiled code on the
+    /// new worker (each Web Worker has its own function table); natively,
+    /// cache warmth. Each worker still takes its own tasks first in, first
+    /// out, and no task waits much longer than the steal delay.
+    fn pop(&self, wait: Option<Duration>, worker: Option<usize>) -> Option<usize> {
         let mut queue = lock(&self.queue);
         loop {
             if self.closed.load(Ordering::Acquire) {
                 return None;
             }
-            if let Some(task) = queue.pop_front() {
+            let mut pause = wait;
+            let at = match worker {
+                None => (!queue.is_empty()).then_some(0),
+                Some(me) => {
+                    let mine = queue.iter().position(|&t| {
+                        let last = self.last_worker[t].load(Ordering::Relaxed);
+                        last == me || last == usize::MAX
+                    });
+                    mine.or_else(|| {
+                        let &first = queue.front()?;
+                        let waited = crate::jit::clock::now_ns()
+                            .saturating_sub(self.ready_at[first].load(Ordering::Relaxed));
+                        if waited >= STEAL_AFTER_NS {
+                            return Some(0);
+                        }
+                        let left = Duration::from_nanos(STEAL_AFTER_NS - waited);
+                        pause = Some(pause.map_or(left, |p| p.min(left)));
+                        None
+                    })
+                }
+            };
+            if let Some(task) = at.and_then(|at| queue.remove(at)) {
+                if let Some(me) = worker {
+                    self.last_worker[task].store(me, Ordering::Relaxed);
+                }
                 self.queued[task].store(false, Ordering::Release);
                 // Counted before the queue's lock goes, so "queue empty and
                 // nothing running" is never seen while a task moves.
                 self.running.fetch_add(1, Ordering::AcqRel);
                 return Some(task);
             }
-            let wait = wait?;
-            queue = self.ready.wait_timeout(queue, wait).unwrap_or_else(|e| e.into_inner()).0;
+            let pause = pause?;
+            queue = self.ready.wait_timeout(queue, pause).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -108,7 +154,7 @@ impl RunQueue {
     }
 
     /// Make every worker of the current call return (tasks stay queued).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         let _queue = lock(&self.queue);
@@ -210,13 +256,10 @@ impl Future for Parked<'_> {
     }
 }
 
-/// A task as a worker polls it: `None` once it finished. Natively tasks
-/// move between worker threads; on wasm32 all run on the page's worker
-/// (whose JIT backends hold JavaScript objects, which never leave it).
-#[cfg(not(target_arch = "wasm32"))]
+/// A task as a worker polls it: `None` once it finished. Tasks move
+/// between workers (OS threads natively, Web Workers in the page's threads
+/// build), so they are `Send`.
 pub type TaskSlot<'a> = Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>>>;
-#[cfg(target_arch = "wasm32")]
-pub type TaskSlot<'a> = Mutex<Option<Pin<Box<dyn Future<Output = ()> + 'a>>>>;
 
 /// What one worker did; the report's `smp.workers` entries.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -258,7 +301,7 @@ impl CoroutinePool {
         queue.open();
         let mut last = usize::MAX;
         loop {
-            let Some(task) = queue.pop(None) else { return true };
+            let Some(task) = queue.pop(None, None) else { return true };
             poll_task(queue, tasks, wakers, task, &mut last, stats, now_ns);
             if !keep_going() {
                 return false;
@@ -269,8 +312,10 @@ impl CoroutinePool {
     /// Poll tasks on `self.workers()` threads until the queue is closed
     /// ([`RunQueue::close`]); `coordinate` runs on the calling thread
     /// meanwhile and closes the queue when the run must end. Returns each
-    /// worker's figures.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// worker's figures. Natively the workers are scoped OS threads; in the
+    /// page's threads build they are the helper Web Workers of
+    /// [`web_workers`] (at most as many as have started).
+    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
     pub fn run_threads<'a>(
         &self,
         queue: &Arc<RunQueue>,
@@ -279,25 +324,34 @@ impl CoroutinePool {
         coordinate: impl FnOnce(),
     ) -> Vec<WorkerStats> {
         queue.open();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..self.workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let start = std::time::Instant::now();
-                        let mut now = || start.elapsed().as_nanos() as u64;
-                        let mut stats = WorkerStats::default();
-                        let mut last = usize::MAX;
-                        while let Some(task) = queue.pop(Some(Duration::from_millis(50))) {
-                            poll_task(queue, tasks, wakers, task, &mut last, &mut stats, &mut now);
-                        }
-                        stats
-                    })
-                })
-                .collect();
-            coordinate();
-            queue.close();
-            handles.into_iter().map(|h| h.join().expect("a pool worker panicked")).collect()
-        })
+        let work = |worker: usize| {
+            let start = crate::jit::clock::now_ns();
+            let mut now = || crate::jit::clock::now_ns().saturating_sub(start);
+            let mut stats = WorkerStats::default();
+            let mut last = usize::MAX;
+            while let Some(task) = queue.pop(Some(Duration::from_millis(50)), Some(worker)) {
+                poll_task(queue, tasks, wakers, task, &mut last, &mut stats, &mut now);
+            }
+            stats
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let work = &work;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    (0..self.workers).map(|i| scope.spawn(move || work(i))).collect();
+                coordinate();
+                queue.close();
+                handles.into_iter().map(|h| h.join().expect("a pool worker panicked")).collect()
+            })
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            web_workers::run(self.workers, &work, || {
+                coordinate();
+                queue.close();
+            })
+        }
     }
 }
 
@@ -326,5 +380,125 @@ fn poll_task(
     if *last != task {
         stats.task_switches += 1;
         *last = task;
+    }
+}
+
+/// The page's worker pool (threads build): helper Web Workers that share
+/// the VM's memory and poll the pool's tasks.
+///
+/// A helper is started by the page's VM worker (`www/pool-worker.js`): it
+/// instantiates the same module on the same shared memory and calls
+/// [`web_workers::helper_loop`], which never returns: the helper sleeps on
+/// a condition variable (`memory.atomic.wait32`) until a call of the run
+/// loop posts a job, polls tasks until the job's queue closes, and sleeps
+/// again. Helpers outlive machines; the VM worker starts them once, up to
+/// the most any machine asked for.
+///
+/// Invariant: [`web_workers::run`] returns only after every helper that
+/// took part in its job has finished it, so the job may borrow the
+/// caller's stack (the tasks, the queue, the machine), as
+/// `std::thread::scope` lets the native workers do.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub mod web_workers {
+    use super::{lock, WorkerStats};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
+
+    /// A job's work, its lifetime erased (see the module's invariant).
+    type Work = *const (dyn Fn(usize) -> WorkerStats + Sync + 'static);
+
+    struct Job {
+        work: Work,
+        /// Helpers the job wants: those numbered below it take part (a
+        /// helper keeps its number, so worker `i` of every job is the same
+        /// Web Worker: the run queue's affinity and the per-worker figures
+        /// rely on it). `taken` of them have started it, `done` finished it.
+        wanted: usize,
+        taken: Vec<bool>,
+        done: usize,
+        stats: Vec<WorkerStats>,
+    }
+
+    struct Board {
+        job: Option<Job>,
+    }
+
+    // SAFETY: `work` points at a `Sync` closure that outlives the job (the
+    // module's invariant); the board is only touched under its lock.
+    unsafe impl Send for Board {}
+
+    static BOARD: Mutex<Board> = Mutex::new(Board { job: None });
+    static CHANGED: Condvar = Condvar::new();
+    /// Helpers that entered [`helper_loop`].
+    static HELPERS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Helpers running (started and waiting for, or doing, work).
+    pub fn helpers() -> usize {
+        HELPERS.load(Ordering::Acquire)
+    }
+
+    /// A helper worker's whole life: take a share of each job, run it,
+    /// report, wait for the next.
+    pub fn helper_loop() -> ! {
+        let index = HELPERS.fetch_add(1, Ordering::AcqRel);
+        loop {
+            let work = {
+                let mut board = lock(&BOARD);
+                loop {
+                    if let Some(job) = board.job.as_mut() {
+                        if index < job.wanted && !job.taken[index] {
+                            job.taken[index] = true;
+                            break job.work;
+                        }
+                    }
+                    board = CHANGED.wait(board).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            // SAFETY: the job stays posted, and its closure alive, until
+            // `done` reaches `wanted` (see `run`).
+            let stats = unsafe { (*work)(index) };
+            let mut board = lock(&BOARD);
+            let job = board.job.as_mut().expect("a job stays posted until it is done");
+            job.stats[index] = stats;
+            job.done += 1;
+            CHANGED.notify_all();
+        }
+    }
+
+    /// Run `work(i)` on `workers` helpers (at most as many as are running;
+    /// at least one must be), `coordinate` on the calling worker meanwhile;
+    /// `coordinate` must make every `work` return. Returns each helper's
+    /// figures once all have finished.
+    pub fn run(
+        workers: usize,
+        work: &(dyn Fn(usize) -> WorkerStats + Sync),
+        coordinate: impl FnOnce(),
+    ) -> Vec<WorkerStats> {
+        let wanted = workers.min(helpers()).max(1);
+        // SAFETY: only the lifetime is erased; this function does not
+        // return before every helper that took the job finished it.
+        let work: Work = unsafe {
+            std::mem::transmute::<*const (dyn Fn(usize) -> WorkerStats + Sync + '_), Work>(
+                work as *const _,
+            )
+        };
+        {
+            let mut board = lock(&BOARD);
+            assert!(board.job.is_none(), "one pool job at a time");
+            board.job = Some(Job {
+                work,
+                wanted,
+                taken: vec![false; wanted],
+                done: 0,
+                stats: vec![WorkerStats::default(); wanted],
+            });
+            CHANGED.notify_all();
+        }
+        coordinate();
+        let mut board = lock(&BOARD);
+        while board.job.as_ref().is_some_and(|j| j.done < j.wanted) {
+            board = CHANGED.wait(board).unwrap_or_else(|e| e.into_inner());
+        }
+        board.job.take().map(|j| j.stats).unwrap_or_default()
     }
 }

@@ -129,9 +129,14 @@ struct RunCtx<'a> {
 }
 
 impl RunCtx<'_> {
+    /// End this call of the run loop. The first reason stays, except that
+    /// the guest's own end (an exit, the limit, ...) replaces the
+    /// coordinator's `Host`: a quantum that was running on another worker
+    /// when the host asked to yield may end the run, and that end must not
+    /// be lost (the next call would find the exited hart parked).
     fn finish(&self, why: End) {
         let mut end = lock(&self.end);
-        if end.is_none() {
+        if end.is_none() || matches!(*end, Some(End::Host)) {
             *end = Some(why);
         }
         self.ended.store(true, Ordering::Release);
@@ -528,7 +533,7 @@ impl Machine {
             true
         };
         let mut worker_stats = Vec::new();
-        if pool_size <= 1 || cfg!(target_arch = "wasm32") {
+        if pool_size <= 1 {
             let mut stats = WorkerStats::default();
             loop {
                 let emptied = CoroutinePool::run_inline(
@@ -552,7 +557,7 @@ impl Machine {
             }
             worker_stats.push(stats);
         } else {
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
             {
                 let pool = CoroutinePool::new(pool_size);
                 worker_stats = pool.run_threads(&state.queue, &tasks, &state.wakers, || {
@@ -580,12 +585,46 @@ impl Machine {
     }
 
     /// Workers for this machine: `runtime.pool_size`, or twice the host's
-    /// hardware threads. One on wasm32 (all vCPUs on the page's worker).
+    /// hardware threads. In the page: the threads build's helper workers
+    /// that have started (see [`Machine::pool_workers_wanted`]), at most
+    /// that; the plain build has none, so one (every vCPU on the page's
+    /// worker).
     fn pool_size(&self) -> usize {
-        if cfg!(target_arch = "wasm32") {
+        #[cfg(target_arch = "wasm32")]
+        {
+            #[cfg(target_feature = "atomics")]
+            return self.pool_workers_wanted().min(super::pool::web_workers::helpers()).max(1);
+            #[cfg(not(target_feature = "atomics"))]
             return 1;
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        self.config.runtime.workers(threads)
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            self.config.runtime.workers(threads)
+        }
+    }
+
+    /// Helper workers the page should start for this machine (threads build,
+    /// several harts): `runtime.pool_size` as resolved with the host's
+    /// `navigator.hardwareConcurrency`, at most [`MAX_PAGE_WORKERS`]; 1
+    /// means none (every vCPU on the page's worker, in a fixed order).
+    #[cfg(target_arch = "wasm32")]
+    pub fn pool_workers_wanted(&self) -> usize {
+        if self.smp.is_none() || !cfg!(target_feature = "atomics") {
+            return 1;
+        }
+        let threads = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+            .and_then(|n| js_sys::Reflect::get(&n, &"hardwareConcurrency".into()))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map_or(1, |n| n.max(1.0) as usize);
+        self.config.runtime.workers(threads).min(MAX_PAGE_WORKERS)
     }
 }
+
+/// Most helper workers the page starts for one machine: each is a Web
+/// Worker with its own instance of the VM (its own wasm stack in the shared
+/// memory, its own engine state), so `runtime.pool_size` above this is
+/// clamped in the page (the report's `smp.pool_size` says what ran).
+#[cfg(target_arch = "wasm32")]
+pub const MAX_PAGE_WORKERS: usize = 16;

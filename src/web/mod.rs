@@ -68,6 +68,40 @@ pub fn debug_panic() {
     panic!("debug_panic: a deliberate panic (test only)");
 }
 
+/// The threads build's worker pool, for the page's VM worker: the module and
+/// the shared memory a helper worker (`www/pool-worker.js`) instantiates the
+/// VM with. `null` in the plain build (no helpers there).
+#[wasm_bindgen]
+pub fn pool_shared_parts() -> JsValue {
+    if !cfg!(target_feature = "atomics") {
+        return JsValue::NULL;
+    }
+    let parts = js_sys::Array::new();
+    parts.push(&wasm_bindgen::module());
+    parts.push(&wasm_bindgen::memory());
+    parts.into()
+}
+
+/// Helper workers running now (threads build; 0 in the plain build).
+#[wasm_bindgen]
+pub fn pool_helpers() -> usize {
+    #[cfg(target_feature = "atomics")]
+    return crate::runtime::web_workers::helpers();
+    #[cfg(not(target_feature = "atomics"))]
+    0
+}
+
+/// A helper worker's whole life (threads build): wait for the pool's jobs
+/// and poll vCPU tasks (see `runtime::pool::web_workers`). Never returns
+/// while the helper lives; throws in the plain build, which has no pool.
+#[wasm_bindgen]
+pub fn pool_helper_run() -> Result<(), JsError> {
+    #[cfg(target_feature = "atomics")]
+    crate::runtime::web_workers::helper_loop();
+    #[cfg(not(target_feature = "atomics"))]
+    Err(JsError::new("the plain build has no worker pool"))
+}
+
 /// ABI names of x0..x31 (`zero`, `ra`, `sp`, ...) for the page's register
 /// view: the disassembler's table ([`crate::isa::REG_NAMES`]).
 #[wasm_bindgen]
@@ -302,6 +336,13 @@ impl WebMachine {
         monitor.start_collection();
         let session = machine.begin_run(&mut host);
         Ok(WebMachine { machine, monitor, session, host, listed: Vec::new() })
+    }
+
+    /// Helper workers this machine's vCPUs want (threads build, several
+    /// vCPUs): the page's VM worker starts that many before it runs the
+    /// machine; 1 means none (see `Machine::pool_workers_wanted`).
+    pub fn pool_workers_wanted(&self) -> usize {
+        self.machine.pool_workers_wanted()
     }
 
     /// Run for about `budget_ms` of host time (a run slice past it at most)

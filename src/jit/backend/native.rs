@@ -394,6 +394,12 @@ impl NativeBackend {
         Ok((mid, f))
     }
 
+    /// Installs on another worker than the compiling one: none natively
+    /// (a wasmtime Store moves between threads with its hart).
+    pub fn worker_installs(&self) -> u64 {
+        0
+    }
+
     /// Modules in the machine's repository (all harts).
     pub fn shared_modules(&self) -> usize {
         lock(&self.repo).modules()

@@ -8,49 +8,62 @@
 //! [`MemoryLayout`]'s. Installing a module is `WebAssembly.Module` +
 //! `WebAssembly.Instance` (synchronous: modules are small; Chromium refuses
 //! synchronous compiles of 8 MiB or more on the main thread) plus one table
-//! slot. Releasing a module clears its slot, so the engine can collect the
-//! instance, and puts the slot on a free list for the next install.
+//! slot.
 //!
-//! Each thread (Web Worker) has its own function table, so slots and their
-//! free list are per thread, shared by every backend on that thread: the
-//! table grows to the most modules ever alive at once on the thread, not with
-//! the number of modules compiled. Requires linking with
-//! `-C link-arg=--growable-table` (`.cargo/config.toml`; wasm-ld makes the
-//! table fixed otherwise and `Table.grow` throws).
+//! Several workers (the threads build's worker pool): every Web Worker has
+//! its own instance of the VM, so its own function table and JavaScript
+//! objects, while Rust's data (the harts, their backends) lives in the one
+//! shared memory and moves between workers with the vCPU that owns it. So:
+//! - a backend holds no JavaScript object (it is `Send`); each worker's
+//!   table, imports and instances live in a thread-local `ThreadCode`;
+//! - table slots are numbered once for all workers (`SLOTS`): a module
+//!   owns its slot everywhere while it lives, and a worker installs it
+//!   there, from the bytes the backend keeps, the first time it calls it
+//!   (`jit.worker_installs`);
+//! - each worker's modules import a chain tag of their own, so a
+//!   chain-table entry filled on one worker never matches on another, where
+//!   that slot may still hold other code.
+//!
+//! Releasing a module clears its slot on the releasing worker and puts the
+//! slot on the free list; other workers keep their instance until they
+//! install another module there (bounded by the table's length). Requires
+//! linking with `-C link-arg=--growable-table` (`.cargo/config.toml`;
+//! wasm-ld makes the table fixed otherwise and `Table.grow` throws).
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-use std::sync::Arc;
 
 use super::Shared;
 use crate::jit::codegen::{CodegenOptions, ModuleKey};
 use crate::jit::layout::{state, MemoryLayout, StateBlock, CHAIN_TAG_VALID};
 use crate::mem::ExternalRam;
 
-/// A module installed by [`WebBackend::install`].
+/// A module installed by [`WebBackend::install`]; ids are unique across
+/// every backend and worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ModuleId(pub u64);
 
-/// A callable compiled unit: the function-table slot holding its `run`.
-/// Plain data (`Copy`), like the native backend's.
+/// A callable compiled unit: its module and the function-table slot that
+/// holds its `run` (on every worker that installed it). Plain data
+/// (`Copy`), like the native backend's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompiledFn {
     slot: u32,
-    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     module: ModuleId,
 }
 
 /// Maximum sizes (64 KiB pages) tried, in order, for the shared memory that
 /// generated modules import in the threads build. An import of a shared
 /// memory must declare a maximum at least the real memory's, and wasm offers
-/// no way to read that maximum, so the backend tries these at start-up and
-/// keeps the first that links: 16384 pages = the 1 GiB of `--max-memory`
-/// in scripts/test-web.sh, then the 4 GiB limit of wasm32 (any maximum).
+/// no way to read that maximum, so the first backend tries these and keeps
+/// the first that links: 16384 pages = the 1 GiB of `--max-memory` in
+/// scripts/web-env.sh, then the 4 GiB limit of wasm32 (any maximum).
 #[cfg(target_feature = "atomics")]
 const SHARED_MAX_PAGES: [u64; 2] = [16384, 65536];
 
@@ -64,10 +77,123 @@ extern "C" {
     fn set_value(this: &AnyTable, index: u32, value: &JsValue) -> Result<(), JsValue>;
 }
 
+/// Function-table slots, numbered once for every worker: a slot belongs to
+/// at most one live module at a time.
+struct SlotBook {
+    /// Slots no module uses now.
+    free: Vec<u32>,
+    /// The next slot never used (0: not known yet; set from the first
+    /// worker's table length, the same in every instance of the VM).
+    next: u32,
+}
+
+static SLOTS: Mutex<SlotBook> = Mutex::new(SlotBook { free: Vec::new(), next: 0 });
+static NEXT_MODULE: AtomicU64 = AtomicU64::new(0);
+/// Numbers for workers' chain tags.
+static NEXT_WORKER: AtomicU32 = AtomicU32::new(0);
+/// The memory import that linked for the first backend: (shared, declared
+/// maximum). Every later backend and worker uses the same.
+static MEMORY_IMPORT: OnceLock<(bool, Option<u64>)> = OnceLock::new();
+
+fn slot_book() -> MutexGuard<'static, SlotBook> {
+    SLOTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One worker's JavaScript side of the generated code.
+struct ThreadCode {
+    table: WebAssembly::Table,
+    /// `{ env: { memory, table, chain_tag } }` for this worker.
+    imports: Object,
+    /// This worker's chain tag: [`CHAIN_TAG_VALID`] and a per-worker number
+    /// in bits 3..31 (the JIT ors the hart's mode into bits 0..2).
+    tag: u32,
+    /// Per slot: the module installed there on this worker, and its
+    /// instance (kept so it lives while its slot may be called).
+    installed: Vec<Option<(ModuleId, WebAssembly::Instance)>>,
+}
+
 thread_local! {
-    /// Slots of this thread's function table that a backend grew and no
-    /// module uses now.
-    static FREE_SLOTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    static THREAD: RefCell<Option<ThreadCode>> = const { RefCell::new(None) };
+}
+
+impl ThreadCode {
+    fn new() -> Result<ThreadCode, String> {
+        let memory = wasm_bindgen::memory();
+        let table: WebAssembly::Table = wasm_bindgen::function_table().unchecked_into();
+        let worker = NEXT_WORKER.fetch_add(1, Ordering::Relaxed);
+        let tag = CHAIN_TAG_VALID | ((worker << 3) & !CHAIN_TAG_VALID);
+        let descriptor = Object::new();
+        Reflect::set(&descriptor, &"value".into(), &"i32".into())
+            .map_err(|e| js_error("imports", e))?;
+        let chain_tag = WebAssembly::Global::new(&descriptor, &JsValue::from(tag as i32))
+            .map_err(|e| js_error("chain tag", e))?;
+        let env = Object::new();
+        for (name, value) in
+            [("memory", &memory), ("table", table.as_ref()), ("chain_tag", chain_tag.as_ref())]
+        {
+            Reflect::set(&env, &name.into(), value).map_err(|e| js_error("imports", e))?;
+        }
+        let imports = Object::new();
+        Reflect::set(&imports, &"env".into(), &env).map_err(|e| js_error("imports", e))?;
+        let mut book = slot_book();
+        if book.next == 0 {
+            book.next = table.length();
+        }
+        Ok(ThreadCode { table, imports, tag, installed: Vec::new() })
+    }
+
+    /// Whether `f`'s module is in its slot on this worker.
+    #[inline]
+    fn has(&self, f: CompiledFn) -> bool {
+        matches!(self.installed.get(f.slot as usize), Some(Some((m, _))) if *m == f.module)
+    }
+
+    /// Compile and instantiate `wasm` on this worker and put its `run` into
+    /// `slot` (growing this worker's table to reach it).
+    fn install_at(&mut self, slot: u32, module: ModuleId, wasm: &[u8]) -> Result<(), String> {
+        // A fresh, unshared copy: WebAssembly.Module rejects views of a
+        // SharedArrayBuffer (the threads build's memory).
+        let bytes = Uint8Array::from(wasm);
+        let compiled = WebAssembly::Module::new(&bytes).map_err(|e| js_error("compile", e))?;
+        let instance = WebAssembly::Instance::new(&compiled, &self.imports)
+            .map_err(|e| js_error("instantiate", e))?;
+        let run: Function = Reflect::get(&instance.exports(), &"run".into())
+            .map_err(|e| js_error("export run", e))?
+            .dyn_into()
+            .map_err(|_| "export run: not a function".to_string())?;
+        let len = self.table.length();
+        if slot >= len {
+            self.table.grow(slot + 1 - len).map_err(|e| js_error("function table grow", e))?;
+        }
+        self.table.set(slot, &run).map_err(|e| js_error("function table set", e))?;
+        if self.installed.len() <= slot as usize {
+            self.installed.resize_with(slot as usize + 1, || None);
+        }
+        self.installed[slot as usize] = Some((module, instance));
+        Ok(())
+    }
+
+    /// Empty `slot` on this worker if it holds `module`.
+    fn clear(&mut self, slot: u32, module: ModuleId) {
+        if !matches!(self.installed.get(slot as usize), Some(Some((m, _))) if *m == module) {
+            return;
+        }
+        let table: &AnyTable = self.table.unchecked_ref();
+        // A slot inside the table can always be cleared; a stale function
+        // left there could only be reached through `installed`, now empty.
+        let _ = table.set_value(slot, &JsValue::NULL);
+        self.installed[slot as usize] = None;
+    }
+}
+
+/// Run `f` with this worker's `ThreadCode`, made on first use.
+fn with_thread<R>(f: impl FnOnce(&mut ThreadCode) -> Result<R, String>) -> Result<R, String> {
+    THREAD.with_borrow_mut(|t| {
+        if t.is_none() {
+            *t = Some(ThreadCode::new()?);
+        }
+        f(t.as_mut().expect("made above"))
+    })
 }
 
 /// Zeroed memory from the global allocator, freed on drop.
@@ -99,27 +225,26 @@ impl Drop for Zeroed {
 // SAFETY: `Zeroed` owns its allocation; nothing else frees it.
 unsafe impl Send for Zeroed {}
 
+/// A live module: its slot and the bytes any worker installs it from.
 struct Installed {
-    /// Kept so the instance lives while its slot may be called.
-    _instance: WebAssembly::Instance,
     slot: u32,
+    wasm: Arc<[u8]>,
 }
 
+/// One hart's backend. It holds no JavaScript object, so it moves between
+/// workers with its hart (see the module documentation).
 pub struct WebBackend {
     layout: MemoryLayout,
     /// The hart state block (`state::SIZE` bytes, written through
     /// `state_ptr` and by generated code).
     state: Zeroed,
-    table: WebAssembly::Table,
-    /// `{ env: { memory } }`.
-    imports: Object,
     modules: HashMap<ModuleId, Installed>,
-    /// Which module each slot in use holds (checked by `call` in debug builds).
-    #[cfg(debug_assertions)]
-    slot_owner: HashMap<u32, ModuleId>,
-    next_id: u64,
-    /// Slots this backend added to the table (the others came from the free list).
+    /// Slots this backend added to the numbering (the others came from the
+    /// free list).
     table_grows: u64,
+    /// Installs of a live module on another worker than the one that
+    /// compiled it first (its vCPU moved there).
+    worker_installs: u64,
     engine: &'static str,
 }
 
@@ -133,24 +258,6 @@ impl WebBackend {
         let ram = Zeroed::new(ram_len, 8, "guest RAM")?;
         let flags = Zeroed::new(ram_len / 4096, 8, "RAM page flags")?;
         let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
-        let memory = wasm_bindgen::memory();
-        let table: WebAssembly::Table = wasm_bindgen::function_table().unchecked_into();
-        // `env.chain_tag`: one function table per thread, so one tag.
-        let descriptor = Object::new();
-        Reflect::set(&descriptor, &"value".into(), &"i32".into())
-            .map_err(|e| js_error("imports", e))?;
-        let chain_tag =
-            WebAssembly::Global::new(&descriptor, &JsValue::from(CHAIN_TAG_VALID as i32))
-                .map_err(|e| js_error("chain tag", e))?;
-        let env = Object::new();
-        for (name, value) in
-            [("memory", &memory), ("table", table.as_ref()), ("chain_tag", chain_tag.as_ref())]
-        {
-            Reflect::set(&env, &name.into(), value).map_err(|e| js_error("imports", e))?;
-        }
-        let imports = Object::new();
-        Reflect::set(&imports, &"env".into(), &env).map_err(|e| js_error("imports", e))?;
-
         // On wasm32 addresses are 32 bits: the casts are exact.
         let base = MemoryLayout {
             state: state_block.ptr as usize as u32,
@@ -161,56 +268,56 @@ impl WebBackend {
             min_pages: 1,
             max_pages: None,
         };
-        // Shared memory (threads build) first; the unshared import last.
-        #[cfg(target_feature = "atomics")]
-        let shared =
-            SHARED_MAX_PAGES.map(|max| MemoryLayout { shared: true, max_pages: Some(max), ..base });
-        #[cfg(not(target_feature = "atomics"))]
-        let shared: [MemoryLayout; 0] = [];
-        let candidates = shared.into_iter().chain([base]);
-        let mut errors = Vec::new();
-        let mut chosen = None;
-        for layout in candidates {
-            match warm_up(&layout, &imports) {
-                Ok(()) => {
-                    chosen = Some(layout);
-                    break;
+        let (shared, max_pages) = match MEMORY_IMPORT.get() {
+            Some(&found) => found,
+            None => {
+                // Shared memory (threads build) first; the unshared import last.
+                #[cfg(target_feature = "atomics")]
+                let tries: Vec<(bool, Option<u64>)> =
+                    SHARED_MAX_PAGES.iter().map(|&max| (true, Some(max))).collect();
+                #[cfg(not(target_feature = "atomics"))]
+                let tries: Vec<(bool, Option<u64>)> = Vec::new();
+                let mut errors = Vec::new();
+                let mut found = None;
+                for (shared, max_pages) in tries.into_iter().chain([(false, None)]) {
+                    let layout = MemoryLayout { shared, max_pages, ..base };
+                    match with_thread(|t| warm_up(&layout, &t.imports)) {
+                        Ok(()) => {
+                            found = Some((shared, max_pages));
+                            break;
+                        }
+                        Err(e) => errors.push(e),
+                    }
                 }
-                Err(e) => errors.push(e),
+                let found = found.ok_or_else(|| errors.join("; "))?;
+                *MEMORY_IMPORT.get_or_init(|| found)
             }
-        }
-        let layout = chosen.ok_or_else(|| errors.join("; "))?;
+        };
+        with_thread(|_| Ok(()))?;
+        let layout = MemoryLayout { shared, max_pages, ..base };
         let ext =
             ExternalRam { bytes: ram.ptr, page_flags: flags.ptr, owner: Box::new((ram, flags)) };
         let backend = WebBackend {
             layout,
             state: state_block,
-            table,
-            imports,
             modules: HashMap::new(),
-            #[cfg(debug_assertions)]
-            slot_owner: HashMap::new(),
-            next_id: 0,
             table_grows: 0,
+            worker_installs: 0,
             engine: engine_from_user_agent(),
         };
         Ok((backend, ext))
     }
 
-    /// The backend of another hart: the same RAM, memory import and
-    /// function table, a state block of its own.
+    /// The backend of another hart: the same RAM and memory import, a state
+    /// block of its own.
     pub fn sibling(&self, _hart: usize) -> Result<WebBackend, String> {
         let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
         Ok(WebBackend {
             layout: MemoryLayout { state: state_block.ptr as usize as u32, ..self.layout },
             state: state_block,
-            table: self.table.clone(),
-            imports: self.imports.clone(),
             modules: HashMap::new(),
-            #[cfg(debug_assertions)]
-            slot_owner: HashMap::new(),
-            next_id: 0,
             table_grows: 0,
+            worker_installs: 0,
             engine: self.engine,
         })
     }
@@ -231,40 +338,38 @@ impl WebBackend {
         self.state.ptr as *mut StateBlock
     }
 
-    /// Compile and instantiate `wasm`; its export `run` goes into a table slot.
+    /// Compile and instantiate `wasm` on this worker; its export `run` goes
+    /// into a table slot of its own.
     pub fn install(&mut self, wasm: &[u8]) -> Result<(ModuleId, CompiledFn), String> {
-        // A fresh, unshared copy: WebAssembly.Module rejects views of a
-        // SharedArrayBuffer (the threads build's memory).
-        let bytes = Uint8Array::from(wasm);
-        let module = WebAssembly::Module::new(&bytes).map_err(|e| js_error("compile", e))?;
-        let instance = WebAssembly::Instance::new(&module, &self.imports)
-            .map_err(|e| js_error("instantiate", e))?;
-        let run: Function = Reflect::get(&instance.exports(), &"run".into())
-            .map_err(|e| js_error("export run", e))?
-            .dyn_into()
-            .map_err(|_| "export run: not a function".to_string())?;
-        let slot = match FREE_SLOTS.with_borrow_mut(Vec::pop) {
-            Some(slot) => slot,
-            None => {
-                let slot = self.table.grow(1).map_err(|e| js_error("function table grow", e))?;
-                self.table_grows += 1;
-                slot
+        self.install_arc(Arc::from(wasm))
+    }
+
+    fn install_arc(&mut self, wasm: Arc<[u8]>) -> Result<(ModuleId, CompiledFn), String> {
+        // The worker's state first: it numbers the slots the first time.
+        with_thread(|_| Ok(()))?;
+        let (slot, grown) = {
+            let mut book = slot_book();
+            match book.free.pop() {
+                Some(slot) => (slot, false),
+                None => {
+                    let slot = book.next;
+                    book.next += 1;
+                    (slot, true)
+                }
             }
         };
-        if let Err(e) = self.table.set(slot, &run) {
-            FREE_SLOTS.with_borrow_mut(|free| free.push(slot));
-            return Err(js_error("function table set", e));
+        let id = ModuleId(NEXT_MODULE.fetch_add(1, Ordering::Relaxed));
+        if let Err(e) = with_thread(|t| t.install_at(slot, id, &wasm)) {
+            slot_book().free.push(slot);
+            return Err(e);
         }
-        let id = ModuleId(self.next_id);
-        self.next_id += 1;
-        self.modules.insert(id, Installed { _instance: instance, slot });
-        #[cfg(debug_assertions)]
-        self.slot_owner.insert(slot, id);
+        self.table_grows += u64::from(grown);
+        self.modules.insert(id, Installed { slot, wasm });
         Ok((id, CompiledFn { slot, module: id }))
     }
 
     /// Modules are not shared between harts in the browser (each hart
-    /// compiles its own; the page runs every vCPU on one worker for now).
+    /// compiles its own).
     pub fn probe_shared(&self, _vpc: u64, _opts: CodegenOptions) -> Shared {
         Shared::Nothing
     }
@@ -283,7 +388,7 @@ impl WebBackend {
         _key: ModuleKey,
         wasm: Arc<[u8]>,
     ) -> Result<(ModuleId, CompiledFn), String> {
-        self.install(&wasm)
+        self.install_arc(wasm)
     }
 
     /// Modules shared between harts: none in the browser.
@@ -291,44 +396,55 @@ impl WebBackend {
         0
     }
 
-    /// Where chaining finds `f`: the thread's one chain tag and its slot in
-    /// the thread's function table.
+    /// Where chaining finds `f` on this worker: the worker's chain tag and
+    /// `f`'s slot. The dispatcher asks right after it entered `f` here
+    /// ([`WebBackend::call`] installed it on this worker).
     pub fn chain_ref(&self, f: CompiledFn) -> (u32, u32) {
-        (CHAIN_TAG_VALID, f.slot)
+        let tag = THREAD.with_borrow(|t| match t {
+            Some(t) if t.has(f) => t.tag,
+            // Not installed here: a tag no generated code on any worker
+            // compares equal to, so the entry never chains.
+            _ => 0,
+        });
+        (tag, f.slot)
     }
 
     /// Run a compiled unit with `budget` on this hart's state block; see
-    /// `codegen` for the result.
+    /// `codegen` for the result. Installs it on this worker first if this
+    /// worker never ran it (its vCPU ran elsewhere before).
     /// Generated code never traps (a trap would unwind as a JavaScript
     /// exception through Rust, which cannot catch it: a bug in the JIT).
     #[inline]
     pub fn call(&mut self, f: CompiledFn, budget: i64) -> Result<i64, String> {
-        #[cfg(debug_assertions)]
-        if self.slot_owner.get(&f.slot) != Some(&f.module) {
-            return Err(format!("call of released module {:?} (slot {})", f.module, f.slot));
+        if !THREAD.with_borrow(|t| t.as_ref().is_some_and(|t| t.has(f))) {
+            let Some(m) = self.modules.get(&f.module) else {
+                return Err(format!("call of released module {:?} (slot {})", f.module, f.slot));
+            };
+            let wasm = Arc::clone(&m.wasm);
+            with_thread(|t| t.install_at(f.slot, f.module, &wasm))?;
+            self.worker_installs += 1;
         }
         // SAFETY: on wasm32 a function pointer is an index into the function
-        // table; slot `f.slot` holds the `run: (i64, i32) -> i64` export of a
-        // live module (released slots are cleared and only reused by a later
-        // install), and the call site checks the signature.
+        // table; on this worker slot `f.slot` holds the `run: (i64, i32) ->
+        // i64` export of `f`'s module (checked above; a module owns its slot
+        // until released, and a released module is never called), and the
+        // call site checks the signature.
         let run = unsafe {
             std::mem::transmute::<usize, extern "C" fn(i64, u32) -> i64>(f.slot as usize)
         };
         Ok(run(budget, self.layout.state))
     }
 
-    /// Forget module `id`: clear its table slot (so the engine can collect
-    /// the instance) and make the slot free for reuse.
+    /// Forget module `id`: clear its slot on this worker (so the engine can
+    /// collect the instance) and make the slot free for reuse.
     pub fn release(&mut self, id: ModuleId) {
         let Some(m) = self.modules.remove(&id) else { return };
-        #[cfg(debug_assertions)]
-        self.slot_owner.remove(&m.slot);
-        // Clearing cannot fail for a slot inside the table; if it did, the
-        // slot would keep a stale function, so it is not reused.
-        let table: &AnyTable = self.table.unchecked_ref();
-        if table.set_value(m.slot, &JsValue::NULL).is_ok() {
-            FREE_SLOTS.with_borrow_mut(|free| free.push(m.slot));
-        }
+        THREAD.with_borrow_mut(|t| {
+            if let Some(t) = t {
+                t.clear(m.slot, id);
+            }
+        });
+        slot_book().free.push(m.slot);
     }
 
     /// Modules installed and not released.
@@ -336,20 +452,26 @@ impl WebBackend {
         self.modules.len()
     }
 
-    /// Function-table slots free for reuse on this thread (all backends).
+    /// Function-table slots free for reuse (all backends, all workers).
     pub fn free_table_slots(&self) -> usize {
-        FREE_SLOTS.with_borrow(Vec::len)
+        slot_book().free.len()
     }
 
-    /// Slots this backend added to the function table; every other install
+    /// Slots this backend added to the numbering; every other install
     /// reused a free slot.
     pub fn table_grows(&self) -> u64 {
         self.table_grows
     }
 
-    /// Length of this thread's function table.
+    /// Installs of a module on a worker other than the one that compiled
+    /// it (the report's `jit.worker_installs`).
+    pub fn worker_installs(&self) -> u64 {
+        self.worker_installs
+    }
+
+    /// Length of this worker's function table.
     pub fn table_len(&self) -> u32 {
-        self.table.length()
+        THREAD.with_borrow(|t| t.as_ref().map_or(0, |t| t.table.length()))
     }
 }
 
