@@ -153,16 +153,10 @@ impl RunQueue {
         self.closed.store(false, Ordering::Release);
     }
 
-    /// Make every worker of the current call return (tasks stay queued).
-    #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+    /// Make every worker of the current call return (tasks stay queued):
+    /// no task is handed out after this until the next [`RunQueue::open`].
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        let _queue = lock(&self.queue);
-        self.ready.notify_all();
-    }
-
-    /// Wake the workers (something they wait for changed).
-    pub(crate) fn notify_all(&self) {
         let _queue = lock(&self.queue);
         self.ready.notify_all();
     }

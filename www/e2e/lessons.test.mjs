@@ -701,3 +701,17 @@ test('presets gc-pause-problem/fix and gc-memory-problem/fix: incremental slices
   }
   assert.deepEqual(problems, [], 'errors during the GC presets');
 });
+
+test('presets smp-threads-problem/fix: 8 vCPUs passing a token by IPI finish far sooner as tasks on 2 workers than with a worker each', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems, presets } = await openPage(t);
+  const { problem, fix, p, f, runs } = await runPair(page, presets, 'smp-threads-problem', { twice: true });
+  presetSays(problem, 'every hand-off wakes a sleeping worker', '每次交接都要唤醒一个正在休眠的工作线程');
+  presetSays(fix, 'Wall time about halves in the page', '页面里墙钟时间约减半');
+  const walls = (id) => runs[id].map((r) => ms(r.wall_ns).toFixed(0)).join(', ');
+  t.diagnostic(`smp-ring on 8 vCPUs: 8 workers ${walls(problem.id)} ms (worker installs ${p.jit.worker_installs}); 2 workers ${walls(fix.id)} ms (${f.jit.worker_installs})`);
+  assert.equal(p.smp.pool_size, 8, 'the problem runs 8 workers');
+  assert.equal(f.smp.pool_size, 2, 'the fix runs 2 workers');
+  assert.ok(p.wall_ns > 1.3 * f.wall_ns, `the fix is much faster: ${ms(p.wall_ns).toFixed(0)} -> ${ms(f.wall_ns).toFixed(0)} ms`);
+  assert.ok(p.jit.worker_installs > f.jit.worker_installs, `vCPUs move more between 8 workers: installs ${p.jit.worker_installs} -> ${f.jit.worker_installs}`);
+  assert.deepEqual(problems, [], 'errors during the SMP presets');
+});
