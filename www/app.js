@@ -245,6 +245,8 @@ window.tunevmPage = {
   workerTimings: (n) => session?.worker.timings(n),
   /** Test only: a Rust panic in the worker. */
   debugPanic: () => session?.worker.debugPanic(),
+  /** Test only: a Rust panic in a helper of the worker pool. */
+  debugPanicPool: () => session?.worker.debugPanicPool(),
 };
 
 start().catch((e) => {

@@ -10,13 +10,22 @@
 
 self.onmessage = async ({ data }) => {
   const { module, memory, pkg } = data;
+  let mod = null;
   try {
-    const mod = await import(`${pkg}tunevm.js`);
+    mod = await import(`${pkg}tunevm.js`);
     await mod.default({ module_or_path: module, memory });
     mod.worker_start();
     self.postMessage({ type: 'ready' });
     mod.pool_helper_run();
   } catch (e) {
+    // A trap (a Rust panic aborts) mid-job: tell the VM through the shared
+    // memory, since the machine's worker is blocked in the run slice and
+    // reads no messages until it ends.
+    try {
+      mod?.pool_helper_died();
+    } catch {
+      /* the instance could not even do that: the page's Stop watchdog remains */
+    }
     self.postMessage({ type: 'died', message: String(e?.message ?? e) });
   }
 };

@@ -232,6 +232,12 @@ export class VmWorker {
     return this.request('debug_panic');
   }
 
+  /** Test only: a Rust panic in a helper of the worker pool at the next
+   *  run slice (the machine's worker then reports that a pool worker died). */
+  debugPanicPool() {
+    return this.request('debug_panic_pool');
+  }
+
   /** Stop with a watchdog: if the worker does not confirm within
    *  STOP_WATCHDOG_MS (a runaway slice, a hung worker), it is terminated and
    *  replaced, and handlers.killed() is called. */

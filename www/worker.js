@@ -13,7 +13,7 @@
 //                                                  changes: {key: "text"}} | message: why not (a knob that is
 //                                                  not live differs: it applies when the machine is built
 //                                                  again)}; while not running, a live report follows a change
-//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic", arg}
+//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic"|"debug_panic_pool", arg}
 // Worker -> page:
 //   ready {build, isolated} | fatal {message}      after init (or when init failed)
 //   loaded {status} | load-error {message}
@@ -214,6 +214,8 @@ function answer(what, arg) {
       return timings(arg);
     case 'debug_panic':
       return vm.debug_panic(); // test only: panics
+    case 'debug_panic_pool':
+      return vm.debug_panic_pool(); // test only: the next pool job's first helper panics
     default:
       throw new Error(`unknown request ${what}`);
   }

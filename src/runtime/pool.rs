@@ -395,8 +395,9 @@ fn poll_task(
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 pub mod web_workers {
     use super::{lock, WorkerStats};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex};
+    use std::time::Duration;
 
     /// A job's work, its lifetime erased (see the module's invariant).
     type Work = *const (dyn Fn(usize) -> WorkerStats + Sync + 'static);
@@ -425,6 +426,22 @@ pub mod web_workers {
     static CHANGED: Condvar = Condvar::new();
     /// Helpers that entered [`helper_loop`].
     static HELPERS: AtomicUsize = AtomicUsize::new(0);
+    /// A helper died (trapped): the pool, and the machine whose job it was
+    /// running, cannot go on.
+    static BROKEN: AtomicBool = AtomicBool::new(false);
+    /// Test only: the next helper to take a job panics.
+    static PANIC_NEXT_JOB: AtomicBool = AtomicBool::new(false);
+
+    /// Called by a helper's JavaScript after it trapped (`pool_helper_died`).
+    pub fn helper_died() {
+        BROKEN.store(true, Ordering::Release);
+        CHANGED.notify_all();
+    }
+
+    /// Test only: make the next helper to take a job panic.
+    pub fn panic_next_job() {
+        PANIC_NEXT_JOB.store(true, Ordering::Release);
+    }
 
     /// Helpers running (started and waiting for, or doing, work).
     pub fn helpers() -> usize {
@@ -448,6 +465,9 @@ pub mod web_workers {
                     board = CHANGED.wait(board).unwrap_or_else(|e| e.into_inner());
                 }
             };
+            if PANIC_NEXT_JOB.swap(false, Ordering::AcqRel) {
+                panic!("debug_panic_pool: a deliberate panic in a pool worker (test only)");
+            }
             // SAFETY: the job stays posted, and its closure alive, until
             // `done` reaches `wanted` (see `run`).
             let stats = unsafe { (*work)(index) };
@@ -478,6 +498,10 @@ pub mod web_workers {
         };
         {
             let mut board = lock(&BOARD);
+            assert!(
+                !BROKEN.load(Ordering::Acquire),
+                "a pool worker (Web Worker) died earlier; the machine cannot go on"
+            );
             assert!(board.job.is_none(), "one pool job at a time");
             board.job = Some(Job {
                 work,
@@ -491,7 +515,17 @@ pub mod web_workers {
         coordinate();
         let mut board = lock(&BOARD);
         while board.job.as_ref().is_some_and(|j| j.done < j.wanted) {
-            board = CHANGED.wait(board).unwrap_or_else(|e| e.into_inner());
+            // A dead helper never finishes its share (and the vCPU it was
+            // running may be half way through an instruction): the borrow
+            // cannot end cleanly, so the machine's worker gives up, loudly.
+            assert!(
+                !BROKEN.load(Ordering::Acquire),
+                "a pool worker (Web Worker) died during a run slice; the machine cannot go on"
+            );
+            board = CHANGED
+                .wait_timeout(board, Duration::from_millis(20))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         board.job.take().map(|j| j.stats).unwrap_or_default()
     }

@@ -82,6 +82,25 @@ pub fn pool_shared_parts() -> JsValue {
     parts.into()
 }
 
+/// A helper worker's last call (`www/pool-worker.js`), after it trapped: the
+/// machine's worker, waiting for the run slice's job, then panics with "a
+/// pool worker died" (the page reports it and builds a new worker) instead
+/// of waiting for ever. Nothing in the plain build.
+#[wasm_bindgen]
+pub fn pool_helper_died() {
+    #[cfg(target_feature = "atomics")]
+    crate::runtime::web_workers::helper_died();
+}
+
+/// Test only: the first helper to take the next pool job panics (the
+/// end-to-end test of a pool worker that dies; the page's test hook
+/// `window.tunevmPage.debugPanicPool()` asks for it).
+#[wasm_bindgen]
+pub fn debug_panic_pool() {
+    #[cfg(target_feature = "atomics")]
+    crate::runtime::web_workers::panic_next_job();
+}
+
 /// Helper workers running now (threads build; 0 in the plain build).
 #[wasm_bindgen]
 pub fn pool_helpers() -> usize {

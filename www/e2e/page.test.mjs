@@ -917,6 +917,33 @@ test('a Rust panic in the worker reaches the page with its message and file:line
   assert.deepEqual(others, [], 'no other errors');
 });
 
+test('a pool worker (helper Web Worker) that dies mid-run is reported instead of hanging the page, and the page runs again after', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  // smp-sum interpreted on 2 vCPUs and 2 workers runs for about a second.
+  await page.selectOption('#workload', 'smp-sum');
+  await setKnob(page, 'runtime.vcpus', '2');
+  await setKnob(page, 'runtime.pool_size', '2');
+  await setKnob(page, 'jit.enabled', 'false');
+  await page.click('#run');
+  await waitForState(page, 'running');
+  // The next run slice's first helper panics (test-only export); the
+  // machine's worker, waiting for that slice's job, must give up and say why.
+  await page.evaluate(() => window.tunevmPage.debugPanicPool());
+  await waitInPage(page, () => document.querySelector('#state').textContent.startsWith('error:'), null, {
+    timeout: 10_000, message: 'the dead pool worker was not reported', describe: pageSummary,
+  });
+  const shown = await stateText(page);
+  assert.match(shown, /a pool worker \(Web Worker\) died/, `#state after the helper died: "${shown}"`);
+  t.diagnostic(`#state after the helper died: "${shown}"`);
+  assert.equal(await page.locator('#run').isEnabled(), true, 'Run after the pool worker died');
+  await setKnob(page, 'runtime.vcpus', '1');
+  await runExpecting(page, 'hello');
+  // The panics write themselves to the console (console_error_panic_hook),
+  // and so does the note of the died helper: the only console errors allowed.
+  const others = problems.filter((p) => !/debug_panic_pool|pool worker/.test(p));
+  assert.deepEqual(others, [], 'no other errors');
+});
+
 test('the register view names registers and the checklist states its targets as the wasm gives them', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const fromWasm = await page.evaluate(async () => {
