@@ -61,6 +61,11 @@ pub fn chain_slot_of(vpc: u64) -> usize {
     ((vpc >> 1) ^ (vpc >> 11)) as usize & (CHAIN_SLOTS - 1)
 }
 
+/// At most this many nested calls of compiled code run inside each other
+/// (`jit.nested_calls`); a deeper call chains as any exit does. Bounds the
+/// engine's stack that generated code uses (a few hundred bytes a frame).
+pub const MAX_CALL_DEPTH: u32 = 32;
+
 /// Bit 31 of every valid chain tag.
 pub const CHAIN_TAG_VALID: u32 = 1 << 31;
 
@@ -85,11 +90,19 @@ pub struct StateBlock {
     /// The mode bits of the unit the dispatcher entered (`UnitKey::mode`):
     /// part of the tag a chained unit must carry.
     pub chain_mode: u32,
-    _pad: u32,
+    /// Nested calls of compiled code now running (`jit.nested_calls`):
+    /// generated code adds one around each and calls no deeper than
+    /// [`MAX_CALL_DEPTH`]. 0 whenever the dispatcher runs.
+    pub call_depth: u32,
     /// Units entered by chaining (one compiled unit going straight to the
     /// next); generated code adds one at every chained entry.
     pub chained: u64,
-    _reserved: [u64; 27],
+    /// The return address the innermost nested call waits for (0: none,
+    /// whenever the dispatcher runs): an exit to it returns from the nested
+    /// call instead of chaining, so the caller goes on. Saved and restored
+    /// by generated code around each nested call.
+    pub ret_expect: u64,
+    _reserved: [u64; 26],
     /// The inline TLB, direct-mapped by virtual page number: filled and
     /// flushed by the JIT (`jit/inline_tlb.rs`), read by generated code.
     pub tlb: [TlbEntry; TLB_ENTRIES],
@@ -121,6 +134,8 @@ pub mod state {
     pub const TLB_HITS: u32 = offset_of!(StateBlock, tlb_hits) as u32;
     pub const CHAIN_MODE: u32 = offset_of!(StateBlock, chain_mode) as u32;
     pub const CHAINED: u32 = offset_of!(StateBlock, chained) as u32;
+    pub const CALL_DEPTH: u32 = offset_of!(StateBlock, call_depth) as u32;
+    pub const RET_EXPECT: u32 = offset_of!(StateBlock, ret_expect) as u32;
     pub const CHAIN: u32 = offset_of!(StateBlock, chain) as u32;
     pub const CHAIN_SLOTS: u32 = super::CHAIN_SLOTS as u32;
     pub const CHAIN_SLOT_BYTES: u32 = size_of::<ChainSlot>() as u32;

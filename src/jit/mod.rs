@@ -159,6 +159,21 @@ pub struct JitConfig {
     /// How: `region::Block::returns` lists the continuations a return is
     /// compared with (docs/DESIGN.md "Calls and returns inside a unit").
     pub return_guards: bool,
+    /// Run a call that leaves its unit as a nested call of compiled code. true:
+    /// when an optimizing unit calls a function outside itself (in another page,
+    /// or through a register) whose compiled unit is in the chain table, it calls
+    /// that unit as a wasm function and, when the guest returns to the
+    /// instruction after the call, goes on inside the calling unit (one more
+    /// entry instead of two, and no unit of its own for the return address).
+    /// false: the call ends the unit and the return enters another unit. Needs
+    /// jit.chaining. Watch jit.chained, jit.units_compiled and mips; programs
+    /// with many calls between pages or through function pointers gain most.
+    /// Default true.
+    ///
+    /// How: `region::Block::call` keeps the continuation; nesting is at most
+    /// `layout::MAX_CALL_DEPTH` deep, deeper calls chain as before
+    /// (docs/DESIGN.md "Nested calls").
+    pub nested_calls: bool,
     /// How many 4 KiB pages of guest code one optimizing unit may span when
     /// instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit
     /// keeps to its entry's page whatever this says). 1: a unit stops at its page's
@@ -256,6 +271,7 @@ impl JitConfig {
             invalidation_limit: 4,
             chaining: true,
             return_guards: true,
+            nested_calls: true,
             unit_pages: 1,
             max_unit_insns: 128,
             background_compile: true,
@@ -1395,6 +1411,7 @@ impl Jit {
             multi_block: optimizing,
             max_insns: (cap as u64).min(self.config.max_unit_insns) as usize,
             return_guards: self.config.return_guards,
+            nested_calls: optimizing && self.config.chaining && self.config.nested_calls,
             max_pages: if optimizing && key.fetch_bare() {
                 self.config.unit_pages as usize
             } else {

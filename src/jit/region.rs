@@ -12,7 +12,10 @@
 //! block; the optimizing tier follows direct branches and jumps into those
 //! pages and takes up to [`MAX_BLOCKS`] blocks, loops included, and calls
 //! with their continuations: a return is guarded with those continuations
-//! ([`Block::returns`]).
+//! ([`Block::returns`]). A call that leaves the unit (to another page, or
+//! through a register) may keep its continuation too ([`Block::call`]):
+//! generated code calls the callee's unit as a wasm function and goes on
+//! there when it returns to that address.
 //!
 //! Only instructions whose whole effect is registers and RAM are compiled.
 //! Anything else (CSRs, system instructions, atomics, and loads and stores
@@ -79,6 +82,14 @@ pub struct Block {
     /// a match (a return-address guard), so a call and its return stay
     /// inside the unit; any other target leaves it as before.
     pub returns: Vec<(u64, usize)>,
+    /// For a block that ends in a call leaving the unit (`jal` with a link
+    /// register to code outside it, or `jalr` with one; optimizing tier,
+    /// `jit.nested_calls`): the return address and the block of the unit
+    /// that starts there. Generated code calls the callee's compiled unit
+    /// (if the chain table has one) as a nested wasm call and, when the
+    /// guest comes back to exactly that address, goes on at the block; any
+    /// other outcome leaves the unit.
+    pub call: Option<(u64, usize)>,
 }
 
 impl Block {
@@ -106,6 +117,7 @@ impl Block {
                 Target::Exit(_) => None,
             })
             .chain(self.returns.iter().map(|&(_, b)| b))
+            .chain(self.call.map(|(_, b)| b))
             .collect()
     }
 
@@ -126,6 +138,9 @@ impl Block {
         // A guarded return that may not go to `from` any more leaves the
         // unit through the computed target, like any other.
         self.returns.retain(|&(_, b)| b != from);
+        if self.call.is_some_and(|(_, b)| b == from) {
+            self.call = None;
+        }
     }
 }
 
@@ -212,6 +227,10 @@ impl Region {
                 }
             }
             let next = match block.end {
+                End::Jump { target: Target::Exit(pc), .. } if block.call.is_some() => {
+                    let (ret, b) = block.call.expect("checked");
+                    format!("call {pc:#x}, block {b} if it returns to {ret:#x}")
+                }
                 End::Goto(t) | End::Jump { target: t, .. } => target(t),
                 End::Branch { taken, not_taken, .. } => {
                     format!("taken: {}, else {}", target(taken), target(not_taken))
@@ -224,7 +243,12 @@ impl Region {
                         .collect();
                     format!("{}, else exit to the computed target", guards.join(", "))
                 }
-                End::Indirect { .. } => "exit to the computed target".to_string(),
+                End::Indirect { .. } => match block.call {
+                    Some((ret, b)) => {
+                        format!("call the computed target, block {b} if it returns to {ret:#x}")
+                    }
+                    None => "exit to the computed target".to_string(),
+                },
                 End::Interpret(pc) => format!("exit to the interpreter at {pc:#x}"),
             };
             out.push((format!(";   -> {next}"), None));
@@ -318,6 +342,9 @@ pub struct DiscoverOptions {
     /// Take calls' continuations and guard returns with them
     /// ([`Block::returns`]; `jit.return_guards`).
     pub return_guards: bool,
+    /// Keep the continuation of a call that leaves the unit
+    /// ([`Block::call`]; `jit.nested_calls`).
+    pub nested_calls: bool,
     /// Take code from at most this many 4 KiB pages, the entry's included
     /// (1 to [`MAX_UNIT_PAGES`]; `jit.unit_pages`). More than 1 only when
     /// instruction fetch is untranslated: the caller promises that virtual
@@ -370,8 +397,13 @@ pub fn discover_avoiding(
         }
         let me = blocks.len();
         index_of.insert(pc, me);
-        let mut block =
-            Block { pc, insts: Vec::new(), end: End::Interpret(pc), returns: Vec::new() };
+        let mut block = Block {
+            pc,
+            insts: Vec::new(),
+            end: End::Interpret(pc),
+            returns: Vec::new(),
+            call: None,
+        };
         let mut cur = pc;
         let mut want = |t: u64, blocks_len: usize, total: usize| -> Target {
             // A target that is already a block (or queued to become one)
@@ -427,11 +459,21 @@ pub fn discover_avoiding(
                             continuations.push(next);
                         }
                     }
+                    if opts.nested_calls && rd != 0 && matches!(target, Target::Exit(_)) {
+                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                            block.call = Some((next, usize::MAX)); // resolved in pass 2
+                        }
+                    }
                     block.end = End::Jump { pc: cur, len, rd, target: pend(target, t) };
                     break;
                 }
                 Jalr { rd, rs1, imm } => {
                     total += 1;
+                    if opts.nested_calls && rd != 0 {
+                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                            block.call = Some((next, usize::MAX));
+                        }
+                    }
                     block.end = End::Indirect { pc: cur, len, rd, rs1, imm };
                     break;
                 }
@@ -476,6 +518,9 @@ pub fn discover_avoiding(
     continuations.sort_unstable();
     continuations.dedup();
     for b in &mut blocks {
+        if let Some((ret, _)) = b.call {
+            b.call = index_of.get(&ret).map(|&i| (ret, i));
+        }
         match &mut b.end {
             End::Goto(t) | End::Jump { target: t, .. } => fix(t),
             End::Branch { taken, not_taken, .. } => {
@@ -547,6 +592,9 @@ fn reachable(blocks: Vec<Block>) -> Vec<Block> {
                 End::Indirect { .. } | End::Interpret(_) => {}
             }
             for (_, r) in &mut b.returns {
+                *r = new_index[*r];
+            }
+            if let Some((_, r)) = &mut b.call {
                 *r = new_index[*r];
             }
             b

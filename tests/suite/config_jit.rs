@@ -53,6 +53,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.chaining", "true", json!(true)),
         ("jit.return_guards", "false", json!(false)),
         ("jit.return_guards", "true", json!(true)),
+        ("jit.nested_calls", "false", json!(false)),
+        ("jit.nested_calls", "true", json!(true)),
         ("jit.unit_pages", "1", json!(1)),
         ("jit.unit_pages", "16", json!(16)),
         ("jit.max_unit_insns", "16", json!(16)),

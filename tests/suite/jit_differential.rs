@@ -305,6 +305,22 @@ proptest! {
         compare(&program(&ops, None), &regs, 200_000);
     }
 
+    /// Units of at most 16 instructions: calls leave their unit far more
+    /// often, so nested calls (`jit.nested_calls`) and exits between units
+    /// get random control flow around them.
+    #[test]
+    fn random_programs_in_small_units_match(
+        ops in prop::collection::vec(op(), 1..60),
+        regs in prop::collection::vec((1u8..20, any::<u64>()), 0..12),
+    ) {
+        let image = program(&ops, None);
+        let want = run_image(&image, Mode::Interpreter, &regs, 200_000);
+        let mut c = config(Mode::Optimizing);
+        c.jit.max_unit_insns = 16;
+        let got = run_image_with(&image, c, &regs, 200_000);
+        prop_assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want });
+    }
+
     #[test]
     fn random_programs_with_timer_interrupts_match(
         ops in prop::collection::vec(op(), 1..40),
@@ -384,8 +400,13 @@ fn calls_and_returns_stay_inside_a_unit() {
     // guarded with the continuations of the calls that reach them.
     let ram = tunevm::mem::Ram::new(4096);
     ram.write_bytes(0, &image);
-    let opts =
-        DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true, max_pages: 1 };
+    let opts = DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: true,
+        max_pages: 1,
+    };
     let region = discover(&ram, 0, p.addr("loop"), opts);
     let returns: Vec<Vec<u64>> = region
         .blocks
@@ -465,17 +486,23 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
     let ram = tunevm::mem::Ram::new(8192);
     ram.write_bytes(0, &image);
     let discover_with = |max_pages| {
-        let opts =
-            DiscoverOptions { multi_block: true, max_insns: 1024, return_guards: true, max_pages };
+        let opts = DiscoverOptions {
+            multi_block: true,
+            max_insns: 1024,
+            return_guards: true,
+            nested_calls: true,
+            max_pages,
+        };
         discover(&ram, 0, p.addr("loop"), opts)
     };
     let (one, two) = (discover_with(1), discover_with(2));
     assert!(one.extra_pages.is_empty() && !one.blocks.iter().any(|b| b.pc == p.addr("f")));
     assert_eq!(two.extra_pages, vec![1]);
     assert!(two.blocks.iter().any(|b| b.pc == p.addr("f")));
-    let transitions = |pages: u64| {
+    let transitions = |pages: u64, nested_calls: bool| {
         let mut c = config(Mode::Optimizing);
         c.jit.unit_pages = pages;
+        c.jit.nested_calls = nested_calls;
         let mut m = Machine::from_image(c, &image);
         let mut monitor = PerformanceMonitor::default();
         let mut host = CaptureHost::default();
@@ -488,8 +515,117 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
     // (about 800 entries). With four, none does until the store; after it
     // the unit avoids f's page (its code changed lately), so the last 200
     // calls and returns leave it again (about 400).
-    let (one, four) = (transitions(1), transitions(4));
+    // (Nested calls off: they too keep the returns inside the calling unit.)
+    let (one, four) = (transitions(1, false), transitions(4, false));
     assert!(one >= 800 && four <= one / 2 + 10, "entries into compiled code: {one} vs {four}");
+    // With one page per unit and nested calls (`jit.nested_calls`), each
+    // call enters f's unit as a nested call and its return comes back
+    // into the loop's unit: one entry per call, not two.
+    let nested = transitions(1, true);
+    assert!(nested >= 400 && nested <= one / 2 + 10, "nested calls: {nested} vs {one}");
+}
+
+/// Calls that leave their unit (`jit.nested_calls`): direct calls into
+/// other pages nested two deep, a call through a register, recursion across
+/// two pages far deeper than `layout::MAX_CALL_DEPTH`, a callee that
+/// returns past the instruction after its call, and a callee that faults
+/// (the handler skips the load), all with timer interrupts arriving
+/// mid-call. Every run must match the interpreter exactly, whole or stopped
+/// after any of several instruction counts; with nested calls the loop's
+/// unit is entered far less often than without.
+#[test]
+fn nested_calls_match_the_interpreter() {
+    let (with_timer, without) = (nested_calls_program(true, 45), nested_calls_program(false, 45));
+    let want = run_image(&with_timer, Mode::Interpreter, &[], 10_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    let (ints, faults) = (want.x[S2 as usize], want.x[S1 as usize]);
+    assert!(ints > 20 && faults == 150, "interrupts {ints}, faults {faults}");
+    for image in [&with_timer, &without] {
+        compare(image, &[], 10_000_000);
+        for limit in [5_003, 20_011, 77_777] {
+            compare(image, &[], limit);
+        }
+    }
+    // Recursion within the nesting limit, no traps: every call but the one
+    // to "skip" (whose return misses the return address) comes back inside
+    // the caller's unit.
+    let shallow = nested_calls_program(false, 10);
+    let entries = |nested_calls: bool| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.nested_calls = nested_calls;
+        let mut m = Machine::from_image(c, &shallow);
+        let mut monitor = PerformanceMonitor::default();
+        let mut host = CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(10_000_000), timeout_ns: None };
+        assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+        let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+        stats.calls + stats.chained
+    };
+    let (on, off) = (entries(true), entries(false));
+    assert!(on * 5 < off * 3, "entries into compiled code: {on} nested, {off} not");
+}
+
+/// The program of `nested_calls_match_the_interpreter`, with or without
+/// timer interrupts and the faulting callee (a trap empties the chain
+/// table, so compiled code then finds no callee until the dispatcher has
+/// entered it again).
+fn nested_calls_program(traps: bool, depth: i64) -> Vec<u8> {
+    let mut p = Program::new();
+    p.la(T5, "handler").i(csrw(MTVEC, T5));
+    p.li(SP, (DATA - RAM_BASE + 4000) as i64).i(slli(SP, SP, 0));
+    p.li(T6, 1).i(slli(T6, T6, 31)).i(add(SP, SP, T6)); // sp = DATA + 4000
+    if traps {
+        p.li(T6, CLINT_MTIMECMP as i64).li(T5, 97).i(sd(T5, 0, T6));
+        p.li(T5, 1 << 7).i(csrs(MIE, T5)).i(csrsi(MSTATUS, 1 << 3));
+    }
+    p.li(S0, 150);
+    p.label("loop");
+    p.i_to("f", |o| jal(RA, o));
+    p.i(addi(A0, A0, 1)).i(add(A1, A1, A4)); // a4: what f and h left
+    p.la(T0, "g").i(jalr(RA, 0, T0));
+    p.i(xor(A1, A1, A0));
+    p.li(A2, depth).i_to("rec", |o| jal(RA, o));
+    p.i_to("skip", |o| jal(RA, o));
+    p.i(addi(A0, A0, 100)); // skipped: "skip" returns past it
+    if traps {
+        p.i_to("fault", |o| jal(RA, o));
+    }
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.i(csrci(MSTATUS, 1 << 3));
+    p.j_exit();
+    p.align(4).label("handler");
+    p.i(csrr(T5, MCAUSE));
+    p.i_to("interrupt", |o| blt(T5, ZERO, o));
+    p.i(csrr(T5, MEPC)).i(addi(T5, T5, 4)).i(csrw(MEPC, T5)).i(addi(S1, S1, 1)).i(mret());
+    p.label("interrupt").i(addi(S2, S2, 1));
+    p.li(T6, CLINT_MTIMECMP as i64).i(ld(T5, 0, T6));
+    p.i(addi(T5, T5, 97)).i(sd(T5, 0, T6)).i(mret());
+    // f (its own page) calls h (another) and adds what h left.
+    p.align(4096).label("f");
+    p.i(addi(SP, SP, -16)).i(sd(RA, 8, SP)).i(addi(A3, A3, 3));
+    p.i_to("h", |o| jal(RA, o));
+    p.i(ld(RA, 8, SP)).i(addi(SP, SP, 16)).i(add(A4, A4, A3)).i(jalr(ZERO, 0, RA));
+    p.align(4096).label("h");
+    p.i(slli(A5, A3, 1)).i(add(A4, A4, A5)).i(jalr(ZERO, 0, RA));
+    p.align(4096).label("g");
+    p.i(mul(A6, A0, A0)).i(add(A7, A7, A6)).i(jalr(ZERO, 0, RA));
+    // rec and rec2 call each other across a page until a2 runs out.
+    p.align(4096).label("rec");
+    p.i_to("rec_done", |o| beq(A2, ZERO, o));
+    p.i(addi(SP, SP, -16)).i(sd(RA, 8, SP)).i(addi(A2, A2, -1));
+    p.i_to("rec2", |o| jal(RA, o));
+    p.i(ld(RA, 8, SP)).i(addi(SP, SP, 16)).i(addi(S3, S3, 1));
+    p.label("rec_done").i(jalr(ZERO, 0, RA));
+    p.align(4096).label("rec2");
+    p.i(addi(SP, SP, -16)).i(sd(RA, 8, SP));
+    p.i_to("rec", |o| jal(RA, o));
+    p.i(ld(RA, 8, SP)).i(addi(SP, SP, 16)).i(add(S4, S4, S3)).i(jalr(ZERO, 0, RA));
+    p.align(4096).label("skip");
+    p.i(addi(RA, RA, 4)).i(jalr(ZERO, 0, RA));
+    p.align(4096).label("fault");
+    p.i(ld(T3, 0, ZERO)).i(addi(T4, T4, 1)).i(jalr(ZERO, 0, RA));
+    p.image()
 }
 
 // ------------------------------------------------------------- workloads

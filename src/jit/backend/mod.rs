@@ -44,6 +44,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
             insts: Vec::new(),
             end: End::Interpret(RAM_BASE),
             returns: Vec::new(),
+            call: None,
         }],
         extra_pages: Vec::new(),
     };

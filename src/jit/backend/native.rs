@@ -641,6 +641,7 @@ mod tests {
                 insts: vec![(pc, inst, 4)],
                 end: End::Interpret(pc + 4),
                 returns: Vec::new(),
+                call: None,
             }],
             extra_pages: Vec::new(),
         };

@@ -247,7 +247,7 @@ impl Emitter<'_> {
         }
     }
 
-    fn get32(&self, s: &mut InstructionSink, r: u8) {
+    fn get32(&mut self, s: &mut InstructionSink, r: u8) {
         self.get(s, r);
         s.i32_wrap_i64();
     }

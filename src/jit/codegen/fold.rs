@@ -11,8 +11,10 @@
 //! Invariants: `known[r]`, when set, is the value `x[r]` holds at this point
 //! of the block (x0 is always known to be 0); every `set` forgets what was
 //! known about its register; a local holds `x[r]` whenever the unit may exit
-//! (the exit sequence stores it), so only writes that no exit can observe
-//! are dropped. The baseline tier knows nothing but x0 = 0.
+//! (an exit tail stores it if it may have been written), so only writes
+//! that no exit can observe are dropped. `get` and `set` also keep the
+//! write-back bookkeeping (`writeback.rs`): what may and must have been
+//! written here, and which registers' entry values are read. The baseline tier knows nothing but x0 = 0.
 use wasm_encoder::InstructionSink;
 
 use super::locals::LocalOps;
@@ -32,10 +34,13 @@ impl Emitter<'_> {
     }
 
     /// Push `x[r]`.
-    pub(super) fn get(&self, s: &mut InstructionSink, r: u8) {
+    pub(super) fn get(&mut self, s: &mut InstructionSink, r: u8) {
         if let Some(v) = self.known_value(r) {
             s.i64_const(v as i64);
         } else if self.optimizing {
+            if self.defined & (1 << r) == 0 {
+                self.survey.entry_reads |= 1 << r;
+            }
             s.get_local(self.l.reg(r));
         } else {
             s.get_local(self.l.state).i64_load(self.mem(x_offset(r), 3));
@@ -48,6 +53,8 @@ impl Emitter<'_> {
         if r == 0 {
             s.drop();
         } else if self.optimizing {
+            self.written |= 1 << r;
+            self.defined |= 1 << r;
             s.set_local(self.l.reg(r));
         } else {
             s.set_local(self.l.t2);

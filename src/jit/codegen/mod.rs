@@ -59,18 +59,21 @@
 use wasm_encoder::{BlockType, Function, MemArg};
 
 use super::layout::{state, MemoryLayout};
-use super::region::{analyse, Block, Cfg, End, Region};
+use super::region::{analyse, Block, Cfg, Region};
 use super::threshold::Tier;
 
+mod calls;
 mod emit;
 mod fold;
 mod locals;
 mod memory;
 mod module;
 mod structure;
+mod writeback;
 
 use locals::{LocalOps, Locals};
 use structure::Ctl;
+use writeback::{Frame, Survey};
 
 /// A bit of `exit_tag` (above any refund) that keeps an exit from
 /// chaining: set on the exit taken when the budget cannot pay for the next
@@ -199,9 +202,35 @@ fn generate_inner(
 ) -> (Generated, Option<Vec<Mark>>) {
     let mut region = region.clone();
     let cfg = analyse(&mut region);
-    let optimizing = opts.tier == Tier::Optimizing;
-    let (used, dirty) = registers(&region);
+    let flow = writeback::Flow::of(&region.blocks, &cfg);
+    // The optimizing tier translates twice: the first pass (a survey, its
+    // code thrown away) finds what each exit must write back and which
+    // registers' entry values are read; the second emits the real frame
+    // (see `writeback.rs`). The baseline tier keeps registers in the state
+    // block and needs no frame.
+    let frame = if opts.tier == Tier::Optimizing {
+        let (_, _, survey) = translate(&region, &cfg, &flow, layout, opts, &Frame::none(), false);
+        Frame::from_survey(&survey)
+    } else {
+        Frame::none()
+    };
+    let (f, marks, _) = translate(&region, &cfg, &flow, layout, opts, &frame, marked);
+    let wasm = module::assemble(layout, &f);
+    (Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }, marks)
+}
 
+/// One translation of `region` into `run`'s body with `frame`'s entry loads
+/// and exit tails; also what its exits and reads needed (the survey).
+fn translate(
+    region: &Region,
+    cfg: &Cfg,
+    flow: &writeback::Flow,
+    layout: &MemoryLayout,
+    opts: CodegenOptions,
+    frame: &Frame,
+    marked: bool,
+) -> (Function, Option<Vec<Mark>>, Survey) {
+    let optimizing = opts.tier == Tier::Optimizing;
     let (locals, declared) = Locals::new();
     let mut f = Function::new(declared);
     let mut e = Emitter {
@@ -214,38 +243,56 @@ fn generate_inner(
         l: locals,
         ctx: Vec::new(),
         known: [None; 32],
-        cfg: &cfg,
+        written: 0,
+        defined: 0,
+        flow,
+        tails: &frame.tails,
+        survey: Survey::default(),
+        reload: writeback::touched(&region.blocks),
+        cfg,
         blocks: &region.blocks,
-        checks: structure::budget_checks(&region.blocks, &cfg),
+        checks: structure::budget_checks(&region.blocks, cfg),
         marks: marked.then(Vec::new),
     };
     let l = locals;
     {
         let mut s = f.instructions();
-        if optimizing {
-            for r in 1..32u8 {
-                if used & (1 << r) != 0 {
-                    s.get_local(l.state).i64_load(e.mem(x_offset(r), 3)).set_local(l.reg(r));
-                }
+        for r in 1..32u8 {
+            if frame.loads & (1 << r) != 0 {
+                s.get_local(l.state).i64_load(e.mem(x_offset(r), 3)).set_local(l.reg(r));
             }
         }
-        // Every exit branches out of this block to the one exit sequence.
+        // Every exit branches out of one of these blocks: the tail after
+        // each inner block's `end` writes back its registers, then every
+        // tail goes on to the one exit sequence after the outermost `end`.
         s.block(BlockType::Empty);
+        for _ in &frame.tails {
+            s.block(BlockType::Empty);
+        }
     }
     e.ctx.push(Ctl::Exit);
+    for j in 0..frame.tails.len() {
+        e.ctx.push(Ctl::Tail(j));
+    }
     e.tree(&mut f, 0);
-    e.ctx.pop();
     e.mark(&f, None);
+    for (j, &regs) in frame.tails.iter().enumerate().rev() {
+        e.ctx.pop();
+        let mut s = f.instructions();
+        s.end();
+        for r in 1..32u8 {
+            if regs & (1 << r) != 0 {
+                s.get_local(l.state).get_local(l.reg(r)).i64_store(e.mem(x_offset(r), 3));
+            }
+        }
+        if j > 0 {
+            s.br(e.label(Ctl::Exit));
+        }
+    }
+    e.ctx.pop();
     {
         let mut s = f.instructions();
         s.end();
-        if optimizing {
-            for r in 1..32u8 {
-                if dirty & (1 << r) != 0 {
-                    s.get_local(l.state).get_local(l.reg(r)).i64_store(e.mem(x_offset(r), 3));
-                }
-            }
-        }
         s.get_local(l.state).get_local(l.exit_pc).i64_store(e.mem(state::PC, 3));
         if !opts.data_bare {
             s.get_local(l.state).get_local(l.state).i64_load(e.mem(state::TLB_HITS, 3));
@@ -258,38 +305,8 @@ fn generate_inner(
         s.get_local(l.exit_tag).i64_const(NO_CHAIN as i64 - 1).i64_and().i64_add();
         s.end();
     }
-
-    let wasm = module::assemble(layout, &f);
     let marks = e.marks.take();
-    (Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }, marks)
-}
-
-/// Registers the region reads or writes (`used`: loaded at entry in the
-/// optimizing tier) and those it writes (`dirty`: stored back at exit);
-/// never x0.
-fn registers(region: &Region) -> (u32, u32) {
-    let mut used = 0u32;
-    let mut dirty = 0u32;
-    for b in &region.blocks {
-        for &(_, inst, _) in &b.insts {
-            let rd = inst.dest();
-            used |= inst.sources();
-            if rd != 0 {
-                dirty |= 1 << rd;
-            }
-        }
-        match b.end {
-            End::Jump { rd, .. } | End::Indirect { rd, .. } if rd != 0 => dirty |= 1 << rd,
-            _ => {}
-        }
-        match b.end {
-            End::Indirect { rs1, .. } => used |= 1 << rs1,
-            End::Branch { inst, .. } => used |= inst.sources(),
-            _ => {}
-        }
-    }
-    used |= dirty;
-    (used & !1, dirty & !1)
+    (f, marks, e.survey)
 }
 
 /// Offset of `x[r]` in the state block.
@@ -314,6 +331,23 @@ struct Emitter<'a> {
     ctx: Vec<Ctl>,
     /// Register values known at translation time, within the current block.
     known: [Option<u64>; 32],
+    /// Registers that may have been written on some path to the code being
+    /// emitted ([`Emitter::set`] adds, each block starts from the flow's
+    /// `may_in`): what an exit here writes back.
+    written: u32,
+    /// Registers written on every path to here: their locals no longer hold
+    /// the entry value, so reading them needs no entry load.
+    defined: u32,
+    flow: &'a writeback::Flow,
+    /// The exit tails' write-back sets (label `Ctl::Tail(j)`); empty in the
+    /// survey pass and in the baseline tier, where exits branch to the exit
+    /// sequence itself.
+    tails: &'a [u32],
+    /// What this translation's exits and reads needed.
+    survey: Survey,
+    /// Registers the unit reads or writes anywhere: reloaded after a nested
+    /// call (`calls.rs`).
+    reload: u32,
     cfg: &'a Cfg,
     blocks: &'a [Block],
     /// The budget each block checks before it runs, 0 for none
@@ -349,24 +383,60 @@ impl Emitter<'_> {
     }
 
     /// The chaining part of the exit sequence (registers and pc already
-    /// stored): on a normal exit (`exit_tag` 0), if the chain-table slot of
+    /// stored): on a normal exit (`exit_tag` 0) to a pc that is not the
+    /// return address a nested call waits for (`state::RET_EXPECT`; that
+    /// exit returns to the caller instead), if the chain-table slot of
     /// `exit_pc` holds that pc with this instance's tag and the hart's
     /// mode, count the entry and tail-call its unit with the budget left;
     /// otherwise fall through to the return. The callee checks its own
     /// budget at its entry, so guest time stays exact.
     fn chain(&self, s: &mut wasm_encoder::InstructionSink) {
         let l = self.l;
-        let slot = l.tlb_entry; // free again once the unit is left
         s.block(BlockType::Empty);
         s.get_local(l.exit_tag).i64_const(0).i64_ne().br_if(0);
-        // slot = state + chain_slot_of(exit_pc) * CHAIN_SLOT_BYTES
-        s.get_local(l.exit_pc).i64_const(1).i64_shr_u();
-        s.get_local(l.exit_pc).i64_const(11).i64_shr_u().i64_xor().i32_wrap_i64();
-        s.i32_const(state::CHAIN_SLOTS as i32 - 1).i32_and();
-        s.i32_const(state::CHAIN_SLOT_BYTES.trailing_zeros() as i32).i32_shl();
-        s.get_local(l.state).i32_add().set_local(slot);
+        s.get_local(l.exit_pc).get_local(l.state).i64_load(self.mem(state::RET_EXPECT, 3));
+        s.i64_eq().br_if(0);
+        self.chain_lookup(s, structure::Pc::Local(l.exit_pc));
+        s.get_local(l.budget).get_local(l.state);
+        s.get_local(l.tlb_entry).i32_load(self.mem(state::CHAIN + state::CHAIN_FUNC, 2));
+        s.return_call_indirect(0, 0);
+        s.end();
+    }
+
+    /// Inside a `block`: leave it (`br 0`) unless the chain-table slot of
+    /// `pc` holds a unit for `pc` with this instance's tag and the hart's
+    /// mode; on a match count the entry (the slot's hits and the hart's
+    /// `chained`) and leave the slot's address in `tlb_entry` (free again
+    /// once no access is in flight), its `CHAIN_FUNC` naming the unit's
+    /// function-table slot.
+    fn chain_lookup(&self, s: &mut wasm_encoder::InstructionSink, pc: structure::Pc) {
+        let l = self.l;
+        let slot = l.tlb_entry;
+        let push_pc = |s: &mut wasm_encoder::InstructionSink| match pc {
+            structure::Pc::Const(v) => {
+                s.i64_const(v as i64);
+            }
+            structure::Pc::Local(x) => {
+                s.get_local(x);
+            }
+        };
+        // slot = state + chain_slot_of(pc) * CHAIN_SLOT_BYTES
+        match pc {
+            structure::Pc::Const(v) => {
+                let off = super::layout::chain_slot_of(v) as u32 * state::CHAIN_SLOT_BYTES;
+                s.get_local(l.state).i32_const(off as i32).i32_add().set_local(slot);
+            }
+            structure::Pc::Local(x) => {
+                s.get_local(x).i64_const(1).i64_shr_u();
+                s.get_local(x).i64_const(11).i64_shr_u().i64_xor().i32_wrap_i64();
+                s.i32_const(state::CHAIN_SLOTS as i32 - 1).i32_and();
+                s.i32_const(state::CHAIN_SLOT_BYTES.trailing_zeros() as i32).i32_shl();
+                s.get_local(l.state).i32_add().set_local(slot);
+            }
+        }
         s.get_local(slot).i64_load(self.mem(state::CHAIN + state::CHAIN_VPC, 3));
-        s.get_local(l.exit_pc).i64_ne().br_if(0);
+        push_pc(s);
+        s.i64_ne().br_if(0);
         s.get_local(slot).i32_load(self.mem(state::CHAIN + state::CHAIN_TAG, 2));
         s.global_get(0).get_local(l.state).i32_load(self.mem(state::CHAIN_MODE, 2)).i32_or();
         s.i32_ne().br_if(0);
@@ -375,10 +445,6 @@ impl Emitter<'_> {
         let chained = self.mem(state::CHAINED, 3);
         s.get_local(l.state).get_local(l.state).i64_load(chained);
         s.i64_const(1).i64_add().i64_store(chained);
-        s.get_local(l.budget).get_local(l.state);
-        s.get_local(slot).i32_load(self.mem(state::CHAIN + state::CHAIN_FUNC, 2));
-        s.return_call_indirect(0, 0);
-        s.end();
     }
 
     /// RAM's page-flag bytes (addressed by RAM page number).
@@ -390,7 +456,7 @@ impl Emitter<'_> {
 mod tests {
     use super::*;
     use crate::isa::{AmoOp, Inst};
-    use crate::jit::region::Target;
+    use crate::jit::region::{End, Target};
     use crate::mem::RAM_BASE;
 
     /// A loop of ALU, M, load, store and AMO instructions, a JAL into a
@@ -421,12 +487,14 @@ mod tests {
                         not_taken: Target::Block(1),
                     },
                     returns: Vec::new(),
+                    call: None,
                 },
                 Block {
                     pc: end0 + 4,
                     insts: vec![],
                     end: End::Indirect { pc: end0 + 4, len: 4, rd: 1, rs1: 1, imm: 0 },
                     returns: Vec::new(),
+                    call: None,
                 },
             ],
             extra_pages: Vec::new(),
@@ -441,6 +509,59 @@ mod tests {
         let mut r = region();
         let cfg = analyse(&mut r);
         assert_eq!(structure::budget_checks(&r.blocks, &cfg), vec![8, 0]);
+    }
+
+    /// Write-back by exit (`writeback.rs`): a load's side exit before any
+    /// write stores nothing, the final exit stores what was written, and a
+    /// register written before every exit that stores it is never loaded.
+    #[test]
+    fn exits_write_back_only_what_may_have_been_written() {
+        let pc = RAM_BASE;
+        let insts = vec![
+            (pc, Inst::Ld { rd: 9, rs1: 10, imm: 8 }, 4),
+            (pc + 4, Inst::Addi { rd: 5, rs1: 5, imm: 1 }, 4),
+        ];
+        let region = Region {
+            entry: pc,
+            blocks: vec![Block {
+                pc,
+                insts,
+                end: End::Indirect { pc: pc + 8, len: 4, rd: 0, rs1: 1, imm: 0 },
+                returns: Vec::new(),
+                call: None,
+            }],
+            extra_pages: Vec::new(),
+        };
+        let layout = MemoryLayout {
+            state: 1024,
+            ram: 65536,
+            ram_len: 1 << 20,
+            page_flags: 8192,
+            shared: false,
+            min_pages: 18,
+            max_pages: None,
+        };
+        let opts = CodegenOptions {
+            tier: Tier::Optimizing,
+            strict_align: false,
+            data_bare: true,
+            atomic: false,
+            chain: false,
+            inline_tlb_entries: 256,
+        };
+        let g = generate(&region, &layout, opts);
+        let wat = wasmprinter::print_bytes(&g.wasm).expect("valid module");
+        let count = |what: &str, r: u32| {
+            let needle = format!("{what} offset={}", x_offset(r as u8));
+            wat.lines().filter(|l| l.trim() == needle).count()
+        };
+        // x5 and x10 and x1 are read; x9 is written by the load before the
+        // only exit that stores it.
+        assert_eq!((count("i64.load", 5), count("i64.load", 10), count("i64.load", 1)), (1, 1, 1));
+        assert_eq!(count("i64.load", 9), 0, "{wat}");
+        // Two tails: the side exit's (nothing) and the end's (x5, x9).
+        assert_eq!((count("i64.store", 5), count("i64.store", 9)), (1, 1), "{wat}");
+        assert_eq!(wat.matches("i64.store offset=").count(), 3, "x5, x9 and the pc: {wat}");
     }
 
     /// Every tier and access mode produces a valid module.

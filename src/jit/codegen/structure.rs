@@ -5,8 +5,9 @@
 //! Invariants: [`Emitter::ctx`] mirrors the wasm labels open around the
 //! code being emitted (every push is matched by a pop where the label's
 //! `end` is emitted), so [`Emitter::label`] gives the right branch depth;
-//! every exit leaves through the one exit sequence (`Ctl::Exit`) with
-//! `exit_pc` and `exit_tag` set; a block is charged its whole instruction
+//! every exit leaves through an exit tail (`Ctl::Tail`, writing back what
+//! may have been written on the way, see `writeback.rs`) to the one exit
+//! sequence (`Ctl::Exit`) with `exit_pc` and `exit_tag` set; a block is charged its whole instruction
 //! count before it runs, and an exit inside it refunds what was not retired;
 //! the budget is checked only where [`budget_checks`] says (the entry and
 //! loop heads), for the longest path to the next check, so it never goes
@@ -20,6 +21,7 @@ use wasm_encoder::{BlockType, Function, InstructionSink};
 
 use super::fold::dead_writes;
 use super::locals::LocalOps;
+use super::writeback::Frame;
 use super::Emitter;
 use crate::isa::{alu, Inst};
 use crate::jit::region::{Block, Cfg, End, Target};
@@ -29,6 +31,8 @@ use crate::jit::region::{Block, Cfg, End, Target};
 pub(super) enum Ctl {
     /// The block whose end is the exit sequence.
     Exit,
+    /// The block whose end is exit tail `j` (`Emitter::tails[j]`).
+    Tail(usize),
     If,
     /// `loop` whose start is this block.
     LoopHeadedBy(usize),
@@ -79,13 +83,22 @@ impl Emitter<'_> {
         }
     }
 
-    fn label(&self, want: Ctl) -> u32 {
+    pub(super) fn label(&self, want: Ctl) -> u32 {
         let pos = self.ctx.iter().rposition(|&c| c == want).expect("label in scope");
         (self.ctx.len() - 1 - pos) as u32
     }
 
-    /// Control passes from block `from` to `to`.
-    fn branch(&mut self, f: &mut Function, from: usize, to: Target) {
+    /// Control passes from block `from` to `to`. What is known about
+    /// registers at the end of `from` holds again afterwards (translating
+    /// `to`'s code in between changes it), for the code that follows in
+    /// `from`'s terminator.
+    pub(super) fn branch(&mut self, f: &mut Function, from: usize, to: Target) {
+        let (written, defined) = (self.written, self.defined);
+        self.branch_to(f, from, to);
+        (self.written, self.defined) = (written, defined);
+    }
+
+    fn branch_to(&mut self, f: &mut Function, from: usize, to: Target) {
         match to {
             Target::Exit(pc) => self.exit(&mut f.instructions(), Pc::Const(pc), false, 0),
             Target::Block(t) if self.cfg.is_back_edge(from, t) => {
@@ -101,14 +114,27 @@ impl Emitter<'_> {
     /// Leave the unit: branch to the exit sequence (which writes back
     /// registers and stores the pc) with the pc and the budget `refund`
     /// (instructions charged but not retired).
-    fn exit(&mut self, s: &mut InstructionSink, pc: Pc, interpret: bool, refund: u64) {
+    pub(super) fn exit(&mut self, s: &mut InstructionSink, pc: Pc, interpret: bool, refund: u64) {
         match pc {
             Pc::Const(v) => s.i64_const(v as i64),
             Pc::Local(l) => s.get_local(l),
         };
         s.set_local(self.l.exit_pc);
         s.i64_const((refund << 1 | interpret as u64) as i64).set_local(self.l.exit_tag);
-        s.br(self.label(Ctl::Exit));
+        self.leave(s);
+    }
+
+    /// Branch to the exit tail that writes back what may have been
+    /// written here (exit_pc and exit_tag set); record the exit for the
+    /// survey.
+    fn leave(&mut self, s: &mut InstructionSink) {
+        self.survey.exits.push((self.written, self.defined));
+        let label = if self.tails.is_empty() {
+            Ctl::Exit
+        } else {
+            Ctl::Tail(Frame::tail_for(self.tails, self.written))
+        };
+        s.br(self.label(label));
     }
 
     /// Pop an i32 condition; if it is non-zero, side-exit to the interpreter
@@ -127,6 +153,8 @@ impl Emitter<'_> {
         let budget = self.l.budget;
         self.known = [None; 32];
         self.known[0] = Some(0);
+        self.written = self.flow.may_in[b];
+        self.defined = self.flow.must_in[b];
         let charge = block.retired();
         let need = self.checks[b];
         self.mark(f, None);
@@ -141,7 +169,7 @@ impl Emitter<'_> {
             // the budget as short.
             s.i64_const(block.pc as i64).set_local(self.l.exit_pc);
             s.i64_const(super::NO_CHAIN as i64).set_local(self.l.exit_tag);
-            s.br(self.label(Ctl::Exit));
+            self.leave(s);
             self.ctx.pop();
             s.end();
         }
@@ -166,7 +194,12 @@ impl Emitter<'_> {
             End::Interpret(pc) => self.exit(&mut f.instructions(), Pc::Const(pc), true, 0),
             End::Jump { pc, len, rd, target } => {
                 self.set_const(&mut f.instructions(), rd, pc.wrapping_add(len as u64));
-                self.branch(f, b, target);
+                match (target, self.blocks[b].call) {
+                    (Target::Exit(callee), Some((ret, cont))) => {
+                        self.nested_call(f, b, Pc::Const(callee), ret, cont)
+                    }
+                    _ => self.branch(f, b, target),
+                }
             }
             End::Indirect { pc, len, rd, rs1, imm } => {
                 let s = &mut f.instructions();
@@ -191,7 +224,10 @@ impl Emitter<'_> {
                     self.ctx.pop();
                     f.instructions().end();
                 }
-                self.exit(&mut f.instructions(), Pc::Local(t1), false, 0);
+                match self.blocks[b].call {
+                    Some((ret, cont)) => self.nested_call(f, b, Pc::Local(t1), ret, cont),
+                    None => self.exit(&mut f.instructions(), Pc::Local(t1), false, 0),
+                }
             }
             End::Branch { inst, taken, not_taken, .. } => {
                 let (Some(a), Some(c)) = inst.operands() else { unreachable!("not a branch") };
@@ -235,7 +271,7 @@ impl Emitter<'_> {
 }
 
 /// The budget each block checks before it runs (0: no check). Only the
-/// entry (block 0) and loop heads check: every cycle of a reducible CFG
+/// entry (block 0), loop heads and nested calls' continuations check: every cycle of a reducible CFG
 /// passes through a loop head, so the blocks between two checks form an
 /// acyclic graph, and a check asks for the most instructions any path from
 /// it retires before it reaches the next check or leaves the unit. The
@@ -243,7 +279,10 @@ impl Emitter<'_> {
 /// exact, and the blocks in between carry no exit of their own (an exit
 /// inside a hot loop costs the registers it keeps alive).
 pub(super) fn budget_checks(blocks: &[Block], cfg: &Cfg) -> Vec<u64> {
-    let checks = |b: usize| b == 0 || cfg.loop_header[b];
+    // A nested call's continuation checks too: the callee spent an unknown
+    // part of the budget.
+    let cont: Vec<usize> = blocks.iter().filter_map(|b| b.call.map(|(_, c)| c)).collect();
+    let checks = |b: usize| b == 0 || cfg.loop_header[b] || cont.contains(&b);
     let mut longest = vec![0u64; blocks.len()];
     // Successors through forward edges come later in reverse postorder;
     // back edges lead to loop heads, which check for themselves.

@@ -1,0 +1,218 @@
+//! Which registers a unit loads at entry and which each exit writes back.
+//!
+//! In the optimizing tier guest registers live in wasm locals. A unit loads
+//! a register's local from the state block only if some read, or some exit's
+//! write-back, can see the value it had at entry; and an exit writes back
+//! only the registers that may have been written on some path from the
+//! entry to it (the others still hold their value in the state block).
+//! An exit inside a hot loop keeps alive, in the engine's register
+//! allocator, every local it stores: a side exit placed before most of a
+//! unit's writes, or on a path that never meets them, no longer keeps them.
+//!
+//! How: the code generator translates the unit twice. The first pass (the
+//! survey) branches every exit to the exit sequence and records, at each
+//! exit, the registers maybe written and surely written there
+//! (`Emitter::written` / `Emitter::defined`, kept by `Emitter::set` within a
+//! block and started at each block from [`Flow`]), and which registers were
+//! read while not surely written. [`Frame::from_survey`] turns that into
+//! the distinct write-back sets (merged to at most [`MAX_TAILS`]) and the
+//! entry loads; the second pass emits them. Each exit branches to the tail
+//! with the smallest set that covers what it must store
+//! ([`Frame::tail_for`]).
+//!
+//! Invariants: a register stored at an exit is either loaded at entry or
+//! surely written on every path to that exit, so the tail stores the
+//! register's current value; a register maybe written on a path to an exit
+//! is stored there, so the state block is exact after every exit. Both
+//! passes emit the same exits in the same order with the same sets (the
+//! frame changes labels and loads only, not what is written where).
+use crate::jit::region::{Block, Cfg, End};
+
+/// Most write-back tails one unit gets: more distinct sets are merged into
+/// supersets (storing a register that was not written is correct as long as
+/// it was loaded), which bounds the code the tails add.
+pub(super) const MAX_TAILS: usize = 8;
+
+/// Every register but x0, as a set.
+const ALL: u32 = !1;
+
+/// Registers (bit r for x[r], never x0) maybe and surely written on entry
+/// to each block, over every path from the unit's entry.
+pub(super) struct Flow {
+    pub may_in: Vec<u32>,
+    pub must_in: Vec<u32>,
+}
+
+impl Flow {
+    /// Forward data flow over the region's blocks (iterated to a fixed
+    /// point in reverse postorder; loops converge in a few rounds).
+    pub fn of(blocks: &[Block], cfg: &Cfg) -> Flow {
+        let n = blocks.len();
+        let writes: Vec<u32> = blocks.iter().map(block_writes).collect();
+        let mut preds = vec![Vec::new(); n];
+        for (b, block) in blocks.iter().enumerate() {
+            for s in block.successors() {
+                preds[s].push(b);
+            }
+        }
+        let mut may_in = vec![0u32; n];
+        // Unreached blocks keep "everything": they are never translated.
+        let mut must_in = vec![ALL; n];
+        must_in[0] = 0;
+        loop {
+            let mut changed = false;
+            for &b in &cfg.rpo {
+                let mut may = 0;
+                let mut must = if b == 0 { 0 } else { ALL };
+                for &p in &preds[b] {
+                    if blocks[p].call.is_some() {
+                        // A nested call's only edge in the unit is to its
+                        // continuation, entered after every register was
+                        // written back and reloaded (`calls.rs`): nothing
+                        // written since, everything defined.
+                        continue;
+                    }
+                    may |= may_in[p] | writes[p];
+                    must &= must_in[p] | writes[p];
+                }
+                if b == 0 {
+                    // The entry is also reached from outside, with nothing
+                    // written.
+                    must = 0;
+                }
+                if (may, must) != (may_in[b], must_in[b]) {
+                    (may_in[b], must_in[b]) = (may, must);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        Flow { may_in, must_in }
+    }
+}
+
+/// Registers any block of the unit reads or writes, x0 excluded.
+pub(super) fn touched(blocks: &[Block]) -> u32 {
+    let mut t = 0u32;
+    for b in blocks {
+        t |= block_writes(b);
+        for &(_, inst, _) in &b.insts {
+            t |= inst.sources();
+        }
+        match b.end {
+            End::Indirect { rs1, .. } => t |= 1 << rs1,
+            End::Branch { inst, .. } => t |= inst.sources(),
+            _ => {}
+        }
+    }
+    t & ALL
+}
+
+/// Registers a block writes (its instructions' and its jump's link
+/// register), x0 excluded.
+fn block_writes(block: &Block) -> u32 {
+    let mut w = 0u32;
+    for &(_, inst, _) in &block.insts {
+        w |= 1 << inst.dest();
+    }
+    if let End::Jump { rd, .. } | End::Indirect { rd, .. } = block.end {
+        w |= 1 << rd;
+    }
+    w & ALL
+}
+
+/// What one translation found (the survey pass).
+#[derive(Default)]
+pub(super) struct Survey {
+    /// Per exit, in emission order: (maybe written, surely written).
+    pub exits: Vec<(u32, u32)>,
+    /// Registers read while not surely written: their entry value is used.
+    pub entry_reads: u32,
+}
+
+/// The function's frame: the registers loaded at entry and the exit tails'
+/// write-back sets.
+pub(super) struct Frame {
+    pub loads: u32,
+    pub tails: Vec<u32>,
+}
+
+impl Frame {
+    /// No loads and no tails: the baseline tier, and the survey pass.
+    pub fn none() -> Frame {
+        Frame { loads: 0, tails: Vec::new() }
+    }
+
+    pub fn from_survey(survey: &Survey) -> Frame {
+        let tails = merge_sets(survey.exits.iter().map(|&(may, _)| may).collect(), MAX_TAILS);
+        let mut loads = survey.entry_reads;
+        for &(may, must) in &survey.exits {
+            let stored = tails[Frame::tail_for(&tails, may)];
+            loads |= stored & !must;
+        }
+        Frame { loads: loads & ALL, tails }
+    }
+
+    /// The tail an exit that must store `may` branches to: the smallest set
+    /// that covers it.
+    pub fn tail_for(tails: &[u32], may: u32) -> usize {
+        (0..tails.len())
+            .filter(|&j| tails[j] & may == may)
+            .min_by_key(|&j| tails[j].count_ones())
+            .expect("every exit's write-back set is covered by a tail")
+    }
+}
+
+/// The distinct sets of `sets`, merged while there are more than `max`:
+/// each round folds the smallest set into the one it adds fewest registers
+/// to. Every input set is covered by some output set.
+fn merge_sets(mut sets: Vec<u32>, max: usize) -> Vec<u32> {
+    sets.sort_by_key(|s| (s.count_ones(), *s));
+    sets.dedup();
+    while sets.len() > max {
+        let small = sets.remove(0);
+        let j = (0..sets.len())
+            .min_by_key(|&j| ((sets[j] | small) & !sets[j]).count_ones())
+            .expect("more than max >= 1 sets");
+        sets[j] |= small;
+        sets.sort_by_key(|s| (s.count_ones(), *s));
+        sets.dedup();
+    }
+    sets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_sets_cover_every_input() {
+        let input = vec![0b1, 0b11, 0b111, 0b1000, 0b1_0000, 0b11_0000, 0b1000_0001, 0b11];
+        for max in 1..8 {
+            let out = merge_sets(input.clone(), max);
+            assert!(out.len() <= max, "{max}: {out:?}");
+            for &s in &input {
+                let j = Frame::tail_for(&out, s);
+                assert_eq!(out[j] & s, s);
+            }
+        }
+        // Under the limit, the distinct sets themselves.
+        assert_eq!(merge_sets(vec![0b11, 0b1, 0b11], 8), vec![0b1, 0b11]);
+    }
+
+    /// An exit that must store a register not written on every path to it
+    /// needs that register's entry value; a read after a sure write does
+    /// not.
+    #[test]
+    fn loads_cover_what_tails_store_and_reads_see() {
+        let survey =
+            Survey { exits: vec![(0b0110, 0b0010), (0b0010, 0b0010)], entry_reads: 0b1_0000 };
+        let frame = Frame::from_survey(&survey);
+        assert_eq!(frame.tails, vec![0b0010, 0b0110]);
+        // x1 is written before both exits: never loaded. x2 is maybe
+        // written before the first: loaded. x4 is read before any write.
+        assert_eq!(frame.loads, 0b1_0100);
+    }
+}
