@@ -229,7 +229,8 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
 }
 
 /// mixbench (calls, indirect calls, lists, a parser, small matrices): full
-/// tiering with and without chaining against its clang wasm32 build, in
+/// tiering with and without chaining, nested calls, bigger units, against
+/// its clang wasm32 build, in
 /// one page. The JIT's first run is the fresh page's (nothing compiled
 /// yet: each run makes a new machine and JIT); the direct build's first call
 /// includes V8's own lazy compile.
@@ -245,7 +246,7 @@ fn mixbench_jit_vs_direct_wasm() {
         ("full tiering, no chaining", vec![("jit.chaining", "false")]),
         ("full tiering, units of up to 4 pages", vec![("jit.unit_pages", "4")]),
         ("full tiering, units of at most 1024 instructions", vec![("jit.max_unit_insns", "1024")]),
-        ("full tiering, units of at most 256 instructions", vec![("jit.max_unit_insns", "256")]),
+        ("full tiering, nested calls", vec![("jit.nested_calls", "true")]),
         ("full tiering (defaults)", vec![]),
     ];
     let mut lines = vec![
@@ -293,7 +294,7 @@ fn mixbench_jit_vs_direct_wasm() {
     lines.push(format!(
         "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page); \
          chaining on / off {:.2}x; units of up to 4 pages / defaults {:.2}x; \
-         units of at most 1024 / 256 / defaults {:.2}x / {:.2}x / 1",
+         units of at most 1024 / defaults {:.2}x; nested calls on / off {:.2}x",
         100.0 * mips[4] / direct_mips,
         mips[4] / mips[0],
         mips[1] / mips[4],

@@ -21,6 +21,7 @@ const SMC: &[u8] = include_bytes!("../workloads/bin/smc.elf");
 const TRAPS: &[u8] = include_bytes!("../workloads/bin/traps.elf");
 const HTIF_HELLO: &[u8] = include_bytes!("../workloads/bin/htif-hello.elf");
 const CPUBENCH: &[u8] = include_bytes!("../workloads/bin/cpubench.elf");
+const MIXBENCH: &[u8] = include_bytes!("../workloads/bin/mixbench.elf");
 
 /// Console output in memory, time from `performance.now`.
 #[derive(Default)]
@@ -194,6 +195,29 @@ fn traps_optimizing() {
 fn cpubench_prefix_optimizing() {
     let got = same_as_interpreter("cpubench", CPUBENCH, Tier::Optimizing, Some(3_000_000));
     assert_eq!(got.outcome, RunOutcome::MaxInsns);
+}
+
+/// Nested calls (`jit.nested_calls`) in the browser's backend: mixbench's
+/// first 4 M instructions (calls into other pages and through function
+/// pointers) end exactly as interpreted, and with fewer entries into
+/// compiled code than without nesting.
+#[wasm_bindgen_test]
+fn mixbench_prefix_nested_calls() {
+    let limit = Some(4_000_000);
+    let want = run(MIXBENCH, config(Mode::Interpreter, None), limit);
+    let entries = |nested: bool| {
+        let mut c = config(Mode::Forced(Tier::Optimizing), None);
+        c.jit.nested_calls = nested;
+        let got = run(MIXBENCH, c, limit);
+        assert_eq!(got.console, want.console, "nested {nested}: console output");
+        assert_eq!((got.outcome, got.pc, got.retired), (want.outcome, want.pc, want.retired));
+        assert_eq!(got.x, want.x, "nested {nested}: registers");
+        let stats = got.machine.vcpus[0].jit.as_ref().expect("JIT").stats();
+        assert!(stats.retired[1] > 0, "nested {nested}: compiled code ran");
+        stats.calls + stats.chained
+    };
+    let (on, off) = (entries(true), entries(false));
+    assert!(on * 10 < off * 9, "entries into compiled code: {on} nested, {off} not");
 }
 
 #[wasm_bindgen_test]

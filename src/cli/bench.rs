@@ -435,6 +435,7 @@ fn jit_workload(
     }
     configs.push(("full tiering, no chaining", &[("jit.chaining", "false")]));
     configs.push(("full tiering, synchronous compiles", &[("jit.background_compile", "false")]));
+    configs.push(("full tiering, nested calls", &[("jit.nested_calls", "true")]));
     configs.push(("full tiering (defaults)", &[]));
     println!("## JIT: {}.elf ({repeat} runs each, median; wasmtime natively)\n", w.name);
     println!(
@@ -490,10 +491,12 @@ fn jit_workload(
     let full = mips("full tiering (defaults)");
     let mut ratios = format!(
         "\nratios, same run: full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %); \
-         chaining on / off {:.2}x; background / synchronous compiles {:.2}x",
+         chaining on / off {:.2}x; background / synchronous compiles {:.2}x; \
+         nested calls on / off {:.2}x",
         100.0 * full / native_mips,
         full / mips("full tiering, no chaining"),
         full / mips("full tiering, synchronous compiles"),
+        mips("full tiering, nested calls") / full,
     );
     if w.all_tiers {
         let interp = mips("interpreter");

@@ -653,14 +653,16 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  the call, goes on inside the calling unit (one more entry instead of two, and \
                  no unit of its own for the return address). false: the call ends the unit \
                  and the return enters another unit. Needs jit.chaining. Watch jit.chained, \
-                 jit.units_compiled and mips; programs with many calls between pages or \
-                 through function pointers gain most. Default true.",
+                 jit.units_compiled and mips: long runs with many calls between pages or \
+                 through function pointers gain most; short runs can lose, since units grow \
+                 by their continuations and take longer to compile. Default false.",
                 "把离开本单元的函数调用作为编译代码的嵌套调用来执行。true：优化层单元调用单元之外\
                  （另一页里、或经寄存器间接调用）的函数时，若链接表里有该函数的编译单元，\
                  就把它当作 wasm 函数来调用；客户机返回到调用指令的下一条时，在调用方单元内继续执行\
                  （进入编译代码少一次，返回地址也不必有自己的单元）。false：调用结束本单元，\
                  返回时进入另一个单元。需要 jit.chaining。对比 jit.chained、jit.units_compiled \
-                 和 mips；跨页调用或函数指针调用多的程序收益最大。默认 true。",
+                 和 mips：跨页调用或函数指针调用多、运行时间长的程序收益最大；运行时间短的程序\
+                 可能变慢，因为单元连同调用后的续点一起变大，编译更久。默认 false。",
             ),
         knob("jit.unit_pages", int_in(JitConfig::UNIT_PAGES), "pages")
             .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])

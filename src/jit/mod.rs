@@ -166,9 +166,10 @@ pub struct JitConfig {
     /// instruction after the call, goes on inside the calling unit (one more
     /// entry instead of two, and no unit of its own for the return address).
     /// false: the call ends the unit and the return enters another unit. Needs
-    /// jit.chaining. Watch jit.chained, jit.units_compiled and mips; programs
-    /// with many calls between pages or through function pointers gain most.
-    /// Default true.
+    /// jit.chaining. Watch jit.chained, jit.units_compiled and mips: long runs
+    /// with many calls between pages or through function pointers gain most;
+    /// short runs can lose, since units grow by their continuations and take
+    /// longer to compile. Default false.
     ///
     /// How: `region::Block::call` keeps the continuation; nesting is at most
     /// `layout::MAX_CALL_DEPTH` deep, deeper calls chain as before
@@ -271,7 +272,7 @@ impl JitConfig {
             invalidation_limit: 4,
             chaining: true,
             return_guards: true,
-            nested_calls: true,
+            nested_calls: false,
             unit_pages: 1,
             max_unit_insns: 128,
             background_compile: true,

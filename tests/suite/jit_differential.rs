@@ -317,6 +317,7 @@ proptest! {
         let want = run_image(&image, Mode::Interpreter, &regs, 200_000);
         let mut c = config(Mode::Optimizing);
         c.jit.max_unit_insns = 16;
+        c.jit.nested_calls = true;
         let got = run_image_with(&image, c, &regs, 200_000);
         prop_assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want });
     }
@@ -541,9 +542,13 @@ fn nested_calls_match_the_interpreter() {
     let (ints, faults) = (want.x[S2 as usize], want.x[S1 as usize]);
     assert!(ints > 20 && faults == 150, "interrupts {ints}, faults {faults}");
     for image in [&with_timer, &without] {
-        compare(image, &[], 10_000_000);
-        for limit in [5_003, 20_011, 77_777] {
-            compare(image, &[], limit);
+        for limit in [10_000_000, 5_003, 20_011, 77_777] {
+            let want = run_image(image, Mode::Interpreter, &[], limit);
+            let mut c = config(Mode::Optimizing);
+            c.jit.nested_calls = true;
+            let got = run_image_with(image, c, &[], limit);
+            assert!(got.compiled > 0);
+            assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want }, "limit {limit}");
         }
     }
     // Recursion within the nesting limit, no traps: every call but the one
