@@ -55,6 +55,7 @@ impl Emitter<'_> {
         s.get_local(l.state).i32_load(self.mem(state::CALL_DEPTH, 2));
         s.i32_const(MAX_CALL_DEPTH as i32).i32_ge_u().br_if(0);
         self.chain_lookup(s, target);
+        self.survey.stale_uses |= self.written & !self.fresh;
         for r in 1..32u8 {
             if self.written & (1 << r) != 0 {
                 s.get_local(l.state).get_local(l.reg(r)).i64_store(self.mem(x_offset(r), 3));
@@ -79,7 +80,7 @@ impl Emitter<'_> {
         s.if_(BlockType::Empty);
         self.ctx.push(Ctl::If);
         for r in 1..32u8 {
-            if self.reload & (1 << r) != 0 {
+            if self.reloads & (1 << r) != 0 {
                 s.get_local(l.state).i64_load(self.mem(x_offset(r), 3)).set_local(l.reg(r));
             }
         }

@@ -41,6 +41,9 @@ impl Emitter<'_> {
             if self.defined & (1 << r) == 0 {
                 self.survey.entry_reads |= 1 << r;
             }
+            if self.fresh & (1 << r) == 0 {
+                self.survey.stale_uses |= 1 << r;
+            }
             s.get_local(self.l.reg(r));
         } else {
             s.get_local(self.l.state).i64_load(self.mem(x_offset(r), 3));
@@ -55,6 +58,7 @@ impl Emitter<'_> {
         } else if self.optimizing {
             self.written |= 1 << r;
             self.defined |= 1 << r;
+            self.fresh |= 1 << r;
             s.set_local(self.l.reg(r));
         } else {
             s.set_local(self.l.t2);

@@ -248,7 +248,8 @@ fn translate(
         flow,
         tails: &frame.tails,
         survey: Survey::default(),
-        reload: writeback::touched(&region.blocks),
+        fresh: 0,
+        reloads: frame.reloads,
         cfg,
         blocks: &region.blocks,
         checks: structure::budget_checks(&region.blocks, cfg),
@@ -345,9 +346,11 @@ struct Emitter<'a> {
     tails: &'a [u32],
     /// What this translation's exits and reads needed.
     survey: Survey,
-    /// Registers the unit reads or writes anywhere: reloaded after a nested
-    /// call (`calls.rs`).
-    reload: u32,
+    /// Registers written on every path since the latest nested call
+    /// (`Flow::fresh_in`, then `set`).
+    fresh: u32,
+    /// Registers reloaded after a nested call (`Frame::reloads`).
+    reloads: u32,
     cfg: &'a Cfg,
     blocks: &'a [Block],
     /// The budget each block checks before it runs, 0 for none

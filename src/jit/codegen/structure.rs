@@ -93,9 +93,9 @@ impl Emitter<'_> {
     /// `to`'s code in between changes it), for the code that follows in
     /// `from`'s terminator.
     pub(super) fn branch(&mut self, f: &mut Function, from: usize, to: Target) {
-        let (written, defined) = (self.written, self.defined);
+        let (written, defined, fresh) = (self.written, self.defined, self.fresh);
         self.branch_to(f, from, to);
-        (self.written, self.defined) = (written, defined);
+        (self.written, self.defined, self.fresh) = (written, defined, fresh);
     }
 
     fn branch_to(&mut self, f: &mut Function, from: usize, to: Target) {
@@ -128,7 +128,7 @@ impl Emitter<'_> {
     /// written here (exit_pc and exit_tag set); record the exit for the
     /// survey.
     fn leave(&mut self, s: &mut InstructionSink) {
-        self.survey.exits.push((self.written, self.defined));
+        self.survey.exits.push((self.written, self.defined, self.fresh));
         let label = if self.tails.is_empty() {
             Ctl::Exit
         } else {
@@ -155,6 +155,7 @@ impl Emitter<'_> {
         self.known[0] = Some(0);
         self.written = self.flow.may_in[b];
         self.defined = self.flow.must_in[b];
+        self.fresh = self.flow.fresh_in[b];
         let charge = block.retired();
         let need = self.checks[b];
         self.mark(f, None);

@@ -41,6 +41,10 @@ const ALL: u32 = !1;
 pub(super) struct Flow {
     pub may_in: Vec<u32>,
     pub must_in: Vec<u32>,
+    /// Registers written on every path since the latest nested call (all,
+    /// where no path has made one): the others hold, after a call, the
+    /// value the unit had before it unless the call site reloads them.
+    pub fresh_in: Vec<u32>,
 }
 
 impl Flow {
@@ -56,6 +60,7 @@ impl Flow {
             }
         }
         let mut may_in = vec![0u32; n];
+        let mut fresh_in = vec![ALL; n];
         // Unreached blocks keep "everything": they are never translated.
         let mut must_in = vec![ALL; n];
         must_in[0] = 0;
@@ -64,24 +69,28 @@ impl Flow {
             for &b in &cfg.rpo {
                 let mut may = 0;
                 let mut must = if b == 0 { 0 } else { ALL };
+                let mut fresh = ALL;
                 for &p in &preds[b] {
                     if blocks[p].call.is_some() {
                         // A nested call's only edge in the unit is to its
                         // continuation, entered after every register was
-                        // written back and reloaded (`calls.rs`): nothing
-                        // written since, everything defined.
+                        // written back and those observed later reloaded
+                        // (`calls.rs`): nothing written since, everything
+                        // defined, nothing fresh.
+                        fresh = 0;
                         continue;
                     }
                     may |= may_in[p] | writes[p];
                     must &= must_in[p] | writes[p];
+                    fresh &= fresh_in[p] | writes[p];
                 }
                 if b == 0 {
                     // The entry is also reached from outside, with nothing
                     // written.
                     must = 0;
                 }
-                if (may, must) != (may_in[b], must_in[b]) {
-                    (may_in[b], must_in[b]) = (may, must);
+                if (may, must, fresh) != (may_in[b], must_in[b], fresh_in[b]) {
+                    (may_in[b], must_in[b], fresh_in[b]) = (may, must, fresh);
                     changed = true;
                 }
             }
@@ -89,25 +98,8 @@ impl Flow {
                 break;
             }
         }
-        Flow { may_in, must_in }
+        Flow { may_in, must_in, fresh_in }
     }
-}
-
-/// Registers any block of the unit reads or writes, x0 excluded.
-pub(super) fn touched(blocks: &[Block]) -> u32 {
-    let mut t = 0u32;
-    for b in blocks {
-        t |= block_writes(b);
-        for &(_, inst, _) in &b.insts {
-            t |= inst.sources();
-        }
-        match b.end {
-            End::Indirect { rs1, .. } => t |= 1 << rs1,
-            End::Branch { inst, .. } => t |= inst.sources(),
-            _ => {}
-        }
-    }
-    t & ALL
 }
 
 /// Registers a block writes (its instructions' and its jump's link
@@ -126,10 +118,13 @@ fn block_writes(block: &Block) -> u32 {
 /// What one translation found (the survey pass).
 #[derive(Default)]
 pub(super) struct Survey {
-    /// Per exit, in emission order: (maybe written, surely written).
-    pub exits: Vec<(u32, u32)>,
+    /// Per exit, in emission order: (maybe written, surely written, fresh).
+    pub exits: Vec<(u32, u32, u32)>,
     /// Registers read while not surely written: their entry value is used.
     pub entry_reads: u32,
+    /// Registers read, or written back before a nested call, while not
+    /// fresh: a nested call's value of them is used.
+    pub stale_uses: u32,
 }
 
 /// The function's frame: the registers loaded at entry and the exit tails'
@@ -137,22 +132,27 @@ pub(super) struct Survey {
 pub(super) struct Frame {
     pub loads: u32,
     pub tails: Vec<u32>,
+    /// Registers reloaded after every nested call: those some later read,
+    /// write-back or exit tail may see before the unit writes them again.
+    pub reloads: u32,
 }
 
 impl Frame {
     /// No loads and no tails: the baseline tier, and the survey pass.
     pub fn none() -> Frame {
-        Frame { loads: 0, tails: Vec::new() }
+        Frame { loads: 0, tails: Vec::new(), reloads: ALL }
     }
 
     pub fn from_survey(survey: &Survey) -> Frame {
-        let tails = merge_sets(survey.exits.iter().map(|&(may, _)| may).collect(), MAX_TAILS);
+        let tails = merge_sets(survey.exits.iter().map(|&(may, ..)| may).collect(), MAX_TAILS);
         let mut loads = survey.entry_reads;
-        for &(may, must) in &survey.exits {
+        let mut reloads = survey.stale_uses;
+        for &(may, must, fresh) in &survey.exits {
             let stored = tails[Frame::tail_for(&tails, may)];
             loads |= stored & !must;
+            reloads |= stored & !fresh;
         }
-        Frame { loads: loads & ALL, tails }
+        Frame { loads: loads & ALL, tails, reloads: reloads & ALL }
     }
 
     /// The tail an exit that must store `may` branches to: the smallest set
@@ -207,12 +207,18 @@ mod tests {
     /// not.
     #[test]
     fn loads_cover_what_tails_store_and_reads_see() {
-        let survey =
-            Survey { exits: vec![(0b0110, 0b0010), (0b0010, 0b0010)], entry_reads: 0b1_0000 };
+        let survey = Survey {
+            exits: vec![(0b0110, 0b0010, ALL), (0b0010, 0b0010, 0b0010)],
+            entry_reads: 0b1_0000,
+            stale_uses: 0b100_0000,
+        };
         let frame = Frame::from_survey(&survey);
         assert_eq!(frame.tails, vec![0b0010, 0b0110]);
         // x1 is written before both exits: never loaded. x2 is maybe
         // written before the first: loaded. x4 is read before any write.
         assert_eq!(frame.loads, 0b1_0100);
+        // After a nested call: x6 read while stale; x1 is stored by the
+        // second exit's tail but fresh there.
+        assert_eq!(frame.reloads, 0b100_0000);
     }
 }
