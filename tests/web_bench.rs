@@ -229,7 +229,8 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
 }
 
 /// mixbench (calls, indirect calls, lists, a parser, small matrices): full
-/// tiering with and without chaining, nested calls, bigger units, against
+/// tiering with and without chaining, nested calls, jump targets, bigger
+/// units, against
 /// its clang wasm32 build, in
 /// one page. The JIT's first run is the fresh page's (nothing compiled
 /// yet: each run makes a new machine and JIT); the direct build's first call
@@ -242,11 +243,12 @@ fn mixbench_jit_vs_direct_wasm() {
     // later row may find some of its units compiled by an earlier one (units
     // under the size limits are the same in several rows): the defaults come
     // last, so that bias goes their way.
-    let configs: [(&str, Vec<(&str, &str)>); 5] = [
+    let configs: [(&str, Vec<(&str, &str)>); 6] = [
         ("full tiering, no chaining", vec![("jit.chaining", "false")]),
         ("full tiering, units of up to 4 pages", vec![("jit.unit_pages", "4")]),
         ("full tiering, units of at most 1024 instructions", vec![("jit.max_unit_insns", "1024")]),
         ("full tiering, nested calls", vec![("jit.nested_calls", "true")]),
+        ("full tiering, no jump targets", vec![("jit.jump_targets", "0")]),
         ("full tiering (defaults)", vec![]),
     ];
     let mut lines = vec![
@@ -294,12 +296,14 @@ fn mixbench_jit_vs_direct_wasm() {
     lines.push(format!(
         "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page); \
          chaining on / off {:.2}x; units of up to 4 pages / defaults {:.2}x; \
-         units of at most 1024 / defaults {:.2}x; nested calls on / off {:.2}x",
-        100.0 * mips[4] / direct_mips,
-        mips[4] / mips[0],
-        mips[1] / mips[4],
-        mips[2] / mips[4],
-        mips[3] / mips[4],
+         units of at most 1024 / defaults {:.2}x; nested calls on / off {:.2}x; \
+         jump targets on / off {:.2}x",
+        100.0 * mips[5] / direct_mips,
+        mips[5] / mips[0],
+        mips[1] / mips[5],
+        mips[2] / mips[5],
+        mips[3] / mips[5],
+        mips[5] / mips[4],
     ));
     console_log!("{}", lines.join("\n"));
 }

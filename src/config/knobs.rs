@@ -664,6 +664,29 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  和 mips：跨页调用或函数指针调用多、运行时间长的程序收益最大；运行时间短的程序\
                  可能变慢，因为单元连同调用后的续点一起变大，编译更久。默认 false。",
             ),
+        knob("jit.jump_targets", int_in(JitConfig::JUMP_TARGETS), "targets")
+            .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])
+            .help(
+                "How many targets of one indirect jump an optimizing unit may keep inside \
+                 itself. The interpreter notes where each `jalr` that is not a return jumps (a \
+                 switch's jump table, a call through a function pointer or vtable); when a \
+                 unit holding that jump is compiled, the targets seen most often become blocks \
+                 of the unit, and the jump compares its computed target with each before it \
+                 goes there (any other target leaves the unit as before). 0: every such jump \
+                 ends its unit, and its target is entered again by chaining or from the \
+                 dispatcher. More: fewer entries into compiled code where a state machine or an \
+                 interpreter loop dispatches through a table, at the price of bigger units and \
+                 a compare per target kept. Watch jit.calls and jit.chained (entries into \
+                 compiled code), jit.compile_ns and mips. 0 to 8. Default 8.",
+                "一个优化层单元最多可以把一条间接跳转的多少个目标留在单元内。解释器会记下每条\
+                 不是函数返回的 `jalr` 跳到了哪里（switch 的跳转表、经函数指针或虚表的调用）；\
+                 编译包含这条跳转的单元时，最常见的目标成为单元内的块，跳转先把算出的目标与它们\
+                 逐一比较，相同就跳到对应的块（其他目标照旧离开单元）。0：每条这样的跳转都结束\
+                 所在单元，目标要再通过链接或由调度器进入。更大：状态机或解释器循环经跳转表分派时\
+                 进入编译代码的次数更少，代价是单元更大、每个保留的目标多一次比较。对比 \
+                 jit.calls 和 jit.chained（进入编译代码的次数）、jit.compile_ns 以及 mips。\
+                 取值 0 到 8。默认 8。",
+            ),
         knob("jit.unit_pages", int_in(JitConfig::UNIT_PAGES), "pages")
             .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])
             .help(

@@ -396,6 +396,9 @@ impl Hart {
                 let target = addr!(rs1, imm) & !1;
                 x!(rd) = next;
                 next = target;
+                if !crate::jit::jump_profile::is_return(rd, rs1) {
+                    self.jump_site = Some(pc);
+                }
             }
             Beq { rs1, rs2, imm } => branch!(x!(rs1) == x!(rs2), imm),
             Bne { rs1, rs2, imm } => branch!(x!(rs1) != x!(rs2), imm),

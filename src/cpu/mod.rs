@@ -188,6 +188,10 @@ pub struct Hart {
     host_time_base: Option<u64>,
     /// Stores that set another hart's `msip`.
     ipis_sent: u64,
+    /// The pc of the last `jalr` that was not a return, until the JIT's
+    /// dispatcher takes it ([`Hart::take_jump_site`]) to profile where
+    /// indirect jumps go.
+    jump_site: Option<u64>,
     /// After [`StopReason::Parked`]: the clock value at which the timer
     /// wakes the hart (`u64::MAX`: only another hart can).
     park_deadline: u64,
@@ -228,6 +232,7 @@ impl Hart {
             host_time_base: None,
             ipis_sent: 0,
             park_deadline: u64::MAX,
+            jump_site: None,
         };
         hart.update_translation();
         hart

@@ -177,6 +177,13 @@ impl Hart {
         self.translation_epoch
     }
 
+    /// The pc of the `jalr` (not a return) that the last instruction was,
+    /// if it was one; the pc is now its target. Each is reported once.
+    #[inline(always)]
+    pub fn take_jump_site(&mut self) -> Option<u64> {
+        self.jump_site.take()
+    }
+
     /// The data translation the last instruction made in a paging mode, if
     /// any (each is reported once).
     #[inline(always)]

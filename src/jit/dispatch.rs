@@ -90,6 +90,11 @@ impl Jit {
             }
             match step {
                 Step::Retired { ends_block } => {
+                    if ends_block {
+                        if let Some(site) = hart.take_jump_site() {
+                            self.jump_profile.record(site, hart.pc);
+                        }
+                    }
                     at_entry = resume || ends_block;
                     resume = false;
                 }

@@ -31,6 +31,7 @@ mod cost;
 mod dispatch;
 mod inline_tlb;
 mod jump_cache;
+pub mod jump_profile;
 pub mod layout;
 pub mod region;
 pub mod threshold;
@@ -156,7 +157,7 @@ pub struct JitConfig {
     /// compiled code: far fewer with guards on programs with many small functions
     /// in one page) and mips. Default true.
     ///
-    /// How: `region::Block::returns` lists the continuations a return is
+    /// How: `region::Block::guards` lists the continuations a return is
     /// compared with (docs/DESIGN.md "Calls and returns inside a unit").
     pub return_guards: bool,
     /// Run a call that leaves its unit as a nested call of compiled code. true:
@@ -175,6 +176,22 @@ pub struct JitConfig {
     /// `layout::MAX_CALL_DEPTH` deep, deeper calls chain as before
     /// (docs/DESIGN.md "Nested calls").
     pub nested_calls: bool,
+    /// How many targets of one indirect jump an optimizing unit may keep inside
+    /// itself. The interpreter notes where each `jalr` that is not a return jumps
+    /// (a switch's jump table, a call through a function pointer or vtable);
+    /// when a unit holding that jump is compiled, the targets seen most often
+    /// become blocks of the unit, and the jump compares its computed target with
+    /// each before it goes there (any other target leaves the unit as before). 0:
+    /// every such jump ends its unit, and its target is entered again by chaining
+    /// or from the dispatcher. More: fewer entries into compiled code where a
+    /// state machine or an interpreter loop dispatches through a table, at the
+    /// price of bigger units and a compare per target kept. Watch jit.calls and
+    /// jit.chained (entries into compiled code), jit.compile_ns and mips. 0 to 8.
+    /// Default 8.
+    ///
+    /// How: `jit/jump_profile.rs` (the profile), `region::Block::guards` (the
+    /// guarded targets; docs/DESIGN.md "Profiled jump targets").
+    pub jump_targets: u64,
     /// How many 4 KiB pages of guest code one optimizing unit may span when
     /// instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit
     /// keeps to its entry's page whatever this says). 1: a unit stops at its page's
@@ -250,6 +267,8 @@ impl JitConfig {
     pub const INVALIDATION_LIMIT: std::ops::RangeInclusive<u64> = 0..=1_000_000;
     /// Range of `max_unit_insns`.
     pub const MAX_UNIT_INSNS: std::ops::RangeInclusive<u64> = 16..=region::MAX_UNIT_INSNS as u64;
+    /// Range of `jump_targets`.
+    pub const JUMP_TARGETS: std::ops::RangeInclusive<u64> = 0..=region::MAX_GUARDS as u64;
     /// Range of `unit_pages`.
     pub const UNIT_PAGES: std::ops::RangeInclusive<u64> = 1..=region::MAX_UNIT_PAGES as u64;
     /// Range of `inline_tlb_entries` (a power of two; the state block holds
@@ -273,6 +292,7 @@ impl JitConfig {
             chaining: true,
             return_guards: true,
             nested_calls: false,
+            jump_targets: 8,
             unit_pages: 1,
             max_unit_insns: 128,
             background_compile: true,
@@ -299,6 +319,7 @@ impl JitConfig {
         check("jit.invalidation_limit", self.invalidation_limit, Self::INVALIDATION_LIMIT)?;
         check("jit.inline_tlb_entries", self.inline_tlb_entries, Self::INLINE_TLB_ENTRIES)?;
         check("jit.unit_pages", self.unit_pages, Self::UNIT_PAGES)?;
+        check("jit.jump_targets", self.jump_targets, Self::JUMP_TARGETS)?;
         check("jit.max_unit_insns", self.max_unit_insns, Self::MAX_UNIT_INSNS)?;
         if !self.inline_tlb_entries.is_power_of_two() {
             return Err(threshold::InvalidThresholdConfig {
@@ -559,6 +580,9 @@ pub struct Jit {
     /// Direct-mapped by entry pc: the dispatch fast path (see
     /// `jump_cache.rs`; its entries' units are in `cache`).
     jumps: JumpCache,
+    /// Where the interpreter saw indirect jumps go (`jump_profile.rs`):
+    /// discovery keeps up to `jit.jump_targets` of them inside a unit.
+    jump_profile: jump_profile::JumpProfile,
     /// The inline TLB's bookkeeping (its entries are in the state block).
     inline_tlb: InlineTlb,
     /// The chain table's bookkeeping (its slots are in the state block).
@@ -612,6 +636,7 @@ impl Jit {
             strict_align: false,
             atomic: false,
             jumps: JumpCache::default(),
+            jump_profile: jump_profile::JumpProfile::default(),
             inline_tlb,
             chain: chain::ChainTable::default(),
             churn: FxHashMap::default(),
@@ -655,6 +680,7 @@ impl Jit {
         (self.units.capacity() * unit + self.churn.capacity() * churn) as u64
             + self.jumps.bytes()
             + self.chain.bytes()
+            + self.jump_profile.bytes()
     }
 
     /// Units whose counts the JIT tracks now.
@@ -1413,6 +1439,7 @@ impl Jit {
             max_insns: (cap as u64).min(self.config.max_unit_insns) as usize,
             return_guards: self.config.return_guards,
             nested_calls: optimizing && self.config.chaining && self.config.nested_calls,
+            jump_targets: self.config.jump_targets as usize,
             max_pages: if optimizing && key.fetch_bare() {
                 self.config.unit_pages as usize
             } else {
@@ -1427,9 +1454,15 @@ impl Jit {
     /// throw away every unit that reaches into it.
     fn discover(&self, key: UnitKey, ram: &Ram, page_off: usize, opts: DiscoverOptions) -> Region {
         let churn = &self.churn;
-        region::discover_avoiding(ram, page_off, key.vpc, opts, |page| {
-            churn.contains_key(&(crate::mem::RAM_BASE + page as u64 * 4096))
-        })
+        let profile = &self.jump_profile;
+        region::discover_avoiding(
+            ram,
+            page_off,
+            key.vpc,
+            opts,
+            |page| churn.contains_key(&(crate::mem::RAM_BASE + page as u64 * 4096)),
+            |site| profile.targets(site, opts.jump_targets),
+        )
     }
 
     /// Code view of a cached unit: its guest disassembly and wasm text, and

@@ -12,7 +12,8 @@
 //! block; the optimizing tier follows direct branches and jumps into those
 //! pages and takes up to [`MAX_BLOCKS`] blocks, loops included, and calls
 //! with their continuations: a return is guarded with those continuations
-//! ([`Block::returns`]). A call that leaves the unit (to another page, or
+//! ([`Block::guards`]), and an indirect jump with the targets the
+//! interpreter saw it take most (`jit.jump_targets`). A call that leaves the unit (to another page, or
 //! through a register) may keep its continuation too ([`Block::call`]):
 //! generated code calls the callee's unit as a wasm function and goes on
 //! there when it returns to that address.
@@ -36,8 +37,8 @@ pub const MAX_BLOCKS: usize = 64;
 pub const MAX_BLOCK_INSNS: usize = 64;
 /// At most this many instructions per unit.
 pub const MAX_UNIT_INSNS: usize = 1024;
-/// At most this many return-address guards per return (`Block::returns`).
-pub const MAX_RETURN_GUARDS: usize = 8;
+/// At most this many guarded targets per indirect jump (`Block::guards`).
+pub const MAX_GUARDS: usize = 8;
 /// At most this many pages per unit (`jit.unit_pages`).
 pub const MAX_UNIT_PAGES: usize = 16;
 
@@ -74,14 +75,20 @@ pub struct Block {
     /// instructions only.
     pub insts: Vec<(u64, Inst, u8)>,
     pub end: End,
-    /// For a block that ends in a return (`jalr x0, 0(rs)`: `ret` through
-    /// `ra`, `t0` or any register a call linked through; optimizing tier):
-    /// the return addresses of the calls inside the unit
-    /// whose continuation is a block of the unit, as (pc, block). Generated
-    /// code compares the computed target with each and goes to the block on
-    /// a match (a return-address guard), so a call and its return stay
-    /// inside the unit; any other target leaves it as before.
-    pub returns: Vec<(u64, usize)>,
+    /// For a block that ends in an indirect jump (optimizing tier): targets
+    /// known to be likely, each a block of the unit, as (pc, block).
+    /// Generated code compares the computed target with each in order and
+    /// goes to the block on a match (a guard); any other target leaves the
+    /// unit as before. They are
+    /// - for a `jalr` that is not a return, the targets the interpreter
+    ///   saw it jump to most (`jump_profile.rs`, `jit.jump_targets`): the
+    ///   cases of a jump table, the functions a pointer called;
+    /// - for `jalr x0, 0(rs)` (a return through `ra`, `t0` or any register
+    ///   a call linked through), the return addresses of the calls inside
+    ///   the unit whose continuation is a block of the unit
+    ///   (return-address guards, `jit.return_guards`), so a call and its
+    ///   return stay inside the unit.
+    pub guards: Vec<(u64, usize)>,
     /// For a block that ends in a call leaving the unit (`jal` with a link
     /// register to code outside it, or `jalr` with one; optimizing tier,
     /// `jit.nested_calls`): the return address and the block of the unit
@@ -116,7 +123,7 @@ impl Block {
                 Target::Block(b) => Some(b),
                 Target::Exit(_) => None,
             })
-            .chain(self.returns.iter().map(|&(_, b)| b))
+            .chain(self.guards.iter().map(|&(_, b)| b))
             .chain(self.call.map(|(_, b)| b))
             .collect()
     }
@@ -137,7 +144,7 @@ impl Block {
         }
         // A guarded return that may not go to `from` any more leaves the
         // unit through the computed target, like any other.
-        self.returns.retain(|&(_, b)| b != from);
+        self.guards.retain(|&(_, b)| b != from);
         if self.call.is_some_and(|(_, b)| b == from) {
             self.call = None;
         }
@@ -235,11 +242,11 @@ impl Region {
                 End::Branch { taken, not_taken, .. } => {
                     format!("taken: {}, else {}", target(taken), target(not_taken))
                 }
-                End::Indirect { .. } if !block.returns.is_empty() => {
+                End::Indirect { .. } if !block.guards.is_empty() => {
                     let guards: Vec<String> = block
-                        .returns
+                        .guards
                         .iter()
-                        .map(|&(pc, b)| format!("block {b} if it returns to {pc:#x}"))
+                        .map(|&(pc, b)| format!("block {b} if it goes to {pc:#x}"))
                         .collect();
                     format!("{}, else exit to the computed target", guards.join(", "))
                 }
@@ -340,11 +347,15 @@ pub struct DiscoverOptions {
     /// At most this many instructions (at most [`MAX_UNIT_INSNS`]).
     pub max_insns: usize,
     /// Take calls' continuations and guard returns with them
-    /// ([`Block::returns`]; `jit.return_guards`).
+    /// ([`Block::guards`]; `jit.return_guards`).
     pub return_guards: bool,
     /// Keep the continuation of a call that leaves the unit
     /// ([`Block::call`]; `jit.nested_calls`).
     pub nested_calls: bool,
+    /// Keep up to this many profiled targets of an indirect jump that is
+    /// not a return inside the unit, behind guards ([`Block::guards`];
+    /// `jit.jump_targets`; 0: none).
+    pub jump_targets: usize,
     /// Take code from at most this many 4 KiB pages, the entry's included
     /// (1 to [`MAX_UNIT_PAGES`]; `jit.unit_pages`). More than 1 only when
     /// instruction fetch is untranslated: the caller promises that virtual
@@ -356,19 +367,22 @@ pub struct DiscoverOptions {
 /// offset `page_off`. Never reads outside RAM, nor outside that page when
 /// `opts.max_pages` is 1.
 pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -> Region {
-    discover_avoiding(ram, page_off, entry, opts, |_| false)
+    discover_avoiding(ram, page_off, entry, opts, |_| false, |_| Vec::new())
 }
 
 /// [`discover`], taking no code from a page other than the entry's for
 /// which `avoid(RAM page number)` holds (the JIT avoids pages whose code
 /// changed lately, so their churn does not throw away units that merely
-/// reach into them).
+/// reach into them), and with `jump_targets(pc)` the likely targets of the
+/// indirect jump at `pc`, most likely first (the JIT's profile; any list
+/// is safe, since each is guarded).
 pub fn discover_avoiding(
     ram: &Ram,
     page_off: usize,
     entry: u64,
     opts: DiscoverOptions,
     avoid: impl Fn(u32) -> bool,
+    jump_targets: impl Fn(u64) -> Vec<u64>,
 ) -> Region {
     debug_assert!(page_off.is_multiple_of(4096) && page_off + 4096 <= ram.len());
     let entry_off = page_off + (entry & 0xfff) as usize;
@@ -401,7 +415,7 @@ pub fn discover_avoiding(
             pc,
             insts: Vec::new(),
             end: End::Interpret(pc),
-            returns: Vec::new(),
+            guards: Vec::new(),
             call: None,
         };
         let mut cur = pc;
@@ -453,7 +467,7 @@ pub fn discover_avoiding(
                     total += 1;
                     let target = want(t, blocks.len(), total);
                     // A call into the unit: its continuation is where the
-                    // callee's return comes back to (see `Block::returns`).
+                    // callee's return comes back to (see `Block::guards`).
                     if opts.return_guards && rd != 0 && matches!(target, Target::Block(_)) {
                         if let Target::Block(_) = want(next, blocks.len(), total) {
                             continuations.push(next);
@@ -469,6 +483,26 @@ pub fn discover_avoiding(
                 }
                 Jalr { rd, rs1, imm } => {
                     total += 1;
+                    if opts.multi_block
+                        && opts.jump_targets > 0
+                        && !crate::jit::jump_profile::is_return(rd, rs1)
+                    {
+                        let mut inside = false;
+                        for t in jump_targets(cur).into_iter().take(opts.jump_targets) {
+                            if let Target::Block(_) = want(t, blocks.len(), total) {
+                                block.guards.push((t, usize::MAX)); // resolved in pass 2
+                                inside = true;
+                            }
+                        }
+                        // A call through a register into the unit: its
+                        // continuation is where the callee's return comes
+                        // back to, as for `jal`.
+                        if inside && opts.return_guards && rd != 0 {
+                            if let Target::Block(_) = want(next, blocks.len(), total) {
+                                continuations.push(next);
+                            }
+                        }
+                    }
                     if opts.nested_calls && rd != 0 {
                         if let Target::Block(_) = want(next, blocks.len(), total) {
                             block.call = Some((next, usize::MAX));
@@ -527,12 +561,20 @@ pub fn discover_avoiding(
                 fix(taken);
                 fix(not_taken);
             }
-            End::Indirect { rd: 0, imm: 0, .. } => {
-                b.returns = continuations
-                    .iter()
-                    .filter_map(|pc| index_of.get(pc).map(|&i| (*pc, i)))
-                    .take(MAX_RETURN_GUARDS)
-                    .collect();
+            End::Indirect { rd, imm, .. } => {
+                // Profiled targets first, then (for `jalr x0, 0(rs)`) the
+                // continuations of the unit's calls.
+                let returns: &[u64] = if *rd == 0 && *imm == 0 { &continuations[..] } else { &[] };
+                let profiled = b.guards.iter().map(|&(pc, _)| pc);
+                let mut guards: Vec<(u64, usize)> = Vec::new();
+                for pc in profiled.chain(returns.iter().copied()) {
+                    if let Some(&i) = index_of.get(&pc) {
+                        if guards.len() < MAX_GUARDS && !guards.iter().any(|g| g.0 == pc) {
+                            guards.push((pc, i));
+                        }
+                    }
+                }
+                b.guards = guards;
             }
             _ => {}
         }
@@ -591,7 +633,7 @@ fn reachable(blocks: Vec<Block>) -> Vec<Block> {
                 }
                 End::Indirect { .. } | End::Interpret(_) => {}
             }
-            for (_, r) in &mut b.returns {
+            for (_, r) in &mut b.guards {
                 *r = new_index[*r];
             }
             if let Some((_, r)) = &mut b.call {

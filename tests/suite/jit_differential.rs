@@ -364,7 +364,7 @@ fn instruction_limits_are_exact() {
 }
 
 /// Calls and returns inside one optimizing unit (return-address guards,
-/// `region::Block::returns`): a loop calls a leaf from two sites and a
+/// `region::Block::guards`): a loop calls a leaf from two sites and a
 /// non-leaf that calls it too, and jumps through t0 to an address no call
 /// returns to, which must leave the unit. Same end as the interpreter, and
 /// the loop's calls and returns no longer leave compiled code.
@@ -406,6 +406,7 @@ fn calls_and_returns_stay_inside_a_unit() {
         max_insns: 1024,
         return_guards: true,
         nested_calls: true,
+        jump_targets: 4,
         max_pages: 1,
     };
     let region = discover(&ram, 0, p.addr("loop"), opts);
@@ -413,7 +414,7 @@ fn calls_and_returns_stay_inside_a_unit() {
         .blocks
         .iter()
         .filter(|b| matches!(b.end, RegionEnd::Indirect { rs1: RA, .. }))
-        .map(|b| b.returns.iter().map(|&(pc, _)| pc).collect())
+        .map(|b| b.guards.iter().map(|&(pc, _)| pc).collect())
         .collect();
     let (site1, site2, site3) = (p.addr("loop") + 4, p.addr("loop") + 12, p.addr("loop") + 20);
     let in_outer = p.addr("outer") + 12;
@@ -492,6 +493,7 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
             max_insns: 1024,
             return_guards: true,
             nested_calls: true,
+            jump_targets: 4,
             max_pages,
         };
         discover(&ram, 0, p.addr("loop"), opts)
@@ -568,6 +570,100 @@ fn nested_calls_match_the_interpreter() {
     };
     let (on, off) = (entries(true), entries(false));
     assert!(on * 5 < off * 3, "entries into compiled code: {on} nested, {off} not");
+}
+
+/// Profiled jump targets (`jit.jump_targets`, docs/DESIGN.md "Profiled jump
+/// targets"): a loop dispatches through a computed `jr` to one of four cases
+/// (a jump table's shape) and calls one of two functions through a
+/// register. The interpreter runs the loop first (thresholds above 0), so
+/// the optimizing unit keeps the cases and the functions inside itself
+/// behind guards. Near the end the jump goes to a fifth case and the call
+/// to a third function that the profile never saw: the guards miss and the unit
+/// leaves, as before. Same end as the interpreter at every limit, timer
+/// interrupts included; far fewer entries into compiled code with the
+/// targets than without.
+#[test]
+fn profiled_jump_targets_match_the_interpreter() {
+    let image = jump_table_program(true);
+    let profiled = |targets: u64| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.min_threshold = 30;
+        c.jit.max_threshold = 30;
+        c.jit.tier_up_threshold = 60;
+        c.jit.jump_targets = targets;
+        c
+    };
+    for limit in [10_000_000, 4_999, 23_456, 61_001] {
+        let want = run_image(&image, Mode::Interpreter, &[], limit);
+        let got = run_image_with(&image, profiled(4), &[], limit);
+        assert!(got.compiled > 0);
+        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want }, "limit {limit}");
+    }
+    let want = run_image(&image, Mode::Interpreter, &[], 10_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    assert!(want.x[S2 as usize] > 10, "timer interrupts: {}", want.x[S2 as usize]);
+    let quiet = jump_table_program(false);
+    let entries = |targets: u64| {
+        let mut m = Machine::from_image(profiled(targets), &quiet);
+        let mut monitor = PerformanceMonitor::default();
+        let mut host = CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(10_000_000), timeout_ns: None };
+        assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+        let jit = m.vcpus[0].jit.as_ref().unwrap();
+        let stats = jit.stats();
+        stats.calls + stats.chained
+    };
+    let (on, off) = (entries(4), entries(0));
+    assert!(on * 3 < off, "entries into compiled code: {on} with 4 targets, {off} with none");
+}
+
+/// The program of `profiled_jump_targets_match_the_interpreter`, with or
+/// without timer interrupts.
+fn jump_table_program(timer: bool) -> Vec<u8> {
+    let mut p = Program::new();
+    p.la(T5, "handler").i(csrw(MTVEC, T5));
+    if timer {
+        p.li(T6, CLINT_MTIMECMP as i64).li(T5, 301).i(sd(T5, 0, T6));
+        p.li(T5, 1 << 7).i(csrs(MIE, T5)).i(csrsi(MSTATUS, 1 << 3));
+    }
+    p.li(S0, 2000);
+    p.la(S4, "cases").la(S5, "f0").la(S6, "f1").la(S7, "f2");
+    p.label("loop");
+    // case = s0 & 3 while s0 > 100, then 4 (never seen by the profile).
+    p.i(andi(A5, S0, 3)).li(T1, 100);
+    p.i_to("low", |o| blt(T1, S0, o));
+    p.li(A5, 4);
+    p.label("low");
+    p.i(slli(A5, A5, 4)).i(add(A5, A5, S4)).i(jalr(ZERO, 0, A5));
+    p.label("back");
+    // Call f0 or f1 by s0's bit 2, or f2 once s0 <= 100.
+    p.i(andi(T2, S0, 4)).i(slli(T2, T2, 1)).i(add(T2, T2, S5)); // f0 + 8 * bit
+    p.i_to("call", |o| blt(T1, S0, o));
+    p.i(addi(T2, S7, 0));
+    p.label("call");
+    p.i(jalr(RA, 0, T2));
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.i(csrci(MSTATUS, 1 << 3));
+    p.j_exit();
+    // Five cases of 16 bytes each.
+    p.align(16).label("cases");
+    for k in 0..5i32 {
+        p.i(addi(A0, A0, k + 1)).i(xor(A1, A1, A0));
+        p.i_to("back", |o| jal(ZERO, o)).i(addi(A0, A0, 1000)); // never runs
+    }
+    // f0 and f1 8 bytes apart, f2 elsewhere.
+    p.align(16).label("f0");
+    p.i(addi(A2, A2, 3)).i(jalr(ZERO, 0, RA));
+    p.label("f1");
+    p.i(mul(A3, A0, A1)).i(jalr(ZERO, 0, RA));
+    p.label("f2");
+    p.i(add(A4, A4, A0)).i(jalr(ZERO, 0, RA));
+    p.align(4).label("handler");
+    p.i(addi(S2, S2, 1));
+    p.li(T6, CLINT_MTIMECMP as i64).i(ld(T5, 0, T6));
+    p.i(addi(T5, T5, 301)).i(sd(T5, 0, T6)).i(mret());
+    p.image()
 }
 
 /// The program of `nested_calls_match_the_interpreter`, with or without

@@ -43,7 +43,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
             pc: RAM_BASE,
             insts: Vec::new(),
             end: End::Interpret(RAM_BASE),
-            returns: Vec::new(),
+            guards: Vec::new(),
             call: None,
         }],
         extra_pages: Vec::new(),

@@ -640,7 +640,7 @@ mod tests {
                 pc,
                 insts: vec![(pc, inst, 4)],
                 end: End::Interpret(pc + 4),
-                returns: Vec::new(),
+                guards: Vec::new(),
                 call: None,
             }],
             extra_pages: Vec::new(),

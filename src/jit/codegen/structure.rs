@@ -208,11 +208,12 @@ impl Emitter<'_> {
                 self.get(s, rs1);
                 s.i64_const(imm as i64).i64_add().i64_const(-2).i64_and().set_local(t1);
                 self.set_const(s, rd, pc.wrapping_add(len as u64));
-                // Return-address guards: a return to a call site inside
-                // the unit goes on there. No guarded block's code falls
+                // Guards (`Block::guards`): a profiled target, or a
+                // return to a call site inside the unit, goes on inside
+                // the unit. No guarded block's code falls
                 // through (every block ends in a branch or an exit), so t1
                 // still holds the target when the next guard reads it.
-                for &(ret, t) in &self.blocks[b].returns.clone() {
+                for &(ret, t) in &self.blocks[b].guards.clone() {
                     let s = &mut f.instructions();
                     s.get_local(t1).i64_const(ret as i64).i64_eq();
                     s.if_(BlockType::Empty);
