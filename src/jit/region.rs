@@ -110,8 +110,19 @@ impl Block {
         self.insts.len() as u64 + end
     }
 
-    /// Successor blocks inside the unit.
+    /// Successor blocks inside the unit: [`Block::jump_successors`] and a
+    /// nested call's continuation.
     pub fn successors(&self) -> Vec<usize> {
+        let mut s = self.jump_successors();
+        s.extend(self.call.map(|(_, b)| b));
+        s
+    }
+
+    /// Successor blocks the block's own end goes to with the unit's locals
+    /// as they are (its targets and guarded targets), without a nested
+    /// call's continuation, which is entered after a call that wrote back
+    /// and reloaded registers.
+    pub fn jump_successors(&self) -> Vec<usize> {
         let targets = match self.end {
             End::Goto(t) | End::Jump { target: t, .. } => vec![t],
             End::Branch { taken, not_taken, .. } => vec![taken, not_taken],
@@ -124,7 +135,6 @@ impl Block {
                 Target::Exit(_) => None,
             })
             .chain(self.guards.iter().map(|&(_, b)| b))
-            .chain(self.call.map(|(_, b)| b))
             .collect()
     }
 
@@ -242,20 +252,25 @@ impl Region {
                 End::Branch { taken, not_taken, .. } => {
                     format!("taken: {}, else {}", target(taken), target(not_taken))
                 }
-                End::Indirect { .. } if !block.guards.is_empty() => {
-                    let guards: Vec<String> = block
+                End::Indirect { .. } => {
+                    let mut to: Vec<String> = block
                         .guards
                         .iter()
                         .map(|&(pc, b)| format!("block {b} if it goes to {pc:#x}"))
                         .collect();
-                    format!("{}, else exit to the computed target", guards.join(", "))
-                }
-                End::Indirect { .. } => match block.call {
-                    Some((ret, b)) => {
-                        format!("call the computed target, block {b} if it returns to {ret:#x}")
+                    let otherwise = match block.call {
+                        Some((ret, b)) => {
+                            format!("call the computed target, block {b} if it returns to {ret:#x}")
+                        }
+                        None => "exit to the computed target".to_string(),
+                    };
+                    if to.is_empty() {
+                        otherwise
+                    } else {
+                        to.push(format!("else {otherwise}"));
+                        to.join(", ")
                     }
-                    None => "exit to the computed target".to_string(),
-                },
+                }
                 End::Interpret(pc) => format!("exit to the interpreter at {pc:#x}"),
             };
             out.push((format!(";   -> {next}"), None));

@@ -21,7 +21,7 @@ use common::asm::*;
 use common::{Program, CLINT_MTIMECMP, DATA, FINISHER, RAM_BASE};
 use proptest::prelude::*;
 use tunevm::config::VmConfig;
-use tunevm::cpu::csr::{MCAUSE, MEPC, MIE, MSTATUS, MTVEC};
+use tunevm::cpu::csr::{MCAUSE, MEPC, MIE, MSCRATCH, MSTATUS, MTVEC};
 use tunevm::jit::region::{discover, DiscoverOptions, End as RegionEnd};
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
@@ -585,8 +585,9 @@ fn nested_calls_match_the_interpreter() {
 #[test]
 fn profiled_jump_targets_match_the_interpreter() {
     let image = jump_table_program(true);
-    let profiled = |targets: u64| {
+    let profiled = |targets: u64, nested: bool| {
         let mut c = config(Mode::Optimizing);
+        c.jit.nested_calls = nested;
         c.jit.min_threshold = 30;
         c.jit.max_threshold = 30;
         c.jit.tier_up_threshold = 60;
@@ -595,16 +596,24 @@ fn profiled_jump_targets_match_the_interpreter() {
     };
     for limit in [10_000_000, 4_999, 23_456, 61_001] {
         let want = run_image(&image, Mode::Interpreter, &[], limit);
-        let got = run_image_with(&image, profiled(4), &[], limit);
-        assert!(got.compiled > 0);
-        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want }, "limit {limit}");
+        // With nested calls too: the call through t2 then both goes
+        // straight to a guarded callee and calls any other as a unit.
+        for nested in [false, true] {
+            let got = run_image_with(&image, profiled(4, nested), &[], limit);
+            assert!(got.compiled > 0);
+            assert_eq!(
+                End { compiled: 0, ..got },
+                End { compiled: 0, ..want_clone(&want) },
+                "limit {limit}, nested calls {nested}"
+            );
+        }
     }
     let want = run_image(&image, Mode::Interpreter, &[], 10_000_000);
     assert_eq!(want.outcome, RunOutcome::Exited(0));
     assert!(want.x[S2 as usize] > 10, "timer interrupts: {}", want.x[S2 as usize]);
     let quiet = jump_table_program(false);
     let entries = |targets: u64| {
-        let mut m = Machine::from_image(profiled(targets), &quiet);
+        let mut m = Machine::from_image(profiled(targets, false), &quiet);
         let mut monitor = PerformanceMonitor::default();
         let mut host = CaptureHost::default();
         let limits = RunLimits { max_insns: Some(10_000_000), timeout_ns: None };
@@ -656,7 +665,9 @@ fn jump_table_program(timer: bool) -> Vec<u8> {
     p.align(16).label("f0");
     p.i(addi(A2, A2, 3)).i(jalr(ZERO, 0, RA));
     p.label("f1");
-    p.i(mul(A3, A0, A1)).i(jalr(ZERO, 0, RA));
+    // A CSR read leaves compiled code inside the callee: that exit must
+    // write back the return address the call set.
+    p.i(mul(A3, A0, A1)).i(csrr(T3, MSCRATCH)).i(jalr(ZERO, 0, RA));
     p.label("f2");
     p.i(add(A4, A4, A0)).i(jalr(ZERO, 0, RA));
     p.align(4).label("handler");

@@ -53,10 +53,16 @@ impl Flow {
     pub fn of(blocks: &[Block], cfg: &Cfg) -> Flow {
         let n = blocks.len();
         let writes: Vec<u32> = blocks.iter().map(block_writes).collect();
+        // (predecessor, whether the edge is a nested call's return to its
+        // continuation). A block with a call may also jump straight to
+        // blocks of the unit (guarded targets): those are plain edges.
         let mut preds = vec![Vec::new(); n];
         for (b, block) in blocks.iter().enumerate() {
-            for s in block.successors() {
-                preds[s].push(b);
+            for s in block.jump_successors() {
+                preds[s].push((b, false));
+            }
+            if let Some((_, cont)) = block.call {
+                preds[cont].push((b, true));
             }
         }
         let mut may_in = vec![0u32; n];
@@ -70,13 +76,13 @@ impl Flow {
                 let mut may = 0;
                 let mut must = if b == 0 { 0 } else { ALL };
                 let mut fresh = ALL;
-                for &p in &preds[b] {
-                    if blocks[p].call.is_some() {
-                        // A nested call's only edge in the unit is to its
-                        // continuation, entered after every register was
-                        // written back and those observed later reloaded
-                        // (`calls.rs`): nothing written since, everything
-                        // defined, nothing fresh.
+                for &(p, returned) in &preds[b] {
+                    if returned {
+                        // A nested call's continuation is entered after
+                        // every register was written back and those
+                        // observed later reloaded (`calls.rs`): nothing
+                        // written since, everything defined, nothing
+                        // fresh.
                         fresh = 0;
                         continue;
                     }
