@@ -546,11 +546,20 @@ fn nested_calls_match_the_interpreter() {
     for image in [&with_timer, &without] {
         for limit in [10_000_000, 5_003, 20_011, 77_777] {
             let want = run_image(image, Mode::Interpreter, &[], limit);
-            let mut c = config(Mode::Optimizing);
-            c.jit.nested_calls = true;
-            let got = run_image_with(image, c, &[], limit);
-            assert!(got.compiled > 0);
-            assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want }, "limit {limit}");
+            // Each function on a page of its own: with units of 1 page
+            // every call leaves its unit; with more, some stay inside.
+            for pages in [1, 4] {
+                let mut c = config(Mode::Optimizing);
+                c.jit.nested_calls = true;
+                c.jit.unit_pages = pages;
+                let got = run_image_with(image, c, &[], limit);
+                assert!(got.compiled > 0);
+                assert_eq!(
+                    End { compiled: 0, ..got },
+                    End { compiled: 0, ..want_clone(&want) },
+                    "limit {limit}, {pages} page(s)"
+                );
+            }
         }
     }
     // Recursion within the nesting limit, no traps: every call but the one
@@ -560,6 +569,7 @@ fn nested_calls_match_the_interpreter() {
     let entries = |nested_calls: bool| {
         let mut c = config(Mode::Optimizing);
         c.jit.nested_calls = nested_calls;
+        c.jit.unit_pages = 1;
         let mut m = Machine::from_image(c, &shallow);
         let mut monitor = PerformanceMonitor::default();
         let mut host = CaptureHost::default();
