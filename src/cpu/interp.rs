@@ -536,7 +536,7 @@ impl Hart {
                 let vaddr = (rs1 != 0).then(|| x!(rs1));
                 let asid = (rs2 != 0).then(|| x!(rs2) as u16);
                 mmu.sfence_vma(vaddr, asid);
-                self.update_translation();
+                self.retranslate(true);
             }
             Csrrw { rd, rs1, csr } => self.csr_op(csr, rd, Some(x!(rs1)), |_, v| v)?,
             Csrrs { rd, rs1, csr } => {

@@ -166,6 +166,9 @@ pub struct Hart {
     /// LR/SC reservation: the address reserved and the value LR read there.
     reservation: Option<Reservation>,
     data_ctx: TranslationContext,
+    /// The privilege `data_ctx` was last computed under (fetch translates
+    /// under it).
+    ctx_privilege: Privilege,
     /// True when loads and stores are untranslated under `data_ctx`.
     data_bare: bool,
     /// +1 at every change of `data_ctx` or sfence.vma: translations made
@@ -233,6 +236,7 @@ impl Hart {
             ipis_sent: 0,
             park_deadline: u64::MAX,
             jump_site: None,
+            ctx_privilege: Privilege::Machine,
         };
         hart.update_translation();
         hart
@@ -344,9 +348,19 @@ impl Hart {
 
     /// Recompute the data translation context after a change of privilege,
     /// satp or mstatus (priv spec 3.1.6.3: MPRV makes M-mode loads and stores
-    /// use MPP's privilege).
+    /// use MPP's privilege). The translation epoch moves only if the
+    /// context (data, or fetch's privilege) changed: a trap or `mret` that
+    /// stays in M-mode, or a write of mstatus's interrupt bits, leaves the
+    /// JIT's chain table and inline TLB as they are.
     fn update_translation(&mut self) {
+        self.retranslate(false);
+    }
+
+    /// [`Hart::update_translation`]; `always` moves the epoch even when the
+    /// context is the same (sfence.vma: the page tables may have changed).
+    fn retranslate(&mut self, always: bool) {
         let ms = self.csr.mstatus;
+        let old = self.data_ctx;
         let privilege = if self.privilege == Privilege::Machine && ms & csr::MSTATUS_MPRV != 0 {
             privilege_from_bits((ms & csr::MSTATUS_MPP) >> csr::MSTATUS_MPP_SHIFT)
         } else {
@@ -359,7 +373,10 @@ impl Hart {
             mxr: ms & csr::MSTATUS_MXR != 0,
         };
         self.data_bare = crate::mem::UnifiedMmu::is_bare(&self.data_ctx);
-        self.translation_epoch += 1;
+        if always || self.data_ctx != old || self.privilege != self.ctx_privilege {
+            self.translation_epoch += 1;
+        }
+        self.ctx_privilege = self.privilege;
         self.fetch = FetchWindow::empty();
         self.next_event = 0;
     }

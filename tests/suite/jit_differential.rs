@@ -582,6 +582,45 @@ fn nested_calls_match_the_interpreter() {
     assert!(on * 5 < off * 3, "entries into compiled code: {on} nested, {off} not");
 }
 
+/// A trap that stays in M-mode (an `ecall` to an M-mode handler and its
+/// `mret`) does not change any translation, so it must not move the
+/// hart's translation epoch, which empties the chain table: a loop that
+/// traps on every pass still chains between its units (units of 1 page,
+/// so its call to a function on the next page leaves the loop's unit and
+/// comes back by chaining). Same end as the interpreter.
+#[test]
+fn traps_in_m_mode_keep_the_chain_table() {
+    let mut p = Program::new();
+    p.la(T5, "handler").i(csrw(MTVEC, T5));
+    p.li(S0, 400);
+    p.label("loop");
+    p.i(addi(A0, A0, 1)).i(ecall()).i(add(A1, A1, A0));
+    p.i_to("f", |o| jal(RA, o));
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.align(4).label("handler");
+    p.i(csrr(T5, MEPC)).i(addi(T5, T5, 4)).i(csrw(MEPC, T5)).i(addi(S1, S1, 1)).i(mret());
+    p.align(4096).label("f");
+    p.i(xor(A2, A2, A1)).i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    let mut c = config(Mode::Optimizing);
+    c.jit.unit_pages = 1;
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    assert_eq!(want.x[S1 as usize], 400);
+    let mut m = Machine::from_image(c, &image);
+    let mut monitor = PerformanceMonitor::default();
+    let mut host = CaptureHost::default();
+    let limits = RunLimits { max_insns: Some(1_000_000), timeout_ns: None };
+    assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+    assert_eq!(m.vcpus[0].hart.x, want.x);
+    // Per pass: the ecall's trap, the handler, the mret back, then the
+    // call to f and its return, which chain.
+    let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+    assert!(stats.chained >= 400, "{} chained entries in 400 passes", stats.chained);
+}
+
 /// Profiled jump targets (`jit.jump_targets`, docs/DESIGN.md "Profiled jump
 /// targets"): a loop dispatches through a computed `jr` to one of four cases
 /// (a jump table's shape) and calls one of two functions through a
