@@ -528,6 +528,62 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
     assert!(nested >= 400 && nested <= one / 2 + 10, "nested calls: {nested} vs {one}");
 }
 
+/// The same patch as above, but stored by compiled code: the store lies
+/// inside the hot loop's unit (which holds f too, or calls it in another
+/// unit), so generated code must see that f's page holds translated code and
+/// leave for the interpreter, which invalidates; a compiled store that wrote
+/// RAM without that check would leave f adding 1 for ever. Untranslated,
+/// and in S-mode under Sv39 (identity gigapages), where stores go through
+/// the inline TLB's path.
+#[test]
+fn a_compiled_store_into_code_invalidates_it() {
+    for paged in [false, true] {
+        let mut p = Program::new();
+        if paged {
+            // satp = Sv39 | root; mstatus.MPP = S; mret into the loop.
+            p.la(T0, "root").i(srli(T0, T0, 12)).li(T1, 8).i(slli(T1, T1, 60));
+            p.i(or(T0, T0, T1)).i(csrw(SATP, T0));
+            p.li(T0, 1 << 11).i(csrw(MSTATUS, T0));
+            p.la(T0, "start").i(csrw(MEPC, T0)).i(mret());
+        }
+        p.label("start");
+        p.li(S0, 400).li(S1, 200).li(A0, 0).li(A1, 0);
+        p.li(T1, addi(A0, A0, 5) as i64).la(T2, "f");
+        // A store into f's page before it holds compiled code: under Sv39
+        // it leaves a write tag for that page in the inline TLB, so the
+        // patch below passes the TLB check and only the page flag stops it.
+        p.i(sw(ZERO, 64, T2));
+        p.label("loop");
+        p.i_to("f", |o| jal(RA, o));
+        p.i(addi(S0, S0, -1));
+        p.i_to("skip", |o| bne(S0, S1, o));
+        p.i(sw(T1, 0, T2));
+        p.label("skip");
+        p.i_to("loop", |o| bne(S0, ZERO, o));
+        p.j_exit();
+        p.align(4096);
+        p.label("f");
+        p.i(addi(A0, A0, 1)).i(xor(A1, A1, A0)).i(slli(A1, A1, 1));
+        p.i(jalr(ZERO, 0, RA));
+        p.align(4096);
+        // Leaf gigapages V|R|W|X|A|D: 0 -> 0 (the devices), 2 GiB -> 2 GiB.
+        p.label("root").word(0xcf).word(0).word(0).word(0);
+        p.word((0x8_0000 << 10) | 0xcf).word(0);
+        let image = p.image();
+        let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+        assert_eq!(want.outcome, RunOutcome::Exited(0), "paged {paged}");
+        assert_eq!(want.x[A0 as usize], 200 + 5 * 200);
+        for pages in [1, 4] {
+            let mut c = config(Mode::Optimizing);
+            c.jit.unit_pages = pages;
+            let got = run_image_with(&image, c, &[], 1_000_000);
+            assert!(got.compiled > 0);
+            let want = End { compiled: 0, ..want_clone(&want) };
+            assert_eq!(End { compiled: 0, ..got }, want, "paged {paged}, {pages} pages");
+        }
+    }
+}
+
 /// Calls that leave their unit (`jit.nested_calls`): direct calls into
 /// other pages nested two deep, a call through a register, recursion across
 /// two pages far deeper than `layout::MAX_CALL_DEPTH`, a callee that
