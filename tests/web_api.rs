@@ -241,6 +241,9 @@ fn abi_names_and_guide_targets_come_from_rust() {
     );
     assert_eq!(targets[0]["figure"], "jit.compile_ns.p99");
     assert_eq!(targets[0]["limit"], 10e6);
+    // the advisor's critical compile share in the browser
+    assert_eq!(targets[0]["share_limit"], tunevm::advisor::COMPILE_SHARE[0].2);
+    assert_eq!(targets[1]["share_limit"], Value::Null);
     assert_eq!(targets[3]["figure"], Value::Null);
     assert_eq!(targets[4]["figure"], "gc.pause_ns.p99");
     assert_eq!(targets[4]["limit"], 1e6);

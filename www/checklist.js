@@ -82,10 +82,19 @@ export class Checklist {
       let ok = passes(target, v);
       let text = show(target, v);
       if (target.name === 'compile_time') {
-        // The guide's figure is per unit; what a run pays is the share.
+        // The guide's figure is per unit; what a run pays is the share:
+        // from the advisor's critical share on, the row fails whatever
+        // p99 says (many small units, e.g. a thrashing code cache).
         const total = num(get(report, 'jit.compile_ns.total'));
         const wall = num(get(report, 'wall_ns'));
-        if (total != null && wall) text += ` · ${t('compile_share_of_run').replace('{share}', pct(total / wall))}`;
+        if (total != null && wall) {
+          const share = total / wall;
+          text += ` · ${t('compile_share_of_run').replace('{share}', pct(share))}`;
+          if (target.share_limit != null && share >= target.share_limit) {
+            ok = false;
+            text += ` · ${t('compile_share_too_high').replace('{limit}', pct(target.share_limit))}`;
+          }
+        }
       }
       if (target.name === 'cache_hit_rate') {
         // A hit rate can look fine while the cache throws away and

@@ -341,6 +341,15 @@ test('after runs the charts hold data and the checklist figures are filled', { t
   assert.ok(r.code_cache.evictions * 2 >= r.jit.units_compiled, `expected a thrashing cache: ${r.code_cache.evictions} evictions, ${r.jit.units_compiled} units`);
   assert.equal(thrash.status, 'fail', `a thrashing cache is not healthy: ${JSON.stringify(thrash)}`);
   assert.match(thrash.value, /thrashing: [\d,]+ evictions/, 'the row says why');
+  // Its units are small, so the compile row's p99 passes; the share of the
+  // run spent compiling is past the advisor's critical share: that row
+  // fails too, and says why.
+  const compileRow = await waitForChecklist(page, 'compile_time', 10_000);
+  const share = r.jit.compile_ns.total / r.wall_ns;
+  t.diagnostic(`96 KiB code cache, compile row: ${JSON.stringify(compileRow)}, p99 ${r.jit.compile_ns.p99} ns, share ${share.toFixed(2)}`);
+  assert.ok(share >= 0.5, `a thrashing cache compiles most of the run: ${share.toFixed(2)}`);
+  assert.equal(compileRow.status, 'fail', `compiling most of the run is not healthy: ${JSON.stringify(compileRow)}`);
+  assert.match(compileRow.value, /too much: from 50\.0 % on/, 'the row says why');
 });
 
 test('a knob changes the report: jit.enabled off runs the interpreter only; a bad entry is refused', { timeout: TEST_TIMEOUT }, async (t) => {
