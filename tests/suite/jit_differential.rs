@@ -557,11 +557,17 @@ fn a_compiled_store_into_code_invalidates_it() {
         p.i_to("f", |o| jal(RA, o));
         p.i(addi(S0, S0, -1));
         p.i_to("skip", |o| bne(S0, S1, o));
-        p.i(sw(T1, 0, T2));
+        // Two stores off one base (one access group in compiled code): the
+        // first into the data page before f's, the second into f; only the
+        // check of the second page stops the group.
+        p.i(sw(ZERO, -4, T2)).i(sw(T1, 0, T2));
         p.label("skip");
         p.i_to("loop", |o| bne(S0, ZERO, o));
         p.j_exit();
         p.align(4096);
+        for _ in 0..1024 {
+            p.word(0);
+        }
         p.label("f");
         p.i(addi(A0, A0, 1)).i(xor(A1, A1, A0)).i(slli(A1, A1, 1));
         p.i(jalr(ZERO, 0, RA));
@@ -570,6 +576,7 @@ fn a_compiled_store_into_code_invalidates_it() {
         p.label("root").word(0xcf).word(0).word(0).word(0);
         p.word((0x8_0000 << 10) | 0xcf).word(0);
         let image = p.image();
+        assert_eq!(p.addr("f") & 0xfff, 0, "f starts a page");
         let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
         assert_eq!(want.outcome, RunOutcome::Exited(0), "paged {paged}");
         assert_eq!(want.x[A0 as usize], 200 + 5 * 200);
@@ -977,6 +984,39 @@ fn workload_spin_stops_at_the_limit() {
 }
 
 // ------------------------------------------------------- hostile programs
+
+/// Loads and stores off one base register in a compiled loop form one access
+/// group, checked once: a base that walks up to RAM's end must leave at the
+/// group's first access as soon as its last one would pass the end, so the
+/// interpreter runs the first (still inside RAM) and faults at the last,
+/// exactly as without the JIT. A check that covered only the first access
+/// would write past RAM.
+#[test]
+fn an_access_group_at_the_end_of_ram_faults_at_its_last_access() {
+    let ram_len = 2i64 << 20;
+    let mut p = Program::new();
+    p.la(T1, "handler").i(csrw(MTVEC, T1));
+    p.li(T0, 1).i(slli(T0, T0, 31)).li(T1, ram_len - 1600).i(add(T0, T0, T1));
+    p.li(A0, 0x1234).li(S1, 0);
+    p.label("loop");
+    p.i(sd(A0, 0, T0)).i(ld(A1, 8, T0)).i(sw(A0, 24, T0));
+    p.i(addi(T0, T0, 8)).i(addi(S1, S1, 1));
+    p.j("loop");
+    p.align(4).label("handler");
+    p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+    let image = p.image();
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    // The fault: the store at 24 past a base 24 bytes short of the end,
+    // at the first byte past RAM (the load before it still fitted).
+    assert_eq!(want.x[S2 as usize], RAM_BASE + ram_len as u64);
+    assert_eq!(want.x[S3 as usize], 7, "store access fault");
+    for mode in [Mode::Baseline, Mode::Optimizing] {
+        let got = run_image(&image, mode, &[], 1_000_000);
+        assert!(got.compiled > 0);
+        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) });
+    }
+}
 
 /// Stores and loads aimed at every edge of guest RAM and at addresses whose
 /// low 32 bits (what a wasm32 address keeps) fall inside RAM or onto the VM's

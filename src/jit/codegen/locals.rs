@@ -85,6 +85,10 @@ pub(super) struct Locals {
     /// Address of the inline-TLB entry being used (i32); AMOs reuse it for
     /// the RAM offset once the address is computed.
     pub tlb_entry: Local,
+    /// The RAM offset (i32) of the lowest byte a group of accesses off one
+    /// base register reaches ([`super::memory::AccessGroup`]), set by the
+    /// group's first access after one check for the whole group.
+    pub group_base: Local,
 }
 
 impl Locals {
@@ -104,6 +108,7 @@ impl Locals {
             exit_tag: a.local(I64),
             tlb_hits: a.local(I64),
             tlb_entry: a.local(I32),
+            group_base: a.local(I32),
         };
         (locals, a.finish())
     }
@@ -127,6 +132,7 @@ impl Locals {
             self.exit_tag,
             self.tlb_hits,
             self.tlb_entry,
+            self.group_base,
         ]);
         v
     }

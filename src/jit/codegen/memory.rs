@@ -6,20 +6,120 @@
 //! interpreter unless `off + size <= ram_len`; stores (and AMOs) also exit
 //! unless aligned and the page's flag byte is 0 (no translated code on it);
 //! loads exit when misaligned under `strict_align` (or, translated, when
-//! they cross a page). Whatever guest registers or TLB entries hold,
-//! generated code reads and writes only RAM and the state block. The TLB
-//! entry's fields are addressed by `state::TLB_*` offsets only.
+//! they cross a page). An access group ([`AccessGroup`]: untranslated
+//! accesses off one unchanged base register in one block) makes these
+//! checks once, at its first access, for the whole byte range of the group
+//! (and the flags of both pages it may touch), so its later accesses need
+//! none. Whatever guest registers or TLB entries hold, generated code reads
+//! and writes only RAM and the state block. The TLB entry's fields are
+//! addressed by `state::TLB_*` offsets only.
 use wasm_encoder::InstructionSink;
 
 use super::locals::LocalOps;
 use super::Emitter;
+use crate::isa::{Inst, Kind};
 use crate::jit::layout::state;
 use crate::mem::RAM_BASE;
+
+/// Widest byte range one group of accesses may cover (less than a page, so
+/// its bytes lie on at most two pages).
+const MAX_GROUP_SPAN: i64 = 2048;
+
+/// An access's role in a group of loads and stores off one base register
+/// in one block, with no write to that register between them (the
+/// register's value, so the address of each, is the same as at the first).
+/// The first access checks the whole group once: the byte range from the
+/// lowest offset to the end of the highest lies inside RAM, and, if the
+/// group stores, neither page the range touches holds translated code.
+/// Then every access of the group reads or writes without a check of its
+/// own. If the check fails, the side exit is the first access's, before
+/// any of the group ran: the interpreter then runs each access itself.
+/// Untranslated data, `strict_align` off (a misaligned access inside the
+/// range is fine: the flag check covers every page of the range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AccessGroup {
+    /// Not in a group: the access checks itself.
+    Alone,
+    /// The group's first access: `lowest` is the lowest immediate of the
+    /// group, `span` the bytes from there to the end of the highest
+    /// access, `stores` whether any access of the group stores.
+    First { lowest: i32, span: u32, stores: bool },
+    /// A later access of the group starting at `lowest`.
+    Later { lowest: i32 },
+}
+
+/// (base, immediate, size, store) of a plain load or store.
+fn plain_access(inst: &Inst) -> Option<(u8, i32, u64, bool)> {
+    use Inst::*;
+    Some(match *inst {
+        Lb { rs1, imm, .. } | Lbu { rs1, imm, .. } => (rs1, imm, 1, false),
+        Lh { rs1, imm, .. } | Lhu { rs1, imm, .. } => (rs1, imm, 2, false),
+        Lw { rs1, imm, .. } | Lwu { rs1, imm, .. } => (rs1, imm, 4, false),
+        Ld { rs1, imm, .. } => (rs1, imm, 8, false),
+        Sb { rs1, imm, .. } => (rs1, imm, 1, true),
+        Sh { rs1, imm, .. } => (rs1, imm, 2, true),
+        Sw { rs1, imm, .. } => (rs1, imm, 4, true),
+        Sd { rs1, imm, .. } => (rs1, imm, 8, true),
+        _ => return None,
+    })
+}
+
+/// The [`AccessGroup`] of each of a block's instructions: from each access
+/// not yet grouped, the later accesses off the same base register up to
+/// the first instruction that writes it (a load into its own base is the
+/// group's last) or that is neither ALU code nor a plain load or store,
+/// while the range stays within [`MAX_GROUP_SPAN`]. Groups of one are left
+/// alone.
+pub(super) fn access_groups(insts: &[(u64, Inst, u8)]) -> Vec<AccessGroup> {
+    let mut roles = vec![AccessGroup::Alone; insts.len()];
+    let mut k = 0;
+    while k < insts.len() {
+        let Some((base, imm, size, store)) = plain_access(&insts[k].1) else {
+            k += 1;
+            continue;
+        };
+        let (mut lo, mut hi, mut stores) = (imm as i64, imm as i64 + size as i64, store);
+        let mut members = vec![k];
+        let mut j = k + 1;
+        if base != 0 && insts[k].1.dest() != base {
+            while j < insts.len() {
+                let inst = &insts[j].1;
+                if let Some((b, i, n, st)) = plain_access(inst) {
+                    if b == base {
+                        let (l, h) = (lo.min(i as i64), hi.max(i as i64 + n as i64));
+                        if h - l > MAX_GROUP_SPAN {
+                            break;
+                        }
+                        (lo, hi, stores) = (l, h, stores || st);
+                        members.push(j);
+                    }
+                } else if inst.kind() != Kind::Alu {
+                    break;
+                }
+                j += 1;
+                if inst.dest() == base {
+                    break;
+                }
+            }
+        }
+        if members.len() > 1 {
+            roles[k] = AccessGroup::First { lowest: lo as i32, span: (hi - lo) as u32, stores };
+            for &m in &members[1..] {
+                roles[m] = AccessGroup::Later { lowest: lo as i32 };
+            }
+            k = *members.last().expect("two or more") + 1;
+        } else {
+            k += 1;
+        }
+    }
+    roles
+}
 
 impl Emitter<'_> {
     /// Leave the address operand (RAM offset, i32) of a `size`-byte access
     /// at `x[rs1]` + imm on the stack, after side exits for anything the
-    /// inline path must not do.
+    /// inline path must not do; returns what the access adds to it (its
+    /// memarg offset past RAM's start: non-zero in a group).
     #[allow(clippy::too_many_arguments)]
     fn address(
         &mut self,
@@ -30,9 +130,10 @@ impl Emitter<'_> {
         store: bool,
         pc: u64,
         refund: u64,
-    ) {
+    ) -> u32 {
         if !self.data_bare {
-            return self.paged_address(s, rs1, imm, size, store, pc, refund);
+            self.paged_address(s, rs1, imm, size, store, pc, refund);
+            return 0;
         }
         let limit = self.layout.ram_len as u64 - size;
         let t0 = self.l.t0; // the RAM offset
@@ -45,7 +146,20 @@ impl Emitter<'_> {
                     self.exit_if(s, pc, refund);
                 }
                 s.i32_const(off as i32);
-                return;
+                return 0;
+            }
+        } else {
+            match self.groups.get(self.cur).copied().unwrap_or(AccessGroup::Alone) {
+                AccessGroup::Alone => {}
+                AccessGroup::First { lowest, span, stores } => {
+                    self.group_check(s, rs1, lowest, span, stores, pc, refund);
+                    s.get_local(self.l.group_base);
+                    return (imm - lowest) as u32;
+                }
+                AccessGroup::Later { lowest } => {
+                    s.get_local(self.l.group_base);
+                    return (imm - lowest) as u32;
+                }
             }
         }
         self.get(s, rs1);
@@ -61,6 +175,38 @@ impl Emitter<'_> {
             self.exit_if_code_page(s, pc, refund);
         }
         s.get_local(t0).i32_wrap_i64();
+        0
+    }
+
+    /// The one check of an [`AccessGroup`] (at its first access): side
+    /// exit unless `span` bytes from `x[rs1]` + `lowest` lie inside RAM
+    /// and, when the group stores, neither page they touch holds
+    /// translated code; then `group_base` holds their RAM offset.
+    #[allow(clippy::too_many_arguments)]
+    fn group_check(
+        &mut self,
+        s: &mut InstructionSink,
+        rs1: u8,
+        lowest: i32,
+        span: u32,
+        stores: bool,
+        pc: u64,
+        refund: u64,
+    ) {
+        let t0 = self.l.t0;
+        self.get(s, rs1);
+        s.i64_const((lowest as i64).wrapping_sub(RAM_BASE as i64)).i64_add().tee_local(t0);
+        s.i64_const(self.layout.ram_len as i64 - span as i64).i64_gt_u();
+        self.exit_if(s, pc, refund);
+        if stores {
+            s.get_local(t0).i64_const(12).i64_shr_u().i32_wrap_i64();
+            s.i32_load8_u(self.page_flags());
+            s.get_local(t0).i64_const(span as i64 - 1).i64_add();
+            s.i64_const(12).i64_shr_u().i32_wrap_i64();
+            s.i32_load8_u(self.page_flags()).i32_or();
+            self.exit_if(s, pc, refund);
+        }
+        s.get_local(t0).i32_wrap_i64().set_local(self.l.group_base);
     }
 
     /// Side-exit if the page of RAM offset `t0` (already checked to lie
@@ -145,8 +291,8 @@ impl Emitter<'_> {
         pc: u64,
         refund: u64,
     ) {
-        self.address(s, rs1, imm, size, false, pc, refund);
-        let m = self.ram(0);
+        let extra = self.address(s, rs1, imm, size, false, pc, refund);
+        let m = self.ram_at(extra, 0);
         match (size, signed) {
             (1, true) => s.i64_load8_s(m),
             (1, false) => s.i64_load8_u(m),
@@ -170,9 +316,9 @@ impl Emitter<'_> {
         pc: u64,
         refund: u64,
     ) {
-        self.address(s, rs1, imm, size, true, pc, refund);
+        let extra = self.address(s, rs1, imm, size, true, pc, refund);
         self.get(s, rs2);
-        let m = self.ram(0);
+        let m = self.ram_at(extra, 0);
         match size {
             1 => s.i64_store8(m),
             2 => s.i64_store16(m),
@@ -203,7 +349,8 @@ impl Emitter<'_> {
         let size = if double { 8 } else { 4 };
         let (t1, t2, entry) = (self.l.t1, self.l.t2, self.l.tlb_entry);
         // `address` leaves the RAM offset; `tlb_entry` is free again after it.
-        self.address(s, rs1, 0, size, true, pc, refund);
+        let extra = self.address(s, rs1, 0, size, true, pc, refund);
+        debug_assert_eq!(extra, 0, "AMOs are not grouped");
         s.set_local(entry);
         if self.atomic {
             return self.amo_atomic(s, op, rd, rs2, double);
@@ -359,5 +506,48 @@ impl Emitter<'_> {
             s.get_local(t1);
             self.set(s, rd);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{access_groups, AccessGroup::*};
+    use crate::isa::Inst::{self, *};
+
+    fn roles(insts: &[Inst]) -> Vec<super::AccessGroup> {
+        let block: Vec<(u64, Inst, u8)> = insts.iter().map(|&i| (0, i, 4)).collect();
+        access_groups(&block)
+    }
+
+    #[test]
+    fn groups_end_where_the_base_changes() {
+        // A prologue: stores off sp with ALU code between, then a load
+        // into its own base ends the next group.
+        let g = roles(&[
+            Sd { rs1: 2, rs2: 1, imm: 40 },
+            Addi { rd: 8, rs1: 2, imm: 48 },
+            Sd { rs1: 2, rs2: 8, imm: 32 },
+            Ld { rd: 10, rs1: 11, imm: -8 },
+            Ld { rd: 11, rs1: 11, imm: 0 },
+            Ld { rd: 12, rs1: 11, imm: 8 },
+        ]);
+        assert_eq!(g[0], First { lowest: 32, span: 16, stores: true });
+        assert_eq!((g[1], g[2]), (Alone, Later { lowest: 32 }));
+        assert_eq!(
+            (g[3], g[4]),
+            (First { lowest: -8, span: 16, stores: false }, Later { lowest: -8 })
+        );
+        assert_eq!(g[5], Alone, "after a load into the base");
+        // A write to the base, a CSR access (not ALU code) and a span past
+        // the limit each end a group; groups of one stay alone.
+        let g = roles(&[
+            Lw { rd: 5, rs1: 10, imm: 0 },
+            Addi { rd: 10, rs1: 10, imm: 4 },
+            Lw { rd: 6, rs1: 10, imm: 0 },
+            Csrrs { rd: 7, rs1: 0, csr: 0x300 },
+            Lw { rd: 7, rs1: 10, imm: -8 },
+            Sw { rs1: 10, rs2: 7, imm: 2047 },
+        ]);
+        assert!(g.iter().all(|&r| r == Alone), "{g:?}");
     }
 }

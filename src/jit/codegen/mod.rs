@@ -254,6 +254,8 @@ fn translate(
         blocks: &region.blocks,
         checks: structure::budget_checks(&region.blocks, cfg),
         marks: marked.then(Vec::new),
+        groups: Vec::new(),
+        cur: 0,
     };
     let l = locals;
     {
@@ -358,6 +360,11 @@ struct Emitter<'a> {
     checks: Vec<u64>,
     /// Recorded only for [`generate_marked`].
     marks: Option<Vec<Mark>>,
+    /// The current block's access groups, one role per instruction
+    /// ([`memory::access_groups`]; empty when accesses are not grouped).
+    groups: Vec<memory::AccessGroup>,
+    /// Index in its block of the instruction being emitted.
+    cur: usize,
 }
 
 impl Emitter<'_> {
@@ -382,7 +389,12 @@ impl Emitter<'_> {
 
     /// Guest RAM (addressed by RAM offset).
     fn ram(&self, align: u32) -> MemArg {
-        MemArg { offset: self.layout.ram as u64, align, memory_index: 0 }
+        self.ram_at(0, align)
+    }
+
+    /// Guest RAM `extra` bytes past the RAM offset on the stack.
+    fn ram_at(&self, extra: u32, align: u32) -> MemArg {
+        MemArg { offset: self.layout.ram as u64 + extra as u64, align, memory_index: 0 }
     }
 
     /// The chaining part of the exit sequence (registers and pc already

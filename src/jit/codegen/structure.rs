@@ -179,7 +179,13 @@ impl Emitter<'_> {
         }
         let dead =
             if self.optimizing { dead_writes(block) } else { vec![false; block.insts.len()] };
+        self.groups = if self.optimizing && self.data_bare && !self.strict_align {
+            super::memory::access_groups(&block.insts)
+        } else {
+            Vec::new()
+        };
         for (k, &(pc, inst, len)) in block.insts.iter().enumerate() {
+            self.cur = k;
             self.mark(f, Some((b, pc)));
             if !dead[k] {
                 self.inst(&mut f.instructions(), pc, inst, len as u64, charge - k as u64);
