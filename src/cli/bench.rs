@@ -437,6 +437,7 @@ fn jit_workload(
     configs.push(("full tiering, synchronous compiles", &[("jit.background_compile", "false")]));
     configs.push(("full tiering, nested calls", &[("jit.nested_calls", "true")]));
     configs.push(("full tiering, no jump targets", &[("jit.jump_targets", "0")]));
+    configs.push(("full tiering, no access groups", &[("jit.access_groups", "false")]));
     configs.push(("full tiering, units of 1 page", &[("jit.unit_pages", "1")]));
     configs.push(("full tiering (defaults)", &[]));
     println!("## JIT: {}.elf ({repeat} runs each, median; wasmtime natively)\n", w.name);

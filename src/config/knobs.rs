@@ -687,6 +687,25 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  jit.calls 和 jit.chained（进入编译代码的次数）、jit.compile_ns 以及 mips。\
                  取值 0 到 8。默认 8。",
             ),
+        knob("jit.access_groups", KnobKind::Bool, "")
+            .figures(&["mips"])
+            .help(
+                "Check the loads and stores of a group once. true: in an optimizing unit, loads \
+                 and stores off one base register in one block with no write to that register \
+                 between them (a function's prologue and epilogue, the fields of one struct) are \
+                 checked once, at the first, for the whole byte range they reach (inside guest \
+                 RAM, and no translated code on the pages they store to); the others run without \
+                 a check of their own. A failed check leaves for the interpreter before the \
+                 first, which then runs each access itself. false: every load and store checks \
+                 itself. Untranslated accesses only, and not with mmu.strict_align. Watch mips: \
+                 call-heavy code gains most. Default true.",
+                "一组读写只检查一次。true：优化层单元里，同一个块中以同一个基址寄存器寻址、其\
+                 间不改写该寄存器的读写（函数的序言和尾声、同一个结构体的各个字段）只在第一次访问\
+                 时按它们涉及的整段字节检查一次（在客户机内存之内，且写到的页上没有已翻译的代码）\
+                 ，其余访问不再各自检查。检查失败时在第一次访问之前离开，交给解释器逐条执行。fa\
+                 lse：每次读写各自检查。只用于不经地址翻译的访问，且 mmu.strict_a\
+                 lign 关闭时。对比 mips：函数调用多的代码收益最大。默认 true。",
+            ),
         knob("jit.unit_pages", int_in(JitConfig::UNIT_PAGES), "pages")
             .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])
             .help(

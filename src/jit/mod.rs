@@ -192,6 +192,18 @@ pub struct JitConfig {
     /// How: `jit/jump_profile.rs` (the profile), `region::Block::guards` (the
     /// guarded targets; docs/DESIGN.md "Profiled jump targets").
     pub jump_targets: u64,
+    /// Check the loads and stores of a group once. true: in an optimizing unit, loads
+    /// and stores off one base register in one block with no write to that register
+    /// between them (a function's prologue and epilogue, the fields of one struct) are
+    /// checked once, at the first, for the whole byte range they reach (inside guest
+    /// RAM, and no translated code on the pages they store to); the others run without
+    /// a check of their own. A failed check leaves for the interpreter before the
+    /// first, which then runs each access itself. false: every load and store checks
+    /// itself. Untranslated accesses only, and not with mmu.strict_align. Watch mips:
+    /// call-heavy code gains most. Default true.
+    ///
+    /// How: `codegen::memory::AccessGroup` (docs/DESIGN.md "Access groups").
+    pub access_groups: bool,
     /// How many 4 KiB pages of guest code one optimizing unit may span when
     /// instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit
     /// keeps to its entry's page whatever this says). 1: a unit stops at its page's
@@ -294,6 +306,7 @@ impl JitConfig {
             return_guards: true,
             nested_calls: false,
             jump_targets: 8,
+            access_groups: true,
             unit_pages: 4,
             max_unit_insns: 128,
             background_compile: true,
@@ -1427,6 +1440,7 @@ impl Jit {
             atomic: self.atomic,
             chain: tier == Tier::Optimizing && self.config.chaining,
             inline_tlb_entries: self.config.inline_tlb_entries as u32,
+            access_groups: self.config.access_groups,
         }
     }
 

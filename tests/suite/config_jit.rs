@@ -55,6 +55,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.return_guards", "true", json!(true)),
         ("jit.nested_calls", "false", json!(false)),
         ("jit.nested_calls", "true", json!(true)),
+        ("jit.access_groups", "false", json!(false)),
+        ("jit.access_groups", "true", json!(true)),
         ("jit.jump_targets", "0", json!(0)),
         ("jit.jump_targets", "8", json!(8)),
         ("jit.unit_pages", "1", json!(1)),

@@ -55,6 +55,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         atomic: false,
         chain: true,
         inline_tlb_entries: 256,
+        access_groups: true,
     };
     generate(&region, layout, opts).wasm
 }

@@ -652,6 +652,7 @@ mod tests {
             atomic: false,
             chain: false,
             inline_tlb_entries: 256,
+            access_groups: true,
         };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1

@@ -103,6 +103,9 @@ pub struct CodegenOptions {
     /// two, at most `layout::TLB_ENTRIES`); translated accesses index it
     /// with the page number masked by `entries - 1`.
     pub inline_tlb_entries: u32,
+    /// `jit.access_groups`: loads and stores off one unchanged base
+    /// register in a block share one check ([`memory::AccessGroup`]).
+    pub access_groups: bool,
     /// `jit.chaining`: a normal exit looks its pc up in the state block's
     /// chain table and tail-calls the unit it finds there
     /// (`return_call_indirect` through `env.table`) instead of returning
@@ -256,6 +259,7 @@ fn translate(
         marks: marked.then(Vec::new),
         groups: Vec::new(),
         cur: 0,
+        access_groups: opts.access_groups,
     };
     let l = locals;
     {
@@ -365,6 +369,8 @@ struct Emitter<'a> {
     groups: Vec<memory::AccessGroup>,
     /// Index in its block of the instruction being emitted.
     cur: usize,
+    /// `CodegenOptions::access_groups`.
+    access_groups: bool,
 }
 
 impl Emitter<'_> {
@@ -563,6 +569,7 @@ mod tests {
             atomic: false,
             chain: false,
             inline_tlb_entries: 256,
+            access_groups: true,
         };
         let g = generate(&region, &layout, opts);
         let wat = wasmprinter::print_bytes(&g.wasm).expect("valid module");
@@ -577,6 +584,36 @@ mod tests {
         // Two tails: the side exit's (nothing) and the end's (x5, x9).
         assert_eq!((count("i64.store", 5), count("i64.store", 9)), (1, 1), "{wat}");
         assert_eq!(wat.matches("i64.store offset=").count(), 3, "x5, x9 and the pc: {wat}");
+    }
+
+    /// `access_groups`: the load and the store off x10 in `region()` share
+    /// one bounds check (the AMO after them keeps its own).
+    #[test]
+    fn access_groups_share_one_bounds_check() {
+        let layout = MemoryLayout {
+            state: 1024,
+            ram: 65536,
+            ram_len: 1 << 20,
+            page_flags: 8192,
+            shared: false,
+            min_pages: 18,
+            max_pages: None,
+        };
+        let checks = |access_groups| {
+            let opts = CodegenOptions {
+                tier: Tier::Optimizing,
+                strict_align: false,
+                data_bare: true,
+                atomic: false,
+                chain: false,
+                inline_tlb_entries: 256,
+                access_groups,
+            };
+            let wasm = generate(&region(), &layout, opts).wasm;
+            let wat = wasmprinter::print_bytes(&wasm).expect("valid module");
+            wat.lines().filter(|l| l.trim() == "i64.gt_u").count()
+        };
+        assert_eq!((checks(false), checks(true)), (4, 3));
     }
 
     /// Every tier and access mode produces a valid module.
@@ -601,6 +638,7 @@ mod tests {
                     atomic: false,
                     chain,
                     inline_tlb_entries: 256,
+                    access_groups: true,
                 };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));

@@ -179,11 +179,12 @@ impl Emitter<'_> {
         }
         let dead =
             if self.optimizing { dead_writes(block) } else { vec![false; block.insts.len()] };
-        self.groups = if self.optimizing && self.data_bare && !self.strict_align {
-            super::memory::access_groups(&block.insts)
-        } else {
-            Vec::new()
-        };
+        self.groups =
+            if self.access_groups && self.optimizing && self.data_bare && !self.strict_align {
+                super::memory::access_groups(&block.insts)
+            } else {
+                Vec::new()
+            };
         for (k, &(pc, inst, len)) in block.insts.iter().enumerate() {
             self.cur = k;
             self.mark(f, Some((b, pc)));
