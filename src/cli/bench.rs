@@ -496,12 +496,13 @@ fn jit_workload(
         "\nratios, same run: full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %); \
          chaining on / off {:.2}x; background / synchronous compiles {:.2}x; \
          nested calls on / off {:.2}x; jump targets on / off {:.2}x; \
-         units of 4 pages (defaults) / 1 page {:.2}x",
+         access groups on / off {:.2}x; units of 4 pages (defaults) / 1 page {:.2}x",
         100.0 * full / native_mips,
         full / mips("full tiering, no chaining"),
         full / mips("full tiering, synchronous compiles"),
         mips("full tiering, nested calls") / full,
         full / mips("full tiering, no jump targets"),
+        full / mips("full tiering, no access groups"),
         full / mips("full tiering, units of 1 page"),
     );
     if w.all_tiers {
