@@ -467,6 +467,9 @@ struct Entry<V> {
     warming: bool,
     /// The unit's current key in `UnifiedCodeCache::order`.
     rank: Rank,
+    /// Hit since its rank was last computed: `rank` is its old place in
+    /// `order`, and the key is in `UnifiedCodeCache::touched`.
+    stale: bool,
 }
 
 /// How units are ranked: the policy and LRU_LFU's credit, in admissions.
@@ -498,8 +501,14 @@ pub struct UnifiedCodeCache<K, V> {
     options: CacheOptions,
     ranking: Ranking,
     entries: FxHashMap<K, Entry<V>>,
-    /// Every unit, in eviction order (first = next victim).
+    /// Every unit, in eviction order (first = next victim) once
+    /// [`UnifiedCodeCache::settle`] has re-ranked the units in `touched`.
     order: BTreeMap<Rank, K>,
+    /// Units hit since the last settle (each once; some may have left).
+    /// Hits arrive in batches every run slice for every unit that ran, while
+    /// the order is needed only to pick victims: re-ranking at every hit was
+    /// a tenth of a chaining-heavy run's time (BENCHMARKS.md "Lazy ranks").
+    touched: Vec<K>,
     /// (admission number, key) of the last `warmup_size` admissions, oldest
     /// first; records of units that left are skipped when they come out.
     warming: VecDeque<(u64, K)>,
@@ -536,6 +545,7 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
             options,
             entries: FxHashMap::default(),
             order: BTreeMap::new(),
+            touched: Vec::new(),
             warming: VecDeque::new(),
             groups: FxHashMap::default(),
             bytes: 0,
@@ -595,11 +605,29 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
         e.hotness += n as f64;
         e.last_use_seq = self.seq;
         e.last_use_admission = self.admissions;
-        let rank = self.ranking.rank(e);
-        self.order.remove(&e.rank);
-        self.order.insert(rank, key);
-        e.rank = rank;
+        if !e.stale {
+            e.stale = true;
+            self.touched.push(key);
+        }
         true
+    }
+
+    /// Move every unit hit since the last settle to its rank now, so that
+    /// `order` is the eviction order again.
+    fn settle(&mut self) {
+        for key in std::mem::take(&mut self.touched) {
+            let Some(e) = self.entries.get_mut(&key) else { continue };
+            if !e.stale {
+                continue; // left and came back since
+            }
+            e.stale = false;
+            let rank = self.ranking.rank(e);
+            if rank != e.rank {
+                self.order.remove(&e.rank);
+                self.order.insert(rank, key);
+                e.rank = rank;
+            }
+        }
     }
 
     /// A unit's payload and bookkeeping, without counting a lookup or
@@ -609,12 +637,19 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
     }
 
     /// Every unit held, in eviction order (the next victim first).
-    pub fn iter(&self) -> impl Iterator<Item = CachedUnit<'_, K, V>> + '_ {
+    pub fn iter(&mut self) -> impl Iterator<Item = CachedUnit<'_, K, V>> + '_ {
+        self.settle();
         self.order.values().map(|k| view(*k, &self.entries[k]))
     }
 
+    /// Every unit held, in no particular order.
+    pub fn units(&self) -> impl Iterator<Item = CachedUnit<'_, K, V>> + '_ {
+        self.entries.iter().map(|(k, e)| view(*k, e))
+    }
+
     /// The unit the policy would evict next, if any.
-    pub fn next_victim(&self) -> Option<K> {
+    pub fn next_victim(&mut self) -> Option<K> {
+        self.settle();
         self.order.first_key_value().map(|(_, k)| *k)
     }
 
@@ -670,6 +705,7 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
             admitted: self.admissions,
             warming,
             rank: Rank { warming, score: Score(0.0), seq: 0 },
+            stale: false,
         };
         e.rank = self.ranking.rank(&e);
         self.order.insert(e.rank, key);
@@ -720,9 +756,11 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
             .iter_mut()
             .map(|(key, e)| {
                 e.rank = ranking.rank(e);
+                e.stale = false;
                 (e.rank, *key)
             })
             .collect();
+        self.touched.clear();
         let mut out = Removed::default();
         while self.entries.len() > self.config.max_entries
             || self.bytes > self.config.max_memory_bytes
@@ -747,6 +785,7 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
     /// meant for rare events (a store to translated code, FENCE.I). Units
     /// leave in eviction order.
     pub fn invalidate_where(&mut self, mut pred: impl FnMut(&K, &V) -> bool) -> Removed<K, V> {
+        self.settle();
         let doomed: Vec<K> =
             self.order.values().filter(|k| pred(k, &self.entries[*k].value)).copied().collect();
         let mut out = Removed::default();
@@ -759,6 +798,7 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
     /// Remove every unit (counted as invalidations). Counters and the
     /// cleanup schedule are kept; the warm-up window starts again.
     pub fn clear(&mut self) -> Removed<K, V> {
+        self.settle();
         let all: Vec<K> = self.order.values().copied().collect();
         let mut out = Removed::default();
         for key in all {
@@ -806,7 +846,8 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
 
     /// Check the cache's bookkeeping against its entries; panic on the first
     /// disagreement. For tests and debugging: O(n log n).
-    pub fn check_invariants(&self) {
+    pub fn check_invariants(&mut self) {
+        self.settle();
         assert!(self.entries.len() <= self.config.max_entries, "more entries than max_entries");
         assert!(self.bytes <= self.config.max_memory_bytes, "more bytes than max_memory_bytes");
         assert_eq!(self.order.len(), self.entries.len(), "eviction order and entries differ");
@@ -890,9 +931,11 @@ impl<K: Eq + Hash + Copy, V> UnifiedCodeCache<K, V> {
             .iter_mut()
             .map(|(key, e)| {
                 e.rank = ranking.rank(e);
+                e.stale = false;
                 (e.rank, *key)
             })
             .collect();
+        self.touched.clear();
     }
 }
 

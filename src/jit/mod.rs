@@ -1528,7 +1528,7 @@ impl Jit {
     pub fn hottest_units(&self, n: usize) -> Vec<(UnitKey, u64)> {
         let mut v: Vec<(UnitKey, u64)> = self
             .cache
-            .iter()
+            .units()
             .map(|u| (u.key, self.units.get(&u.key).map_or(0, |s| s.count)))
             .collect();
         v.sort_by_key(|&(k, c)| (std::cmp::Reverse(c), k.vpc));
