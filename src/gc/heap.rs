@@ -18,7 +18,7 @@ pub const CLASSES: [u32; 18] =
 
 /// Bits per block (objects of the smallest class in a block).
 const SLOTS: usize = (BLOCK / 16) as usize;
-const WORDS: usize = SLOTS / 64;
+pub const WORDS: usize = SLOTS / 64;
 
 /// What a block holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -186,6 +186,10 @@ pub struct GcSample {
 struct Core {
     cfg: UnifiedGcConfig,
     heap: Heap,
+    /// Every block with a mark bit set (each once per cycle): a cycle start
+    /// clears these, not all of a 256 MiB heap's 65 536 blocks (which took
+    /// 0.2-0.6 ms of the cycle-start pause natively).
+    marked_blocks: Vec<u32>,
     view: Option<RamView>,
     cards: Arc<DirtyCards>,
     phase: Phase,
@@ -300,6 +304,7 @@ impl UnifiedGC {
         let shards = cfg.write_barrier_shards as usize;
         let core = Core {
             heap: Heap::new(0, 0),
+            marked_blocks: Vec::new(),
             view: None,
             cards: Arc::new(DirtyCards::new(shards)),
             phase: Phase::Idle,
@@ -742,7 +747,7 @@ impl Core {
                 let (b, slot, fresh) = self.heap.alloc_small(class, atomic)?;
                 let sz = CLASSES[class as usize] as u64;
                 if marking {
-                    heap::set(&mut self.heap.blocks[b as usize].mark, slot);
+                    self.set_mark(b, slot);
                 }
                 (self.heap.block_addr(b) + slot as u64 * sz, sz, b, 1, fresh)
             }
@@ -757,7 +762,7 @@ impl Core {
                     None => return None,
                 };
                 if marking {
-                    heap::set(&mut self.heap.blocks[b as usize].mark, 0);
+                    self.set_mark(b, 0);
                 }
                 (self.heap.block_addr(b), n as u64 * BLOCK, b, n, true)
             }
@@ -815,14 +820,24 @@ impl Core {
 
     // ---- marking ----
 
+    /// Set the mark bit of `slot` in block `b`, listing the block in
+    /// `marked_blocks` if it had none.
+    #[inline]
+    fn set_mark(&mut self, b: u32, slot: usize) {
+        let blk = &mut self.heap.blocks[b as usize];
+        if blk.mark == [0; heap::WORDS] {
+            self.marked_blocks.push(b);
+        }
+        heap::set(&mut blk.mark, slot);
+    }
+
     /// Mark `o`; grey it unless it holds no pointers.
     #[inline]
     fn mark(&mut self, o: Obj) {
-        let blk = &mut self.heap.blocks[o.block as usize];
-        if heap::get(&blk.mark, o.slot as usize) {
+        if heap::get(&self.heap.blocks[o.block as usize].mark, o.slot as usize) {
             return;
         }
-        heap::set(&mut blk.mark, o.slot as usize);
+        self.set_mark(o.block, o.slot as usize);
         self.marked_bytes += o.size;
         self.stats.marked_objects += 1;
         self.stats.cycle_marked += 1;
@@ -933,9 +948,12 @@ impl Core {
         }
         self.cycle += 1;
         self.in_flight.clear();
-        for b in &mut self.heap.blocks {
-            b.mark = [0; 4];
+        for b in std::mem::take(&mut self.marked_blocks) {
+            if let Some(blk) = self.heap.blocks.get_mut(b as usize) {
+                blk.mark = [0; heap::WORDS];
+            }
         }
+        debug_assert!(self.heap.blocks.iter().all(|b| b.mark == [0; heap::WORDS]));
         let (first, count) = self.heap_pages();
         if !self.barrier_disabled {
             ram.set_barrier(first, count, true);
@@ -1371,6 +1389,27 @@ mod tests {
                 assert_eq!(gc.sample().objects, 0);
             }
         }
+    }
+
+    /// A cycle start clears the marks of the last cycle (only the blocks
+    /// that have some are visited): an object a register held then is
+    /// garbage once no register does.
+    #[test]
+    fn marks_of_the_last_cycle_do_not_keep_objects() {
+        let (ram, gc) = setup(UnifiedGcConfig::default());
+        let mut regs = [0; 32];
+        let small = alloc(&gc, &ram, 32, &regs);
+        let large = alloc(&gc, &ram, 3 * BLOCK, &regs);
+        regs[10] = small;
+        regs[11] = large;
+        gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+        assert_eq!(gc.sample().objects, 2);
+        regs[10] = 0;
+        gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+        assert_eq!(gc.sample().objects, 1, "the small object's mark was left set");
+        regs[11] = 0;
+        gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+        assert_eq!(gc.sample().objects, 0, "the large object's mark was left set");
     }
 
     #[test]

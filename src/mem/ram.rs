@@ -221,6 +221,28 @@ mod cell {
         }
     }
 
+    /// [`update_byte`] for the eight bytes at `p` at once.
+    ///
+    /// # Safety
+    /// `p` is valid for eight bytes and 8-aligned.
+    #[inline(always)]
+    pub unsafe fn update_word(p: *mut u8, or: u64, and: u64) {
+        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+        unsafe {
+            let a = &*(p as *const std::sync::atomic::AtomicU64);
+            if or != 0 {
+                a.fetch_or(or, std::sync::atomic::Ordering::SeqCst);
+            } else {
+                a.fetch_and(and, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+        unsafe {
+            let w = p as *mut u64;
+            *w = if or != 0 { *w | or } else { *w & and };
+        }
+    }
+
     /// Replace the 4- or 8-byte value at `p` with `new` if it is `expected`
     /// (atomically between threads); returns the value found.
     ///
@@ -547,15 +569,41 @@ impl Ram {
     }
 
     /// Set or clear [`PAGE_BARRIER`] on `count` pages from `first` (RAM
-    /// offset / 4096). Flag bits change atomically, so this needs no lock.
+    /// offset / 4096). Flag bits change atomically, so this needs no lock;
+    /// eight pages' flags at a time where they fill an aligned word (a GC
+    /// cycle arms every heap page: 65 536 of them at 256 MiB, 0.22-0.27 ms
+    /// natively one byte at a time).
     pub fn set_barrier(&self, first: usize, count: usize, on: bool) {
-        for page in first..first + count {
-            let f = self.flag(page);
+        let end = first + count;
+        assert!(end <= self.len / 4096, "barrier pages outside RAM");
+        let one = |page: usize| {
             if on {
                 self.or_flag(page, PAGE_BARRIER);
-            } else if f & PAGE_BARRIER != 0 {
+            } else if self.flag(page) & PAGE_BARRIER != 0 {
                 self.clear_flag(page, PAGE_BARRIER);
             }
+        };
+        let mut page = first;
+        while page < end && !(self.flags as usize + page).is_multiple_of(8) {
+            one(page);
+            page += 1;
+        }
+        let bits = u64::from_ne_bytes([PAGE_BARRIER; 8]);
+        while page + 8 <= end {
+            // SAFETY: eight flag bytes inside RAM's flags (checked above),
+            // 8-aligned (the loop above).
+            unsafe {
+                if on {
+                    cell::update_word(self.flags.add(page), bits, !0);
+                } else {
+                    cell::update_word(self.flags.add(page), 0, !bits);
+                }
+            }
+            page += 8;
+        }
+        while page < end {
+            one(page);
+            page += 1;
         }
     }
 
@@ -688,6 +736,35 @@ impl Ram {
         for list in &mut book.invalidated {
             list.clear();
             list.push(u32::MAX);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Arming and disarming touch exactly the pages asked for, at any
+    /// alignment and length (the word-wide middle and the byte-wide ends),
+    /// and leave the other flag bits alone.
+    #[test]
+    fn the_barrier_covers_exactly_its_pages_and_keeps_other_flags() {
+        let ram = Ram::new(64 * 4096);
+        for page in [0, 3, 9, 17, 40, 63] {
+            ram.mark_code_page(page * 4096);
+        }
+        for (first, count) in [(0, 64), (1, 7), (3, 9), (5, 30), (8, 8), (9, 0), (63, 1)] {
+            ram.set_barrier(first, count, true);
+            for p in 0..64 {
+                let want = p >= first && p < first + count;
+                assert_eq!(ram.flag(p) & PAGE_BARRIER != 0, want, "on({first}, {count}): page {p}");
+            }
+            ram.set_barrier(first, count, false);
+            assert_eq!(ram.barrier_pages(0, 64), 0, "off({first}, {count})");
+            for p in 0..64 {
+                let code = [0, 3, 9, 17, 40, 63].contains(&p);
+                assert_eq!(ram.flag(p) & PAGE_CODE != 0, code, "({first}, {count}): page {p}");
+            }
         }
     }
 }
