@@ -839,9 +839,9 @@ fn gc_pauses(r: &Report, c: &VmConfig) -> Option<Diagnosis> {
             fixes.push(Fix {
                 settings: vec![set("gc.concurrent_marking", true)],
                 why: Text {
-                    en: "a marker thread marks while the guest runs (natively; the page has no \
-                         marker worker yet)",
-                    zh: "标记线程在客户机运行的同时标记（本机 CLI；网页还没有标记用的 Worker）",
+                    en: "a marker thread (a Web Worker in the page's threads build) marks while \
+                         the guest runs",
+                    zh: "标记线程（网页多线程构建中为一个 Web Worker）在客户机运行的同时标记",
                 },
             });
         }

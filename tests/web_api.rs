@@ -290,11 +290,12 @@ fn live_report_of_several_harts_has_the_smp_figures() {
 }
 
 /// gc-binary-trees in an 8 MiB GC heap through the page's API: the same
-/// output as natively, at least one collection, and in the page no marker
-/// thread (concurrent marking falls back to slices, and the report says
-/// why). The live report carries the `gc` section and the `gc.*` series.
+/// output as natively, at least one collection, and no marker: the test
+/// runner starts no marker worker (the page's VM worker does), so
+/// concurrent marking falls back to slices, and the report says why. The live report carries the `gc` section and the `gc.*` series.
 #[wasm_bindgen_test]
-fn gc_binary_trees_collects_in_a_small_heap_and_says_why_marking_is_not_concurrent() {
+fn gc_binary_trees_collects_in_a_small_heap_and_says_why_marking_is_not_concurrent_without_a_marker_worker(
+) {
     let mut m = machine(r#"{"gc.heap_size_limit": "8388608"}"#, GC_BINARY_TREES);
     let status = run_to_end(&mut m);
     assert_eq!((status["state"].as_str(), status["exit_code"].as_u64()), (Some("exit"), Some(0)));

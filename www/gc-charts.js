@@ -14,8 +14,9 @@
 //   marking     gc.mark_progress, and the mark quota over the run
 //               (gc.quota_series) when gc.adaptive_quota is on
 // and a line of figures under them (#gc-summary) with the marking mode and
-// why (#gc-mode: the page has no marker worker, so concurrent marking falls
-// back to incremental slices and says so).
+// why (#gc-mode: in the threads build the marker worker marks concurrently;
+// the plain build has none, so there concurrent marking falls back to
+// incremental slices and says so).
 //
 // A program that never used the GC heap leaves every chart with a note
 // (.gc-none) instead of an empty box. The charts over guest instructions

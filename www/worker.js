@@ -265,6 +265,41 @@ async function startHelpers(wanted) {
   }
 }
 
+// The GC's marker worker (threads build): started with the first machine
+// that wants concurrent marking and kept for every later one, like the
+// pool's helpers. Without it the collector marks in slices on this worker
+// (the report's gc.concurrent_reason says so).
+let marker = null;
+
+async function startMarker(wanted) {
+  const parts = wanted && !marker ? vm.pool_shared_parts() : null;
+  if (!parts) return;
+  const [module, memory] = parts;
+  marker = new Worker('pool-worker.js', { type: 'module' });
+  const ready = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), HELPER_START_MS);
+    marker.onmessage = ({ data }) => {
+      if (data.type === 'died') {
+        console.error(`tunevm: the GC's marker worker died: ${data.message}`);
+        post({ type: 'console', text: `[tunevm] the GC's marker worker died: ${data.message}\n` });
+      }
+      clearTimeout(timer);
+      resolve(data.type === 'ready');
+    };
+    marker.onerror = (e) => {
+      console.error("tunevm: the GC's marker worker failed to start", e.message ?? e);
+      clearTimeout(timer);
+      resolve(false);
+    };
+    marker.postMessage({ module, memory, pkg: PKG, role: 'marker' });
+  });
+  // As for the helpers: "ready" comes just before the worker counts itself.
+  const t0 = performance.now();
+  while (ready && vm.gc_markers() < 1 && performance.now() - t0 < 1000) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function handle(msg) {
   switch (msg.type) {
     case 'load': {
@@ -286,6 +321,7 @@ async function handle(msg) {
         return;
       }
       await startHelpers(machine.pool_workers_wanted());
+      await startMarker(machine.marker_worker_wanted());
       lastLive = 0;
       livePosted = 0;
       timing = freshTiming();

@@ -190,12 +190,13 @@ fn gc_knobs() -> Vec<KnobSpec> {
         knob("gc.concurrent_marking", KnobKind::Bool, "")
             .figures(&["gc.pause_ns", "gc.concurrent", "gc.marker_ns"])
             .help(
-                "Mark on a background marker thread while the guest runs (natively; the page has \
-                 no marker worker yet and marks incrementally, see gc.concurrent). Only the start \
+                "Mark on a background marker while the guest runs: a thread natively, a second Web \
+                 Worker in the page's threads build (the plain build has no shared memory and marks \
+                 incrementally, see gc.concurrent). Only the start \
                  of a cycle (roots) and a short stop-the-world remark (registers, root ranges and \
                  the pages the write barrier saw dirtied) pause the guest. Needs gc.incremental.",
-                "在客户机运行的同时，由后台标记线程进行标记（本机 CLI 中；网页还没有标记用的\
-                  Worker，仍按增量方式标记，见 gc.concurrent）。只有周期开始\
+                "在客户机运行的同时，由后台标记者进行标记：本机为一个线程，网页的多线程构建中为\
+                  第二个 Web Worker（普通构建没有共享内存，仍按增量方式标记，见 gc.concurrent）。只有周期开始\
                  （扫描根）和一次短暂的全停顿重新标记（寄存器、根区间以及写屏障记录下的脏页）会让\
                  客户机停下。需要同时开启 gc.incremental。",
             ),

@@ -39,9 +39,9 @@ pub struct UnifiedGcConfig {
     ///
     /// Default true.
     pub adaptive_quota: bool,
-    /// Mark on a background marker thread while the guest runs (natively; the
-    /// page has no marker worker yet and marks incrementally, see
-    /// gc.concurrent). Only the start of a cycle (roots) and a short
+    /// Mark on a background marker while the guest runs: a thread natively, a
+    /// second Web Worker in the page's threads build (the plain build has no
+    /// shared memory and marks incrementally, see gc.concurrent). Only the start of a cycle (roots) and a short
     /// stop-the-world remark (registers, root ranges and the pages the write
     /// barrier saw dirtied) pause the guest. Needs gc.incremental.
     ///

@@ -50,6 +50,8 @@
 //! ```
 mod config;
 mod heap;
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+pub mod marker_worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -247,6 +249,10 @@ struct Shared {
     /// ms natively, all of them spent waiting for the lock, none of the
     /// marker's steps longer than 0.3 ms). See [`let_mutator_in`].
     mutator_waiting: AtomicU64,
+    /// The page's marker worker runs [`marker_loop`] for this collector
+    /// (set and cleared under `marker_worker`'s queue lock).
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    marker_running: AtomicBool,
 }
 
 impl Shared {
@@ -261,9 +267,39 @@ impl Shared {
 /// Longest the mutator yields to the marker after one instruction.
 const HANDOFF_NS: u64 = 200_000;
 
+/// How long the mutator and the marker spin for the lock before they sleep
+/// on it. A step holds the lock for about a microsecond natively and a few
+/// in the page, far less than waking a sleeper costs (natively
+/// gc-binary-trees-large's allocations waited 4.6 µs on average for steps
+/// of 0.7 µs; in the page a Web Worker is woken through
+/// `memory.atomic.notify`, 20-30 µs measured), so both spin first.
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+const LOCK_SPIN_NS: u64 = 500_000;
+
+/// `m`'s lock, taken by spinning on `try_lock` for up to `spin_ns`, then by
+/// sleeping on it.
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+fn spin_lock<T>(m: &Mutex<T>, spin_ns: u64) -> MutexGuard<'_, T> {
+    let start = now_ns();
+    let mut tries = 0u32;
+    loop {
+        match m.try_lock() {
+            Ok(g) => return g,
+            Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        tries += 1;
+        // In the page the clock is a call into JavaScript: read it seldom.
+        if tries.is_multiple_of(64) && now_ns().saturating_sub(start) >= spin_ns {
+            return m.lock().unwrap_or_else(|e| e.into_inner());
+        }
+        std::hint::spin_loop();
+    }
+}
+
 /// A mutator that has waited this long for the lock gets it before the
 /// marker's next step.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
 const MUTATOR_WAIT_NS: u64 = 100_000;
 
 /// The marker's side of the handoff: before it takes the lock again, let a
@@ -271,7 +307,7 @@ const MUTATOR_WAIT_NS: u64 = 100_000;
 /// most [`HANDOFF_NS`]). A shorter wait is left to the lock: handing over
 /// to every waiting allocation slowed marking so much that gc-graph-large
 /// ran 2.3x longer.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
 fn let_mutator_in(shared: &Shared) {
     let since = shared.mutator_waiting.load(Ordering::SeqCst);
     if since == 0 || now_ns().saturating_sub(since) < MUTATOR_WAIT_NS {
@@ -338,12 +374,23 @@ impl UnifiedGC {
             stop: AtomicBool::new(false),
             marker_waiting: AtomicBool::new(false),
             mutator_waiting: AtomicU64::new(0),
+            #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+            marker_running: AtomicBool::new(false),
         });
         UnifiedGC { shared, marker_wanted: AtomicBool::new(false), marker: Mutex::new(None) }
     }
 
     fn core(&self) -> MutexGuard<'_, Core> {
         self.shared.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The lock for a `gc.*` instruction that found it taken by the marker
+    /// (see [`spin_lock`]; the plain wasm build has no marker).
+    fn lock_spinning(&self) -> MutexGuard<'_, Core> {
+        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+        return spin_lock(&self.shared.core, LOCK_SPIN_NS);
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+        self.core()
     }
 
     pub fn config(&self) -> UnifiedGcConfig {
@@ -427,13 +474,37 @@ impl UnifiedGC {
         c.stats.concurrent_reason = reason;
     }
 
-    #[cfg(target_arch = "wasm32")]
+    /// The threads build: the marker is the page's marker worker
+    /// (`marker_worker`), asked for at the first `gc.*` instruction as the
+    /// thread is natively.
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
     fn want_marker(&mut self) {
+        self.marker_wanted.store(true, Ordering::Release);
         self.core().stats.concurrent_reason =
-            "the page has no marker worker yet: incremental slices on the vCPU's worker".into();
+            "the marker worker takes over at the guest's first gc.* instruction".into();
     }
 
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    fn start_marker(&self) {
+        let (ok, reason) = if marker_worker::post(self.shared.clone()) {
+            (true, "a marker worker marks while the guest runs")
+        } else {
+            (false, "no marker worker is running: incremental slices on the vCPU's worker")
+        };
+        let mut c = self.core();
+        c.stats.concurrent = ok;
+        c.stats.concurrent_reason = reason.into();
+    }
+
+    /// The plain build has no shared memory, so no worker can mark.
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    fn want_marker(&mut self) {
+        self.core().stats.concurrent_reason = "the plain build has no shared memory for a marker \
+                                               worker: incremental slices on the vCPU's worker"
+            .into();
+    }
+
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
     fn start_marker(&self) {}
 
     /// Run one `gc.*` instruction for the hart whose registers are `regs`
@@ -470,21 +541,25 @@ impl UnifiedGC {
             self.start_marker();
         }
         let start = now_ns();
+        let mut waited = false;
         let mut c = match self.shared.core.try_lock() {
             Ok(c) => c,
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => {
                 self.shared.mutator_waiting.store(start.max(1), Ordering::SeqCst);
-                let c = self.core();
+                let c = self.lock_spinning();
                 self.shared.mutator_waiting.store(0, Ordering::SeqCst);
+                waited = true;
                 c
             }
         };
         c.caller = hart;
         c.stats.used = true;
         c.now_insns = insns;
-        // Waiting for the marker's step to end stops the guest too.
-        let mut worked = c.stats.concurrent && now_ns().saturating_sub(start) > 2_000;
+        // Waiting for the marker's step to end stops the guest too. (Only a
+        // failed try_lock is a wait: in the page the clock ticks in steps
+        // of 5 µs, so timing every instruction would count ticks.)
+        let mut worked = waited && now_ns().saturating_sub(start) > 2_000;
         let value = match op {
             GcOp::Alloc => c.alloc(ram, a, b, regs, &mut worked, &self.shared),
             GcOp::Collect => {
@@ -562,12 +637,18 @@ impl Drop for UnifiedGC {
         if let Some(h) = self.marker.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = h.join();
         }
+        // The marker worker reads RAM without the lock: RAM goes only once
+        // it has left this collector's loop.
+        #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+        marker_worker::withdraw(&self.shared);
     }
 }
 
-/// The marker thread: while a cycle marks, take the lock for one step of
+/// The marker (a thread natively, a Web Worker in the page's threads
+/// build): while a cycle marks, take the lock for one step of
 /// `incremental_step` objects at a time, letting the mutator in between.
-#[cfg(not(target_arch = "wasm32"))]
+/// Returns once `stop` is set.
+#[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
 fn marker_loop(shared: &Shared) {
     let mut c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
     loop {
@@ -601,7 +682,7 @@ fn marker_loop(shared: &Shared) {
             }
             let_mutator_in(shared);
             shared.marker_waiting.store(true, Ordering::SeqCst);
-            c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            c = spin_lock(&shared.core, LOCK_SPIN_NS);
             shared.marker_waiting.store(false, Ordering::SeqCst);
             if c.cycle == epoch && c.phase == Phase::Marking {
                 for v in found {
@@ -621,7 +702,7 @@ fn marker_loop(shared: &Shared) {
             drop(c);
             let_mutator_in(shared);
             shared.marker_waiting.store(true, Ordering::SeqCst);
-            c = shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            c = spin_lock(&shared.core, LOCK_SPIN_NS);
             shared.marker_waiting.store(false, Ordering::SeqCst);
         } else {
             // (The mutator sets `marker_waiting` when it wakes us.)

@@ -121,6 +121,35 @@ pub fn pool_helper_run() -> Result<(), JsError> {
     Err(JsError::new("the plain build has no worker pool"))
 }
 
+/// The GC's marker worker's whole life (threads build): mark for each
+/// machine's collector that asks (see `gc::marker_worker`). Never returns
+/// while the worker lives; throws in the plain build, which has no shared
+/// memory.
+#[wasm_bindgen]
+pub fn gc_marker_run() -> Result<(), JsError> {
+    #[cfg(target_feature = "atomics")]
+    crate::gc::marker_worker::worker_loop();
+    #[cfg(not(target_feature = "atomics"))]
+    Err(JsError::new("the plain build has no shared memory for a marker worker"))
+}
+
+/// The marker worker's last call after it trapped: later collectors mark
+/// in slices on the vCPU's worker instead of waiting for it.
+#[wasm_bindgen]
+pub fn gc_marker_died() {
+    #[cfg(target_feature = "atomics")]
+    crate::gc::marker_worker::worker_died();
+}
+
+/// Marker workers running now (0 or 1; 0 in the plain build).
+#[wasm_bindgen]
+pub fn gc_markers() -> usize {
+    #[cfg(target_feature = "atomics")]
+    return crate::gc::marker_worker::workers();
+    #[cfg(not(target_feature = "atomics"))]
+    0
+}
+
 /// ABI names of x0..x31 (`zero`, `ra`, `sp`, ...) for the page's register
 /// view: the disassembler's table ([`crate::isa::REG_NAMES`]).
 #[wasm_bindgen]
@@ -384,6 +413,16 @@ impl WebMachine {
     /// machine; 1 means none (see `Machine::pool_workers_wanted`).
     pub fn pool_workers_wanted(&self) -> usize {
         self.machine.pool_workers_wanted()
+    }
+
+    /// Whether the page's VM worker should start the GC's marker worker
+    /// before running this machine: the threads build, with
+    /// `gc.concurrent_marking` and `gc.incremental` on (whether the guest
+    /// uses the GC heap is known only when it does; the worker stays for
+    /// later machines either way).
+    pub fn marker_worker_wanted(&self) -> bool {
+        let gc = &self.machine.config().gc;
+        cfg!(target_feature = "atomics") && gc.concurrent_marking && gc.incremental
     }
 
     /// Run for about `budget_ms` of host time (a run slice past it at most)

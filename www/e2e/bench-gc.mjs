@@ -8,8 +8,8 @@
 // (window.tunevmPage.lastReport(): the live report the worker sends at the
 // end, which holds the whole gc section) and prints a markdown table with the
 // native table's columns, plus what the page did with concurrent marking
-// (report.gc.concurrent, gc.concurrent_reason: the page has no marker worker,
-// so it falls back to incremental slices).
+// (report.gc.concurrent, gc.concurrent_reason: the threads build marks on the
+// marker worker; the plain build would fall back to incremental slices).
 //
 //   node www/e2e/bench-gc.mjs [--repeat N] [--workloads a,b] [--heaps 67108864,268435456]
 //                             [--modes stw,incremental,concurrent] [--no-warmup] [--json FILE]

@@ -507,7 +507,7 @@ test('smp-paging walkthrough: on 4 vCPUs with prefetch and the JIT off, private 
 // ---------------------------------------------------------------------------
 // GC walkthroughs
 
-test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collect 5 times and commit about 6 MiB; gc-graph: hundreds of short incremental pauses, 34 stop-the-world ones, and a 5000 µs quota that keeps up where 100 µs falls behind', { timeout: TEST_TIMEOUT }, async (t) => {
+test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collect 5 times and commit about 6 MiB; gc-graph: the marker worker keeps p99 under 1 ms, hundreds of incremental pauses, 34 stop-the-world ones, and a 5000 µs quota that keeps up where 100 µs falls behind', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const gcOf = (r) => ({
     collections: r.gc.collections, cycles: r.gc.cycles_started, pauses: r.gc.pause_ns.count,
@@ -517,7 +517,7 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
 
   says('gc-binary-trees', 'see', '0 collections, no pause, and the checklist\'s GC row stays grey', '回收 0 次，没有停顿，检查表中的 GC 一行保持灰色');
   says('gc-binary-trees', 'see', 'With 8 MiB it collects 5 times', '设为 8 MiB 后会回收 5 次');
-  says('gc-binary-trees', 'see', '20 to 25 pauses', '20 到 25 次停顿');
+  says('gc-binary-trees', 'see', '15 to about 300 in the runs measured', '实测 15 到约 300 次');
   says('gc-binary-trees', 'see', 'falls from about 20 MiB to about 6 MiB', '从约 20 MiB 降到约 6 MiB');
   const roomy = await run(page, { workload: 'gc-binary-trees' });
   const roomyOut = await consoleWith(page, 'gc-binary-trees: ok');
@@ -529,28 +529,36 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.equal(roomy.gc.pause_ns.count, 0, 'no pause');
   assert.equal(roomyRow.status, 'na', `the GC row stays grey: ${JSON.stringify(roomyRow)}`);
   assert.ok(tight.gc.collections >= 4 && tight.gc.collections <= 6, `about 5 collections at 8 MiB: ${tight.gc.collections}`);
-  assert.ok(tight.gc.pause_ns.count >= 15 && tight.gc.pause_ns.count <= 32, `20 to 25 pauses: ${tight.gc.pause_ns.count}`);
+  // 15, 16, 219, 225, 271 and 311 in the runs measured: whether allocations meet the
+  // marker worker at its lock is timing.
+  assert.ok(tight.gc.pause_ns.count >= 10 && tight.gc.pause_ns.count <= 600, `15 to about 300 pauses: ${tight.gc.pause_ns.count}`);
   assert.ok(mib(roomy.gc.heap_committed_bytes) > 16 && mib(roomy.gc.heap_committed_bytes) < 24, `about 20 MiB committed at 256 MiB: ${mib(roomy.gc.heap_committed_bytes)}`);
   assert.ok(mib(tight.gc.heap_committed_bytes) > 4.5 && mib(tight.gc.heap_committed_bytes) < 8, `about 6 MiB committed at 8 MiB: ${mib(tight.gc.heap_committed_bytes)}`);
   assert.equal(tightOut, roomyOut, 'the output is the same: the collector frees only garbage');
 
-  says('gc-graph', 'see', 'several hundred to about a thousand pauses (the count depends on timing', '几百到约一千次停顿（次数取决于时序');
-  says('gc-graph', 'see', 'Stop-the-world: 34 pauses', '全停顿：只有 34 次停顿');
-  says('gc-graph', 'see', 'fell behind 0 times) with about a quarter as many pauses', '跟不上 0 次），停顿次数约为四分之一');
-  const inc = await run(page, { workload: 'gc-graph', set: { 'gc.heap_size_limit': String(8 << 20) } });
+  const conc = await run(page, { workload: 'gc-graph', set: { 'gc.heap_size_limit': String(8 << 20) } });
+  const concRow = await checklistRow(page, 'gc_pause');
+  const inc = await run(page, { set: { 'gc.concurrent_marking': 'false' } });
   const incRow = await checklistRow(page, 'gc_pause');
-  const stw = await run(page, { set: { 'gc.concurrent_marking': 'false', 'gc.incremental': 'false' } });
-  const q100 = await run(page, { set: { 'gc.incremental': 'true', 'gc.concurrent_marking': 'true', 'gc.adaptive_quota': 'false', 'gc.mark_quota_us': '100' } });
+  const stw = await run(page, { set: { 'gc.incremental': 'false' } });
+  const q100 = await run(page, { set: { 'gc.incremental': 'true', 'gc.adaptive_quota': 'false', 'gc.mark_quota_us': '100' } });
   const q5000 = await run(page, { set: { 'gc.mark_quota_us': '5000' } });
-  t.diagnostic(`gc-graph, 8 MiB: incremental ${JSON.stringify(gcOf(inc))} (GC row ${incRow.status}); stop-the-world ${JSON.stringify(gcOf(stw))}; fixed quota 100 µs ${JSON.stringify(gcOf(q100))}; 5000 µs ${JSON.stringify(gcOf(q5000))}`);
+  t.diagnostic(`gc-graph, 8 MiB: concurrent ${JSON.stringify(gcOf(conc))} marker ${conc.gc.marker_ns} ns ${conc.gc.concurrent} (GC row ${concRow.status}); incremental ${JSON.stringify(gcOf(inc))} (GC row ${incRow.status}); stop-the-world ${JSON.stringify(gcOf(stw))}; fixed quota 100 µs ${JSON.stringify(gcOf(q100))}; 5000 µs ${JSON.stringify(gcOf(q5000))}`);
+  says('gc-graph', 'see', 'the marker worker, a second Web Worker on the same shared memory, marks while the guest runs', '标记 Worker（同一块共享内存上的第二个 Web Worker）在客户机运行的同时标记');
+  says('gc-graph', 'see', 'p99 a fraction of a millisecond (0.14 to 0.52 ms), so the checklist\'s GC row (p99 < 1 ms) is green', 'p99 不到一毫秒（实测 0.14 到 0.52 ms），所以检查表的 GC 一行（p99 < 1 ms）为绿色');
+  assert.equal(conc.gc.concurrent, true, `the marker worker marked: ${conc.gc.concurrent_reason}`);
+  assert.ok(conc.gc.marker_ns > 0, `the marker worker's time: ${conc.gc.marker_ns} ns`);
+  assert.ok(conc.gc.pause_ns.count > inc.gc.pause_ns.count, `thousands of short pauses against hundreds: ${conc.gc.pause_ns.count} and ${inc.gc.pause_ns.count}`);
+  assert.ok(conc.gc.pause_ns.p50 < inc.gc.pause_ns.p50, `concurrent p50 below the slices': ${conc.gc.pause_ns.p50} and ${inc.gc.pause_ns.p50} ns`);
+  assert.ok(conc.gc.pause_ns.p99 < 1e6, `concurrent p99 under 1 ms: ${conc.gc.pause_ns.p99} ns`);
+  assert.equal(concRow.status, 'pass', `the GC row is green: ${JSON.stringify(concRow)}`);
+  assert.equal(inc.gc.concurrent, false, 'gc.concurrent_marking=false marks in slices');
+  says('gc-graph', 'see', 'several hundred pauses (the count depends on timing: 400 to 1,000', '几百次停顿（次数取决于时序：实测 400 到 1000 次');
   // 859 and 920 on an idle machine, 399 in one CI run: timing decides.
   assert.ok(inc.gc.pause_ns.count >= 250 && inc.gc.pause_ns.count <= 2000, `several hundred to about a thousand incremental pauses: ${inc.gc.pause_ns.count}`);
   assert.ok(inc.gc.pause_ns.p50 < 1e6, `incremental p50 under a millisecond: ${inc.gc.pause_ns.p50} ns`);
-  // How often the adaptive quota's marking falls behind depends on timing
-  // (1 to 8 of about 20 cycles in the runs measured): the text says "can",
-  // and the fixed quotas below compare falling behind by a clear margin.
   says('gc-graph', 'see', 'marking can fall behind the allocations', '标记可能跟不上分配');
-  says('gc-graph', 'see', 'the pause that ends each cycle lasts about a millisecond or more, so p99 sits near the 1 ms limit of the checklist\'s GC row', '结束每个周期的停顿约一毫秒或更长，所以 p99 落在检查表 GC 一行的界限（p99 < 1 ms）附近');
+  says('gc-graph', 'see', 'the pause that ends each cycle lasts about a millisecond or more, so p99 sits near the 1 ms limit', '结束每个周期的停顿约一毫秒或更长，所以 p99 落在检查表 GC 一行的界限（p99 < 1 ms）附近');
   // p99 0.92 to 6 ms in the runs measured for the text: red or green
   // depends on the machine's load, so only "near the limit" is checked.
   assert.ok(inc.gc.pause_ns.max > 1e6, `the pauses that end the cycles last a millisecond or more: max ${inc.gc.pause_ns.max} ns`);
@@ -566,7 +574,8 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.ok(3 * q100.gc.marking_fell_behind >= q100.gc.cycles_started, `100 µs slices fall behind in many cycles: ${q100.gc.marking_fell_behind} of ${q100.gc.cycles_started}`);
   assert.ok(q100.gc.marking_fell_behind >= q5000.gc.marking_fell_behind + 4, `100 µs falls behind far more often than 5000 µs: ${q100.gc.marking_fell_behind} against ${q5000.gc.marking_fell_behind}`);
   assert.ok(q5000.gc.marking_fell_behind <= 1, `5000 µs slices keep up: fell behind ${q5000.gc.marking_fell_behind} times`);
-  assert.ok(q5000.gc.pause_ns.count < 0.4 * q100.gc.pause_ns.count, `about a quarter as many pauses: ${q100.gc.pause_ns.count} -> ${q5000.gc.pause_ns.count}`);
+  says('gc-graph', 'see', 'fell behind 0 times) with a fifth to a quarter as many pauses', '跟不上 0 次），停顿次数约为五分之一到四分之一');
+  assert.ok(q5000.gc.pause_ns.count < 0.4 * q100.gc.pause_ns.count, `a fifth to a quarter as many pauses: ${q100.gc.pause_ns.count} -> ${q5000.gc.pause_ns.count}`);
   assert.deepEqual(problems, [], 'errors during the GC lessons');
 });
 
