@@ -247,6 +247,7 @@ window.tunevmPage = {
   debugPanic: () => session?.worker.debugPanic(),
   /** Test only: a Rust panic in a helper of the worker pool. */
   debugPanicPool: () => session?.worker.debugPanicPool(),
+  debugPanicMarker: () => session?.worker.debugPanicMarker(),
 };
 
 start().catch((e) => {

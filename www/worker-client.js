@@ -238,6 +238,11 @@ export class VmWorker {
     return this.request('debug_panic_pool');
   }
 
+  /** Test only: the GC's marker worker panics when it takes its next collector. */
+  debugPanicMarker() {
+    return this.request('debug_panic_marker');
+  }
+
   /** Stop with a watchdog: if the worker does not confirm within
    *  STOP_WATCHDOG_MS (a runaway slice, a hung worker), it is terminated and
    *  replaced, and handlers.killed() is called. */

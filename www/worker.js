@@ -13,7 +13,7 @@
 //                                                  changes: {key: "text"}} | message: why not (a knob that is
 //                                                  not live differs: it applies when the machine is built
 //                                                  again)}; while not running, a live report follows a change
-//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic"|"debug_panic_pool", arg}
+//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic"|"debug_panic_pool"|"debug_panic_marker", arg}
 // Worker -> page:
 //   ready {build, isolated} | fatal {message}      after init (or when init failed)
 //   loaded {status} | load-error {message}
@@ -216,6 +216,8 @@ function answer(what, arg) {
       return vm.debug_panic(); // test only: panics
     case 'debug_panic_pool':
       return vm.debug_panic_pool(); // test only: the next pool job's first helper panics
+    case 'debug_panic_marker':
+      return vm.debug_panic_marker(); // test only: the marker worker panics at its next collector
     default:
       throw new Error(`unknown request ${what}`);
   }
@@ -280,6 +282,9 @@ async function startMarker(wanted) {
     const timer = setTimeout(() => resolve(false), HELPER_START_MS);
     marker.onmessage = ({ data }) => {
       if (data.type === 'died') {
+        // The collector it marked for goes on in slices; the next machine
+        // gets a new marker worker.
+        marker = null;
         console.error(`tunevm: the GC's marker worker died: ${data.message}`);
         post({ type: 'console', text: `[tunevm] the GC's marker worker died: ${data.message}\n` });
       }

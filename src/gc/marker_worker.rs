@@ -10,6 +10,14 @@
 //! slices on the vCPU's worker) and withdraws when it is dropped
 //! ([`withdraw`]).
 //!
+//! A worker that traps (its JavaScript then calls [`worker_died`]) gives up
+//! the collector it was marking for: that collector marks in slices on the
+//! vCPU's worker from its next `gc.*` instruction on, and the page starts a
+//! new marker worker for the next machine. (A trap while holding the
+//! collector's lock would leave the lock taken: the machine's worker then
+//! waits until the page's Stop replaces it. Nothing in the marker's loop is
+//! expected to trap; the test hook traps outside the lock.)
+//!
 //! Invariant: a collector's RAM outlives the marker's reads of it. The
 //! marker reads objects without the collector's lock, so `withdraw`
 //! returns only once the worker has left that collector's loop (or the job
@@ -26,10 +34,12 @@ use crate::jit::clock::now_ns;
 /// Collectors waiting for the worker, oldest first.
 static JOBS: Mutex<VecDeque<Arc<Shared>>> = Mutex::new(VecDeque::new());
 static POSTED: Condvar = Condvar::new();
-/// Workers inside [`worker_loop`].
+/// Workers inside [`worker_loop`] that have not died.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
-/// A marker worker trapped: no collector is posted to it any more.
-static BROKEN: AtomicBool = AtomicBool::new(false);
+/// The collector the worker marks for now.
+static CURRENT: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
+/// Test only: the worker traps when it takes its next collector.
+static PANIC_NEXT: AtomicBool = AtomicBool::new(false);
 
 /// How long a dropped collector waits for the worker to leave its loop
 /// (a step of `incremental_step` objects takes well under a millisecond;
@@ -42,16 +52,25 @@ fn jobs() -> MutexGuard<'static, VecDeque<Arc<Shared>>> {
 
 /// Marker workers running (0 or 1 in the page).
 pub fn workers() -> usize {
-    if BROKEN.load(Ordering::Acquire) {
-        0
-    } else {
-        WORKERS.load(Ordering::Acquire)
+    WORKERS.load(Ordering::Acquire)
+}
+
+/// Called by the worker's JavaScript after it trapped: it no longer
+/// counts, and the collector it marked for marks in slices instead.
+pub fn worker_died() {
+    let _ = WORKERS.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    let lost = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(shared) = lost {
+        shared.marker_lost.store(true, Ordering::Release);
+        let _q = jobs();
+        shared.marker_running.store(false, Ordering::Release);
     }
 }
 
-/// Called by the worker's JavaScript after it trapped.
-pub fn worker_died() {
-    BROKEN.store(true, Ordering::Release);
+/// Test only: the worker traps when it takes its next collector (outside
+/// the collector's lock), as the end-to-end test of a dying marker wants.
+pub fn panic_next_job() {
+    PANIC_NEXT.store(true, Ordering::Release);
 }
 
 /// The worker's whole life: take the oldest posted collector, mark for it
@@ -69,7 +88,12 @@ pub fn worker_loop() -> ! {
                 q = POSTED.wait(q).unwrap_or_else(|e| e.into_inner());
             }
         };
+        *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(shared.clone());
+        if PANIC_NEXT.swap(false, Ordering::AcqRel) {
+            panic!("debug_panic_marker: a deliberate panic in the GC's marker worker (test only)");
+        }
         marker_loop(&shared);
+        CURRENT.lock().unwrap_or_else(|e| e.into_inner()).take();
         let _q = jobs();
         shared.marker_running.store(false, Ordering::Release);
     }

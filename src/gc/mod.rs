@@ -253,6 +253,9 @@ struct Shared {
     /// (set and cleared under `marker_worker`'s queue lock).
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
     marker_running: AtomicBool,
+    /// The marker worker died while it marked for this collector.
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    marker_lost: AtomicBool,
 }
 
 impl Shared {
@@ -376,6 +379,8 @@ impl UnifiedGC {
             mutator_waiting: AtomicU64::new(0),
             #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
             marker_running: AtomicBool::new(false),
+            #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+            marker_lost: AtomicBool::new(false),
         });
         UnifiedGC { shared, marker_wanted: AtomicBool::new(false), marker: Mutex::new(None) }
     }
@@ -553,6 +558,16 @@ impl UnifiedGC {
                 c
             }
         };
+        #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+        if c.stats.concurrent && self.shared.marker_lost.load(Ordering::Acquire) {
+            // Its batch in flight goes back to the grey stack (scanning an
+            // object twice is harmless), and the slices take over.
+            let batch = std::mem::take(&mut c.in_flight);
+            c.gray.extend(batch);
+            c.stats.concurrent = false;
+            c.stats.concurrent_reason =
+                "the marker worker died: incremental slices on the vCPU's worker".into();
+        }
         c.caller = hart;
         c.stats.used = true;
         c.now_insns = insns;

@@ -141,6 +141,15 @@ pub fn gc_marker_died() {
     crate::gc::marker_worker::worker_died();
 }
 
+/// Test only: the marker worker traps when it takes its next collector
+/// (the end-to-end test of a dying marker; the page's test hook
+/// `window.tunevmPage.debugPanicMarker()` asks for it).
+#[wasm_bindgen]
+pub fn debug_panic_marker() {
+    #[cfg(target_feature = "atomics")]
+    crate::gc::marker_worker::panic_next_job();
+}
+
 /// Marker workers running now (0 or 1; 0 in the plain build).
 #[wasm_bindgen]
 pub fn gc_markers() -> usize {

@@ -953,6 +953,35 @@ test('a pool worker (helper Web Worker) that dies mid-run is reported instead of
   assert.deepEqual(others, [], 'no other errors');
 });
 
+test('a GC marker worker that dies mid-run is reported, its collector goes on in slices, and the next run gets a new marker worker', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'gc-graph');
+  await setKnob(page, 'gc.heap_size_limit', String(8 << 20));
+  // The marker worker panics when it takes its next collector (test-only
+  // export): the guest's first gc.* instruction of the run below.
+  await page.evaluate(() => window.tunevmPage.debugPanicMarker());
+  await runExpecting(page, null, 'exit 0');
+  const out = () => page.locator('#console').textContent();
+  await waitInPage(page, () => document.querySelector('#console').textContent.trimEnd().endsWith('gc-graph: ok'), null, {
+    timeout: 5_000, message: '#console does not end with "gc-graph: ok"', describe: () => document.querySelector('#console').textContent.slice(-300),
+  });
+  assert.match(await out(), /\[tunevm\] the GC's marker worker died: /, 'the console says the marker worker died');
+  const died = (await lastReport(page)).gc;
+  t.diagnostic(`after the marker died: ${died.collections} collections, concurrent ${died.concurrent} (${died.concurrent_reason}), p99 ${died.pause_ns.p99} ns`);
+  assert.equal(died.concurrent, false, 'the collector marks in slices once its marker is gone');
+  assert.match(died.concurrent_reason, /the marker worker died/);
+  assert.ok(died.collections >= 1, `collections: ${died.collections}`);
+  await runExpecting(page, null, 'exit 0');
+  const again = (await lastReport(page)).gc;
+  t.diagnostic(`next run: concurrent ${again.concurrent} (${again.concurrent_reason}), marker ${again.marker_ns} ns`);
+  assert.equal(again.concurrent, true, `a new marker worker marks: ${again.concurrent_reason}`);
+  assert.ok(again.marker_ns > 0, `the new marker worker's time: ${again.marker_ns} ns`);
+  // The panic writes itself to the console (console_error_panic_hook), and
+  // so does the note of the dead worker: the only console errors allowed.
+  const others = problems.filter((p) => !/debug_panic_marker|marker worker/.test(p));
+  assert.deepEqual(others, [], 'no other errors');
+});
+
 test('the register view names registers and the checklist states its targets as the wasm gives them', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const fromWasm = await page.evaluate(async () => {
