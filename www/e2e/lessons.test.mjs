@@ -545,7 +545,7 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   const q5000 = await run(page, { set: { 'gc.mark_quota_us': '5000' } });
   t.diagnostic(`gc-graph, 8 MiB: concurrent ${JSON.stringify(gcOf(conc))} marker ${conc.gc.marker_ns} ns ${conc.gc.concurrent} (GC row ${concRow.status}); incremental ${JSON.stringify(gcOf(inc))} (GC row ${incRow.status}); stop-the-world ${JSON.stringify(gcOf(stw))}; fixed quota 100 µs ${JSON.stringify(gcOf(q100))}; 5000 µs ${JSON.stringify(gcOf(q5000))}`);
   says('gc-graph', 'see', 'the marker worker, a second Web Worker on the same shared memory, marks while the guest runs', '标记 Worker（同一块共享内存上的第二个 Web Worker）在客户机运行的同时标记');
-  says('gc-graph', 'see', 'p99 a fraction of a millisecond (0.14 to 0.52 ms), so the checklist\'s GC row (p99 < 1 ms) is green', 'p99 不到一毫秒（实测 0.14 到 0.52 ms），所以检查表的 GC 一行（p99 < 1 ms）为绿色');
+  says('gc-graph', 'see', 'p99 a fraction of a millisecond (0.14 to 0.54 ms), so the checklist\'s GC row (p99 < 1 ms) is green', 'p99 不到一毫秒（实测 0.14 到 0.54 ms），所以检查表的 GC 一行（p99 < 1 ms）为绿色');
   assert.equal(conc.gc.concurrent, true, `the marker worker marked: ${conc.gc.concurrent_reason}`);
   assert.ok(conc.gc.marker_ns > 0, `the marker worker's time: ${conc.gc.marker_ns} ns`);
   assert.ok(conc.gc.pause_ns.count > inc.gc.pause_ns.count, `thousands of short pauses against hundreds: ${conc.gc.pause_ns.count} and ${inc.gc.pause_ns.count}`);
