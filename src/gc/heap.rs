@@ -198,6 +198,57 @@ impl Heap {
         }
     }
 
+    /// Reserve up to `max` more free slots of small block `b` (of class
+    /// `class`), all in one word of its slot bitmap: returns the word and
+    /// the slots' bits, counted as allocated from now on. None when the
+    /// block is full.
+    pub fn reserve(&mut self, b: u32, class: u8, max: u32) -> Option<(usize, u64)> {
+        let n = slots(class);
+        let blk = &mut self.blocks[b as usize];
+        for w in 0..n.div_ceil(64) {
+            let valid = if (w + 1) * 64 <= n { u64::MAX } else { (1u64 << (n % 64)) - 1 };
+            let mut free = !blk.alloc[w] & valid;
+            if free == 0 {
+                continue;
+            }
+            let mut mask = 0u64;
+            for _ in 0..max {
+                if free == 0 {
+                    break;
+                }
+                let bit = free & free.wrapping_neg();
+                mask |= bit;
+                free &= !bit;
+            }
+            blk.alloc[w] |= mask;
+            let k = mask.count_ones() as u64;
+            self.used_bytes += k * CLASSES[class as usize] as u64;
+            self.objects += k;
+            return Some((w, mask));
+        }
+        None
+    }
+
+    /// The object size of small block `b` (0 for any other block).
+    pub fn object_size(&self, b: u32) -> u64 {
+        match self.blocks[b as usize].kind {
+            Kind::Small { class, .. } => CLASSES[class as usize] as u64,
+            _ => 0,
+        }
+    }
+
+    /// Give back reserved slots `mask` of word `word` of block `b` that were
+    /// never handed out (their mark bits go too).
+    pub fn unreserve(&mut self, b: u32, class: u8, word: usize, mask: u64) {
+        let blk = &mut self.blocks[b as usize];
+        debug_assert_eq!(blk.alloc[word] & mask, mask, "only reserved slots come back");
+        blk.alloc[word] &= !mask;
+        blk.mark[word] &= !mask;
+        let k = mask.count_ones() as u64;
+        self.used_bytes -= k * CLASSES[class as usize] as u64;
+        self.objects -= k;
+    }
+
     /// Allocate `n` contiguous blocks for a large object: returns its first
     /// block, or None.
     pub fn alloc_large(&mut self, n: usize, atomic: bool) -> Option<u32> {

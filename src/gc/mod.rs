@@ -48,6 +48,7 @@
 //! let gc = UnifiedGC::new(gc_config);
 //! assert_eq!(gc.config().write_barrier_shards, 8);
 //! ```
+mod buffers;
 mod config;
 mod heap;
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
@@ -64,6 +65,7 @@ use crate::jit::clock::now_ns;
 use crate::mem::barrier::DirtyCards;
 use crate::mem::{Ram, RamView, RAM_BASE};
 use crate::monitor::Histogram;
+use buffers::{AllocBuffers, Run};
 use heap::{Heap, Kind, Obj};
 
 /// The guide's pause target: slices aim below it, the checklist checks it.
@@ -228,12 +230,39 @@ struct Core {
     /// whose instruction runs now: the others' registers are roots too.
     published: Vec<Option<[u64; 32]>>,
     caller: usize,
+    /// The mutator's allocation buffers' runs as they stood when it took
+    /// the lock (see `buffers`): a cycle start marks them.
+    reserved: Vec<Run>,
     stats: GcSample,
     now_insns: u64,
 }
 
+/// `T` on cache lines of its own (two 64-byte lines: neighbours are
+/// prefetched in pairs).
+#[repr(align(128))]
+struct CacheLines<T>(T);
+
+impl<T> std::ops::Deref for CacheLines<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for CacheLines<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// What the mutator and the marker share. The lock's word has its cache
+/// lines to itself, apart from the data it guards and from the atomics:
+/// a thread spinning for the lock writes that line at every try, and when
+/// the lock holder's hot fields sat on it, where they sat depended on
+/// earlier heap allocations (even on the length of the program's path),
+/// and gc-binary-trees-large ran 5 s or 8.5 s by that alone.
 struct Shared {
-    core: Mutex<Core>,
+    core: Mutex<CacheLines<Core>>,
     /// Wakes the marker thread (cycle started, or stop).
     wake: Condvar,
     stop: AtomicBool,
@@ -249,6 +278,10 @@ struct Shared {
     /// ms natively, all of them spent waiting for the lock, none of the
     /// marker's steps longer than 0.3 ms). See [`let_mutator_in`].
     mutator_waiting: AtomicU64,
+    /// The marker has run out of work in a marking cycle: the next
+    /// `gc.alloc` takes the lock (rather than an allocation buffer's slot)
+    /// to remark, so the cycle ends without waiting for a buffer to empty.
+    marker_idle: AtomicBool,
     /// The page's marker worker runs [`marker_loop`] for this collector
     /// (set and cleared under `marker_worker`'s queue lock).
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
@@ -334,6 +367,9 @@ pub struct UnifiedGC {
     /// whose guest never uses the GC heap starts none.
     marker_wanted: AtomicBool,
     marker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The mutator's allocation buffers: taken before `shared.core`, and
+    /// only by the thread that runs `gc.*` instructions.
+    buffers: Mutex<AllocBuffers>,
 }
 
 impl UnifiedGC {
@@ -367,31 +403,42 @@ impl UnifiedGC {
             barrier_disabled: false,
             published: Vec::new(),
             caller: 0,
+            reserved: Vec::new(),
             stats: GcSample::default(),
             now_insns: 0,
             cfg,
         };
         let shared = Arc::new(Shared {
-            core: Mutex::new(core),
+            core: Mutex::new(CacheLines(core)),
             wake: Condvar::new(),
             stop: AtomicBool::new(false),
             marker_waiting: AtomicBool::new(false),
             mutator_waiting: AtomicU64::new(0),
+            marker_idle: AtomicBool::new(false),
             #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
             marker_running: AtomicBool::new(false),
             #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
             marker_lost: AtomicBool::new(false),
         });
-        UnifiedGC { shared, marker_wanted: AtomicBool::new(false), marker: Mutex::new(None) }
+        UnifiedGC {
+            shared,
+            marker_wanted: AtomicBool::new(false),
+            marker: Mutex::new(None),
+            buffers: Mutex::new(AllocBuffers::new()),
+        }
     }
 
-    fn core(&self) -> MutexGuard<'_, Core> {
+    fn core(&self) -> MutexGuard<'_, CacheLines<Core>> {
         self.shared.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn buffers(&self) -> MutexGuard<'_, AllocBuffers> {
+        self.buffers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The lock for a `gc.*` instruction that found it taken by the marker
     /// (see [`spin_lock`]; the plain wasm build has no marker).
-    fn lock_spinning(&self) -> MutexGuard<'_, Core> {
+    fn lock_spinning(&self) -> MutexGuard<'_, CacheLines<Core>> {
         #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
         return spin_lock(&self.shared.core, LOCK_SPIN_NS);
         #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
@@ -429,6 +476,7 @@ impl UnifiedGC {
         let base = base.clamp(RAM_BASE, ram_end).next_multiple_of(BLOCK).min(ram_end);
         let len = len.min(ram_end - base) / BLOCK * BLOCK;
         ram.set_barrier_cards(self.core().cards.clone());
+        self.buffers().base = base;
         let concurrent;
         {
             let mut c = self.core();
@@ -545,6 +593,12 @@ impl UnifiedGC {
         {
             self.start_marker();
         }
+        let mut bufs = self.buffers();
+        if op == GcOp::Alloc && !self.shared.marker_idle.load(Ordering::Relaxed) {
+            if let Some(addr) = bufs.take(a, b) {
+                return addr;
+            }
+        }
         let start = now_ns();
         let mut waited = false;
         let mut c = match self.shared.core.try_lock() {
@@ -568,9 +622,16 @@ impl UnifiedGC {
             c.stats.concurrent_reason =
                 "the marker worker died: incremental slices on the vCPU's worker".into();
         }
+        self.shared.marker_idle.store(false, Ordering::Relaxed);
         c.caller = hart;
         c.stats.used = true;
         c.now_insns = insns;
+        let (allocs, bytes) = bufs.take_pending();
+        c.stats.allocations += allocs;
+        c.stats.allocated_bytes += bytes;
+        c.allocs_since_slice += allocs;
+        c.reserved.clear();
+        c.reserved.extend(bufs.reservations());
         // Waiting for the marker's step to end stops the guest too. (Only a
         // failed try_lock is a wait: in the page the clock ticks in steps
         // of 5 µs, so timing every instruction would count ticks.)
@@ -586,11 +647,31 @@ impl UnifiedGC {
             GcOp::RootRemove => c.root_remove(a),
             GcOp::Stats => c.stat(a),
         };
+        // Buffers while a marker runs; when it stops, the runs go back.
+        let buffered = c.stats.concurrent;
+        if !buffered {
+            for (class, run) in bufs.drain() {
+                c.heap.unreserve(run.block, class, run.word, run.mask);
+            }
+        }
+        bufs.enabled = buffered;
+        if buffered && op == GcOp::Alloc && value != 0 {
+            if let Some(class) = heap::class_of(a) {
+                let atomic = b & FLAG_NO_POINTERS != 0;
+                if !bufs.has_run(class, atomic) {
+                    let block = ((value - c.heap.base) / BLOCK) as u32;
+                    if let Some(run) = c.reserve_run(ram, block, class) {
+                        bufs.put(class, atomic, run);
+                    }
+                }
+            }
+        }
         if worked {
             let ns = now_ns().saturating_sub(start);
             c.record_pause(ns);
         }
         drop(c);
+        drop(bufs);
         if self.shared.marker_waiting.load(Ordering::SeqCst) {
             let t = now_ns();
             while self.shared.marker_waiting.load(Ordering::SeqCst)
@@ -615,12 +696,16 @@ impl UnifiedGC {
 
     /// A copy of the collector's figures.
     pub fn sample(&self) -> GcSample {
+        let bufs = self.buffers();
+        let (reserved_objects, reserved_bytes) = bufs.outstanding();
         let c = self.core();
         let mut s = c.stats.clone();
-        s.heap_used_bytes = c.heap.used_bytes;
+        s.allocations += bufs.pending_allocs;
+        s.allocated_bytes += bufs.pending_bytes;
+        s.heap_used_bytes = c.heap.used_bytes - reserved_bytes;
         s.heap_committed_bytes = c.heap.committed_bytes();
         s.heap_target_bytes = c.soft_bytes;
-        s.objects = c.heap.objects;
+        s.objects = c.heap.objects - reserved_objects;
         s.phase = c.phase.name();
         s.barrier_hits = c.cards.hits();
         s.barrier_contended = c.cards.contended();
@@ -720,6 +805,9 @@ fn marker_loop(shared: &Shared) {
             c = spin_lock(&shared.core, LOCK_SPIN_NS);
             shared.marker_waiting.store(false, Ordering::SeqCst);
         } else {
+            if c.phase == Phase::Marking {
+                shared.marker_idle.store(true, Ordering::Relaxed);
+            }
             // (The mutator sets `marker_waiting` when it wakes us.)
             c = shared.wake.wait(c).unwrap_or_else(|e| e.into_inner());
             shared.marker_waiting.store(false, Ordering::SeqCst);
@@ -903,15 +991,52 @@ impl Core {
     }
 
     fn stat(&self, which: u64) -> u64 {
+        // Slots reserved in allocation buffers are not the guest's yet.
+        let (mut reserved_objects, mut reserved_bytes) = (0, 0);
+        for r in &self.reserved {
+            let k = r.mask.count_ones() as u64;
+            reserved_objects += k;
+            reserved_bytes += k * self.heap.object_size(r.block);
+        }
         match which {
-            stat::HEAP_USED => self.heap.used_bytes,
+            stat::HEAP_USED => self.heap.used_bytes - reserved_bytes,
             stat::HEAP_SIZE => self.heap.size_bytes(),
             stat::COLLECTIONS => self.stats.collections,
             stat::ALLOCATED => self.stats.allocated_bytes,
-            stat::OBJECTS => self.heap.objects,
+            stat::OBJECTS => self.heap.objects - reserved_objects,
             stat::HEAP_BASE => self.heap.base,
             _ => u64::MAX,
         }
+    }
+
+    /// Reserve a run of free slots of small block `block` (of `class`) for
+    /// the allocation buffers: zeroed now (a rescan of their page while they
+    /// wait must find no stale pointers in them: it kept dead objects alive
+    /// and doubled the marker's work on gc-graph-large), and born black
+    /// while marking runs, as every allocation then is.
+    fn reserve_run(&mut self, ram: &Ram, block: u32, class: u8) -> Option<Run> {
+        let (word, mask) = self.heap.reserve(block, class, buffers::run_slots(class))?;
+        let run = Run { block, word, mask };
+        let size = CLASSES[class as usize] as u64;
+        let mut m = mask;
+        while m != 0 {
+            let slot = (word * 64 + m.trailing_zeros() as usize) as u64;
+            m &= m - 1;
+            let addr = self.heap.block_addr(block) + slot * size;
+            ram.fill((addr - RAM_BASE) as usize, size as usize, 0);
+        }
+        if self.phase == Phase::Marking {
+            self.mark_run(run);
+        }
+        Some(run)
+    }
+
+    fn mark_run(&mut self, run: Run) {
+        let blk = &mut self.heap.blocks[run.block as usize];
+        if blk.mark == [0; heap::WORDS] {
+            self.marked_blocks.push(run.block);
+        }
+        blk.mark[run.word] |= run.mask;
     }
 
     // ---- marking ----
@@ -1050,6 +1175,11 @@ impl Core {
             }
         }
         debug_assert!(self.heap.blocks.iter().all(|b| b.mark == [0; heap::WORDS]));
+        // Slots reserved before the cycle and handed out during it are
+        // allocations during marking: black.
+        for i in 0..self.reserved.len() {
+            self.mark_run(self.reserved[i]);
+        }
         let (first, count) = self.heap_pages();
         if !self.barrier_disabled {
             ram.set_barrier(first, count, true);
@@ -1463,6 +1593,36 @@ mod tests {
 
     fn store(ram: &Ram, addr: u64, v: u64) {
         ram.write((addr - RAM_BASE) as usize, 8, v);
+    }
+
+    /// With a marker running, allocations come from buffered runs. A run
+    /// reserved before a cycle must survive its sweep: its slots handed out
+    /// after the collection are the guest's, so they must not be handed out
+    /// again. (Without the cycle start marking the runs, the sweep frees them
+    /// and the next run reuses them: duplicate addresses.)
+    #[test]
+    fn slots_reserved_before_a_collection_are_not_handed_out_twice() {
+        let ram = Ram::new(8 * MIB as usize);
+        let mut gc = UnifiedGC::new(UnifiedGcConfig::default());
+        gc.place(&ram, RAM_BASE + 4 * MIB, 4 * MIB, String::new());
+        let regs = [0; 32];
+        let table = RAM_BASE + 0x1000;
+        assert_eq!(gc.execute(&ram, GcOp::RootAdd, table, 8 * 200, &regs, 0), 0);
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..200u64 {
+            let a = alloc(&gc, &ram, 16, &regs);
+            assert!(seen.insert(a), "allocation {i} got {a:#x} twice");
+            store(&ram, table + 8 * i, a);
+            if i % 10 == 0 {
+                gc.execute(&ram, GcOp::Collect, 0, 0, &regs, 0);
+            }
+        }
+        let s = gc.sample();
+        assert!(s.concurrent, "{}", s.concurrent_reason);
+        assert_eq!((s.objects, s.allocations, s.freed_objects), (200, 200, 0));
+        // gc.stats counts what the guest has, not the slots a run holds.
+        assert_eq!(gc.execute(&ram, GcOp::Stats, stat::OBJECTS, 0, &regs, 0), 200);
+        assert_eq!(gc.execute(&ram, GcOp::Stats, stat::HEAP_USED, 0, &regs, 0), 200 * 16);
     }
 
     #[test]
