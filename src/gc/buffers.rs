@@ -20,8 +20,9 @@
 //! - Only the mutator touches the buffers (one thread: `gc.*` instructions
 //!   run on the worker of the machine's harts), under their own lock, taken
 //!   before the collector's.
-//! - Buffers are used only while a marker runs (`enabled`); when it stops
-//!   (the page's marker worker died), the runs go back to the heap.
+//! - Buffers are used only while a marker runs (`UnifiedGC::buffered`);
+//!   when it stops (the page's marker worker died), the runs go back to
+//!   the heap.
 //! - Counts of allocations handed out without the lock are `pending` until
 //!   the next time the lock is taken, when the collector adds them to its
 //!   figures and its safepoint pacing.
@@ -45,8 +46,6 @@ pub struct Run {
 }
 
 pub struct AllocBuffers {
-    /// A marker runs: allocations reserve runs.
-    pub enabled: bool,
     /// Physical address of the heap's block 0.
     pub base: u64,
     /// Per (class, atomic), as the heap's lists are indexed.
@@ -69,7 +68,6 @@ pub fn run_slots(class: u8) -> u32 {
 impl AllocBuffers {
     pub fn new() -> Self {
         AllocBuffers {
-            enabled: false,
             base: 0,
             runs: vec![None; CLASSES.len() * 2],
             pending_allocs: 0,
@@ -78,10 +76,10 @@ impl AllocBuffers {
     }
 
     /// Hand out an object of `size` bytes with `flags` from a run (zeroed
-    /// when the run was reserved), or None (buffers off, a large object,
+    /// when the run was reserved), or None (a large object,
     /// bad flags, or no run left: the caller takes the lock).
     pub fn take(&mut self, size: u64, flags: u64) -> Option<u64> {
-        if !self.enabled || flags & !FLAG_NO_POINTERS != 0 {
+        if flags & !FLAG_NO_POINTERS != 0 {
             return None;
         }
         let class = class_of(size)?;
@@ -154,8 +152,6 @@ mod tests {
     fn a_run_hands_out_its_slots_lowest_first_then_is_gone() {
         let mut b = AllocBuffers::new();
         b.base = RAM_BASE + 0x1000;
-        assert_eq!(b.take(16, 0), None, "off");
-        b.enabled = true;
         assert_eq!(b.take(16, 0), None, "no run");
         b.put(0, false, Run { block: 2, word: 1, mask: 0b1010 });
         assert_eq!(b.outstanding(), (2, 32));
