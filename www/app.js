@@ -247,7 +247,8 @@ window.tunevmPage = {
   debugPanic: () => session?.worker.debugPanic(),
   /** Test only: a Rust panic in a helper of the worker pool. */
   debugPanicPool: () => session?.worker.debugPanicPool(),
-  debugPanicMarker: () => session?.worker.debugPanicMarker(),
+  /** Test only: the GC's marker worker panics (holdingLock: while it holds the collector's lock). */
+  debugPanicMarker: (holdingLock = false) => session?.worker.debugPanicMarker(holdingLock),
 };
 
 start().catch((e) => {

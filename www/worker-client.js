@@ -238,9 +238,13 @@ export class VmWorker {
     return this.request('debug_panic_pool');
   }
 
-  /** Test only: the GC's marker worker panics when it takes its next collector. */
-  debugPanicMarker() {
-    return this.request('debug_panic_marker');
+  /**
+   * Test only: the GC's marker worker panics when it takes its next
+   * collector, or with holdingLock in its next marking step, holding the
+   * collector's lock.
+   */
+  debugPanicMarker(holdingLock = false) {
+    return this.request('debug_panic_marker', holdingLock);
   }
 
   /** Stop with a watchdog: if the worker does not confirm within

@@ -217,7 +217,7 @@ function answer(what, arg) {
     case 'debug_panic_pool':
       return vm.debug_panic_pool(); // test only: the next pool job's first helper panics
     case 'debug_panic_marker':
-      return vm.debug_panic_marker(); // test only: the marker worker panics at its next collector
+      return vm.debug_panic_marker(Boolean(arg)); // test only: the marker worker panics at its next collector (arg: in a marking step, holding the lock)
     default:
       throw new Error(`unknown request ${what}`);
   }

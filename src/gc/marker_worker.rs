@@ -40,6 +40,8 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 static CURRENT: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
 /// Test only: the worker traps when it takes its next collector.
 static PANIC_NEXT: AtomicBool = AtomicBool::new(false);
+/// Test only: the worker traps in its next marking step, holding the lock.
+static PANIC_HOLDING_LOCK: AtomicBool = AtomicBool::new(false);
 
 /// How long a dropped collector waits for the worker to leave its loop
 /// (a step of `incremental_step` objects takes well under a millisecond;
@@ -71,6 +73,17 @@ pub fn worker_died() {
 /// the collector's lock), as the end-to-end test of a dying marker wants.
 pub fn panic_next_job() {
     PANIC_NEXT.store(true, Ordering::Release);
+}
+
+/// Test only: the worker traps in its next marking step, while it holds
+/// the collector's lock (the machine's worker must then give up, loudly).
+pub fn panic_holding_lock() {
+    PANIC_HOLDING_LOCK.store(true, Ordering::Release);
+}
+
+/// The marker loop asks whether to trap now (see [`panic_holding_lock`]).
+pub(super) fn take_panic_holding_lock() -> bool {
+    PANIC_HOLDING_LOCK.load(Ordering::Relaxed) && PANIC_HOLDING_LOCK.swap(false, Ordering::AcqRel)
 }
 
 /// The worker's whole life: take the oldest posted collector, mark for it

@@ -333,6 +333,51 @@ fn spin_lock<T>(m: &Mutex<T>, spin_ns: u64) -> MutexGuard<'_, T> {
     }
 }
 
+/// The page's side of the lock: as [`spin_lock`] (spinning up to `spin_ns`),
+/// then polling, never sleeping on the lock for good. A marker worker that
+/// traps while it holds the lock never releases it (a trap aborts: no
+/// unwinding, no poisoning); its dying words set `marker_lost`
+/// (`marker_worker::worker_died`). Then no one can ever hold the lock but
+/// the dead worker, so once `marker_lost` has stood for
+/// [`ORPHAN_GRACE_NS`] with the lock still taken, the machine's worker
+/// stops with a panic that says so (the page reports it and starts a new
+/// worker) instead of waiting until the user presses Stop.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+fn lock_unless_orphaned(shared: &Shared, spin_ns: u64) -> MutexGuard<'_, CacheLines<Core>> {
+    let start = now_ns();
+    let mut lost_since = None;
+    let mut tries = 0u32;
+    loop {
+        match shared.core.try_lock() {
+            Ok(g) => return g,
+            Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        tries += 1;
+        if !tries.is_multiple_of(64) {
+            std::hint::spin_loop();
+            continue;
+        }
+        let now = now_ns();
+        if shared.marker_lost.load(Ordering::Acquire) {
+            let since = *lost_since.get_or_insert(now);
+            assert!(
+                now.saturating_sub(since) < ORPHAN_GRACE_NS,
+                "the GC's marker worker died while it held the collector's lock; the machine \
+                 cannot go on"
+            );
+        }
+        if now.saturating_sub(start) >= spin_ns {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+}
+
+/// How long the lock may stay taken after the marker worker died before
+/// the machine's worker gives up on it.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+const ORPHAN_GRACE_NS: u64 = 100_000_000;
+
 /// A mutator that has waited this long for the lock gets it before the
 /// marker's next step.
 #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
@@ -435,6 +480,9 @@ impl UnifiedGC {
     }
 
     fn core(&self) -> MutexGuard<'_, CacheLines<Core>> {
+        #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+        return lock_unless_orphaned(&self.shared, 0);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
         self.shared.core.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -445,7 +493,9 @@ impl UnifiedGC {
     /// The lock for a `gc.*` instruction that found it taken by the marker
     /// (see [`spin_lock`]; the plain wasm build has no marker).
     fn lock_spinning(&self) -> MutexGuard<'_, CacheLines<Core>> {
-        #[cfg(any(not(target_arch = "wasm32"), target_feature = "atomics"))]
+        #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+        return lock_unless_orphaned(&self.shared, LOCK_SPIN_NS);
+        #[cfg(not(target_arch = "wasm32"))]
         return spin_lock(&self.shared.core, LOCK_SPIN_NS);
         #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
         self.core()
@@ -737,7 +787,7 @@ impl Drop for UnifiedGC {
         // holding it, so the notification cannot fall between the two (it
         // did, once in a while, and the join below waited for ever).
         {
-            let _core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner());
+            let _core = self.core();
             self.shared.stop.store(true, Ordering::SeqCst);
         }
         self.shared.wake.notify_all();
@@ -761,6 +811,13 @@ fn marker_loop(shared: &Shared) {
     loop {
         if shared.stop.load(Ordering::SeqCst) {
             return;
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+        if c.phase == Phase::Marking && marker_worker::take_panic_holding_lock() {
+            panic!(
+                "debug_panic_marker: a deliberate panic in the GC's marker worker while it holds \
+                 the collector's lock (test only)"
+            );
         }
         if c.phase == Phase::Marking && c.in_flight.is_empty() && !c.gray.is_empty() {
             // Take a batch of grey objects and read their words without the

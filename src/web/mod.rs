@@ -141,13 +141,20 @@ pub fn gc_marker_died() {
     crate::gc::marker_worker::worker_died();
 }
 
-/// Test only: the marker worker traps when it takes its next collector
-/// (the end-to-end test of a dying marker; the page's test hook
-/// `window.tunevmPage.debugPanicMarker()` asks for it).
+/// Test only: the marker worker traps when it takes its next collector,
+/// or with `holding_lock` in its next marking step, while it holds the
+/// collector's lock (the end-to-end tests of a dying marker; the page's
+/// test hook `window.tunevmPage.debugPanicMarker(holdingLock)` asks).
 #[wasm_bindgen]
-pub fn debug_panic_marker() {
+pub fn debug_panic_marker(holding_lock: bool) {
     #[cfg(target_feature = "atomics")]
-    crate::gc::marker_worker::panic_next_job();
+    if holding_lock {
+        crate::gc::marker_worker::panic_holding_lock();
+    } else {
+        crate::gc::marker_worker::panic_next_job();
+    }
+    #[cfg(not(target_feature = "atomics"))]
+    let _ = holding_lock;
 }
 
 /// Marker workers running now (0 or 1; 0 in the plain build).

@@ -982,6 +982,29 @@ test('a GC marker worker that dies mid-run is reported, its collector goes on in
   assert.deepEqual(others, [], 'no other errors');
 });
 
+test('a GC marker worker that dies while it holds the collector\'s lock is reported instead of hanging the machine, and the page runs again after', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.selectOption('#workload', 'gc-graph');
+  await setKnob(page, 'gc.heap_size_limit', String(8 << 20));
+  // The marker worker panics in its next marking step, holding the lock
+  // (test-only export). The lock is then never released: the machine's
+  // worker must notice and stop with an error, not wait for Stop.
+  await page.evaluate(() => window.tunevmPage.debugPanicMarker(true));
+  await page.click('#run');
+  await waitInPage(page, () => document.querySelector('#state').textContent.startsWith('error:'), null, {
+    timeout: 15_000, message: 'the marker that died holding the lock was not reported', describe: pageSummary,
+  });
+  const shown = await stateText(page);
+  t.diagnostic(`#state after the marker died holding the lock: "${shown}"`);
+  assert.match(shown, /marker worker died while it held the collector's lock/, `#state: "${shown}"`);
+  assert.equal(await page.locator('#run').isEnabled(), true, 'Run after the marker died');
+  await runExpecting(page, null, 'exit 0');
+  const again = (await lastReport(page)).gc;
+  assert.equal(again.concurrent, true, `a new marker worker marks: ${again.concurrent_reason}`);
+  const others = problems.filter((p) => !/debug_panic_marker|marker worker|collector's lock/.test(p));
+  assert.deepEqual(others, [], 'no other errors');
+});
+
 test('the register view names registers and the checklist states its targets as the wasm gives them', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const fromWasm = await page.evaluate(async () => {
