@@ -360,6 +360,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reserved_run_counts_as_used_until_it_is_given_back() {
+        let mut h = Heap::new(0x9000_0000, 4);
+        let (b, s, _) = h.alloc_small(0, false).unwrap(); // 16-byte objects
+        let (word, mask) = h.reserve(b, 0, 32).unwrap();
+        assert_eq!(mask.count_ones(), 32);
+        assert_eq!(h.blocks[b as usize].alloc[word] & mask, mask, "allocated in the bitmap");
+        assert_eq!(mask & (1 << s), 0, "not the slot already taken");
+        assert_eq!((h.objects, h.used_bytes), (33, 33 * 16));
+        // The next allocation skips the reserved slots.
+        let (_, next, _) = h.alloc_small(0, false).unwrap();
+        assert!(next >= 33, "slot {next} was reserved");
+        h.unreserve(b, 0, word, mask);
+        assert_eq!((h.objects, h.used_bytes), (2, 2 * 16));
+        assert_eq!(h.blocks[b as usize].alloc[word] & mask, 0);
+        // A block with no free slot has nothing to reserve.
+        let mut full = Heap::new(0x9000_0000, 1);
+        let (fb, _, _) = full.alloc_small(17, true).unwrap(); // 2 slots of 2048
+        assert_eq!(full.reserve(fb, 17, 1).map(|(_, m)| m.count_ones()), Some(1));
+        assert_eq!(full.reserve(fb, 17, 1), None);
+    }
+
+    #[test]
     fn large_objects_reuse_runs_of_free_blocks() {
         let mut h = Heap::new(0x9000_0000, 4);
         let a = h.alloc_large(2, true).unwrap();
