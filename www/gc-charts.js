@@ -300,6 +300,10 @@ export class GcCharts {
       t('gc_sum_behind').replace('{n}', count(gc.marking_fell_behind)),
       t('gc_sum_remark_cuts').replace('{n}', count(gc.remark_cuts)),
     ];
+    if (num(gc.allocations_unlocked) > 0) {
+      const share = (100 * num(gc.allocations_unlocked)) / Math.max(1, num(gc.allocations));
+      parts.push(t('gc_sum_unlocked').replace('{n}', count(gc.allocations_unlocked)).replace('{share}', share.toFixed(1)));
+    }
     if (num(gc.alloc_failures) > 0) parts.push(t('gc_sum_alloc_failures').replace('{n}', count(gc.alloc_failures)));
     if (num(gc.verify_failures) > 0) parts.push(t('gc_sum_verify').replace('{n}', count(gc.verify_failures)).replace('{first}', gc.verify_first || ''));
     this.summary.textContent = parts.join(' · ');

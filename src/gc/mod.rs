@@ -157,6 +157,9 @@ pub struct GcSample {
     pub pause_timeline: Vec<(u64, u64)>,
     pub marker_ns: u64,
     pub allocations: u64,
+    /// Allocations handed out from an allocation buffer, without the lock
+    /// (only while a marker runs).
+    pub allocations_unlocked: u64,
     pub allocated_bytes: u64,
     pub alloc_failures: u64,
     pub marking_fell_behind: u64,
@@ -689,6 +692,7 @@ impl UnifiedGC {
         if let Some(bufs) = bufs.as_mut() {
             let (allocs, bytes) = bufs.take_pending();
             c.stats.allocations += allocs;
+            c.stats.allocations_unlocked += allocs;
             c.stats.allocated_bytes += bytes;
             c.allocs_since_slice += allocs;
             c.reserved.clear();
@@ -757,6 +761,7 @@ impl UnifiedGC {
         let c = self.core();
         let mut s = c.stats.clone();
         s.allocations += bufs.pending_allocs;
+        s.allocations_unlocked += bufs.pending_allocs;
         s.allocated_bytes += bufs.pending_bytes;
         drop(bufs);
         s.heap_used_bytes = c.heap.used_bytes - reserved_bytes;
@@ -1697,6 +1702,12 @@ mod tests {
         let s = gc.sample();
         assert!(s.concurrent, "{}", s.concurrent_reason);
         assert_eq!((s.objects, s.allocations, s.freed_objects), (200, 200, 0));
+        // 16-byte objects: runs of 32, one refilled at each collection here.
+        assert!(
+            s.allocations_unlocked >= 150,
+            "{} of 200 without the lock",
+            s.allocations_unlocked
+        );
         // gc.stats counts what the guest has, not the slots a run holds.
         assert_eq!(gc.execute(&ram, GcOp::Stats, stat::OBJECTS, 0, &regs, 0), 200);
         assert_eq!(gc.execute(&ram, GcOp::Stats, stat::HEAP_USED, 0, &regs, 0), 200 * 16);
@@ -1961,6 +1972,11 @@ mod tests {
         };
         let inc = run(true);
         let stw = run(false);
+        assert_eq!(
+            (inc.allocations_unlocked, stw.allocations_unlocked),
+            (0, 0),
+            "no marker, no buffers"
+        );
         assert!(inc.collections >= 1 && stw.collections >= 1);
         assert!(
             inc.pauses.count() > 5 * stw.pauses.count(),

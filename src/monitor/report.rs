@@ -342,6 +342,9 @@ pub struct GcReport {
     /// Host time the marker thread spent marking (concurrent marking).
     pub marker_ns: u64,
     pub allocations: u64,
+    /// Allocations served from an allocation buffer without the
+    /// collector's lock (only while a marker runs).
+    pub allocations_unlocked: u64,
     pub allocated_bytes: u64,
     /// gc.alloc calls that returned 0 (heap exhausted or a bad request).
     pub alloc_failures: u64,
@@ -432,6 +435,7 @@ impl GcReport {
             pauses: g.pause_timeline.clone(),
             marker_ns: g.marker_ns,
             allocations: g.allocations,
+            allocations_unlocked: g.allocations_unlocked,
             allocated_bytes: g.allocated_bytes,
             alloc_failures: g.alloc_failures,
             marking_fell_behind: g.marking_fell_behind,

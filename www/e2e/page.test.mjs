@@ -1592,6 +1592,9 @@ test('gc-graph in an 8 MiB GC heap: the GC charts show its pauses, the checklist
   const summary = await page.locator('#gc-summary').textContent();
   assert.match(summary, /collections \d+/, `#gc-summary: ${summary}`);
   assert.match(summary, /barrier hits per shard: [\d,]+( · [\d,]+){7} /, `8 shards by default: ${summary}`);
+  // With the marker running, many allocations come from allocation buffers, without the lock.
+  assert.ok(gc.allocations_unlocked > gc.allocations / 4, `allocations without the lock (about 60 % natively): ${gc.allocations_unlocked} of ${gc.allocations}`);
+  assert.match(summary, /allocations without the lock [\d,]+ \(\d+\.\d %\)/, `#gc-summary: ${summary}`);
   assert.deepEqual(problems, [], 'errors during the GC runs');
 });
 
