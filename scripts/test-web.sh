@@ -37,7 +37,7 @@ for b in "${builds[@]}"; do
       # the environment since wasm-pack puts its own arguments first.
       CARGO_TARGET_DIR="$THREADS_TARGET_DIR" RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
         CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-        wasm-pack test --headless --chrome -- --locked --test web_jit --test web_api
+        wasm-pack test --headless --chrome -- --locked --test web_jit --test web_api --test web_pool
       ;;
   esac
   log "$b build passed in $((SECONDS - start)) s"
