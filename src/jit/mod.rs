@@ -1064,6 +1064,10 @@ impl Jit {
         let blocked_until = st.blocked_until;
         self.control.record_executions(1, retired);
         if tier_now == Tier::Interpreter && count < threshold {
+            if self.atomic && (count + 1).is_power_of_two() {
+                let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
+                return self.adopt_shared(key, ram, page_off, now);
+            }
             return None;
         }
         if tier_now == Tier::Interpreter && clock < blocked_until {
@@ -1162,27 +1166,10 @@ impl Jit {
                 self.stats.shared_waits += 1;
                 return Err(Refusal::Wait);
             }
-            backend::Shared::Ready => {
-                let t0 = clock::now_ns();
-                let region = self.discover(key, ram, page_off, dopts);
-                let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
-                let backend = self.backend.as_mut().expect("attached");
-                if let Some((module, func, wasm)) = backend.install_shared(&mkey) {
-                    let ns = clock::now_ns() - t0;
-                    self.stats.units_shared += 1;
-                    self.cost.add_compile_ns(ns);
-                    self.work_ns += ns;
-                    let instructions = mkey.region.instructions();
-                    if let Some(st) = self.units.get_mut(&key) {
-                        st.size_hint[t] = instructions.max(1) as u32;
-                    }
-                    mark_code_pages(ram, page_off, &mkey.region);
-                    let extra_pages = mkey.region.extra_pages.clone().into();
-                    let code = CachedCode { func, tier, module, instructions, wasm, extra_pages };
-                    return self.cache_code(key, code, now);
-                }
-                discovered = Some(mkey.region);
-            }
+            backend::Shared::Ready => match self.install_shared(key, ram, page_off, tier, now) {
+                Ok(installed) => return installed,
+                Err(region) => discovered = Some(region),
+            },
         }
         let hint = self.units.get(&key).map_or(0, |s| s.size_hint[t]);
         if hint > 0 && discovered.is_none() {
@@ -1324,6 +1311,65 @@ impl Jit {
 
     /// Put a freshly installed unit in the code cache (counted by its wasm
     /// bytes, shared or not) and the jump cache's bookkeeping.
+    /// Instantiate another hart's module for `key` at `tier` from the
+    /// backend's repository (natively; see `backend::native`): no compile,
+    /// no budget. `Err` with the unit as discovered when the repository
+    /// holds no module with exactly its guest code.
+    fn install_shared(
+        &mut self,
+        key: UnitKey,
+        ram: &Ram,
+        page_off: usize,
+        tier: Tier,
+        now: u64,
+    ) -> Result<Result<backend::CompiledFn, Refusal>, Region> {
+        let opts = self.codegen_options(key, tier);
+        let dopts = self.discover_options(key, tier);
+        let t0 = clock::now_ns();
+        let region = self.discover(key, ram, page_off, dopts);
+        let backend = self.backend.as_mut().expect("attached");
+        let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
+        let Some((module, func, wasm)) = backend.install_shared(&mkey) else {
+            return Err(mkey.region);
+        };
+        let ns = clock::now_ns() - t0;
+        self.stats.units_shared += 1;
+        self.cost.add_compile_ns(ns);
+        self.work_ns += ns;
+        let instructions = mkey.region.instructions();
+        if let Some(st) = self.units.get_mut(&key) {
+            st.size_hint[(tier == Tier::Optimizing) as usize] = instructions.max(1) as u32;
+        }
+        mark_code_pages(ram, page_off, &mkey.region);
+        let extra_pages = mkey.region.extra_pages.clone().into();
+        let code = CachedCode { func, tier, module, instructions, wasm, extra_pages };
+        Ok(self.cache_code(key, code, now))
+    }
+
+    /// A unit still below its threshold on this hart that another hart has
+    /// compiled already: take that hart's module (optimizing first) instead
+    /// of interpreting up to the threshold on every hart. Asked at the
+    /// unit's 1st, 2nd, 4th, 8th, ... execution, so a unit no hart compiled
+    /// costs a few cheap probes (one lock and one lookup each).
+    fn adopt_shared(
+        &mut self,
+        key: UnitKey,
+        ram: &Ram,
+        page_off: usize,
+        now: u64,
+    ) -> Option<(backend::CompiledFn, Tier)> {
+        for tier in [Tier::Optimizing, Tier::Baseline] {
+            let opts = self.codegen_options(key, tier);
+            let ready = self.backend.as_ref()?.probe_shared(key.vpc, opts);
+            if ready == backend::Shared::Ready {
+                if let Ok(Ok(f)) = self.install_shared(key, ram, page_off, tier, now) {
+                    return Some((f, tier));
+                }
+            }
+        }
+        None
+    }
+
     fn cache_code(
         &mut self,
         key: UnitKey,

@@ -390,6 +390,33 @@ fn dword(p: &mut Program, v: u64) {
     p.word(v as u32).word((v >> 32) as u32);
 }
 
+/// A hart takes a unit another hart has compiled at once, not when its own
+/// count reaches the threshold: two harts run the same loop on one worker
+/// (quanta of 50 000 instructions, threshold 200), hart 0 first. Hart 0
+/// interprets the loop 200 times before its unit is compiled; hart 1
+/// finds that module in the repository the first time it enters the loop,
+/// so it interprets only its start-up. Both use one compiled loop.
+#[test]
+fn a_hart_takes_another_harts_compiled_unit_before_its_own_threshold() {
+    let image = counting_program(2, 20_000, &amoadd);
+    let mut c = config(2, 1, true);
+    c.runtime.quantum_insns = 50_000;
+    c.jit.min_threshold = 200;
+    c.jit.max_threshold = 200;
+    let (m, outcome) = run(&image, c);
+    assert_eq!(outcome, RunOutcome::Exited(0));
+    assert_eq!(counter(&m), 40_000);
+    let interpreted = |hart: usize| {
+        let s = jit_stats(&m, hart);
+        m.vcpus[hart].hart.retired() - s.retired[0] - s.retired[1]
+    };
+    let (h0, h1) = (interpreted(0), interpreted(1));
+    assert!(h0 > 600, "hart 0 interprets the loop up to the threshold: {h0} instructions");
+    assert!(h1 * 4 < h0, "hart 1 interpreted {h1} instructions, hart 0 {h0}");
+    let (s0, s1) = (jit_stats(&m, 0), jit_stats(&m, 1));
+    assert!(s1.units_shared > 0 && s1.units_compiled < s0.units_compiled, "{s0:?}\n{s1:?}");
+}
+
 /// Shared compiled modules never mix up code at one virtual pc: under Sv39
 /// each hart maps VA 0xc000_0000 (a 2 MiB page) to a different physical
 /// place, whose `f` returns 1 for hart 0 and 2 for hart 1. Hart 0 calls its
