@@ -632,14 +632,16 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  unit that calls a function in its own 4 KiB page also takes the instructions \
                  after the call, and the function's return compares its target with those \
                  return addresses and goes on inside the unit on a match (a return-address \
-                 guard; any other target leaves the unit as before). false: every return ends \
-                 the unit, and the next unit is entered by chaining or from the dispatcher. \
-                 Watch jit.calls and jit.chained (entries into compiled code: far fewer with \
-                 guards on programs with many small functions in one page) and mips. Default \
-                 true.",
+                 guard; any other target leaves the unit as before); a return also compares \
+                 its target with the unit's own entry, so a recursion unwinds inside the unit \
+                 it returns to. false: every return ends the unit, and the next unit is \
+                 entered by chaining or from the dispatcher. Watch jit.calls and jit.chained \
+                 (entries into compiled code: far fewer with guards on programs with many \
+                 small functions in one page) and mips. Default true.",
                 "让函数调用及其返回留在同一个编译单元内。true：优化层单元调用自己所在 4 KiB 页内的函数时，\
                  也把调用之后的指令收进单元；函数返回时把目标地址与这些返回地址比较，\
-                 相同就在单元内继续执行（返回地址守卫；其他目标照旧离开单元）。\
+                 相同就在单元内继续执行（返回地址守卫；其他目标照旧离开单元）；\
+                 返回时还会与单元自己的入口比较，因此递归回退时留在它返回到的单元内。\
                  false：每次返回都结束单元，下一个单元通过链接或由调度器进入。\
                  对比 jit.calls 和 jit.chained（进入编译代码的次数：同一页里小函数多的程序\
                  在开启守卫时少得多）以及 mips。默认 true。",

@@ -151,11 +151,13 @@ pub struct JitConfig {
     /// unit that calls a function in its own 4 KiB page also takes the
     /// instructions after the call, and the function's return compares its target
     /// with those return addresses and goes on inside the unit on a match (a
-    /// return-address guard; any other target leaves the unit as before). false:
-    /// every return ends the unit, and the next unit is entered by chaining or
-    /// from the dispatcher. Watch jit.calls and jit.chained (entries into
-    /// compiled code: far fewer with guards on programs with many small functions
-    /// in one page) and mips. Default true.
+    /// return-address guard; any other target leaves the unit as before); a
+    /// return also compares its target with the unit's own entry, so a recursion
+    /// unwinds inside the unit it returns to. false: every return ends the unit,
+    /// and the next unit is entered by chaining or from the dispatcher. Watch
+    /// jit.calls and jit.chained (entries into compiled code: far fewer with
+    /// guards on programs with many small functions in one page) and mips.
+    /// Default true.
     ///
     /// How: `region::Block::guards` lists the continuations a return is
     /// compared with (docs/DESIGN.md "Calls and returns inside a unit").

@@ -87,7 +87,13 @@ pub struct Block {
     ///   a call linked through), the return addresses of the calls inside
     ///   the unit whose continuation is a block of the unit
     ///   (return-address guards, `jit.return_guards`), so a call and its
-    ///   return stay inside the unit.
+    ///   return stay inside the unit;
+    /// - for a return through `ra` or `t0` in a unit whose entry follows a
+    ///   call, also the unit's entry (`jit.return_guards`): a unit that
+    ///   starts at the continuation of a recursive call (code after `call f`
+    ///   inside `f`) returns to its own
+    ///   entry once per level as the recursion unwinds, and goes round
+    ///   inside itself instead of leaving and chaining back in.
     pub guards: Vec<(u64, usize)>,
     /// For a block that ends in a call leaving the unit (`jal` with a link
     /// register to code outside it, or `jalr` with one; optimizing tier,
@@ -552,6 +558,16 @@ pub fn discover_avoiding(
         }
         blocks.push(block);
     }
+    // Whether the entry is a call's continuation (the instruction before it,
+    // in the same page, is a `jal` or `jalr` with a link register): only then
+    // may the unit's own return come back to its entry (recursion).
+    let entry_after_call = [4usize, 2].iter().any(|&back| {
+        (entry_off % 4096) >= back
+            && fetch(ram, entry_off - back).is_some_and(|(inst, len)| {
+                len as usize == back
+                    && matches!(inst, Inst::Jal { rd, .. } | Inst::Jalr { rd, .. } if rd != 0)
+            })
+    });
     // Pass 2: resolve pending targets to block indices.
     let fix = |t: &mut Target| {
         if let Target::Exit(pc) = *t {
@@ -576,13 +592,22 @@ pub fn discover_avoiding(
                 fix(taken);
                 fix(not_taken);
             }
-            End::Indirect { rd, imm, .. } => {
+            End::Indirect { rd, rs1, imm, .. } => {
                 // Profiled targets first, then (for `jalr x0, 0(rs)`) the
-                // continuations of the unit's calls.
+                // continuations of the unit's calls, then (for a return) the
+                // unit's entry.
                 let returns: &[u64] = if *rd == 0 && *imm == 0 { &continuations[..] } else { &[] };
+                // A return to the unit's own entry: a recursive function's
+                // continuation after its recursive call returns to itself
+                // as the recursion unwinds (see `Block::guards`).
+                let own_entry = (opts.return_guards
+                    && entry_after_call
+                    && crate::jit::jump_profile::is_return(*rd, *rs1)
+                    && *imm == 0)
+                    .then_some(entry);
                 let profiled = b.guards.iter().map(|&(pc, _)| pc);
                 let mut guards: Vec<(u64, usize)> = Vec::new();
-                for pc in profiled.chain(returns.iter().copied()) {
+                for pc in profiled.chain(returns.iter().copied()).chain(own_entry) {
                     if let Some(&i) = index_of.get(&pc) {
                         if guards.len() < MAX_GUARDS && !guards.iter().any(|g| g.0 == pc) {
                             guards.push((pc, i));

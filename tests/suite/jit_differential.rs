@@ -441,6 +441,59 @@ fn calls_and_returns_stay_inside_a_unit() {
     assert!(transitions < 900, "calls and returns leave compiled code: {transitions} transitions");
 }
 
+/// A return to the unit's own entry stays inside the unit: a recursive
+/// function's code after its recursive call (`cont`) returns to `cont`
+/// again as the recursion unwinds. The unit discovered at `cont` guards its
+/// return with its own entry (block 0) besides the continuations of the
+/// calls inside it; without that guard each level of the unwinding would
+/// leave compiled code and chain back in. Same end as the interpreter.
+#[test]
+fn a_return_to_the_units_own_entry_stays_inside_it() {
+    let mut p = Program::new();
+    p.li(S0, 40).li(A1, 0);
+    p.label("loop");
+    p.li(A0, 25);
+    p.i_to("rec", |o| jal(RA, o));
+    p.i(add(A1, A1, A0));
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    // rec(n) = n == 0 ? 0 : n + rec(n - 1), with a frame per level.
+    p.label("rec");
+    p.i_to("base", |o| beq(A0, ZERO, o));
+    p.i(addi(SP, SP, -16)).i(sd(RA, 8, SP)).i(sd(A0, 0, SP));
+    p.i(addi(A0, A0, -1));
+    p.i_to("rec", |o| jal(RA, o));
+    p.label("cont");
+    p.i(ld(T1, 0, SP)).i(add(A0, A0, T1));
+    p.i(ld(RA, 8, SP)).i(addi(SP, SP, 16));
+    p.label("base");
+    p.i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    let regs = [(SP, DATA + 2048)];
+    compare(&image, &regs, 1_000_000);
+
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: false,
+        jump_targets: 4,
+        max_pages: 1,
+    };
+    let region = discover(&ram, 0, p.addr("cont"), opts);
+    let ret = region
+        .blocks
+        .iter()
+        .find(|b| matches!(b.end, RegionEnd::Indirect { rs1: RA, .. }))
+        .expect("the unit at cont ends in rec's return");
+    assert!(ret.guards.contains(&(p.addr("cont"), 0)), "guards: {:?}", ret.guards);
+    let off = discover(&ram, 0, p.addr("cont"), DiscoverOptions { return_guards: false, ..opts });
+    assert!(off.blocks.iter().all(|b| b.guards.is_empty()), "no guards without jit.return_guards");
+}
+
 /// Units across pages (`jit.unit_pages`, docs/DESIGN.md "Units across
 /// pages"): a loop on one page calls a function on the next. The unit at
 /// the loop takes the function too (its page is an extra page of the unit),

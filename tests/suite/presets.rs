@@ -110,7 +110,17 @@ fn gc_pause_presets() {
     let (pm, fm) = (p.p50.unwrap(), f.p50.unwrap());
     assert!(pm > 1_000_000, "stop-the-world median pause {pm} ns should miss the 1 ms target");
     assert!(fm < 1_000_000 && 4 * fm < pm, "fix median pause {fm} ns (problem {pm} ns)");
-    assert!(problem.gc.collections >= 10 && fix.gc.collections >= 10);
+    // Stop-the-world collects 22 times in every run. With concurrent
+    // marking how many cycles finish before the guest does depends on how
+    // fast the marker thread runs beside it: 11-17 measured alone, and
+    // below 10 twice in 20 runs this session. Enough either way for the
+    // medians above, which are taken over hundreds of pauses.
+    assert!(
+        problem.gc.collections >= 10 && fix.gc.collections >= 5,
+        "collections: problem {}, fix {}",
+        problem.gc.collections,
+        fix.gc.collections
+    );
     assert_eq!(problem.gc.pause_ns.count, problem.gc.cycles_started, "one pause per cycle");
 }
 
