@@ -91,9 +91,10 @@ pub struct Block {
     /// - for a return through `ra` or `t0` in a unit whose entry follows a
     ///   call, also the unit's entry (`jit.return_guards`): a unit that
     ///   starts at the continuation of a recursive call (code after `call f`
-    ///   inside `f`) returns to its own
-    ///   entry once per level as the recursion unwinds, and goes round
-    ///   inside itself instead of leaving and chaining back in.
+    ///   inside `f`) returns to its own entry once per level as the
+    ///   recursion unwinds, and goes round inside itself instead of leaving
+    ///   and chaining back in. (The instruction before the entry lies in the
+    ///   entry's page, so the unit still depends on that page alone.)
     pub guards: Vec<(u64, usize)>,
     /// For a block that ends in a call leaving the unit (`jal` with a link
     /// register to code outside it, or `jalr` with one; optimizing tier,
