@@ -41,11 +41,23 @@ impl Jit {
         bus: &Bus,
         limit: u64,
     ) -> StopReason {
-        let mut at_entry = true;
+        // Where the last run stopped, if it stopped in the middle of
+        // something this run goes on with (same pc, same clock).
+        let carried = self.paused.take().filter(|p| (p.pc, p.clock) == (hart.pc, hart.clock()));
+        let mut at_entry = carried.is_none_or(|p| p.at_entry);
         // The interpreter runs one instruction for compiled code (a side
         // exit): the pc after it is a unit entry too, so compiled code
         // resumes at once instead of after the next jump or branch.
-        let mut resume = false;
+        let mut resume = carried.is_some_and(|p| p.resume);
+        // A unit left because the budget could not pay for its first block
+        // (a slice or quantum ends in a few instructions): the interpreter
+        // runs without entering compiled code until the pc is back at that
+        // unit's entry (a loop's next pass), a trap or interrupt, or
+        // QUIET_MAX_INSNS. Entering at each block end on the way would make
+        // a call per block and, since slices end anywhere, a unit of every
+        // block of the loop (docs/DESIGN.md "Budget checks at the entry and
+        // loop heads").
+        let mut quiet = carried.and_then(|p| p.quiet);
         // A page in quarantine (code that keeps changing) and the clock it
         // lasts until: its units run interpreted without asking the JIT.
         let mut blocked: (u64, u64) = (u64::MAX, 0);
@@ -53,12 +65,23 @@ impl Jit {
             match hart.poll(bus, limit) {
                 Poll::Run => {}
                 Poll::Interrupted => {
-                    at_entry = true;
+                    (at_entry, quiet) = (true, None);
                     continue;
                 }
-                Poll::Stop(reason) => return reason,
+                Poll::Stop(reason) => {
+                    let (pc, clock) = (hart.pc, hart.clock());
+                    self.paused = Some(Paused { pc, clock, at_entry, resume, quiet });
+                    return reason;
+                }
             }
             if at_entry {
+                if let Some((entry_pc, until)) = quiet {
+                    if hart.pc == entry_pc || hart.clock() >= until {
+                        quiet = None;
+                    }
+                }
+            }
+            if at_entry && quiet.is_none() {
                 if self.take_yield() {
                     return StopReason::Yield;
                 }
@@ -72,10 +95,18 @@ impl Jit {
                     Entry::Unit(entry) => {
                         let page = RAM_BASE + entry.page_off as u64;
                         if page != blocked.0 || hart.clock() >= blocked.1 {
-                            if let Some(next_is_entry) = self.run_compiled(hart, bus, entry) {
-                                at_entry = next_is_entry;
-                                resume = !next_is_entry;
-                                continue;
+                            match self.run_compiled(hart, bus, entry) {
+                                Some(Exit::Entry) => continue,
+                                Some(Exit::Side) => {
+                                    (at_entry, resume) = (false, true);
+                                    continue;
+                                }
+                                Some(Exit::ShortBudget) => {
+                                    quiet = Some((entry.vpc, hart.clock() + QUIET_MAX_INSNS));
+                                    (at_entry, resume) = (false, false);
+                                    continue;
+                                }
+                                None => {}
                             }
                             if let Some(hint) = self.take_block_hint() {
                                 blocked = hint;
@@ -98,7 +129,7 @@ impl Jit {
                     at_entry = resume || ends_block;
                     resume = false;
                 }
-                Step::Trapped => at_entry = true,
+                Step::Trapped => (at_entry, quiet) = (true, None),
                 Step::Asleep => return StopReason::Asleep,
                 Step::Parked => return StopReason::Parked,
             }
@@ -107,10 +138,8 @@ impl Jit {
 
     /// Run compiled code for the unit at `entry` if the JIT has (or now
     /// compiles) some. Returns `None`, changing nothing, if not; otherwise
-    /// whether the new pc is a unit entry (false after a side exit, whose
-    /// instruction the interpreter must run, and when the budget was too
-    /// small for the unit's first block).
-    fn run_compiled(&mut self, hart: &mut Hart, bus: &Bus, entry: UnitEntry) -> Option<bool> {
+    /// how it left.
+    fn run_compiled(&mut self, hart: &mut Hart, bus: &Bus, entry: UnitEntry) -> Option<Exit> {
         let key = UnitKey { vpc: entry.vpc, ppc: entry.ppc, mode: entry.mode };
         let (func, tier) =
             self.enter(key, bus.ram(), entry.page_off, hart.retired(), hart.clock())?;
@@ -129,7 +158,43 @@ impl Jit {
         let done = budget - left;
         hart.retire_compiled(done);
         self.count_retired(tier, done);
-        let side_exit = result & 1 != 0;
-        Some(!side_exit && done > 0)
+        Some(if result & 1 != 0 {
+            Exit::Side
+        } else if done == 0 {
+            Exit::ShortBudget
+        } else {
+            Exit::Entry
+        })
     }
+}
+
+/// The longest a hart runs interpreted after a unit found the budget too
+/// short, waiting for the pc to come back to that unit's entry (a slice
+/// end costs at most this many interpreted instructions; a loop's next
+/// pass usually comes back far sooner).
+const QUIET_MAX_INSNS: u64 = 512;
+
+/// Where a run of the dispatcher stopped (`Jit::paused`), so that the next
+/// run, if it starts there, goes on as this one would have.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Paused {
+    pc: u64,
+    clock: u64,
+    at_entry: bool,
+    resume: bool,
+    /// The entry of the unit that found the budget short, and the clock at
+    /// which the hart stops waiting for it.
+    quiet: Option<(u64, u64)>,
+}
+
+/// How compiled code left.
+enum Exit {
+    /// At a pc that starts a unit.
+    Entry,
+    /// A side exit: the instruction at the pc is for the interpreter, and
+    /// the pc after it is a unit entry.
+    Side,
+    /// Nothing retired: the budget cannot pay for the unit's first block
+    /// (its entry's budget check), so the interpreter runs up to the event.
+    ShortBudget,
 }

@@ -614,6 +614,11 @@ pub struct Jit {
     /// A page just found in quarantine and until when: the dispatcher may
     /// run that page interpreted without asking again (see `take_block_hint`).
     block_hint: Option<(u64, u64)>,
+    /// Where the dispatcher's last run stopped: a run that starts at that
+    /// same pc and clock goes on as the last one would have (inside a
+    /// block, the pc is no unit entry: slices end anywhere, and a unit at
+    /// every pc a slice ends at would be compiled for nothing).
+    paused: Option<dispatch::Paused>,
     /// `clock::now_ns()` when the JIT was made.
     created_ns: u64,
     /// Background compiles under way, by job id.
@@ -659,6 +664,7 @@ impl Jit {
             work_ns: 0,
             invalidated_pages: Vec::new(),
             block_hint: None,
+            paused: None,
             created_ns: clock::now_ns(),
             #[cfg(not(target_arch = "wasm32"))]
             pending: FxHashMap::default(),

@@ -352,6 +352,44 @@ fn timer_interrupts_inside_a_compiled_loop() {
     }
 }
 
+/// A loop that runs across many slices (`runtime::SLICE_CYCLES`, 262 144
+/// instructions): at each slice end the budget is too short for another
+/// pass, the unit leaves at its loop head and the interpreter runs from
+/// there. Compiled code must not be entered again at each pc or block the
+/// interpreter reaches (a call each), and neither the pc a slice ends at nor
+/// the blocks on the way back to the loop head may become units (at
+/// threshold 0 each would be compiled). Same end as the interpreter; 32
+/// slices: at most 4 units and 3 calls per slice (before: 21 units, and
+/// about 20 calls per slice).
+#[test]
+fn slice_ends_inside_a_loop_make_no_units_and_no_call_per_instruction() {
+    let mut p = Program::new();
+    p.li(S0, 1_000_000).li(A0, 1).li(A1, 0);
+    p.label("loop");
+    for k in 1..=9 {
+        // A branch never taken (nothing is below 0 unsigned) over one
+        // instruction: several blocks per pass.
+        p.i(xori(A0, A0, k)).i(add(A1, A1, A0)).i(bltu(S0, ZERO, 8)).i(addi(A1, A1, 1));
+    }
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    let image = p.image();
+    let max = 32 * 262_144;
+    compare(&image, &[], max);
+    let mut m = Machine::from_image(config(Mode::Optimizing), &image);
+    let mut monitor = PerformanceMonitor::default();
+    let outcome = m.run(
+        RunLimits { max_insns: Some(max), timeout_ns: None },
+        &mut monitor,
+        &mut CaptureHost::default(),
+    );
+    assert_eq!(outcome, RunOutcome::MaxInsns);
+    let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+    assert!(stats.units_compiled <= 4, "{} units compiled", stats.units_compiled);
+    assert!(stats.calls <= 3 * 32, "{} calls into compiled code in 32 slices", stats.calls);
+}
+
 /// Every instruction limit stops compiled code at exactly that instruction.
 #[test]
 fn instruction_limits_are_exact() {

@@ -135,15 +135,15 @@ fn smp_sum_harts_share_compiled_units() {
     };
     let one = go(1, 1);
     assert_eq!(one.units_shared, 0, "one hart has no one to share with");
-    assert!(one.units_compiled > 5, "{}", one.units_compiled);
+    // The start-up code, the hash loop, the reduction: a handful.
+    assert!(one.units_compiled >= 3, "{}", one.units_compiled);
     for pool in [1, 2] {
         let four = go(4, pool);
         // The harts run the same loops: on one worker at least a third of
         // all units come from the repository (none would without sharing;
-        // the rest are entries only one hart reached, e.g. where its
-        // quanta ended). On two workers two harts often compile the same
-        // entry at once, so how many are shared depends on timing (7 of 23
-        // to 81 of 116 measured on a loaded machine): some must be.
+        // the rest are entries only one hart reached). On two workers two
+        // harts often compile the same entry at once, so how many are
+        // shared depends on timing: some must be.
         let total = four.units_compiled + four.units_shared;
         let enough = if pool == 1 { four.units_shared * 3 >= total } else { four.units_shared > 0 };
         assert!(

@@ -607,42 +607,34 @@ async function runPair(page, presets, problemId, { twice = false } = {}) {
   return { problem, fix, p: best(runs[problem.id]), f: best(runs[fix.id]), runs };
 }
 
-test('presets compile-time-problem/fix and memory-problem/fix: the fix compiles in a fraction of the time, and keeps about half the generated code without evicting', { timeout: TEST_TIMEOUT }, async (t) => {
+test('presets compile-time-problem/fix and memory-problem/fix: the fix makes units five times smaller and keeps about two thirds of the generated code without evicting', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems, presets } = await openPage(t);
   {
     const { problem, fix, p, f, runs } = await runPair(page, presets, 'compile-time-problem', { twice: true });
     assert.equal(problem.figure, 'jit.compile_ns.total');
-    presetSays(problem, 'a large share of the run goes into compiling (about a third in the page)', '在网页中约占整次运行的三分之一');
-    presetSays(fix, 'Compile time drops to about a quarter of the problem preset\'s or less, units are smaller', '编译时间降到“问题”预设的约四分之一或更少');
     const c = (r) => r.jit.compile_ns;
-    t.diagnostic(`compile time, each run: ${Object.entries(runs).map(([id, rs]) => `${id} ${rs.map((r) => ms(c(r).total).toFixed(0)).join(', ')} ms`).join('; ')}`);
-    t.diagnostic(`compile time: problem ${ms(c(p).total).toFixed(0)} ms of ${ms(p.wall_ns).toFixed(0)} ms, ${c(p).count} units, p50 ${ms(c(p).p50).toFixed(2)} ms, p99 ${ms(c(p).p99).toFixed(2)} ms; fix ${ms(c(f).total).toFixed(0)} ms of ${ms(f.wall_ns).toFixed(0)} ms, ${c(f).count} units, p50 ${ms(c(f).p50).toFixed(2)} ms, p99 ${ms(c(f).p99).toFixed(2)} ms; generated code ${p.memory.code_bytes} -> ${f.memory.code_bytes} bytes`);
-    // "about a quarter or less": the faster of two runs each, 4 to 6 times
-    // less in the runs measured for the text
-    assert.ok(figure(p, problem.figure) > 2 * figure(f, fix.figure), `${problem.figure}: problem ${c(p).total}, fix ${c(f).total}`);
-    // 27 to 44 % in the runs measured for the text (more on a loaded machine)
-    assert.ok(c(p).total > 0.2 * p.wall_ns, `a large share of the problem run is compiling: ${ms(c(p).total).toFixed(0)} of ${ms(p.wall_ns).toFixed(0)} ms`);
-    assert.ok(c(p).count > 2 * c(f).count, `the problem compiles cold code too: ${c(p).count} units against ${c(f).count}`);
-    // The checklist's compile row: its p99 per unit is not what this pair
-    // moves (1.7 ms problem, 4.3 ms fix in the runs measured); the share of
-    // the run it shows beside it is.
-    presetSays(problem, 'which this problem does not make slow: its cost is how many units it compiles, shown on the same row as the share of the run', '代价在于编译的单元太多，同一行给出的占整次运行的比例会显示出来');
-    assert.ok(c(p).total / p.wall_ns > 1.5 * (c(f).total / f.wall_ns), `the compile row's share of the run falls: ${(c(p).total / p.wall_ns).toFixed(2)} -> ${(c(f).total / f.wall_ns).toFixed(2)}`);
     const perUnit = (r) => r.memory.code_bytes / r.jit.units_compiled;
-    assert.ok(perUnit(p) > 1.5 * perUnit(f), `the fix's units are smaller: ${perUnit(p).toFixed(0)} -> ${perUnit(f).toFixed(0)} bytes of generated code per unit`);
+    t.diagnostic(`compile time, each run: ${Object.entries(runs).map(([id, rs]) => `${id} ${rs.map((r) => ms(c(r).total).toFixed(0)).join(', ')} ms`).join('; ')}`);
+    t.diagnostic(`compile time: problem ${ms(c(p).total).toFixed(0)} ms of ${ms(p.wall_ns).toFixed(0)} ms, ${c(p).count} units, p50 ${ms(c(p).p50).toFixed(2)} ms, p99 ${ms(c(p).p99).toFixed(2)} ms, ${perUnit(p).toFixed(0)} bytes per unit; fix ${ms(c(f).total).toFixed(0)} ms of ${ms(f.wall_ns).toFixed(0)} ms, ${c(f).count} units, p50 ${ms(c(f).p50).toFixed(2)} ms, p99 ${ms(c(f).p99).toFixed(2)} ms, ${perUnit(f).toFixed(0)} bytes per unit`);
+    presetSays(problem, 'In the page the figure is smaller: it counts the code generator and V8\'s module creation, while V8 compiles each function lazily at its first call', '网页中这个数字小一些：它只算代码生成器和 V8 创建模块的时间');
+    presetSays(fix, 'Units are about five times smaller; natively compile time drops to about a third of the problem preset\'s', '编译单元小了约五倍；本机上编译时间降到“问题”预设的约三分之一');
+    // The native figures (compile time, p99 per unit) are checked by
+    // tests/suite/presets.rs; here what V8 does not hide: the size of
+    // the units.
+    assert.ok(perUnit(p) > 4 * perUnit(f), `the fix's units are about five times smaller: ${perUnit(p).toFixed(0)} -> ${perUnit(f).toFixed(0)} bytes of generated code per unit`);
     assert.ok(compiled(f) > 0.99 * f.instructions, `the hot loops still run compiled under the fix: ${JSON.stringify(f.tiers)}`);
   }
   {
     const { problem, fix, p, f } = await runPair(page, presets, 'memory-problem');
     assert.equal(problem.figure, 'memory.code_bytes');
     presetSays(problem, 'only grows', '只增不减');
-    presetSays(fix, 'about 1 400 units instead of 5 000', '约 1400 个单元');
-    presetSays(fix, 'ends at about half of the problem preset\'s', '最后约为“问题”预设的一半');
+    presetSays(fix, 'about 1 300 units instead of 3 800', '约 1300 个单元');
+    presetSays(fix, 'ends at about two thirds of the problem preset\'s', '最后约为“问题”预设的三分之二');
     presetSays(fix, 'code_cache.evictions stays 0', 'code_cache.evictions 保持为 0');
     t.diagnostic(`generated code: problem ${p.memory.code_bytes} bytes, ${p.jit.units_compiled} units; fix ${f.memory.code_bytes} bytes, ${f.jit.units_compiled} units, ${f.code_cache.evictions} evictions, hit rate ${f.code_cache.hit_rate}`);
-    assert.ok(figure(f, fix.figure) < 0.6 * figure(p, problem.figure), `${problem.figure}: problem ${p.memory.code_bytes}, fix ${f.memory.code_bytes}`);
+    assert.ok(figure(f, fix.figure) < 0.72 * figure(p, problem.figure), `${problem.figure}: problem ${p.memory.code_bytes}, fix ${f.memory.code_bytes}`);
     assert.ok(f.memory.code_bytes <= 1 << 20, 'under the 1 MiB cap');
-    assert.ok(near(p.jit.units_compiled, 5000, 0.15) && near(f.jit.units_compiled, 1400, 0.15), `about 1 400 units instead of 5 000: ${f.jit.units_compiled}, ${p.jit.units_compiled}`);
+    assert.ok(near(p.jit.units_compiled, 3800, 0.15) && near(f.jit.units_compiled, 1300, 0.15), `about 1 300 units instead of 3 800: ${f.jit.units_compiled}, ${p.jit.units_compiled}`);
     assert.equal(f.code_cache.evictions, 0, 'the fix never has to evict');
     assert.ok(f.code_cache.hit_rate > 0.85, `the hit rate stays above 85 %: ${f.code_cache.hit_rate}`);
     // The problem run's generated-code line only grows (nothing is evicted).
