@@ -96,6 +96,9 @@ build_smp smp-hello      src/smp-hello.c
 # gives the same value).
 build_smp smp-sum        -DSUM_EXPECT=0x66aa50908d4e66e9ULL src/smp-sum.c
 build_smp smp-sum-small  -DSUM_INDICES=450000UL -DSUM_EXPECT=0xe184fc5f42b0b5a3ULL src/smp-sum.c
+# Ten times smp-sum: long enough that compiling is a small part of a run
+# with the JIT (`tunevm bench --only smp`'s JIT table).
+build_smp smp-sum-large  -DSUM_INDICES=90000000UL -DSUM_EXPECT=0x366f578a55eac060ULL src/smp-sum.c
 build_smp smp-locks      src/smp-locks.c
 build_smp smp-ring       src/smp-ring.c
 build_smp smp-litmus     src/smp-litmus.c

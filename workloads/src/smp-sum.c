@@ -14,6 +14,7 @@
  *
  *   smp-sum.elf        SUM_INDICES = 9 000 000 (~200 M instructions in all)
  *   smp-sum-small.elf  SUM_INDICES =   450 000 (~10 M), for tests
+ *   smp-sum-large.elf  SUM_INDICES = 90 000 000 (~2 G), for the JIT's scaling
  *
  * -DSMP_SHOW_INSTRET adds a `~ ` line per hart with the minstret of its slice
  * (for calibration; exact under QEMU with -icount shift=0).
