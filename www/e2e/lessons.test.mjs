@@ -296,13 +296,13 @@ test('paging-stride walkthrough: the prefetcher predicts the stride (tlb.prefetc
   assert.deepEqual(problems, [], 'errors during the paging-stride lesson');
 });
 
-test('phases walkthrough: the defaults keep about 1 350 units with no eviction; at 1000 entries lru and lru_lfu evict hundreds to thousands, lfu thrashes and runs many times slower', { timeout: TEST_TIMEOUT }, async (t) => {
+test('phases walkthrough: the defaults keep about 1 200 units with no eviction; at 1000 entries lru and lru_lfu evict hundreds to thousands, lfu thrashes and runs many times slower', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
-  says('phases', 'try', 'about 1 350 units, no eviction', '约 1350 个单元，没有淘汰');
+  says('phases', 'try', 'about 1 200 units, no eviction', '约 1200 个单元，没有淘汰');
   const defaults = await run(page, { workload: 'phases' });
   const cc = (r) => ({ entries: r.code_cache.entries, evictions: r.code_cache.evictions, hit: r.code_cache.hit_rate, units: r.jit.units_compiled, wall_ms: Math.round(ms(r.wall_ns)), mips: Math.round(r.mips) });
   t.diagnostic(`phases defaults: ${JSON.stringify(cc(defaults))}`);
-  assert.ok(near(defaults.code_cache.entries, 1350, 0.1), `about 1 350 units: ${defaults.code_cache.entries}`);
+  assert.ok(near(defaults.code_cache.entries, 1200, 0.1), `about 1 200 units: ${defaults.code_cache.entries}`);
   assert.equal(defaults.code_cache.evictions, 0, 'no eviction at the defaults');
 
   says('phases', 'see', 'lru evicts a few hundred units and recovers at once (hit rate 99.9 %)', 'lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）');
