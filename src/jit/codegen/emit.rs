@@ -152,6 +152,7 @@ impl Emitter<'_> {
                 self.get(s, rs1);
                 self.get(s, rs2);
                 s.call(MULHU);
+                self.uses_mulhu = true;
                 self.set(s, rd);
             }
             Mulh { rd, rs1, rs2 } | Mulhsu { rd, rs1, rs2 } => {
@@ -159,6 +160,7 @@ impl Emitter<'_> {
                 self.get(s, rs1);
                 self.get(s, rs2);
                 s.call(MULHU);
+                self.uses_mulhu = true;
                 self.get(s, rs1);
                 s.i64_const(63).i64_shr_s();
                 self.get(s, rs2);

@@ -217,8 +217,8 @@ fn generate_inner(
     } else {
         Frame::none()
     };
-    let (f, marks, _) = translate(&region, &cfg, &flow, layout, opts, &frame, marked);
-    let wasm = module::assemble(layout, &f);
+    let (f, marks, survey) = translate(&region, &cfg, &flow, layout, opts, &frame, marked);
+    let wasm = module::assemble(layout, &f, survey.uses_mulhu);
     (Generated { wasm, instructions: region.instructions(), blocks: region.blocks.len() }, marks)
 }
 
@@ -260,6 +260,7 @@ fn translate(
         groups: Vec::new(),
         cur: 0,
         access_groups: opts.access_groups,
+        uses_mulhu: false,
     };
     let l = locals;
     {
@@ -313,6 +314,7 @@ fn translate(
         s.end();
     }
     let marks = e.marks.take();
+    e.survey.uses_mulhu = e.uses_mulhu;
     (f, marks, e.survey)
 }
 
@@ -371,6 +373,8 @@ struct Emitter<'a> {
     cur: usize,
     /// `CodegenOptions::access_groups`.
     access_groups: bool,
+    /// Some instruction called the module's `mulhu` helper.
+    uses_mulhu: bool,
 }
 
 impl Emitter<'_> {
@@ -584,6 +588,51 @@ mod tests {
         // Two tails: the side exit's (nothing) and the end's (x5, x9).
         assert_eq!((count("i64.store", 5), count("i64.store", 9)), (1, 1), "{wat}");
         assert_eq!(wat.matches("i64.store offset=").count(), 3, "x5, x9 and the pc: {wat}");
+    }
+
+    /// The `mulhu` helper is in the module only when an instruction calls
+    /// it: natively every function of a module is compiled, and most units
+    /// multiply nothing wide.
+    #[test]
+    fn the_mulhu_helper_comes_only_with_a_wide_multiply() {
+        let pc = RAM_BASE;
+        let layout = MemoryLayout {
+            state: 1024,
+            ram: 65536,
+            ram_len: 1 << 20,
+            page_flags: 8192,
+            shared: false,
+            min_pages: 18,
+            max_pages: None,
+        };
+        let opts = CodegenOptions {
+            tier: Tier::Optimizing,
+            strict_align: false,
+            data_bare: true,
+            atomic: false,
+            chain: true,
+            inline_tlb_entries: 256,
+            access_groups: true,
+        };
+        let functions = |inst: Inst| {
+            let region = Region {
+                entry: pc,
+                blocks: vec![Block {
+                    pc,
+                    insts: vec![(pc, inst, 4)],
+                    end: End::Indirect { pc: pc + 4, len: 4, rd: 0, rs1: 1, imm: 0 },
+                    guards: Vec::new(),
+                    call: None,
+                }],
+                extra_pages: Vec::new(),
+            };
+            let wasm = generate(&region, &layout, opts).wasm;
+            let wat = wasmprinter::print_bytes(&wasm).expect("valid module");
+            wat.matches("(func (;").count()
+        };
+        assert_eq!(functions(Inst::Mul { rd: 5, rs1: 6, rs2: 7 }), 1);
+        assert_eq!(functions(Inst::Mulhu { rd: 5, rs1: 6, rs2: 7 }), 2);
+        assert_eq!(functions(Inst::Mulh { rd: 5, rs1: 6, rs2: 7 }), 2);
     }
 
     /// `access_groups`: the load and the store off x10 in `region()` share

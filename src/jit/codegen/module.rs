@@ -19,8 +19,9 @@ use crate::jit::layout::MemoryLayout;
 /// Index of the `mulhu` helper function.
 pub(super) const MULHU: u32 = 1;
 
-/// The module bytes with `run` as function 0.
-pub(super) fn assemble(layout: &MemoryLayout, run: &Function) -> Vec<u8> {
+/// The module bytes with `run` as function 0, and `mulhu` as function
+/// [`MULHU`] if `with_mulhu`.
+pub(super) fn assemble(layout: &MemoryLayout, run: &Function, with_mulhu: bool) -> Vec<u8> {
     let mut module = Module::new();
     let mut types = TypeSection::new();
     types.ty().function([ValType::I64, ValType::I32], [ValType::I64]);
@@ -57,14 +58,18 @@ pub(super) fn assemble(layout: &MemoryLayout, run: &Function) -> Vec<u8> {
     module.section(&imports);
     let mut funcs = FunctionSection::new();
     funcs.function(0); // run: type 0
-    funcs.function(1); // mulhu: type 1
+    if with_mulhu {
+        funcs.function(1); // mulhu: type 1
+    }
     module.section(&funcs);
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, 0);
     module.section(&exports);
     let mut code = CodeSection::new();
     code.function(run);
-    code.function(&mulhu_function());
+    if with_mulhu {
+        code.function(&mulhu_function());
+    }
     module.section(&code);
     module.finish()
 }

@@ -131,6 +131,8 @@ pub(super) struct Survey {
     /// Registers read, or written back before a nested call, while not
     /// fresh: a nested call's value of them is used.
     pub stale_uses: u32,
+    /// Some instruction calls the module's `mulhu` helper.
+    pub uses_mulhu: bool,
 }
 
 /// The function's frame: the registers loaded at entry and the exit tails'
@@ -217,6 +219,7 @@ mod tests {
             exits: vec![(0b0110, 0b0010, ALL), (0b0010, 0b0010, 0b0010)],
             entry_reads: 0b1_0000,
             stale_uses: 0b100_0000,
+            uses_mulhu: false,
         };
         let frame = Frame::from_survey(&survey);
         assert_eq!(frame.tails, vec![0b0010, 0b0110]);
