@@ -288,7 +288,7 @@ fn runtime_knobs() -> Vec<KnobSpec> {
                 "Host workers that run the vCPUs: OS threads in the CLI, Web Workers sharing \
                  the guest's memory in the page (at most 16; a page without cross-origin \
                  isolation has no shared memory and runs every vCPU on its one worker). Each vCPU is a task (a Rust future) that runs \
-                 runtime.quantum_insns instructions and goes back to a shared run queue, \
+                 runtime.quantum_insns instructions and then, if another task waits for a worker, goes back to a shared run queue, \
                  and a vCPU waiting in wfi frees its worker, so more vCPUs than workers is \
                  fine: that is the guide's coroutine pool. 1 runs every vCPU on the calling \
                  thread in a fixed order, which makes multi-hart runs reproducible; 0 means \
@@ -296,7 +296,7 @@ fn runtime_knobs() -> Vec<KnobSpec> {
                  smp.workers (busy time per worker) and mips as you change it.",
                 "运行 vCPU 的宿主机工作者数量：命令行里是操作系统线程，页面里是共享客户内存的 Web Worker\
                  （最多 16 个；没有跨源隔离的页面没有共享内存，会把所有 vCPU 都放在它唯一的工作线程上运行）。\
-                 每个 vCPU 是一个任务（Rust 的 future），运行 runtime.quantum_insns 条指令后回到共享的运行队列；\
+                 每个 vCPU 是一个任务（Rust 的 future），运行 runtime.quantum_insns 条指令后，如果有别的任务在等工作者，就回到共享的运行队列；\
                  在 wfi 里等待的 vCPU 会让出它的工作者，所以 vCPU 比工作者多也没关系，\
                  这正是指南里说的协程池。设为 1 时所有 vCPU 按固定顺序在调用线程上运行，多 hart 的运行结果可以复现；\
                  0 表示宿主机硬件线程数的两倍（指南中的 num_cpus * 2）。\
@@ -306,11 +306,12 @@ fn runtime_knobs() -> Vec<KnobSpec> {
             .figures(&["smp.vcpus", "mips"])
             .help(
                 "Guest instructions a vCPU runs before it goes back to the run queue (its \
-                 time slice). Short quanta let waiting vCPUs in sooner (a spinning vCPU \
+                 time slice) when another vCPU waits for a worker; with none waiting it \
+                 runs on. Short quanta let waiting vCPUs in sooner (a spinning vCPU \
                  holds a worker for at most one quantum) at the price of more task \
                  switches; long ones switch less. It also bounds how late a vCPU sees an \
                  IPI while it runs. Watch smp.vcpus task switches and mips.",
-                "一个 vCPU 回到运行队列之前连续执行的客户机指令数（它的时间片）。时间片短，\
+                "一个 vCPU 回到运行队列之前连续执行的客户机指令数（它的时间片）；只有别的 vCPU 在等工作者时才回去，没人等就继续运行。时间片短，\
                  等待中的 vCPU 能更快上场（一个空转的 vCPU 最多占住工作者一个时间片），代价是任务切换更多；\
                  时间片长，切换就少。它也决定了正在运行的 vCPU 最晚多久才能看到发给它的 IPI。\
                  观察 smp.vcpus 中的任务切换次数和 mips。",

@@ -100,7 +100,7 @@ pub struct RuntimeConfig {
     /// Host workers that run the vCPUs: OS threads in the CLI, Web Workers sharing
     /// the guest's memory in the page (at most 16; a page without cross-origin
     /// isolation has no shared memory and runs every vCPU on its one worker). Each vCPU is a task (a Rust future) that runs runtime.quantum_insns
-    /// instructions and goes back to a shared run queue, and a vCPU waiting in wfi
+    /// instructions and then, if another task waits for a worker, goes back to a shared run queue, and a vCPU waiting in wfi
     /// frees its worker, so more vCPUs than workers is fine: that is the guide's
     /// coroutine pool. 1 runs every vCPU on the calling thread in a fixed order,
     /// which makes multi-hart runs reproducible; 0 means twice the host's hardware
@@ -110,7 +110,8 @@ pub struct RuntimeConfig {
     /// Default 0 (twice the hardware threads).
     pub pool_size: u64,
     /// Guest instructions a vCPU runs before it goes back to the run queue (its
-    /// time slice). Short quanta let waiting vCPUs in sooner (a spinning vCPU holds
+    /// time slice) when another vCPU waits for a worker; with none waiting it
+    /// runs on. Short quanta let waiting vCPUs in sooner (a spinning vCPU holds
     /// a worker for at most one quantum) at the price of more task switches; long
     /// ones switch less. It also bounds how late a vCPU sees an IPI while it runs.
     /// Watch smp.vcpus task switches and mips.

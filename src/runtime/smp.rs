@@ -229,7 +229,12 @@ impl RunCtx<'_> {
         }
         v.stats.running_ns += elapsed;
         v.stats.quanta += 1;
-        if matches!(stop, StopReason::Limit | StopReason::Parked) {
+        // A quantum that ends with no task waiting for a worker does not
+        // give its worker up: the next one starts at once (with one worker
+        // the task returns all the same, so the coordinator gets its turn).
+        let run_on =
+            stop == StopReason::Limit && self.state.pool_size > 1 && self.state.queue.is_empty();
+        if (stop == StopReason::Limit && !run_on) || stop == StopReason::Parked {
             v.stats.switches += 1;
         }
         if stop == StopReason::Parked {
@@ -252,6 +257,7 @@ impl RunCtx<'_> {
             return Quantum::Done;
         }
         let outcome = match stop {
+            StopReason::Limit if run_on => Quantum::RunOn,
             StopReason::Limit => Quantum::Again,
             StopReason::Parked => {
                 let deadline = v.hart.park_deadline();
@@ -365,6 +371,8 @@ impl RunCtx<'_> {
 enum Quantum {
     /// Go to the back of the queue.
     Again,
+    /// Run the next quantum on this worker now: no other task is ready.
+    RunOn,
     /// Wait in wfi.
     Park,
     /// The run is over.
@@ -384,6 +392,7 @@ async fn vcpu_task(ctx: &RunCtx<'_>, i: usize) {
         }
         match ctx.run_quantum(i) {
             Quantum::Again => yield_now().await,
+            Quantum::RunOn => {}
             // Woken already (an IPI that raced the park): one quantum per
             // poll all the same, so the coordinator gets its turn.
             Quantum::Park if !lock(&ctx.state.parks[i]).parked => yield_now().await,

@@ -233,6 +233,26 @@ fn the_quantum_sets_how_often_vcpus_switch() {
     assert!(short > 10 * long.max(1), "quantum 500: {short} switches, 50000: {long}");
 }
 
+/// A quantum that ends with no other task ready keeps its worker: two
+/// vCPUs on two workers run on (few task switches for their quanta), while
+/// four on two give their worker up at nearly every quantum end.
+#[test]
+fn a_quantum_end_keeps_the_worker_when_no_task_waits() {
+    let share = |harts: i64| {
+        let image = counting_program(harts, 100_000, &amoadd);
+        let (m, outcome) = run(&image, config(harts as u64, 2, false));
+        assert_eq!(outcome, RunOutcome::Exited(0));
+        assert_eq!(counter(&m), harts as u64 * 100_000);
+        let smp = m.sample(1).smp.unwrap();
+        let v = &smp.vcpus[1];
+        assert!(v.quanta > 100, "{harts} harts: only {} quanta", v.quanta);
+        v.switches as f64 / v.quanta as f64
+    };
+    let (alone, crowded) = (share(2), share(4));
+    assert!(alone < 0.25, "2 vCPUs on 2 workers: {alone:.2} switches per quantum");
+    assert!(crowded > 0.5, "4 vCPUs on 2 workers: {crowded:.2} switches per quantum");
+}
+
 /// Many short runs on every pool shape, harts parking and waking: none may
 /// hang (each is bounded by a timeout, and all of them by the test's own
 /// deadline) or end any other way than the program's exit.
