@@ -182,9 +182,7 @@ impl NativeBackend {
         if pages > 65536 {
             return Err(format!("{ram_len} bytes of RAM do not fit a 32-bit wasm memory"));
         }
-        let mut config = Config::new();
-        config.wasm_threads(true).shared_memory(true);
-        let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
+        let engine = Engine::new(&engine_config()).map_err(|e| format!("wasmtime engine: {e}"))?;
         let memory = SharedMemory::new(&engine, MemoryType::shared(pages as u32, pages as u32))
             .map_err(|e| format!("wasmtime memory of {pages} pages: {e}"))?;
         let layout = MemoryLayout {
@@ -567,6 +565,19 @@ impl CompileThread {
     }
 }
 
+/// The engine's settings, for the JIT and for the direct-wasm baseline
+/// alike: shared memory, and function tables initialized when they are
+/// made rather than at their first use. The VM fills its tables itself
+/// (`Table::set`), so lazy initialization buys nothing, and without it
+/// every `call_indirect` and `return_call_indirect` (each chained exit)
+/// loses its initialization check: Cranelift's compile time on mixbench's
+/// units fell by about 4 % (BENCHMARKS.md "Eager tables").
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_threads(true).shared_memory(true).table_lazy_init(false);
+    config
+}
+
 /// Compile and instantiate [`super::warm_up_module`], so that the engine's
 /// one-time set-up is not counted as the first unit's compile time.
 fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Result<(), String> {
@@ -592,9 +603,7 @@ fn chain_tag_global(store: &mut Store<()>, tag: u32) -> Result<Global, String> {
 /// configured like the JIT's: the "% of native" baseline measured in the
 /// same engine. Returns (result, wall ns of the call, compile ns).
 pub fn time_wasm_export(wasm: &[u8], export: &str, arg: i32) -> Result<(i64, u64, u64), String> {
-    let mut config = Config::new();
-    config.wasm_threads(true).shared_memory(true);
-    let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e}"))?;
+    let engine = Engine::new(&engine_config()).map_err(|e| format!("wasmtime engine: {e}"))?;
     let t0 = std::time::Instant::now();
     let module = Module::new(&engine, wasm).map_err(|e| format!("compile: {e}"))?;
     let mut store = Store::new(&engine, ());
