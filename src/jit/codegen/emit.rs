@@ -70,12 +70,18 @@ impl Emitter<'_> {
             Andi { rd, rs1, imm } => self.op_imm(s, rd, rs1, imm, |s| {
                 s.i64_and();
             }),
+            // `slli t, x, 32` then `srli t, t, k`: the zero-extension
+            // idiom (RV64 without Zba), done in one step below.
+            Slli { rd, imm: 32, .. } if self.zext_pair_at(self.cur + 1) == Some(rd) => {}
             Slli { rd, rs1, imm } => self.op_imm(s, rd, rs1, imm & 63, |s| {
                 s.i64_shl();
             }),
-            Srli { rd, rs1, imm } => self.op_imm(s, rd, rs1, imm & 63, |s| {
-                s.i64_shr_u();
-            }),
+            Srli { rd, rs1, imm } => match self.zext_source(rd, rs1) {
+                Some(x) => self.zext_shifted(s, rd, x, imm & 63),
+                None => self.op_imm(s, rd, rs1, imm & 63, |s| {
+                    s.i64_shr_u();
+                }),
+            },
             Srai { rd, rs1, imm } => self.op_imm(s, rd, rs1, imm & 63, |s| {
                 s.i64_shr_s();
             }),
@@ -247,6 +253,53 @@ impl Emitter<'_> {
             }
             other => unreachable!("not compiled inline: {other:?}"),
         }
+    }
+
+    /// If the instruction at index `k` of the current block is `srli t,
+    /// t, k` right after `slli t, x, 32` with `x == t` (the in-place
+    /// zero-extension idiom), `t`: the `slli` is then left out, since the
+    /// `srli` reads `x` from `t` itself and nothing can observe `t` between
+    /// two adjacent ALU instructions.
+    fn zext_pair_at(&self, k: usize) -> Option<u8> {
+        let insts = &self.blocks[self.block].insts;
+        match (insts.get(k.wrapping_sub(1)), insts.get(k)) {
+            (
+                Some(&(_, Inst::Slli { rd: t, rs1: x, imm: 32 }, _)),
+                Some(&(_, Inst::Srli { rd, rs1, .. }, _)),
+            ) if t == x && rd == t && rs1 == t && t != 0 => Some(t),
+            _ => None,
+        }
+    }
+
+    /// For `srli rd, rs1, k` at the current instruction: the register that
+    /// holds `x` when the previous instruction was `slli rs1, x, 32`, so the
+    /// pair is `zext32(x)` shifted (`x` untouched by the `slli`, or the
+    /// in-place idiom whose `slli` was left out).
+    fn zext_source(&self, rd: u8, rs1: u8) -> Option<u8> {
+        if self.cur == 0 || rs1 == 0 {
+            return None;
+        }
+        match self.blocks[self.block].insts[self.cur - 1].1 {
+            Inst::Slli { rd: t, rs1: x, imm: 32 } if t == rs1 && x != t && x != 0 => Some(x),
+            Inst::Slli { .. } if self.zext_pair_at(self.cur) == Some(rd) => Some(rd),
+            _ => None,
+        }
+    }
+
+    /// `x[rd] = (x[x] << 32) >> k` (logical), as `zext32(x[x])` shifted
+    /// left by `32 - k` or right by `k - 32`: Cranelift and V8 turn the
+    /// zero-extension into a 32-bit move and a small left shift into an
+    /// address's scale, where the pair of 64-bit shifts costs two
+    /// dependent shifts and copies.
+    fn zext_shifted(&mut self, s: &mut InstructionSink, rd: u8, x: u8, k: i32) {
+        self.get32(s, x);
+        s.i64_extend_i32_u();
+        if k < 32 {
+            s.i64_const(32 - k as i64).i64_shl();
+        } else if k > 32 {
+            s.i64_const(k as i64 - 32).i64_shr_u();
+        }
+        self.set(s, rd);
     }
 
     fn get32(&mut self, s: &mut InstructionSink, r: u8) {

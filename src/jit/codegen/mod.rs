@@ -259,6 +259,7 @@ fn translate(
         marks: marked.then(Vec::new),
         groups: Vec::new(),
         cur: 0,
+        block: 0,
         access_groups: opts.access_groups,
         uses_mulhu: false,
     };
@@ -371,6 +372,8 @@ struct Emitter<'a> {
     groups: Vec<memory::AccessGroup>,
     /// Index in its block of the instruction being emitted.
     cur: usize,
+    /// The block being emitted (index in `blocks`).
+    block: usize,
     /// `CodegenOptions::access_groups`.
     access_groups: bool,
     /// Some instruction called the module's `mulhu` helper.

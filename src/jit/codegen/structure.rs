@@ -158,6 +158,7 @@ impl Emitter<'_> {
         self.fresh = self.flow.fresh_in[b];
         let charge = block.retired();
         let need = self.checks[b];
+        self.block = b;
         self.mark(f, None);
         let s = &mut f.instructions();
         if need > 0 {
