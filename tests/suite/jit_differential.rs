@@ -428,7 +428,8 @@ fn zero_extension_pairs_match_the_interpreter() {
         ]);
     }
     let image = program(&[Op::Loop(20, ops)], None);
-    let regs = [(6, 0xdead_beef_8765_4321u64), (9, 0x1234_5678_9abc_def0), (10, 0xffff_ffff_8000_0001)];
+    let regs =
+        [(6, 0xdead_beef_8765_4321u64), (9, 0x1234_5678_9abc_def0), (10, 0xffff_ffff_8000_0001)];
     compare(&image, &regs, 100_000);
 }
 

@@ -12,6 +12,23 @@ use super::module::MULHU;
 use super::Emitter;
 use crate::isa::{Inst, Kind};
 
+/// The register `inst` copies into its destination unchanged, if it is an
+/// ALU instruction with an identity operand (0 added, or'ed or xor'ed,
+/// a shift by 0).
+fn copy_source(inst: &Inst) -> Option<u8> {
+    use Inst::*;
+    match *inst {
+        Addi { rs1, imm: 0, .. } | Ori { rs1, imm: 0, .. } | Xori { rs1, imm: 0, .. } => Some(rs1),
+        // (Not `srli`: after an `slli t, t, 32` left out as half of the
+        // zero-extension idiom, `t` does not hold its architectural value.)
+        Slli { rs1, imm: 0, .. } | Srai { rs1, imm: 0, .. } => Some(rs1),
+        Add { rs1, rs2: 0, .. } | Or { rs1, rs2: 0, .. } | Xor { rs1, rs2: 0, .. } => Some(rs1),
+        Sub { rs1, rs2: 0, .. } => Some(rs1),
+        Add { rs1: 0, rs2, .. } | Or { rs1: 0, rs2, .. } | Xor { rs1: 0, rs2, .. } => Some(rs2),
+        _ => None,
+    }
+}
+
 impl Emitter<'_> {
     /// One compiled instruction; `refund` is what a side exit before it
     /// gives back to the budget.
@@ -35,6 +52,15 @@ impl Emitter<'_> {
             }
         }
         let _ = len;
+        // A register copy (`mv`, which is `addi rd, rs, 0`, or `c.mv`, which
+        // is `add rd, x0, rs`) is a plain local copy: the optimizing
+        // compilers fold the add of 0 anyway, V8's baseline compiler
+        // (Liftoff, which runs every unit until V8 optimizes it) does not.
+        if let Some(src) = copy_source(&inst) {
+            self.get(s, src);
+            self.set(s, rd);
+            return;
+        }
         match inst {
             Lb { rd, rs1, imm } => self.load(s, rd, rs1, imm, 1, true, pc, refund),
             Lh { rd, rs1, imm } => self.load(s, rd, rs1, imm, 2, true, pc, refund),

@@ -638,6 +638,63 @@ mod tests {
         assert_eq!(functions(Inst::Mulh { rd: 5, rs1: 6, rs2: 7 }), 2);
     }
 
+    /// A register copy (`mv`, `c.mv`) is a local copy, with no add of 0
+    /// for V8's baseline compiler to emit.
+    #[test]
+    fn register_copies_are_local_copies() {
+        let pc = RAM_BASE;
+        let layout = MemoryLayout {
+            state: 1024,
+            ram: 65536,
+            ram_len: 1 << 20,
+            page_flags: 8192,
+            shared: false,
+            min_pages: 18,
+            max_pages: None,
+        };
+        let opts = CodegenOptions {
+            tier: Tier::Optimizing,
+            strict_align: false,
+            data_bare: true,
+            atomic: false,
+            chain: false,
+            inline_tlb_entries: 256,
+            access_groups: true,
+        };
+        let adds = |insts: Vec<Inst>| {
+            let n = insts.len() as u64;
+            let region = Region {
+                entry: pc,
+                blocks: vec![Block {
+                    pc,
+                    insts: insts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, x)| (pc + 4 * i as u64, x, 4))
+                        .collect(),
+                    end: End::Indirect { pc: pc + 4 * n, len: 4, rd: 0, rs1: 1, imm: 0 },
+                    guards: Vec::new(),
+                    call: None,
+                }],
+                extra_pages: Vec::new(),
+            };
+            let wasm = generate(&region, &layout, opts).wasm;
+            let wat = wasmprinter::print_bytes(&wasm).expect("valid module");
+            wat.lines().filter(|l| l.trim() == "i64.add").count()
+        };
+        let copies = adds(vec![
+            Inst::Addi { rd: 5, rs1: 6, imm: 0 },
+            Inst::Add { rd: 7, rs1: 0, rs2: 6 },
+            Inst::Or { rd: 8, rs1: 6, rs2: 0 },
+        ]);
+        let sums = adds(vec![
+            Inst::Addi { rd: 5, rs1: 6, imm: 1 },
+            Inst::Add { rd: 7, rs1: 9, rs2: 6 },
+            Inst::Or { rd: 8, rs1: 6, rs2: 0 },
+        ]);
+        assert_eq!(sums - copies, 2, "{copies} adds with copies, {sums} with sums");
+    }
+
     /// `access_groups`: the load and the store off x10 in `region()` share
     /// one bounds check (the AMO after them keeps its own).
     #[test]
