@@ -214,7 +214,10 @@ impl Emitter<'_> {
                 let s = &mut f.instructions();
                 let t1 = self.l.t1;
                 self.get(s, rs1);
-                s.i64_const(imm as i64).i64_add().i64_const(-2).i64_and().set_local(t1);
+                if imm != 0 {
+                    s.i64_const(imm as i64).i64_add();
+                }
+                s.i64_const(-2).i64_and().set_local(t1);
                 self.set_const(s, rd, pc.wrapping_add(len as u64));
                 // Guards (`Block::guards`): a profiled target, or a
                 // return to a call site inside the unit, goes on inside
