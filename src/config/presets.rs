@@ -407,14 +407,14 @@ static PRESETS: &[Preset] = &[
                  hand-off wakes a sleeping worker (an OS thread, or a Web Worker in the \
                  page), and a woken vCPU often lands on another worker than before, where \
                  the page installs its compiled code again (jit.worker_installs, about \
-                 1 300-1 600 per run). Wall time: about 0.4-0.5 s in the page, 0.25-0.33 s \
+                 1 300-1 800 per run). Wall time: about 0.4-0.6 s in the page, 0.22-0.33 s \
                  in the CLI (2-core machine).",
             zh: "smp-ring 在 8 个 vCPU 上用 IPI 把令牌从一个 hart 传给下一个；每个 hart 在 wfi 中等待轮到自己，\
                  所以整次运行是一连串的交接。8 个 vCPU 配 8 个工作线程，相当于每个 vCPU 独占一个线程：\
                  每次交接都要唤醒一个正在休眠的工作线程（操作系统线程，或页面里的 Web Worker），\
                  被唤醒的 vCPU 还常常落到与上次不同的工作线程上，页面要在那里重新安装它的编译代码\
-                 （jit.worker_installs，每次运行约 1300-1600 次）。墙钟时间：页面里约 0.4-0.5 秒，\
-                 CLI 中 0.25-0.33 秒（双核机器）。",
+                 （jit.worker_installs，每次运行约 1300-1800 次）。墙钟时间：页面里约 0.4-0.6 秒，\
+                 CLI 中 0.22-0.33 秒（双核机器）。",
         },
         workload: "smp-ring",
         figure: "wall_ns",
@@ -432,14 +432,14 @@ static PRESETS: &[Preset] = &[
             en: "What the guide advises: coroutines rather than threads. The same 8 vCPUs \
                  as tasks on 2 workers: most hand-offs put the woken vCPU on the run queue \
                  of a worker that is awake anyway, and vCPUs move between workers far less. \
-                 Wall time about halves in the page (0.2-0.27 s) and drops to 0.19-0.22 s \
+                 Wall time about halves in the page (0.2-0.27 s) and drops to 0.15-0.22 s \
                  in the CLI (1.3-1.6x even on a loaded machine). (A chain of hand-offs \
                  gains nothing from parallel workers; a parallel kernel such as smp-sum \
                  wants as many workers as free cores.)",
             zh: "按指南的建议：用协程而不是线程。同样的 8 个 vCPU 作为任务放在 2 个工作线程上：\
                  大多数交接只是把被唤醒的 vCPU 放进一个本来就醒着的工作线程的运行队列，\
                  vCPU 在工作线程之间的迁移也少得多。页面里墙钟时间约减半（0.2-0.27 秒），\
-                 CLI 中降到 0.19-0.22 秒（即使机器繁忙也快 1.3-1.6 倍）。（一连串的交接从并行的工作线程中得不到好处；\
+                 CLI 中降到 0.15-0.22 秒（即使机器繁忙也快 1.3-1.6 倍）。（一连串的交接从并行的工作线程中得不到好处；\
                  smp-sum 这样的并行计算核则需要与空闲核数一样多的工作线程。）",
         },
         workload: "smp-ring",

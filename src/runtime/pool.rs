@@ -79,7 +79,8 @@ impl RunQueue {
     /// Affinity: a worker of several takes the first task in line that it
     /// polled last (or that no worker polled yet); another worker's task
     /// only once it has waited [`STEAL_AFTER_NS`] (its worker is busy or
-    /// asleep). So a vCPU stays on its worker while that worker keeps up:
+    /// asleep), or at once if its worker has taken another task since it
+    /// went in line (that worker is busy for a quantum at least). So a vCPU stays on its worker while that worker keeps up:
     /// in the page every move costs installs of its compiled code on the
     /// new worker (each Web Worker has its own function table); natively,
     /// cache warmth. Each worker still takes its own tasks first in, first
@@ -114,6 +115,16 @@ impl RunQueue {
             if let Some(task) = at.and_then(|at| queue.remove(at)) {
                 if let Some(me) = worker {
                     self.last_worker[task].store(me, Ordering::Relaxed);
+                    // This worker is busy with `task` for a quantum now: its
+                    // other tasks in line are anyone's. Otherwise a worker
+                    // that took two tasks once (its sibling late to start)
+                    // alternates them for ever, each back in line well
+                    // within the steal delay, while the sibling sleeps.
+                    for &t in queue.iter() {
+                        if self.last_worker[t].load(Ordering::Relaxed) == me {
+                            self.last_worker[t].store(usize::MAX, Ordering::Relaxed);
+                        }
+                    }
                 }
                 self.queued[task].store(false, Ordering::Release);
                 // Counted before the queue's lock goes, so "queue empty and
@@ -528,5 +539,34 @@ pub mod web_workers {
                 .0;
         }
         board.job.take().map(|j| j.stats).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that takes another task gives up its claim on its tasks
+    /// still in line, so a sibling takes them at once instead of after the
+    /// steal delay (which a worker alternating two short quanta would
+    /// never let pass); a task whose worker took nothing else since keeps
+    /// its claim.
+    #[test]
+    fn a_busy_workers_tasks_in_line_go_to_an_idle_one() {
+        let q = RunQueue::new(3);
+        q.open();
+        let owner = |t: usize| q.last_worker[t].load(Ordering::Relaxed);
+        assert_eq!(q.pop(None, Some(0)), Some(0));
+        q.push(0);
+        assert_eq!(owner(0), 0);
+        // Worker 0 takes task 1 (nobody's yet) while its task 0 waits.
+        assert_eq!(q.pop(None, Some(0)), Some(1));
+        assert_eq!(owner(0), usize::MAX, "task 0 is anyone's now");
+        assert_eq!(q.pop(None, Some(1)), Some(2));
+        q.push(2);
+        assert_eq!(q.pop(None, Some(1)), Some(0));
+        assert_eq!(owner(2), usize::MAX, "worker 1 took task 0 while task 2 waited");
+        q.push(1);
+        assert_eq!(owner(1), 0, "worker 0 took nothing since task 1");
     }
 }

@@ -235,21 +235,28 @@ fn the_quantum_sets_how_often_vcpus_switch() {
 
 /// A quantum that ends with no other task ready keeps its worker: two
 /// vCPUs on two workers run on (few task switches for their quanta), while
-/// four on two give their worker up at nearly every quantum end.
+/// four on two give their worker up at nearly every quantum end; either
+/// way both workers take part. (Long enough that a worker thread slow to
+/// start under the suite's load, which leaves the other's task waiting in
+/// the queue meanwhile, is a small part of the run.)
 #[test]
 fn a_quantum_end_keeps_the_worker_when_no_task_waits() {
+    const ITERS: i64 = 1_000_000;
     let share = |harts: i64| {
-        let image = counting_program(harts, 100_000, &amoadd);
+        let image = counting_program(harts, ITERS, &amoadd);
         let (m, outcome) = run(&image, config(harts as u64, 2, false));
         assert_eq!(outcome, RunOutcome::Exited(0));
-        assert_eq!(counter(&m), harts as u64 * 100_000);
+        assert_eq!(counter(&m), harts as u64 * ITERS as u64);
         let smp = m.sample(1).smp.unwrap();
         let v = &smp.vcpus[1];
-        assert!(v.quanta > 100, "{harts} harts: only {} quanta", v.quanta);
+        // Both workers took part (a worker that took two tasks once must
+        // not keep both for ever).
+        assert!(smp.workers.iter().all(|w| w.polls > 0), "{harts} harts: {:?}", smp.workers);
+        assert!(v.quanta > 1000, "{harts} harts: only {} quanta", v.quanta);
         v.switches as f64 / v.quanta as f64
     };
     let (alone, crowded) = (share(2), share(4));
-    assert!(alone < 0.25, "2 vCPUs on 2 workers: {alone:.2} switches per quantum");
+    assert!(alone < 0.5, "2 vCPUs on 2 workers: {alone:.2} switches per quantum");
     assert!(crowded > 0.5, "4 vCPUs on 2 workers: {crowded:.2} switches per quantum");
 }
 
