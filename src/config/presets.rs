@@ -407,13 +407,13 @@ static PRESETS: &[Preset] = &[
                  hand-off wakes a sleeping worker (an OS thread, or a Web Worker in the \
                  page), and a woken vCPU often lands on another worker than before, where \
                  the page installs its compiled code again (jit.worker_installs, about \
-                 1 300-1 800 per run). Wall time: about 0.4-0.6 s in the page, 0.22-0.33 s \
+                 1 300-2 000 per run). Wall time: about 0.4-0.6 s in the page, 0.22-0.33 s \
                  in the CLI (2-core machine).",
             zh: "smp-ring 在 8 个 vCPU 上用 IPI 把令牌从一个 hart 传给下一个；每个 hart 在 wfi 中等待轮到自己，\
                  所以整次运行是一连串的交接。8 个 vCPU 配 8 个工作线程，相当于每个 vCPU 独占一个线程：\
                  每次交接都要唤醒一个正在休眠的工作线程（操作系统线程，或页面里的 Web Worker），\
                  被唤醒的 vCPU 还常常落到与上次不同的工作线程上，页面要在那里重新安装它的编译代码\
-                 （jit.worker_installs，每次运行约 1300-1800 次）。墙钟时间：页面里约 0.4-0.6 秒，\
+                 （jit.worker_installs，每次运行约 1300-2000 次）。墙钟时间：页面里约 0.4-0.6 秒，\
                  CLI 中 0.22-0.33 秒（双核机器）。",
         },
         workload: "smp-ring",
