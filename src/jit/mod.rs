@@ -224,6 +224,22 @@ pub struct JitConfig {
     /// (`Region::extra_pages`); they are marked as code pages and their
     /// invalidation reaches the unit (docs/DESIGN.md "Units across pages").
     pub unit_pages: u64,
+    /// End an optimizing unit where another one starts. true: while an optimizing unit is
+    /// discovered, a branch or jump to the entry of another optimizing unit that is compiled
+    /// (or compiling) becomes an exit into that unit instead of a copy of its code, unless
+    /// that unit leaves to this one's entry (then the two would split a loop), so each hot
+    /// instruction is compiled about once instead of into every unit that reaches it. false:
+    /// a unit takes whatever code it reaches within its limits, compiled elsewhere or not.
+    /// Watch jit.instructions_compiled and jit.compile_ns (on mixbench 40 % fewer
+    /// instructions compiled and a third less compile time with true),
+    /// tiers.interpreter.instructions (less of the run waits for its compiled code),
+    /// jit.chained and mips: control crosses from unit to unit more often (on mixbench 1.5x
+    /// the chained entries), so the run as a whole was no faster, natively or in the page.
+    /// Default false.
+    ///
+    /// How: `region::discover_avoiding`'s `other_entry` (docs/DESIGN.md
+    /// "Units stop where others start").
+    pub stop_at_units: bool,
     /// The most guest instructions one optimizing unit may hold (the baseline tier
     /// takes one block). Discovery takes the blocks nearest the entry first (a
     /// loop's body before a long path out of it), so a smaller limit keeps the hot
@@ -310,6 +326,7 @@ impl JitConfig {
             jump_targets: 8,
             access_groups: true,
             unit_pages: 4,
+            stop_at_units: false,
             max_unit_insns: 128,
             background_compile: true,
             inline_tlb_entries: 256,
@@ -394,9 +411,11 @@ pub struct CachedCode {
     /// The module's bytes (for the code view; shared with the other harts'
     /// units and the repository when the module is).
     pub wasm: std::sync::Arc<[u8]>,
-    /// RAM page numbers of the pages besides its entry's that it took code
-    /// from (`Region::extra_pages`): a store into any of them invalidates it.
-    pub extra_pages: Box<[u32]>,
+    /// The guest code it translates, as discovered when it was compiled (the
+    /// code view shows it; discovery depends on what else was compiled then).
+    /// A store into any of its pages (`Region::extra_pages` besides the
+    /// entry's) invalidates it.
+    pub region: std::sync::Arc<Region>,
 }
 
 /// Why a compile did not happen.
@@ -460,6 +479,10 @@ struct UnitState {
 #[derive(Clone, Debug, Default)]
 pub struct JitStats {
     pub units_compiled: u64,
+    /// Guest instructions those compiles translated (a unit's instructions
+    /// count once per compile of it, so code compiled into several units
+    /// counts several times).
+    pub instructions_compiled: u64,
     /// Units whose module came from the repository (another hart compiled
     /// the same guest code): instantiated, not compiled. Not in
     /// `units_compiled` nor in the compile-time figures.
@@ -932,7 +955,7 @@ impl Jit {
             } else {
                 self.cache.invalidate_where(|k, code| {
                     pages.contains(&ram_page(k.ppc))
-                        || code.extra_pages.iter().any(|p| pages.contains(p))
+                        || code.region.extra_pages.iter().any(|p| pages.contains(p))
                 })
             })
         };
@@ -949,7 +972,7 @@ impl Jit {
             .iter()
             .flat_map(|u| {
                 let entry = ram_page(u.key.ppc);
-                let extra = if all { &[][..] } else { &u.value.extra_pages[..] };
+                let extra = if all { &[][..] } else { &u.value.region.extra_pages[..] };
                 std::iter::once(entry).chain(extra.iter().copied())
             })
             .filter(|p| all || pages.contains(p))
@@ -1167,33 +1190,29 @@ impl Jit {
         let dopts = self.discover_options(key, tier);
         // Another hart's module for the same guest code first: no compile,
         // no budget (see `backend::native`'s repository).
-        let mut discovered = None;
         match backend.probe_shared(key.vpc, opts) {
             backend::Shared::Nothing => {}
             backend::Shared::Compiling => {
                 self.stats.shared_waits += 1;
                 return Err(Refusal::Wait);
             }
-            backend::Shared::Ready => match self.install_shared(key, ram, page_off, tier, now) {
-                Ok(installed) => return installed,
-                Err(region) => discovered = Some(region),
-            },
+            backend::Shared::Ready => {
+                if let Some(installed) = self.install_shared(key, ram, page_off, tier, now) {
+                    return installed;
+                }
+            }
         }
         let hint = self.units.get(&key).map_or(0, |s| s.size_hint[t]);
-        if hint > 0 && discovered.is_none() {
+        if hint > 0 {
             self.admit(tier, hint as u64)?;
         }
         let t0 = clock::now_ns();
-        let rediscovered = discovered.is_some();
-        let region = match discovered {
-            Some(r) => r,
-            None => self.discover(key, ram, page_off, dopts),
-        };
+        let region = self.discover(key, ram, page_off, dopts);
         let size = region.instructions().max(1);
         if let Some(st) = self.units.get_mut(&key) {
             st.size_hint[t] = size as u32;
         }
-        if hint == 0 || rediscovered {
+        if hint == 0 {
             self.admit(tier, size)?;
         }
         let backend = self.backend.as_mut().ok_or(Refusal::Failed)?;
@@ -1235,7 +1254,7 @@ impl Jit {
                 return Err(Refusal::Pending);
             }
         }
-        let extra_pages: Box<[u32]> = mkey.region.extra_pages.clone().into();
+        let region = mkey.region.clone();
         mark_code_pages(ram, page_off, &mkey.region);
         let installed = backend.install_keyed(mkey, wasm.clone());
         let t2 = clock::now_ns();
@@ -1252,18 +1271,13 @@ impl Jit {
         self.stats.engine_ns.record(engine_ns);
         self.stats.compile_ns.record(codegen_ns + engine_ns);
         self.stats.units_compiled += 1;
+        self.stats.instructions_compiled += generated.instructions;
         self.stats.compile_waited_ns += codegen_ns + engine_ns;
         self.cost.add_compile_ns(codegen_ns + engine_ns);
         self.work_ns += codegen_ns + engine_ns;
         self.control.record_compile(tier, generated.instructions.max(1), codegen_ns + engine_ns);
-        let code = CachedCode {
-            func,
-            tier,
-            module,
-            instructions: generated.instructions,
-            wasm,
-            extra_pages,
-        };
+        let code =
+            CachedCode { func, tier, module, instructions: generated.instructions, wasm, region };
         self.cache_code(key, code, now)
     }
 
@@ -1287,7 +1301,7 @@ impl Jit {
                 continue;
             }
             let t0 = clock::now_ns();
-            let extra_pages: Box<[u32]> = p.mkey.region.extra_pages.clone().into();
+            let region = p.mkey.region.clone();
             let installed = backend.finish_keyed(p.mkey, p.wasm.clone(), module);
             let waited = clock::now_ns() - t0;
             let (module, func) = match installed {
@@ -1301,6 +1315,7 @@ impl Jit {
             self.stats.engine_ns.record(engine_ns);
             self.stats.compile_ns.record(p.codegen_ns + engine_ns);
             self.stats.units_compiled += 1;
+            self.stats.instructions_compiled += p.instructions;
             self.stats.compile_waited_ns += waited;
             self.cost.add_compile_ns(waited);
             self.work_ns += waited;
@@ -1311,18 +1326,16 @@ impl Jit {
                 module,
                 instructions: p.instructions,
                 wasm: p.wasm,
-                extra_pages,
+                region,
             };
             let _ = self.cache_code(p.key, code, now);
         }
     }
 
-    /// Put a freshly installed unit in the code cache (counted by its wasm
-    /// bytes, shared or not) and the jump cache's bookkeeping.
     /// Instantiate another hart's module for `key` at `tier` from the
     /// backend's repository (natively; see `backend::native`): no compile,
-    /// no budget. `Err` with the unit as discovered when the repository
-    /// holds no module with exactly its guest code.
+    /// no budget. `None` when the repository holds no module whose guest
+    /// code is still in RAM ([`Region::matches_ram`]).
     fn install_shared(
         &mut self,
         key: UnitKey,
@@ -1330,28 +1343,25 @@ impl Jit {
         page_off: usize,
         tier: Tier,
         now: u64,
-    ) -> Result<Result<backend::CompiledFn, Refusal>, Region> {
+    ) -> Option<Result<backend::CompiledFn, Refusal>> {
         let opts = self.codegen_options(key, tier);
-        let dopts = self.discover_options(key, tier);
         let t0 = clock::now_ns();
-        let region = self.discover(key, ram, page_off, dopts);
         let backend = self.backend.as_mut().expect("attached");
-        let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
-        let Some((module, func, wasm)) = backend.install_shared(&mkey) else {
-            return Err(mkey.region);
-        };
+        let layout = *backend.layout();
+        let entry_off = page_off + (key.vpc & 0xfff) as usize;
+        let backend::SharedModule { module, func, wasm, region } =
+            backend.install_shared(key.vpc, opts, &layout, |r| r.matches_ram(ram, entry_off))?;
         let ns = clock::now_ns() - t0;
         self.stats.units_shared += 1;
         self.cost.add_compile_ns(ns);
         self.work_ns += ns;
-        let instructions = mkey.region.instructions();
+        let instructions = region.instructions();
         if let Some(st) = self.units.get_mut(&key) {
             st.size_hint[(tier == Tier::Optimizing) as usize] = instructions.max(1) as u32;
         }
-        mark_code_pages(ram, page_off, &mkey.region);
-        let extra_pages = mkey.region.extra_pages.clone().into();
-        let code = CachedCode { func, tier, module, instructions, wasm, extra_pages };
-        Ok(self.cache_code(key, code, now))
+        mark_code_pages(ram, page_off, &region);
+        let code = CachedCode { func, tier, module, instructions, wasm, region };
+        Some(self.cache_code(key, code, now))
     }
 
     /// A unit still below its threshold on this hart that another hart has
@@ -1370,7 +1380,7 @@ impl Jit {
             let opts = self.codegen_options(key, tier);
             let ready = self.backend.as_ref()?.probe_shared(key.vpc, opts);
             if ready == backend::Shared::Ready {
-                if let Ok(Ok(f)) = self.install_shared(key, ram, page_off, tier, now) {
+                if let Some(Ok(f)) = self.install_shared(key, ram, page_off, tier, now) {
                     return Some((f, tier));
                 }
             }
@@ -1378,6 +1388,8 @@ impl Jit {
         None
     }
 
+    /// Put a freshly installed unit in the code cache (counted by its wasm
+    /// bytes, shared or not) and the jump cache's bookkeeping.
     fn cache_code(
         &mut self,
         key: UnitKey,
@@ -1453,6 +1465,7 @@ impl Jit {
             retired_baseline: self.stats.retired[0],
             retired_optimizing: self.stats.retired[1],
             units_compiled: self.stats.units_compiled,
+            instructions_compiled: self.stats.instructions_compiled,
             units_shared: self.stats.units_shared,
             shared_waits: self.stats.shared_waits,
             compile_ns: self.stats.compile_ns.clone(),
@@ -1531,22 +1544,58 @@ impl Jit {
             opts,
             |page| churn.contains_key(&(crate::mem::RAM_BASE + page as u64 * 4096)),
             |site| profile.targets(site, opts.jump_targets),
+            |pc| opts.multi_block && self.config.stop_at_units && self.optimizing_entry(key, pc),
         )
+    }
+
+    /// Whether discovery of `key`'s unit should stop at `pc` (in the unit's
+    /// pages) and leave the code from there to the optimizing unit entered
+    /// at `pc`, in the cache or compiling. Not when that unit leaves to
+    /// `key`'s entry: then the two would split one loop between them, and
+    /// every pass would chain twice (a loop longer than a unit's limit, or
+    /// one whose head became a unit after a part of it did).
+    fn optimizing_entry(&self, key: UnitKey, pc: u64) -> bool {
+        let ppc = if key.fetch_bare() { pc } else { (key.ppc & !0xfff) | (pc & 0xfff) };
+        let other = UnitKey { vpc: pc, ppc, mode: key.mode };
+        if other == key {
+            return false;
+        }
+        let cached = self.cache.unit(other).filter(|u| u.value.tier == Tier::Optimizing);
+        match cached.map(|u| &u.value.region).or_else(|| self.compiling_optimizing(other)) {
+            Some(region) => !region.exits_to(key.vpc),
+            None => false,
+        }
+    }
+
+    /// The unit of a background compile of `key` to the optimizing tier
+    /// under way, if one is.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn compiling_optimizing(&self, key: UnitKey) -> Option<&std::sync::Arc<Region>> {
+        self.pending
+            .values()
+            .find(|p| p.key == key && p.tier == Tier::Optimizing)
+            .map(|p| &p.mkey.region)
+    }
+
+    /// The browser compiles synchronously: nothing is under way.
+    #[cfg(target_arch = "wasm32")]
+    fn compiling_optimizing(&self, _key: UnitKey) -> Option<&std::sync::Arc<Region>> {
+        None
     }
 
     /// Code view of a cached unit: its guest disassembly and wasm text, and
     /// which wasm lines translate each guest instruction ([`Link`]). The
     /// links come from generating the unit again, with marks on
     /// ([`codegen::generate_marked`]), from the inputs `compile` used (the
-    /// region discovered under the unit's size cap, the backend's layout,
+    /// region it discovered, kept with the unit; the backend's layout;
     /// [`Jit::codegen_options`]); if that does not give the cached module's
-    /// bytes (the guest code or an option changed since), the view has no
-    /// links rather than wrong ones.
+    /// bytes (an option changed since), the view has no links rather than
+    /// wrong ones.
     pub fn code_view(&self, key: UnitKey, ram: &Ram) -> Option<CodeView> {
         let unit = self.cache.unit(key)?;
         let tier = unit.value.tier;
         let page_off = ram.offset_of(key.ppc & !0xfff, 4096)?;
-        let region = self.discover(key, ram, page_off, self.discover_options(key, tier));
+        let region = &unit.value.region;
         let listing =
             region.keyed_listing(ram, page_off, |pc, inst| crate::isa::disassemble(inst, pc));
         let wasm = &unit.value.wasm;
@@ -1564,7 +1613,7 @@ impl Jit {
         let links = self
             .backend
             .as_ref()
-            .map(|b| codegen::generate_marked(&region, b.layout(), self.codegen_options(key, tier)))
+            .map(|b| codegen::generate_marked(region, b.layout(), self.codegen_options(key, tier)))
             .filter(|(regenerated, _)| regenerated.wasm[..] == wasm[..])
             .filter(|_| wat.lines().count() == line_offsets.len())
             .and_then(|(_, marks)| link_lines(wasm, &marks, &listing, &line_offsets))

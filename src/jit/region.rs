@@ -310,6 +310,57 @@ impl Region {
 }
 
 impl Region {
+    /// Whether some block of the unit leaves it for `pc` by a direct jump,
+    /// a branch or falling through (not by an indirect jump).
+    pub fn exits_to(&self, pc: u64) -> bool {
+        let to = |t: Target| t == Target::Exit(pc);
+        self.blocks.iter().any(|b| match b.end {
+            End::Goto(t) | End::Jump { target: t, .. } => to(t),
+            End::Branch { taken, not_taken, .. } => to(taken) || to(not_taken),
+            End::Indirect { .. } | End::Interpret(_) => false,
+        })
+    }
+
+    /// Whether guest RAM still holds the code this unit was discovered
+    /// from, with its entry's page at RAM offset `entry_ram_off & !0xfff`:
+    /// every compiled instruction, and every jump, branch and indirect jump
+    /// that ends a block, decodes as it did. (What discovery chose to take
+    /// or leave out may differ; the translation of what it took is right
+    /// wherever this holds. Natively a hart takes another hart's module on
+    /// that condition.)
+    pub fn matches_ram(&self, ram: &Ram, entry_ram_off: usize) -> bool {
+        let target_pc = |t: Target| match t {
+            Target::Block(b) => self.blocks.get(b).map(|b| b.pc),
+            Target::Exit(pc) => Some(pc),
+        };
+        self.blocks.iter().all(|b| {
+            let insts_match = b
+                .insts
+                .iter()
+                .all(|&(pc, inst, len)| self.fetch(ram, entry_ram_off, pc) == Some((inst, len)));
+            let end_matches = match b.end {
+                End::Goto(_) | End::Interpret(_) => true,
+                End::Jump { pc, len, rd, target } => {
+                    match (self.fetch(ram, entry_ram_off, pc), target_pc(target)) {
+                        (Some((Inst::Jal { rd: r, imm }, l)), Some(t)) => {
+                            r == rd && l == len && pc.wrapping_add(imm as i64 as u64) == t
+                        }
+                        _ => false,
+                    }
+                }
+                End::Branch { pc, inst, not_taken, .. } => {
+                    self.fetch(ram, entry_ram_off, pc).is_some_and(|(i, l)| {
+                        i == inst && target_pc(not_taken) == Some(pc.wrapping_add(l as u64))
+                    })
+                }
+                End::Indirect { pc, len, rd, rs1, imm } => {
+                    self.fetch(ram, entry_ram_off, pc) == Some((Inst::Jalr { rd, rs1, imm }, len))
+                }
+            };
+            insts_match && end_matches
+        })
+    }
+
     /// The instruction at `pc` of this unit, whose entry's page lies at RAM
     /// offset `entry_ram_off & !0xfff` (the unit's pages map linearly: one
     /// page, or untranslated fetch).
@@ -389,7 +440,7 @@ pub struct DiscoverOptions {
 /// offset `page_off`. Never reads outside RAM, nor outside that page when
 /// `opts.max_pages` is 1.
 pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -> Region {
-    discover_avoiding(ram, page_off, entry, opts, |_| false, |_| Vec::new())
+    discover_avoiding(ram, page_off, entry, opts, |_| false, |_| Vec::new(), |_| false)
 }
 
 /// [`discover`], taking no code from a page other than the entry's for
@@ -397,7 +448,10 @@ pub fn discover(ram: &Ram, page_off: usize, entry: u64, opts: DiscoverOptions) -
 /// changed lately, so their churn does not throw away units that merely
 /// reach into them), and with `jump_targets(pc)` the likely targets of the
 /// indirect jump at `pc`, most likely first (the JIT's profile; any list
-/// is safe, since each is guarded).
+/// is safe, since each is guarded). A branch, jump or call to a pc for
+/// which `other_entry(pc)` holds (the entry of another compiled unit, and
+/// not yet a block of this one) becomes an exit there instead of a block
+/// (`jit.stop_at_units`): each hot instruction is then compiled about once.
 pub fn discover_avoiding(
     ram: &Ram,
     page_off: usize,
@@ -405,6 +459,7 @@ pub fn discover_avoiding(
     opts: DiscoverOptions,
     avoid: impl Fn(u32) -> bool,
     jump_targets: impl Fn(u64) -> Vec<u64>,
+    other_entry: impl Fn(u64) -> bool,
 ) -> Region {
     debug_assert!(page_off.is_multiple_of(4096) && page_off + 4096 <= ram.len());
     let entry_off = page_off + (entry & 0xfff) as usize;
@@ -441,12 +496,15 @@ pub fn discover_avoiding(
             call: None,
         };
         let mut cur = pc;
-        let mut want = |t: u64, blocks_len: usize, total: usize| -> Target {
+        let mut want = |t: u64, blocks_len: usize, total: usize, stop: bool| -> Target {
             // A target that is already a block (or queued to become one)
             // stays inside the unit even when the limits are reached: that
             // costs no more code, and an exit there would leave and re-enter
             // compiled code on every pass of a loop.
             let known = index_of.contains_key(&t) || work.contains(&t);
+            if stop && !known && t != entry && other_entry(t) {
+                return Target::Exit(t);
+            }
             let page =
                 page_of(t).filter(|p| pages.contains(p) || pages.len() < max_pages && !avoid(*p));
             if opts.multi_block
@@ -473,7 +531,7 @@ pub fn discover_avoiding(
             if cur & !0xfff != pc & !0xfff {
                 // A block stays in one page: the next page's code, if the
                 // unit may take it, is a block of its own.
-                block.end = End::Goto(pend(want(cur, blocks.len(), total), cur));
+                block.end = End::Goto(pend(want(cur, blocks.len(), total, true), cur));
                 break;
             }
             let Some((inst, len)) = ram_offset(entry_off, entry, cur).and_then(|o| fetch(ram, o))
@@ -487,16 +545,16 @@ pub fn discover_avoiding(
                 Jal { rd, imm } => {
                     let t = cur.wrapping_add(imm as i64 as u64);
                     total += 1;
-                    let target = want(t, blocks.len(), total);
+                    let target = want(t, blocks.len(), total, rd == 0);
                     // A call into the unit: its continuation is where the
                     // callee's return comes back to (see `Block::guards`).
                     if opts.return_guards && rd != 0 && matches!(target, Target::Block(_)) {
-                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                        if let Target::Block(_) = want(next, blocks.len(), total, false) {
                             continuations.push(next);
                         }
                     }
                     if opts.nested_calls && rd != 0 && matches!(target, Target::Exit(_)) {
-                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                        if let Target::Block(_) = want(next, blocks.len(), total, false) {
                             block.call = Some((next, usize::MAX)); // resolved in pass 2
                         }
                     }
@@ -511,7 +569,7 @@ pub fn discover_avoiding(
                     {
                         let mut inside = false;
                         for t in jump_targets(cur).into_iter().take(opts.jump_targets) {
-                            if let Target::Block(_) = want(t, blocks.len(), total) {
+                            if let Target::Block(_) = want(t, blocks.len(), total, false) {
                                 block.guards.push((t, usize::MAX)); // resolved in pass 2
                                 inside = true;
                             }
@@ -520,13 +578,13 @@ pub fn discover_avoiding(
                         // continuation is where the callee's return comes
                         // back to, as for `jal`.
                         if inside && opts.return_guards && rd != 0 {
-                            if let Target::Block(_) = want(next, blocks.len(), total) {
+                            if let Target::Block(_) = want(next, blocks.len(), total, false) {
                                 continuations.push(next);
                             }
                         }
                     }
                     if opts.nested_calls && rd != 0 {
-                        if let Target::Block(_) = want(next, blocks.len(), total) {
+                        if let Target::Block(_) = want(next, blocks.len(), total, false) {
                             block.call = Some((next, usize::MAX));
                         }
                     }
@@ -541,8 +599,8 @@ pub fn discover_avoiding(
                 | Bgeu { imm, .. } => {
                     let t = cur.wrapping_add(imm as i64 as u64);
                     total += 1;
-                    let taken = pend(want(t, blocks.len(), total), t);
-                    let not_taken = pend(want(next, blocks.len(), total), next);
+                    let taken = pend(want(t, blocks.len(), total, true), t);
+                    let not_taken = pend(want(next, blocks.len(), total, true), next);
                     block.end = End::Branch { pc: cur, inst, taken, not_taken };
                     break;
                 }

@@ -99,6 +99,8 @@ pub struct JitSample {
     pub retired_baseline: u64,
     pub retired_optimizing: u64,
     pub units_compiled: u64,
+    /// Guest instructions the compiles translated, once per compile.
+    pub instructions_compiled: u64,
     /// Units whose module another hart had compiled (instantiated from the
     /// repository, not compiled), and compiles put off while another hart
     /// compiled the same unit.
@@ -153,6 +155,7 @@ impl JitSample {
         self.retired_baseline += o.retired_baseline;
         self.retired_optimizing += o.retired_optimizing;
         self.units_compiled += o.units_compiled;
+        self.instructions_compiled += o.instructions_compiled;
         self.units_shared += o.units_shared;
         self.shared_waits += o.shared_waits;
         self.compile_ns.merge(&o.compile_ns);

@@ -126,6 +126,10 @@ pub struct Bucket {
 pub struct JitReport {
     pub enabled: bool,
     pub units_compiled: u64,
+    /// Guest instructions those compiles translated, counted once per
+    /// compile: code compiled into several units (or compiled again after
+    /// an eviction) counts each time.
+    pub instructions_compiled: u64,
     /// Units a hart took from the repository of compiled modules instead of
     /// compiling them, because another hart had compiled the same guest code
     /// (native engine with several harts; 0 in the browser and with one hart).
@@ -502,6 +506,7 @@ impl Report {
             jit: JitReport {
                 enabled: j.enabled,
                 units_compiled: j.units_compiled,
+                instructions_compiled: j.instructions_compiled,
                 units_shared: j.units_shared,
                 shared_waits: j.shared_waits,
                 compile_ns: Quantiles::of(&j.compile_ns),

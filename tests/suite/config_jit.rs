@@ -61,6 +61,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.jump_targets", "8", json!(8)),
         ("jit.unit_pages", "1", json!(1)),
         ("jit.unit_pages", "16", json!(16)),
+        ("jit.stop_at_units", "false", json!(false)),
+        ("jit.stop_at_units", "true", json!(true)),
         ("jit.max_unit_insns", "16", json!(16)),
         ("jit.max_unit_insns", "1024", json!(1024)),
         ("jit.background_compile", "false", json!(false)),

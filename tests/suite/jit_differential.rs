@@ -22,7 +22,7 @@ use common::{Program, CLINT_MTIMECMP, DATA, FINISHER, RAM_BASE};
 use proptest::prelude::*;
 use tunevm::config::VmConfig;
 use tunevm::cpu::csr::{MCAUSE, MEPC, MIE, MSCRATCH, MSTATUS, MTVEC};
-use tunevm::jit::region::{discover, DiscoverOptions, End as RegionEnd};
+use tunevm::jit::region::{discover, discover_avoiding, DiscoverOptions, End as RegionEnd, Target};
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{CaptureHost, Machine, RunLimits, RunOutcome};
 
@@ -63,7 +63,7 @@ struct End {
     compiled: u64,
 }
 
-fn finish(mut m: Machine, limits: RunLimits) -> End {
+fn finish(m: &mut Machine, limits: RunLimits) -> End {
     let mut monitor = PerformanceMonitor::default();
     let mut host = CaptureHost::default();
     let outcome = m.run(limits, &mut monitor, &mut host);
@@ -93,7 +93,7 @@ fn run_image_with(image: &[u8], config: VmConfig, regs: &[(u8, u64)], max_insns:
     for &(r, v) in regs {
         m.vcpus[0].hart.x[r as usize] = v;
     }
-    finish(m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
+    finish(&mut m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
 }
 
 fn compare(image: &[u8], regs: &[(u8, u64)], max_insns: u64) {
@@ -307,7 +307,8 @@ proptest! {
 
     /// Units of at most 16 instructions: calls leave their unit far more
     /// often, so nested calls (`jit.nested_calls`) and exits between units
-    /// get random control flow around them.
+    /// get random control flow around them; and units stop where others
+    /// start (`jit.stop_at_units`).
     #[test]
     fn random_programs_in_small_units_match(
         ops in prop::collection::vec(op(), 1..60),
@@ -318,6 +319,7 @@ proptest! {
         let mut c = config(Mode::Optimizing);
         c.jit.max_unit_insns = 16;
         c.jit.nested_calls = true;
+        c.jit.stop_at_units = true;
         let got = run_image_with(&image, c, &regs, 200_000);
         prop_assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want });
     }
@@ -496,7 +498,7 @@ fn calls_and_returns_stay_inside_a_unit() {
 
     let mut m = Machine::from_image(config(Mode::Optimizing), &image);
     m.vcpus[0].hart.x[SP as usize] = DATA + 2048;
-    let end = finish(m, RunLimits { max_insns: Some(1_000_000), timeout_ns: None });
+    let end = finish(&mut m, RunLimits { max_insns: Some(1_000_000), timeout_ns: None });
     assert_eq!(end.outcome, RunOutcome::Exited(0));
     let mut m = Machine::from_image(config(Mode::Optimizing), &image);
     m.vcpus[0].hart.x[SP as usize] = DATA + 2048;
@@ -562,6 +564,113 @@ fn a_return_to_the_units_own_entry_stays_inside_it() {
     assert!(ret.guards.contains(&(p.addr("cont"), 0)), "guards: {:?}", ret.guards);
     let off = discover(&ram, 0, p.addr("cont"), DiscoverOptions { return_guards: false, ..opts });
     assert!(off.blocks.iter().all(|b| b.guards.is_empty()), "no guards without jit.return_guards");
+}
+
+/// Units stop where others start (`jit.stop_at_units`, docs/DESIGN.md
+/// "Units stop where others start"): a function whose loop is a unit of its
+/// own. Discovered from the function's entry while the loop's unit exists,
+/// the unit leaves at the loop head instead of holding the loop again; the
+/// loop's own unit keeps its back edge to its own entry. Either way the
+/// machine ends as the interpreter does, and with the knob fewer guest
+/// instructions are compiled.
+#[test]
+fn units_stop_where_other_units_start() {
+    let mut p = Program::new();
+    p.li(S1, 300).li(A0, 0);
+    p.label("outer");
+    p.i_to("f", |o| jal(RA, o));
+    p.i(addi(S1, S1, -1));
+    p.i_to("outer", |o| bne(S1, ZERO, o));
+    p.j_exit();
+    p.label("f");
+    p.li(S0, 20).i(xor(A1, A1, A0));
+    p.label("head");
+    p.i(addi(A0, A0, 3)).i(slli(A2, A0, 1)).i(xor(A1, A1, A2)).i(addi(S0, S0, -1));
+    p.i_to("head", |o| bne(S0, ZERO, o));
+    p.i(add(A1, A1, A0)).i(jalr(ZERO, 0, RA));
+    let image = p.image();
+
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: false,
+        jump_targets: 0,
+        max_pages: 1,
+    };
+    let head = p.addr("head");
+    let from = |entry: u64, stop: bool| {
+        discover_avoiding(&ram, 0, entry, opts, |_| false, |_| Vec::new(), |pc| stop && pc == head)
+    };
+    let has_head = |r: &tunevm::jit::region::Region| r.blocks.iter().any(|b| b.pc == head);
+    let (copying, stopping) = (from(p.addr("f"), false), from(p.addr("f"), true));
+    assert!(has_head(&copying), "without the knob the function's unit holds the loop");
+    assert!(!has_head(&stopping), "with it the loop is left to its own unit");
+    assert!(stopping.exits_to(head) && stopping.instructions() < copying.instructions());
+    let own = from(head, true);
+    assert!(
+        own.blocks[0].pc == head && own.blocks.iter().any(|b| b.successors().contains(&0)),
+        "the loop's own unit keeps its back edge: {own:?}"
+    );
+    assert!(!matches!(own.blocks[0].end, RegionEnd::Branch { taken: Target::Exit(_), .. }));
+
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    let compiled = |stop: bool| {
+        let mut c = config(Mode::Optimizing);
+        // The loop's head is hot before the function's entry is.
+        c.jit.min_threshold = 30;
+        c.jit.max_threshold = 30;
+        c.jit.stop_at_units = stop;
+        let mut m = Machine::from_image(c, &image);
+        let got = finish(&mut m, RunLimits { max_insns: Some(1_000_000), timeout_ns: None });
+        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) }, "{stop}");
+        m.vcpus[0].jit.as_ref().unwrap().stats().instructions_compiled
+    };
+    let (off, on) = (compiled(false), compiled(true));
+    assert!(on < off, "instructions compiled: {on} with the knob, {off} without");
+}
+
+/// A hart takes another hart's module only if the guest code it
+/// translates is still in RAM (`Region::matches_ram`): a changed
+/// instruction inside the unit, or a changed branch, refuses it; a change
+/// outside the unit does not.
+#[test]
+fn a_unit_matches_ram_only_while_its_code_is_there() {
+    let mut p = Program::new();
+    p.li(S0, 10);
+    p.label("head");
+    p.i(addi(A0, A0, 1)).i(addi(S0, S0, -1));
+    p.i_to("head", |o| bne(S0, ZERO, o));
+    p.i(jalr(ZERO, 0, RA));
+    p.label("elsewhere").i(addi(A1, A1, 1));
+    let image = p.image();
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: false,
+        jump_targets: 0,
+        max_pages: 1,
+    };
+    let head = p.addr("head");
+    let off = |pc: u64| (pc - RAM_BASE) as usize;
+    let region = discover(&ram, 0, head, opts);
+    assert!(region.matches_ram(&ram, off(head)));
+    let patch = |pc: u64, word: u32| ram.write_bytes(off(pc), &word.to_le_bytes());
+    patch(head, addi(A0, A0, 2));
+    assert!(!region.matches_ram(&ram, off(head)), "a changed instruction");
+    patch(head, addi(A0, A0, 1));
+    assert!(region.matches_ram(&ram, off(head)));
+    patch(head + 8, bne(S0, ZERO, -4));
+    assert!(!region.matches_ram(&ram, off(head)), "a branch to another target");
+    patch(head + 8, bne(S0, ZERO, -8));
+    patch(p.addr("elsewhere"), addi(A1, A1, 7));
+    assert!(region.matches_ram(&ram, off(head)), "a change outside the unit");
 }
 
 /// Units across pages (`jit.unit_pages`, docs/DESIGN.md "Units across
@@ -991,8 +1100,8 @@ fn workload(name: &str) -> Vec<u8> {
 fn run_elf(elf: &[u8], mode: Mode, max_insns: u64) -> End {
     let mut c = config(mode);
     c.memory.ram_bytes = 256 << 20;
-    let m = Machine::new(c, elf).expect("workload loads");
-    finish(m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
+    let mut m = Machine::new(c, elf).expect("workload loads");
+    finish(&mut m, RunLimits { max_insns: Some(max_insns), timeout_ns: None })
 }
 
 fn compare_workload(name: &str, max_insns: u64) {

@@ -235,6 +235,37 @@ fn max_unit_insns_makes_more_smaller_units() {
     assert!(small.tiers.optimizing.instructions > 9 * M, "{:?}", small.tiers);
 }
 
+// ---- jit.stop_at_units ----
+
+/// Units that stop where other units start compile each hot instruction
+/// about once: fewer guest instructions compiled for the same run (with
+/// tier-up at once, the same instructions in optimizing code). Measured
+/// (10 M instructions, threshold 50, the default unit limits, compiles
+/// synchronous, so the same on every host): 2 076 instructions compiled
+/// with the knob, 2 742 without.
+#[test]
+fn stop_at_units_compiles_less_code() {
+    let with = |v: &'static str| {
+        run(
+            10 * M,
+            &fixed(&[
+                ("jit.tier_up_threshold", "0"),
+                ("jit.return_guards", "true"),
+                ("jit.max_unit_insns", "128"),
+                ("jit.stop_at_units", v),
+            ]),
+        )
+    };
+    let (on, off) = (with("true"), with("false"));
+    assert!(
+        on.jit.instructions_compiled * 10 < off.jit.instructions_compiled * 9,
+        "instructions compiled: {} stopping, {} copying",
+        on.jit.instructions_compiled,
+        off.jit.instructions_compiled
+    );
+    assert!(on.tiers.optimizing.instructions > 9 * M, "{:?}", on.tiers);
+}
+
 // ---- jit.sample_window ----
 
 /// One point per window closed. Measured (10 M instructions, ~9 800

@@ -24,12 +24,22 @@ use crate::mem::RAM_BASE;
 pub enum Shared {
     /// Nothing: compile it.
     Nothing,
-    /// Modules for this entry and options: discover the unit and ask
-    /// `Backend::install_shared` for the one with equal guest code.
+    /// Modules for this entry and options: ask `Backend::install_shared`
+    /// for one whose guest code is still in RAM.
     Ready,
     /// Another hart is compiling a unit with this entry and options: run
     /// interpreted meanwhile and ask again later.
     Compiling,
+}
+
+/// A module another hart compiled, instantiated for this one
+/// (`Backend::install_shared`): its id and function here, its wasm bytes,
+/// and the unit it translates.
+pub struct SharedModule {
+    pub module: ModuleId,
+    pub func: CompiledFn,
+    pub wasm: std::sync::Arc<[u8]>,
+    pub region: std::sync::Arc<Region>,
 }
 
 /// The trivial module each backend compiles and instantiates once when it

@@ -25,9 +25,10 @@ use wasmtime::{
     SharedMemory, Store, Table, TableType, TypedFunc, Val, ValType,
 };
 
-use super::Shared;
+use super::{Shared, SharedModule};
 use crate::jit::codegen::{CodegenOptions, ModuleKey};
 use crate::jit::layout::{MemoryLayout, StateBlock, CHAIN_TAG_VALID};
+use crate::jit::region::Region;
 use crate::mem::ExternalRam;
 
 /// Modules instantiated into one Store before a fresh Store is started.
@@ -286,19 +287,35 @@ impl NativeBackend {
         }
     }
 
-    /// Instantiate the repository's module for `key`, if it holds one (some
-    /// hart compiled a unit with exactly this guest code, options and
-    /// layout): no compile. Returns its wasm bytes too.
-    pub fn install_shared(&mut self, key: &ModuleKey) -> Option<(ModuleId, CompiledFn, Arc<[u8]>)> {
-        let probe = (key.region.entry, key.opts);
-        let (module, wasm, id) = {
+    /// Instantiate a repository module for units entered at `vpc`, compiled
+    /// with `opts` for `layout`, whose guest code `matches` (the caller
+    /// checks it against guest RAM, [`Region::matches_ram`]): no compile.
+    /// Returns its wasm bytes and the unit it translates too. The harts
+    /// discover units each with their own view of what is compiled, so a
+    /// module of another hart may take more or less code than this hart's
+    /// own discovery would; any whose code is still in RAM is right.
+    pub fn install_shared(
+        &mut self,
+        vpc: u64,
+        opts: CodegenOptions,
+        layout: &MemoryLayout,
+        matches: impl Fn(&Region) -> bool,
+    ) -> Option<SharedModule> {
+        let probe = (vpc, opts);
+        let layout = MemoryLayout { state: 0, ..*layout };
+        let (module, wasm, region, id) = {
             let mut repo = lock(&self.repo);
-            let e = repo.buckets.get_mut(&probe)?.entries.iter_mut().find(|e| e.key == *key)?;
+            let e = repo
+                .buckets
+                .get_mut(&probe)?
+                .entries
+                .iter_mut()
+                .find(|e| e.key.layout == layout && matches(&e.key.region))?;
             e.users += 1;
-            (e.module.clone(), e.wasm.clone(), e.id)
+            (e.module.clone(), e.wasm.clone(), e.key.region.clone(), e.id)
         };
         match self.instantiate(&module, Some((probe, id))) {
-            Ok((mid, f)) => Some((mid, f, wasm)),
+            Ok((module, func)) => Some(SharedModule { module, func, wasm, region }),
             Err(_) => {
                 lock(&self.repo).unuse(&probe, id);
                 None

@@ -39,9 +39,10 @@ use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::Shared;
+use super::{Shared, SharedModule};
 use crate::jit::codegen::{CodegenOptions, ModuleKey};
 use crate::jit::layout::{state, MemoryLayout, StateBlock, CHAIN_TAG_VALID};
+use crate::jit::region::Region;
 use crate::mem::ExternalRam;
 
 /// A module installed by [`WebBackend::install`]; ids are unique across
@@ -377,8 +378,11 @@ impl WebBackend {
     /// Never finds a module (see [`WebBackend::probe_shared`]).
     pub fn install_shared(
         &mut self,
-        _key: &ModuleKey,
-    ) -> Option<(ModuleId, CompiledFn, Arc<[u8]>)> {
+        _vpc: u64,
+        _opts: CodegenOptions,
+        _layout: &MemoryLayout,
+        _matches: impl Fn(&Region) -> bool,
+    ) -> Option<SharedModule> {
         None
     }
 

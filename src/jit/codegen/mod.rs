@@ -130,8 +130,9 @@ pub struct Generated {
 pub struct ModuleKey {
     /// The unit as discovered from guest RAM: every instruction (decoded,
     /// with its pc and length) and every block end, so two keys are equal
-    /// only if the guest code they cover is.
-    pub region: Region,
+    /// only if the guest code they cover is. Shared with the cached unit
+    /// (`CachedCode::region`).
+    pub region: std::sync::Arc<Region>,
     pub opts: CodegenOptions,
     /// The layout with `state` zeroed (generated code does not read it).
     pub layout: MemoryLayout,
@@ -139,7 +140,7 @@ pub struct ModuleKey {
 
 impl ModuleKey {
     pub fn new(region: Region, layout: &MemoryLayout, opts: CodegenOptions) -> ModuleKey {
-        ModuleKey { region, opts, layout: MemoryLayout { state: 0, ..*layout } }
+        ModuleKey { region: region.into(), opts, layout: MemoryLayout { state: 0, ..*layout } }
     }
 }
 
