@@ -215,7 +215,7 @@ pub fn render_text(diagnoses: &[Diagnosis]) -> String {
 /// | `guide-defaults` (cpubench) | 60-65 % | 28-30 % |
 /// | `compile-time-fix` (cpubench) | 65-69 % | 9 % |
 /// | `memory-fix` (phases) | 56 % | 26-29 % |
-/// | a thrashing cache (64 KiB on cpubench, 512 KiB on phases) | 89-91 % | |
+/// | a thrashing cache (64 KiB on cpubench, 512 KiB on phases; before units held each instruction once) | 89-91 % | |
 pub const COMPILE_SHARE: &[(&str, f64, f64)] = &[("browser", 0.33, 0.5), ("", 0.8, 0.9)];
 /// ... and compile time was at least this long in total (a run of a few
 /// milliseconds is all start-up: no advice).
@@ -228,7 +228,9 @@ pub const COMPILE_P99_TARGET_NS: u64 = 10_000_000;
 
 /// `cache_thrashing` fires when the code cache evicted at least this many
 /// units ... (`code_cache.evictions`; 0 under every preset; a 512 KiB cache
-/// on phases evicts 12,246, a 64 KiB one on cpubench 648)
+/// on phases evicts 12,246; a 64 KiB one on mixbench 1,428 in its first
+/// 20 M instructions, on cpubench 56 in its whole run since units hold
+/// each instruction once, 648 before)
 pub const THRASH_MIN_EVICTIONS: u64 = 100;
 /// ... and at least this many times the units it holds: its contents were
 /// replaced more than once (12,246 for 873 held; 648 for 35 held).

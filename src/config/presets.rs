@@ -154,12 +154,12 @@ static PRESETS: &[Preset] = &[
             en: "What the guide advises: a higher hotness threshold (1000 to 5000 \
                  executions, so only code that runs often is compiled), the fast baseline \
                  tier below 5000 executions, regions of the default 128 instructions, and \
-                 the compile-time budget on. Units are about five times smaller; natively \
-                 compile time drops to about a third of the problem preset's and units \
+                 the compile-time budget on. Units are about four times smaller; natively \
+                 compile time drops to a fifth of the problem preset's or less and units \
                  compile in a few milliseconds each; the hot loops still run compiled.",
             zh: "按指南的建议：提高热度阈值（1000 到 5000 次，只编译经常执行的代码），执行不到 5000 次\
                  的代码先用快速的基线层，区域用默认的 128 条指令，并打开编译时间预算。编译单元小了约\
-                 五倍；本机上编译时间降到“问题”预设的约三分之一，每个单元几毫秒就编译完；\
+                 四倍；本机上编译时间降到“问题”预设的五分之一或更少，每个单元几毫秒就编译完；\
                  而热循环照样以编译后的代码运行。",
         },
         workload: "cpubench",

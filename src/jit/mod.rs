@@ -230,12 +230,12 @@ pub struct JitConfig {
     /// that unit leaves to this one's entry (then the two would split a loop), so each hot
     /// instruction is compiled about once instead of into every unit that reaches it. false:
     /// a unit takes whatever code it reaches within its limits, compiled elsewhere or not.
-    /// Watch jit.instructions_compiled and jit.compile_ns (on mixbench 40 % fewer
+    /// Watch jit.instructions_compiled and jit.compile_ns (on mixbench about half the
     /// instructions compiled and a third less compile time with true),
     /// tiers.interpreter.instructions (less of the run waits for its compiled code),
-    /// jit.chained and mips: control crosses from unit to unit more often (on mixbench 1.5x
-    /// the chained entries), so the run as a whole was no faster, natively or in the page.
-    /// Default false.
+    /// jit.chained and mips: control crosses from unit to unit more often (on mixbench
+    /// 1.3-1.9x the chained entries); natively cpubench ran up to 1.1x faster with true and
+    /// mixbench within the noise. Default false.
     ///
     /// How: `region::discover_avoiding`'s `other_entry` (docs/DESIGN.md
     /// "Units stop where others start").

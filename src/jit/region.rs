@@ -145,6 +145,32 @@ impl Block {
             .collect()
     }
 
+    /// Whether the instruction at `pc` belongs to the block (one of its
+    /// instructions, or the jump, branch or instruction it ends with).
+    fn covers(&self, pc: u64) -> bool {
+        let end_pc = match self.end {
+            End::Jump { pc, .. } | End::Branch { pc, .. } | End::Indirect { pc, .. } => Some(pc),
+            End::Interpret(pc) => Some(pc),
+            End::Goto(_) => None,
+        };
+        end_pc == Some(pc) || self.insts.iter().any(|i| i.0 == pc)
+    }
+
+    /// Cut the block before the instruction at `pc` (which it covers), so
+    /// that it falls through to the block discovery makes there. Returns
+    /// the instructions removed (as the unit's size counts them).
+    fn truncate_at(&mut self, pc: u64) -> usize {
+        let keep = self.insts.iter().position(|i| i.0 == pc).unwrap_or(self.insts.len());
+        let removed = self.insts.len() - keep
+            + matches!(self.end, End::Jump { .. } | End::Branch { .. } | End::Indirect { .. })
+                as usize;
+        self.insts.truncate(keep);
+        self.end = End::Goto(Target::Exit(pc | PENDING));
+        self.guards.clear();
+        self.call = None;
+        removed
+    }
+
     fn retarget(&mut self, from: usize, to: Target) {
         let fix = |t: &mut Target| {
             if *t == Target::Block(from) {
@@ -476,15 +502,25 @@ pub fn discover_avoiding(
     // Breadth first: the targets near the entry (a loop's body and back
     // edge) are decoded before a long fall-through path can use up
     // `max_insns` and leave them as empty exit blocks.
-    let mut work = std::collections::VecDeque::from([entry]);
+    // (A cell: the `want` closure below queues targets while the block
+    // loop asks whether a pc is queued.)
+    let work = std::cell::RefCell::new(std::collections::VecDeque::from([entry]));
     let mut total = 0usize;
     // Return addresses of the calls followed into the unit.
     let mut continuations: Vec<u64> = Vec::new();
     // Pass 1: decode a block from every leader found; targets inside the
     // unit's pages become leaders while the limits allow.
-    while let Some(pc) = work.pop_front() {
+    loop {
+        let next = work.borrow_mut().pop_front();
+        let Some(pc) = next else { break };
         if index_of.contains_key(&pc) {
             continue;
+        }
+        // A new leader inside a block decoded earlier (a branch into the
+        // middle of it) splits that block: its head falls through to the
+        // new block instead of holding a second copy of the tail.
+        if let Some(b) = blocks.iter_mut().find(|b| b.pc < pc && b.covers(pc)) {
+            total -= b.truncate_at(pc);
         }
         let me = blocks.len();
         index_of.insert(pc, me);
@@ -501,7 +537,7 @@ pub fn discover_avoiding(
             // stays inside the unit even when the limits are reached: that
             // costs no more code, and an exit there would leave and re-enter
             // compiled code on every pass of a loop.
-            let known = index_of.contains_key(&t) || work.contains(&t);
+            let known = index_of.contains_key(&t) || work.borrow().contains(&t);
             if stop && !known && t != entry && other_entry(t) {
                 return Target::Exit(t);
             }
@@ -511,19 +547,30 @@ pub fn discover_avoiding(
                 && page.is_some()
                 && t & 1 == 0
                 && (known
-                    || blocks_len + work.len() < MAX_BLOCKS
+                    || blocks_len + work.borrow().len() < MAX_BLOCKS
                         && total < opts.max_insns.min(MAX_UNIT_INSNS))
             {
                 if let Some(p) = page.filter(|p| !pages.contains(p)) {
                     pages.push(p);
                 }
-                work.push_back(t);
+                work.borrow_mut().push_back(t);
                 Target::Block(usize::MAX) // resolved in pass 2
             } else {
                 Target::Exit(t)
             }
         };
         loop {
+            // A known leader ends the block: it falls into that block.
+            if cur != pc && (index_of.contains_key(&cur) || work.borrow().contains(&cur)) {
+                block.end = End::Goto(Target::Exit(cur | PENDING));
+                break;
+            }
+            // So does another unit's entry (`other_entry`), as a branch there
+            // would: the block falls out of the unit into that unit.
+            if cur != pc && cur != entry && opts.multi_block && other_entry(cur) {
+                block.end = End::Goto(Target::Exit(cur));
+                break;
+            }
             if block.insts.len() >= MAX_BLOCK_INSNS || total >= opts.max_insns.min(MAX_UNIT_INSNS) {
                 block.end = End::Goto(Target::Exit(cur));
                 break;

@@ -69,7 +69,7 @@ fn compile_time_stays_quiet_on_the_fix_preset_and_the_defaults() {
 
 #[test]
 fn cache_thrashing_fires_on_a_cache_smaller_than_the_hot_code() {
-    let r = run("cpubench", None, &["code_cache.max_memory_bytes=65536"], Some(250_000_000));
+    let r = run("mixbench", None, &["code_cache.max_memory_bytes=65536"], Some(20_000_000));
     let advice = advise(&r);
     eprintln!(
         "evictions {} for {} held: {:?}",

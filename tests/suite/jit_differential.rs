@@ -607,7 +607,7 @@ fn units_stop_where_other_units_start() {
     let has_head = |r: &tunevm::jit::region::Region| r.blocks.iter().any(|b| b.pc == head);
     let (copying, stopping) = (from(p.addr("f"), false), from(p.addr("f"), true));
     assert!(has_head(&copying), "without the knob the function's unit holds the loop");
-    assert!(!has_head(&stopping), "with it the loop is left to its own unit");
+    assert!(!has_head(&stopping), "with it the loop is left to its own unit: {stopping:#?}");
     assert!(stopping.exits_to(head) && stopping.instructions() < copying.instructions());
     let own = from(head, true);
     assert!(
@@ -631,6 +631,61 @@ fn units_stop_where_other_units_start() {
     };
     let (off, on) = (compiled(false), compiled(true));
     assert!(on < off, "instructions compiled: {on} with the knob, {off} without");
+}
+
+/// A unit holds each instruction once: a block that runs into another
+/// block's start falls through to it, and a branch into the middle of a
+/// block decoded earlier splits that block. A loop nest as gcc emits a
+/// matrix product (the inner loop's head is the unit's entry, the middle
+/// and outer loops fall into it) used to hold the inner loop's body three
+/// times. Runs equal to the interpreter's.
+#[test]
+fn a_unit_holds_each_instruction_once() {
+    let mut p = Program::new();
+    p.li(S2, 6).li(A0, 0);
+    p.label("outer");
+    p.li(S1, 5);
+    p.label("middle");
+    p.li(S0, 7).i(addi(A2, ZERO, 0));
+    p.label("inner");
+    p.i(addi(A0, A0, 3)).i(mulw(A2, A0, A0)).i(xor(A1, A1, A2)).i(addi(S0, S0, -1));
+    p.i_to("inner", |o| bne(S0, ZERO, o));
+    p.i(add(A3, A3, A1)).i(addi(S1, S1, -1));
+    p.i_to("middle", |o| bne(S1, ZERO, o));
+    p.i(addi(S2, S2, -1));
+    p.i_to("outer", |o| bne(S2, ZERO, o));
+    p.j_exit();
+    let image = p.image();
+    compare(&image, &[], 1_000_000);
+
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: false,
+        jump_targets: 0,
+        max_pages: 1,
+    };
+    for entry in [p.addr("inner"), p.addr("middle"), p.addr("outer")] {
+        let region = discover(&ram, 0, entry, opts);
+        let mut pcs: Vec<u64> = Vec::new();
+        for b in &region.blocks {
+            pcs.extend(b.insts.iter().map(|i| i.0));
+            match b.end {
+                RegionEnd::Branch { pc, .. }
+                | RegionEnd::Jump { pc, .. }
+                | RegionEnd::Indirect { pc, .. } => pcs.push(pc),
+                _ => {}
+            }
+        }
+        let all = pcs.len();
+        pcs.sort_unstable();
+        pcs.dedup();
+        assert_eq!(pcs.len(), all, "from {entry:#x}, an instruction in two blocks: {region:#?}");
+        assert!(region.blocks.iter().any(|b| b.pc == p.addr("inner")), "from {entry:#x}");
+    }
 }
 
 /// A hart takes another hart's module only if the guest code it

@@ -154,11 +154,11 @@ fn shrinking_the_code_cache_evicts_at_once_and_keeps_evicting() {
 #[test]
 fn a_new_eviction_policy_picks_other_victims() {
     // A cache too small for cpubench's hot code, no warm-up (which would
-    // rank 24 units by recency alone): the victims matter.
+    // rank 16 units by recency alone): the victims matter.
     let base: Vec<_> = PINNED
         .iter()
         .copied()
-        .chain([("code_cache.max_entries", "24"), ("code_cache.warmup_size", "0")])
+        .chain([("code_cache.max_entries", "16"), ("code_cache.warmup_size", "0")])
         .collect();
     let lru = [("code_cache.eviction_policy", "lru")];
     let (control, live) = pair("cpubench", &base, 3 * M, 4 * M, &lru);
