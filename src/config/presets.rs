@@ -115,7 +115,9 @@ static PRESETS: &[Preset] = &[
             en: "The threshold is 0, so every piece of code is compiled the first time it \
                  runs, cold start-up code included; every unit goes straight to the \
                  optimizing tier with regions of up to 1024 instructions \
-                 (jit.max_unit_insns), and the compile-time budget is off. Watch \
+                 (jit.max_unit_insns) that copy whatever code they reach, even code \
+                 another unit starts with (jit.stop_at_units), and the compile-time \
+                 budget is off. Watch \
                  jit.compile_ns.total and the generated code per unit (memory.code_bytes \
                  over jit.units_compiled): natively about two thirds of the run goes into \
                  compiling and the largest units take 10 to 30 ms each, so the checklist's \
@@ -124,7 +126,8 @@ static PRESETS: &[Preset] = &[
                  creation, while V8 compiles each function lazily at its first call, \
                  which counts as running time.",
             zh: "阈值设为 0，所有代码第一次执行就被编译，只跑一次的启动代码也不例外；每个单元都直接\
-                 进入优化层，区域最多 1024 条指令（jit.max_unit_insns），编译时间预算也关掉了。\
+                 进入优化层，区域最多 1024 条指令（jit.max_unit_insns），并且会复制它能到达的所有代码，\
+                 包括另一个单元开头的代码（jit.stop_at_units），编译时间预算也关掉了。\
                  请看 jit.compile_ns.total 和每个单元的生成代码（memory.code_bytes 除以 \
                  jit.units_compiled）：本机上约三分之二的时间花在编译上，最大的单元每个要编译 \
                  10 到 30 ms，所以检查表的编译一行（每单元 p99，目标 10 ms）会变红。网页中这个数字\
@@ -138,6 +141,7 @@ static PRESETS: &[Preset] = &[
             ("jit.max_threshold", "0"),
             ("jit.tier_up_threshold", "0"),
             ("jit.max_unit_insns", "1024"),
+            ("jit.stop_at_units", "false"),
             ("jit.enable_compile_time_budget", "false"),
             ("jit.background_compile", "false"),
         ],
@@ -153,13 +157,15 @@ static PRESETS: &[Preset] = &[
         description: Text {
             en: "What the guide advises: a higher hotness threshold (1000 to 5000 \
                  executions, so only code that runs often is compiled), the fast baseline \
-                 tier below 5000 executions, regions of the default 128 instructions, and \
-                 the compile-time budget on. Units are about four times smaller; natively \
-                 compile time drops to a fifth of the problem preset's or less and units \
+                 tier below 5000 executions, regions of the default 128 instructions that \
+                 stop where another unit starts, and the compile-time budget on. Units \
+                 are about five times smaller; natively \
+                 compile time drops to about a fifth of the problem preset's and units \
                  compile in a few milliseconds each; the hot loops still run compiled.",
             zh: "按指南的建议：提高热度阈值（1000 到 5000 次，只编译经常执行的代码），执行不到 5000 次\
-                 的代码先用快速的基线层，区域用默认的 128 条指令，并打开编译时间预算。编译单元小了约\
-                 四倍；本机上编译时间降到“问题”预设的五分之一或更少，每个单元几毫秒就编译完；\
+                 的代码先用快速的基线层，区域用默认的 128 条指令并在另一个单元的入口处结束，\
+                 并打开编译时间预算。编译单元小了约\
+                 五倍；本机上编译时间降到“问题”预设的约五分之一，每个单元几毫秒就编译完；\
                  而热循环照样以编译后的代码运行。",
         },
         workload: "cpubench",
@@ -169,6 +175,7 @@ static PRESETS: &[Preset] = &[
             ("jit.max_threshold", "5000"),
             ("jit.tier_up_threshold", "5000"),
             ("jit.max_unit_insns", "128"),
+            ("jit.stop_at_units", "true"),
             ("jit.enable_compile_time_budget", "true"),
             ("jit.background_compile", "false"),
         ],

@@ -234,8 +234,8 @@ pub struct JitConfig {
     /// instructions compiled and a third less compile time with true),
     /// tiers.interpreter.instructions (less of the run waits for its compiled code),
     /// jit.chained and mips: control crosses from unit to unit more often (on mixbench
-    /// 1.3-1.9x the chained entries); natively cpubench ran up to 1.1x faster with true and
-    /// mixbench within the noise. Default false.
+    /// 1.3-1.9x the chained entries), and yet with true mixbench ran 1.13x faster in the page
+    /// and cpubench up to 1.1x natively. Default false.
     ///
     /// How: `region::discover_avoiding`'s `other_entry` (docs/DESIGN.md
     /// "Units stop where others start").
