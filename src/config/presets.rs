@@ -234,11 +234,13 @@ static PRESETS: &[Preset] = &[
             zh: "问题：所有编译结果都留着",
         },
         description: Text {
-            en: "Every unit is compiled at its first execution and the code cache may keep \
-                 10000 units in 128 MiB, so nothing is ever evicted: the generated-code \
-                 line of the memory chart (memory.code_bytes) only grows, though most of \
-                 that code never runs again.",
-            zh: "每个单元第一次执行就被编译，代码缓存最多可以保存 10000 个单元、128 MiB，\
+            en: "Every unit is compiled at its first execution, taking whatever code it \
+                 reaches (jit.stop_at_units off), and the code cache may keep 10000 units \
+                 in 128 MiB, so nothing is ever evicted: the generated-code line of the \
+                 memory chart (memory.code_bytes) only grows, though most of that code \
+                 never runs again.",
+            zh: "每个单元第一次执行就被编译，并取它能到达的所有代码（关闭 jit.stop_at_units），\
+                 代码缓存最多可以保存 10000 个单元、128 MiB，\
                  所以什么都不会被淘汰：内存图中“生成代码”那条线（memory.code_bytes）只增不减，\
                  尽管其中大部分代码再也不会执行。",
         },
@@ -247,6 +249,7 @@ static PRESETS: &[Preset] = &[
         settings: &[
             ("jit.min_threshold", "0"),
             ("jit.max_threshold", "0"),
+            ("jit.stop_at_units", "false"),
             ("jit.enable_compile_time_budget", "false"),
             ("jit.background_compile", "false"),
         ],
