@@ -250,7 +250,10 @@ fn mixbench_jit_vs_direct_wasm() {
         ("full tiering, nested calls", vec![("jit.nested_calls", "true")]),
         ("full tiering, no jump targets", vec![("jit.jump_targets", "0")]),
         ("full tiering, no access groups", vec![("jit.access_groups", "false")]),
-        ("full tiering, units stop where others start", vec![("jit.stop_at_units", "true")]),
+        (
+            "full tiering, units copy code other units start with",
+            vec![("jit.stop_at_units", "false")],
+        ),
         ("full tiering (defaults)", vec![]),
     ];
     let mut lines = vec![

@@ -95,8 +95,8 @@ export const WORKLOADS = {
       zh: '600 个小函数按 A、B、A、B 阶段调用：40 个热核心函数，两组轮流使用的 250 个函数，以及 60 个冷函数。用来测试代码缓存的淘汰策略。',
     },
     try: {
-      en: 'At the defaults the cache keeps all of it (about 1 100 units, no eviction). Make it a little too small: code_cache.max_entries 900, then compare code_cache.eviction_policy lru, lru_lfu and lfu (A/B is handy here). Much smaller caches (300) thrash for a minute or more.',
-      zh: '默认设置下缓存能装下全部代码（约 1100 个单元，没有淘汰）。把它调得稍小一点：code_cache.max_entries 设为 900，然后比较 code_cache.eviction_policy 的 lru、lru_lfu 和 lfu（这里用 A/B 对比很方便）。小得多的缓存（300）会来回颠簸一分钟以上。',
+      en: 'At the defaults the cache keeps all of it (about 1 050 units, no eviction). Make it a little too small: code_cache.max_entries 950, then compare code_cache.eviction_policy lru, lru_lfu and lfu (A/B is handy here). Much smaller caches (300) thrash for a minute or more.',
+      zh: '默认设置下缓存能装下全部代码（约 1050 个单元，没有淘汰）。把它调得稍小一点：code_cache.max_entries 设为 950，然后比较 code_cache.eviction_policy 的 lru、lru_lfu 和 lfu（这里用 A/B 对比很方便）。小得多的缓存（300）会来回颠簸一分钟以上。',
     },
     see: {
       en: 'The code cache chart: entries stay at the cap and the hit rate dips at each phase change. Measured in the page: lru evicts a few hundred units and recovers at once (hit rate 99.9 %); lru_lfu from a few hundred to a few thousand (these counts vary from run to run with timing); lfu over a hundred thousand, and the run takes more than ten times as long: the finished phase\'s functions keep their high counts, so lfu evicts the new phase\'s code, which then has to be compiled again and again.',

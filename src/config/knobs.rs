@@ -756,7 +756,7 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  with true), tiers.interpreter.instructions (less of the run waits for its \
                  compiled code), jit.chained and mips: control crosses from unit to unit more \
                  often (on mixbench 1.3-1.9x the chained entries), and yet with true mixbench ran \
-                 1.13x faster in the page and cpubench up to 1.1x natively. Default false.",
+                 1.13x faster in the page and cpubench up to 1.1x natively. Default true.",
                 "优化层单元在另一个单元的入口处结束。true：发现一个优化层单元时，若分支或跳转\
                  的目标是另一个已编译（或正在编译）的优化层单元的入口，就在那里离开本单元、进入那\
                  个单元，而不是把它的代码再复制一份（除非那个单元会跳回本单元的入口：那样两者会把\
@@ -768,7 +768,7 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  时解释执行的部分更少）、jit.chained 以及 mips：控制在单元之间转\
                  移得更频繁（在 mixbench 上链接进入的次数是 1.3 到 1.9 倍），\
                  尽管如此，为 true 时 mixbench 在页面中快 1.13 倍，cpub\
-                 ench 在本机上最多快 1.1 倍。默认 false。",
+                 ench 在本机上最多快 1.1 倍。默认 true。",
             ),
         knob("jit.max_unit_insns", int_in(JitConfig::MAX_UNIT_INSNS), "instructions")
             .figures(&[

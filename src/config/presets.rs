@@ -263,20 +263,21 @@ static PRESETS: &[Preset] = &[
             zh: "解决：只编译热代码，并设 1 MiB 上限",
         },
         description: Text {
-            en: "What the guide advises. The default hotness threshold does the saving: \
-                 cold code is never compiled (about 1 300 units instead of 3 800), so \
-                 generated code (memory.code_bytes) ends at about two thirds of the \
-                 problem preset's. The code cache shrinks from 128 MiB to 1 MiB with LRU_LFU \
+            en: "What the guide advises. The defaults do the saving: the hotness threshold \
+                 keeps cold code from being compiled (about 1 200 units instead of 3 800) and \
+                 units stop where other units start (jit.stop_at_units), so generated code \
+                 (memory.code_bytes) ends at about half of the problem preset's. The code cache shrinks from 128 MiB to 1 MiB with LRU_LFU \
                  eviction as a bound: the hot code of this program fits under it, so it \
                  never has to evict (code_cache.evictions stays 0) and the hit rate stays \
-                 above the 85 % target. Try 512 KiB: smaller than the hot code, the cache \
+                 above the 85 % target. Try 384 KiB: smaller than the hot code, the cache \
                  thrashes (tens of thousands of evictions natively, over a hundred thousand \
                  in the page; compile time soars).",
-            zh: "按指南的建议。省内存靠的是默认的热度阈值：冷代码根本不编译（约 1300 个单元，\
-                 而不是 3800 个），所以生成代码（memory.code_bytes）最后约为“问题”预设的三分之二。\
+            zh: "按指南的建议。省内存靠的是默认设置：热度阈值让冷代码根本不编译（约 1200 个单元，\
+                 而不是 3800 个），单元在别的单元开始处结束（jit.stop_at_units），\
+                 所以生成代码（memory.code_bytes）最后约为“问题”预设的一半。\
                  代码缓存从 128 MiB 缩小到 1 MiB、用 LRU_LFU 淘汰，作为上限：这个程序的热代码\
                  装得下，所以从不需要淘汰（code_cache.evictions 保持为 0），命中率仍高于 85% 的目标。\
-                 也可以试试 512 KiB：它比热代码还小，缓存会来回颠簸（本机上几万次淘汰，网页中超过十万次；编译时间急剧上升）。",
+                 也可以试试 384 KiB：它比热代码还小，缓存会来回颠簸（本机上几万次淘汰，网页中超过十万次；编译时间急剧上升）。",
         },
         workload: "phases",
         figure: "memory.code_bytes",

@@ -235,7 +235,7 @@ pub struct JitConfig {
     /// tiers.interpreter.instructions (less of the run waits for its compiled code),
     /// jit.chained and mips: control crosses from unit to unit more often (on mixbench
     /// 1.3-1.9x the chained entries), and yet with true mixbench ran 1.13x faster in the page
-    /// and cpubench up to 1.1x natively. Default false.
+    /// and cpubench up to 1.1x natively. Default true.
     ///
     /// How: `region::discover_avoiding`'s `other_entry` (docs/DESIGN.md
     /// "Units stop where others start").
@@ -326,7 +326,7 @@ impl JitConfig {
             jump_targets: 8,
             access_groups: true,
             unit_pages: 4,
-            stop_at_units: false,
+            stop_at_units: true,
             max_unit_insns: 128,
             background_compile: true,
             inline_tlb_entries: 256,

@@ -89,8 +89,8 @@ fn memory_presets() {
     let (p, f) = (problem.memory.code_bytes, fix.memory.code_bytes);
     let hit = fix.code_cache.hit_rate.unwrap();
     eprintln!("code bytes {p} -> {f}, fix hit rate {hit:.4}");
-    // "about two thirds": 0.64 measured.
-    assert!(10 * f < 7 * p, "code bytes: problem {p}, fix {f}");
+    // "about half": 0.53 measured (0.62 with jit.stop_at_units off).
+    assert!(10 * f < 6 * p && 10 * f > 4 * p, "code bytes: problem {p}, fix {f}");
     assert!(f <= 1 << 20, "the fix caps generated code at 1 MiB, holds {f}");
     assert!(hit > 0.85, "the fix keeps the code cache hit rate above 85 %: {hit}");
     // What the fix's text says does the saving: the threshold (fewer units
