@@ -681,7 +681,7 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  dispatcher. More: fewer entries into compiled code where a state machine or an \
                  interpreter loop dispatches through a table, at the price of bigger units and \
                  a compare per target kept. Watch jit.calls and jit.chained (entries into \
-                 compiled code), jit.compile_ns and mips. 0 to 8. Default 8.",
+                 compiled code), jit.compile_ns and mips. 0 to 16. Default 16.",
                 "一个优化层单元最多可以把一条间接跳转的多少个目标留在单元内。解释器会记下每条\
                  不是函数返回的 `jalr` 跳到了哪里（switch 的跳转表、经函数指针或虚表的调用）；\
                  编译包含这条跳转的单元时，最常见的目标成为单元内的块，跳转先把算出的目标与它们\
@@ -689,7 +689,7 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  所在单元，目标要再通过链接或由调度器进入。更大：状态机或解释器循环经跳转表分派时\
                  进入编译代码的次数更少，代价是单元更大、每个保留的目标多一次比较。对比 \
                  jit.calls 和 jit.chained（进入编译代码的次数）、jit.compile_ns 以及 mips。\
-                 取值 0 到 8。默认 8。",
+                 取值 0 到 16。默认 16。",
             ),
         knob("jit.access_groups", KnobKind::Bool, "")
             .figures(&["mips"])

@@ -20,7 +20,7 @@
 /// Jump sites the profile remembers (direct-mapped by site pc).
 pub const SITES: usize = 256;
 /// Targets remembered per site.
-pub const TARGETS_PER_SITE: usize = 8;
+pub const TARGETS_PER_SITE: usize = 16;
 
 /// One jump site and the targets seen there, with their counts (a count of
 /// 0 marks a free place).
@@ -156,7 +156,7 @@ mod tests {
                 p.record(site, 0x9000_0000 + 4 * t);
             }
         }
-        assert_eq!(p.targets(site, 8).len(), TARGETS_PER_SITE);
+        assert_eq!(p.targets(site, TARGETS_PER_SITE).len(), TARGETS_PER_SITE);
         for _ in 0..20 {
             p.record(site, 0xa000_0000);
             p.record(site, 0xa000_0004);

@@ -188,8 +188,8 @@ pub struct JitConfig {
     /// or from the dispatcher. More: fewer entries into compiled code where a
     /// state machine or an interpreter loop dispatches through a table, at the
     /// price of bigger units and a compare per target kept. Watch jit.calls and
-    /// jit.chained (entries into compiled code), jit.compile_ns and mips. 0 to 8.
-    /// Default 8.
+    /// jit.chained (entries into compiled code), jit.compile_ns and mips. 0 to 16.
+    /// Default 16.
     ///
     /// How: `jit/jump_profile.rs` (the profile), `region::Block::guards` (the
     /// guarded targets; docs/DESIGN.md "Profiled jump targets").
@@ -323,7 +323,7 @@ impl JitConfig {
             chaining: true,
             return_guards: true,
             nested_calls: false,
-            jump_targets: 8,
+            jump_targets: 16,
             access_groups: true,
             unit_pages: 4,
             stop_at_units: true,

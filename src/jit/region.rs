@@ -38,7 +38,7 @@ pub const MAX_BLOCK_INSNS: usize = 64;
 /// At most this many instructions per unit.
 pub const MAX_UNIT_INSNS: usize = 1024;
 /// At most this many guarded targets per indirect jump (`Block::guards`).
-pub const MAX_GUARDS: usize = 8;
+pub const MAX_GUARDS: usize = 16;
 /// At most this many pages per unit (`jit.unit_pages`).
 pub const MAX_UNIT_PAGES: usize = 16;
 

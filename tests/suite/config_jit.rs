@@ -182,7 +182,7 @@ fn out_of_range_values_get_the_one_line_error() {
         ("jit.compile_time_budget_ns", "0", "from 1 to 1000000000, in nanoseconds"),
         ("jit.compile_time_budget_ns", "1000000001", "from 1 to 1000000000, in nanoseconds"),
         ("jit.enable_compile_time_budget", "yes", "true or false"),
-        ("jit.jump_targets", "9", "from 0 to 8, in targets"),
+        ("jit.jump_targets", "17", "from 0 to 16, in targets"),
         ("code_cache.max_entries", "0", "from 1 to 1000000, in units"),
         ("code_cache.max_entries", "1000001", "from 1 to 1000000, in units"),
         ("code_cache.max_memory_bytes", "5GiB", "4294967296 (4 GiB), in bytes"),

@@ -1025,6 +1025,55 @@ fn profiled_jump_targets_match_the_interpreter() {
     assert!(on * 3 < off, "entries into compiled code: {on} with 4 targets, {off} with none");
 }
 
+/// A jump table of 16 cases taken in turn (an interpreter's opcode
+/// dispatch, a call through a table of 16 functions): the profile keeps
+/// all 16 targets of the site (`jump_profile::TARGETS_PER_SITE`) and the
+/// unit all 16 guards (`region::MAX_GUARDS`), so the loop stays inside its
+/// unit; with 8 places the targets wear each other down and most jumps
+/// leave the unit. Same end as the interpreter either way.
+#[test]
+fn a_sixteen_way_jump_table_stays_inside_its_unit() {
+    let mut p = Program::new();
+    p.li(S0, 4000).la(S4, "cases");
+    p.label("loop");
+    p.i(andi(A5, S0, 15)).i(slli(A5, A5, 4)).i(add(A5, A5, S4)).i(jalr(ZERO, 0, A5));
+    p.label("back");
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.align(16).label("cases");
+    for k in 0..16i32 {
+        p.i(addi(A0, A0, k + 1)).i(xor(A1, A1, A0));
+        p.i_to("back", |o| jal(ZERO, o)).i(addi(A0, A0, 1000)); // never runs
+    }
+    let image = p.image();
+    let want = run_image(&image, Mode::Interpreter, &[], 10_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    let run = |targets: u64| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.min_threshold = 200;
+        c.jit.max_threshold = 200;
+        c.jit.tier_up_threshold = 400;
+        c.jit.jump_targets = targets;
+        let mut m = Machine::from_image(c.clone(), &image);
+        let mut monitor = PerformanceMonitor::default();
+        let mut host = CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(10_000_000), timeout_ns: None };
+        assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+        let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+        let got = run_image_with(&image, c, &[], 10_000_000);
+        assert!(got.compiled > 0);
+        assert_eq!(
+            End { compiled: 0, ..got },
+            End { compiled: 0, ..want_clone(&want) },
+            "{targets} targets"
+        );
+        stats.calls + stats.chained
+    };
+    let (all, half) = (run(16), run(8));
+    assert!(all * 4 < half, "entries into compiled code: {all} with 16 targets, {half} with 8");
+}
+
 /// The program of `profiled_jump_targets_match_the_interpreter`, with or
 /// without timer interrupts.
 fn jump_table_program(timer: bool) -> Vec<u8> {
