@@ -1105,6 +1105,14 @@ impl Jit {
             self.block_hint = Some((key.ppc & !0xfff, blocked_until));
             return None;
         }
+        // No code yet and the compile queue is full: the compile below
+        // would be refused (the unit asks again at a later dispatch), so
+        // skip the lookups on the way there. While the compile thread is
+        // behind, hot uncompiled units come here at every dispatch.
+        #[cfg(not(target_arch = "wasm32"))]
+        if tier_now == Tier::Interpreter && self.pending.len() >= MAX_PENDING {
+            return None;
+        }
         let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
         let hit = self.cache.lookup(key, now).map(|c| (c.func, c.tier));
         let current = match hit {
