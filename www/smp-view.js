@@ -152,7 +152,7 @@ export class SmpCard {
   drawVcpus(vcpus, wall) {
     const maxInsns = Math.max(1, ...vcpus.map((v) => num(v.instructions) ?? 0));
     const head = el('tr', {},
-      ...['smp_hart', 'smp_instructions', 'smp_time', 'MIPS', 'smp_quanta', 'smp_switches', 'smp_parks', 'smp_ipis']
+      ...['smp_hart', 'smp_instructions', 'smp_time', 'MIPS', 'smp_quanta', 'smp_switches', 'smp_parks', 'smp_pauses', 'smp_ipis']
         .map((k) => el('th', {
           textContent: k === 'MIPS' ? k : t(k),
           className: k === 'smp_instructions' || k === 'smp_time' ? 'smp-cell-bar' : '',
@@ -179,6 +179,7 @@ export class SmpCard {
         el('td', { textContent: count(v.quanta) }),
         el('td', { textContent: count(v.task_switches) }),
         el('td', { textContent: count(v.parks) }),
+        el('td', { textContent: count(v.pauses) }),
         el('td', { textContent: `${count(v.ipis_sent)} / ${count(v.ipis_received)}` }),
       );
       tr.dataset.hart = String(v.hart);

@@ -316,6 +316,24 @@ fn runtime_knobs() -> Vec<KnobSpec> {
                  时间片长，切换就少。它也决定了正在运行的 vCPU 最晚多久才能看到发给它的 IPI。\
                  观察 smp.vcpus 中的任务切换次数和 mips。",
             ),
+        knob("runtime.pause_yields", KnobKind::Bool, "")
+            .figures(&["smp.vcpus", "wall_ns"])
+            .help(
+                "What PAUSE (the spin-wait hint: a FENCE with pred = w and succ = 0) does on a \
+                 machine of several harts. true: it ends the hart's quantum, as a \
+                 hypervisor's pause-loop exiting does: a hart spinning for a lock or a flag \
+                 hands its worker to a vCPU that waits for one (with a worker of its own it \
+                 yields its host thread), instead of spinning out its quantum while the hart \
+                 it waits for cannot run. false: PAUSE is a plain fence, and a spinning hart \
+                 runs until its quantum ends. Compare smp.vcpus (instructions, pauses) and \
+                 wall_ns on smp-locks with runtime.pool_size 1.",
+                "PAUSE（自旋等待提示：pred = w、succ = 0 的 FENCE）在多 hart 的机器上做什么。\
+                 true：它结束该 hart 的时间片，就像虚拟机管理程序的 pause-loop exiting：\
+                 为等一把锁或一个标志而空转的 hart 把工作者让给等着工作者的 vCPU\
+                 （独占一个工作者时则让出宿主机线程），而不是在它所等的 hart 无法运行时空转完整个时间片。\
+                 false：PAUSE 只是普通的 fence，空转的 hart 一直运行到时间片结束。\
+                 在 runtime.pool_size 为 1 时运行 smp-locks，对比 smp.vcpus（指令数、pauses）和 wall_ns。",
+            ),
         knob("runtime.host_time", KnobKind::Bool, "")
             .figures(&["mips", "wall_ns"])
             .help(

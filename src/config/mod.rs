@@ -118,6 +118,17 @@ pub struct RuntimeConfig {
     ///
     /// Default 100000.
     pub quantum_insns: u64,
+    /// What PAUSE (the spin-wait hint: a FENCE with pred = w and succ = 0) does on a
+    /// machine of several harts. true: it ends the hart's quantum, as a
+    /// hypervisor's pause-loop exiting does: a hart spinning for a lock or a flag
+    /// hands its worker to a vCPU that waits for one (with a worker of its own it
+    /// yields its host thread), instead of spinning out its quantum while the hart
+    /// it waits for cannot run. false: PAUSE is a plain fence, and a spinning hart
+    /// runs until its quantum ends. Compare smp.vcpus (instructions, pauses) and
+    /// wall_ns on smp-locks with runtime.pool_size 1.
+    ///
+    /// Default true.
+    pub pause_yields: bool,
     /// Where mtime (and the time CSR) gets its time. false: guest time, one tick
     /// per 10 instructions executed, so a run is the same on every host and with
     /// the JIT on or off, and a guest benchmark that times itself with mtime
@@ -151,7 +162,13 @@ impl RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { vcpus: 1, pool_size: 0, quantum_insns: 100_000, host_time: false }
+        RuntimeConfig {
+            vcpus: 1,
+            pool_size: 0,
+            quantum_insns: 100_000,
+            pause_yields: true,
+            host_time: false,
+        }
     }
 }
 

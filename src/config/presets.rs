@@ -413,14 +413,17 @@ static PRESETS: &[Preset] = &[
         },
         description: Text {
             en: "smp-ring on 8 vCPUs passes a token from hart to hart by IPI; each hart \
-                 waits in wfi for its turn, so the run is a chain of hand-offs. With 8 \
+                 waits in wfi for its turn (runtime.pause_yields off: a hart that finds \
+                 its ring empty does not hand over at its pause), so the run is a chain \
+                 of hand-offs. With 8 \
                  workers for 8 vCPUs, each vCPU in effect has a thread of its own: every \
                  hand-off wakes a sleeping worker (an OS thread, or a Web Worker in the \
                  page), and a woken vCPU often lands on another worker than before, where \
                  the page installs its compiled code again (jit.worker_installs, about \
                  1 300-2 000 per run). Wall time: about 0.4-0.6 s in the page, 0.22-0.33 s \
                  in the CLI (2-core machine).",
-            zh: "smp-ring 在 8 个 vCPU 上用 IPI 把令牌从一个 hart 传给下一个；每个 hart 在 wfi 中等待轮到自己，\
+            zh: "smp-ring 在 8 个 vCPU 上用 IPI 把令牌从一个 hart 传给下一个；每个 hart 在 wfi 中等待轮到自己\
+                 （runtime.pause_yields 关闭：发现环为空的 hart 不会在 pause 处交出工作线程），\
                  所以整次运行是一连串的交接。8 个 vCPU 配 8 个工作线程，相当于每个 vCPU 独占一个线程：\
                  每次交接都要唤醒一个正在休眠的工作线程（操作系统线程，或页面里的 Web Worker），\
                  被唤醒的 vCPU 还常常落到与上次不同的工作线程上，页面要在那里重新安装它的编译代码\
@@ -429,7 +432,11 @@ static PRESETS: &[Preset] = &[
         },
         workload: "smp-ring",
         figure: "wall_ns",
-        settings: &[("runtime.vcpus", "8"), ("runtime.pool_size", "8")],
+        settings: &[
+            ("runtime.vcpus", "8"),
+            ("runtime.pool_size", "8"),
+            ("runtime.pause_yields", "false"),
+        ],
     },
     Preset {
         id: "smp-threads-fix",
@@ -455,7 +462,11 @@ static PRESETS: &[Preset] = &[
         },
         workload: "smp-ring",
         figure: "wall_ns",
-        settings: &[("runtime.vcpus", "8"), ("runtime.pool_size", "2")],
+        settings: &[
+            ("runtime.vcpus", "8"),
+            ("runtime.pool_size", "2"),
+            ("runtime.pause_yields", "false"),
+        ],
     },
 ];
 

@@ -464,8 +464,14 @@ impl Hart {
             // hart's loads and stores for them. RAM's accesses are relaxed
             // atomics, so this takes a host fence (the one that keeps a
             // store from passing a later load, which TSO hosts allow).
+            // PAUSE may also end the slice at the next poll: a spinning
+            // hart gives its worker (or host CPU) to the hart it waits for.
             Fence { .. } if self.smp => {
-                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst)
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                if self.pause_yields && inst.is_pause() {
+                    self.paused = true;
+                    self.next_event = 0;
+                }
             }
             Fence { .. } => {}
             FenceI => {

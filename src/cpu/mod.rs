@@ -48,6 +48,10 @@ pub enum StopReason {
     /// WFI on one of several harts with no interrupt pending: the vCPU
     /// waits for an IPI or for [`Hart::park_deadline`].
     Parked,
+    /// PAUSE (Zihintpause) on one of several harts: the hart is spinning
+    /// until another one moves, so its quantum ends here and the host CPU
+    /// goes to a hart that can (pause-loop exiting, as hypervisors do it).
+    Paused,
     /// The slice ended early because it did its share of host work (JIT
     /// compiles): the run loop checks its limits and the wall clock now
     /// instead of after the slice's cycles, which could take minutes when
@@ -191,6 +195,14 @@ pub struct Hart {
     host_time_base: Option<u64>,
     /// Stores that set another hart's `msip`.
     ipis_sent: u64,
+    /// PAUSE ends the slice on this hart (one of several, with
+    /// `runtime.pause_yields`).
+    pause_yields: bool,
+    /// A PAUSE that ends the slice retired: the next poll ends it with
+    /// [`StopReason::Paused`].
+    paused: bool,
+    /// PAUSE hints that ended a slice.
+    pauses: u64,
     /// The pc of the last `jalr` that was not a return, until the JIT's
     /// dispatcher takes it ([`Hart::take_jump_site`]) to profile where
     /// indirect jumps go.
@@ -231,6 +243,9 @@ impl Hart {
             traps: TrapCounts::default(),
             trace: false,
             smp: false,
+            pause_yields: false,
+            paused: false,
+            pauses: 0,
             gc_one_worker: false,
             host_time_base: None,
             ipis_sent: 0,
@@ -248,6 +263,11 @@ impl Hart {
         self.ipis_sent
     }
 
+    /// PAUSE hints that ended this hart's slice ([`StopReason::Paused`]).
+    pub fn pauses(&self) -> u64 {
+        self.pauses
+    }
+
     /// The hart's index (`mhartid`).
     #[inline(always)]
     pub fn id(&self) -> usize {
@@ -258,6 +278,12 @@ impl Hart {
     /// guest time to the next timer interrupt.
     pub fn set_smp(&mut self, smp: bool) {
         self.smp = smp;
+    }
+
+    /// Make PAUSE end the hart's slice ([`StopReason::Paused`]; only on one
+    /// of several harts: `runtime.pause_yields`).
+    pub fn set_pause_yields(&mut self, on: bool) {
+        self.pause_yields = on;
     }
 
     /// All harts of this machine run on one worker (so while this one runs,

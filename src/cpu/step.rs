@@ -80,6 +80,11 @@ impl Hart {
         if self.clock >= limit {
             return Poll::Stop(StopReason::Limit);
         }
+        if self.paused {
+            self.paused = false;
+            self.pauses += 1;
+            return Poll::Stop(StopReason::Paused);
+        }
         self.sync_devices(bus);
         if let Some(interrupt) = self.pending_interrupt() {
             self.enter_trap(interrupt as u64, 0, true);

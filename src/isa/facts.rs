@@ -37,6 +37,13 @@ pub enum Kind {
 pub type RegSet = u32;
 
 impl Inst {
+    /// PAUSE (Zihintpause): a FENCE with pred = W and succ = 0, the hint a
+    /// spin-wait loop gives. As a fence it orders nothing that matters;
+    /// on one of several harts it ends the hart's slice (`StopReason::Paused`).
+    pub fn is_pause(&self) -> bool {
+        matches!(self, Inst::Fence { pred: 0b0001, succ: 0 })
+    }
+
     /// This instruction's kind.
     pub fn kind(&self) -> Kind {
         use Inst::*;

@@ -305,7 +305,8 @@ pub enum Inst {
         rs1: Reg,
         rs2: Reg,
     },
-    /// FENCE (any pred/succ/fm, including FENCE.TSO and PAUSE).
+    /// FENCE (any pred/succ/fm, including FENCE.TSO and PAUSE: see
+    /// [`Inst::is_pause`]).
     Fence {
         pred: u8,
         succ: u8,

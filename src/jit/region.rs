@@ -427,11 +427,12 @@ fn fetch(ram: &Ram, off: usize) -> Option<(Inst, u8)> {
 
 /// Is `inst` compiled inline (rather than ending the block)? Pure
 /// arithmetic, loads and stores (translated or not, see `codegen`), FENCE
-/// and AMOs; LR/SC, CSRs and system instructions are left to the
-/// interpreter.
+/// and AMOs; LR/SC, CSRs, system instructions and PAUSE (which may end the
+/// hart's slice) are left to the interpreter.
 fn compiled_inline(inst: &Inst) -> bool {
     match inst.kind() {
-        Kind::Alu | Kind::Load | Kind::Store | Kind::Fence => true,
+        Kind::Alu | Kind::Load | Kind::Store => true,
+        Kind::Fence => !inst.is_pause(),
         Kind::Atomic => matches!(inst, Inst::Amo { .. }),
         _ => false,
     }

@@ -83,6 +83,7 @@ pub struct VcpuSample {
     pub quanta: u64,
     pub switches: u64,
     pub parks: u64,
+    pub pauses: u64,
     pub ipis_sent: u64,
     pub ipis_received: u64,
     /// Parked in wfi at this sample.

@@ -290,6 +290,8 @@ pub struct VcpuReport {
     pub quanta: u64,
     pub task_switches: u64,
     pub parks: u64,
+    /// PAUSE hints (spin-wait loops) that ended its quantum early.
+    pub pauses: u64,
     /// Software interrupts it raised on other harts, and received.
     pub ipis_sent: u64,
     pub ipis_received: u64,
@@ -605,6 +607,7 @@ impl Report {
                         quanta: v.quanta,
                         task_switches: v.switches,
                         parks: v.parks,
+                        pauses: v.pauses,
                         ipis_sent: v.ipis_sent,
                         ipis_received: v.ipis_received,
                     })

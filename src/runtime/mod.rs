@@ -301,6 +301,7 @@ impl Machine {
                 let mut hart = Hart::new(i as u64, program.entry);
                 hart.set_decode_cache_pages(config.memory.decode_cache_pages as usize);
                 hart.set_smp(harts > 1);
+                hart.set_pause_yields(harts > 1 && config.runtime.pause_yields);
                 hart.set_host_time(config.runtime.host_time);
                 Vcpu { hart, mmu, jit, stats: VcpuStats::default() }
             })
@@ -539,6 +540,8 @@ impl Machine {
             let stop = loop {
                 match v.run_until(&self.bus, limit) {
                     StopReason::Yield => {}
+                    // A spinning hart's turn ends: the others run first.
+                    StopReason::Paused => break StopReason::Limit,
                     stop => break stop,
                 }
             };
@@ -728,6 +731,7 @@ impl Machine {
                 StopReason::Asleep => break RunOutcome::Asleep,
                 StopReason::Yield => unreachable!("handled above"),
                 StopReason::Parked => unreachable!("one hart never parks"),
+                StopReason::Paused => unreachable!("one hart never pauses"),
                 StopReason::Limit
                     if self.hart().retired() == retired_before && cycles == SLICE_CYCLES =>
                 {
@@ -834,6 +838,7 @@ impl VcpuSnapshot {
                 quanta: v.stats.quanta,
                 switches: v.stats.switches,
                 parks: v.stats.parks,
+                pauses: v.hart.pauses(),
                 ipis_sent: v.hart.ipis_sent(),
                 ipis_received: bus.clint.ipis_received(v.hart.id()),
                 parked: false,

@@ -232,9 +232,9 @@ impl RunCtx<'_> {
         // A quantum that ends with no task waiting for a worker does not
         // give its worker up: the next one starts at once (with one worker
         // the task returns all the same, so the coordinator gets its turn).
-        let run_on =
-            stop == StopReason::Limit && self.state.pool_size > 1 && self.state.queue.is_empty();
-        if (stop == StopReason::Limit && !run_on) || stop == StopReason::Parked {
+        let slice_over = matches!(stop, StopReason::Limit | StopReason::Paused);
+        let run_on = slice_over && self.state.pool_size > 1 && self.state.queue.is_empty();
+        if (slice_over && !run_on) || stop == StopReason::Parked {
             v.stats.switches += 1;
         }
         if stop == StopReason::Parked {
@@ -258,7 +258,15 @@ impl RunCtx<'_> {
         }
         let outcome = match stop {
             StopReason::Limit if run_on => Quantum::RunOn,
-            StopReason::Limit => Quantum::Again,
+            // A spinning hart with a worker of its own: no task waits for
+            // the worker, but the hart it spins for may wait for the host
+            // CPU this thread holds (more workers than host CPUs).
+            StopReason::Paused if run_on => {
+                #[cfg(not(target_arch = "wasm32"))]
+                std::thread::yield_now();
+                Quantum::RunOn
+            }
+            StopReason::Limit | StopReason::Paused => Quantum::Again,
             StopReason::Parked => {
                 let deadline = v.hart.park_deadline();
                 let mut slot = lock(&self.state.parks[i]);

@@ -260,6 +260,62 @@ fn a_quantum_end_keeps_the_worker_when_no_task_waits() {
     assert!(crowded > 0.5, "4 vCPUs on 2 workers: {crowded:.2} switches per quantum");
 }
 
+/// PAUSE, the spin-wait hint (a FENCE with pred = w, succ = 0), ends a
+/// hart's quantum on a machine of several (`runtime.pause_yields`): hart 1
+/// spins on a flag that hart 0 sets after 200 000 instructions of its own,
+/// and on one worker it gives the worker back at every pause instead of
+/// spinning out its quantum while hart 0 cannot run. With the knob off, or
+/// with a full fence in the loop, it spins whole quanta.
+#[test]
+fn pause_ends_a_spinning_harts_quantum() {
+    let program = |hint: u32| {
+        let mut p = Program::new();
+        p.i(csrr(A0, MHARTID));
+        p.la(T0, "flag");
+        p.i_to("hart0", |off| beq(A0, ZERO, off));
+        p.label("spin");
+        p.i(ld(T1, 0, T0));
+        p.i_to("park", |off| bne(T1, ZERO, off));
+        p.i(hint);
+        p.j("spin");
+        p.label("park");
+        p.i(wfi());
+        p.j("park");
+        p.label("hart0");
+        p.li(T1, 100_000);
+        p.label("count");
+        p.i(addi(T1, T1, -1));
+        p.i_to("count", |off| bne(T1, ZERO, off));
+        p.li(T2, 1).i(sd(T2, 0, T0));
+        p.li(T5, FINISHER).li(T6, 0x5555).i(sw(T6, 0, T5));
+        p.label("end").j("end");
+        p.align(4096);
+        p.label("flag");
+        p.word(0).word(0);
+        p.image()
+    };
+    let pause = fence(0b0001, 0);
+    for jit in [false, true] {
+        let spinner = |hint, yields| {
+            let mut c = config(2, 1, jit);
+            c.runtime.quantum_insns = 10_000;
+            c.runtime.pause_yields = yields;
+            let (m, outcome) = run(&program(hint), c);
+            assert_eq!(outcome, RunOutcome::Exited(0), "jit {jit}");
+            m.sample(1).smp.unwrap().vcpus[1].clone()
+        };
+        let yields = spinner(pause, true);
+        assert!(yields.pauses >= 10, "jit {jit}: {} pauses", yields.pauses);
+        assert!(yields.instructions < 2_000, "jit {jit}: {} with pause", yields.instructions);
+        for (what, spins) in
+            [("knob off", spinner(pause, false)), ("fence", spinner(fence(3, 3), true))]
+        {
+            assert!(spins.instructions > 100_000, "jit {jit}, {what}: {}", spins.instructions);
+            assert_eq!(spins.pauses, 0, "jit {jit}, {what}");
+        }
+    }
+}
+
 /// Many short runs on every pool shape, harts parking and waking: none may
 /// hang (each is bounded by a timeout, and all of them by the test's own
 /// deadline) or end any other way than the program's exit.
