@@ -400,7 +400,17 @@ test('smp-hello, smp-sum and smp-sum-small walkthroughs: waiting harts hand over
   t.diagnostic(`smp-sum-small on 4 vCPUs: quantum 100000: ${switches(small)} switches, ${ms(small.wall_ns).toFixed(0)} ms, ${small.series?.['smp.run_queue']?.length} run-queue points, busy ${(small.smp.workers[0].utilisation * 100).toFixed(1)} %; quantum 1000: ${switches(tiny)} switches, ${ms(tiny.wall_ns).toFixed(0)} ms`);
   const ratio = switches(tiny) / switches(small);
   assert.ok(ratio > 50 && ratio < 200, `about a hundred times as many switches: ${switches(small)} -> ${switches(tiny)}`);
-  assert.ok(tiny.wall_ns > 3 * small.wall_ns, `many times slower: ${ms(small.wall_ns).toFixed(0)} ms -> ${ms(tiny.wall_ns).toFixed(0)} ms`);
+  // Wall times of runs this short (5-20 ms) are noisy: each quantum twice
+  // more, alternating, and the fastest run of each compared.
+  const smalls = [small];
+  const tinies = [tiny];
+  for (let i = 0; i < 2; i++) {
+    smalls.push(await run(page, { set: { 'runtime.quantum_insns': '100000' } }));
+    tinies.push(await run(page, { set: { 'runtime.quantum_insns': '1000' } }));
+  }
+  const [smallMs, tinyMs] = [smalls, tinies].map((rs) => Math.min(...rs.map((r) => ms(r.wall_ns))));
+  t.diagnostic(`smp-sum-small wall: ${smalls.map((r) => ms(r.wall_ns).toFixed(0))} ms at 100000, ${tinies.map((r) => ms(r.wall_ns).toFixed(0))} ms at 1000`);
+  assert.ok(tinyMs > 3 * smallMs, `many times slower: ${smallMs.toFixed(0)} ms -> ${tinyMs.toFixed(0)} ms`);
   const points = small.series?.['smp.run_queue']?.length ?? 0;
   assert.ok(points >= 7 && points <= 13, `about ten run-queue points: ${points}`);
   assert.ok(small.smp.workers[0].utilisation > 0.8, `one worker near 100 % busy: ${small.smp.workers[0].utilisation}`);
