@@ -178,11 +178,30 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
             .into(),
         "|---|---|---|---|---|---|---|".into(),
     ];
+    // The defaults once before any other row: the first run of this
+    // program in the page, with nothing of it compiled by V8 yet.
+    let first = measure(&CPU, "first run", config_with(&[]));
     let mut mips = Vec::new();
-    for (name, sets) in &configs {
+    for (i, (name, sets)) in configs.iter().enumerate() {
         let runs: Vec<Report> =
             (0..repeat).map(|_| measure(&CPU, name, config_with(sets))).collect();
         let r = median(runs, |r| r.wall_ns);
+        if i == 0 {
+            lines.push(format!(
+                "| full tiering (defaults), the page's first run of it | {:.1} | {:.0} | {} \
+                 | {} / {} / {} | {} | {} / {} / {} |",
+                first.mips.unwrap_or(0.0),
+                first.wall_ns as f64 / 1e6,
+                first.jit.units_compiled,
+                us(first.jit.compile_ns.p50),
+                us(first.jit.compile_ns.p99),
+                us(first.jit.compile_ns.max),
+                pct(first.code_cache.hit_rate),
+                millions(first.tiers.interpreter.instructions),
+                millions(first.tiers.baseline.instructions),
+                millions(first.tiers.optimizing.instructions),
+            ));
+        }
         lines.push(format!(
             "| {name} | {:.1} | {:.0} | {} | {} / {} / {} | {} | {} / {} / {} |",
             r.mips.unwrap_or(0.0),
@@ -217,11 +236,13 @@ fn cpubench_jit_vs_interpreter_vs_direct_wasm() {
     lines.push(format!(
         "ratios, same run: baseline / interpreter {:.2}x; full tiering / interpreter {:.2}x \
          (target >= 5x); full tiering / direct wasm {:.1} % (target >= 50 %; {:.1} % of the \
-         first call); units of at most 1024 instructions / defaults {:.2}x",
+         first call; the page's first run at the defaults {:.1} %); units of at most 1024 \
+         instructions / defaults {:.2}x",
         base / interp,
         full / interp,
         100.0 * full / direct_mips,
         100.0 * full / first_mips,
+        100.0 * first.mips.unwrap_or(f64::NAN) / direct_mips,
         mips[2] / full,
     ));
     // One call, so that the lines stay together in the runner's output.
@@ -242,7 +263,8 @@ fn mixbench_jit_vs_direct_wasm() {
     // V8 reuses a module's code for a later module of the same bytes, so a
     // later row may find some of its units compiled by an earlier one (units
     // under the size limits are the same in several rows): the defaults come
-    // last, so that bias goes their way.
+    // last, so that bias goes their way; the first row (the defaults, run
+    // once before the others) has none of it.
     let configs: [(&str, Vec<(&str, &str)>); 8] = [
         ("full tiering, no chaining", vec![("jit.chaining", "false")]),
         ("full tiering, units of 1 page", vec![("jit.unit_pages", "1")]),
@@ -267,12 +289,27 @@ fn mixbench_jit_vs_direct_wasm() {
             .into(),
         "|---|---|---|---|---|---|".into(),
     ];
+    // The defaults once before any other row: the first run of this
+    // program in the page, with nothing of it compiled by V8 yet (the rows
+    // below may find modules of the same bytes compiled by earlier runs).
+    let first = measure(&MIX, "first run", config_with(&[]));
+    let per_m = |r: &Report, n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
+    lines.push(format!(
+        "| full tiering (defaults), the page's first run of it | {:.1} | {:.0} | {} | {:.0} \
+         | {:.0} / {:.0} |",
+        first.mips.unwrap_or(0.0),
+        first.wall_ns as f64 / 1e6,
+        first.jit.units_compiled,
+        first.jit.compile_ns.total as f64 / 1e6,
+        per_m(&first, first.jit.calls),
+        per_m(&first, first.jit.chained),
+    ));
     let mut mips = Vec::new();
     for (name, sets) in &configs {
         let runs: Vec<Report> =
             (0..repeat).map(|_| measure(&MIX, name, config_with(sets))).collect();
         let r = median(runs, |r| r.wall_ns);
-        let per_m = |n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
+        let per_m = |n: u64| per_m(&r, n);
         lines.push(format!(
             "| {name} | {:.1} | {:.0} | {} | {:.0} | {:.0} / {:.0} |",
             r.mips.unwrap_or(0.0),
@@ -299,12 +336,14 @@ fn mixbench_jit_vs_direct_wasm() {
     ));
     lines.push(String::new());
     lines.push(format!(
-        "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page); \
+        "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page; \
+         the page's first run at the defaults {:.1} %); \
          chaining on / off {:.2}x; defaults (units of 4 pages) / units of 1 page {:.2}x; \
          units of at most 1024 / defaults {:.2}x; nested calls on / off {:.2}x; \
          jump targets on / off {:.2}x; access groups on / off {:.2}x; \
          units stopping where others start / defaults {:.2}x",
         100.0 * mips[7] / direct_mips,
+        100.0 * first.mips.unwrap_or(f64::NAN) / direct_mips,
         mips[7] / mips[0],
         mips[7] / mips[1],
         mips[2] / mips[7],
