@@ -616,6 +616,8 @@ pub struct Jit {
     strict_align: bool,
     /// Other harts share RAM: generated AMOs are atomic.
     atomic: bool,
+    /// See [`Jit::set_pause_ends_unit`].
+    pause_ends_unit: bool,
     /// Direct-mapped by entry pc: the dispatch fast path (see
     /// `jump_cache.rs`; its entries' units are in `cache`).
     jumps: JumpCache,
@@ -679,6 +681,7 @@ impl Jit {
             last_error: None,
             strict_align: false,
             atomic: false,
+            pause_ends_unit: false,
             jumps: JumpCache::default(),
             jump_profile: jump_profile::JumpProfile::default(),
             inline_tlb,
@@ -788,6 +791,12 @@ impl Jit {
     /// Other harts share RAM (runtime.vcpus > 1): generate atomic AMOs.
     pub fn set_atomic(&mut self, atomic: bool) {
         self.atomic = atomic;
+    }
+
+    /// PAUSE ends the hart's slice (`runtime.pause_yields` on a machine of
+    /// several harts): units end before it, so the interpreter runs it.
+    pub fn set_pause_ends_unit(&mut self, on: bool) {
+        self.pause_ends_unit = on;
     }
 
     /// Apply the live `jit.*` and `code_cache.*` knobs of `jit` and `cache`
@@ -1535,6 +1544,7 @@ impl Jit {
             } else {
                 1
             },
+            pause_ends_unit: self.pause_ends_unit,
         }
     }
 

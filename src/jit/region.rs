@@ -427,12 +427,13 @@ fn fetch(ram: &Ram, off: usize) -> Option<(Inst, u8)> {
 
 /// Is `inst` compiled inline (rather than ending the block)? Pure
 /// arithmetic, loads and stores (translated or not, see `codegen`), FENCE
-/// and AMOs; LR/SC, CSRs, system instructions and PAUSE (which may end the
-/// hart's slice) are left to the interpreter.
-fn compiled_inline(inst: &Inst) -> bool {
+/// and AMOs; LR/SC, CSRs and system instructions are left to the
+/// interpreter, and so is PAUSE when it ends the hart's slice
+/// (`opts.pause_ends_unit`).
+fn compiled_inline(inst: &Inst, opts: &DiscoverOptions) -> bool {
     match inst.kind() {
         Kind::Alu | Kind::Load | Kind::Store => true,
-        Kind::Fence => !inst.is_pause(),
+        Kind::Fence => !(opts.pause_ends_unit && inst.is_pause()),
         Kind::Atomic => matches!(inst, Inst::Amo { .. }),
         _ => false,
     }
@@ -461,6 +462,10 @@ pub struct DiscoverOptions {
     /// instruction fetch is untranslated: the caller promises that virtual
     /// and RAM addresses run in step beyond the entry's page.
     pub max_pages: usize,
+    /// End a block before PAUSE and leave it to the interpreter, where it
+    /// ends the hart's slice (`runtime.pause_yields` on a machine of
+    /// several harts); otherwise PAUSE is a fence compiled inline.
+    pub pause_ends_unit: bool,
 }
 
 /// Find the unit that starts at virtual pc `entry`, whose page lies at RAM
@@ -652,7 +657,7 @@ pub fn discover_avoiding(
                     block.end = End::Branch { pc: cur, inst, taken, not_taken };
                     break;
                 }
-                _ if compiled_inline(&inst) => {
+                _ if compiled_inline(&inst, &opts) => {
                     block.insts.push((cur, inst, len));
                     total += 1;
                     cur = next;

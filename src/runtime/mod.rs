@@ -361,6 +361,7 @@ impl Machine {
                             let mut jit = Jit::new(config.jit.clone(), config.code_cache.clone());
                             jit.set_strict_align(config.mmu.strict_align);
                             jit.set_atomic(harts > 1);
+                            jit.set_pause_ends_unit(harts > 1 && config.runtime.pause_yields);
                             jit.attach(backend);
                             Some(jit)
                         })

@@ -480,6 +480,7 @@ fn calls_and_returns_stay_inside_a_unit() {
         nested_calls: true,
         jump_targets: 4,
         max_pages: 1,
+        pause_ends_unit: false,
     };
     let region = discover(&ram, 0, p.addr("loop"), opts);
     let returns: Vec<Vec<u64>> = region
@@ -554,6 +555,7 @@ fn a_return_to_the_units_own_entry_stays_inside_it() {
         nested_calls: false,
         jump_targets: 4,
         max_pages: 1,
+        pause_ends_unit: false,
     };
     let region = discover(&ram, 0, p.addr("cont"), opts);
     let ret = region
@@ -599,6 +601,7 @@ fn units_stop_where_other_units_start() {
         nested_calls: false,
         jump_targets: 0,
         max_pages: 1,
+        pause_ends_unit: false,
     };
     let head = p.addr("head");
     let from = |entry: u64, stop: bool| {
@@ -631,6 +634,44 @@ fn units_stop_where_other_units_start() {
     };
     let (off, on) = (compiled(false), compiled(true));
     assert!(on < off, "instructions compiled: {on} with the knob, {off} without");
+}
+
+/// PAUSE ends a block, leaving it to the interpreter, only where it ends
+/// the hart's slice (`DiscoverOptions::pause_ends_unit`, set for
+/// `runtime.pause_yields` on several harts); otherwise the spin loop stays
+/// one compiled loop with the pause inline as a fence.
+#[test]
+fn pause_ends_a_unit_only_where_it_ends_the_slice() {
+    let mut p = Program::new();
+    p.label("spin");
+    p.i(ld(T1, 0, T0));
+    p.i_to("out", |o| bne(T1, ZERO, o));
+    p.i(fence(0b0001, 0));
+    p.j("spin");
+    p.label("out");
+    p.j_exit();
+    let image = p.image();
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let opts = |pause_ends_unit| DiscoverOptions {
+        multi_block: true,
+        max_insns: 1024,
+        return_guards: true,
+        nested_calls: false,
+        jump_targets: 0,
+        max_pages: 1,
+        pause_ends_unit,
+    };
+    let pause = p.addr("spin") + 8;
+    let ends = discover(&ram, 0, p.addr("spin"), opts(true));
+    let inline = discover(&ram, 0, p.addr("spin"), opts(false));
+    let has_pause = |r: &tunevm::jit::region::Region| {
+        r.blocks.iter().any(|b| b.insts.iter().any(|&(pc, _, _)| pc == pause))
+    };
+    assert!(!has_pause(&ends), "{ends:#?}");
+    assert!(ends.blocks.iter().any(|b| b.end == RegionEnd::Interpret(pause)), "{ends:#?}");
+    assert!(has_pause(&inline), "{inline:#?}");
+    assert!(inline.blocks.iter().any(|b| b.successors().contains(&0)), "a loop: {inline:#?}");
 }
 
 /// A unit holds each instruction once: a block that runs into another
@@ -667,6 +708,7 @@ fn a_unit_holds_each_instruction_once() {
         nested_calls: false,
         jump_targets: 0,
         max_pages: 1,
+        pause_ends_unit: false,
     };
     for entry in [p.addr("inner"), p.addr("middle"), p.addr("outer")] {
         let region = discover(&ram, 0, entry, opts);
@@ -711,6 +753,7 @@ fn a_unit_matches_ram_only_while_its_code_is_there() {
         nested_calls: false,
         jump_targets: 0,
         max_pages: 1,
+        pause_ends_unit: false,
     };
     let head = p.addr("head");
     let off = |pc: u64| (pc - RAM_BASE) as usize;
@@ -782,6 +825,7 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
             nested_calls: true,
             jump_targets: 4,
             max_pages,
+            pause_ends_unit: false,
         };
         discover(&ram, 0, p.addr("loop"), opts)
     };
