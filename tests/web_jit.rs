@@ -11,6 +11,7 @@ use tunevm::config::VmConfig;
 use tunevm::jit::Tier;
 use tunevm::monitor::PerformanceMonitor;
 use tunevm::runtime::{Host, Machine, RunLimits, RunOutcome};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -358,4 +359,112 @@ fn shared_memory_import_maximum() {
     assert!(links(16384));
     assert!(links(65536));
     assert!(!links(16383));
+}
+
+#[wasm_bindgen(inline_js = "export function next_task() { \
+    return new Promise((resolve) => { const c = new MessageChannel(); \
+    c.port1.onmessage = () => resolve(); c.port2.postMessage(0); }); }")]
+extern "C" {
+    /// A promise that settles in the next task of this thread's event loop
+    /// (what the page's worker awaits between two run slices).
+    fn next_task() -> js_sys::Promise;
+}
+
+/// A host that hands control back after every run slice.
+#[derive(Default)]
+struct SlicedHost {
+    output: Vec<u8>,
+}
+
+impl Host for SlicedHost {
+    fn now_ns(&mut self) -> u64 {
+        tunevm::jit::clock::now_ns()
+    }
+    fn console_out(&mut self, bytes: &[u8]) {
+        self.output.extend_from_slice(bytes);
+    }
+    fn should_yield(&mut self) -> bool {
+        true
+    }
+}
+
+/// Run `elf` slice by slice, back in the event loop between two slices as
+/// the page's worker is; returns the outcome, the console and the machine.
+async fn run_sliced(
+    elf: &[u8],
+    config: VmConfig,
+    max_insns: Option<u64>,
+) -> (RunOutcome, String, Machine) {
+    let mut machine = Machine::new(config, elf).expect("workload loads");
+    let mut monitor = PerformanceMonitor::default();
+    let mut host = SlicedHost::default();
+    let mut session = machine.begin_run(&mut host);
+    let outcome = loop {
+        let limits = RunLimits { max_insns, timeout_ns: None };
+        if let Some(outcome) = machine.continue_run(&mut session, limits, &mut monitor, &mut host) {
+            break outcome;
+        }
+        wasm_bindgen_futures::JsFuture::from(next_task()).await.expect("resolves");
+    };
+    (outcome, String::from_utf8_lossy(&host.output).into_owned(), machine)
+}
+
+/// Asynchronous compiles (`jit.background_compile` on a worker that yields
+/// between slices): `WebAssembly.compile` settles between slices and the
+/// unit runs at its old tier meanwhile. smc keeps patching code whose
+/// compiles may be under way; code compiled from bytes that changed
+/// meanwhile must never run (its job goes stale), so the run ends exactly
+/// as the interpreter's. On a worker that did not say it yields the same
+/// knob compiles synchronously (its promises would never settle).
+#[wasm_bindgen_test]
+async fn async_compiles_settle_between_slices_and_never_install_stale_code() {
+    let mut c = config(Mode::Forced(Tier::Optimizing), None);
+    c.jit.background_compile = true;
+    c.jit.invalidation_limit = 0;
+    let sliced = |elf: &'static [u8], max_insns: Option<u64>, on: bool| {
+        let c = c.clone();
+        async move {
+            tunevm::jit::backend::set_async_compiles(on);
+            let got = run_sliced(elf, c, max_insns).await;
+            tunevm::jit::backend::set_async_compiles(false);
+            got
+        }
+    };
+    for (name, elf, max_insns) in [("smc", SMC, None), ("cpubench", CPUBENCH, Some(3_000_000))] {
+        let want = run(elf, config(Mode::Interpreter, None), max_insns);
+        let (outcome, console, machine) = sliced(elf, max_insns, true).await;
+        assert_eq!((outcome, &console), (want.outcome, &want.console), "{name}");
+        assert_eq!(machine.vcpus[0].hart.retired(), want.retired, "{name}");
+        assert_eq!(machine.vcpus[0].hart.x, want.x, "{name}");
+        let jit = machine.vcpus[0].jit.as_ref().unwrap();
+        let stats = jit.stats();
+        assert_eq!(stats.failures, 0, "{name}: {:?}", jit.last_error());
+        let settled = stats.compile_latency_ns.count();
+        console_log!(
+            "{name} async: {settled} compiles settled (p50 {:?} ns), {} dropped as stale, {} \
+             synchronous, {} instructions at the optimizing tier",
+            stats.compile_latency_ns.quantile(0.5),
+            stats.compiles_dropped,
+            stats.units_compiled - settled,
+            stats.retired[1],
+        );
+        if name == "smc" {
+            // It patches code faster than compiles settle: most (at times
+            // all) of its compiles go stale.
+            assert!(stats.compiles_dropped > 0, "smc: no compile went stale: {stats:?}");
+        } else {
+            assert!(settled > 0, "{name}: no asynchronous compile installed: {stats:?}");
+            assert!(stats.retired[1] > 0, "{name}: compiled code never ran: {stats:?}");
+        }
+
+        let (outcome, console, machine) = sliced(elf, max_insns, false).await;
+        assert_eq!((outcome, &console), (want.outcome, &want.console), "{name}");
+        let stats = machine.vcpus[0].jit.as_ref().unwrap().stats();
+        assert_eq!(
+            stats.compile_latency_ns.count(),
+            0,
+            "{name}: compiled asynchronously on a worker that never said it yields"
+        );
+        assert!(stats.units_compiled > 0);
+    }
 }

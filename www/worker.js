@@ -77,6 +77,9 @@ const ready = (async () => {
   await mod.default(module && pkg === PKG ? { module_or_path: module } : undefined);
   vm = mod;
   const build = vm.worker_start(); // installs the panic hook
+  // runLoop yields to the event loop after every run_for call, so the JIT's
+  // WebAssembly.compile promises settle there (jit.background_compile).
+  vm.worker_yields_between_slices(true);
   post({ type: 'ready', build, isolated });
 })().catch((e) => {
   post({ type: 'fatal', message: `could not start the VM: ${reason(e)}` });

@@ -253,20 +253,27 @@ pub struct JitConfig {
     /// How: `region::DiscoverOptions::max_insns` (with the compile-time
     /// budget's own cap per unit, the smaller wins).
     pub max_unit_insns: u64,
-    /// Compile on a background thread while the guest runs on (natively; the
-    /// browser compiles in the worker, synchronously, whatever this says).
-    /// true: a unit that reaches its threshold is code-generated at once and
-    /// compiled by the engine on the machine's compile thread; meanwhile the
-    /// unit runs interpreted (or at its old tier), and its code is installed at
-    /// the next dispatch after the compile ends. The guest then waits only for
-    /// code generation and instantiation (jit.compile_waited_ns) instead of the
-    /// whole compile (jit.compile_ns), and the compile-time budget and the
-    /// adaptive threshold count what it waited. false: the guest waits for every
-    /// compile, so which instructions run at which tier is reproducible from run
-    /// to run (tests and exact comparisons want this). Default true.
+    /// Compile off the guest's path while it runs on: natively on the
+    /// machine's compile thread, in the page with WebAssembly.compile, whose
+    /// promise settles between two run slices. true: a unit that reaches its
+    /// threshold is code-generated at once and handed to the engine; meanwhile
+    /// it runs interpreted (or at its old tier), and its code is installed at
+    /// the first dispatch after the compile ends (jit.compile_latency_ns: how
+    /// long that took). The guest then waits only for code generation and
+    /// instantiation (jit.compile_waited_ns) instead of the whole compile
+    /// (jit.compile_ns), and the compile-time budget and the adaptive
+    /// threshold count what it waited. false: the guest waits for every
+    /// compile, so which instructions run at which tier is reproducible from
+    /// run to run (tests and exact comparisons want this). Default true
+    /// natively and false in the page: in Chromium a compile took about 6 ms
+    /// to settle, against about 0.6 ms for a synchronous one, and cpubench's
+    /// first run in a fresh page took 13-20 % longer with it on.
     ///
     /// A unit whose guest code changes while it compiles is never installed
-    /// (its page's invalidation marks the job stale).
+    /// (its page's invalidation marks the job stale). In the browser only a
+    /// worker that returns to its event loop between slices compiles
+    /// asynchronously (`backend::set_async_compiles`); the pool's helpers and
+    /// code that runs a machine in one call compile synchronously.
     pub background_compile: bool,
     /// Entries of the JIT's inline TLB: the translations compiled loads and stores
     /// use without leaving compiled code (direct-mapped by page number, one per
@@ -328,7 +335,8 @@ impl JitConfig {
             unit_pages: 4,
             stop_at_units: true,
             max_unit_insns: 128,
-            background_compile: true,
+            // Measured slower in Chromium (see the field).
+            background_compile: cfg!(not(target_arch = "wasm32")),
             inline_tlb_entries: 256,
         }
     }
@@ -428,8 +436,7 @@ enum Refusal {
     Never(usize),
     /// The backend refused the module, or the cache cannot hold it.
     Failed,
-    /// The module is compiling on the background thread.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    /// The module is compiling in the background.
     Pending,
 }
 
@@ -441,8 +448,14 @@ enum Refusal {
 #[cfg(not(target_arch = "wasm32"))]
 const MAX_PENDING: usize = 2;
 
-/// A unit compiling on the background thread (natively).
-#[cfg(not(target_arch = "wasm32"))]
+/// In the browser, where V8 compiles on threads of its own and a module
+/// arrives only once the worker is back in its event loop (see
+/// `backend::web`).
+#[cfg(target_arch = "wasm32")]
+const MAX_PENDING: usize = 8;
+
+/// A unit compiling in the background (natively on the compile thread, in
+/// the browser in `WebAssembly.compile`).
 struct PendingCompile {
     key: UnitKey,
     tier: Tier,
@@ -451,6 +464,8 @@ struct PendingCompile {
     /// Guest instructions it translates.
     instructions: u64,
     codegen_ns: u64,
+    /// `clock::now_ns()` when the discovery for it began.
+    started_ns: u64,
     /// Its page's code changed after it was generated: never install it.
     stale: bool,
 }
@@ -501,6 +516,9 @@ pub struct JitStats {
     /// install in the browser, where V8 compiles lazily at the first call
     /// and optimizes in the background (not included).
     pub engine_ns: Histogram,
+    /// Background compiles: host time from the start of a compile to its
+    /// install, per unit (the unit ran at its old tier meanwhile).
+    pub compile_latency_ns: Histogram,
     /// Guest instructions retired by compiled code, per tier (baseline,
     /// optimizing).
     pub retired: [u64; 2],
@@ -647,9 +665,7 @@ pub struct Jit {
     /// `clock::now_ns()` when the JIT was made.
     created_ns: u64,
     /// Background compiles under way, by job id.
-    #[cfg(not(target_arch = "wasm32"))]
     pending: FxHashMap<u64, PendingCompile>,
-    #[cfg(not(target_arch = "wasm32"))]
     next_job: u64,
 }
 
@@ -692,9 +708,7 @@ impl Jit {
             block_hint: None,
             paused: None,
             created_ns: clock::now_ns(),
-            #[cfg(not(target_arch = "wasm32"))]
             pending: FxHashMap::default(),
-            #[cfg(not(target_arch = "wasm32"))]
             next_job: 0,
         }
     }
@@ -945,7 +959,6 @@ impl Jit {
         self.epoch = ram.code_epoch();
         let mut pages = std::mem::take(&mut self.invalidated_pages);
         ram.drain_invalidated(CodeConsumer::jit(hart), &mut pages);
-        #[cfg(not(target_arch = "wasm32"))]
         for p in self.pending.values_mut() {
             let page = ((p.key.ppc - crate::mem::RAM_BASE) / 4096) as u32;
             if pages.contains(&u32::MAX)
@@ -1043,7 +1056,6 @@ impl Jit {
         retired: u64,
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
-        #[cfg(not(target_arch = "wasm32"))]
         if !self.pending.is_empty() {
             self.poll_compiles(clock);
         }
@@ -1118,7 +1130,6 @@ impl Jit {
         // would be refused (the unit asks again at a later dispatch), so
         // skip the lookups on the way there. While the compile thread is
         // behind, hot uncompiled units come here at every dispatch.
-        #[cfg(not(target_arch = "wasm32"))]
         if tier_now == Tier::Interpreter && self.pending.len() >= MAX_PENDING {
             return None;
         }
@@ -1153,7 +1164,6 @@ impl Jit {
         }
         // A short queue: a unit that finds it full asks again at a later
         // dispatch, so the thread compiles what is hot now, not a backlog.
-        #[cfg(not(target_arch = "wasm32"))]
         if self.pending.len() >= MAX_PENDING {
             return hit;
         }
@@ -1241,16 +1251,18 @@ impl Jit {
         let mkey = codegen::ModuleKey::new(region, backend.layout(), opts);
         let wasm: std::sync::Arc<[u8]> = generated.wasm.into();
         let t1 = clock::now_ns();
-        #[cfg(not(target_arch = "wasm32"))]
         if self.config.background_compile {
             let id = self.next_job;
             if backend.submit(id, &mkey, wasm.clone()).is_ok() {
                 self.next_job += 1;
                 let codegen_ns = t1 - t0;
+                // The guest waited for the generation and for the submit
+                // (in the browser, the bytes' copy and the compile's start).
+                let waited = clock::now_ns() - t0;
                 self.stats.codegen_ns.record(codegen_ns);
-                self.stats.compile_waited_ns += codegen_ns;
-                self.cost.add_compile_ns(codegen_ns);
-                self.work_ns += codegen_ns;
+                self.stats.compile_waited_ns += waited;
+                self.cost.add_compile_ns(waited);
+                self.work_ns += waited;
                 // Stores into its pages from now on invalidate: the job
                 // goes stale instead of installing old code.
                 mark_code_pages(ram, page_off, &mkey.region);
@@ -1265,6 +1277,7 @@ impl Jit {
                     wasm,
                     instructions,
                     codegen_ns,
+                    started_ns: t0,
                     stale: false,
                 };
                 self.pending.insert(id, pending);
@@ -1301,7 +1314,6 @@ impl Jit {
     /// Install the background compiles that have finished (those whose
     /// guest code changed meanwhile are dropped). The guest waited only for
     /// the instantiation: that is what the budget and the threshold see.
-    #[cfg(not(target_arch = "wasm32"))]
     #[cold]
     fn poll_compiles(&mut self, clock: u64) {
         let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
@@ -1331,6 +1343,7 @@ impl Jit {
             };
             self.stats.engine_ns.record(engine_ns);
             self.stats.compile_ns.record(p.codegen_ns + engine_ns);
+            self.stats.compile_latency_ns.record(clock::now_ns() - p.started_ns);
             self.stats.units_compiled += 1;
             self.stats.instructions_compiled += p.instructions;
             self.stats.compile_waited_ns += waited;
@@ -1488,6 +1501,7 @@ impl Jit {
             compile_ns: self.stats.compile_ns.clone(),
             codegen_ns: self.stats.codegen_ns.clone(),
             engine_ns: self.stats.engine_ns.clone(),
+            compile_latency_ns: self.stats.compile_latency_ns.clone(),
             compile_waits: self.stats.waits,
             invalidated: self.stats.invalidated,
             threshold: self.control.threshold(),
@@ -1587,18 +1601,11 @@ impl Jit {
 
     /// The unit of a background compile of `key` to the optimizing tier
     /// under way, if one is.
-    #[cfg(not(target_arch = "wasm32"))]
     fn compiling_optimizing(&self, key: UnitKey) -> Option<&std::sync::Arc<Region>> {
         self.pending
             .values()
             .find(|p| p.key == key && p.tier == Tier::Optimizing)
             .map(|p| &p.mkey.region)
-    }
-
-    /// The browser compiles synchronously: nothing is under way.
-    #[cfg(target_arch = "wasm32")]
-    fn compiling_optimizing(&self, _key: UnitKey) -> Option<&std::sync::Arc<Region>> {
-        None
     }
 
     /// Code view of a cached unit: its guest disassembly and wasm text, and

@@ -110,6 +110,8 @@ pub struct JitSample {
     pub compile_ns: Histogram,
     pub codegen_ns: Histogram,
     pub engine_ns: Histogram,
+    /// Background compiles: start to install, per unit.
+    pub compile_latency_ns: Histogram,
     pub compile_waits: u64,
     pub invalidated: u64,
     pub threshold: u64,
@@ -162,6 +164,7 @@ impl JitSample {
         self.compile_ns.merge(&o.compile_ns);
         self.codegen_ns.merge(&o.codegen_ns);
         self.engine_ns.merge(&o.engine_ns);
+        self.compile_latency_ns.merge(&o.compile_latency_ns);
         self.compile_waits += o.compile_waits;
         self.invalidated += o.invalidated;
         self.cache_lookups += o.cache_lookups;

@@ -154,6 +154,11 @@ pub struct JitReport {
     /// `Instance`, while V8 compiles lazily at the first call and optimizes
     /// in the background, which this does not include).
     pub engine_ns: Quantiles,
+    /// Background compiles (`jit.background_compile`): host time from the
+    /// start of a unit's compile to its install, while the unit ran at its
+    /// old tier; empty when every compile was synchronous.
+    #[serde(default)]
+    pub compile_latency_ns: Quantiles,
     /// Compiles that waited for the compile-time budget.
     pub compile_waits: u64,
     /// Units dropped because their guest code changed (stores, fence.i).
@@ -520,6 +525,7 @@ impl Report {
                     .collect(),
                 codegen_ns: Quantiles::of(&j.codegen_ns),
                 engine_ns: Quantiles::of(&j.engine_ns),
+                compile_latency_ns: Quantiles::of(&j.compile_latency_ns),
                 compile_waits: j.compile_waits,
                 calls: j.calls,
                 chained: j.chained,

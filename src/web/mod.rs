@@ -48,6 +48,16 @@ pub fn worker_start() -> String {
     build_name()
 }
 
+/// The page's VM worker says it returns to its event loop between
+/// `run_for` calls, so compiles on it may be asynchronous
+/// (`jit.background_compile`; see `jit::backend::web`). Any other caller
+/// (the pool's helpers, tests that run a machine in one call) compiles
+/// synchronously.
+#[wasm_bindgen]
+pub fn worker_yields_between_slices(on: bool) {
+    crate::jit::backend::set_async_compiles(on);
+}
+
 /// Calls `globalThis.tunevmOnPanic(text)` if it is a function; anything it
 /// throws is dropped (the abort follows anyway).
 fn forward_panic(text: &str) {
@@ -382,10 +392,19 @@ impl Host for WebHost {
     fn console_in(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.input)
     }
+    /// At the end of the budget; or earlier, once a call has run for
+    /// [`COMPILE_YIELD_NS`], while an asynchronous compile has not settled:
+    /// its module arrives only when the worker is back in its event loop.
     fn should_yield(&mut self) -> bool {
         self.now_ns() >= self.deadline_ns
+            || (crate::jit::clock::now_ns().saturating_sub(self.call_start_ns) >= COMPILE_YIELD_NS
+                && crate::jit::backend::async_compile_waiting())
     }
 }
+
+/// How long a `run_for` call runs at least before it returns early for an
+/// asynchronous compile that has not settled (see `WebHost::should_yield`).
+const COMPILE_YIELD_NS: u64 = 200_000;
 
 /// One machine with a program loaded, run piecewise by the page's worker.
 #[wasm_bindgen]

@@ -119,7 +119,7 @@ fn schema_json_has_the_shape_the_page_reads() {
     let background = by_key("jit.background_compile");
     assert_eq!(
         (background["native_only"].as_bool(), background["live"].as_bool()),
-        (Some(true), Some(false))
+        (Some(false), Some(false))
     );
     assert_eq!(ram["native_only"], false);
 

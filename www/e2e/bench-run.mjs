@@ -3,6 +3,7 @@
 // then the checklist's direct-wasm comparison, in headless Chromium.
 //
 //   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS] [--wire object|json|both]
+//        [--set KEY=VALUE]... [--ab KEY=VALUE]
 //   (scripts/bench-page.sh --run builds first)
 //
 // Every run is a fresh page, or with --same-page all runs are in one page,
@@ -24,6 +25,9 @@
 // ?wire=json: status and live reports cross as JSON text parsed in the worker
 // (the path before serde-wasm-bindgen, kept for this comparison only);
 // --wire both alternates object and json runs (N each) in one browser.
+// --set KEY=VALUE (repeatable) runs with that knob (the page's ?set=, as a
+// share link carries it); --ab KEY=VALUE alternates runs at the defaults and
+// runs with that knob (N each), for a before/after in one browser.
 
 import os from 'node:os';
 import { launchBrowser, startServer, waitInPage } from './harness.mjs';
@@ -42,10 +46,21 @@ const IDLE_MS = Number(arg('--idle-ms', 0));
 const RUN_LIMIT_MS = 120_000;
 const WIRE = arg('--wire', 'object');
 if (!['object', 'json', 'both'].includes(WIRE)) throw new Error(`--wire wants object, json or both, got ${WIRE}`);
-const WIRES = WIRE === 'both' ? ['object', 'json'] : [WIRE];
+const SETS = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
+const AB = arg('--ab', null);
+if (AB && WIRE === 'both') throw new Error('--ab and --wire both cannot go together');
+// The variants the runs alternate between: how status crosses, and the knobs.
+const VARIANTS = AB
+  ? [{ label: 'defaults', wire: WIRE, sets: SETS }, { label: AB, wire: WIRE, sets: [...SETS, AB] }]
+  : (WIRE === 'both' ? ['object', 'json'] : [WIRE]).map((w) => ({
+      label: w === 'json' ? 'JSON text (before)' : 'objects, serde-wasm-bindgen', wire: w, sets: SETS,
+    }));
 
-async function openPage(browser, url, wire) {
-  if (wire === 'json') url = `${url}?wire=json`;
+async function openPage(browser, url, { wire, sets }) {
+  const q = new URLSearchParams();
+  if (wire === 'json') q.set('wire', 'json');
+  for (const s of sets) q.append('set', s);
+  if (q.size) url = `${url}?${q}`;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(url);
@@ -57,8 +72,9 @@ async function openPage(browser, url, wire) {
   return { context, page };
 }
 
-async function runOnce(browser, url, shared, wire) {
-  const { context, page } = shared ?? await openPage(browser, url, wire);
+async function runOnce(browser, url, shared, variant) {
+  const { wire } = variant;
+  const { context, page } = shared ?? await openPage(browser, url, variant);
   try {
     const t0 = await page.evaluate(() => {
       window.__benchEnd = undefined;
@@ -92,6 +108,7 @@ async function runOnce(browser, url, shared, wire) {
     const wallMs = report.wall_ns / 1e6;
     return {
       wire,
+      variant: variant.label,
       slices: w.slices,
       sliceOverheadUs: ((w.loopMs - wallMs) * 1000) / w.slices,
       liveUs: (w.liveMs * 1000) / w.lives,
@@ -104,6 +121,8 @@ async function runOnce(browser, url, shared, wire) {
       compileMs: (report.jit?.compile_ns?.total ?? 0) / 1e6, units: report.jit?.units_compiled ?? 0,
       codegenMs: (report.jit?.codegen_ns?.total ?? 0) / 1e6, engineMs: (report.jit?.engine_ns?.total ?? 0) / 1e6,
       calls: report.jit?.calls ?? 0,
+      waitedMs: (report.jit?.compile_waited_ns ?? 0) / 1e6,
+      latencyP50Ms: (report.jit?.compile_latency_ns?.p50 ?? 0) / 1e6,
     };
   } finally {
     if (!shared) await context.close();
@@ -116,15 +135,16 @@ const browser = await launchBrowser();
 const runs = [];
 try {
   const shared = {};
-  if (SAME_PAGE) for (const wire of WIRES) shared[wire] = await openPage(browser, server.url, wire);
-  for (let i = 0; i < RUNS * WIRES.length; i += 1) {
-    const wire = WIRES[i % WIRES.length];
-    const r = await runOnce(browser, server.url, shared[wire], wire);
-    process.stderr.write(`run ${i + 1}/${RUNS * WIRES.length} (${wire}): ${r.state}, ${r.mips.toFixed(1)} MIPS, `
+  if (SAME_PAGE) for (const v of VARIANTS) shared[v.label] = await openPage(browser, server.url, v);
+  for (let i = 0; i < RUNS * VARIANTS.length; i += 1) {
+    const v = VARIANTS[i % VARIANTS.length];
+    const r = await runOnce(browser, server.url, shared[v.label], v);
+    process.stderr.write(`run ${i + 1}/${RUNS * VARIANTS.length} (${v.label}): ${r.state}, ${r.mips.toFixed(1)} MIPS, `
       + `${r.slices} slices, ${r.sliceOverheadUs.toFixed(0)} µs overhead per slice, ${r.liveUs.toFixed(0)} µs per live report, `
       + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units: `
       + `${r.codegenMs.toFixed(0)} ms generating, ${r.engineMs.toFixed(0)} ms in the engine), `
-      + `${r.calls} calls into generated code, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
+      + `${r.calls} calls into generated code, ${r.waitedMs.toFixed(0)} ms waited for compiles, `
+      + `background compile to install p50 ${r.latencyP50Ms.toFixed(2)} ms, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
     runs.push(r);
   }
 } finally {
@@ -137,13 +157,16 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-console.log(`${WORKLOAD} in the page, ${RUNS} runs ${WIRE === 'both' ? 'of each path, alternating, ' : ''}${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
+console.log(`${WORKLOAD} in the page, ${RUNS} runs ${VARIANTS.length > 1 ? 'of each variant, alternating, ' : ''}${SETS.length ? `with ${SETS.join(' ')}, ` : ''}${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
 const FIGURES = [
   ['MIPS (report)', (r) => r.mips],
   ['running (ms, report wall_ns)', (r) => r.wallMs],
   ['click -> end state (ms)', (r) => r.pageMs],
   ['of the running: JIT compile (ms, total)', (r) => r.compileMs],
+  ['of the running: waited for compiles (ms)', (r) => r.waitedMs],
+  ['background compile, start to install (ms, p50)', (r) => r.latencyP50Ms],
   ['units compiled', (r) => r.units],
+  ['calls into generated code', (r) => r.calls],
   ['slices', (r) => r.slices],
   ['per-slice overhead (µs, worker: loop time - wall_ns, / slices)', (r) => r.sliceOverheadUs],
   ['per live report in the run (µs, live() and its crossing)', (r) => r.liveUs],
@@ -152,10 +175,10 @@ const FIGURES = [
 ];
 const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
 const stats = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
-console.log(`| figure, median (min..max) | ${WIRES.map((w) => (w === 'json' ? 'JSON text (before)' : 'objects, serde-wasm-bindgen')).join(' | ')} |`);
-console.log(`|---|${WIRES.map(() => '---:').join('|')}|`);
+console.log(`| figure, median (min..max) | ${VARIANTS.map((v) => v.label).join(' | ')} |`);
+console.log(`|---|${VARIANTS.map(() => '---:').join('|')}|`);
 for (const [label, pick] of FIGURES) {
-  const cells = WIRES.map((w) => stats(runs.filter((r) => r.wire === w).map(pick)));
+  const cells = VARIANTS.map((v) => stats(runs.filter((r) => r.variant === v.label).map(pick)));
   console.log(`| ${label} | ${cells.join(' | ')} |`);
 }
 // Both paths measured on the same machine, in the same worker, back to back.

@@ -9,7 +9,9 @@ pub use native::{
 #[cfg(target_arch = "wasm32")]
 mod web;
 #[cfg(target_arch = "wasm32")]
-pub use web::{CompiledFn, ModuleId, WebBackend as Backend};
+pub use web::{
+    async_compile_waiting, set_async_compiles, CompiledFn, ModuleId, WebBackend as Backend,
+};
 
 use crate::jit::codegen::{generate, CodegenOptions};
 use crate::jit::layout::MemoryLayout;

@@ -10,6 +10,19 @@
 //! synchronous compiles of 8 MiB or more on the main thread) plus one table
 //! slot.
 //!
+//! Asynchronous compiles (`jit.background_compile`, on a worker that said
+//! it returns to its event loop between run slices: [`set_async_compiles`]):
+//! [`WebBackend::submit`] starts `WebAssembly.compile`, which V8 runs on its
+//! own threads; the promise settles on this worker's event loop, between two
+//! `run_for` calls, into this worker's `ASYNC` book; the JIT then finds the
+//! module with [`WebBackend::take_compiled`] and instantiates it with
+//! [`WebBackend::finish_keyed`]. A worker that never yields (the pool's
+//! helpers, tests that run a machine in one call) compiles synchronously:
+//! its promises would never settle. While a compile is unsettled,
+//! [`async_compile_waiting`] tells the page's host to end the run slice
+//! early, so the module arrives within about a millisecond, not at the end
+//! of a 20 ms slice.
+//!
 //! Several workers (the threads build's worker pool): every Web Worker has
 //! its own instance of the VM, so its own function table and JavaScript
 //! objects, while Rust's data (the harts, their backends) lives in the one
@@ -30,7 +43,7 @@
 //! linking with `-C link-arg=--growable-table` (`.cargo/config.toml`;
 //! wasm-ld makes the table fixed otherwise and `Table.grow` throws).
 use std::alloc::{alloc_zeroed, dealloc, Layout};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -96,6 +109,14 @@ static NEXT_WORKER: AtomicU32 = AtomicU32::new(0);
 /// maximum). Every later backend and worker uses the same.
 static MEMORY_IMPORT: OnceLock<(bool, Option<u64>)> = OnceLock::new();
 
+/// Numbers for asynchronous compiles, unique across workers.
+static NEXT_COMPILE: AtomicU64 = AtomicU64::new(0);
+/// Asynchronous compiles whose module no backend will take (their backend
+/// was dropped, or their hart moved to another worker and compiled the
+/// bytes there): dropped from their worker's book when they settle or when
+/// that worker next looks.
+static ORPHANS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
 fn slot_book() -> MutexGuard<'static, SlotBook> {
     SLOTS.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -108,6 +129,8 @@ struct ThreadCode {
     /// This worker's chain tag: [`CHAIN_TAG_VALID`] and a per-worker number
     /// in bits 3..31 (the JIT ors the hart's mode into bits 0..2).
     tag: u32,
+    /// This worker's number (from `NEXT_WORKER`).
+    worker: u32,
     /// Per slot: the module installed there on this worker, and its
     /// instance (kept so it lives while its slot may be called).
     installed: Vec<Option<(ModuleId, WebAssembly::Instance)>>,
@@ -115,6 +138,65 @@ struct ThreadCode {
 
 thread_local! {
     static THREAD: RefCell<Option<ThreadCode>> = const { RefCell::new(None) };
+    static ASYNC: RefCell<AsyncBook> = RefCell::new(AsyncBook::default());
+    static ASYNC_ON: Cell<bool> = const { Cell::new(false) };
+}
+
+fn orphans() -> MutexGuard<'static, Vec<u64>> {
+    ORPHANS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One worker's asynchronous compiles (see the module documentation).
+#[derive(Default)]
+struct AsyncBook {
+    /// Started on this worker, promise not settled yet.
+    unsettled: Vec<u64>,
+    /// Settled, not yet taken by their backend: the module or why not.
+    settled: HashMap<u64, Result<WebAssembly::Module, String>>,
+}
+
+/// Say whether this worker returns to its event loop between run slices,
+/// so that `WebAssembly.compile`'s promises settle (the page's VM worker
+/// does; set before the machine runs). Off, every compile here is
+/// synchronous whatever `jit.background_compile` says.
+pub fn set_async_compiles(on: bool) {
+    ASYNC_ON.set(on);
+}
+
+/// Whether an asynchronous compile started on this worker has not settled:
+/// the page's host then ends the run slice early (its promise settles only
+/// once the worker is back in its event loop).
+pub fn async_compile_waiting() -> bool {
+    ASYNC.with_borrow(|b| !b.unsettled.is_empty())
+}
+
+/// The promise of compile `number` settled with `value` (a module, or the
+/// error): into this worker's book, unless its backend is gone.
+fn settle(number: u64, value: JsValue) {
+    let result = value.dyn_into::<WebAssembly::Module>().map_err(|e| js_error("compile", e));
+    ASYNC.with_borrow_mut(|b| {
+        b.unsettled.retain(|&n| n != number);
+        let mut orphans = orphans();
+        if let Some(i) = orphans.iter().position(|&n| n == number) {
+            orphans.swap_remove(i);
+            return;
+        }
+        b.settled.insert(number, result);
+    });
+}
+
+/// A module compiled asynchronously, for [`WebBackend::finish_keyed`]: the
+/// engine's module, or `None` when it must be compiled again on this worker
+/// from its bytes (its hart moved here from the worker that started it).
+pub struct WebCompiled(Option<WebAssembly::Module>);
+
+/// An asynchronous compile of a backend: the JIT's job id, the compile's
+/// number, the worker it was started on, and the time its start took.
+struct AsyncJob {
+    job: u64,
+    number: u64,
+    worker: u32,
+    start_ns: u64,
 }
 
 impl ThreadCode {
@@ -140,7 +222,7 @@ impl ThreadCode {
         if book.next == 0 {
             book.next = table.length();
         }
-        Ok(ThreadCode { table, imports, tag, installed: Vec::new() })
+        Ok(ThreadCode { table, imports, tag, worker, installed: Vec::new() })
     }
 
     /// Whether `f`'s module is in its slot on this worker.
@@ -156,7 +238,17 @@ impl ThreadCode {
         // SharedArrayBuffer (the threads build's memory).
         let bytes = Uint8Array::from(wasm);
         let compiled = WebAssembly::Module::new(&bytes).map_err(|e| js_error("compile", e))?;
-        let instance = WebAssembly::Instance::new(&compiled, &self.imports)
+        self.instantiate_at(slot, module, &compiled)
+    }
+
+    /// Instantiate `compiled` on this worker and put its `run` into `slot`.
+    fn instantiate_at(
+        &mut self,
+        slot: u32,
+        module: ModuleId,
+        compiled: &WebAssembly::Module,
+    ) -> Result<(), String> {
+        let instance = WebAssembly::Instance::new(compiled, &self.imports)
             .map_err(|e| js_error("instantiate", e))?;
         let run: Function = Reflect::get(&instance.exports(), &"run".into())
             .map_err(|e| js_error("export run", e))?
@@ -247,6 +339,8 @@ pub struct WebBackend {
     /// compiled it first (its vCPU moved there).
     worker_installs: u64,
     engine: &'static str,
+    /// Asynchronous compiles started and not yet taken.
+    jobs: Vec<AsyncJob>,
 }
 
 impl WebBackend {
@@ -305,6 +399,7 @@ impl WebBackend {
             table_grows: 0,
             worker_installs: 0,
             engine: engine_from_user_agent(),
+            jobs: Vec::new(),
         };
         Ok((backend, ext))
     }
@@ -320,6 +415,7 @@ impl WebBackend {
             table_grows: 0,
             worker_installs: 0,
             engine: self.engine,
+            jobs: Vec::new(),
         })
     }
 
@@ -346,6 +442,16 @@ impl WebBackend {
     }
 
     fn install_arc(&mut self, wasm: Arc<[u8]>) -> Result<(ModuleId, CompiledFn), String> {
+        self.install_from(wasm, None)
+    }
+
+    /// Install a module: instantiate `compiled` if given, else compile
+    /// `wasm` here first.
+    fn install_from(
+        &mut self,
+        wasm: Arc<[u8]>,
+        compiled: Option<WebAssembly::Module>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
         // The worker's state first: it numbers the slots the first time.
         with_thread(|_| Ok(()))?;
         let (slot, grown) = {
@@ -360,7 +466,11 @@ impl WebBackend {
             }
         };
         let id = ModuleId(NEXT_MODULE.fetch_add(1, Ordering::Relaxed));
-        if let Err(e) = with_thread(|t| t.install_at(slot, id, &wasm)) {
+        let installed = with_thread(|t| match &compiled {
+            Some(m) => t.instantiate_at(slot, id, m),
+            None => t.install_at(slot, id, &wasm),
+        });
+        if let Err(e) = installed {
             slot_book().free.push(slot);
             return Err(e);
         }
@@ -393,6 +503,73 @@ impl WebBackend {
         wasm: Arc<[u8]>,
     ) -> Result<(ModuleId, CompiledFn), String> {
         self.install_arc(wasm)
+    }
+
+    /// Start compiling `wasm` asynchronously (`WebAssembly.compile`) as the
+    /// JIT's job `id`; [`WebBackend::take_compiled`] hands it back once its
+    /// promise settled. Refused (the caller compiles synchronously) on a
+    /// worker that did not say it yields ([`set_async_compiles`]).
+    pub fn submit(&mut self, id: u64, _key: &ModuleKey, wasm: Arc<[u8]>) -> Result<(), String> {
+        if !ASYNC_ON.get() {
+            return Err("this worker compiles synchronously".into());
+        }
+        let t0 = crate::jit::clock::now_ns();
+        let worker = with_thread(|t| Ok(t.worker))?;
+        let number = NEXT_COMPILE.fetch_add(1, Ordering::Relaxed);
+        // A fresh, unshared copy (see `install_at`).
+        let bytes = Uint8Array::from(&wasm[..]);
+        let promise = WebAssembly::compile(&bytes);
+        // Exactly one of the two callbacks runs, once: the closure frees
+        // itself then.
+        let done = Closure::once_into_js(move |value: JsValue| settle(number, value));
+        // `then(done, done)` (js-sys's `then2` wants `Closure`s, which
+        // cannot free themselves once called).
+        Reflect::get(&promise, &"then".into())
+            .and_then(|then| then.unchecked_into::<Function>().call2(&promise, &done, &done))
+            .map_err(|e| js_error("compile", e))?;
+        ASYNC.with_borrow_mut(|b| b.unsettled.push(number));
+        let start_ns = crate::jit::clock::now_ns() - t0;
+        self.jobs.push(AsyncJob { job: id, number, worker, start_ns });
+        Ok(())
+    }
+
+    /// An asynchronous compile of this backend that has settled, if any:
+    /// the JIT's job id, the module (or why not), and the time its start
+    /// took on this worker (V8 compiles on threads of its own: that time
+    /// is not seen here). A job started on another worker (its hart moved)
+    /// comes back at once, to be compiled here from its bytes.
+    pub fn take_compiled(&mut self) -> Option<(u64, Result<WebCompiled, String>, u64)> {
+        let here = THREAD.with_borrow(|t| t.as_ref().map(|t| t.worker));
+        if let Some(i) = self.jobs.iter().position(|j| Some(j.worker) != here) {
+            let j = self.jobs.swap_remove(i);
+            orphans().push(j.number);
+            return Some((j.job, Ok(WebCompiled(None)), j.start_ns));
+        }
+        ASYNC.with_borrow_mut(|b| {
+            if b.settled.is_empty() {
+                return None;
+            }
+            // Modules of orphaned compiles that settled before they became
+            // orphans: nobody takes them.
+            orphans().retain(|n| b.settled.remove(n).is_none());
+            let i = self.jobs.iter().position(|j| b.settled.contains_key(&j.number))?;
+            let j = self.jobs.swap_remove(i);
+            let result = b.settled.remove(&j.number).expect("found above");
+            Some((j.job, result.map(|m| WebCompiled(Some(m))), j.start_ns))
+        })
+    }
+
+    /// Nothing to give up in the browser: the module was taken already.
+    pub fn abandon(&mut self, _key: &ModuleKey) {}
+
+    /// Install a module compiled asynchronously ([`WebBackend::submit`]).
+    pub fn finish_keyed(
+        &mut self,
+        _key: ModuleKey,
+        wasm: Arc<[u8]>,
+        compiled: Result<WebCompiled, String>,
+    ) -> Result<(ModuleId, CompiledFn), String> {
+        self.install_from(wasm, compiled?.0)
     }
 
     /// Modules shared between harts: none in the browser.
@@ -481,6 +658,19 @@ impl WebBackend {
 
 impl Drop for WebBackend {
     fn drop(&mut self) {
+        if !self.jobs.is_empty() {
+            let mut orphans = orphans();
+            for j in self.jobs.drain(..) {
+                orphans.push(j.number);
+            }
+        }
+        // Settled modules no backend will take, on this worker.
+        ASYNC.with_borrow_mut(|b| {
+            if b.settled.is_empty() {
+                return;
+            }
+            orphans().retain(|n| b.settled.remove(n).is_none());
+        });
         let ids: Vec<ModuleId> = self.modules.keys().copied().collect();
         for id in ids {
             self.release(id);
