@@ -59,7 +59,13 @@ self.tunevmOnPanic = (text) => {
 };
 // Benchmark figures of the current machine (see timings()).
 let timing = null;
-const freshTiming = () => ({ slices: 0, runForMs: 0, lives: 0, liveMs: 0, firstSlice: null, lastSliceEnd: null });
+// Benchmark figures (www/e2e/bench-run.mjs): slices, live reports, and, in
+// worker time (performance.now), building the machine, the Run message's
+// arrival, the first and last slice, and the final report.
+const freshTiming = () => ({
+  slices: 0, runForMs: 0, lives: 0, liveMs: 0, firstSlice: null, lastSliceEnd: null,
+  loadMs: 0, runAt: null, endReportMs: 0,
+});
 const post = (msg) => self.postMessage({ gen, ...msg });
 
 // The page compiles the wasm once and sends the WebAssembly.Module in an
@@ -152,7 +158,10 @@ function postLive(status) {
 function finish(status) {
   flushConsole();
   postLive(status);
-  post({ type: 'ended', status, report: machine.report() });
+  const t0 = performance.now();
+  const report = machine.report();
+  timing.endReportMs = performance.now() - t0;
+  post({ type: 'ended', status, report });
 }
 
 async function runLoop(token) {
@@ -322,21 +331,25 @@ async function handle(msg) {
         }
         machine = null;
       }
+      const loadStart = performance.now();
       try {
         machine = new vm.WebMachine(msg.settings, msg.elf);
       } catch (e) {
         post({ type: 'load-error', message: reason(e) });
         return;
       }
+      const loadMs = performance.now() - loadStart;
       await startHelpers(machine.pool_workers_wanted());
       await startMarker(machine.marker_worker_wanted());
       lastLive = 0;
       livePosted = 0;
       timing = freshTiming();
+      timing.loadMs = loadMs;
       post({ type: 'loaded' });
       return;
     }
     case 'run': {
+      timing.runAt ??= performance.now();
       if (!machine) return post({ type: 'crash', message: 'no program loaded' });
       if (running) return;
       running = true;

@@ -13,6 +13,7 @@ mod prefetch;
 mod ram;
 pub mod sv39;
 mod tlb;
+mod zeroed;
 
 pub use bus::{Bus, Stored};
 pub use mmu::{
@@ -22,6 +23,7 @@ pub use mmu::{
 pub use ram::{
     CodeConsumer, ExternalRam, Ram, RamView, PAGE_BARRIER, PAGE_CODE, PAGE_DEVICE, RAM_BASE,
 };
+pub use zeroed::ZeroedRegion;
 
 /// A data translation a hart just made under Sv39, reported so that a cache
 /// of translations outside the MMU (the JIT's inline TLB) can be filled.

@@ -70,7 +70,7 @@ pub struct ExternalRam {
 }
 
 enum Backing {
-    Own { _words: Box<[u64]>, _flags: Box<[u8]> },
+    Own { _bytes: super::ZeroedRegion, _flags: Box<[u8]> },
     External(#[allow(dead_code)] Box<dyn std::any::Any + Send>),
 }
 
@@ -340,10 +340,13 @@ impl Ram {
     /// RAM of `len` bytes (rounded up to a multiple of 4 KiB), zero-filled.
     pub fn new(len: usize) -> Self {
         let len = len.div_ceil(4096) * 4096;
-        let mut words = vec![0u64; len / 8].into_boxed_slice();
+        // See `ZeroedRegion`: untouched until the guest uses it, also in
+        // the browser.
+        let bytes = super::ZeroedRegion::new(len)
+            .unwrap_or_else(|e| panic!("guest RAM of {len} bytes: {e}"));
         let mut flags = vec![0u8; len / 4096].into_boxed_slice();
-        let (base, flags_ptr) = (words.as_mut_ptr() as *mut u8, flags.as_mut_ptr());
-        Self::build(base, len, flags_ptr, Backing::Own { _words: words, _flags: flags })
+        let (base, flags_ptr) = (bytes.as_ptr(), flags.as_mut_ptr());
+        Self::build(base, len, flags_ptr, Backing::Own { _bytes: bytes, _flags: flags })
     }
 
     fn build(base: *mut u8, len: usize, flags: *mut u8, backing: Backing) -> Self {

@@ -48,6 +48,9 @@ const WIRE = arg('--wire', 'object');
 if (!['object', 'json', 'both'].includes(WIRE)) throw new Error(`--wire wants object, json or both, got ${WIRE}`);
 const SETS = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
 const AB = arg('--ab', null);
+// --before NAME: in each page, run NAME to its end first (not timed), so the
+// timed run finds the VM's own code warmed up by another program.
+const BEFORE = arg('--before', null);
 if (AB && WIRE === 'both') throw new Error('--ab and --wire both cannot go together');
 // The variants the runs alternate between: how status crosses, and the knobs.
 const VARIANTS = AB
@@ -67,6 +70,13 @@ async function openPage(browser, url, { wire, sets }) {
   await waitInPage(page, () => document.body?.dataset.ready === '1', null, {
     timeout: 30_000, message: 'the page never got ready',
   });
+  if (BEFORE) {
+    await page.selectOption('#workload', BEFORE);
+    await page.evaluate(() => document.querySelector('#run').click());
+    await waitInPage(page, () => !['', 'idle', 'running', 'paused'].includes(document.querySelector('#state').textContent.trim()), null, {
+      timeout: RUN_LIMIT_MS, message: `${BEFORE} did not end`,
+    });
+  }
   await page.selectOption('#workload', WORKLOAD);
   if (IDLE_MS > 0) await page.waitForTimeout(IDLE_MS);
   return { context, page };
@@ -122,6 +132,9 @@ async function runOnce(browser, url, shared, variant) {
       codegenMs: (report.jit?.codegen_ns?.total ?? 0) / 1e6, engineMs: (report.jit?.engine_ns?.total ?? 0) / 1e6,
       calls: report.jit?.calls ?? 0,
       waitedMs: (report.jit?.compile_waited_ns ?? 0) / 1e6,
+      loadMs: w.loadMs,
+      runToFirstSliceMs: w.firstSlice - w.runAt,
+      endReportMs: w.endReportMs,
       latencyP50Ms: (report.jit?.compile_latency_ns?.p50 ?? 0) / 1e6,
     };
   } finally {
@@ -157,7 +170,7 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-console.log(`${WORKLOAD} in the page, ${RUNS} runs ${VARIANTS.length > 1 ? 'of each variant, alternating, ' : ''}${SETS.length ? `with ${SETS.join(' ')}, ` : ''}${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
+console.log(`${WORKLOAD} in the page, ${RUNS} runs ${VARIANTS.length > 1 ? 'of each variant, alternating, ' : ''}${SETS.length ? `with ${SETS.join(' ')}, ` : ''}${BEFORE ? `each after a run of ${BEFORE}, ` : ''}${SAME_PAGE ? 'in one page' : 'in fresh pages'}, ${IDLE_MS} ms idle after loading, Chromium ${browser.version()}, load average ${load.toFixed(2)} at the start\n`);
 const FIGURES = [
   ['MIPS (report)', (r) => r.mips],
   ['running (ms, report wall_ns)', (r) => r.wallMs],
@@ -165,6 +178,9 @@ const FIGURES = [
   ['of the running: JIT compile (ms, total)', (r) => r.compileMs],
   ['of the running: waited for compiles (ms)', (r) => r.waitedMs],
   ['background compile, start to install (ms, p50)', (r) => r.latencyP50Ms],
+  ['worker: building the machine (ms)', (r) => r.loadMs],
+  ['worker: Run message to the first slice (ms)', (r) => r.runToFirstSliceMs],
+  ['worker: the final report (ms)', (r) => r.endReportMs],
   ['units compiled', (r) => r.units],
   ['calls into generated code', (r) => r.calls],
   ['slices', (r) => r.slices],

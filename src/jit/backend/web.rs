@@ -350,13 +350,14 @@ impl WebBackend {
         if ram_len == 0 || !ram_len.is_multiple_of(4096) {
             return Err(format!("guest RAM of {ram_len} bytes is not a positive multiple of 4096"));
         }
-        let ram = Zeroed::new(ram_len, 8, "guest RAM")?;
+        // Not the allocator's: see `ZeroedRegion` (it would touch every page).
+        let ram = crate::mem::ZeroedRegion::new(ram_len).map_err(|e| format!("guest RAM: {e}"))?;
         let flags = Zeroed::new(ram_len / 4096, 8, "RAM page flags")?;
         let state_block = Zeroed::new(state::SIZE as usize, 8, "hart state block")?;
         // On wasm32 addresses are 32 bits: the casts are exact.
         let base = MemoryLayout {
             state: state_block.ptr as usize as u32,
-            ram: ram.ptr as usize as u32,
+            ram: ram.as_ptr() as usize as u32,
             ram_len: ram_len as u32,
             page_flags: flags.ptr as usize as u32,
             shared: false,
@@ -390,8 +391,11 @@ impl WebBackend {
         };
         with_thread(|_| Ok(()))?;
         let layout = MemoryLayout { shared, max_pages, ..base };
-        let ext =
-            ExternalRam { bytes: ram.ptr, page_flags: flags.ptr, owner: Box::new((ram, flags)) };
+        let ext = ExternalRam {
+            bytes: ram.as_ptr(),
+            page_flags: flags.ptr,
+            owner: Box::new((ram, flags)),
+        };
         let backend = WebBackend {
             layout,
             state: state_block,
