@@ -3,7 +3,7 @@
 // then the checklist's direct-wasm comparison, in headless Chromium.
 //
 //   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS] [--wire object|json|both]
-//        [--set KEY=VALUE]... [--ab KEY=VALUE]
+//        [--set KEY=VALUE]... [--ab KEY=VALUE] [--dist-b DIR]
 //   (scripts/bench-page.sh --run builds first)
 //
 // Every run is a fresh page, or with --same-page all runs are in one page,
@@ -28,6 +28,8 @@
 // --set KEY=VALUE (repeatable) runs with that knob (the page's ?set=, as a
 // share link carries it); --ab KEY=VALUE alternates runs at the defaults and
 // runs with that knob (N each), for a before/after in one browser.
+// --dist-b DIR alternates runs of the page built in dist/ and of another
+// build of it in DIR (e.g. a copy of dist/ made before a change).
 
 import os from 'node:os';
 import { launchBrowser, startServer, waitInPage } from './harness.mjs';
@@ -48,12 +50,15 @@ const WIRE = arg('--wire', 'object');
 if (!['object', 'json', 'both'].includes(WIRE)) throw new Error(`--wire wants object, json or both, got ${WIRE}`);
 const SETS = process.argv.flatMap((a, i) => (a === '--set' ? [process.argv[i + 1]] : []));
 const AB = arg('--ab', null);
+const DIST_B = arg('--dist-b', null);
 // --before NAME: in each page, run NAME to its end first (not timed), so the
 // timed run finds the VM's own code warmed up by another program.
 const BEFORE = arg('--before', null);
 if (AB && WIRE === 'both') throw new Error('--ab and --wire both cannot go together');
 // The variants the runs alternate between: how status crosses, and the knobs.
-const VARIANTS = AB
+const VARIANTS = DIST_B
+  ? [{ label: 'dist', wire: WIRE, sets: SETS }, { label: DIST_B, wire: WIRE, sets: SETS, dist: DIST_B }]
+  : AB
   ? [{ label: 'defaults', wire: WIRE, sets: SETS }, { label: AB, wire: WIRE, sets: [...SETS, AB] }]
   : (WIRE === 'both' ? ['object', 'json'] : [WIRE]).map((w) => ({
       label: w === 'json' ? 'JSON text (before)' : 'objects, serde-wasm-bindgen', wire: w, sets: SETS,
@@ -144,14 +149,16 @@ async function runOnce(browser, url, shared, variant) {
 
 const load = os.loadavg()[0];
 const server = await startServer();
+const serverB = DIST_B ? await startServer({ dir: DIST_B }) : null;
+const urlOf = (v) => (v.dist ? serverB.url : server.url);
 const browser = await launchBrowser();
 const runs = [];
 try {
   const shared = {};
-  if (SAME_PAGE) for (const v of VARIANTS) shared[v.label] = await openPage(browser, server.url, v);
+  if (SAME_PAGE) for (const v of VARIANTS) shared[v.label] = await openPage(browser, urlOf(v), v);
   for (let i = 0; i < RUNS * VARIANTS.length; i += 1) {
     const v = VARIANTS[i % VARIANTS.length];
-    const r = await runOnce(browser, server.url, shared[v.label], v);
+    const r = await runOnce(browser, urlOf(v), shared[v.label], v);
     process.stderr.write(`run ${i + 1}/${RUNS * VARIANTS.length} (${v.label}): ${r.state}, ${r.mips.toFixed(1)} MIPS, `
       + `${r.slices} slices, ${r.sliceOverheadUs.toFixed(0)} µs overhead per slice, ${r.liveUs.toFixed(0)} µs per live report, `
       + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units: `
@@ -163,6 +170,7 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await serverB?.stop();
 }
 
 const median = (xs) => {

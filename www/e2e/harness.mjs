@@ -48,14 +48,14 @@ export function withTimeout(promise, ms, message) {
  * Starts `tunevm serve DIST_DIR --port 0` and resolves to { url, stop() } once
  * it has printed `tunevm: serving DIR at http://127.0.0.1:PORT/`.
  */
-export async function startServer({ timeoutMs = 15_000 } = {}) {
+export async function startServer({ timeoutMs = 15_000, dir = DIST_DIR } = {}) {
   if (!existsSync(TUNEVM_BIN)) {
     throw new Error(`no tunevm binary at ${TUNEVM_BIN} (set TUNEVM_BIN, or cargo build --bin tunevm)`);
   }
-  if (!existsSync(resolve(DIST_DIR, 'index.html'))) {
-    throw new Error(`no built site at ${DIST_DIR} (set DIST_DIR, or run scripts/build-web.sh)`);
+  if (!existsSync(resolve(dir, 'index.html'))) {
+    throw new Error(`no built site at ${dir} (set DIST_DIR, or run scripts/build-web.sh)`);
   }
-  const child = spawn(TUNEVM_BIN, ['serve', DIST_DIR, '--port', '0'], {
+  const child = spawn(TUNEVM_BIN, ['serve', dir, '--port', '0'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -44,6 +44,7 @@ impl Emitter<'_> {
             if self.fresh & (1 << r) == 0 {
                 self.survey.stale_uses |= 1 << r;
             }
+            self.survey.reg_locals |= 1 << r;
             s.get_local(self.l.reg(r));
         } else {
             s.get_local(self.l.state).i64_load(self.mem(x_offset(r), 3));
@@ -59,6 +60,7 @@ impl Emitter<'_> {
             self.written |= 1 << r;
             self.defined |= 1 << r;
             self.fresh |= 1 << r;
+            self.survey.reg_locals |= 1 << r;
             s.set_local(self.l.reg(r));
         } else {
             s.set_local(self.l.t2);

@@ -71,8 +71,9 @@ pub(super) struct Locals {
     /// The second parameter: the address of the calling hart's state block
     /// (never written; every state-block access adds it to a field offset).
     pub state: Local,
-    /// x1..x31 in the optimizing tier (declared in both tiers).
-    regs: [Local; 31],
+    /// x1..x31 in the optimizing tier, for the registers the unit uses
+    /// (`None`: no local; asking for it is a bug).
+    regs: [Option<Local>; 31],
     /// Temporaries (i64).
     pub t0: Local,
     pub t1: Local,
@@ -92,11 +93,15 @@ pub(super) struct Locals {
 }
 
 impl Locals {
-    /// The locals and the matching declaration list for `Function::new`.
-    pub fn new() -> (Locals, Vec<(u32, ValType)>) {
+    /// The locals and the matching declaration list for `Function::new`,
+    /// with a local for each register `x[r]` whose bit `r` is set in
+    /// `regs`. Every declared local costs at each call where the engine
+    /// zero-fills its locals (V8's baseline compiler, Liftoff, does), so a
+    /// unit declares only the registers it uses.
+    pub fn new(regs: u32) -> (Locals, Vec<(u32, ValType)>) {
         use ValType::{I32, I64};
         let (mut a, [budget, state]) = Allocator::with_params([I64, I32]);
-        let regs = std::array::from_fn(|_| a.local(I64));
+        let regs = std::array::from_fn(|i| (regs & (2 << i) != 0).then(|| a.local(I64)));
         let locals = Locals {
             budget,
             state,
@@ -116,14 +121,14 @@ impl Locals {
     /// The local holding `x[r]` (r in 1..32).
     pub fn reg(&self, r: u8) -> Local {
         assert!(r != 0, "x0 has no local");
-        self.regs[r as usize - 1]
+        self.regs[r as usize - 1].unwrap_or_else(|| panic!("x{r} has no local in this unit"))
     }
 
     /// Every named local (for checks).
     #[cfg(test)]
     fn all(&self) -> Vec<Local> {
         let mut v = vec![self.budget, self.state];
-        v.extend(self.regs);
+        v.extend(self.regs.iter().flatten());
         v.extend([
             self.t0,
             self.t1,
@@ -143,24 +148,36 @@ mod tests {
     use super::*;
 
     /// The declared types, by index, match the allocated locals, and every
-    /// local has its own index.
+    /// local has its own index, whichever registers get one.
     #[test]
     fn declarations_match_locals() {
-        let (l, declared) = Locals::new();
-        let mut types = vec![ValType::I64, ValType::I32]; // the parameters
-        for (n, ty) in declared {
-            types.extend(std::iter::repeat_n(ty, n as usize));
+        for regs in [u32::MAX << 1, 1 << 5 | 1 << 10, 0] {
+            let (l, declared) = Locals::new(regs);
+            let mut types = vec![ValType::I64, ValType::I32]; // the parameters
+            for (n, ty) in declared {
+                types.extend(std::iter::repeat_n(ty, n as usize));
+            }
+            let all = l.all();
+            assert_eq!(all.len(), types.len(), "every declared local is named");
+            assert_eq!(all.len(), 2 + regs.count_ones() as usize + 8);
+            for (i, local) in all.iter().enumerate() {
+                assert_eq!(local.index, i as u32);
+                assert_eq!(types[local.index as usize], local.ty, "{local:?}");
+            }
+            assert_eq!(l.tlb_entry.ty, ValType::I32);
+            assert_eq!((l.budget.index, l.state.index), (0, 1));
         }
-        let all = l.all();
-        assert_eq!(all.len(), types.len(), "every declared local is named");
-        for (i, local) in all.iter().enumerate() {
-            assert_eq!(local.index, i as u32);
-            assert_eq!(types[local.index as usize], local.ty, "{local:?}");
-        }
-        assert_eq!(l.tlb_entry.ty, ValType::I32);
-        assert_eq!((l.budget.index, l.state.index), (0, 1));
-        assert_eq!(l.reg(1).index, 2);
-        assert_eq!(l.reg(31).index, 32);
+        let (all, _) = Locals::new(u32::MAX << 1);
+        assert_eq!((all.reg(1).index, all.reg(31).index), (2, 32));
+        let (some, _) = Locals::new(1 << 5 | 1 << 10);
+        assert_eq!((some.reg(5).index, some.reg(10).index, some.t0.index), (2, 3, 4));
+    }
+
+    #[test]
+    #[should_panic(expected = "x6 has no local")]
+    fn a_register_without_a_local_is_a_bug() {
+        let (some, _) = Locals::new(1 << 5);
+        some.reg(6);
     }
 
     #[test]

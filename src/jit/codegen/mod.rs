@@ -216,7 +216,7 @@ fn generate_inner(
         let (_, _, survey) = translate(&region, &cfg, &flow, layout, opts, &Frame::none(), false);
         Frame::from_survey(&survey)
     } else {
-        Frame::none()
+        Frame::baseline()
     };
     let (f, marks, survey) = translate(&region, &cfg, &flow, layout, opts, &frame, marked);
     let wasm = module::assemble(layout, &f, survey.uses_mulhu);
@@ -235,7 +235,7 @@ fn translate(
     marked: bool,
 ) -> (Function, Option<Vec<Mark>>, Survey) {
     let optimizing = opts.tier == Tier::Optimizing;
-    let (locals, declared) = Locals::new();
+    let (locals, declared) = Locals::new(frame.locals);
     let mut f = Function::new(declared);
     let mut e = Emitter {
         layout: *layout,

@@ -133,6 +133,8 @@ pub(super) struct Survey {
     pub stale_uses: u32,
     /// Some instruction calls the module's `mulhu` helper.
     pub uses_mulhu: bool,
+    /// Registers whose local some instruction reads or writes.
+    pub reg_locals: u32,
 }
 
 /// The function's frame: the registers loaded at entry and the exit tails'
@@ -143,12 +145,21 @@ pub(super) struct Frame {
     /// Registers reloaded after every nested call: those some later read,
     /// write-back or exit tail may see before the unit writes them again.
     pub reloads: u32,
+    /// Registers that get a local: every one the translation, the entry
+    /// loads, the tails or the reloads use (see `Locals::new`).
+    pub locals: u32,
 }
 
 impl Frame {
-    /// No loads and no tails: the baseline tier, and the survey pass.
+    /// No loads and no tails, a local for every register: the survey pass.
     pub fn none() -> Frame {
-        Frame { loads: 0, tails: Vec::new(), reloads: ALL }
+        Frame { loads: 0, tails: Vec::new(), reloads: ALL, locals: ALL }
+    }
+
+    /// The baseline tier's: it keeps registers in the state block, so no
+    /// register has a local.
+    pub fn baseline() -> Frame {
+        Frame { locals: 0, ..Frame::none() }
     }
 
     pub fn from_survey(survey: &Survey) -> Frame {
@@ -160,7 +171,9 @@ impl Frame {
             loads |= stored & !must;
             reloads |= stored & !fresh;
         }
-        Frame { loads: loads & ALL, tails, reloads: reloads & ALL }
+        let locals =
+            (survey.reg_locals | loads | reloads | tails.iter().fold(0, |a, t| a | t)) & ALL;
+        Frame { loads: loads & ALL, tails, reloads: reloads & ALL, locals }
     }
 
     /// The tail an exit that must store `may` branches to: the smallest set
@@ -220,6 +233,7 @@ mod tests {
             entry_reads: 0b1_0000,
             stale_uses: 0b100_0000,
             uses_mulhu: false,
+            reg_locals: 0b1000_0000_0000,
         };
         let frame = Frame::from_survey(&survey);
         assert_eq!(frame.tails, vec![0b0010, 0b0110]);
@@ -229,5 +243,7 @@ mod tests {
         // After a nested call: x6 read while stale; x1 is stored by the
         // second exit's tail but fresh there.
         assert_eq!(frame.reloads, 0b100_0000);
+        // Locals: what the translation used, loads, tails and reloads.
+        assert_eq!(frame.locals, 0b1000_0101_0110);
     }
 }
