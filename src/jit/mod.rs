@@ -514,7 +514,9 @@ pub struct JitStats {
     /// The engine's part: wasmtime's compile (Cranelift, eager) plus
     /// instantiation natively; `WebAssembly.Module` + `Instance` + table
     /// install in the browser, where V8 compiles lazily at the first call
-    /// and optimizes in the background (not included).
+    /// and optimizes in the background (not included). A background compile
+    /// counts the compile thread's time natively, and in the browser only
+    /// the start of `WebAssembly.compile` (V8's threads do the rest).
     pub engine_ns: Histogram,
     /// Background compiles: host time from the start of a compile to its
     /// install, per unit (the unit ran at its old tier meanwhile).

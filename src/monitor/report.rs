@@ -152,7 +152,10 @@ pub struct JitReport {
     /// The engine's compile and instantiation per unit (natively wasmtime's
     /// eager Cranelift compile; in the browser `WebAssembly.Module` +
     /// `Instance`, while V8 compiles lazily at the first call and optimizes
-    /// in the background, which this does not include).
+    /// in the background, which this does not include). For a background
+    /// compile: natively the compile thread's time; in the browser only the
+    /// start of `WebAssembly.compile` on the worker (V8's own threads do the
+    /// rest, unseen; `compile_latency_ns` is how long it took to arrive).
     pub engine_ns: Quantiles,
     /// Background compiles (`jit.background_compile`): host time from the
     /// start of a unit's compile to its install, while the unit ran at its
