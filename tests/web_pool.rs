@@ -133,3 +133,43 @@ async fn two_helper_workers_run_two_vcpus_at_once() {
         report["smp"]
     );
 }
+
+/// Asynchronous compiles with several vCPUs (`jit.background_compile` on,
+/// this worker yielding between slices as the page's VM worker does). With
+/// `runtime.pool_size` 1 this worker runs both vCPUs as tasks and their
+/// compiles settle here between slices; with helpers (the first run) the
+/// vCPUs run on the helpers, which never return to their event loop, so
+/// their compiles are synchronous. Both runs end with smp-sum's checksum.
+#[wasm_bindgen_test]
+async fn async_compiles_with_several_vcpus() {
+    start_helpers(2).await;
+    let mut settled = Vec::new();
+    for pool in [2, 1] {
+        let settings = format!(
+            r#"{{"runtime.vcpus": 2, "runtime.pool_size": {pool}, "jit.background_compile": true}}"#
+        );
+        let mut m = WebMachine::new(&settings, SMP_SUM).unwrap_or_else(|_| panic!("machine"));
+        tunevm::web::worker_yields_between_slices(true);
+        let mut state = Value::Null;
+        for _ in 0..20_000 {
+            state = json(&m.run_for_json(20.0));
+            if state["state"] != "running" {
+                break;
+            }
+            JsFuture::from(sleep(0.0)).await.unwrap();
+        }
+        tunevm::web::worker_yields_between_slices(false);
+        assert_eq!(state["state"], "exit", "pool {pool}: {state}");
+        let out = m.console_take();
+        assert!(out.contains(SMP_SUM_CHECKSUM), "pool {pool}: smp-sum printed: {out}");
+        let jit = json(&m.report())["jit"].clone();
+        console_log!(
+            "pool {pool}: {} units, asynchronous: {}",
+            jit["units_compiled"],
+            jit["compile_latency_ns"]
+        );
+        settled.push(jit["compile_latency_ns"]["count"].as_u64().unwrap());
+    }
+    assert_eq!(settled[0], 0, "helpers compiled asynchronously");
+    assert!(settled[1] > 0, "nothing compiled asynchronously on one worker");
+}
