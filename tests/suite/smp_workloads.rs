@@ -117,13 +117,14 @@ fn smp_ring_never_ends_asleep_under_ipi_races() {
 fn smp_sum_harts_share_compiled_units() {
     let elf = std::fs::read(workloads().join("bin/smp-sum.elf")).expect("workload ELF");
     let limits = RunLimits { max_insns: Some(2_000_000_000), timeout_ns: Some(120_000_000_000) };
-    let go = |vcpus: u64, pool: u64| {
+    let go = |vcpus: u64, pool: u64, background: bool| {
         let mut c = VmConfig::default();
         c.runtime.vcpus = vcpus;
         c.runtime.pool_size = pool;
         c.jit.min_threshold = 2;
         c.jit.max_threshold = 2;
         c.jit.enable_compile_time_budget = false;
+        c.jit.background_compile = background;
         let r = run_captured(c, &elf, limits).expect("loads");
         let out = String::from_utf8_lossy(&r.console).into_owned();
         let want =
@@ -133,26 +134,26 @@ fn smp_sum_harts_share_compiled_units() {
         assert_eq!(fixed_lines(&out), fixed_lines(&want), "{vcpus} vCPUs");
         r.report.jit
     };
-    let one = go(1, 1);
+    let one = go(1, 1, false);
     assert_eq!(one.units_shared, 0, "one hart has no one to share with");
     // The start-up code, the hash loop, the reduction: a handful.
     assert!(one.units_compiled >= 3, "{}", one.units_compiled);
-    for pool in [1, 2] {
-        let four = go(4, pool);
-        // The harts run the same loops: on one worker at least a third of
-        // all units come from the repository (none would without sharing;
-        // the rest are entries only one hart reached). On two workers two
-        // harts often compile the same entry at once, so how many are
-        // shared depends on timing: some must be.
-        let total = four.units_compiled + four.units_shared;
-        let enough = if pool == 1 { four.units_shared * 3 >= total } else { four.units_shared > 0 };
+    for (pool, background) in [(1, false), (1, true), (2, false), (2, true)] {
+        let four = go(4, pool, background);
+        // The harts run the same loops. On one worker with synchronous
+        // compiles a module is in the repository before the next hart
+        // runs, so each of the three other harts takes at least the hash
+        // loop from there (hart 0 alone runs the start-up and printing
+        // code, most of the units). Otherwise how many are shared depends
+        // on timing (two workers compile the same entry at once; a
+        // background compile settles whenever the compile thread gets to
+        // it, on a loaded machine after several slices of other harts):
+        // some must be.
+        let strict = pool == 1 && !background;
+        let enough = if strict { four.units_shared >= 3 } else { four.units_shared > 0 };
         assert!(
             enough,
-            "{pool} workers: {} shared, {} compiled ({} on one hart)",
-            four.units_shared, four.units_compiled, one.units_compiled
-        );
-        eprintln!(
-            "{pool} workers: {} shared, {} compiled ({} on one hart)",
+            "{pool} workers, background {background}: {} shared, {} compiled ({} on one hart)",
             four.units_shared, four.units_compiled, one.units_compiled
         );
     }
