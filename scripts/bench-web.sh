@@ -11,6 +11,10 @@
 #   scripts/bench-web.sh plain      the plain build only
 #   scripts/bench-web.sh threads    the threads build only
 #   REPEAT=5 scripts/bench-web.sh   runs per configuration (median; default 3)
+#   ONLY=mixbench scripts/bench-web.sh plain      one of the two tables
+#   DEFAULTS_ONLY=1 ...             mixbench: its first run and the defaults' row
+#   SET=jit.tier_up_threshold=50 ...              one knob under every row's own
+#                                   settings (an A/B across two runs of this script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +29,9 @@ source scripts/web-env.sh
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-3600}"
 # Read by tests/web_bench.rs at compile time.
 export TUNEVM_WEB_BENCH_REPEAT="${REPEAT:-3}"
+export TUNEVM_WEB_BENCH_SET="${SET:-}" TUNEVM_WEB_BENCH_DEFAULTS_ONLY="${DEFAULTS_ONLY:-0}"
+filter=()
+if [ -n "${ONLY:-}" ]; then filter=("${ONLY}"); fi
 
 # The benchmark is compiled only with the web-bench feature; after `--`,
 # --nocapture makes the runner print the test's console output (the table)
@@ -39,12 +46,12 @@ for b in "${builds[@]}"; do
   case "$b" in
     plain)
       log "plain build (release)"
-      cargo "${bench_args[@]}" -- --nocapture | tee "$out"
+      cargo "${bench_args[@]}" -- --nocapture "${filter[@]}" | tee "$out"
       ;;
     threads)
       log "threads build (release, shared memory)"
       CARGO_TARGET_DIR="$THREADS_TARGET_DIR" RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
-        cargo "${bench_args[@]}" -Z build-std=std,panic_abort -- --nocapture | tee "$out"
+        cargo "${bench_args[@]}" -Z build-std=std,panic_abort -- --nocapture "${filter[@]}" | tee "$out"
       ;;
   esac
   # The table: from its heading to the ratios line.

@@ -85,6 +85,11 @@ impl Host for BenchHost {
 /// `VmConfig::default()` with `sets` applied, as `tunevm bench` builds it.
 fn config_with(sets: &[(&str, &str)]) -> VmConfig {
     let mut config = VmConfig::default();
+    // scripts/bench-web.sh's SET=key=value: under every row's own settings.
+    if let Some(kv) = option_env!("TUNEVM_WEB_BENCH_SET").filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv.split_once('=').expect("SET is key=value");
+        config.set(k, v).unwrap_or_else(|e| panic!("SET={kv}: {e}"));
+    }
     for (k, v) in sets {
         config.set(k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
     }
@@ -150,6 +155,19 @@ fn us(v: Option<u64>) -> String {
 
 fn pct(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{:.2} %", r * 100.0))
+}
+
+/// Whole compile time, then its two parts: discovery and wasm generation
+/// (the VM's own code) and the engine's compile and instantiation.
+fn compile_split(r: &Report) -> String {
+    let ms = |n: u64| n as f64 / 1e6;
+    let j = &r.jit;
+    format!(
+        "{:.0} ({:.0} + {:.0})",
+        ms(j.compile_ns.total),
+        ms(j.codegen_ns.total),
+        ms(j.engine_ns.total)
+    )
 }
 
 fn millions(n: u64) -> String {
@@ -284,7 +302,7 @@ fn mixbench_jit_vs_direct_wasm() {
              ({repeat} run(s) each, median)"
         ),
         String::new(),
-        "| engine | MIPS | wall ms | compiled units | compile total ms | \
+        "| engine | MIPS | wall ms | compiled units | compile total ms (codegen + engine) | \
          calls / chained per M insns |"
             .into(),
         "|---|---|---|---|---|---|".into(),
@@ -295,27 +313,31 @@ fn mixbench_jit_vs_direct_wasm() {
     let first = measure(&MIX, "first run", config_with(&[]));
     let per_m = |r: &Report, n: u64| n as f64 * 1e6 / r.instructions.max(1) as f64;
     lines.push(format!(
-        "| full tiering (defaults), the page's first run of it | {:.1} | {:.0} | {} | {:.0} \
+        "| full tiering (defaults), the page's first run of it | {:.1} | {:.0} | {} | {} \
          | {:.0} / {:.0} |",
         first.mips.unwrap_or(0.0),
         first.wall_ns as f64 / 1e6,
         first.jit.units_compiled,
-        first.jit.compile_ns.total as f64 / 1e6,
+        compile_split(&first),
         per_m(&first, first.jit.calls),
         per_m(&first, first.jit.chained),
     ));
     let mut mips = Vec::new();
     for (name, sets) in &configs {
+        // scripts/bench-web.sh's DEFAULTS_ONLY=1: the defaults' row only.
+        if option_env!("TUNEVM_WEB_BENCH_DEFAULTS_ONLY") == Some("1") && !sets.is_empty() {
+            continue;
+        }
         let runs: Vec<Report> =
             (0..repeat).map(|_| measure(&MIX, name, config_with(sets))).collect();
         let r = median(runs, |r| r.wall_ns);
         let per_m = |n: u64| per_m(&r, n);
         lines.push(format!(
-            "| {name} | {:.1} | {:.0} | {} | {:.0} | {:.0} / {:.0} |",
+            "| {name} | {:.1} | {:.0} | {} | {} | {:.0} / {:.0} |",
             r.mips.unwrap_or(0.0),
             r.wall_ns as f64 / 1e6,
             r.jit.units_compiled,
-            r.jit.compile_ns.total as f64 / 1e6,
+            compile_split(&r),
             per_m(r.jit.calls),
             per_m(r.jit.chained),
         ));
@@ -335,6 +357,11 @@ fn mixbench_jit_vs_direct_wasm() {
         first_ns as f64 / 1e6
     ));
     lines.push(String::new());
+    if mips.len() < configs.len() {
+        // DEFAULTS_ONLY: no other rows to compare with.
+        console_log!("{}", lines.join("\n"));
+        return;
+    }
     lines.push(format!(
         "ratios, same run: full tiering / direct wasm {:.1} % (target >= 70 % in the page; \
          the page's first run at the defaults {:.1} %); \
