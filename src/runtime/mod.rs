@@ -541,8 +541,13 @@ impl Machine {
             let stop = loop {
                 match v.run_until(&self.bus, limit) {
                     StopReason::Yield => {}
-                    // A spinning hart's turn ends: the others run first.
-                    StopReason::Paused => break StopReason::Limit,
+                    // A spinning hart's turn ends: the others run first,
+                    // and its time moves on as if it had spun the turn out
+                    // (as on the worker pool, `runtime::smp`).
+                    StopReason::Paused => {
+                        v.hart.advance_clock_to(limit);
+                        break StopReason::Limit;
+                    }
                     stop => break stop,
                 }
             };

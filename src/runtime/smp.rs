@@ -207,6 +207,17 @@ impl RunCtx<'_> {
                 stop => break stop,
             }
         };
+        if stop == StopReason::Paused {
+            // A spinning hart gives up the rest of its quantum, and guest
+            // time passes for it as if it had spun it out (skipped cycles:
+            // no instruction is retired). Otherwise a hart that pauses
+            // every few instructions barely moves guest time, and harts
+            // napping on a timer (smp.h's ticket lock) wait for a deadline
+            // that comes only after hundreds of quanta, each a host thread
+            // yield: on a busy host that took smp-locks from 0.2 s to a
+            // minute.
+            v.hart.advance_clock_to(limit);
+        }
         let elapsed = now_ns().saturating_sub(t0);
         let executed = v.hart.executed() - executed0;
         let retired = v.hart.retired() - retired0;

@@ -264,8 +264,10 @@ fn a_quantum_end_keeps_the_worker_when_no_task_waits() {
 /// hart's quantum on a machine of several (`runtime.pause_yields`): hart 1
 /// spins on a flag that hart 0 sets after 200 000 instructions of its own,
 /// and on one worker it gives the worker back at every pause instead of
-/// spinning out its quantum while hart 0 cannot run. With the knob off, or
-/// with a full fence in the loop, it spins whole quanta.
+/// spinning out its quantum while hart 0 cannot run, while its guest time
+/// goes on as if it had spun (else harts napping on mtime, as smp.h's
+/// ticket lock does, wait hundreds of quanta for their deadline). With the
+/// knob off, or with a full fence in the loop, it spins whole quanta.
 #[test]
 fn pause_ends_a_spinning_harts_quantum() {
     let program = |hint: u32| {
@@ -302,12 +304,14 @@ fn pause_ends_a_spinning_harts_quantum() {
             c.runtime.pause_yields = yields;
             let (m, outcome) = run(&program(hint), c);
             assert_eq!(outcome, RunOutcome::Exited(0), "jit {jit}");
-            m.sample(1).smp.unwrap().vcpus[1].clone()
+            (m.sample(1).smp.unwrap().vcpus[1].clone(), m.vcpus[1].hart.clock())
         };
-        let yields = spinner(pause, true);
+        let (yields, clock) = spinner(pause, true);
         assert!(yields.pauses >= 10, "jit {jit}: {} pauses", yields.pauses);
         assert!(yields.instructions < 2_000, "jit {jit}: {} with pause", yields.instructions);
-        for (what, spins) in
+        // Hart 0 counted for about 200 000 cycles; the spinner's time kept up.
+        assert!(clock > 100_000, "jit {jit}: the spinning hart's clock {clock}");
+        for (what, (spins, _)) in
             [("knob off", spinner(pause, false)), ("fence", spinner(fence(3, 3), true))]
         {
             assert!(spins.instructions > 100_000, "jit {jit}, {what}: {}", spins.instructions);
