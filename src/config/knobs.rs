@@ -323,13 +323,15 @@ fn runtime_knobs() -> Vec<KnobSpec> {
                  hypervisor's pause-loop exiting does: a hart spinning for a lock or a flag \
                  hands its worker to a vCPU that waits for one (with a worker of its own it \
                  yields its host thread), instead of spinning out its quantum while the hart \
-                 it waits for cannot run. false: PAUSE is a plain fence, and a spinning hart \
-                 runs until its quantum ends. Compare smp.vcpus (instructions, pauses) and \
-                 wall_ns on smp-locks with runtime.pool_size 1.",
+                 it waits for cannot run; its guest time moves on to the quantum's end, as if it \
+                 had spun (harts napping on the timer wake on time). false: PAUSE is a plain \
+                 fence, and a spinning hart runs until its quantum ends. Compare smp.vcpus \
+                 (instructions, pauses) and wall_ns on smp-locks with runtime.pool_size 1.",
                 "PAUSE（自旋等待提示：pred = w、succ = 0 的 FENCE）在多 hart 的机器上做什么。\
                  true：它结束该 hart 的时间片，就像虚拟机管理程序的 pause-loop exiting：\
                  为等一把锁或一个标志而空转的 hart 把工作者让给等着工作者的 vCPU\
-                 （独占一个工作者时则让出宿主机线程），而不是在它所等的 hart 无法运行时空转完整个时间片。\
+                 （独占一个工作者时则让出宿主机线程），而不是在它所等的 hart 无法运行时空转完整个时间片；\
+                 它的客户机时间前进到时间片结束处，如同空转过一样（靠定时器小睡的 hart 按时醒来）。\
                  false：PAUSE 只是普通的 fence，空转的 hart 一直运行到时间片结束。\
                  在 runtime.pool_size 为 1 时运行 smp-locks，对比 smp.vcpus（指令数、pauses）和 wall_ns。",
             ),

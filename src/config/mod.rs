@@ -123,9 +123,10 @@ pub struct RuntimeConfig {
     /// hypervisor's pause-loop exiting does: a hart spinning for a lock or a flag
     /// hands its worker to a vCPU that waits for one (with a worker of its own it
     /// yields its host thread), instead of spinning out its quantum while the hart
-    /// it waits for cannot run. false: PAUSE is a plain fence, and a spinning hart
-    /// runs until its quantum ends. Compare smp.vcpus (instructions, pauses) and
-    /// wall_ns on smp-locks with runtime.pool_size 1.
+    /// it waits for cannot run; its guest time moves on to the quantum's end, as if it
+    /// had spun (harts napping on the timer wake on time). false: PAUSE is a plain
+    /// fence, and a spinning hart runs until its quantum ends. Compare smp.vcpus
+    /// (instructions, pauses) and wall_ns on smp-locks with runtime.pool_size 1.
     ///
     /// Default true.
     pub pause_yields: bool,
