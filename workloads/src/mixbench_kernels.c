@@ -1112,15 +1112,28 @@ static uint64_t kernel_matrix(uint32_t rep)
 
 /* ---- driver ---------------------------------------------------------------- */
 
+/* Build with -DMIXBENCH_ONLY=k (1 calls, 2 indirect, 3 lists, 4 parse,
+ * 5 matrix) to run one kernel alone, for measurements of one shape of code
+ * (BENCHMARKS.md); the checksum then differs. 0, the default, runs all. */
+#ifndef MIXBENCH_ONLY
+#define MIXBENCH_ONLY 0
+#endif
+#define MIXBENCH_RUNS(k) (MIXBENCH_ONLY == 0 || MIXBENCH_ONLY == (k))
+
 void mixbench_run_all(uint32_t reps, mixbench_result *out)
 {
     mixbench_result r = {0, 0, 0, 0, 0, 0, 0};
     for (uint32_t rep = 0; rep < reps; rep++) {
-        r.calls    = fold64(r.calls,    kernel_calls(rep, &r.errors));
-        r.indirect = fold64(r.indirect, kernel_indirect(rep, &r.errors));
-        r.lists    = fold64(r.lists,    kernel_lists(rep, &r.errors));
-        r.parse    = fold64(r.parse,    kernel_parse(rep, &r.errors));
-        r.matrix   = fold64(r.matrix,   kernel_matrix(rep));
+        if (MIXBENCH_RUNS(1))
+            r.calls    = fold64(r.calls,    kernel_calls(rep, &r.errors));
+        if (MIXBENCH_RUNS(2))
+            r.indirect = fold64(r.indirect, kernel_indirect(rep, &r.errors));
+        if (MIXBENCH_RUNS(3))
+            r.lists    = fold64(r.lists,    kernel_lists(rep, &r.errors));
+        if (MIXBENCH_RUNS(4))
+            r.parse    = fold64(r.parse,    kernel_parse(rep, &r.errors));
+        if (MIXBENCH_RUNS(5))
+            r.matrix   = fold64(r.matrix,   kernel_matrix(rep));
     }
     uint64_t c = fold64(0, reps);
     c = fold64(c, r.calls);
