@@ -181,4 +181,12 @@ pub struct MemoryLayout {
     /// Its minimum and maximum size in 64 KiB pages, as the import declares.
     pub min_pages: u64,
     pub max_pages: Option<u64>,
+    /// The imported function table holds `(ref null $run)` (type 0 of every
+    /// generated module) instead of any `funcref`. Natively the VM makes the
+    /// tables and types them: a `call_indirect` or `return_call_indirect`
+    /// through a typed table skips the callee's signature check, a chain of
+    /// dependent loads on every chained exit (BENCHMARKS.md "A typed
+    /// function table natively"). In the page the table is the VM's own
+    /// `funcref` table, which JavaScript cannot type.
+    pub typed_table: bool,
 }

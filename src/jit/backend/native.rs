@@ -194,6 +194,7 @@ impl NativeBackend {
             shared: true,
             min_pages: pages,
             max_pages: Some(pages),
+            typed_table: true,
         };
         let base = memory.data().as_ptr() as *mut u8;
         // SAFETY: the offsets lie inside the `pages` pages just allocated
@@ -435,7 +436,7 @@ impl NativeBackend {
                 let mut store = Store::new(&self.engine, ());
                 let table = Table::new(
                     &mut store,
-                    TableType::new(RefType::FUNCREF, MODULES_PER_STORE as u32, None),
+                    TableType::new(run_ref_type(&self.engine), MODULES_PER_STORE as u32, None),
                     Ref::Func(None),
                 )
                 .map_err(|e| format!("function table: {e}"))?;
@@ -592,6 +593,12 @@ impl CompileThread {
 fn engine_config() -> Config {
     let mut config = Config::new();
     config.wasm_threads(true).shared_memory(true).table_lazy_init(false);
+    // A development aid (the `jitdump` cargo feature): perf's view of
+    // generated code.
+    #[cfg(feature = "jitdump")]
+    if std::env::var_os("TUNEVM_JITDUMP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::JitDump);
+    }
     config
 }
 
@@ -601,12 +608,20 @@ fn warm_up(engine: &Engine, memory: &SharedMemory, layout: &MemoryLayout) -> Res
     let wasm = super::warm_up_module(layout);
     let module = Module::new(engine, &wasm).map_err(|e| format!("warm-up compile: {e}"))?;
     let mut store = Store::new(engine, ());
-    let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 0, None), Ref::Func(None))
-        .map_err(|e| format!("warm-up table: {e}"))?;
+    let table =
+        Table::new(&mut store, TableType::new(run_ref_type(engine), 0, None), Ref::Func(None))
+            .map_err(|e| format!("warm-up table: {e}"))?;
     let tag = chain_tag_global(&mut store, CHAIN_TAG_VALID)?;
     Instance::new(&mut store, &module, &[memory.clone().into(), table.into(), tag.into()])
         .map_err(|e| format!("warm-up instantiate: {e}"))?;
     Ok(())
+}
+
+/// `(ref null $run)`: the element type of the function tables (the
+/// layout's `typed_table`; a slot is null until a module is installed).
+fn run_ref_type(engine: &Engine) -> RefType {
+    let run = wasmtime::FuncType::new(engine, [ValType::I64, ValType::I32], [ValType::I64]);
+    RefType::new(true, wasmtime::HeapType::ConcreteFunc(run))
 }
 
 /// The `env.chain_tag` import: an immutable i32 global holding `tag`.

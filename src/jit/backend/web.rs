@@ -363,6 +363,7 @@ impl WebBackend {
             shared: false,
             min_pages: 1,
             max_pages: None,
+            typed_table: false,
         };
         let (shared, max_pages) = match MEMORY_IMPORT.get() {
             Some(&found) => found,

@@ -569,6 +569,7 @@ mod tests {
             shared: false,
             min_pages: 18,
             max_pages: None,
+            typed_table: false,
         };
         let opts = CodegenOptions {
             tier: Tier::Optimizing,
@@ -608,6 +609,7 @@ mod tests {
             shared: false,
             min_pages: 18,
             max_pages: None,
+            typed_table: false,
         };
         let opts = CodegenOptions {
             tier: Tier::Optimizing,
@@ -652,6 +654,7 @@ mod tests {
             shared: false,
             min_pages: 18,
             max_pages: None,
+            typed_table: false,
         };
         let opts = CodegenOptions {
             tier: Tier::Optimizing,
@@ -708,6 +711,7 @@ mod tests {
             shared: false,
             min_pages: 18,
             max_pages: None,
+            typed_table: false,
         };
         let checks = |access_groups| {
             let opts = CodegenOptions {
@@ -737,6 +741,7 @@ mod tests {
             shared: false,
             min_pages: 18,
             max_pages: None,
+            typed_table: false,
         };
         for tier in [Tier::Baseline, Tier::Optimizing] {
             for (strict_align, data_bare) in [(false, true), (true, true), (false, false)] {

@@ -4,13 +4,14 @@
 //! Invariants: type 0 and function 0 are `run: (i64, i32) -> i64` (the
 //! unit: budget and state-block address in, result out), function
 //! [`MULHU`] is `mulhu: (i64, i64) -> i64`; the module imports, in this
-//! order, `env.memory` (declared as `layout` says), `env.table` (a funcref
-//! table holding other units' `run`, for chaining) and `env.chain_tag` (an
+//! order, `env.memory` (declared as `layout` says), `env.table` (a table
+//! holding other units' `run`, for chaining: of `(ref null 0)` if
+//! `layout.typed_table`, else of `funcref`) and `env.chain_tag` (an
 //! immutable i32 global: the tag of that table, see `layout::ChainSlot`),
 //! and nothing else, so both backends instantiate every module alike.
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, Function, FunctionSection, GlobalType,
-    ImportSection, MemoryType, Module, RefType, TableType, TypeSection, ValType,
+    HeapType, ImportSection, MemoryType, Module, RefType, TableType, TypeSection, ValType,
 };
 
 use super::locals::{Allocator, LocalOps};
@@ -43,7 +44,11 @@ pub(super) fn assemble(layout: &MemoryLayout, run: &Function, with_mulhu: bool) 
         "env",
         "table",
         EntityType::Table(TableType {
-            element_type: RefType::FUNCREF,
+            element_type: if layout.typed_table {
+                RefType { nullable: true, heap_type: HeapType::Concrete(0) }
+            } else {
+                RefType::FUNCREF
+            },
             table64: false,
             minimum: 0,
             maximum: None,
