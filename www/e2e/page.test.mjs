@@ -1428,9 +1428,12 @@ test('smp-hello on 4 vCPUs: one line per hart in hart order and an SMP card of 4
   assert.match(shown.how, /^4 vCPUs as tasks on 3 workers/, '#smp-how');
   assert.equal(shown.poolNote, '', '#smp-pool-note with runtime.pool_size=3 (followed as set)');
   assert.match(shown.busy, /busy \d+(\.\d)? %/, 'worker utilisation');
-  // The helpers really ran the vCPUs: every worker polled tasks.
+  // The helpers really ran the vCPUs: tasks were polled on more than one
+  // worker. Not necessarily on all three: smp-hello ends after a few
+  // thousand instructions, and a helper may wake for its first poll only
+  // after the other two have run every task (CI saw polls 5, 2, 0).
   const workers = await page.evaluate(() => window.tunevmPage.lastReport().smp.workers);
-  assert.ok(workers.every((w) => w.polls > 0), `every worker polled: ${JSON.stringify(workers)}`);
+  assert.ok(workers.filter((w) => w.polls > 0).length >= 2, `workers that polled: ${JSON.stringify(workers)}`);
   t.diagnostic(`SMP card: ${JSON.stringify(shown)}`);
 
   await setKnob(page, 'runtime.vcpus', '1');
