@@ -19,6 +19,13 @@ import { get, num } from './dom.js';
 
 export const CHART_NAMES = ['mips', 'tiers', 'compile_time', 'code_churn', 'code_cache', 'tlb_levels', 'threshold', 'memory'];
 const MAX_POINTS = 2400; // beyond this every other point is dropped (about 6 minutes at 150 ms)
+// While live reports stream in (every 40 ms early in a run), the charts take
+// every point but redraw at most this often. Drawing eight charts for each
+// report kept the page's main thread busy most of a run (layout, paint and
+// uPlot: about 1 s of a 2.6 s run), and on a 2-core machine that is the time
+// the guest's Web Workers needed (BENCHMARKS.md "The page draws less while
+// it runs").
+const DRAW_EVERY_MS = 250;
 const COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5', '#e8590c', '#0c8599', '#c2255c', '#5c940d'];
 const TIERS = ['interpreter', 'baseline', 'optimizing'];
 // A live report less than this much run time after the one before, with no
@@ -198,6 +205,8 @@ export class Charts {
     this.plots = new Map();
     this.state = { levels: [], bucketLabels: [], marks: [] };
     this.dirty = new Set();
+    this.drawnAt = -Infinity; // performance.now() of the last redraw
+    this.timer = 0; // a redraw waiting for DRAW_EVERY_MS to pass
     this.clear();
     addEventListener('resize', () => this.resize());
   }
@@ -247,10 +256,21 @@ export class Charts {
     }
   }
 
+  /** Redraws the dirty charts at the next frame, or, if they were drawn
+   *  less than DRAW_EVERY_MS ago, once that has passed. */
   schedule() {
-    if (this.frame) return;
+    if (this.frame || this.timer) return;
+    const wait = this.drawnAt + DRAW_EVERY_MS - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = 0;
+        this.schedule();
+      }, wait);
+      return;
+    }
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      this.drawnAt = performance.now();
       for (const name of this.dirty) {
         this.plots.get(name)?.setData(this.data[name]);
         // Before the first point a chart says what will appear, not a blank box.

@@ -13,6 +13,12 @@ import { SmpCard } from './smp-view.js';
 import { $, reason } from './dom.js';
 import { download, reportToCsv } from './report.js';
 
+// While a run streams live reports (every 40 ms early on), the views other
+// than the charts' data (checklist, advisor, SMP card, GC group, the progress
+// line) show the latest report at most this often; a run's last report shows
+// at once. See charts.js DRAW_EVERY_MS for why.
+const SHOW_EVERY_MS = 250;
+
 export class ReportPanel {
   constructor() {
     this.checklist = new Checklist($('#checklist'));
@@ -23,20 +29,48 @@ export class ReportPanel {
     this.smp = new SmpCard($('#smp-card'));
     this.lastReport = null; // latest live report (an object)
     this.finalReport = null; // full report text of the last finished run
+    this.shownAt = -Infinity; // performance.now() when the views last showed a report
+    this.showTimer = 0;
+    this.alsoShow = null;
   }
 
-  /** A live report (the report without its series). */
-  push(report) {
+  /** A live report (the report without its series). The charts take every
+   *  one; the other views, and `alsoShow` (the caller's own view of it, e.g.
+   *  the progress line), show the latest at most every SHOW_EVERY_MS. */
+  push(report, alsoShow = null) {
     this.lastReport = report;
     this.charts.push(report);
+    this.alsoShow = alsoShow;
+    const final = report.stop_reason && report.stop_reason !== 'running';
+    const wait = this.shownAt + SHOW_EVERY_MS - performance.now();
+    if (final || wait <= 0) {
+      this.show();
+    } else if (!this.showTimer) {
+      this.showTimer = setTimeout(() => this.show(), wait);
+    }
+  }
+
+  /** Shows the latest report in the views (see push). */
+  show() {
+    clearTimeout(this.showTimer);
+    this.showTimer = 0;
+    const report = this.lastReport;
+    if (!report) return;
+    this.shownAt = performance.now();
     this.gc.update(report);
     this.checklist.update(report);
     this.advisor.update(report);
     this.smp.update(report);
+    const also = this.alsoShow;
+    this.alsoShow = null;
+    also?.(report);
   }
 
   /** A new or reset machine starts blank. */
   clear() {
+    clearTimeout(this.showTimer);
+    this.showTimer = 0;
+    this.alsoShow = null;
     this.lastReport = null;
     this.charts.clear();
     this.gc.clear();

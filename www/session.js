@@ -58,13 +58,14 @@ export class Session {
       case 'console':
         this.console.append(msg.text);
         return;
-      case 'live':
-        this.panel.push(msg.report);
-        this.abCurrent?.push(msg.report);
+      case 'live': {
         // a report without a status (after Pause, after a retune while paused)
         // is followed by the status, or leaves #progress as it is
-        if (msg.status) this.controls.showProgress(msg.status, msg.report);
+        const { status } = msg;
+        this.panel.push(msg.report, status ? (r) => this.controls.showProgress(status, r) : null);
+        this.abCurrent?.push(msg.report);
         return;
+      }
       case 'ended':
         this.onRunEnded(msg.status, msg.report);
         return;
