@@ -177,7 +177,11 @@ async function start() {
       killed: () => session?.onKilled(),
     },
     wasm,
-    { wire: params.get('wire') }, // 'json': the benchmark's JSON-text path (www/e2e/bench-run.mjs)
+    {
+      wire: params.get('wire'), // 'json': the benchmark's JSON-text path (www/e2e/bench-run.mjs)
+      // ?warmup=MS: the engine warm-up's length in worker ms (worker.js; 0: none), for comparisons and tests
+      warmUpMs: params.has('warmup') ? Number(params.get('warmup')) : undefined,
+    },
   );
   const mainWasm = loadMainWasm(wasm);
   mainWasm.catch(() => {}); // awaited below
@@ -243,6 +247,8 @@ window.tunevmPage = {
   retuneMarks: () => session?.panel.charts.marks() ?? [],
   /** Benchmark only: the worker's timings of the current machine (see worker.js). */
   workerTimings: (n) => session?.worker.timings(n),
+  /** Benchmark and test: what the worker's engine warm-up did. */
+  warmUp: () => session?.worker.warmUp(),
   /** Test only: a Rust panic in the worker. */
   debugPanic: () => session?.worker.debugPanic(),
   /** Test only: a Rust panic in a helper of the worker pool. */

@@ -15,11 +15,16 @@ export class WorkerReplaced extends Error {}
 export class VmWorker {
   /** handlers: { message(msg), crash(message), killed() };
    *  wasm: a promise of {module, pkg} (the compiled tunevm_bg.wasm and its folder);
-   *  options.wire: 'object' (default) or 'json' (benchmark only: the JSON-text path) */
+   *  options.wire: 'object' (default) or 'json' (benchmark only: the JSON-text path);
+   *  options.warmUpMs: how long the worker's engine warm-up runs (worker ms;
+   *  0: none; default: the worker's own) */
   constructor(handlers, wasm, options = {}) {
     this.handlers = handlers;
     this.wasm = wasm;
     this.wire = options.wire === 'json' ? 'json' : 'object';
+    // The next worker spawned warms the engine up for this long (undefined:
+    // the worker's default; 0: not at all).
+    this.warmUpNext = options.warmUpMs;
     this.nextId = 1;
     this.pending = new Map();
     this.gen = 0; // number of the machine last asked of the worker
@@ -36,6 +41,12 @@ export class VmWorker {
     });
     this.ready.catch(() => {}); // observed by whoever awaits it
     const worker = this.worker;
+    // Only the page's first worker warms the engine up: the browser shares
+    // the VM's compiled (and optimized) code with every worker of the
+    // module, and a worker replaced after a crash must not repeat whatever
+    // the warm-up did.
+    const warmUpMs = this.warmUpNext;
+    this.warmUpNext = 0;
     worker.onmessage = (ev) => {
       if (worker !== this.worker) return; // a message from a worker already replaced
       this.onMessage(ev.data);
@@ -50,8 +61,8 @@ export class VmWorker {
     };
     // always answer the worker's wait for "init": with the module, or without (it fetches)
     this.wasm.then(
-      ({ module, pkg }) => worker.postMessage({ type: 'init', module, pkg, wire: this.wire }),
-      () => worker.postMessage({ type: 'init', wire: this.wire }),
+      ({ module, pkg }) => worker.postMessage({ type: 'init', module, pkg, wire: this.wire, warmUpMs }),
+      () => worker.postMessage({ type: 'init', wire: this.wire, warmUpMs }),
     );
   }
 
@@ -224,6 +235,13 @@ export class VmWorker {
    *  boundary (`n` calls each). */
   timings(n) {
     return this.request('timings', n);
+  }
+
+  /** Benchmark and test: what the engine's warm-up did (worker.js
+   *  `warmUp`: its state, worker ms, slices, guest instructions, units
+   *  compiled, and the message that stopped it, if one did). */
+  warmUp() {
+    return this.request('warm_up');
   }
 
   /** Test only: a Rust panic in the worker (the page then shows `error:`

@@ -1,8 +1,9 @@
 // The machine's home: a module Web Worker. The page never runs the VM itself.
 //
 // Page -> worker messages ({type, ...}):
-//   init {module?: WebAssembly.Module, pkg, wire}  first message: the compiled wasm (see below);
-//                                                  wire 'json' (benchmark only) takes the JSON-text path
+//   init {module?: WebAssembly.Module, pkg, wire, warmUpMs}  first message: the compiled wasm (see below);
+//                                                  wire 'json' (benchmark only) takes the JSON-text path;
+//                                                  warmUpMs: the engine warm-up's length (0: none; see warmUp)
 //   load {gen, settings: JSON text, elf: Uint8Array}   build a WebMachine (replaces any old one);
 //                                                  every later message carries this gen
 //   run | pause | stop | reset | step {block}      control the run
@@ -13,7 +14,7 @@
 //                                                  changes: {key: "text"}} | message: why not (a knob that is
 //                                                  not live differs: it applies when the machine is built
 //                                                  again)}; while not running, a live report follows a change
-//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"debug_panic"|"debug_panic_pool"|"debug_panic_marker", arg}
+//   request {id, what: "report"|"hot_units"|"code_view"|"regs"|"native"|"timings"|"warm_up"|"debug_panic"|"debug_panic_pool"|"debug_panic_marker", arg}
 // Worker -> page:
 //   ready {build, isolated} | fatal {message}      after init (or when init failed)
 //   loaded {status} | load-error {message}
@@ -68,6 +69,72 @@ const freshTiming = () => ({
 });
 const post = (msg) => self.postMessage({ gen, ...msg });
 
+// The engine's warm-up. A fresh page's browser runs the VM's own code with
+// its baseline compiler until it has run enough to be optimized, and compiles
+// the first few hundred generated modules more slowly than later ones; a
+// user's first run paid for both (BENCHMARKS.md "Warming the engine at page
+// load"). So once the worker is ready it runs a built-in program, phases
+// (hundreds of small functions: the interpreter, the code generator and the
+// code cache all get busy), on a machine of its own with little RAM, for at
+// most warmUpMs of worker time in short slices, and drops it. It gives way
+// at once to the user's machine: a run or step message stops it before its
+// next slice, and it never touches `machine`, `gen` or the timings.
+let warmUpMs = 600;
+const WARM_UP_SLICE_MS = 5;
+const WARM_UP_SETTINGS = JSON.stringify({
+  'memory.ram_bytes': String(16 << 20),
+  'runtime.pool_size': '1',
+  'runtime.vcpus': '1',
+  'gc.concurrent_marking': 'false',
+});
+let warmUpStop = false;
+// Benchmark and test figures of the warm-up (request 'warm_up').
+// afterStopMs: from the run or step message that stopped it to its end.
+const warmUpState = {
+  state: 'waiting', ms: 0, slices: 0, instructions: 0, units: 0, stoppedBy: null, afterStopMs: 0,
+};
+let warmUpStopAt = 0;
+
+async function warmUp() {
+  if (warmUpState.state !== 'waiting') return; // off
+  let m = null;
+  try {
+    const res = await fetch('workloads/phases.elf');
+    if (!res.ok) throw new Error(`workloads/phases.elf: HTTP ${res.status}`);
+    const elf = new Uint8Array(await res.arrayBuffer());
+    if (!warmUpStop) {
+      m = new vm.WebMachine(WARM_UP_SETTINGS, elf);
+      warmUpState.state = 'running';
+      const start = performance.now();
+      while (!warmUpStop && performance.now() - start < warmUpMs) {
+        if (m.run_for(WARM_UP_SLICE_MS).state !== 'running') break;
+        warmUpState.slices++;
+        await yieldToEvents();
+      }
+      warmUpState.ms = performance.now() - start;
+      const r = JSON.parse(m.live_json());
+      warmUpState.instructions = r.instructions;
+      warmUpState.units = r.jit?.units_compiled ?? 0;
+    }
+    warmUpState.state = warmUpStop ? 'stopped' : 'done';
+    if (warmUpStop) warmUpState.afterStopMs = performance.now() - warmUpStopAt;
+  } catch (e) {
+    warmUpState.state = `failed: ${lastPanic ?? reason(e)}`;
+    // Only a warm-up, but after a Rust panic this wasm instance must not run
+    // anything again: the page replaces the worker (without a warm-up).
+    if (lastPanic) {
+      m = null;
+      crash(e);
+    }
+  } finally {
+    try {
+      m?.free();
+    } catch {
+      /* dropped anyway */
+    }
+  }
+}
+
 // The page compiles the wasm once and sends the WebAssembly.Module in an
 // "init" message (one download, one compile for the page and its workers);
 // without one the glue fetches tunevm_bg.wasm itself.
@@ -78,8 +145,10 @@ const PKG = self.crossOriginIsolated === true ? './pkg/' : './pkg-st/';
 const ready = (async () => {
   const isolated = self.crossOriginIsolated === true;
   const mod = await import(`${PKG}tunevm.js`);
-  const { module, pkg, wire: w } = await initMessage;
+  const { module, pkg, wire: w, warmUpMs: warm } = await initMessage;
   if (w === 'json') wire = 'json';
+  if (Number.isFinite(warm) && warm >= 0) warmUpMs = warm;
+  if (warmUpMs === 0) warmUpState.state = 'off';
   await mod.default(module && pkg === PKG ? { module_or_path: module } : undefined);
   vm = mod;
   const build = vm.worker_start(); // installs the panic hook
@@ -87,6 +156,7 @@ const ready = (async () => {
   // WebAssembly.compile promises settle there (jit.background_compile).
   vm.worker_yields_between_slices(true);
   post({ type: 'ready', build, isolated });
+  warmUp();
 })().catch((e) => {
   post({ type: 'fatal', message: `could not start the VM: ${reason(e)}` });
   throw e;
@@ -222,6 +292,8 @@ function answer(what, arg) {
       return needMachine().regs();
     case 'native':
       return nativeCpubench();
+    case 'warm_up':
+      return { ...warmUpState };
     case 'timings':
       return timings(arg);
     case 'debug_panic':
@@ -459,6 +531,11 @@ async function handle(msg) {
 }
 
 self.onmessage = (ev) => {
+  if (['run', 'step'].includes(ev.data?.type) && !warmUpStop) {
+    warmUpStop = true;
+    warmUpStopAt = performance.now();
+    if (['waiting', 'running'].includes(warmUpState.state)) warmUpState.stoppedBy = ev.data.type;
+  }
   if (ev.data?.type === 'init') {
     gotInit(ev.data);
     return;

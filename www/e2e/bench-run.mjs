@@ -2,8 +2,9 @@
 // end in the page's worker (the real page, its Run button and its run loop),
 // then the checklist's direct-wasm comparison, in headless Chromium.
 //
-//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME] [--same-page] [--idle-ms MS] [--wire object|json|both]
-//        [--set KEY=VALUE]... [--ab KEY=VALUE] [--dist-b DIR]
+//   node www/e2e/bench-run.mjs [--runs N] [--workload NAME | --elf PATH] [--same-page] [--idle-ms MS]
+//        [--wire object|json|both] [--set KEY=VALUE]... [--ab KEY=VALUE] [--dist-b DIR] [--before NAME]
+//        [--warmup MS | --no-warmup]
 //   (scripts/bench-page.sh --run builds first)
 //
 // Every run is a fresh page, or with --same-page all runs are in one page,
@@ -32,6 +33,8 @@
 // build of it in DIR (e.g. a copy of dist/ made before a change).
 
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { launchBrowser, startServer, waitInPage } from './harness.mjs';
 
 const arg = (name, fallback) => {
@@ -39,9 +42,16 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const RUNS = Number(arg('--runs', process.env.RUNS || 3));
-const WORKLOAD = arg('--workload', 'cpubench');
+// --elf PATH: upload that ELF through the page's file input, as a user runs
+// a program of their own (any program, e.g. workloads/bin/mixbench.elf,
+// which is not in the picker), instead of picking a built-in workload.
+const ELF = arg('--elf', null);
+const WORKLOAD = ELF ? basename(ELF, '.elf') : arg('--workload', 'cpubench');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs wants a positive integer, got ${RUNS}`);
 const SAME_PAGE = process.argv.includes('--same-page');
+// --warmup MS: the worker's engine warm-up runs this long (?warmup=MS; 0:
+// none); --no-warmup is --warmup 0.
+const WARMUP = process.argv.includes('--no-warmup') ? '0' : arg('--warmup', null);
 // How long a fresh page sits idle before its first run (the worker's warm-up
 // runs meanwhile; 0 starts at once, as a quick user or a test would).
 const IDLE_MS = Number(arg('--idle-ms', 0));
@@ -67,6 +77,7 @@ const VARIANTS = DIST_B
 async function openPage(browser, url, { wire, sets }) {
   const q = new URLSearchParams();
   if (wire === 'json') q.set('wire', 'json');
+  if (WARMUP != null) q.set('warmup', WARMUP);
   for (const s of sets) q.append('set', s);
   if (q.size) url = `${url}?${q}`;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -82,7 +93,16 @@ async function openPage(browser, url, { wire, sets }) {
       timeout: RUN_LIMIT_MS, message: `${BEFORE} did not end`,
     });
   }
-  await page.selectOption('#workload', WORKLOAD);
+  if (ELF) {
+    await page.setInputFiles('#elf-file', {
+      name: basename(ELF), mimeType: 'application/octet-stream', buffer: readFileSync(ELF),
+    });
+    await waitInPage(page, () => document.querySelector('#workload').value.startsWith('file:'), null, {
+      timeout: 15_000, message: `the uploaded ${ELF} did not become the program`,
+    });
+  } else {
+    await page.selectOption('#workload', WORKLOAD);
+  }
   if (IDLE_MS > 0) await page.waitForTimeout(IDLE_MS);
   return { context, page };
 }
@@ -111,7 +131,7 @@ async function runOnce(browser, url, shared, variant) {
     const state = (await page.locator('#state').textContent()).trim();
     const report = await page.evaluate(() => window.tunevmPage.lastReport());
     let native = null;
-    if (WORKLOAD === 'cpubench') {
+    if (!ELF && WORKLOAD === 'cpubench') {
       const row = '#checklist [data-target="native_speed"]';
       await waitInPage(page, (sel) => ['pass', 'fail'].includes(document.querySelector(sel)?.dataset.status), row, {
         timeout: 30_000, message: 'the checklist never measured native speed',
@@ -119,6 +139,7 @@ async function runOnce(browser, url, shared, variant) {
       native = (await page.locator(`${row} .value`).textContent()).trim();
     }
     const w = await page.evaluate(() => window.tunevmPage.workerTimings(200));
+    const warm = await page.evaluate(() => window.tunevmPage.warmUp?.() ?? null);
     if (w.wire !== wire) throw new Error(`the worker took the ${w.wire} path, not ${wire}`);
     const wallMs = report.wall_ns / 1e6;
     return {
@@ -141,6 +162,8 @@ async function runOnce(browser, url, shared, variant) {
       runToFirstSliceMs: w.firstSlice - w.runAt,
       endReportMs: w.endReportMs,
       latencyP50Ms: (report.jit?.compile_latency_ns?.p50 ?? 0) / 1e6,
+      warmUpMs: warm?.ms ?? 0,
+      warmUpUnits: warm?.units ?? 0,
     };
   } finally {
     if (!shared) await context.close();
@@ -164,7 +187,8 @@ try {
       + `${r.wallMs.toFixed(0)} ms running (${r.compileMs.toFixed(0)} ms compiling ${r.units} units: `
       + `${r.codegenMs.toFixed(0)} ms generating, ${r.engineMs.toFixed(0)} ms in the engine), `
       + `${r.calls} calls into generated code, ${r.waitedMs.toFixed(0)} ms waited for compiles, `
-      + `background compile to install p50 ${r.latencyP50Ms.toFixed(2)} ms, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}\n`);
+      + `background compile to install p50 ${r.latencyP50Ms.toFixed(2)} ms, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}; `
+      + `engine warm-up before it: ${r.warmUpMs.toFixed(0)} ms, ${r.warmUpUnits} units\n`);
     runs.push(r);
   }
 } finally {
@@ -190,6 +214,8 @@ const FIGURES = [
   ['worker: Run message to the first slice (ms)', (r) => r.runToFirstSliceMs],
   ['worker: the final report (ms)', (r) => r.endReportMs],
   ['units compiled', (r) => r.units],
+  ['the engine warm-up before the run (ms of worker time)', (r) => r.warmUpMs],
+  ['units the warm-up compiled', (r) => r.warmUpUnits],
   ['calls into generated code', (r) => r.calls],
   ['slices', (r) => r.slices],
   ['per-slice overhead (µs, worker: loop time - wall_ns, / slices)', (r) => r.sliceOverheadUs],

@@ -280,6 +280,54 @@ test('the page loads cross-origin isolated, with no errors, and draws every knob
   assert.deepEqual(missing, [], 'knobs of the schema with no input in #knobs');
 });
 
+/** The worker's engine warm-up as it stands (worker.js warmUp). */
+const warmUpState = (page) => page.evaluate(() => window.tunevmPage.warmUp());
+
+/** Polls the warm-up until it is no longer waiting or running; returns its last state. */
+async function warmUpEnd(page, timeout = 15_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const w = await warmUpState(page);
+    if (!['waiting', 'running'].includes(w.state)) return w;
+    if (Date.now() > until) throw new Error(`the engine warm-up did not end in ${timeout} ms: ${JSON.stringify(w)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('the worker warms the engine up while the page is idle, for at most 600 ms; Run stops it at its next slice; ?warmup=0 leaves it out', { timeout: TEST_TIMEOUT }, async (t) => {
+  {
+    const { page, problems } = await openPage(t);
+    const w = await warmUpEnd(page);
+    assert.equal(w.state, 'done', `warm-up: ${JSON.stringify(w)}`);
+    assert.ok(w.ms < 800, `the warm-up ran ${w.ms} ms of worker time (at most about 600 wanted)`);
+    assert.ok(w.units > 20 && w.instructions > 1e6, `the warm-up compiled ${w.units} units in ${w.instructions} instructions`);
+    assert.equal(w.stoppedBy, null);
+    assert.deepEqual(problems, [], 'errors while warming up');
+  }
+  {
+    // A warm-up made long enough to be under way when Run is clicked: it
+    // gives way at its next slice, and the run is the user's program.
+    const { page, problems } = await openPage(t, `${server.url}?warmup=60000`);
+    const until = Date.now() + 15_000;
+    while ((await warmUpState(page)).state !== 'running') {
+      assert.ok(Date.now() < until, `the warm-up never started: ${JSON.stringify(await warmUpState(page))}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await runExpecting(page, 'hello', 'exit 0');
+    const w = await warmUpEnd(page);
+    assert.equal(w.state, 'stopped', `warm-up: ${JSON.stringify(w)}`);
+    assert.equal(w.stoppedBy, 'run');
+    assert.ok(w.afterStopMs < 100, `the warm-up went on for ${w.afterStopMs} ms after Run`);
+    const expected = readFileSync(fromRepo('workloads/expected/hello.out'), 'utf8');
+    assert.equal(await page.locator('#console').textContent(), expected, 'hello\'s output');
+    assert.deepEqual(problems, [], 'errors during the run');
+  }
+  {
+    const { page } = await openPage(t, `${server.url}?warmup=0`);
+    assert.equal((await warmUpEnd(page)).state, 'off');
+  }
+});
+
 test('Run on the default workload (cpubench) prints the expected console output', { timeout: TEST_TIMEOUT }, async (t) => {
   const { page, problems } = await openPage(t);
   const expected = readFileSync(fromRepo('workloads/expected/cpubench.out'), 'utf8');
