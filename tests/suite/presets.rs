@@ -115,14 +115,16 @@ fn gc_pause_presets() {
     assert!(fm < 1_000_000 && 4 * fm < pm, "fix median pause {fm} ns (problem {pm} ns)");
     // Stop-the-world collects 22 times in every run. With concurrent
     // marking how many cycles finish before the guest does depends on how
-    // fast the marker thread runs beside it: 11-17 measured alone, and
-    // below 10 twice in 20 runs this session. Enough either way for the
-    // medians above, which are taken over hundreds of pauses.
+    // fast the marker thread runs beside it: 11-17 measured alone, below 10
+    // twice in 20 runs in one session, 4 once in CI beside the rest of the
+    // suite. What the medians above need is some finished cycles and enough
+    // pauses to take a median over (32 in that CI run).
     assert!(
-        problem.gc.collections >= 10 && fix.gc.collections >= 5,
-        "collections: problem {}, fix {}",
+        problem.gc.collections >= 10 && fix.gc.collections >= 1 && f.count >= 10,
+        "collections: problem {}, fix {} ({} pauses)",
         problem.gc.collections,
-        fix.gc.collections
+        fix.gc.collections,
+        f.count
     );
     assert_eq!(problem.gc.pause_ns.count, problem.gc.cycles_started, "one pause per cycle");
 }
