@@ -19,6 +19,8 @@ pub use series::TimeSeries;
 
 use std::collections::BTreeMap;
 
+use report::Parts;
+
 use crate::mem::TlbStats;
 
 /// How the monitor samples.
@@ -354,6 +356,22 @@ impl PerformanceMonitor {
             &self.counters,
             &self.interval_ns,
             &self.retunes,
+            Parts::All,
+        )
+    }
+
+    /// The report as [`generate_report`](Self::generate_report) makes it,
+    /// but with only the series whose names `keep_series` keeps and an
+    /// empty `jit.threshold_series`: what a live report sends, without
+    /// copying the series it leaves out (they grow with the run).
+    pub fn generate_live_report(&self, keep_series: fn(&str) -> bool) -> Report {
+        Report::from_monitor(
+            &self.latest,
+            &self.series,
+            &self.counters,
+            &self.interval_ns,
+            &self.retunes,
+            Parts::Live(keep_series),
         )
     }
 

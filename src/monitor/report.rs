@@ -100,15 +100,20 @@ pub struct Quantiles {
     pub total: u64,
 }
 
+/// What [`Report::from_monitor`] puts in the report.
+#[derive(Clone, Copy)]
+pub(super) enum Parts {
+    /// Everything.
+    All,
+    /// A live report: only the series the function keeps, and no
+    /// `jit.threshold_series`.
+    Live(fn(&str) -> bool),
+}
+
 impl Quantiles {
     pub fn of(h: &super::Histogram) -> Self {
-        Quantiles {
-            p50: h.quantile(0.5),
-            p99: h.quantile(0.99),
-            max: h.max(),
-            count: h.count(),
-            total: h.total(),
-        }
+        let [p50, p99] = h.quantiles([0.5, 0.99]);
+        Quantiles { p50, p99, max: h.max(), count: h.count(), total: h.total() }
     }
 }
 
@@ -498,7 +503,12 @@ impl Report {
         counters: &BTreeMap<&'static str, u64>,
         interval_ns: &super::Histogram,
         retunes: &[RetuneMark],
+        parts: Parts,
     ) -> Report {
+        let keep_series = |name: &str| match parts {
+            Parts::All => true,
+            Parts::Live(keep) => keep(name),
+        };
         let t = &s.tlb;
         let j = &s.jit;
         let compiled = j.retired_baseline + j.retired_optimizing;
@@ -544,7 +554,10 @@ impl Report {
                 units_forgotten: j.units_forgotten,
                 worker_installs: j.worker_installs,
                 threshold: j.threshold,
-                threshold_series: j.threshold_series.clone(),
+                threshold_series: match parts {
+                    Parts::All => j.threshold_series.clone(),
+                    Parts::Live(_) => Vec::new(),
+                },
             },
             code_cache: CodeCacheReport {
                 hit_rate: ratio(j.cache_hits, j.cache_lookups),
@@ -599,7 +612,11 @@ impl Report {
                     + s.gc.table_bytes,
             },
             counters: counters.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            series: series.iter().map(|(k, v)| (k.to_string(), v.points().to_vec())).collect(),
+            series: series
+                .iter()
+                .filter(|(k, _)| keep_series(k))
+                .map(|(k, v)| (k.to_string(), v.points().to_vec()))
+                .collect(),
             retunes: retunes.to_vec(),
             smp: s.smp.as_ref().map(|m| SmpReport {
                 pool_size: m.pool_size,

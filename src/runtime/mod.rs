@@ -794,7 +794,22 @@ impl Machine {
 
     /// The monitor's report with this run's metadata filled in.
     pub fn report(&self, monitor: &PerformanceMonitor, outcome: RunOutcome) -> Report {
-        let mut report = monitor.generate_report();
+        self.with_metadata(monitor.generate_report(), outcome)
+    }
+
+    /// [`Machine::report`] for a live view: only the series `keep_series`
+    /// keeps, no `jit.threshold_series`
+    /// ([`PerformanceMonitor::generate_live_report`]).
+    pub fn live_report(
+        &self,
+        monitor: &PerformanceMonitor,
+        outcome: RunOutcome,
+        keep_series: fn(&str) -> bool,
+    ) -> Report {
+        self.with_metadata(monitor.generate_live_report(keep_series), outcome)
+    }
+
+    fn with_metadata(&self, mut report: Report, outcome: RunOutcome) -> Report {
         report.config = self.config.to_json();
         report.exit_code = match outcome {
             RunOutcome::Exited(code) => Some(code as i64),

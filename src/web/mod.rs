@@ -551,18 +551,20 @@ impl WebMachine {
     /// [`WebMachine::live_json`] instead (measured cheaper for this many
     /// fields); this stays for the boundary benchmark.
     pub fn live(&mut self) -> JsValue {
-        let report = self.current_report();
+        let report = self.live_report();
         to_js(&LiveReport::of(&report))
     }
 
     /// The report so far without its series, except with several harts the
     /// `smp` section and series, and the `gc` section with, once the guest
     /// used the GC heap, the `gc.*` series (all bounded, cheap enough to
-    /// call every 40 ms), as JSON text: what the page's worker uses (one
+    /// call every 40 ms), and `jit.threshold_series` empty (it grows with
+    /// the run; the page's charts take `jit.threshold`), as JSON text:
+    /// what the page's worker uses (one
     /// `JSON.parse` beats serde-wasm-bindgen's per-field calls for ~150
     /// fields).
     pub fn live_json(&mut self) -> String {
-        let report = self.current_report();
+        let report = self.live_report();
         serde_json::to_string(&LiveReport::of(&report)).expect("report serializes")
     }
 
@@ -701,11 +703,28 @@ impl WebMachine {
     }
 
     fn current_report(&mut self) -> Report {
+        self.report_now(|monitor, machine, outcome| machine.report(monitor, outcome))
+    }
+
+    /// The report so far as the live view needs it: no series but those
+    /// [`LiveReport`] may send, which are bounded (the others grow with the
+    /// run, and copying them for every live report cost more than sending
+    /// it), and no `jit.threshold_series`.
+    fn live_report(&mut self) -> Report {
+        self.report_now(|monitor, machine, outcome| {
+            machine.live_report(monitor, outcome, LiveReport::may_send_series)
+        })
+    }
+
+    fn report_now(
+        &mut self,
+        make: impl FnOnce(&PerformanceMonitor, &Machine, RunOutcome) -> Report,
+    ) -> Report {
         // Keep the latest counters in the report even between samples.
         let now = self.host.banked_ns;
         self.monitor.record(self.machine.sample(now));
         let outcome = self.session.outcome.unwrap_or(RunOutcome::Stopped);
-        let mut report = self.machine.report(&self.monitor, outcome);
+        let mut report = make(&self.monitor, &self.machine, outcome);
         if self.session.outcome.is_none() {
             report.stop_reason = "running".into();
         }
@@ -758,6 +777,12 @@ struct LiveReport<'a, M: Serialize> {
 }
 
 impl<'a> LiveReport<'a, ()> {
+    /// The series a live report may carry (see [`LiveReport::of`] for
+    /// when it does).
+    fn may_send_series(name: &str) -> bool {
+        name.starts_with("smp.") || name.starts_with("gc.")
+    }
+
     fn of(r: &'a Report) -> LiveReport<'a, impl Serialize + 'a> {
         LiveReport {
             version: &r.version,
@@ -785,6 +810,7 @@ impl<'a> LiveReport<'a, ()> {
                     (r.smp.is_some() && k.starts_with("smp."))
                         || (r.gc.used && k.starts_with("gc."))
                 })
+                .filter(|(k, _)| Self::may_send_series(k))
                 .map(|(k, v)| (k.as_str(), v))
                 .collect(),
             retunes: &r.retunes,

@@ -59,6 +59,7 @@ mod mmu_tlb;
 mod paging_knobs;
 mod presets;
 mod reference_qemu;
+mod reports;
 mod serve;
 mod smp;
 mod smp_tlb;

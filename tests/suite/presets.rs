@@ -155,7 +155,9 @@ fn smp_threads_presets() {
     let mut best = [u64::MAX; 2];
     let mut switches = [0u64; 2];
     // Best of three per side, interleaved: under the full suite's load on two
-    // cores one round of two per side once came out within 5 %.
+    // cores one round of two per side once came out within 5 %, and three
+    // once came out the wrong way (503 against 480 ms; 346-500 against
+    // 221-289 ms alone), so scripts/test.sh runs this test after the suite.
     let rounds =
         ["smp-threads-problem", "smp-threads-fix", "smp-threads-fix", "smp-threads-problem"];
     for id in rounds.iter().chain(&rounds[..2]) {
