@@ -636,6 +636,57 @@ fn units_stop_where_other_units_start() {
     assert!(on < off, "instructions compiled: {on} with the knob, {off} without");
 }
 
+/// The exception to `jit.stop_at_units` (`Region::exits_to`): a unit does
+/// not stop at another unit's entry when that unit leaves to its own
+/// entry, since the two would split one loop and chain twice on every
+/// pass. A loop of 31 instructions with units of at most 16: its head's
+/// unit ends 16 instructions in, at `mid`; the unit compiled later at `mid`
+/// reaches the back edge with room for one more instruction and, because
+/// the head's unit leaves to `mid`, takes the head's first instruction
+/// instead of stopping there. The machine still ends as the interpreter's.
+#[test]
+fn a_unit_does_not_stop_at_a_unit_that_leaves_to_it() {
+    let mut p = Program::new();
+    p.li(S1, 40).li(A0, 0);
+    p.j("head");
+    p.label("head");
+    for k in 0..29 {
+        p.i(addi(A0, A0, k + 1));
+    }
+    p.i(addi(S1, S1, -1));
+    p.i_to("head", |o| bne(S1, ZERO, o));
+    p.j_exit();
+    let image = p.image();
+    let (head, mid) = (p.addr("head"), p.addr("head") + 16 * 4);
+
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    let mut c = config(Mode::Optimizing);
+    // The head's unit is compiled before the one at `mid` is.
+    c.jit.min_threshold = 3;
+    c.jit.max_threshold = 3;
+    c.jit.max_unit_insns = 16;
+    c.jit.stop_at_units = true;
+    let mut m = Machine::from_image(c, &image);
+    let got = finish(&mut m, RunLimits { max_insns: Some(1_000_000), timeout_ns: None });
+    assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) });
+
+    let jit = m.vcpus[0].jit.as_ref().unwrap();
+    let listing = |pc: u64| -> Vec<String> {
+        let (key, _) = jit
+            .hottest_units(64)
+            .into_iter()
+            .find(|(k, _)| k.vpc == pc)
+            .unwrap_or_else(|| panic!("no unit at {pc:#x}"));
+        jit.code_view(key, m.bus.ram()).expect("cached").guest
+    };
+    let holds = |lines: &[String], pc: u64| lines.iter().any(|l| l.contains(&format!("{pc:016x}")));
+    let at_head = listing(head);
+    assert!(!holds(&at_head, mid), "the head's unit ends before mid: {at_head:#?}");
+    let at_mid = listing(mid);
+    assert!(holds(&at_mid, head), "the unit at mid goes on into the head: {at_mid:#?}");
+}
+
 /// PAUSE ends a block, leaving it to the interpreter, only where it ends
 /// the hart's slice (`DiscoverOptions::pause_ends_unit`, set for
 /// `runtime.pause_yields` on several harts); otherwise the spin loop stays
