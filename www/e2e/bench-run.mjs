@@ -164,6 +164,11 @@ async function runOnce(browser, url, shared, variant) {
       latencyP50Ms: (report.jit?.compile_latency_ns?.p50 ?? 0) / 1e6,
       warmUpMs: warm?.ms ?? 0,
       warmUpUnits: warm?.units ?? 0,
+      gc: report.gc?.used ? {
+        pauses: report.gc.pause_ns.count, p50Ms: report.gc.pause_ns.p50 / 1e6, p99Ms: report.gc.pause_ns.p99 / 1e6,
+        maxMs: report.gc.pause_ns.max / 1e6, cycles: report.gc.cycles_started, fellBehind: report.gc.marking_fell_behind,
+        concurrent: report.gc.concurrent,
+      } : null,
     };
   } finally {
     if (!shared) await context.close();
@@ -188,7 +193,9 @@ try {
       + `${r.codegenMs.toFixed(0)} ms generating, ${r.engineMs.toFixed(0)} ms in the engine), `
       + `${r.calls} calls into generated code, ${r.waitedMs.toFixed(0)} ms waited for compiles, `
       + `background compile to install p50 ${r.latencyP50Ms.toFixed(2)} ms, ${r.pageMs.toFixed(0)} ms in the page; native: ${r.native}; `
-      + `engine warm-up before it: ${r.warmUpMs.toFixed(0)} ms, ${r.warmUpUnits} units\n`);
+      + `engine warm-up before it: ${r.warmUpMs.toFixed(0)} ms, ${r.warmUpUnits} units`
+      + `${r.gc ? `; GC: ${r.gc.pauses} pauses, p50 ${r.gc.p50Ms.toFixed(3)} ms, p99 ${r.gc.p99Ms.toFixed(3)} ms, max ${r.gc.maxMs.toFixed(2)} ms, `
+        + `fell behind in ${r.gc.fellBehind} of ${r.gc.cycles} cycles${r.gc.concurrent ? ', marker worker' : ''}` : ''}\n`);
     runs.push(r);
   }
 } finally {
@@ -223,7 +230,18 @@ const FIGURES = [
   ['status, one call on the ended machine (µs, 200 calls)', (r) => (r.wire === 'json' ? r.statusJsonUs : r.statusObjectUs)],
   ['live report, one call on the ended machine (µs, 200 calls)', (r) => (r.wire === 'json' ? r.liveJsonUs : r.liveObjectUs)],
 ];
-const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
+// A guest that used the GC heap: its pause figures too.
+if (runs.every((r) => r.gc)) {
+  FIGURES.push(
+    ['GC pauses', (r) => r.gc.pauses],
+    ['GC pause p50 (ms)', (r) => r.gc.p50Ms],
+    ['GC pause p99 (ms)', (r) => r.gc.p99Ms],
+    ['GC pause max (ms)', (r) => r.gc.maxMs],
+    ['GC cycles in which marking fell behind', (r) => r.gc.fellBehind],
+    ['GC cycles', (r) => r.gc.cycles],
+  );
+}
+const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 || x === 0 ? x.toFixed(1) : x.toFixed(3));
 const stats = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})`;
 console.log(`| figure, median (min..max) | ${VARIANTS.map((v) => v.label).join(' | ')} |`);
 console.log(`|---|${VARIANTS.map(() => '---:').join('|')}|`);
