@@ -241,7 +241,9 @@ test('cpubench walkthrough: the MIPS chart climbs as loops get compiled and the 
   t.diagnostic(`cpubench defaults: ${base.instructions} instructions, tiers ${JSON.stringify(base.tiers)}, MIPS chart ${ys.slice(0, 4).map((y) => y.toFixed(0))} .. max ${Math.max(...ys).toFixed(0)}`);
   assert.ok(near(base.instructions, 500e6, 0.1), `about 500 M instructions: ${base.instructions}`);
   assert.ok(base.tiers.optimizing.instructions > 0.99 * base.instructions, `the work moves to the optimizing tier: ${JSON.stringify(base.tiers)}`);
-  assert.ok(ys.length >= 3 && Math.max(...ys) > 5 * ys[0], `the MIPS chart climbs: first ${ys[0]}, max ${Math.max(...ys)}`);
+  // The first point is the first live report's interval: how much of it ran
+  // compiled code is timing (206 -> 1 891 and 441 -> 1 746 in two CI runs).
+  assert.ok(ys.length >= 3 && Math.max(...ys) > 2.5 * ys[0], `the MIPS chart climbs: first ${ys[0]}, max ${Math.max(...ys)}`);
 
   says('cpubench', 'try', 'raise jit.tier_up_threshold so code stays in the baseline tier longer', '提高 jit.tier_up_threshold，让代码更久地停留在基础层');
   const late = await run(page, { set: { 'jit.tier_up_threshold': '100000' } });
@@ -306,17 +308,18 @@ test('phases walkthrough: the defaults keep about 1 050 units with no eviction; 
   assert.equal(defaults.code_cache.evictions, 0, 'no eviction at the defaults');
 
   says('phases', 'see', 'lru evicts a few hundred units and recovers at once (hit rate 99.9 %)', 'lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）');
-  says('phases', 'see', 'lru_lfu from a few hundred to a few thousand', 'lru_lfu 从几百到几千个');
+  says('phases', 'see', 'lru_lfu from a few hundred to several thousand', 'lru_lfu 从几百到几千个');
   const lru = await run(page, { set: { 'code_cache.max_entries': '950', 'code_cache.eviction_policy': 'lru' } });
   const lruLfu = await run(page, { set: { 'code_cache.eviction_policy': 'lru_lfu' } });
   t.diagnostic(`phases at 950 entries: lru ${JSON.stringify(cc(lru))}, lru_lfu ${JSON.stringify(cc(lruLfu))}`);
-  // lru 256 to 283, lru_lfu 2 694 to 4 600 in the runs measured for the
+  // lru 256 to 322, lru_lfu 2 694 to 7 693 in the runs measured for the
   // text (jit.stop_at_units on; at 900 entries lru_lfu thrashed too, 13 122);
-  // both far below lfu's 20 000 in under half the run below
-  for (const [name, r, most] of [['lru', lru, 1000], ['lru_lfu', lruLfu, 8000]]) {
+  // both far below lfu's 20 000 in under half the run below. The text gives
+  // lru's hit rate (99.9 %); lru_lfu's was 99.77-99.83 % in CI runs.
+  for (const [name, r, most, hit] of [['lru', lru, 1000, 0.998], ['lru_lfu', lruLfu, 12000, 0.995]]) {
     assert.equal(r.code_cache.entries, 950, `${name}: entries stay at the cap`);
-    assert.ok(r.code_cache.evictions >= 150 && r.code_cache.evictions <= most, `${name}: a few hundred evictions (up to a few thousand for lru_lfu): ${r.code_cache.evictions}`);
-    assert.ok(r.code_cache.hit_rate >= 0.998, `${name}: hit rate ${r.code_cache.hit_rate}`);
+    assert.ok(r.code_cache.evictions >= 150 && r.code_cache.evictions <= most, `${name}: a few hundred evictions (up to several thousand for lru_lfu): ${r.code_cache.evictions}`);
+    assert.ok(r.code_cache.hit_rate >= hit, `${name}: hit rate ${r.code_cache.hit_rate}`);
   }
 
   // lfu's whole run takes about half a minute in the page: the cheaper
