@@ -59,8 +59,47 @@ impl Hart {
     pub fn run(&mut self, mmu: &mut UnifiedMmu, bus: &Bus, limit: u64) -> StopReason {
         if self.trace {
             self.run_loop::<true>(mmu, bus, limit)
-        } else {
+        } else if cfg!(target_arch = "wasm32") {
             self.run_loop::<false>(mmu, bus, limit)
+        } else {
+            self.run_threaded(mmu, bus, limit)
+        }
+    }
+
+    /// [`Hart::run`] through the threaded handlers (`cpu::threaded`): the
+    /// same polls, fetches and traps as `run_loop`, with each instruction's
+    /// handler going on to the next.
+    fn run_threaded(&mut self, mmu: &mut UnifiedMmu, bus: &Bus, limit: u64) -> StopReason {
+        use super::threaded::{chain_length, Flow, HANDLERS, TABLE};
+        loop {
+            match self.poll(bus, limit) {
+                Poll::Run => {}
+                Poll::Interrupted => continue,
+                Poll::Stop(reason) => return reason,
+            }
+            if self.pc >> 12 != self.fetch.vpn {
+                if let Err(t) = self.refill_fetch(mmu, bus) {
+                    self.abort(mmu, bus, Abort::Trap(t));
+                    continue;
+                }
+            }
+            let index = ((self.pc & 0xfff) >> 1) as usize;
+            let mut d = self.fetch.get(index);
+            if d.len == 0 {
+                match self.decode_at(mmu, bus, index) {
+                    Ok(decoded) => d = decoded,
+                    Err(t) => {
+                        self.abort(mmu, bus, Abort::Trap(t));
+                        continue;
+                    }
+                }
+            }
+            let left = chain_length(self.clock, self.next_event);
+            match HANDLERS[d.inst.tag() as usize % TABLE](self, mmu, bus, d.inst, d.len, left) {
+                Flow::Continue => {}
+                Flow::Asleep => return StopReason::Asleep,
+                Flow::Parked => return StopReason::Parked,
+            }
         }
     }
 
@@ -221,7 +260,7 @@ impl Hart {
             return self.load_misaligned(mmu, bus, vaddr, size);
         }
         let paddr = self.translate_data(mmu, bus, vaddr, AccessType::Load)?;
-        bus.load(paddr, size, self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
+        bus.load(paddr, size, || self.now()).map_err(|_| access_fault(AccessType::Load, vaddr))
     }
 
     #[cold]
@@ -264,7 +303,7 @@ impl Hart {
             return self.store_misaligned(mmu, bus, vaddr, size, val);
         }
         let paddr = self.translate_data(mmu, bus, vaddr, AccessType::Store)?;
-        match bus.store(paddr, size, val, self.now()) {
+        match bus.store(paddr, size, val, || self.now()) {
             Ok(stored) => {
                 if stored.devices_changed {
                     self.count_ipi(paddr, val);

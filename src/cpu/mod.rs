@@ -10,6 +10,7 @@ pub mod csr;
 mod fetch;
 mod interp;
 mod step;
+mod threaded;
 mod trap;
 
 pub use csr::Csrs;

@@ -60,7 +60,12 @@ pub enum GcOp {
 /// `Auipc` it is already shifted left by 12; for shifts it is the shift amount;
 /// for branches and jumps it is the byte offset from the instruction's pc).
 /// `aqrl` holds the aq (bit 1) and rl (bit 0) bits of A-extension instructions.
+///
+/// `repr(u8)`: the variant's tag is the first byte, numbered in declaration
+/// order ([`Inst::tag`]); the interpreter's threaded dispatch indexes its
+/// handler table with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Inst {
     // ---- RV64I ----
     Lui {
@@ -458,4 +463,17 @@ pub enum Inst {
     Illegal {
         raw: u32,
     },
+}
+
+impl Inst {
+    /// Kinds of instruction: every [`Inst::tag`] is below this.
+    pub const KINDS: usize = Inst::Illegal { raw: 0 }.tag() as usize + 1;
+
+    /// The variant's number, in declaration order (0 for `Lui`).
+    #[inline(always)]
+    pub const fn tag(&self) -> u8 {
+        // SAFETY: a `repr(u8)` enum starts with its `u8` tag (the Rust
+        // reference, "Primitive representation of enums with fields").
+        unsafe { *(self as *const Inst as *const u8) }
+    }
 }

@@ -115,13 +115,15 @@ impl Bus {
         self.devices().htif = Some(htif);
     }
 
-    /// Load `size` bytes (zero-extended) at physical `paddr`. `now` is the
-    /// loading hart's guest time (mtime before its offset).
+    /// Load `size` bytes (zero-extended) at physical `paddr`. `now` gives
+    /// the loading hart's guest time (mtime before its offset); it is called
+    /// only for a device access, so a RAM access never reads a clock (with
+    /// `runtime.host_time` that is a host clock read).
     #[inline(always)]
-    pub fn load(&self, paddr: u64, size: u64, now: u64) -> Result<u64, BusError> {
+    pub fn load(&self, paddr: u64, size: u64, now: impl FnOnce() -> u64) -> Result<u64, BusError> {
         match self.ram.offset_of(paddr, size) {
             Some(off) => Ok(self.ram.read(off, size)),
-            None => self.device_load(paddr, size, now),
+            None => self.device_load(paddr, size, now()),
         }
     }
 
@@ -134,16 +136,23 @@ impl Bus {
         }
     }
 
-    /// Store the low `size` bytes of `val` at physical `paddr`.
+    /// Store the low `size` bytes of `val` at physical `paddr` (`now` as for
+    /// [`Bus::load`]).
     #[inline(always)]
-    pub fn store(&self, paddr: u64, size: u64, val: u64, now: u64) -> Result<Stored, BusError> {
+    pub fn store(
+        &self,
+        paddr: u64,
+        size: u64,
+        val: u64,
+        now: impl FnOnce() -> u64,
+    ) -> Result<Stored, BusError> {
         match self.ram.offset_of(paddr, size) {
             Some(off) => {
                 let code_written = self.ram.write(off, size, val);
                 let stored = Stored { code_written, devices_changed: false };
                 Ok(self.after_ram_store(paddr, size, stored))
             }
-            None => self.device_store(paddr, size, val, now),
+            None => self.device_store(paddr, size, val, now()),
         }
     }
 

@@ -149,6 +149,33 @@ fn software_interrupt_has_priority_over_timer() {
     assert_eq!(m.vcpus[0].hart.csr.mcause, INTERRUPT | 3);
 }
 
+/// A store that raises an enabled interrupt is followed by the interrupt at
+/// once: the next instruction does not run. The store runs twice (msip = 0,
+/// then 1) so that the second time its code is decoded already and the
+/// interpreter's threaded dispatch would go on to the next instruction
+/// unless it ends its chain when a store changes a device.
+#[test]
+fn an_interrupt_raised_by_a_store_is_taken_before_the_next_instruction() {
+    let mut p = Program::new();
+    enable(&mut p, MSI);
+    p.i(csrsi(MSTATUS, MSTATUS_MIE));
+    p.li(A1, CLINT_MSIP as i64).i(addi(A2, ZERO, 0));
+    p.label("again").i(sw(A2, 0, A1));
+    let at = p.here();
+    for _ in 0..8 {
+        p.i(addi(A0, A0, 1));
+    }
+    p.i(addi(A2, ZERO, 1)).j("again");
+    for jit in [false, true] {
+        let mut setup = Setup::new().expect_trap().regs(&[(A0, 0)]);
+        setup.config.jit.enabled = jit;
+        let m = run(&p, setup);
+        let c = &m.vcpus[0].hart.csr;
+        assert_eq!((c.mcause, c.mepc), (INTERRUPT | 3, at), "jit {jit}: {}", describe(&m));
+        assert_eq!(x(&m, A0), 8, "jit {jit}: instructions after the store ran first");
+    }
+}
+
 /// WFI with the timer armed and mstatus.MIE = 0: returns once the timer is
 /// pending, without a trap; mtime has reached mtimecmp.
 #[test]
