@@ -60,6 +60,10 @@ impl Hart {
         if self.trace {
             self.run_loop::<true>(mmu, bus, limit)
         } else if cfg!(target_arch = "wasm32") {
+            // Without tail calls in the wasm build every handler's call to
+            // the next is a real call_indirect: in V8 that ran cpubench at
+            // 48 MIPS against 105 for the loop (BENCHMARKS.md, "Threaded
+            // dispatch").
             self.run_loop::<false>(mmu, bus, limit)
         } else {
             self.run_threaded(mmu, bus, limit)

@@ -11,7 +11,8 @@
 //! page, a slot not decoded yet, a trap. With the call in tail position
 //! an optimizing build turns it into a jump; where it does not (debug builds,
 //! wasm32 without tail calls) the chain's length bounds the stack it uses.
-//! Used when the JIT is off and nothing is traced: the JIT's dispatcher
+//! Used natively when the JIT is off and nothing is traced (not in the wasm
+//! build, where it measured 2.2x slower than the loop); the JIT's dispatcher
 //! steps one instruction at a time (it watches block ends, jump sites and
 //! translations).
 use super::interp::Abort;
