@@ -100,7 +100,7 @@ impl Hart {
             }
             let left = chain_length(self.clock, self.next_event);
             match HANDLERS[d.inst.tag() as usize % TABLE](self, mmu, bus, d.inst, d.len, left) {
-                Flow::Continue => {}
+                Flow::Continue | Flow::BlockEnd | Flow::Trapped => {}
                 Flow::Asleep => return StopReason::Asleep,
                 Flow::Parked => return StopReason::Parked,
             }

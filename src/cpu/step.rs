@@ -4,7 +4,8 @@
 //!
 //! - [`Hart::poll`]: at `next_event`, check devices, limits and interrupts.
 //! - [`Hart::step`]: fetch, decode (through the decode cache) and execute one
-//!   instruction, taking its trap if it raises one.
+//!   instruction, taking its trap if it raises one; [`Hart::step_block`]:
+//!   the same up to the end of the block.
 //! - [`Hart::unit_entry`]: where compiled code would start: the pc, its
 //!   physical address and the translation mode, with the fetch window
 //!   pointed at its page.
@@ -130,6 +131,48 @@ impl Hart {
                 self.abort(mmu, bus, abort);
                 Step::Trapped
             }
+        }
+    }
+
+    /// Execute instructions from the pc up to and including the next one
+    /// that ends a block, or fewer (the clock reaching `next_event`, the pc
+    /// leaving the fetch window's page, a slot not decoded yet, a trap, an
+    /// instruction that may move `next_event`), exactly as [`Hart::step`]
+    /// would one at a time: `Retired { ends_block }` describes the last.
+    /// Natively, with untranslated data accesses, through the threaded
+    /// handlers (`cpu/threaded.rs`); otherwise it is one [`Hart::step`] (in
+    /// a paging mode each access's translation is reported per instruction,
+    /// [`Hart::take_recent_translation`]).
+    #[inline(always)]
+    pub fn step_block(&mut self, mmu: &mut UnifiedMmu, bus: &Bus) -> Step {
+        use super::threaded::{chain_length, Flow, BLOCK_HANDLERS, TABLE};
+        if cfg!(target_arch = "wasm32") || !self.data_bare {
+            return self.step::<false>(mmu, bus);
+        }
+        if self.pc >> 12 != self.fetch.vpn {
+            if let Err(t) = self.refill_fetch(mmu, bus) {
+                self.abort(mmu, bus, Abort::Trap(t));
+                return Step::Trapped;
+            }
+        }
+        let index = ((self.pc & 0xfff) >> 1) as usize;
+        let mut d = self.fetch.get(index);
+        if d.len == 0 {
+            match self.decode_at(mmu, bus, index) {
+                Ok(decoded) => d = decoded,
+                Err(t) => {
+                    self.abort(mmu, bus, Abort::Trap(t));
+                    return Step::Trapped;
+                }
+            }
+        }
+        let left = chain_length(self.clock, self.next_event);
+        match BLOCK_HANDLERS[d.inst.tag() as usize % TABLE](self, mmu, bus, d.inst, d.len, left) {
+            Flow::Continue => Step::Retired { ends_block: false },
+            Flow::BlockEnd => Step::Retired { ends_block: true },
+            Flow::Trapped => Step::Trapped,
+            Flow::Asleep => Step::Asleep,
+            Flow::Parked => Step::Parked,
         }
     }
 

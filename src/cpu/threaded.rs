@@ -25,6 +25,11 @@ use crate::mem::{Bus, UnifiedMmu};
 pub(super) enum Flow {
     /// Back to the loop: it polls, refills the fetch window or decodes.
     Continue,
+    /// The last instruction ended a block (a jump, branch or system
+    /// instruction): where a block-bounded chain stops.
+    BlockEnd,
+    /// An instruction trapped; the pc is the handler's.
+    Trapped,
     /// WFI with nothing able to wake the hart.
     Asleep,
     /// WFI on a hart of several: park.
@@ -64,7 +69,7 @@ pub(super) type Handler = fn(&mut Hart, &mut UnifiedMmu, &Bus, Inst, u8, u32) ->
 /// Instructions a chain runs at most before it returns to the loop.
 pub(super) const CHAIN: u32 = 64;
 
-fn handler<const TAG: u8>(
+fn handler<const TAG: u8, const BLOCK: bool>(
     h: &mut Hart,
     mmu: &mut UnifiedMmu,
     bus: &Bus,
@@ -86,13 +91,16 @@ fn handler<const TAG: u8>(
         Err(Abort::Park) => return Flow::Parked,
         Err(abort) => {
             h.abort(mmu, bus, abort);
-            return Flow::Continue;
+            return Flow::Trapped;
         }
+    }
+    if BLOCK && inst.ends_block() {
+        return Flow::BlockEnd;
     }
     // `left` already stops the chain where the clock reaches `next_event`
     // as the chain began; what can move `next_event` ends the chain here.
     if !plain(TAG) || (is_store(TAG) && h.clock >= h.next_event) {
-        return Flow::Continue;
+        return if inst.ends_block() { Flow::BlockEnd } else { Flow::Continue };
     }
     if left == 0 || h.pc >> 12 != h.fetch.vpn {
         return Flow::Continue;
@@ -101,7 +109,8 @@ fn handler<const TAG: u8>(
     if d.len == 0 {
         return Flow::Continue;
     }
-    HANDLERS[d.inst.tag() as usize % TABLE](h, mmu, bus, d.inst, d.len, left - 1)
+    let next = if BLOCK { &BLOCK_HANDLERS } else { &HANDLERS };
+    next[d.inst.tag() as usize % TABLE](h, mmu, bus, d.inst, d.len, left - 1)
 }
 
 #[cold]
@@ -111,8 +120,8 @@ fn wrong_handler(tag: u8, inst: Inst) -> ! {
 }
 
 macro_rules! handlers {
-    ($($tag:literal)*) => {
-        [$(handler::<$tag> as Handler),*]
+    ($block:literal; $($tag:literal)*) => {
+        [$(handler::<$tag, $block> as Handler),*]
     };
 }
 
@@ -122,4 +131,9 @@ pub(super) const TABLE: usize = 128;
 const _: () = assert!(Inst::KINDS <= TABLE, "grow the handler table");
 
 /// The handlers, by `Inst::tag` (entries past `Inst::KINDS` are never called).
-pub(super) static HANDLERS: [Handler; TABLE] = handlers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127);
+pub(super) static HANDLERS: [Handler; TABLE] = handlers!(false; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127);
+
+/// Handlers whose chain also stops after an instruction that ends a block,
+/// for the JIT's dispatcher, which looks for compiled code there
+/// (`Hart::step_block`).
+pub(super) static BLOCK_HANDLERS: [Handler; TABLE] = handlers!(true; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127);

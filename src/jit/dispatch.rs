@@ -115,7 +115,13 @@ impl Jit {
                     }
                 }
             }
-            let step = hart.step::<TRACE>(mmu, bus);
+            // After a side exit exactly one instruction is the
+            // interpreter's; otherwise it may run up to the block's end.
+            let step = if TRACE || resume {
+                hart.step::<TRACE>(mmu, bus)
+            } else {
+                hart.step_block(mmu, bus)
+            };
             if let Some(fill) = hart.take_recent_translation() {
                 self.fill_inline_tlb(fill, hart.translation_epoch(), bus.ram());
             }
