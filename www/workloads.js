@@ -255,8 +255,8 @@ export const WORKLOADS = {
       zh: '先在 jit.enabled 打开和关闭时各运行一次；再勾选 runtime.host_time，重复这两次。',
     },
     see: {
-      en: 'The console. With the default guest time mtime counts instructions (one tick per 10), so the JIT on or off prints the same 3 900 001 ticks and the same score: a guest benchmark cannot see tuning, which is what keeps runs reproducible. With runtime.host_time mtime follows the host clock and the score shows the real speed: the JIT run takes about a tenth of the interpreted one\'s ticks or less (natively and in Chromium on our machines). The report\'s mips and wall time show the same difference in both modes.',
-      zh: '看控制台。默认的客户机时间下，mtime 数的是指令（每 10 条一个刻度），所以 JIT 开或关都输出同样的 3900001 个刻度和同样的分数：客户机基准程序看不到调优的效果，这正是运行可复现的原因。勾选 runtime.host_time 后 mtime 跟随宿主机时钟，分数反映真实速度：JIT 运行的刻度数大约只有解释执行的十分之一甚至更少（在我们的机器上，本地和 Chromium 中都是如此）。两种模式下，报告中的 mips 和墙钟时间都能看出同样的差别。',
+      en: 'The console. With the default guest time mtime counts instructions (one tick per 10), so the JIT on or off prints the same 3 900 001 ticks and the same score: a guest benchmark cannot see tuning, which is what keeps runs reproducible. With runtime.host_time mtime follows the host clock and the score shows the real speed: the JIT run takes about an eighth of the interpreted one\'s ticks natively and about a fourteenth in Chromium (on our machines: the page\'s interpreter is slower than the native one). The report\'s mips and wall time show the same difference in both modes.',
+      zh: '看控制台。默认的客户机时间下，mtime 数的是指令（每 10 条一个刻度），所以 JIT 开或关都输出同样的 3900001 个刻度和同样的分数：客户机基准程序看不到调优的效果，这正是运行可复现的原因。勾选 runtime.host_time 后 mtime 跟随宿主机时钟，分数反映真实速度：JIT 运行的刻度数在本地大约是解释执行的八分之一，在 Chromium 中大约是十四分之一（在我们的机器上：页面里的解释器比本地的慢）。两种模式下，报告中的 mips 和墙钟时间都能看出同样的差别。',
     },
   },
   'smp-paging': {
