@@ -710,6 +710,28 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  jit.calls 和 jit.chained（进入编译代码的次数）、jit.compile_ns 以及 mips。\
                  取值 0 到 16。默认 16。",
             ),
+        knob("jit.miss_recompiles", int_in(JitConfig::MISS_RECOMPILES), "compiles")
+            .figures(&["jit.recompiles", "jit.chained", "mips"])
+            .help(
+                "How many times an optimizing unit may be compiled again because its indirect \
+                 jumps keep going where it did not expect. A unit keeps the targets the \
+                 interpreter saw before it was compiled (jit.jump_targets); a call through a \
+                 function pointer that later goes elsewhere (a sort given another comparator, a \
+                 state machine entering a new phase) leaves the unit at every such jump. The \
+                 unit notes those misses; once enough of them go to a target the profile now \
+                 counts among the frequent ones, the unit is compiled again with it inside. 0: a \
+                 unit keeps what it was first compiled with. More: fewer entries into compiled \
+                 code for programs whose indirect targets change over the run, at the price of \
+                 more compiles. Needs jit.jump_targets > 0. Watch jit.recompiles, jit.chained \
+                 and mips. 0 to 8. Default 2.",
+                "一个优化层单元因间接跳转总是跳到意料之外的地方而可以被重新编译的次数。单元只保留\
+                 编译之前解释器见过的目标（jit.jump_targets）；经函数指针的调用后来若去了别处\
+                 （排序换了比较函数、状态机进入新阶段），每次这样的跳转都会离开单元。单元会记下\
+                 这些未命中；当足够多的未命中跳向一个画像中已算常见的目标时，就把单元连同这个目标\
+                 重新编译一次。0：单元一直保持首次编译的样子。更大：间接目标在运行中变化的程序\
+                 进入编译代码的次数更少，代价是编译更多。需要 jit.jump_targets > 0。对比 \
+                 jit.recompiles、jit.chained 以及 mips。取值 0 到 8。默认 2。",
+            ),
         knob("jit.access_groups", KnobKind::Bool, "")
             .figures(&["mips"])
             .help(

@@ -73,6 +73,11 @@ impl ChainTable {
         self.keys[i] = Some(key);
     }
 
+    /// The unit whose slot holds entry pc `vpc`, if one does.
+    pub fn key_of(&self, vpc: u64) -> Option<UnitKey> {
+        self.keys[chain_slot_of(vpc)].filter(|k| k.vpc == vpc)
+    }
+
     /// Empty `key`'s slot if it holds `key` (its hits go to `sink`).
     pub fn forget(
         &mut self,

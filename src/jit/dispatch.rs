@@ -160,6 +160,9 @@ impl Jit {
         let block = self.state_block();
         *x = block.x;
         *pc = block.pc;
+        if self.config.miss_recompiles > 0 {
+            self.drain_misses(key, bus.ram(), hart.clock());
+        }
         let left = (result >> 1) as u64;
         let done = budget - left;
         hart.retire_compiled(done);

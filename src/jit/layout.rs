@@ -52,6 +52,22 @@ impl ChainSlot {
     }
 }
 
+/// One indirect jump that left its unit (see [`StateBlock::misses`]): the
+/// unit's entry pc, the `jalr`'s pc, and where it went.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MissSample {
+    pub unit: u64,
+    pub site: u64,
+    pub target: u64,
+}
+
+/// Places in the state block's ring of missed indirect jumps (a power of
+/// two). Samples, not a log: the JIT reads the ring after each call into
+/// compiled code, and a chain of units that misses more often than this
+/// between two calls overwrites the older ones.
+pub const MISS_RING: usize = 8;
+
 /// Slots of the chain table (a power of two; direct-mapped by
 /// [`chain_slot_of`], the jump cache's own hash).
 pub const CHAIN_SLOTS: usize = 1024;
@@ -102,7 +118,14 @@ pub struct StateBlock {
     /// call instead of chaining, so the caller goes on. Saved and restored
     /// by generated code around each nested call.
     pub ret_expect: u64,
-    _reserved: [u64; 26],
+    /// Guarded indirect jumps that missed every guard, counted by the
+    /// optimizing units that record them (`CodegenOptions::record_misses`):
+    /// the latest are in `misses`, at `miss_head % MISS_RING`.
+    pub miss_head: u64,
+    /// The latest [`MISS_RING`] of those misses, written by generated code
+    /// and read by the JIT after each call (`Jit::drain_misses`).
+    pub misses: [MissSample; MISS_RING],
+    _reserved: [u64; 1],
     /// The inline TLB, direct-mapped by virtual page number: filled and
     /// flushed by the JIT (`jit/inline_tlb.rs`), read by generated code.
     pub tlb: [TlbEntry; TLB_ENTRIES],
@@ -126,7 +149,7 @@ impl StateBlock {
 /// Byte offsets inside the [`StateBlock`], for generated code (taken from
 /// the struct, so they cannot drift from it).
 pub mod state {
-    use super::{ChainSlot, StateBlock, TlbEntry};
+    use super::{ChainSlot, MissSample, StateBlock, TlbEntry};
     use std::mem::{offset_of, size_of};
 
     pub const X: u32 = offset_of!(StateBlock, x) as u32;
@@ -137,6 +160,14 @@ pub mod state {
     pub const CALL_DEPTH: u32 = offset_of!(StateBlock, call_depth) as u32;
     pub const RET_EXPECT: u32 = offset_of!(StateBlock, ret_expect) as u32;
     pub const CHAIN: u32 = offset_of!(StateBlock, chain) as u32;
+    pub const MISS_HEAD: u32 = offset_of!(StateBlock, miss_head) as u32;
+    pub const MISSES: u32 = offset_of!(StateBlock, misses) as u32;
+    pub const MISS_RING: u32 = super::MISS_RING as u32;
+    pub const MISS_BYTES: u32 = size_of::<MissSample>() as u32;
+    /// Offsets inside one sample.
+    pub const MISS_UNIT: u32 = offset_of!(MissSample, unit) as u32;
+    pub const MISS_SITE: u32 = offset_of!(MissSample, site) as u32;
+    pub const MISS_TARGET: u32 = offset_of!(MissSample, target) as u32;
     pub const CHAIN_SLOTS: u32 = super::CHAIN_SLOTS as u32;
     pub const CHAIN_SLOT_BYTES: u32 = size_of::<ChainSlot>() as u32;
     /// Offsets inside one chain slot.
@@ -157,6 +188,7 @@ pub mod state {
     // Generated code shifts by log2 of the entry size and masks the index.
     const _: () = assert!(TLB_ENTRY_BYTES.is_power_of_two() && TLB_ENTRIES.is_power_of_two());
     const _: () = assert!(CHAIN_SLOT_BYTES.is_power_of_two() && CHAIN_SLOTS.is_power_of_two());
+    const _: () = assert!(MISS_RING.is_power_of_two());
 }
 
 /// Addresses and the memory type of one backend's linear memory.

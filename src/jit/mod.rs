@@ -47,7 +47,7 @@ use codegen::{generate, CodegenOptions};
 use cost::CostModel;
 use inline_tlb::InlineTlb;
 use jump_cache::JumpCache;
-use layout::StateBlock;
+use layout::{StateBlock, MISS_RING};
 use region::{DiscoverOptions, Region};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
 
@@ -194,6 +194,23 @@ pub struct JitConfig {
     /// How: `jit/jump_profile.rs` (the profile), `region::Block::guards` (the
     /// guarded targets; docs/DESIGN.md "Profiled jump targets").
     pub jump_targets: u64,
+    /// How many times an optimizing unit may be compiled again because its
+    /// indirect jumps keep going where it did not expect. A unit keeps the
+    /// targets the interpreter saw before it was compiled (jit.jump_targets); a
+    /// call through a function pointer that later goes elsewhere (a sort given
+    /// another comparator, a state machine entering a new phase) leaves the unit
+    /// at every such jump. The unit notes those misses; once enough of them go to
+    /// a target the profile now counts among the frequent ones, the unit is
+    /// compiled again with it inside. 0: a unit keeps what it was first compiled
+    /// with. More: fewer entries into compiled code for programs whose indirect
+    /// targets change over the run, at the price of more compiles. Needs
+    /// jit.jump_targets > 0. Watch jit.recompiles, jit.chained
+    /// and mips. 0 to 8. Default 2.
+    ///
+    /// How: generated code writes each miss into a ring in the state block
+    /// (`layout::StateBlock::misses`); `Jit::drain_misses` feeds the profile
+    /// and decides (docs/DESIGN.md "Recompiles on missed jump targets").
+    pub miss_recompiles: u64,
     /// Check the loads and stores of a group once. true: in an optimizing unit, loads
     /// and stores off one base register in one block with no write to that register
     /// between them (a function's prologue and epilogue, the fields of one struct) are
@@ -307,6 +324,8 @@ impl JitConfig {
     pub const MAX_UNIT_INSNS: std::ops::RangeInclusive<u64> = 16..=region::MAX_UNIT_INSNS as u64;
     /// Range of `jump_targets`.
     pub const JUMP_TARGETS: std::ops::RangeInclusive<u64> = 0..=region::MAX_GUARDS as u64;
+    /// Range of `miss_recompiles`.
+    pub const MISS_RECOMPILES: std::ops::RangeInclusive<u64> = 0..=8;
     /// Range of `unit_pages`.
     pub const UNIT_PAGES: std::ops::RangeInclusive<u64> = 1..=region::MAX_UNIT_PAGES as u64;
     /// Range of `inline_tlb_entries` (a power of two; the state block holds
@@ -331,6 +350,7 @@ impl JitConfig {
             return_guards: true,
             nested_calls: false,
             jump_targets: 16,
+            miss_recompiles: 2,
             access_groups: true,
             unit_pages: 4,
             stop_at_units: true,
@@ -361,6 +381,7 @@ impl JitConfig {
         check("jit.inline_tlb_entries", self.inline_tlb_entries, Self::INLINE_TLB_ENTRIES)?;
         check("jit.unit_pages", self.unit_pages, Self::UNIT_PAGES)?;
         check("jit.jump_targets", self.jump_targets, Self::JUMP_TARGETS)?;
+        check("jit.miss_recompiles", self.miss_recompiles, Self::MISS_RECOMPILES)?;
         check("jit.max_unit_insns", self.max_unit_insns, Self::MAX_UNIT_INSNS)?;
         if !self.inline_tlb_entries.is_power_of_two() {
             return Err(threshold::InvalidThresholdConfig {
@@ -488,6 +509,11 @@ struct UnitState {
     blocked_until: u64,
     /// Its module is compiling on the background thread.
     compiling: bool,
+    /// Sampled indirect jumps that left its optimizing code since it was
+    /// last compiled (`Jit::drain_misses`).
+    misses: u32,
+    /// Times it was compiled again for them (up to `jit.miss_recompiles`).
+    recompiles: u8,
 }
 
 /// Counters for the report.
@@ -551,7 +577,16 @@ pub struct JitStats {
     /// Background compiles whose result was dropped because the unit's
     /// guest code changed while it compiled.
     pub compiles_dropped: u64,
+    /// Optimizing units compiled again for missed indirect targets
+    /// (`jit.miss_recompiles`).
+    pub recompiles: u64,
 }
+
+/// Sampled misses of a unit's indirect jumps (`Jit::drain_misses`) before
+/// it is compiled again with their target: enough that a target taken a
+/// few times does not cost a compile, few enough that a sort given a new
+/// comparator (thousands of calls) gets it inside its unit early.
+const RECOMPILE_AFTER_MISSES: u32 = 32;
 
 /// How often a page's compiled code was invalidated lately.
 #[derive(Clone, Copy, Debug, Default)]
@@ -644,6 +679,8 @@ pub struct Jit {
     /// Where the interpreter saw indirect jumps go (`jump_profile.rs`):
     /// discovery keeps up to `jit.jump_targets` of them inside a unit.
     jump_profile: jump_profile::JumpProfile,
+    /// The state block's `miss_head` when `drain_misses` last read it.
+    miss_seen: u64,
     /// The inline TLB's bookkeeping (its entries are in the state block).
     inline_tlb: InlineTlb,
     /// The chain table's bookkeeping (its slots are in the state block).
@@ -702,6 +739,7 @@ impl Jit {
             pause_ends_unit: false,
             jumps: JumpCache::default(),
             jump_profile: jump_profile::JumpProfile::default(),
+            miss_seen: 0,
             inline_tlb,
             chain: chain::ChainTable::default(),
             churn: FxHashMap::default(),
@@ -1111,6 +1149,8 @@ impl Jit {
             size_cap: u32::MAX,
             blocked_until: 0,
             compiling: false,
+            misses: 0,
+            recompiles: 0,
         });
         let count = st.count;
         st.count += 1;
@@ -1169,7 +1209,7 @@ impl Jit {
         if self.pending.len() >= MAX_PENDING {
             return hit;
         }
-        match self.compile(key, ram, page_off, tier, now) {
+        match self.compile(key, ram, page_off, tier, now, true) {
             Ok(f) => Some((f, tier)),
             // A region whose estimate exceeds a whole window's budget can
             // never be admitted: compile a smaller region that fits.
@@ -1178,7 +1218,7 @@ impl Jit {
                     st.size_cap = max_insns as u32;
                     st.size_hint[1] = 0;
                 }
-                self.compile(key, ram, page_off, tier, now).ok().map(|f| (f, tier)).or(hit)
+                self.compile(key, ram, page_off, tier, now, true).ok().map(|f| (f, tier)).or(hit)
             }
             Err(_) => hit,
         }
@@ -1212,14 +1252,19 @@ impl Jit {
         page_off: usize,
         tier: Tier,
         now: u64,
+        shared: bool,
     ) -> Result<backend::CompiledFn, Refusal> {
         let Some(backend) = self.backend.as_ref() else { return Err(Refusal::Failed) };
         let opts = self.codegen_options(key, tier);
         let t = (tier == Tier::Optimizing) as usize;
         let dopts = self.discover_options(key, tier);
         // Another hart's module for the same guest code first: no compile,
-        // no budget (see `backend::native`'s repository).
-        match backend.probe_shared(key.vpc, opts) {
+        // no budget (see `backend::native`'s repository). Not when the
+        // unit is compiled again for a newer profile (`shared` false): the
+        // repository would hand back the code it replaces.
+        let probe =
+            if shared { backend.probe_shared(key.vpc, opts) } else { backend::Shared::Nothing };
+        match probe {
             backend::Shared::Nothing => {}
             backend::Shared::Compiling => {
                 self.stats.shared_waits += 1;
@@ -1450,6 +1495,53 @@ impl Jit {
         Ok(func)
     }
 
+    /// Take the indirect-jump misses compiled code wrote into the state
+    /// block's ring since the last call (`StateBlock::misses`; `entered`
+    /// is the unit the dispatcher called). Each goes into the jump profile,
+    /// where compiled code's jumps would otherwise never be seen, and counts
+    /// against its unit: a unit with [`RECOMPILE_AFTER_MISSES`] sampled
+    /// misses whose latest target the profile now keeps is compiled again
+    /// (`jit.miss_recompiles` times at most), that target inside it.
+    pub(crate) fn drain_misses(&mut self, entered: UnitKey, ram: &Ram, clock: u64) {
+        let head = state_block(&self.backend).miss_head;
+        if head == self.miss_seen {
+            return;
+        }
+        let from = self.miss_seen.clamp(head.saturating_sub(MISS_RING as u64), head);
+        self.miss_seen = head;
+        for i in from..head {
+            let m = state_block(&self.backend).misses[(i % MISS_RING as u64) as usize];
+            self.jump_profile.record(m.site, m.target);
+            let key = self.chain.key_of(m.unit).or((entered.vpc == m.unit).then_some(entered));
+            let Some(key) = key else { continue };
+            let Some(st) = self.units.get_mut(&key) else { continue };
+            if st.tier != Tier::Optimizing
+                || st.compiling
+                || st.recompiles as u64 >= self.config.miss_recompiles
+            {
+                continue;
+            }
+            st.misses = st.misses.saturating_add(1);
+            if st.misses < RECOMPILE_AFTER_MISSES
+                || self.pending.len() >= MAX_PENDING
+                || !self
+                    .jump_profile
+                    .targets(m.site, self.config.jump_targets as usize)
+                    .contains(&m.target)
+            {
+                continue;
+            }
+            st.misses = 0;
+            st.recompiles += 1;
+            let Some(page_off) = ram.offset_of(key.ppc & !0xfff, 4096) else { continue };
+            let now = clock.saturating_mul(GUEST_NS_PER_CYCLE);
+            match self.compile(key, ram, page_off, Tier::Optimizing, now, false) {
+                Ok(_) | Err(Refusal::Pending) => self.stats.recompiles += 1,
+                Err(_) => {}
+            }
+        }
+    }
+
     /// Call compiled code with `budget` instructions of room.
     pub(crate) fn call(&mut self, f: backend::CompiledFn, budget: i64) -> i64 {
         self.stats.calls += 1;
@@ -1519,6 +1611,7 @@ impl Jit {
             first_code_ns: self.stats.first_code_ns,
             compile_waited_ns: self.stats.compile_waited_ns,
             compiles_dropped: self.stats.compiles_dropped,
+            recompiles: self.stats.recompiles,
             inline_tlb_hits: self.inline_tlb_hits(),
             inline_tlb_fills: self.inline_tlb.fills,
             inline_tlb_flushes: self.inline_tlb.flushes,
@@ -1541,6 +1634,9 @@ impl Jit {
             chain: tier == Tier::Optimizing && self.config.chaining,
             inline_tlb_entries: self.config.inline_tlb_entries as u32,
             access_groups: self.config.access_groups,
+            record_misses: tier == Tier::Optimizing
+                && self.config.miss_recompiles > 0
+                && self.config.jump_targets > 0,
         }
     }
 

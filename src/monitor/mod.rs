@@ -133,6 +133,8 @@ pub struct JitSample {
     /// Host ns the guest waited for compiles; background compiles dropped.
     pub compile_waited_ns: u64,
     pub compiles_dropped: u64,
+    /// Optimizing units compiled again for the indirect targets they missed.
+    pub recompiles: u64,
     /// Inline-TLB hits in generated code, entries filled, flushes.
     pub inline_tlb_hits: u64,
     pub inline_tlb_fills: u64,
@@ -179,6 +181,7 @@ impl JitSample {
         self.chained += o.chained;
         self.compile_waited_ns += o.compile_waited_ns;
         self.compiles_dropped += o.compiles_dropped;
+        self.recompiles += o.recompiles;
         self.first_code_ns = match (self.first_code_ns, o.first_code_ns) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

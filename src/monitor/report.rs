@@ -208,6 +208,10 @@ pub struct JitReport {
     /// changed while it compiled (such code never runs).
     #[serde(default)]
     pub compiles_dropped: u64,
+    /// Optimizing units compiled again because their indirect jumps kept
+    /// going to targets they did not hold (`jit.miss_recompiles`).
+    #[serde(default)]
+    pub recompiles: u64,
     /// Inline-TLB entries written (after the interpreter redid a load or
     /// store that missed) and flushes (satp, privilege, mstatus or
     /// sfence.vma changed); its hits are the `inline` level of `tlb.levels`.
@@ -545,6 +549,7 @@ impl Report {
                 first_code_ns: j.first_code_ns,
                 compile_waited_ns: j.compile_waited_ns,
                 compiles_dropped: j.compiles_dropped,
+                recompiles: j.recompiles,
                 inline_tlb_fills: j.inline_tlb_fills,
                 inline_tlb_flushes: j.inline_tlb_flushes,
                 invalidations: j.invalidated,

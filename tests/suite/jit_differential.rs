@@ -1120,6 +1120,59 @@ fn profiled_jump_targets_match_the_interpreter() {
     assert!(on * 3 < off, "entries into compiled code: {on} with 4 targets, {off} with none");
 }
 
+/// A call through a pointer whose target changes after its unit was
+/// compiled (a sort given another comparator): the unit holds the first
+/// target only, so every later call leaves it. The unit samples those
+/// misses and is compiled again with the new target (`jit.miss_recompiles`):
+/// far fewer entries into compiled code than without, and the same end as
+/// the interpreter at every limit.
+#[test]
+fn units_are_compiled_again_for_the_targets_they_miss() {
+    let mut p = Program::new();
+    p.li(S0, 6000).la(S5, "f0").la(S6, "f1").li(T1, 5000);
+    p.label("loop");
+    // f0 while s0 > 5000, then f1 (after the unit was compiled with f0).
+    p.i(addi(T2, S5, 0));
+    p.i_to("call", |o| blt(T1, S0, o));
+    p.i(addi(T2, S6, 0));
+    p.label("call");
+    p.i(jalr(RA, 0, T2));
+    p.i(addi(S0, S0, -1));
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.align(16).label("f0");
+    p.i(addi(A2, A2, 3)).i(jalr(ZERO, 0, RA));
+    p.align(16).label("f1");
+    p.i(add(A4, A4, A2)).i(xor(A3, A3, A4)).i(jalr(ZERO, 0, RA));
+    let image = p.image();
+    let cfg = |recompiles: u64| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.min_threshold = 30;
+        c.jit.max_threshold = 30;
+        c.jit.tier_up_threshold = 60;
+        c.jit.miss_recompiles = recompiles;
+        c
+    };
+    for limit in [1_000_000, 7_001, 12_345] {
+        let want = run_image(&image, Mode::Interpreter, &[], limit);
+        let got = run_image_with(&image, cfg(2), &[], limit);
+        assert!(got.compiled > 0);
+        assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want }, "limit {limit}");
+    }
+    let run = |recompiles: u64| {
+        let mut m = Machine::from_image(cfg(recompiles), &image);
+        let mut monitor = PerformanceMonitor::default();
+        let mut host = CaptureHost::default();
+        let limits = RunLimits { max_insns: Some(1_000_000), timeout_ns: None };
+        assert_eq!(m.run(limits, &mut monitor, &mut host), RunOutcome::Exited(0));
+        let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
+        (stats.calls + stats.chained, stats.recompiles)
+    };
+    let ((on, again), (off, none)) = (run(2), run(0));
+    assert!(again >= 1 && none == 0, "recompiles: {again} with the knob, {none} without");
+    assert!(on * 4 < off, "entries into compiled code: {on} with recompiles, {off} without");
+}
+
 /// A jump table of 16 cases taken in turn (an interpreter's opcode
 /// dispatch, a call through a table of 16 functions): the profile keeps
 /// all 16 targets of the site (`jump_profile::TARGETS_PER_SITE`) and the

@@ -68,6 +68,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         chain: true,
         inline_tlb_entries: 256,
         access_groups: true,
+        record_misses: false,
     };
     generate(&region, layout, opts).wasm
 }

@@ -694,6 +694,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            record_misses: false,
         };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1

@@ -111,6 +111,12 @@ pub struct CodegenOptions {
     /// (`return_call_indirect` through `env.table`) instead of returning
     /// to the dispatcher. Only optimizing units chain (see `jit/chain.rs`).
     pub chain: bool,
+    /// `jit.miss_recompiles` > 0, optimizing tier: an indirect jump other
+    /// than a return that misses every guard writes (unit entry, its pc,
+    /// target) into the state block's ring (`StateBlock::misses`), so the
+    /// JIT learns the targets compiled code goes to and can compile the
+    /// unit again with them.
+    pub record_misses: bool,
 }
 
 /// What [`generate`] produced.
@@ -263,6 +269,7 @@ fn translate(
         block: 0,
         access_groups: opts.access_groups,
         uses_mulhu: false,
+        miss_unit: (opts.record_misses && optimizing).then_some(region.entry),
     };
     let l = locals;
     {
@@ -379,6 +386,9 @@ struct Emitter<'a> {
     access_groups: bool,
     /// Some instruction called the module's `mulhu` helper.
     uses_mulhu: bool,
+    /// The unit's entry pc when its indirect jumps record their misses
+    /// (`CodegenOptions::record_misses`).
+    miss_unit: Option<u64>,
 }
 
 impl Emitter<'_> {
@@ -579,6 +589,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            record_misses: false,
         };
         let g = generate(&region, &layout, opts);
         let wat = wasmprinter::print_bytes(&g.wasm).expect("valid module");
@@ -619,6 +630,7 @@ mod tests {
             chain: true,
             inline_tlb_entries: 256,
             access_groups: true,
+            record_misses: false,
         };
         let functions = |inst: Inst| {
             let region = Region {
@@ -664,6 +676,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            record_misses: false,
         };
         let adds = |insts: Vec<Inst>| {
             let n = insts.len() as u64;
@@ -722,6 +735,7 @@ mod tests {
                 chain: false,
                 inline_tlb_entries: 256,
                 access_groups,
+                record_misses: false,
             };
             let wasm = generate(&region(), &layout, opts).wasm;
             let wat = wasmprinter::print_bytes(&wasm).expect("valid module");
@@ -754,6 +768,7 @@ mod tests {
                     chain,
                     inline_tlb_entries: 256,
                     access_groups: true,
+                    record_misses: false,
                 };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));

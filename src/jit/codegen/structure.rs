@@ -137,6 +137,30 @@ impl Emitter<'_> {
         s.br(self.label(label));
     }
 
+    /// The indirect jump at `site`, its target in `t1`, missed every guard:
+    /// if the unit records misses, write (entry, site, target) at the
+    /// ring's head (`StateBlock::misses`) and advance it. Uses `tlb_entry`
+    /// (no access is in flight at a block's end).
+    fn record_miss(&self, s: &mut InstructionSink, site: u64) {
+        use crate::jit::layout::state;
+        let Some(unit) = self.miss_unit else { return };
+        let (l, slot) = (self.l, self.l.tlb_entry);
+        let head = self.mem(state::MISS_HEAD, 3);
+        // slot = state + (head % MISS_RING) * MISS_BYTES
+        s.get_local(l.state).i64_load(head).i32_wrap_i64();
+        s.i32_const(state::MISS_RING as i32 - 1).i32_and();
+        s.i32_const(state::MISS_BYTES as i32).i32_mul();
+        s.get_local(l.state).i32_add().set_local(slot);
+        s.get_local(slot).i64_const(unit as i64);
+        s.i64_store(self.mem(state::MISSES + state::MISS_UNIT, 3));
+        s.get_local(slot).i64_const(site as i64);
+        s.i64_store(self.mem(state::MISSES + state::MISS_SITE, 3));
+        s.get_local(slot).get_local(self.l.t1);
+        s.i64_store(self.mem(state::MISSES + state::MISS_TARGET, 3));
+        s.get_local(l.state).get_local(l.state).i64_load(head);
+        s.i64_const(1).i64_add().i64_store(head);
+    }
+
     /// Pop an i32 condition; if it is non-zero, side-exit to the interpreter
     /// at `pc`.
     pub(super) fn exit_if(&mut self, s: &mut InstructionSink, pc: u64, refund: u64) {
@@ -236,6 +260,9 @@ impl Emitter<'_> {
                     }
                     self.ctx.pop();
                     f.instructions().end();
+                }
+                if !crate::jit::jump_profile::is_return(rd, rs1) {
+                    self.record_miss(&mut f.instructions(), pc);
                 }
                 match self.blocks[b].call {
                     Some((ret, cont)) => self.nested_call(f, b, Pc::Local(t1), ret, cont),
