@@ -1109,8 +1109,13 @@ impl Jit {
         self.jumps.drain_slot_of(key, |key, n| count_dispatches(cache, units, key, n));
         let found = self.enter_slow(key, ram, page_off, retired, clock);
         if let Some((func, tier)) = found {
-            let count = self.units.get(&key).map_or(0, |s| s.count);
+            let st = self.units.get(&key);
+            let count = st.map_or(0, |s| s.count);
             let left = match tier {
+                // Its optimizing code is compiling: nothing for the slow
+                // path to do until it is installed, which empties the slot
+                // (or, if the compile is dropped, `forget_pending` does).
+                Tier::Baseline if st.is_some_and(|s| s.compiling) => u64::MAX,
                 Tier::Baseline => self.config.tier_up_threshold.saturating_sub(count),
                 _ => u64::MAX,
             };
@@ -1374,6 +1379,7 @@ impl Jit {
             if p.stale {
                 backend.abandon(&p.mkey);
                 self.stats.compiles_dropped += 1;
+                self.forget_pending(p.key);
                 continue;
             }
             let t0 = clock::now_ns();
@@ -1385,6 +1391,7 @@ impl Jit {
                 Err(e) => {
                     self.stats.failures += 1;
                     self.last_error = Some(e);
+                    self.forget_pending(p.key);
                     continue;
                 }
             };
@@ -1407,6 +1414,15 @@ impl Jit {
             };
             let _ = self.cache_code(p.key, code, now);
         }
+    }
+
+    /// A background compile of `key` ended without code: drop its
+    /// jump-cache entry, which skipped the slow path while it compiled
+    /// (`enter`), so that the next dispatch sees the unit's tier again.
+    fn forget_pending(&mut self, key: UnitKey) {
+        let (cache, units) = (&mut self.cache, &mut self.units);
+        self.jumps.drain_slot_of(key, |key, n| count_dispatches(cache, units, key, n));
+        self.jumps.forget(key);
     }
 
     /// Instantiate another hart's module for `key` at `tier` from the
@@ -1634,9 +1650,12 @@ impl Jit {
             chain: tier == Tier::Optimizing && self.config.chaining,
             inline_tlb_entries: self.config.inline_tlb_entries as u32,
             access_groups: self.config.access_groups,
+            // Not once the unit was compiled again as often as it may be:
+            // its misses would only cost the ring's stores and a lookup.
             record_misses: tier == Tier::Optimizing
-                && self.config.miss_recompiles > 0
-                && self.config.jump_targets > 0,
+                && self.config.jump_targets > 0
+                && self.units.get(&key).map_or(0, |s| s.recompiles as u64)
+                    < self.config.miss_recompiles,
         }
     }
 
