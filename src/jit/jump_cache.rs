@@ -23,7 +23,9 @@ struct Entry {
     /// Dispatches served since the last drain.
     pending: u32,
     /// Dispatches it may still serve before the slow path must look again
-    /// (the unit's tier-up is due then).
+    /// (the unit's tier-up is due then). Unbounded for a baseline unit whose
+    /// optimizing code is compiling: its install replaces the entry, and a
+    /// compile that ends without code drops it (`Jit::forget_pending`).
     left: u32,
 }
 

@@ -1650,6 +1650,9 @@ impl Jit {
             chain: tier == Tier::Optimizing && self.config.chaining,
             inline_tlb_entries: self.config.inline_tlb_entries as u32,
             access_groups: self.config.access_groups,
+            nested_calls: tier == Tier::Optimizing
+                && self.config.chaining
+                && self.config.nested_calls,
             // Not once the unit was compiled again as often as it may be:
             // its misses would only cost the ring's stores and a lookup.
             record_misses: tier == Tier::Optimizing

@@ -69,6 +69,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         inline_tlb_entries: 256,
         access_groups: true,
         record_misses: false,
+        nested_calls: false,
     };
     generate(&region, layout, opts).wasm
 }

@@ -695,6 +695,7 @@ mod tests {
             inline_tlb_entries: 256,
             access_groups: true,
             record_misses: false,
+            nested_calls: false,
         };
         let wasm = generate(&region, backend.layout(), opts).wasm;
         backend.install(&wasm).expect("installs").1

@@ -117,6 +117,12 @@ pub struct CodegenOptions {
     /// JIT learns the targets compiled code goes to and can compile the
     /// unit again with them.
     pub record_misses: bool,
+    /// `jit.nested_calls` (with chaining, optimizing tier): some unit of
+    /// this hart may run as a nested call, so a chained exit first checks
+    /// that its pc is not the return address a nested call waits for
+    /// (`state::RET_EXPECT`). Without nested calls that address is always
+    /// 0 and the check is left out.
+    pub nested_calls: bool,
 }
 
 /// What [`generate`] produced.
@@ -270,6 +276,7 @@ fn translate(
         access_groups: opts.access_groups,
         uses_mulhu: false,
         miss_unit: (opts.record_misses && optimizing).then_some(region.entry),
+        nested_calls: opts.nested_calls,
     };
     let l = locals;
     {
@@ -389,6 +396,8 @@ struct Emitter<'a> {
     /// The unit's entry pc when its indirect jumps record their misses
     /// (`CodegenOptions::record_misses`).
     miss_unit: Option<u64>,
+    /// `CodegenOptions::nested_calls`.
+    nested_calls: bool,
 }
 
 impl Emitter<'_> {
@@ -433,8 +442,10 @@ impl Emitter<'_> {
         let l = self.l;
         s.block(BlockType::Empty);
         s.get_local(l.exit_tag).i64_const(0).i64_ne().br_if(0);
-        s.get_local(l.exit_pc).get_local(l.state).i64_load(self.mem(state::RET_EXPECT, 3));
-        s.i64_eq().br_if(0);
+        if self.nested_calls {
+            s.get_local(l.exit_pc).get_local(l.state).i64_load(self.mem(state::RET_EXPECT, 3));
+            s.i64_eq().br_if(0);
+        }
         self.chain_lookup(s, structure::Pc::Local(l.exit_pc));
         s.get_local(l.budget).get_local(l.state);
         s.get_local(l.tlb_entry).i32_load(self.mem(state::CHAIN + state::CHAIN_FUNC, 2));
@@ -590,6 +601,7 @@ mod tests {
             inline_tlb_entries: 256,
             access_groups: true,
             record_misses: false,
+            nested_calls: false,
         };
         let g = generate(&region, &layout, opts);
         let wat = wasmprinter::print_bytes(&g.wasm).expect("valid module");
@@ -631,6 +643,7 @@ mod tests {
             inline_tlb_entries: 256,
             access_groups: true,
             record_misses: false,
+            nested_calls: false,
         };
         let functions = |inst: Inst| {
             let region = Region {
@@ -677,6 +690,7 @@ mod tests {
             inline_tlb_entries: 256,
             access_groups: true,
             record_misses: false,
+            nested_calls: false,
         };
         let adds = |insts: Vec<Inst>| {
             let n = insts.len() as u64;
@@ -736,6 +750,7 @@ mod tests {
                 inline_tlb_entries: 256,
                 access_groups,
                 record_misses: false,
+                nested_calls: false,
             };
             let wasm = generate(&region(), &layout, opts).wasm;
             let wat = wasmprinter::print_bytes(&wasm).expect("valid module");
@@ -769,6 +784,7 @@ mod tests {
                     inline_tlb_entries: 256,
                     access_groups: true,
                     record_misses: false,
+                    nested_calls: false,
                 };
                 let g = generate(&region(), &layout, opts);
                 assert_eq!((g.instructions, g.blocks), (8, 2));
