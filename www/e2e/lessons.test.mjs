@@ -629,8 +629,10 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.ok(3 * q100.gc.marking_fell_behind >= q100.gc.cycles_started, `100 µs slices fall behind in many cycles: ${q100.gc.marking_fell_behind} of ${q100.gc.cycles_started}`);
   assert.ok(q100.gc.marking_fell_behind >= q5000.gc.marking_fell_behind + 4, `100 µs falls behind far more often than 5000 µs: ${q100.gc.marking_fell_behind} against ${q5000.gc.marking_fell_behind}`);
   assert.ok(q5000.gc.marking_fell_behind <= 1, `5000 µs slices keep up: fell behind ${q5000.gc.marking_fell_behind} times`);
-  says('gc-graph', 'see', 'fell behind 0 times) with a fifth to a quarter as many pauses', '跟不上 0 次），停顿次数约为五分之一到四分之一');
-  assert.ok(q5000.gc.pause_ns.count < 0.4 * q100.gc.pause_ns.count, `a fifth to a quarter as many pauses: ${q100.gc.pause_ns.count} -> ${q5000.gc.pause_ns.count}`);
+  says('gc-graph', 'see', 'fell behind 0 times) with well under half as many pauses', '跟不上 0 次），停顿次数远少于一半');
+  // 276 to 408 against 996 to 1014 in the runs measured (0.28 to 0.41): the
+  // 5000 µs count moves with timing, the 100 µs one hardly.
+  assert.ok(q5000.gc.pause_ns.count < 0.5 * q100.gc.pause_ns.count, `well under half as many pauses: ${q100.gc.pause_ns.count} -> ${q5000.gc.pause_ns.count}`);
   assert.deepEqual(problems, [], 'errors during the GC lessons');
 });
 
