@@ -1096,7 +1096,7 @@ impl Jit {
         retired: u64,
         clock: u64,
     ) -> Option<(backend::CompiledFn, Tier)> {
-        if !self.pending.is_empty() {
+        if !self.pending.is_empty() && self.backend.as_ref().is_some_and(|b| b.compile_finished()) {
             self.poll_compiles(clock);
         }
         if let Some(found) = self.jumps.hit(key) {

@@ -543,6 +543,13 @@ impl WebBackend {
     /// took on this worker (V8 compiles on threads of its own: that time
     /// is not seen here). A job started on another worker (its hart moved)
     /// comes back at once, to be compiled here from its bytes.
+    /// Whether [`WebBackend::take_compiled`] may have something: always, as
+    /// its checks (orphaned jobs, settled promises) are its own.
+    #[inline]
+    pub fn compile_finished(&self) -> bool {
+        true
+    }
+
     pub fn take_compiled(&mut self) -> Option<(u64, Result<WebCompiled, String>, u64)> {
         let here = THREAD.with_borrow(|t| t.as_ref().map(|t| t.worker));
         if let Some(i) = self.jobs.iter().position(|j| Some(j.worker) != here) {
