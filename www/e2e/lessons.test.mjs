@@ -304,7 +304,9 @@ test('phases walkthrough: the defaults keep about 1 050 units with no eviction; 
   const defaults = await run(page, { workload: 'phases' });
   const cc = (r) => ({ entries: r.code_cache.entries, evictions: r.code_cache.evictions, hit: r.code_cache.hit_rate, units: r.jit.units_compiled, wall_ms: Math.round(ms(r.wall_ns)), mips: Math.round(r.mips) });
   t.diagnostic(`phases defaults: ${JSON.stringify(cc(defaults))}`);
-  assert.ok(near(defaults.code_cache.entries, 1050, 0.1), `about 1 050 units: ${defaults.code_cache.entries}`);
+  // 1 045 to 1 145 in eight CI runs (the adaptive threshold follows compile
+  // time, so the count is timing's).
+  assert.ok(near(defaults.code_cache.entries, 1050, 0.15), `about 1 050 units: ${defaults.code_cache.entries}`);
   assert.equal(defaults.code_cache.evictions, 0, 'no eviction at the defaults');
 
   says('phases', 'see', 'lru evicts a few hundred units and recovers at once (hit rate 99.9 %)', 'lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）');
@@ -607,9 +609,9 @@ test('gc-binary-trees and gc-graph walkthroughs: 8 MiB makes binary-trees collec
   assert.ok(conc.gc.pause_ns.p99 < 1e6, `concurrent p99 under 1 ms in one of three runs: ${concP99s.join(', ')} ns`);
   assert.equal(concRow.status, 'pass', `the GC row is green: ${JSON.stringify(concRow)}`);
   assert.equal(inc.gc.concurrent, false, 'gc.concurrent_marking=false marks in slices');
-  says('gc-graph', 'see', 'several hundred pauses to about a thousand (the count depends on timing: 400 to 1,150', '几百到约一千次停顿（次数取决于时序：实测 400 到 1150 次');
+  says('gc-graph', 'see', 'several hundred pauses to about a thousand (the count depends on timing: 400 to 1,200', '几百到约一千次停顿（次数取决于时序：实测 400 到 1200 次');
   // 859 and 920 on an idle machine, 399 in one CI run, 1022 to 1145 in the
-  // runs of 2026-12-07: timing decides.
+  // runs of 2026-12-07 (1 079 to 1 165 in seven CI runs): timing decides.
   assert.ok(inc.gc.pause_ns.count >= 250 && inc.gc.pause_ns.count <= 2000, `several hundred to about a thousand incremental pauses: ${inc.gc.pause_ns.count}`);
   assert.ok(inc.gc.pause_ns.p50 < 1e6, `incremental p50 under a millisecond: ${inc.gc.pause_ns.p50} ns`);
   says('gc-graph', 'see', 'marking can fall behind the allocations', '标记可能跟不上分配');
