@@ -46,7 +46,7 @@ use code_cache::{CacheConfig, GroupId, Removed, UnifiedCodeCache};
 use codegen::{generate, CodegenOptions};
 use cost::CostModel;
 use inline_tlb::InlineTlb;
-use jump_cache::JumpCache;
+use jump_cache::{Hit, JumpCache};
 use layout::{StateBlock, MISS_RING};
 use region::{DiscoverOptions, Region};
 pub use threshold::{AdaptiveThreshold, AdaptiveThresholdConfig, Tier};
@@ -474,6 +474,13 @@ const MAX_PENDING: usize = 2;
 /// `backend::web`).
 #[cfg(target_arch = "wasm32")]
 const MAX_PENDING: usize = 8;
+
+/// The most dispatches a jump-cache slot sends to the interpreter before
+/// the slow path counts the unit again ([`jump_cache::Hit::Interpret`]).
+/// With a fixed threshold the unit is compiled at the same dispatch as
+/// without the slot; when the adaptive threshold falls below a unit's
+/// count meanwhile, its compile comes at most this many dispatches later.
+const INTERPRETED_LEFT: u64 = 16;
 
 /// A unit compiling in the background (natively on the compile thread, in
 /// the browser in `WebAssembly.compile`).
@@ -1099,9 +1106,16 @@ impl Jit {
         if !self.pending.is_empty() && self.backend.as_ref().is_some_and(|b| b.compile_finished()) {
             self.poll_compiles(clock);
         }
-        if let Some(found) = self.jumps.hit(key) {
-            self.control.record_executions(1, retired);
-            return Some(found);
+        match self.jumps.hit(key) {
+            Some(Hit::Code(func, tier)) => {
+                self.control.record_executions(1, retired);
+                return Some((func, tier));
+            }
+            Some(Hit::Interpret) => {
+                self.control.record_executions(1, retired);
+                return None;
+            }
+            None => {}
         }
         // The slot's unit (this one, or the one it is about to lose the
         // slot to) must be up to date for the slow path.
@@ -1127,6 +1141,24 @@ impl Jit {
                 let slots = &mut state_block(&self.backend).chain;
                 let tag = tag | key.mode as u32;
                 self.chain.set(slots, key, tag, index, |k, n| count_dispatches(cache, units, k, n));
+            }
+        } else if !self.atomic {
+            // Interpreted, and below the threshold or refused a place in a
+            // full compile queue: its next dispatches (at most
+            // INTERPRETED_LEFT, and below the threshold only those that
+            // stay below it) skip the unit table, until a place in the
+            // queue comes free (`end_interpreted`). Not on a machine of
+            // several harts, where counts at powers of two look for another
+            // hart's module (`adopt_shared`).
+            if let Some(st) = self.units.get(&key) {
+                if st.tier == Tier::Interpreter && !st.compiling {
+                    let left = if self.pending.len() >= MAX_PENDING {
+                        INTERPRETED_LEFT
+                    } else {
+                        self.control.threshold().saturating_sub(st.count)
+                    };
+                    self.jumps.set_interpreted(key, left.min(INTERPRETED_LEFT));
+                }
             }
         }
         found
@@ -1373,6 +1405,7 @@ impl Jit {
             let Some(backend) = self.backend.as_mut() else { return };
             let Some((id, module, engine_ns)) = backend.take_compiled() else { return };
             let Some(p) = self.pending.remove(&id) else { continue };
+            self.jumps.end_interpreted();
             if let Some(st) = self.units.get_mut(&p.key) {
                 st.compiling = false;
             }
@@ -1495,6 +1528,8 @@ impl Jit {
             self.stats.first_code_ns = Some(clock::now_ns().saturating_sub(self.created_ns));
         }
         self.flush_jumps();
+        // An interpreted entry must not outlive the unit's first code.
+        self.jumps.forget(key);
         match self.cache.insert(key, code, bytes, Some(GroupId(module.0)), now) {
             Ok(removed) => self.release(removed),
             Err(_) => {
