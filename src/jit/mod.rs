@@ -1708,6 +1708,7 @@ impl Jit {
             return_guards: self.config.return_guards,
             nested_calls: optimizing && self.config.chaining && self.config.nested_calls,
             jump_targets: self.config.jump_targets as usize,
+            prioritize_targets: true,
             max_pages: if optimizing && key.fetch_bare() {
                 self.config.unit_pages as usize
             } else {

@@ -457,6 +457,9 @@ pub struct DiscoverOptions {
     /// not a return inside the unit, behind guards ([`Block::guards`];
     /// `jit.jump_targets`; 0: none).
     pub jump_targets: usize,
+    /// Decode those targets right after their jump, before blocks queued
+    /// earlier (`jit.prioritize_targets`).
+    pub prioritize_targets: bool,
     /// Take code from at most this many 4 KiB pages, the entry's included
     /// (1 to [`MAX_UNIT_PAGES`]; `jit.unit_pages`). More than 1 only when
     /// instruction fetch is untranslated: the caller promises that virtual
@@ -625,6 +628,21 @@ pub fn discover_avoiding(
                             if let Target::Block(_) = want(t, blocks.len(), total, false) {
                                 block.guards.push((t, usize::MAX)); // resolved in pass 2
                                 inside = true;
+                            }
+                        }
+                        // The profiled targets are decoded next, most
+                        // frequent first, ahead of what the breadth-first
+                        // order queued before them: they are known to be
+                        // hot, and a switch with more cases than the unit
+                        // has room for keeps its frequent ones rather than
+                        // code that happened to be queued earlier.
+                        if opts.prioritize_targets {
+                            let mut queue = work.borrow_mut();
+                            for &(t, _) in block.guards.iter().rev() {
+                                if let Some(at) = queue.iter().position(|&q| q == t) {
+                                    queue.remove(at);
+                                    queue.push_front(t);
+                                }
                             }
                         }
                         // A call through a register into the unit: its

@@ -481,6 +481,7 @@ fn calls_and_returns_stay_inside_a_unit() {
         jump_targets: 4,
         max_pages: 1,
         pause_ends_unit: false,
+        prioritize_targets: true,
     };
     let region = discover(&ram, 0, p.addr("loop"), opts);
     let returns: Vec<Vec<u64>> = region
@@ -556,6 +557,7 @@ fn a_return_to_the_units_own_entry_stays_inside_it() {
         jump_targets: 4,
         max_pages: 1,
         pause_ends_unit: false,
+        prioritize_targets: true,
     };
     let region = discover(&ram, 0, p.addr("cont"), opts);
     let ret = region
@@ -602,6 +604,7 @@ fn units_stop_where_other_units_start() {
         jump_targets: 0,
         max_pages: 1,
         pause_ends_unit: false,
+        prioritize_targets: true,
     };
     let head = p.addr("head");
     let from = |entry: u64, stop: bool| {
@@ -634,6 +637,50 @@ fn units_stop_where_other_units_start() {
     };
     let (off, on) = (compiled(false), compiled(true));
     assert!(on < off, "instructions compiled: {on} with the knob, {off} without");
+}
+
+/// A switch whose cases do not all fit in the unit keeps its profiled
+/// targets: they are decoded right after the jump, before code the
+/// breadth-first order queued earlier (here a long block on the branch's
+/// other side), which the size cap then leaves out instead.
+#[test]
+fn profiled_targets_are_decoded_before_code_queued_earlier() {
+    let mut p = Program::new();
+    p.label("entry");
+    p.i_to("switch", |o| beq(A1, ZERO, o));
+    for _ in 0..40 {
+        p.i(addi(A3, A3, 1));
+    }
+    p.i_to("entry", |o| jal(ZERO, o));
+    p.label("switch");
+    p.i(jalr(ZERO, 0, A2));
+    for k in 0..4 {
+        p.label(&format!("case{k}"));
+        p.i(addi(A0, A0, k + 1));
+        p.i_to("entry", |o| jal(ZERO, o));
+    }
+    let image = p.image();
+    let ram = tunevm::mem::Ram::new(4096);
+    ram.write_bytes(0, &image);
+    let cases: Vec<u64> = (0..4).map(|k| p.addr(&format!("case{k}"))).collect();
+    let (switch, entry) = (p.addr("switch"), p.addr("entry"));
+    let decoded = |prioritize_targets: bool| {
+        let opts = DiscoverOptions {
+            multi_block: true,
+            max_insns: 24,
+            return_guards: true,
+            nested_calls: false,
+            jump_targets: 16,
+            max_pages: 1,
+            pause_ends_unit: false,
+            prioritize_targets,
+        };
+        let targets = |pc: u64| if pc == switch { cases.clone() } else { Vec::new() };
+        let r = discover_avoiding(&ram, 0, entry, opts, |_| false, targets, |_| false);
+        cases.iter().filter(|&&c| r.blocks.iter().any(|b| b.pc == c && !b.insts.is_empty())).count()
+    };
+    assert_eq!(decoded(true), 4, "every profiled case is code of the unit");
+    assert!(decoded(false) < 4, "without the priority the long block takes the room first");
 }
 
 /// The exception to `jit.stop_at_units` (`Region::exits_to`): a unit does
@@ -712,6 +759,7 @@ fn pause_ends_a_unit_only_where_it_ends_the_slice() {
         jump_targets: 0,
         max_pages: 1,
         pause_ends_unit,
+        prioritize_targets: true,
     };
     let pause = p.addr("spin") + 8;
     let ends = discover(&ram, 0, p.addr("spin"), opts(true));
@@ -760,6 +808,7 @@ fn a_unit_holds_each_instruction_once() {
         jump_targets: 0,
         max_pages: 1,
         pause_ends_unit: false,
+        prioritize_targets: true,
     };
     for entry in [p.addr("inner"), p.addr("middle"), p.addr("outer")] {
         let region = discover(&ram, 0, entry, opts);
@@ -805,6 +854,7 @@ fn a_unit_matches_ram_only_while_its_code_is_there() {
         jump_targets: 0,
         max_pages: 1,
         pause_ends_unit: false,
+        prioritize_targets: true,
     };
     let head = p.addr("head");
     let off = |pc: u64| (pc - RAM_BASE) as usize;
@@ -877,6 +927,7 @@ fn a_store_into_another_page_of_a_unit_invalidates_it() {
             jump_targets: 4,
             max_pages,
             pause_ends_unit: false,
+            prioritize_targets: true,
         };
         discover(&ram, 0, p.addr("loop"), opts)
     };
