@@ -99,8 +99,8 @@ export const WORKLOADS = {
       zh: '默认设置下缓存能装下全部代码（约 1050 个单元，没有淘汰）。把它调得稍小一点：code_cache.max_entries 设为 950，然后比较 code_cache.eviction_policy 的 lru、lru_lfu 和 lfu（这里用 A/B 对比很方便）。小得多的缓存（300）会来回颠簸一分钟以上。',
     },
     see: {
-      en: 'The code cache chart: entries stay at the cap and the hit rate dips at each phase change. Measured in the page: lru evicts a few hundred units and recovers at once (hit rate 99.9 %); lru_lfu from a few hundred to several thousand (2,700 to 7,700 in the runs measured; these counts vary from run to run with timing); lfu over a hundred thousand, and the run takes more than ten times as long: the finished phase\'s functions keep their high counts, so lfu evicts the new phase\'s code, which then has to be compiled again and again.',
-      zh: '看代码缓存图：条目数停在上限，每次阶段切换时命中率下降。在页面中测得：lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）；lru_lfu 从几百到几千个（实测 2700 到 7700 个；这些次数随时序变化，每次运行都不同）；lfu 则超过十万次淘汰，整次运行慢十倍以上：已经结束的阶段里的函数保留着很高的计数，所以 lfu 淘汰的是新阶段的代码，它们只好一次又一次地重新编译。',
+      en: 'The code cache chart: entries stay at the cap and the hit rate dips at each phase change. Measured in the page: lru evicts a few hundred units and recovers at once (hit rate 99.9 %); lru_lfu from a few hundred to over ten thousand (370 to 12,600 in the runs measured; these counts vary from run to run with timing: the more units a run makes, about 1,050 to 1,165 at the defaults, the closer 950 entries come to thrashing); lfu over a hundred thousand, and the run takes more than ten times as long: the finished phase\'s functions keep their high counts, so lfu evicts the new phase\'s code, which then has to be compiled again and again.',
+      zh: '看代码缓存图：条目数停在上限，每次阶段切换时命中率下降。在页面中测得：lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）；lru_lfu 从几百到一万多个（实测 370 到 12600 个；这些次数随时序变化，每次运行都不同：一次运行生成的单元越多（默认设置下约 1050 到 1165 个），950 个条目就越接近抖动）；lfu 则超过十万次淘汰，整次运行慢十倍以上：已经结束的阶段里的函数保留着很高的计数，所以 lfu 淘汰的是新阶段的代码，它们只好一次又一次地重新编译。',
     },
   },
   smc: {

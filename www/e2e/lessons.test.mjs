@@ -304,13 +304,13 @@ test('phases walkthrough: the defaults keep about 1 050 units with no eviction; 
   const defaults = await run(page, { workload: 'phases' });
   const cc = (r) => ({ entries: r.code_cache.entries, evictions: r.code_cache.evictions, hit: r.code_cache.hit_rate, units: r.jit.units_compiled, wall_ms: Math.round(ms(r.wall_ns)), mips: Math.round(r.mips) });
   t.diagnostic(`phases defaults: ${JSON.stringify(cc(defaults))}`);
-  // 1 045 to 1 145 in eight CI runs (the adaptive threshold follows compile
+  // 1 045 to 1 164 in nine CI runs (the adaptive threshold follows compile
   // time, so the count is timing's).
   assert.ok(near(defaults.code_cache.entries, 1050, 0.15), `about 1 050 units: ${defaults.code_cache.entries}`);
   assert.equal(defaults.code_cache.evictions, 0, 'no eviction at the defaults');
 
   says('phases', 'see', 'lru evicts a few hundred units and recovers at once (hit rate 99.9 %)', 'lru 淘汰几百个单元，并立刻恢复（命中率 99.9%）');
-  says('phases', 'see', 'lru_lfu from a few hundred to several thousand', 'lru_lfu 从几百到几千个');
+  says('phases', 'see', 'lru_lfu from a few hundred to over ten thousand', 'lru_lfu 从几百到一万多个');
   const lru = await run(page, { set: { 'code_cache.max_entries': '950', 'code_cache.eviction_policy': 'lru' } });
   const lruLfu = await run(page, { set: { 'code_cache.eviction_policy': 'lru_lfu' } });
   t.diagnostic(`phases at 950 entries: lru ${JSON.stringify(cc(lru))}, lru_lfu ${JSON.stringify(cc(lruLfu))}`);
@@ -318,7 +318,11 @@ test('phases walkthrough: the defaults keep about 1 050 units with no eviction; 
   // text (jit.stop_at_units on; at 900 entries lru_lfu thrashed too, 13 122);
   // both far below lfu's 20 000 in under half the run below. The text gives
   // lru's hit rate (99.9 %); lru_lfu's was 99.77-99.83 % in CI runs.
-  for (const [name, r, most, hit] of [['lru', lru, 1000, 0.998], ['lru_lfu', lruLfu, 12000, 0.995]]) {
+  // lru_lfu: 368 to 7 080 in eight CI runs, then 12 607 in a run whose
+  // defaults made 1 164 units (the most seen): 950 entries sit near its
+  // thrashing point, so its check allows up to 16 000 (lfu's 20 000 come in
+  // under half the run).
+  for (const [name, r, most, hit] of [['lru', lru, 1000, 0.998], ['lru_lfu', lruLfu, 16000, 0.995]]) {
     assert.equal(r.code_cache.entries, 950, `${name}: entries stay at the cap`);
     assert.ok(r.code_cache.evictions >= 150 && r.code_cache.evictions <= most, `${name}: a few hundred evictions (up to several thousand for lru_lfu): ${r.code_cache.evictions}`);
     assert.ok(r.code_cache.hit_rate >= hit, `${name}: hit rate ${r.code_cache.hit_rate}`);
