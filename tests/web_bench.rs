@@ -283,7 +283,7 @@ fn mixbench_jit_vs_direct_wasm() {
     // under the size limits are the same in several rows): the defaults come
     // last, so that bias goes their way; the first row (the defaults, run
     // once before the others) has none of it.
-    let configs: [(&str, Vec<(&str, &str)>); 8] = [
+    let configs: [(&str, Vec<(&str, &str)>); 9] = [
         ("full tiering, no chaining", vec![("jit.chaining", "false")]),
         ("full tiering, units of 1 page", vec![("jit.unit_pages", "1")]),
         ("full tiering, units of at most 1024 instructions", vec![("jit.max_unit_insns", "1024")]),
@@ -294,6 +294,7 @@ fn mixbench_jit_vs_direct_wasm() {
             "full tiering, units copy code other units start with",
             vec![("jit.stop_at_units", "false")],
         ),
+        ("full tiering, no counted loops", vec![("jit.counted_loops", "false")]),
         ("full tiering (defaults)", vec![]),
     ];
     let mut lines = vec![
@@ -368,16 +369,17 @@ fn mixbench_jit_vs_direct_wasm() {
          chaining on / off {:.2}x; defaults (units of 4 pages) / units of 1 page {:.2}x; \
          units of at most 1024 / defaults {:.2}x; nested calls on / off {:.2}x; \
          jump targets on / off {:.2}x; access groups on / off {:.2}x; \
-         units stopping where others start / defaults {:.2}x",
-        100.0 * mips[7] / direct_mips,
+         units stopping where others start / defaults {:.2}x; counted loops on / off {:.2}x",
+        100.0 * mips[8] / direct_mips,
         100.0 * first.mips.unwrap_or(f64::NAN) / direct_mips,
-        mips[7] / mips[0],
-        mips[7] / mips[1],
-        mips[2] / mips[7],
-        mips[3] / mips[7],
-        mips[7] / mips[4],
-        mips[7] / mips[5],
-        mips[6] / mips[7],
+        mips[8] / mips[0],
+        mips[8] / mips[1],
+        mips[2] / mips[8],
+        mips[3] / mips[8],
+        mips[8] / mips[4],
+        mips[8] / mips[5],
+        mips[6] / mips[8],
+        mips[8] / mips[7],
     ));
     console_log!("{}", lines.join("\n"));
 }

@@ -439,6 +439,7 @@ fn jit_workload(
     configs.push(("full tiering, no jump targets", &[("jit.jump_targets", "0")]));
     configs.push(("full tiering, no recompiles", &[("jit.miss_recompiles", "0")]));
     configs.push(("full tiering, no access groups", &[("jit.access_groups", "false")]));
+    configs.push(("full tiering, no counted loops", &[("jit.counted_loops", "false")]));
     configs.push(("full tiering, units of 1 page", &[("jit.unit_pages", "1")]));
     configs.push(("full tiering (defaults)", &[]));
     println!("## JIT: {}.elf ({repeat} runs each, median; wasmtime natively)\n", w.name);
@@ -497,7 +498,8 @@ fn jit_workload(
         "\nratios, same run: full tiering / direct wasm {:.1} % (target >= 50 %, guide 70 %); \
          chaining on / off {:.2}x; background / synchronous compiles {:.2}x; \
          nested calls on / off {:.2}x; jump targets on / off {:.2}x; \
-         recompiles on / off {:.2}x; access groups on / off {:.2}x; units of 4 pages (defaults) / 1 page {:.2}x",
+         recompiles on / off {:.2}x; access groups on / off {:.2}x; \
+         counted loops on / off {:.2}x; units of 4 pages (defaults) / 1 page {:.2}x",
         100.0 * full / native_mips,
         full / mips("full tiering, no chaining"),
         full / mips("full tiering, synchronous compiles"),
@@ -505,6 +507,7 @@ fn jit_workload(
         full / mips("full tiering, no jump targets"),
         full / mips("full tiering, no recompiles"),
         full / mips("full tiering, no access groups"),
+        full / mips("full tiering, no counted loops"),
         full / mips("full tiering, units of 1 page"),
     );
     if w.all_tiers {

@@ -223,6 +223,20 @@ pub struct JitConfig {
     ///
     /// How: `codegen::memory::AccessGroup` (docs/DESIGN.md "Access groups").
     pub access_groups: bool,
+    /// Run counted loops without checks. true: in an optimizing unit, a loop of one
+    /// block that goes round while a register stepped by a constant differs from one
+    /// the loop does not change (`bne` on a pointer or a counter: copies, sums,
+    /// matrix rows), whose loads and stores are off registers the loop does not change
+    /// or steps by constants, computes its iteration count at its entry and checks
+    /// once that every access of all but the last iteration stays inside guest RAM,
+    /// stores to no page of translated code, and fits the budget; then it runs those
+    /// iterations with no check at all, and the last with every check. false: every
+    /// iteration checks each access and the budget. Untranslated accesses only, and
+    /// not with mmu.strict_align. Watch mips: loop-heavy code gains most. Default
+    /// true.
+    ///
+    /// How: `codegen::counted::CountedLoop` (docs/DESIGN.md "Counted loops").
+    pub counted_loops: bool,
     /// How many 4 KiB pages of guest code one optimizing unit may span when
     /// instruction fetch is untranslated (M-mode, or satp bare; under Sv39 a unit
     /// keeps to its entry's page whatever this says). 1: a unit stops at its page's
@@ -352,6 +366,7 @@ impl JitConfig {
             jump_targets: 16,
             miss_recompiles: 2,
             access_groups: true,
+            counted_loops: true,
             unit_pages: 4,
             stop_at_units: true,
             max_unit_insns: 128,
@@ -1685,6 +1700,7 @@ impl Jit {
             chain: tier == Tier::Optimizing && self.config.chaining,
             inline_tlb_entries: self.config.inline_tlb_entries as u32,
             access_groups: self.config.access_groups,
+            counted_loops: self.config.counted_loops,
             nested_calls: tier == Tier::Optimizing
                 && self.config.chaining
                 && self.config.nested_calls,

@@ -57,6 +57,8 @@ fn every_jit_and_cache_key_reads_from_set() {
         ("jit.nested_calls", "true", json!(true)),
         ("jit.access_groups", "false", json!(false)),
         ("jit.access_groups", "true", json!(true)),
+        ("jit.counted_loops", "false", json!(false)),
+        ("jit.counted_loops", "true", json!(true)),
         ("jit.jump_targets", "0", json!(0)),
         ("jit.jump_targets", "8", json!(8)),
         ("jit.miss_recompiles", "0", json!(0)),

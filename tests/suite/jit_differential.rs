@@ -151,6 +151,12 @@ pub(crate) enum Op {
     /// unit, and the code after the call is another unit's entry, which
     /// compiled code reaches by chaining.
     Call(Vec<Op>),
+    /// A pointer walk (`x21` from the data area + 8 * n down to the data
+    /// area in steps of -8, `bne x21, x20`) around straight-line words,
+    /// some of them loads and stores off `x21`: the shape of a counted
+    /// loop (`jit.counted_loops`), whose first iterations compiled code
+    /// runs unchecked when every access of them stays inside RAM.
+    Walk(u8, Vec<u32>),
 }
 
 fn alu() -> impl Strategy<Value = u32> {
@@ -198,8 +204,23 @@ fn memory() -> impl Strategy<Value = u32> {
 
 const AMO_FUNCT5: [u32; 9] = [0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c];
 
+/// A word of a [`Op::Walk`]'s body: ALU and memory words as anywhere, and
+/// loads and stores off the walking pointer `x21`, which stay below the
+/// data area's loop-count slots (offsets below 1 700, at most 24 steps).
+fn walk_word() -> impl Strategy<Value = u32> {
+    let loads: Vec<fn(u8, i32, u8) -> u32> = vec![lb, lh, lw, ld, lbu, lhu, lwu];
+    let stores: Vec<fn(u8, i32, u8) -> u32> = vec![sb, sh, sw, sd];
+    prop_oneof![
+        3 => alu(),
+        2 => memory(),
+        2 => (proptest::sample::select(loads), dest(), 0i32..1700).prop_map(|(f, d, o)| f(d, o, 21)),
+        2 => (proptest::sample::select(stores), src(), 0i32..1700).prop_map(|(f, v, o)| f(v, o, 21)),
+    ]
+}
+
 pub(crate) fn op() -> impl Strategy<Value = Op> {
     let leaf = prop_oneof![
+        1 => (1u8..25, prop::collection::vec(walk_word(), 1..10)).prop_map(|(n, b)| Op::Walk(n, b)),
         8 => alu().prop_map(Op::Word),
         4 => memory().prop_map(Op::Word),
         1 => Just(Op::Word(0)), // illegal
@@ -252,6 +273,17 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                 emit_at(p, body, depth + 1);
                 p.i(ld(21, own, 20)).i(addi(21, 21, -1));
                 p.i_to(&top, |o| bne(21, ZERO, o));
+                p.i(ld(21, saved, 20));
+            }
+            Op::Walk(n, body) => {
+                let saved = 2040 - 16 * depth;
+                let top = p.local();
+                p.i(sd(21, saved, 20)).i(addi(21, 20, 8 * *n as i32)).label(&top);
+                for &w in body {
+                    p.i(w);
+                }
+                p.i(addi(21, 21, -8));
+                p.i_to(&top, |o| bne(21, 20, o));
                 p.i(ld(21, saved, 20));
             }
             Op::Call(body) => {
@@ -1634,4 +1666,140 @@ fn workload_mixbench_with_nested_calls() {
     assert_eq!(String::from_utf8_lossy(&host.output), want);
     let stats = m.vcpus[0].jit.as_ref().unwrap().stats();
     assert!(stats.retired[1] > 0 && stats.chained > 0, "{stats:?}");
+}
+
+/// A counted loop (`jit.counted_loops`) storing and loading through a
+/// pointer that walks up to the end of RAM: when its last access ends at
+/// RAM's last byte every iteration fits, and compiled code must end as the
+/// interpreter does; when the walk starts 20 steps short of the end the
+/// interpreter faults at the store of the 21st iteration, so the entry's
+/// one check of all iterations must fail and the loop run checked, to
+/// fault at exactly that store. With the option off, the same ends.
+#[test]
+fn a_counted_loop_at_the_end_of_ram_faults_where_the_interpreter_does() {
+    let ram_len = 2i64 << 20;
+    for short in [8 * 40, 8 * 20] {
+        let mut p = Program::new();
+        p.la(T1, "handler").i(csrw(MTVEC, T1));
+        // x5 walks from `short` bytes below RAM's end to 320 bytes past
+        // where it started; x6 is the bound.
+        p.li(T0, 1).i(slli(T0, T0, 31)).li(T1, ram_len - short).i(add(T0, T0, T1));
+        p.i(addi(T1, T0, 8 * 40)).li(A0, 0x5a5a).li(A2, 0);
+        p.label("loop");
+        p.i(sd(A0, 0, T0)).i(ld(A1, 0, T0)).i(add(A2, A2, A1)).i(addi(A0, A0, 3));
+        p.i(addi(T0, T0, 8));
+        p.i_to("loop", |o| bne(T0, T1, o));
+        p.j_exit();
+        p.align(4).label("handler");
+        p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+        let image = p.image();
+        let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+        assert_eq!(want.outcome, RunOutcome::Exited(0));
+        let fault = (want.x[S2 as usize], want.x[S3 as usize]);
+        if short == 8 * 40 {
+            assert_eq!(fault, (0, 0), "no fault");
+            assert_eq!(want.x[T0 as usize], RAM_BASE + ram_len as u64);
+        } else {
+            assert_eq!(fault, (RAM_BASE + ram_len as u64, 7), "store access fault");
+        }
+        for counted in [true, false] {
+            let mut c = config(Mode::Optimizing);
+            c.jit.counted_loops = counted;
+            let got = run_image_with(&image, c, &[], 1_000_000);
+            assert!(got.compiled > 0);
+            let want = End { compiled: 0, ..want_clone(&want) };
+            assert_eq!(End { compiled: 0, ..got }, want, "short {short}, counted {counted}");
+        }
+    }
+}
+
+/// A counted loop that copies a new body over a compiled function `f`:
+/// the unchecked iterations must not run while a page they store to holds
+/// translated code. The function takes the copy's first 7 words, which end
+/// its page; the 8th (the checked last iteration) goes to the next page,
+/// which holds none, so only the entry's flag check stops the copy from
+/// rewriting `f` behind its compiled code's back (after the copy, `f` adds
+/// 5 instead of 1).
+#[test]
+fn a_counted_loop_never_stores_unchecked_into_translated_code() {
+    let mut p = Program::new();
+    p.li(S0, 300).li(S1, 150).li(A0, 0).la(T2, "f").la(T3, "patch");
+    p.label("loop");
+    p.i_to("f", |o| jal(RA, o));
+    p.i(addi(S0, S0, -1));
+    p.i_to("skip", |o| bne(S0, S1, o));
+    p.i(addi(T4, T2, 0)).i(addi(T5, T3, 0)).i(addi(T6, T3, 32));
+    p.label("copy");
+    p.i(lw(T0, 0, T5)).i(sw(T0, 0, T4)).i(addi(T5, T5, 4)).i(addi(T4, T4, 4));
+    p.i_to("copy", |o| bne(T5, T6, o));
+    p.label("skip");
+    p.i_to("loop", |o| bne(S0, ZERO, o));
+    p.j_exit();
+    p.label("patch");
+    p.i(addi(A0, A0, 5)).i(jalr(ZERO, 0, RA));
+    for _ in 0..6 {
+        p.i(addi(ZERO, ZERO, 0));
+    }
+    p.align(4096);
+    for _ in 0..(1024 - 7) {
+        p.word(0);
+    }
+    p.label("f");
+    p.i(addi(A0, A0, 1)).i(jalr(ZERO, 0, RA));
+    for _ in 0..5 {
+        p.i(addi(ZERO, ZERO, 0));
+    }
+    // The next page: data only (the exit's code, which `image` places
+    // last, goes on the page after it).
+    p.word(0).align(4096);
+    let image = p.image();
+    assert_eq!((p.addr("f") + 28) & 0xfff, 0, "f's 7 words end its page");
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    assert_eq!(want.x[A0 as usize], 150 + 5 * 150);
+    let got = run_image(&image, Mode::Optimizing, &[], 1_000_000);
+    assert!(got.compiled > 0);
+    assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) });
+}
+
+/// Runs stopped at every instruction count inside and around a counted
+/// loop's iterations (and timer interrupts arriving inside it) end where
+/// the interpreter's do: the entry charges the unchecked iterations to the
+/// budget only when all of them fit.
+#[test]
+fn counted_loops_stop_at_exact_instruction_limits() {
+    let body = vec![ld(5, 0, 21), add(6, 6, 5), sd(6, 8, 21), addi(7, 7, 1)];
+    let ops = vec![Op::Loop(3, vec![Op::Walk(24, body)])];
+    let image = program(&ops, None);
+    for max in (30..200).step_by(7).chain([400, 401, 402, 403, 600]) {
+        compare_with(&image, &[], max, true);
+    }
+    let timed = program(&ops, Some(37));
+    compare_with(&timed, &[], 100_000, true);
+}
+
+/// `jit.counted_loops` reaches the code generator: the unit holding a
+/// pointer walk (the one with the most loops) has the loop's unchecked copy (and a loop over the pages
+/// its store range touches) only with the option on.
+#[test]
+fn the_counted_loops_knob_adds_an_unchecked_copy() {
+    let body = vec![ld(5, 0, 21), add(6, 6, 5), sd(6, 8, 21)];
+    let image = program(&[Op::Loop(3, vec![Op::Walk(24, body)])], None);
+    let loops = |counted: bool| {
+        let mut c = config(Mode::Optimizing);
+        c.jit.counted_loops = counted;
+        let mut m = Machine::from_image(c, &image);
+        finish(&mut m, RunLimits { max_insns: Some(100_000), timeout_ns: None });
+        let jit = m.vcpus[0].jit.as_ref().expect("JIT on");
+        let units = jit.hottest_units(usize::MAX);
+        let wats =
+            units.iter().map(|&(key, _)| jit.code_view(key, m.bus.ram()).expect("cached").wat);
+        // The unit with the most loops: the one holding the walk.
+        wats.map(|w| w.lines().filter(|l| l.split_whitespace().any(|w| w == "loop")).count())
+            .max()
+            .unwrap_or(0)
+    };
+    // The outer loop and the walk; with the option, the copy and the
+    // loop over the store range's page flags too.
+    assert_eq!((loops(false), loops(true)), (2, 4));
 }

@@ -68,6 +68,7 @@ pub fn warm_up_module(layout: &MemoryLayout) -> Vec<u8> {
         chain: true,
         inline_tlb_entries: 256,
         access_groups: true,
+        counted_loops: true,
         record_misses: false,
         nested_calls: false,
     };

@@ -731,6 +731,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            counted_loops: true,
             record_misses: false,
             nested_calls: false,
         };

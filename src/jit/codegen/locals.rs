@@ -90,6 +90,9 @@ pub(super) struct Locals {
     /// base register reaches ([`super::memory::AccessGroup`]), set by the
     /// group's first access after one check for the whole group.
     pub group_base: Local,
+    /// A counted loop's unchecked iterations, then the induction
+    /// variable's value after them (`counted.rs`).
+    pub loop_count: Local,
 }
 
 impl Locals {
@@ -114,6 +117,7 @@ impl Locals {
             tlb_hits: a.local(I64),
             tlb_entry: a.local(I32),
             group_base: a.local(I32),
+            loop_count: a.local(I64),
         };
         (locals, a.finish())
     }
@@ -138,6 +142,7 @@ impl Locals {
             self.tlb_hits,
             self.tlb_entry,
             self.group_base,
+            self.loop_count,
         ]);
         v
     }
@@ -159,7 +164,7 @@ mod tests {
             }
             let all = l.all();
             assert_eq!(all.len(), types.len(), "every declared local is named");
-            assert_eq!(all.len(), 2 + regs.count_ones() as usize + 8);
+            assert_eq!(all.len(), 2 + regs.count_ones() as usize + 9);
             for (i, local) in all.iter().enumerate() {
                 assert_eq!(local.index, i as u32);
                 assert_eq!(types[local.index as usize], local.ty, "{local:?}");

@@ -50,6 +50,8 @@
 //! - `emit.rs`: per-instruction translation (ALU, M).
 //! - `memory.rs`: loads, stores and AMOs, their RAM checks and the inline
 //!   TLB.
+//! - `counted.rs`: counted loops, whose iterations but the last run in a
+//!   copy with no checks after one check of them all at the loop's entry.
 //! - `fold.rs`: register access, known register values, constant folding,
 //!   dead writes.
 //!
@@ -63,6 +65,7 @@ use super::region::{analyse, Block, Cfg, Region};
 use super::threshold::Tier;
 
 mod calls;
+mod counted;
 mod emit;
 mod fold;
 mod locals;
@@ -106,6 +109,10 @@ pub struct CodegenOptions {
     /// `jit.access_groups`: loads and stores off one unchanged base
     /// register in a block share one check ([`memory::AccessGroup`]).
     pub access_groups: bool,
+    /// `jit.counted_loops`: a one-block loop counted by an induction
+    /// variable runs all but its last iteration in a copy with no checks,
+    /// after one check of them all at its entry ([`counted::CountedLoop`]).
+    pub counted_loops: bool,
     /// `jit.chaining`: a normal exit looks its pc up in the state block's
     /// chain table and tail-calls the unit it finds there
     /// (`return_call_indirect` through `env.table`) instead of returning
@@ -277,6 +284,8 @@ fn translate(
         uses_mulhu: false,
         miss_unit: (opts.record_misses && optimizing).then_some(region.entry),
         nested_calls: opts.nested_calls,
+        counted_loops: opts.counted_loops,
+        unchecked: false,
     };
     let l = locals;
     {
@@ -398,6 +407,11 @@ struct Emitter<'a> {
     miss_unit: Option<u64>,
     /// `CodegenOptions::nested_calls`.
     nested_calls: bool,
+    /// `CodegenOptions::counted_loops`.
+    counted_loops: bool,
+    /// Emitting a counted loop's unchecked copy: accesses make no checks
+    /// (the copy's entry checked them all).
+    unchecked: bool,
 }
 
 impl Emitter<'_> {
@@ -600,6 +614,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            counted_loops: true,
             record_misses: false,
             nested_calls: false,
         };
@@ -642,6 +657,7 @@ mod tests {
             chain: true,
             inline_tlb_entries: 256,
             access_groups: true,
+            counted_loops: true,
             record_misses: false,
             nested_calls: false,
         };
@@ -689,6 +705,7 @@ mod tests {
             chain: false,
             inline_tlb_entries: 256,
             access_groups: true,
+            counted_loops: true,
             record_misses: false,
             nested_calls: false,
         };
@@ -749,6 +766,7 @@ mod tests {
                 chain: false,
                 inline_tlb_entries: 256,
                 access_groups,
+                counted_loops: true,
                 record_misses: false,
                 nested_calls: false,
             };
@@ -783,6 +801,7 @@ mod tests {
                     chain,
                     inline_tlb_entries: 256,
                     access_groups: true,
+                    counted_loops: true,
                     record_misses: false,
                     nested_calls: false,
                 };

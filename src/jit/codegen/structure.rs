@@ -55,6 +55,12 @@ impl Emitter<'_> {
         self.mark(f, None);
         let merges = self.cfg.merge_children(b);
         if self.cfg.loop_header[b] {
+            if self.counted_loops && self.optimizing && self.data_bare && !self.strict_align {
+                let ram_len = self.layout.ram_len as u64;
+                if let Some(lp) = super::counted::CountedLoop::of(&self.blocks[b], b, ram_len) {
+                    self.counted_loop(f, b, &lp);
+                }
+            }
             f.instructions().loop_(BlockType::Empty);
             self.ctx.push(Ctl::LoopHeadedBy(b));
             self.within(f, b, &merges);
