@@ -755,23 +755,25 @@ fn jit_knobs() -> Vec<KnobSpec> {
             .figures(&["mips"])
             .help(
                 "Run counted loops without checks. true: in an optimizing unit, a loop of one \
-                 block that goes round while a register stepped by a constant differs from one \
-                 the loop does not change (`bne` on a pointer or a counter: copies, sums, \
-                 matrix rows), whose loads and stores are off registers the loop does not change \
-                 or steps by constants, computes its iteration count at its entry and checks \
-                 once that every access of all but the last iteration stays inside guest RAM, \
-                 stores to no page of translated code, and fits the budget; then it runs those \
-                 iterations with no check at all, and the last with every check. false: every \
-                 iteration checks each access and the budget. Untranslated accesses only, and \
-                 not with mmu.strict_align. Watch mips: loop-heavy code gains most. Default \
-                 true.",
-                "不加检查地运行计数循环。true：优化层单元里，只有一个块的循环，若它在一个按常数\
-                 步进的寄存器与一个循环内不改写的寄存器不相等时继续（对指针或计数器的 bne：复制、\
-                 求和、矩阵的行），且其读写都以循环内不改写或按常数步进的寄存器为基址，就在入口处\
-                 算出迭代次数，并一次检查除最后一次之外所有迭代的每次访问都在客户机内存之内、不写\
-                 到有已翻译代码的页、且预算足够；之后这些迭代不做任何检查地运行，最后一次照常检查\
-                 。false：每次迭代都检查每次访问和预算。只用于不经地址翻译的访问，且 mmu.strict\
-                 _align 关闭时。对比 mips：循环多的代码收益最大。默认 true。",
+                 block that goes round while a register stepped by a constant (`addi` or `addiw`) \
+                 differs from, or has not yet passed, one the loop does not change (`bne`, `blt`, \
+                 `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i \
+                 < n`), whose loads and stores are off registers the loop does not change or \
+                 steps by constants, computes at its entry how many iterations surely go round \
+                 and checks once that every access of them stays inside guest RAM, stores to no \
+                 page of translated code, and fits the budget; then it runs those iterations with \
+                 no check at all, and the rest with every check. false: every iteration checks \
+                 each access and the budget. Untranslated accesses only, and not with \
+                 mmu.strict_align. Watch mips: loop-heavy code gains most. Default true.",
+                "不加检查地运行计数循环。true：优化层单元里，只有一个块的循环，若它在一个按常\
+                 数步进（addi 或 addiw）的寄存器与一个循环内不改写的寄存器不相等、或尚\
+                 未越过它时继续（对指针或计数器的 bne、blt、bltu、bge 或 bgeu\
+                 ：复制、求和、矩阵的行、i < n），且其读写都以循环内不改写或按常数步进的寄存\
+                 器为基址，就在入口处算出必定继续的迭代次数，并一次检查这些迭代的每次访问都在客户\
+                 机内存之内、不写到有已翻译代码的页、且预算足够；之后这些迭代不做任何检查地运行，\
+                 其余迭代照常检查。false：每次迭代都检查每次访问和预算。只用于不经地址翻译的\
+                 访问，且 mmu.strict_align 关闭时。对比 mips：循环多的代码\
+                 收益最大。默认 true。",
             ),
         knob("jit.unit_pages", int_in(JitConfig::UNIT_PAGES), "pages")
             .figures(&["jit.calls", "jit.chained", "jit.compile_ns", "mips"])

@@ -224,16 +224,16 @@ pub struct JitConfig {
     /// How: `codegen::memory::AccessGroup` (docs/DESIGN.md "Access groups").
     pub access_groups: bool,
     /// Run counted loops without checks. true: in an optimizing unit, a loop of one
-    /// block that goes round while a register stepped by a constant differs from one
-    /// the loop does not change (`bne` on a pointer or a counter: copies, sums,
-    /// matrix rows), whose loads and stores are off registers the loop does not change
-    /// or steps by constants, computes its iteration count at its entry and checks
-    /// once that every access of all but the last iteration stays inside guest RAM,
-    /// stores to no page of translated code, and fits the budget; then it runs those
-    /// iterations with no check at all, and the last with every check. false: every
-    /// iteration checks each access and the budget. Untranslated accesses only, and
-    /// not with mmu.strict_align. Watch mips: loop-heavy code gains most. Default
-    /// true.
+    /// block that goes round while a register stepped by a constant (`addi` or `addiw`)
+    /// differs from, or has not yet passed, one the loop does not change (`bne`, `blt`,
+    /// `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i
+    /// < n`), whose loads and stores are off registers the loop does not change or
+    /// steps by constants, computes at its entry how many iterations surely go round
+    /// and checks once that every access of them stays inside guest RAM, stores to no
+    /// page of translated code, and fits the budget; then it runs those iterations with
+    /// no check at all, and the rest with every check. false: every iteration checks
+    /// each access and the budget. Untranslated accesses only, and not with
+    /// mmu.strict_align. Watch mips: loop-heavy code gains most. Default true.
     ///
     /// How: `codegen::counted::CountedLoop` (docs/DESIGN.md "Counted loops").
     pub counted_loops: bool,

@@ -151,12 +151,33 @@ pub(crate) enum Op {
     /// unit, and the code after the call is another unit's entry, which
     /// compiled code reaches by chaining.
     Call(Vec<Op>),
-    /// A pointer walk (`x21` from the data area + 8 * n down to the data
-    /// area in steps of -8, `bne x21, x20`) around straight-line words,
-    /// some of them loads and stores off `x21`: the shape of a counted
-    /// loop (`jit.counted_loops`), whose first iterations compiled code
-    /// runs unchecked when every access of them stays inside RAM.
-    Walk(u8, Vec<u32>),
+    /// A pointer walk over n steps of 8 bytes around straight-line words,
+    /// some of them loads and stores off the pointer `x21`: the shape of a
+    /// counted loop (`jit.counted_loops`), whose first iterations compiled
+    /// code runs unchecked when every access of them stays inside RAM.
+    /// The [`Walk`] says how it steps and ends.
+    Walk(u8, Walk, Vec<u32>),
+}
+
+/// How an [`Op::Walk`] steps `x21` and tests for its end. Down: from the
+/// data area (`x20`) + 8 * n towards `x20`; up: from `x20` towards `x27` =
+/// `x20` + 8 * n (the body's words never write `x27`); `Count`: `x21`
+/// stays at `x20` and `x27` counts from -n up to 0 by `addiw`. Inclusive
+/// tests run one iteration more (at `x20` going down, at `x27` going up).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Walk {
+    /// `bne x21, x20`
+    DownUnequal,
+    /// `bltu x20, x21` / `blt x20, x21`
+    DownAbove(bool),
+    /// `bgeu x21, x20` / `bge x21, x20`
+    DownAtOrAbove(bool),
+    /// `bltu x21, x27` / `blt x21, x27`
+    UpBelow(bool),
+    /// `bgeu x27, x21` / `bge x27, x21`
+    UpAtOrBelow(bool),
+    /// `addiw x27, x27, 1; blt x27, x0`
+    Count,
 }
 
 fn alu() -> impl Strategy<Value = u32> {
@@ -218,9 +239,21 @@ fn walk_word() -> impl Strategy<Value = u32> {
     ]
 }
 
+fn walk() -> impl Strategy<Value = Walk> {
+    prop_oneof![
+        2 => Just(Walk::DownUnequal),
+        1 => any::<bool>().prop_map(Walk::DownAbove),
+        1 => any::<bool>().prop_map(Walk::DownAtOrAbove),
+        1 => any::<bool>().prop_map(Walk::UpBelow),
+        1 => any::<bool>().prop_map(Walk::UpAtOrBelow),
+        1 => Just(Walk::Count),
+    ]
+}
+
 pub(crate) fn op() -> impl Strategy<Value = Op> {
     let leaf = prop_oneof![
-        1 => (1u8..25, prop::collection::vec(walk_word(), 1..10)).prop_map(|(n, b)| Op::Walk(n, b)),
+        1 => (1u8..25, walk(), prop::collection::vec(walk_word(), 1..10))
+            .prop_map(|(n, w, b)| Op::Walk(n, w, b)),
         8 => alu().prop_map(Op::Word),
         4 => memory().prop_map(Op::Word),
         1 => Just(Op::Word(0)), // illegal
@@ -275,15 +308,57 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                 p.i_to(&top, |o| bne(21, ZERO, o));
                 p.i(ld(21, saved, 20));
             }
-            Op::Walk(n, body) => {
+            Op::Walk(n, walk, body) => {
                 let saved = 2040 - 16 * depth;
                 let top = p.local();
-                p.i(sd(21, saved, 20)).i(addi(21, 20, 8 * *n as i32)).label(&top);
-                for &w in body {
-                    p.i(w);
+                let span = 8 * *n as i32;
+                p.i(sd(21, saved, 20));
+                match walk {
+                    Walk::DownUnequal | Walk::DownAbove(_) | Walk::DownAtOrAbove(_) => {
+                        p.i(addi(21, 20, span));
+                    }
+                    Walk::UpBelow(_) | Walk::UpAtOrBelow(_) => {
+                        p.i(addi(21, 20, 0)).i(addi(27, 20, span));
+                    }
+                    Walk::Count => {
+                        p.i(addi(21, 20, 0)).i(addi(27, ZERO, -(*n as i32)));
+                    }
                 }
-                p.i(addi(21, 21, -8));
-                p.i_to(&top, |o| bne(21, 20, o));
+                p.label(&top);
+                for &w in body {
+                    p.i(keep_x27(w));
+                }
+                let signed = |s: bool, a: fn(u8, u8, i32) -> u32, b: fn(u8, u8, i32) -> u32| {
+                    if s {
+                        a
+                    } else {
+                        b
+                    }
+                };
+                match *walk {
+                    Walk::DownUnequal => {
+                        p.i(addi(21, 21, -8)).i_to(&top, |o| bne(21, 20, o));
+                    }
+                    Walk::DownAbove(s) => {
+                        let f = signed(s, blt, bltu);
+                        p.i(addi(21, 21, -8)).i_to(&top, move |o| f(20, 21, o));
+                    }
+                    Walk::DownAtOrAbove(s) => {
+                        let f = signed(s, bge, bgeu);
+                        p.i(addi(21, 21, -8)).i_to(&top, move |o| f(21, 20, o));
+                    }
+                    Walk::UpBelow(s) => {
+                        let f = signed(s, blt, bltu);
+                        p.i(addi(21, 21, 8)).i_to(&top, move |o| f(21, 27, o));
+                    }
+                    Walk::UpAtOrBelow(s) => {
+                        let f = signed(s, bge, bgeu);
+                        p.i(addi(21, 21, 8)).i_to(&top, move |o| f(27, 21, o));
+                    }
+                    Walk::Count => {
+                        p.i(addiw(27, 27, 1)).i_to(&top, |o| blt(27, ZERO, o));
+                    }
+                }
                 p.i(ld(21, saved, 20));
             }
             Op::Call(body) => {
@@ -299,6 +374,18 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
             }
         }
         i += 1;
+    }
+}
+
+/// `w` with a destination register x27 made x26 (a walk's bound or
+/// counter must not change in its body); stores and branches, whose bits
+/// 7..12 are an offset, stay as they are.
+fn keep_x27(w: u32) -> u32 {
+    let opcode = w & 0x7f;
+    if opcode != 0x23 && opcode != 0x63 && (w >> 7) & 31 == 27 {
+        (w & !(31 << 7)) | (26 << 7)
+    } else {
+        w
     }
 }
 
@@ -1678,17 +1765,26 @@ fn workload_mixbench_with_nested_calls() {
 #[test]
 fn a_counted_loop_at_the_end_of_ram_faults_where_the_interpreter_does() {
     let ram_len = 2i64 << 20;
-    for short in [8 * 40, 8 * 20] {
+    // x5 != x6, x5 <u x6, x5 <s x6, x6 >=u x5 (inclusive: the bound is one
+    // step lower for the same walk).
+    type Test = (fn(i32) -> u32, bool);
+    let tests: [Test; 4] = [
+        (|o| bne(T0, T1, o), false),
+        (|o| bltu(T0, T1, o), false),
+        (|o| blt(T0, T1, o), false),
+        (|o| bgeu(T1, T0, o), true),
+    ];
+    for ((test, inclusive), short) in tests.into_iter().flat_map(|t| [(t, 8 * 40), (t, 8 * 20)]) {
         let mut p = Program::new();
         p.la(T1, "handler").i(csrw(MTVEC, T1));
         // x5 walks from `short` bytes below RAM's end to 320 bytes past
         // where it started; x6 is the bound.
         p.li(T0, 1).i(slli(T0, T0, 31)).li(T1, ram_len - short).i(add(T0, T0, T1));
-        p.i(addi(T1, T0, 8 * 40)).li(A0, 0x5a5a).li(A2, 0);
+        p.i(addi(T1, T0, 8 * 40 - 8 * inclusive as i32)).li(A0, 0x5a5a).li(A2, 0);
         p.label("loop");
         p.i(sd(A0, 0, T0)).i(ld(A1, 0, T0)).i(add(A2, A2, A1)).i(addi(A0, A0, 3));
         p.i(addi(T0, T0, 8));
-        p.i_to("loop", |o| bne(T0, T1, o));
+        p.i_to("loop", test);
         p.j_exit();
         p.align(4).label("handler");
         p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
@@ -1710,6 +1806,40 @@ fn a_counted_loop_at_the_end_of_ram_faults_where_the_interpreter_does() {
             let want = End { compiled: 0, ..want_clone(&want) };
             assert_eq!(End { compiled: 0, ..got }, want, "short {short}, counted {counted}");
         }
+    }
+}
+
+/// A counter stepped by `addiw` that crosses 2^31 wraps to a negative
+/// number, so `blt x7, x6` with x6 = 2^31 + 16 never leaves; in 64-bit
+/// arithmetic the loop would end after 32 steps. The entry must see that
+/// the counter leaves the 32-bit range and run the loop checked: its
+/// pointer then walks on until its store faults at RAM's end, as in the
+/// interpreter. (Without that check the copy, bounded by the 64-bit count,
+/// never meets its end value and stores on past its checked range.)
+#[test]
+fn a_counted_loop_by_addiw_stays_exact_where_the_counter_wraps() {
+    let ram_len = 2i64 << 20;
+    let mut p = Program::new();
+    p.la(T1, "handler").i(csrw(MTVEC, T1));
+    p.li(T0, 1).i(slli(T0, T0, 31)).li(T1, ram_len - 8 * 1000).i(add(T0, T0, T1));
+    p.li(T2, 0x7fff_fff0).li(T1, 0x4000_0008).i(slli(T1, T1, 1)).li(A0, 7);
+    p.label("loop");
+    p.i(sd(A0, 0, T0)).i(addi(T0, T0, 8)).i(addiw(T2, T2, 1));
+    p.i_to("loop", |o| blt(T2, T1, o));
+    p.j_exit();
+    p.align(4).label("handler");
+    p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+    let image = p.image();
+    let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+    assert_eq!(want.outcome, RunOutcome::Exited(0));
+    assert_eq!((want.x[S2 as usize], want.x[S3 as usize]), (RAM_BASE + ram_len as u64, 7));
+    for counted in [true, false] {
+        let mut c = config(Mode::Optimizing);
+        c.jit.counted_loops = counted;
+        let got = run_image_with(&image, c, &[], 1_000_000);
+        assert!(got.compiled > 0);
+        let want = End { compiled: 0, ..want_clone(&want) };
+        assert_eq!(End { compiled: 0, ..got }, want, "counted {counted}");
     }
 }
 
@@ -1769,7 +1899,7 @@ fn a_counted_loop_never_stores_unchecked_into_translated_code() {
 #[test]
 fn counted_loops_stop_at_exact_instruction_limits() {
     let body = vec![ld(5, 0, 21), add(6, 6, 5), sd(6, 8, 21), addi(7, 7, 1)];
-    let ops = vec![Op::Loop(3, vec![Op::Walk(24, body)])];
+    let ops = vec![Op::Loop(3, vec![Op::Walk(24, Walk::DownUnequal, body)])];
     let image = program(&ops, None);
     for max in (30..200).step_by(7).chain([400, 401, 402, 403, 600]) {
         compare_with(&image, &[], max, true);
@@ -1784,7 +1914,7 @@ fn counted_loops_stop_at_exact_instruction_limits() {
 #[test]
 fn the_counted_loops_knob_adds_an_unchecked_copy() {
     let body = vec![ld(5, 0, 21), add(6, 6, 5), sd(6, 8, 21)];
-    let image = program(&[Op::Loop(3, vec![Op::Walk(24, body)])], None);
+    let image = program(&[Op::Loop(3, vec![Op::Walk(24, Walk::DownUnequal, body)])], None);
     let loops = |counted: bool| {
         let mut c = config(Mode::Optimizing);
         c.jit.counted_loops = counted;

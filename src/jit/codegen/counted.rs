@@ -1,36 +1,45 @@
 //! Counted loops: a one-block loop whose exit test compares an induction
-//! variable with a loop-invariant register runs all but its last iteration
-//! in a copy with no checks at all.
+//! variable with a loop-invariant register runs all but its last
+//! iterations in a copy with no checks at all.
 //!
 //! A block qualifies ([`CountedLoop::of`]) when it branches back to itself
-//! while `iv != bound` (a `bne` taken to itself, or a `beq` not taken),
-//! `iv` is written in the block only by one `addi iv, iv, step`, `bound` is
-//! not written in it, every instruction is ALU code or a plain load or
-//! store, and every access's base register is either not written in the
-//! block or such an induction variable. Then the iteration count n (the
-//! first at which `iv` reaches `bound`) is known at the loop's entry, and
-//! so is every byte each access will touch.
+//! while `iv` compares so with `bound` ([`Test`]): unequal (`bne` taken to
+//! itself, `beq` not taken), or on the near side of it in the direction
+//! `iv` moves (`blt`, `bltu`, `bge`, `bgeu`, taken or not taken, either
+//! operand order: `i < n` counting up, `p > start` counting down, and the
+//! inclusive forms); `iv` is written in the block only by one `addi iv, iv,
+//! step` or `addiw iv, iv, step`, `bound` is not written in it, every
+//! instruction is ALU code or a plain load or store, and every access's
+//! base register is either not written in the block or such an induction
+//! variable. Then how many of the coming iterations surely go round is
+//! known at the loop's entry, and so is every byte each access will touch.
 //!
 //! At each entry from outside the loop (code before its `loop`, which back
-//! edges do not reach), generated code computes n and checks, once, for
-//! the first m = n - 1 iterations: the byte range each access reaches over
-//! them lies inside RAM, no page a store range touches holds translated
-//! code, and the budget pays for them. If every check passes it charges the
-//! budget for the m iterations and runs them in a copy of the block with no
-//! bounds, flag or budget check, its back edge a compare of `iv` with its
-//! value after m iterations. Then (or when a check failed) the loop itself
-//! runs as before, every check in place: it does the last iteration and
+//! edges do not reach), generated code computes m, the number of
+//! iterations after which the test surely holds (for `!=`: one less than
+//! the distance to `bound` in steps, when it is a whole number of steps;
+//! for an ordered test: the whole steps that stay on the near side), and
+//! checks, once, for those m iterations: the byte range each access
+//! reaches over them lies inside RAM, no page a store range touches holds
+//! translated code, the budget pays for them, and every induction variable
+//! bumped by `addiw` stays a sign-extended 32-bit value (so `addiw` adds as
+//! `addi` does). If every check passes it charges the budget for the m
+//! iterations and runs them in a copy of the block with no bounds, flag or
+//! budget check, its back edge a compare of `iv` with its value after m
+//! iterations. Then (or when a check failed) the loop itself runs as
+//! before, every check in place: it does the remaining iterations and
 //! takes the exit. The copy has no exit of its own, so what the exits write
 //! back and the budget's exactness are unchanged.
 //!
-//! Invariants: the copy runs only iterations the guest's loop runs (m < n,
-//! and `iv != bound` after each), with the budget already charged for them;
-//! every access in it is inside RAM by the range checks (the ranges are
-//! exact, not estimates: step and offsets are constants, m is capped so
-//! that no range wraps or spans more than a quarter of RAM); a store in it
-//! never reaches a page of translated code (flags checked for every page
-//! of the range; only this hart's own compiles set flags between its
-//! instructions, and none happens inside the copy).
+//! Invariants: the copy runs only iterations the guest's loop runs, each of
+//! them followed by the test holding (so the guest would have gone round),
+//! with the budget already charged for them; every access in it is inside
+//! RAM by the range checks (the ranges are exact, not estimates: step and
+//! offsets are constants, m is capped so that no range wraps or spans more
+//! than a quarter of RAM); a store in it never reaches a page of translated
+//! code (flags checked for every page of the range; only this hart's own
+//! compiles set flags between its instructions, and none happens inside
+//! the copy).
 use wasm_encoder::{BlockType, Function};
 
 use super::locals::LocalOps;
@@ -64,6 +73,18 @@ pub(super) struct Range {
     pub stores: bool,
 }
 
+/// How the loop's test compares `iv` (after its step) with `bound` when
+/// the loop goes round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Test {
+    /// `iv != bound`.
+    Unequal,
+    /// `iv` lies before `bound` in the direction it steps (`iv < bound`
+    /// counting up, `iv > bound` counting down), or at it too when
+    /// `inclusive`; compared as signed or unsigned numbers.
+    Before { signed: bool, inclusive: bool },
+}
+
 /// A loop [`Emitter::counted_loop`] can run unchecked: see the module
 /// documentation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +94,10 @@ pub(super) struct CountedLoop {
     pub step: i64,
     /// The register it is compared with (not written in the loop; may be x0).
     pub bound: u8,
+    pub test: Test,
+    /// The induction variables stepped by `addiw`, each with its step: the entry checks that they stay sign-extended 32-bit
+    /// values over the unchecked iterations.
+    pub narrow: Vec<(u8, i64)>,
     pub ranges: Vec<Range>,
     /// Most unchecked iterations: every range then spans at most a quarter
     /// of RAM.
@@ -84,17 +109,29 @@ impl CountedLoop {
     pub(super) fn of(block: &Block, b: usize, ram_len: u64) -> Option<CountedLoop> {
         let End::Branch { inst, taken, not_taken, .. } = block.end else { return None };
         let own = Target::Block(b);
-        let continues_while_unequal = match inst {
-            Inst::Bne { .. } => taken == own,
-            Inst::Beq { .. } => not_taken == own && taken != own,
-            _ => false,
-        };
-        if !continues_while_unequal {
+        let round_when_taken = taken == own;
+        let round_when_not_taken = not_taken == own && taken != own;
+        if !round_when_taken && !round_when_not_taken {
             return None;
         }
+        let (a, c) = match inst.operands() {
+            (Some(a), Some(c)) => (a, c),
+            _ => return None,
+        };
+        // (signed, whether the branch tests `<` rather than `>=`)
+        let ordered = match inst {
+            Inst::Bne { .. } if round_when_taken => None,
+            Inst::Beq { .. } if round_when_not_taken => None,
+            Inst::Blt { .. } => Some((true, true)),
+            Inst::Bltu { .. } => Some((false, true)),
+            Inst::Bge { .. } => Some((true, false)),
+            Inst::Bgeu { .. } => Some((false, false)),
+            _ => return None,
+        };
         let mut writes = [0u8; 32];
         let mut step = [0i64; 32];
         let mut bumped_at = [usize::MAX; 32];
+        let mut narrow = [false; 32];
         for (k, (_, inst, _)) in block.insts.iter().enumerate() {
             match inst.kind() {
                 Kind::Alu => {}
@@ -106,23 +143,46 @@ impl CountedLoop {
                 continue;
             }
             writes[rd] = writes[rd].saturating_add(1);
-            if let Inst::Addi { rs1, imm, .. } = *inst {
-                if rs1 as usize == rd && imm != 0 {
+            match *inst {
+                Inst::Addi { rs1, imm, .. } | Inst::Addiw { rs1, imm, .. }
+                    if rs1 as usize == rd && imm != 0 =>
+                {
                     step[rd] = imm as i64;
                     bumped_at[rd] = k;
+                    narrow[rd] = matches!(inst, Inst::Addiw { .. });
                 }
+                _ => {}
             }
         }
         let invariant = |r: u8| r == 0 || writes[r as usize] == 0;
         let induction =
             |r: u8| r != 0 && writes[r as usize] == 1 && bumped_at[r as usize] != usize::MAX;
-        let (Some(a), Some(c)) = inst.operands() else { return None };
-        let (iv, bound) = if induction(a) && invariant(c) {
-            (a, c)
+        let (iv, bound, swapped) = if induction(a) && invariant(c) {
+            (a, c, false)
         } else if induction(c) && invariant(a) {
-            (c, a)
+            (c, a, true)
         } else {
             return None;
+        };
+        let iv_step = step[iv as usize];
+        let test = match ordered {
+            None => Test::Unequal,
+            Some((signed, less)) => {
+                // Goes round while `a < c` (less, taken; or `>=` not taken)
+                // or `a >= c`; seen from iv, counting up or down.
+                let below = less == round_when_taken;
+                // iv < bound, iv <= bound (up); iv >= bound, iv > bound (down)
+                let (up, inclusive) = match (below, swapped) {
+                    (true, false) => (true, false),
+                    (true, true) => (false, false),
+                    (false, false) => (false, true),
+                    (false, true) => (true, true),
+                };
+                if up != (iv_step > 0) {
+                    return None;
+                }
+                Test::Before { signed, inclusive }
+            }
         };
         let mut ranges: Vec<Range> = Vec::new();
         let mut widest = 1u64;
@@ -153,10 +213,18 @@ impl CountedLoop {
             }
         }
         let cap = MAX_ITERATIONS.min(ram_len / 4 / widest);
+        let mut narrowed: Vec<(u8, i64)> = Vec::new();
+        for r in std::iter::once(iv).chain(ranges.iter().map(|r| r.base)) {
+            if narrow[r as usize] && step[r as usize] != 0 && !narrowed.iter().any(|n| n.0 == r) {
+                narrowed.push((r, step[r as usize]));
+            }
+        }
         (cap >= MIN_ITERATIONS).then_some(CountedLoop {
             iv,
-            step: step[iv as usize],
+            step: iv_step,
             bound,
+            test,
+            narrow: narrowed,
             ranges,
             cap,
         })
@@ -184,32 +252,74 @@ impl Emitter<'_> {
         // Any failed check leaves this block (label 0 here).
         s.block(BlockType::Empty);
         self.ctx.push(Ctl::If);
-        // n = the distance from iv to bound in steps, exactly.
         let abs = lp.step.unsigned_abs();
-        if lp.step > 0 {
+        let up = lp.step > 0;
+        // d = the distance from iv to bound in the direction iv steps.
+        if up {
             self.get(s, lp.bound);
             self.get(s, lp.iv);
         } else {
             self.get(s, lp.iv);
             self.get(s, lp.bound);
         }
-        s.i64_sub().tee_local(m);
-        if abs.is_power_of_two() {
-            s.i64_const(abs as i64 - 1).i64_and();
-        } else {
-            s.i64_const(abs as i64).i64_rem_u();
+        s.i64_sub().set_local(m);
+        match lp.test {
+            Test::Unequal => {
+                // n = d / |step| iterations exactly, or the loop does not
+                // end at bound (leave); m = n - 1 = (d - 1) / |step| (d = 0
+                // wraps to the largest number, which the cap check refuses).
+                s.get_local(m);
+                if abs.is_power_of_two() {
+                    s.i64_const(abs as i64 - 1).i64_and();
+                } else {
+                    s.i64_const(abs as i64).i64_rem_u();
+                }
+                s.i64_const(0).i64_ne().br_if(0);
+                s.get_local(m).i64_const(1).i64_sub().set_local(m);
+            }
+            Test::Before { signed, inclusive } => {
+                // Leave unless iv starts before bound (or at it, inclusive);
+                // then iterations 1..=m stay there: m = (d - 1) / |step|
+                // (exclusive) or d / |step| (inclusive), with d exact as an
+                // unsigned number.
+                if up {
+                    self.get(s, lp.iv);
+                    self.get(s, lp.bound);
+                } else {
+                    self.get(s, lp.bound);
+                    self.get(s, lp.iv);
+                }
+                match (signed, inclusive) {
+                    (true, false) => s.i64_ge_s(),
+                    (false, false) => s.i64_ge_u(),
+                    (true, true) => s.i64_gt_s(),
+                    (false, true) => s.i64_gt_u(),
+                };
+                s.br_if(0);
+                if !inclusive {
+                    s.get_local(m).i64_const(1).i64_sub().set_local(m);
+                }
+            }
         }
-        s.i64_const(0).i64_ne().br_if(0);
         s.get_local(m);
         if abs.is_power_of_two() {
             s.i64_const(abs.trailing_zeros() as i64).i64_shr_u();
         } else {
             s.i64_const(abs as i64).i64_div_u();
         }
-        // m = n - 1, within [MIN_ITERATIONS, cap]
-        s.i64_const(1).i64_sub().tee_local(m);
-        s.i64_const(MIN_ITERATIONS as i64).i64_sub();
+        s.set_local(m);
+        // m within [MIN_ITERATIONS, cap]
+        s.get_local(m).i64_const(MIN_ITERATIONS as i64).i64_sub();
         s.i64_const((lp.cap - MIN_ITERATIONS) as i64).i64_gt_u().br_if(0);
+        // Registers stepped by `addiw`: sign-extended 32-bit values at the
+        // start and after m steps, so every step in between adds as `addi`.
+        for &(r, st) in &lp.narrow {
+            self.get(s, r);
+            s.tee_local(t0).i32_wrap_i64().i64_extend_i32_s().get_local(t0).i64_ne().br_if(0);
+            self.get(s, r);
+            s.get_local(m).i64_const(st).i64_mul().i64_add();
+            s.tee_local(t0).i32_wrap_i64().i64_extend_i32_s().get_local(t0).i64_ne().br_if(0);
+        }
         s.get_local(l.budget).get_local(m).i64_const(charge).i64_mul().i64_lt_s().br_if(0);
         for r in &lp.ranges {
             let one = r.hi - r.lo;
@@ -335,9 +445,12 @@ mod tests {
         // A count down to zero: counted (`beq` not taken to itself too).
         assert!(counted(&[bump], Bne { rs1: 5, rs2: 0, imm: -4 }, 0, None));
         assert!(counted(&[bump], Beq { rs1: 5, rs2: 0, imm: 8 }, 1, Some(0)));
-        // The branch leaves when taken, or compares with `<`.
+        // The branch leaves when taken.
         assert!(!counted(&[bump], Bne { rs1: 5, rs2: 0, imm: 8 }, 1, Some(0)));
-        assert!(!counted(&[bump], Blt { rs1: 0, rs2: 5, imm: -4 }, 0, None));
+        // An ordered test must face the way the counter steps.
+        assert!(counted(&[bump], Blt { rs1: 0, rs2: 5, imm: -4 }, 0, None));
+        assert!(!counted(&[bump], Blt { rs1: 5, rs2: 0, imm: -4 }, 0, None));
+        assert!(!counted(&[bump], Bge { rs1: 0, rs2: 5, imm: -4 }, 0, None));
         // The bound changes in the loop, or the counter changes twice.
         let bound_moves = [bump, Addi { rd: 6, rs1: 6, imm: 1 }];
         assert!(!counted(&bound_moves, Bne { rs1: 5, rs2: 6, imm: -8 }, 0, None));
@@ -351,6 +464,41 @@ mod tests {
             Amo { op: crate::isa::AmoOp::Add, rd: 8, rs1: 9, rs2: 8, double: true, aqrl: 0 },
         ];
         assert!(!counted(&amo, Bne { rs1: 5, rs2: 0, imm: -8 }, 0, None));
+    }
+
+    /// Every ordered branch, taken or not taken to itself, either operand
+    /// order: which way the counter must step, and the test it stands for.
+    #[test]
+    fn ordered_exits_are_counted_toward_their_bound() {
+        let test = |end: Inst, taken: usize, not_taken: Option<usize>, step: i32| {
+            let b = block(&[Addi { rd: 5, rs1: 5, imm: step }], end, taken, not_taken);
+            CountedLoop::of(&b, 0, RAM).map(|lp| (lp.iv, lp.bound, lp.test))
+        };
+        let before = |signed, inclusive| Some((5, 6, Test::Before { signed, inclusive }));
+        // taken to itself: `x5 < x6`, `x6 < x5`, `x5 >= x6`, `x6 >= x5`
+        assert_eq!(test(Blt { rs1: 5, rs2: 6, imm: -4 }, 0, None, 1), before(true, false));
+        assert_eq!(test(Bltu { rs1: 6, rs2: 5, imm: -4 }, 0, None, -2), before(false, false));
+        assert_eq!(test(Bge { rs1: 5, rs2: 6, imm: -4 }, 0, None, -1), before(true, true));
+        assert_eq!(test(Bgeu { rs1: 6, rs2: 5, imm: -4 }, 0, None, 4), before(false, true));
+        // not taken to itself: `bge x5, x6` leaves when x5 >= x6
+        assert_eq!(test(Bge { rs1: 5, rs2: 6, imm: 8 }, 1, Some(0), 1), before(true, false));
+        assert_eq!(test(Bltu { rs1: 5, rs2: 6, imm: 8 }, 1, Some(0), -1), before(false, true));
+        // the wrong way round for the step
+        assert_eq!(test(Blt { rs1: 5, rs2: 6, imm: -4 }, 0, None, -1), None);
+        assert_eq!(test(Bgeu { rs1: 6, rs2: 5, imm: -4 }, 0, None, -4), None);
+        assert_eq!(test(Bne { rs1: 5, rs2: 6, imm: -4 }, 0, None, 3), Some((5, 6, Test::Unequal)));
+        // `addiw` steps are noted, for the entry's 32-bit checks
+        let b = block(
+            &[Addiw { rd: 5, rs1: 5, imm: 1 }, Lw { rd: 7, rs1: 8, imm: 0 }],
+            Blt { rs1: 5, rs2: 0, imm: -8 },
+            0,
+            None,
+        );
+        let lp = CountedLoop::of(&b, 0, RAM).expect("counted");
+        assert_eq!(
+            (lp.narrow, lp.test),
+            (vec![(5, 1)], Test::Before { signed: true, inclusive: false })
+        );
     }
 
     /// With the option, the loop's code comes twice (the unchecked copy
