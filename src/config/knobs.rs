@@ -759,7 +759,8 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  differs from, or has not yet passed, one the loop does not change (`bne`, `blt`, \
                  `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i \
                  < n`), whose loads and stores are off registers the loop does not change or \
-                 steps by constants, computes at its entry how many iterations surely go round \
+                 steps by constants (or off one of those plus such a counter, zero-extended and \
+                 scaled: `a[i]` with an unsigned 32-bit `i`), computes at its entry how many iterations surely go round \
                  and checks once that every access of them stays inside guest RAM, stores to no \
                  page of translated code, and fits the budget; then it runs those iterations with \
                  no check at all, and the rest with every check. false: every iteration checks \
@@ -769,7 +770,8 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  数步进（addi 或 addiw）的寄存器与一个循环内不改写的寄存器不相等、或尚\
                  未越过它时继续（对指针或计数器的 bne、blt、bltu、bge 或 bgeu\
                  ：复制、求和、矩阵的行、i < n），且其读写都以循环内不改写或按常数步进的寄存\
-                 器为基址，就在入口处算出必定继续的迭代次数，并一次检查这些迭代的每次访问都在客户\
+                 器为基址（或以这样的寄存器加上零扩展并按比例放大的计数器为基址：无符号 32 位 i \
+                 的 a[i]），就在入口处算出必定继续的迭代次数，并一次检查这些迭代的每次访问都在客户\
                  机内存之内、不写到有已翻译代码的页、且预算足够；之后这些迭代不做任何检查地运行，\
                  其余迭代照常检查。false：每次迭代都检查每次访问和预算。只用于不经地址翻译的\
                  访问，且 mmu.strict_align 关闭时。对比 mips：循环多的代码\

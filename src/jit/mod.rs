@@ -228,12 +228,14 @@ pub struct JitConfig {
     /// differs from, or has not yet passed, one the loop does not change (`bne`, `blt`,
     /// `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i
     /// < n`), whose loads and stores are off registers the loop does not change or
-    /// steps by constants, computes at its entry how many iterations surely go round
-    /// and checks once that every access of them stays inside guest RAM, stores to no
-    /// page of translated code, and fits the budget; then it runs those iterations with
-    /// no check at all, and the rest with every check. false: every iteration checks
-    /// each access and the budget. Untranslated accesses only, and not with
-    /// mmu.strict_align. Watch mips: loop-heavy code gains most. Default true.
+    /// steps by constants (or off one of those plus such a counter, zero-extended and
+    /// scaled: `a[i]` with an unsigned 32-bit `i`), computes at its entry how many
+    /// iterations surely go round and checks once that every access of them stays
+    /// inside guest RAM, stores to no page of translated code, and fits the budget;
+    /// then it runs those iterations with no check at all, and the rest with every
+    /// check. false: every iteration checks each access and the budget. Untranslated
+    /// accesses only, and not with mmu.strict_align. Watch mips: loop-heavy code gains
+    /// most. Default true.
     ///
     /// How: `codegen::counted::CountedLoop` (docs/DESIGN.md "Counted loops").
     pub counted_loops: bool,

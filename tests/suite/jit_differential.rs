@@ -161,8 +161,8 @@ pub(crate) enum Op {
 
 /// How an [`Op::Walk`] steps `x21` and tests for its end. Down: from the
 /// data area (`x20`) + 8 * n towards `x20`; up: from `x20` towards `x27` =
-/// `x20` + 8 * n (the body's words never write `x27`); `Count`: `x21`
-/// stays at `x20` and `x27` counts from -n up to 0 by `addiw`. Inclusive
+/// `x20` + 8 * n (the body's words never write `x27`, nor `x22`); `Count`:
+/// `x21` stays at `x20` and `x27` counts from -n up to 0 by `addiw`. Inclusive
 /// tests run one iteration more (at `x20` going down, at `x27` going up).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Walk {
@@ -178,6 +178,11 @@ pub(crate) enum Walk {
     UpAtOrBelow(bool),
     /// `addiw x27, x27, 1; blt x27, x0`
     Count,
+    /// `x21` counts from 0 to `x27` = n by `addiw` (`bne` / `bltu`), and
+    /// the body's accesses are off `x22` = `x20 + (zext32(x21) << 3)`,
+    /// computed at the top of each iteration (an array indexed by an
+    /// unsigned counter).
+    Indexed(bool),
 }
 
 fn alu() -> impl Strategy<Value = u32> {
@@ -247,6 +252,7 @@ fn walk() -> impl Strategy<Value = Walk> {
         1 => any::<bool>().prop_map(Walk::UpBelow),
         1 => any::<bool>().prop_map(Walk::UpAtOrBelow),
         1 => Just(Walk::Count),
+        2 => any::<bool>().prop_map(Walk::Indexed),
     ]
 }
 
@@ -323,10 +329,17 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                     Walk::Count => {
                         p.i(addi(21, 20, 0)).i(addi(27, ZERO, -(*n as i32)));
                     }
+                    Walk::Indexed(_) => {
+                        p.i(addi(21, ZERO, 0)).i(addi(27, ZERO, *n as i32));
+                    }
                 }
                 p.label(&top);
+                let indexed = matches!(walk, Walk::Indexed(_));
+                if indexed {
+                    p.i(slli(22, 21, 32)).i(srli(22, 22, 29)).i(add(22, 20, 22));
+                }
                 for &w in body {
-                    p.i(keep_x27(w));
+                    p.i(if indexed { off_x22(keep_x27(w)) } else { keep_x27(w) });
                 }
                 let signed = |s: bool, a: fn(u8, u8, i32) -> u32, b: fn(u8, u8, i32) -> u32| {
                     if s {
@@ -358,6 +371,10 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                     Walk::Count => {
                         p.i(addiw(27, 27, 1)).i_to(&top, |o| blt(27, ZERO, o));
                     }
+                    Walk::Indexed(unequal) => {
+                        let f = if unequal { bne } else { bltu };
+                        p.i(addiw(21, 21, 1)).i_to(&top, move |o| f(21, 27, o));
+                    }
                 }
                 p.i(ld(21, saved, 20));
             }
@@ -383,6 +400,22 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
 fn keep_x27(w: u32) -> u32 {
     let opcode = w & 0x7f;
     if opcode != 0x23 && opcode != 0x63 && (w >> 7) & 31 == 27 {
+        (w & !(31 << 7)) | (26 << 7)
+    } else {
+        w
+    }
+}
+
+/// `w` (a walk's body word, x27 already kept) with loads and stores off
+/// `x21` made off `x22`, and a destination `x22` made `x26`.
+fn off_x22(w: u32) -> u32 {
+    let opcode = w & 0x7f;
+    let w = if (opcode == 0x03 || opcode == 0x23) && (w >> 15) & 31 == 21 {
+        (w & !(31 << 15)) | (22 << 15)
+    } else {
+        w
+    };
+    if opcode != 0x23 && opcode != 0x63 && (w >> 7) & 31 == 22 {
         (w & !(31 << 7)) | (26 << 7)
     } else {
         w
@@ -1890,6 +1923,54 @@ fn a_counted_loop_never_stores_unchecked_into_translated_code() {
     let got = run_image(&image, Mode::Optimizing, &[], 1_000_000);
     assert!(got.compiled > 0);
     assert_eq!(End { compiled: 0, ..got }, End { compiled: 0, ..want_clone(&want) });
+}
+
+/// A counted loop over an array indexed by an unsigned 32-bit counter
+/// (`x5 = x28 + (zext32(x7) << 3)` in each iteration, as gcc compiles
+/// `a[i]` for a `uint32_t i`): ending exactly at RAM's end it runs as the
+/// interpreter does, starting 20 steps short (from index 0 or 100) it
+/// faults at the same store;
+/// and a counter that starts at -3 indexes 2^32 - 3 elements on, outside
+/// RAM, where the interpreter faults at once. The entry must refuse that
+/// one: its index is not in [0, 2^31), so `zext32(i) << 3` is not `i << 3`.
+/// (Without that check the range checked is `x28 - 24`, inside RAM, and
+/// the copy stores 32 GiB on.)
+#[test]
+fn an_indexed_counted_loop_faults_where_the_interpreter_does() {
+    let ram_len = 2i64 << 20;
+    for (short, first) in [(8 * 40, 0), (8 * 20, 0), (8 * 20, 100), (8 * 40, -3)] {
+        let mut p = Program::new();
+        p.la(T1, "handler").i(csrw(MTVEC, T1));
+        // x28 + 8 * first is `short` bytes below RAM's end (for first >= 0)
+        let below = short + 8 * first.max(0);
+        p.li(T3, 1).i(slli(T3, T3, 31)).li(T1, ram_len - below).i(add(T3, T3, T1));
+        p.li(T2, first).li(T1, first.max(0) + 40).li(A0, 0x77).li(A2, 0);
+        p.label("loop");
+        p.i(slli(T0, T2, 32)).i(srli(T0, T0, 29)).i(add(T0, T3, T0));
+        p.i(sd(A0, 0, T0)).i(ld(A1, 0, T0)).i(add(A2, A2, A1)).i(addiw(T2, T2, 1));
+        p.i_to("loop", |o| bne(T2, T1, o));
+        p.j_exit();
+        p.align(4).label("handler");
+        p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+        let image = p.image();
+        let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+        assert_eq!(want.outcome, RunOutcome::Exited(0));
+        let fault = (want.x[S2 as usize], want.x[S3 as usize]);
+        let end = RAM_BASE + ram_len as u64;
+        match (short, first) {
+            (320, 0) => assert_eq!(fault, (0, 0), "no fault"),
+            (160, _) => assert_eq!(fault, (end, 7), "store access fault at RAM's end"),
+            _ => assert_eq!(fault, (end - 320 + ((1u64 << 32) - 3) * 8, 7), "far out"),
+        }
+        for counted in [true, false] {
+            let mut c = config(Mode::Optimizing);
+            c.jit.counted_loops = counted;
+            let got = run_image_with(&image, c, &[], 1_000_000);
+            assert!(got.compiled > 0);
+            let want = End { compiled: 0, ..want_clone(&want) };
+            assert_eq!(End { compiled: 0, ..got }, want, "short {short}, first {first}");
+        }
+    }
 }
 
 /// Runs stopped at every instruction count inside and around a counted

@@ -47,7 +47,7 @@ use super::memory::plain_access;
 use super::structure::Ctl;
 use super::Emitter;
 use crate::isa::{Inst, Kind};
-use crate::jit::region::{Block, End, Target};
+use crate::jit::region::{Block, Cfg, End, Target};
 use crate::mem::RAM_BASE;
 
 /// Fewest unchecked iterations worth the checks at the loop's entry.
@@ -63,8 +63,13 @@ const MAX_RANGE: i64 = 8192;
 /// base register, at one position relative to its increment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Range {
+    /// The register the accesses are off, or (with `index`) the invariant
+    /// part of their computed base.
     pub base: u8,
-    /// The base's step per iteration (0: the base is not written).
+    /// `Some((iv, shift))`: the base is `base + (iv << shift)` (see
+    /// [`Derived`]), computed before the access in each iteration.
+    pub index: Option<(u8, u8)>,
+    /// The base's step per iteration in bytes (0: the base is not written).
     pub step: i64,
     /// Lowest and one past the highest byte, relative to the base's value
     /// at the loop's entry, in the first iteration.
@@ -85,6 +90,85 @@ pub(super) enum Test {
     Before { signed: bool, inclusive: bool },
 }
 
+/// What the entry checks of an induction variable's first and last value
+/// over the unchecked iterations (it moves monotonically between them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Check {
+    /// A sign-extended 32-bit value: stepped by `addiw`, which then adds
+    /// as `addi` does.
+    Sext32,
+    /// In [0, 2^31): zero-extended as an index (`slli t, iv, 32; srli t,
+    /// t, 32 - k`), which then is `iv << k`.
+    Below2p31,
+}
+
+/// A register that holds, at some point of an iteration, `base + (iv <<
+/// shift)` for an invariant `base` and an induction variable `iv` (its
+/// value before or after its step), with `iv` zero-extended from 32 bits
+/// first when `zext`: an array indexed by a counter, `a[i]`, when the
+/// compiler did not turn it into a pointer (gcc does not for unsigned
+/// 32-bit indices, whose wrap-around it must keep). Steps towards it:
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Derived {
+    /// `iv << 32` (`slli t, iv, 32`)
+    High { iv: u8, after: bool },
+    /// `zext32(iv) << shift` (then `srli t, t, 32 - shift`) or `iv <<
+    /// shift` (`slli t, iv, shift`)
+    Scaled { iv: u8, shift: u8, zext: bool, after: bool },
+    /// `base + ...` (`add t, base, scaled`, either order; a scaled value
+    /// of shift 0 is `iv` itself)
+    Indexed { base: u8, iv: u8, shift: u8, zext: bool, after: bool },
+}
+
+/// Largest index scale taken (accesses 4 KiB apart per step at most).
+const MAX_SHIFT: u8 = 12;
+
+impl Derived {
+    /// What `inst` writes to its destination, given what the registers
+    /// hold before it.
+    fn of(
+        inst: &Inst,
+        derived: &[Option<Derived>; 32],
+        invariant: &impl Fn(u8) -> bool,
+        induction: &impl Fn(u8) -> bool,
+        after: &impl Fn(u8) -> bool,
+    ) -> Option<Derived> {
+        let scaled = |r: u8| match derived[r as usize] {
+            Some(d @ Derived::Scaled { .. }) => Some(d),
+            None if induction(r) => {
+                Some(Derived::Scaled { iv: r, shift: 0, zext: false, after: after(r) })
+            }
+            _ => None,
+        };
+        match *inst {
+            Inst::Slli { rs1, imm: 32, .. } if induction(rs1) => {
+                Some(Derived::High { iv: rs1, after: after(rs1) })
+            }
+            Inst::Slli { rs1, imm, .. } if induction(rs1) && imm <= MAX_SHIFT as i32 => {
+                Some(Derived::Scaled { iv: rs1, shift: imm as u8, zext: false, after: after(rs1) })
+            }
+            Inst::Srli { rs1, imm, .. } if (32 - MAX_SHIFT as i32..=32).contains(&imm) => {
+                match derived[rs1 as usize] {
+                    Some(Derived::High { iv, after }) => {
+                        Some(Derived::Scaled { iv, shift: (32 - imm) as u8, zext: true, after })
+                    }
+                    _ => None,
+                }
+            }
+            Inst::Add { rs1, rs2, .. } => {
+                let (s, base) = match (scaled(rs1), scaled(rs2)) {
+                    (Some(s), _) if invariant(rs2) => (s, rs2),
+                    (_, Some(s)) if invariant(rs1) => (s, rs1),
+                    _ => return None,
+                };
+                let Derived::Scaled { iv, shift, zext, after } = s else { return None };
+                Some(Derived::Indexed { base, iv, shift, zext, after })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A loop [`Emitter::counted_loop`] can run unchecked: see the module
 /// documentation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,9 +179,9 @@ pub(super) struct CountedLoop {
     /// The register it is compared with (not written in the loop; may be x0).
     pub bound: u8,
     pub test: Test,
-    /// The induction variables stepped by `addiw`, each with its step: the entry checks that they stay sign-extended 32-bit
-    /// values over the unchecked iterations.
-    pub narrow: Vec<(u8, i64)>,
+    /// Induction variables (each with its step) whose values over the
+    /// unchecked iterations the entry checks ([`Check`]).
+    pub checks: Vec<(u8, i64, Check)>,
     pub ranges: Vec<Range>,
     /// Most unchecked iterations: every range then spans at most a quarter
     /// of RAM.
@@ -184,39 +268,73 @@ impl CountedLoop {
                 Test::Before { signed, inclusive }
             }
         };
+        // What each register written in the block holds at this point of
+        // an iteration, when it is an induction variable's function that an
+        // access may use as its base (see [`Derived`]).
+        let mut derived: [Option<Derived>; 32] = [None; 32];
         let mut ranges: Vec<Range> = Vec::new();
         let mut widest = 1u64;
+        let mut checks: Vec<(u8, i64, Check)> = Vec::new();
+        let mut check = |r: u8, c: Check| {
+            if !checks.contains(&(r, step[r as usize], c)) {
+                checks.push((r, step[r as usize], c));
+            }
+        };
         for (k, (_, inst, _)) in block.insts.iter().enumerate() {
-            let Some((base, imm, size, store)) = plain_access(inst) else { continue };
-            let (st, adj) = if invariant(base) {
-                (0, 0)
-            } else if induction(base) {
-                let st = step[base as usize];
-                (st, if k > bumped_at[base as usize] { st } else { 0 })
-            } else {
-                return None;
-            };
-            widest = widest.max(st.unsigned_abs());
-            let (lo, hi) = (imm as i64 + adj, imm as i64 + adj + size as i64);
-            // Accesses off one base with one step share a range while it
-            // stays within MAX_RANGE bytes.
-            let near = |r: &&mut Range| {
-                r.base == base && r.step == st && r.hi.max(hi) - r.lo.min(lo) <= MAX_RANGE
-            };
-            match ranges.iter_mut().find(near) {
-                Some(r) => {
-                    r.lo = r.lo.min(lo);
-                    r.hi = r.hi.max(hi);
-                    r.stores |= store;
+            let after = |iv: u8| k > bumped_at[iv as usize];
+            if let Some((base, imm, size, store)) = plain_access(inst) {
+                // (base register, index, byte stride, first iteration's offset)
+                let (base, index, st, adj) = if invariant(base) {
+                    (base, None, 0, 0)
+                } else if induction(base) {
+                    let st = step[base as usize];
+                    (base, None, st, if after(base) { st } else { 0 })
+                } else if let Some(Derived::Indexed { base, iv, shift, zext, after }) =
+                    derived[base as usize]
+                {
+                    let st = step[iv as usize] << shift;
+                    if zext {
+                        check(iv, Check::Below2p31);
+                    }
+                    (base, Some((iv, shift)), st, if after { st } else { 0 })
+                } else {
+                    return None;
+                };
+                widest = widest.max(st.unsigned_abs());
+                let (lo, hi) = (imm as i64 + adj, imm as i64 + adj + size as i64);
+                // Accesses off one base (and index) with one step share a
+                // range while it stays within MAX_RANGE bytes.
+                let near = |r: &&mut Range| {
+                    r.base == base
+                        && r.index == index
+                        && r.step == st
+                        && r.hi.max(hi) - r.lo.min(lo) <= MAX_RANGE
+                };
+                match ranges.iter_mut().find(near) {
+                    Some(r) => {
+                        r.lo = r.lo.min(lo);
+                        r.hi = r.hi.max(hi);
+                        r.stores |= store;
+                    }
+                    None => ranges.push(Range { base, index, step: st, lo, hi, stores: store }),
                 }
-                None => ranges.push(Range { base, step: st, lo, hi, stores: store }),
+            }
+            let rd = inst.dest();
+            if rd != 0 {
+                derived[rd as usize] = Derived::of(inst, &derived, &invariant, &induction, &after);
             }
         }
         let cap = MAX_ITERATIONS.min(ram_len / 4 / widest);
-        let mut narrowed: Vec<(u8, i64)> = Vec::new();
         for r in std::iter::once(iv).chain(ranges.iter().map(|r| r.base)) {
-            if narrow[r as usize] && step[r as usize] != 0 && !narrowed.iter().any(|n| n.0 == r) {
-                narrowed.push((r, step[r as usize]));
+            if narrow[r as usize] && step[r as usize] != 0 {
+                check(r, Check::Sext32);
+            }
+        }
+        for r in &ranges {
+            if let Some((iv, _)) = r.index {
+                if narrow[iv as usize] {
+                    check(iv, Check::Sext32);
+                }
             }
         }
         (cap >= MIN_ITERATIONS).then_some(CountedLoop {
@@ -224,11 +342,26 @@ impl CountedLoop {
             step: iv_step,
             bound,
             test,
-            narrow: narrowed,
+            checks,
             ranges,
             cap,
         })
     }
+}
+
+/// Whether every back edge into block `b` comes from `b` itself. When a
+/// block also heads an enclosing loop (a unit entered at an inner loop's
+/// head, whose outer loop comes back to that head), the outer back edge
+/// reaches the block's wasm `loop` past the code before it, so a counted
+/// loop's unchecked copy would run only at the unit's entry, and its
+/// locals only add register pressure to the loops (measured: an inner loop
+/// over a 64-element row ran about 1.2x slower so).
+pub(super) fn heads_only_itself(blocks: &[Block], cfg: &Cfg, b: usize) -> bool {
+    blocks.iter().enumerate().all(|(p, block)| {
+        p == b
+            || !(block.jump_successors().contains(&b) || block.call.is_some_and(|(_, c)| c == b))
+            || !cfg.is_back_edge(p, b)
+    })
 }
 
 impl Emitter<'_> {
@@ -311,20 +444,36 @@ impl Emitter<'_> {
         // m within [MIN_ITERATIONS, cap]
         s.get_local(m).i64_const(MIN_ITERATIONS as i64).i64_sub();
         s.i64_const((lp.cap - MIN_ITERATIONS) as i64).i64_gt_u().br_if(0);
-        // Registers stepped by `addiw`: sign-extended 32-bit values at the
-        // start and after m steps, so every step in between adds as `addi`.
-        for &(r, st) in &lp.narrow {
-            self.get(s, r);
-            s.tee_local(t0).i32_wrap_i64().i64_extend_i32_s().get_local(t0).i64_ne().br_if(0);
-            self.get(s, r);
-            s.get_local(m).i64_const(st).i64_mul().i64_add();
-            s.tee_local(t0).i32_wrap_i64().i64_extend_i32_s().get_local(t0).i64_ne().br_if(0);
+        // Each checked induction variable's first value and its value after
+        // m steps (it moves monotonically between them; m * |step| < 2^31).
+        for &(r, st, check) in &lp.checks {
+            for last in [false, true] {
+                self.get(s, r);
+                if last {
+                    s.get_local(m).i64_const(st).i64_mul().i64_add();
+                }
+                match check {
+                    // leave unless sext32(x) == x
+                    Check::Sext32 => {
+                        s.tee_local(t0).i32_wrap_i64().i64_extend_i32_s();
+                        s.get_local(t0).i64_ne().br_if(0);
+                    }
+                    // leave unless x < 2^31, unsigned
+                    Check::Below2p31 => {
+                        s.i64_const(1 << 31).i64_ge_u().br_if(0);
+                    }
+                }
+            }
         }
         s.get_local(l.budget).get_local(m).i64_const(charge).i64_mul().i64_lt_s().br_if(0);
         for r in &lp.ranges {
             let one = r.hi - r.lo;
             // t0 = the range's lowest byte as a RAM offset
             self.get(s, r.base);
+            if let Some((iv, shift)) = r.index {
+                self.get(s, iv);
+                s.i64_const(shift as i64).i64_shl().i64_add();
+            }
             s.i64_const(r.lo.wrapping_sub(RAM_BASE as i64)).i64_add();
             if r.step < 0 {
                 s.get_local(m).i64_const(1).i64_sub().i64_const(r.step).i64_mul().i64_add();
@@ -428,9 +577,9 @@ mod tests {
         assert_eq!(
             lp.ranges,
             vec![
-                Range { base: 14, step: 4, lo: 0, hi: 4, stores: false },
+                Range { base: 14, index: None, step: 4, lo: 0, hi: 4, stores: false },
                 // the load before x13's increment, the store 64 further on
-                Range { base: 13, step: 64, lo: 0, hi: 60, stores: true },
+                Range { base: 13, index: None, step: 64, lo: 0, hi: 60, stores: true },
             ]
         );
         assert_eq!(lp.cap, (RAM / 4 / 64).min(MAX_ITERATIONS));
@@ -496,9 +645,114 @@ mod tests {
         );
         let lp = CountedLoop::of(&b, 0, RAM).expect("counted");
         assert_eq!(
-            (lp.narrow, lp.test),
-            (vec![(5, 1)], Test::Before { signed: true, inclusive: false })
+            (lp.checks, lp.test),
+            (vec![(5, 1, Check::Sext32)], Test::Before { signed: true, inclusive: false })
         );
+    }
+
+    /// CoreMark-style `A[i * N + j] += v` with unsigned 32-bit indices, as
+    /// gcc -O2 compiles it: the address is `a1 + (zext32(a4) << 1)`,
+    /// recomputed in each iteration from a counter stepped by `addiw`.
+    #[test]
+    fn an_indexed_access_is_counted_with_the_index_checked() {
+        let b = block(
+            &[
+                Slli { rd: 13, rs1: 14, imm: 32 },
+                Srli { rd: 15, rs1: 13, imm: 31 },
+                Add { rd: 15, rs1: 11, rs2: 15 },
+                Lhu { rd: 13, rs1: 15, imm: 0 },
+                Addiw { rd: 14, rs1: 14, imm: 1 },
+                Addw { rd: 13, rs1: 13, rs2: 16 },
+                Sh { rs1: 15, rs2: 13, imm: 0 },
+            ],
+            Bne { rs1: 12, rs2: 14, imm: -24 },
+            0,
+            None,
+        );
+        let lp = CountedLoop::of(&b, 0, RAM).expect("counted");
+        assert_eq!((lp.iv, lp.step, lp.bound, lp.test), (14, 1, 12, Test::Unequal));
+        assert_eq!(
+            lp.ranges,
+            vec![Range { base: 11, index: Some((14, 1)), step: 2, lo: 0, hi: 2, stores: true }]
+        );
+        assert_eq!(lp.checks, vec![(14, 1, Check::Below2p31), (14, 1, Check::Sext32)]);
+        // The same index taken after the step: the range starts a step on.
+        let mut late = b.clone();
+        late.insts.swap(0, 4);
+        late.insts.swap(1, 4);
+        late.insts.swap(2, 4);
+        late.insts.swap(3, 4);
+        let lp = CountedLoop::of(&late, 0, RAM).expect("counted");
+        assert_eq!((lp.ranges[0].lo, lp.ranges[0].hi), (2, 4));
+        // Not an index: shifted too far, a variant base, or a base
+        // computed from last iteration's value (read before it is set).
+        let with = |insts: &[Inst]| {
+            CountedLoop::of(&block(insts, Bne { rs1: 12, rs2: 14, imm: -8 }, 0, None), 0, RAM)
+        };
+        let bump = Addiw { rd: 14, rs1: 14, imm: 1 };
+        let load = Lw { rd: 10, rs1: 15, imm: 0 };
+        assert!(with(&[
+            Slli { rd: 15, rs1: 14, imm: 2 },
+            Add { rd: 15, rs1: 15, rs2: 11 },
+            load,
+            bump
+        ])
+        .is_some());
+        assert!(with(&[
+            Slli { rd: 15, rs1: 14, imm: 13 },
+            Add { rd: 15, rs1: 15, rs2: 11 },
+            load,
+            bump
+        ])
+        .is_none());
+        assert!(with(&[
+            Slli { rd: 15, rs1: 14, imm: 2 },
+            Add { rd: 15, rs1: 15, rs2: 10 },
+            load,
+            bump
+        ])
+        .is_none());
+        assert!(with(&[
+            load,
+            Slli { rd: 15, rs1: 14, imm: 2 },
+            Add { rd: 15, rs1: 15, rs2: 11 },
+            bump
+        ])
+        .is_none());
+    }
+
+    /// A unit entered at an inner loop's head whose outer loop comes back
+    /// to that same head: the outer back edge would skip the code before
+    /// the `loop`, so the inner loop gets no unchecked copy.
+    #[test]
+    fn a_head_shared_with_an_outer_loop_is_not_counted() {
+        use crate::jit::region::analyse;
+        let inner = block(
+            &[Lw { rd: 11, rs1: 14, imm: 0 }, Addi { rd: 14, rs1: 14, imm: 4 }],
+            Bne { rs1: 14, rs2: 16, imm: -8 },
+            0,
+            Some(1),
+        );
+        let pc = inner.pc + 12;
+        let latch = Block {
+            pc,
+            insts: vec![(pc, Addi { rd: 16, rs1: 16, imm: 64 }, 4)],
+            end: End::Goto(Target::Block(0)),
+            guards: Vec::new(),
+            call: None,
+        };
+        let mut region = crate::jit::region::Region {
+            entry: RAM_BASE,
+            blocks: vec![inner, latch],
+            extra_pages: Vec::new(),
+        };
+        let cfg = analyse(&mut region);
+        assert!(CountedLoop::of(&region.blocks[0], 0, RAM).is_some());
+        assert!(!heads_only_itself(&region.blocks, &cfg, 0));
+        // Without the outer back edge it heads only itself.
+        region.blocks[1].end = End::Indirect { pc, len: 4, rd: 0, rs1: 1, imm: 0 };
+        let cfg = analyse(&mut region);
+        assert!(heads_only_itself(&region.blocks, &cfg, 0));
     }
 
     /// With the option, the loop's code comes twice (the unchecked copy

@@ -57,7 +57,9 @@ impl Emitter<'_> {
         if self.cfg.loop_header[b] {
             if self.counted_loops && self.optimizing && self.data_bare && !self.strict_align {
                 let ram_len = self.layout.ram_len as u64;
-                if let Some(lp) = super::counted::CountedLoop::of(&self.blocks[b], b, ram_len) {
+                let counted = super::counted::CountedLoop::of(&self.blocks[b], b, ram_len)
+                    .filter(|_| super::counted::heads_only_itself(self.blocks, self.cfg, b));
+                if let Some(lp) = counted {
                     self.counted_loop(f, b, &lp);
                 }
             }
