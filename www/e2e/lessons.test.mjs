@@ -339,7 +339,11 @@ test('phases walkthrough: the defaults keep about 1 050 units with no eviction; 
     'phases with lfu never evicted 20 000 units');
   t.diagnostic(`phases, lfu stopped after ${lfu.instructions} of ${lru.instructions} instructions: ${JSON.stringify(cc(lfu))}`);
   assert.ok(lfu.instructions < lru.instructions, 'lfu had that many evictions before the end of the run');
-  assert.ok(lfu.mips * 3 < Math.min(lru.mips, lruLfu.mips), `lfu runs many times slower: ${lfu.mips.toFixed(1)} MIPS against lru ${lru.mips.toFixed(1)}, lru_lfu ${lruLfu.mips.toFixed(1)}`);
+  // The text's "more than ten times as long" is against lru. lru_lfu at
+  // 950 entries sits near its own thrashing point: at 12 498 evictions it
+  // ran at 19.8 MIPS against lru's 48.9 and lfu's 7.6 (a CI run, 2026-12-07),
+  // so against it lfu is only asked to be slower.
+  assert.ok(lfu.mips * 3 < lru.mips && lfu.mips < lruLfu.mips, `lfu runs many times slower: ${lfu.mips.toFixed(1)} MIPS against lru ${lru.mips.toFixed(1)}, lru_lfu ${lruLfu.mips.toFixed(1)}`);
   assert.deepEqual(problems, [], 'errors during the phases lesson');
 });
 
