@@ -1973,6 +1973,54 @@ fn an_indexed_counted_loop_faults_where_the_interpreter_does() {
     }
 }
 
+/// A loop nest whose outer latch branches straight back to the inner
+/// loop's head (so the head is shared; gcc's row loops make this shape
+/// when a unit starts at the inner head): 4 rows of 16 doublewords, each
+/// row's pass through the counted loop's entry checks. Ending exactly at
+/// RAM's end it runs as the interpreter does; 40 bytes short of it, it
+/// faults at the same store of the last row; and it stops at every
+/// instruction limit tried where the interpreter does.
+#[test]
+fn a_counted_loop_sharing_its_head_with_an_outer_loop_matches() {
+    let ram_len = 2i64 << 20;
+    let nest = |short: i64| {
+        let mut p = Program::new();
+        p.la(T1, "handler").i(csrw(MTVEC, T1));
+        p.li(T0, 1).i(slli(T0, T0, 31)).li(T1, ram_len - short).i(add(T0, T0, T1));
+        p.i(addi(T1, T0, 128)).li(S1, 4).li(A0, 0x11).li(A2, 0);
+        p.label("inner");
+        p.i(sd(A0, 0, T0)).i(ld(A1, 0, T0)).i(add(A2, A2, A1)).i(addi(A0, A0, 3));
+        p.i(addi(T0, T0, 8));
+        p.i_to("inner", |o| bne(T0, T1, o));
+        p.i(addi(T1, T1, 128)).i(addi(S1, S1, -1));
+        p.i_to("inner", |o| bne(S1, ZERO, o));
+        p.j_exit();
+        p.align(4).label("handler");
+        p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+        p.image()
+    };
+    for short in [512, 512 - 40] {
+        let image = nest(short);
+        let want = run_image(&image, Mode::Interpreter, &[], 1_000_000);
+        assert_eq!(want.outcome, RunOutcome::Exited(0));
+        let fault = (want.x[S2 as usize], want.x[S3 as usize]);
+        let end = RAM_BASE + ram_len as u64;
+        assert_eq!(fault, if short == 512 { (0, 0) } else { (end, 7) });
+        for counted in [true, false] {
+            let mut c = config(Mode::Optimizing);
+            c.jit.counted_loops = counted;
+            let got = run_image_with(&image, c, &[], 1_000_000);
+            assert!(got.compiled > 0);
+            let want = End { compiled: 0, ..want_clone(&want) };
+            assert_eq!(End { compiled: 0, ..got }, want, "short {short}, counted {counted}");
+        }
+    }
+    let image = nest(512);
+    for max in (20..400).step_by(13) {
+        compare_with(&image, &[], max, true);
+    }
+}
+
 /// Runs stopped at every instruction count inside and around a counted
 /// loop's iterations (and timer interrupts arriving inside it) end where
 /// the interpreter's do: the entry charges the unchecked iterations to the

@@ -36,6 +36,11 @@ pub(super) enum Ctl {
     If,
     /// `loop` whose start is this block.
     LoopHeadedBy(usize),
+    /// `loop` around a counted loop's entry checks and its `LoopHeadedBy`
+    /// loop, when the block also heads an enclosing loop: back edges from
+    /// other blocks come here, so every pass of the outer loop goes
+    /// through the checks (`counted.rs`).
+    OuterLoopHeadedBy(usize),
     /// `block` whose end is followed by this block's code.
     BlockFollowedBy(usize),
 }
@@ -55,13 +60,21 @@ impl Emitter<'_> {
         self.mark(f, None);
         let merges = self.cfg.merge_children(b);
         if self.cfg.loop_header[b] {
-            if self.counted_loops && self.optimizing && self.data_bare && !self.strict_align {
-                let ram_len = self.layout.ram_len as u64;
-                let counted = super::counted::CountedLoop::of(&self.blocks[b], b, ram_len)
-                    .filter(|_| super::counted::heads_only_itself(self.blocks, self.cfg, b));
-                if let Some(lp) = counted {
-                    self.counted_loop(f, b, &lp);
-                }
+            let counted =
+                if self.counted_loops && self.optimizing && self.data_bare && !self.strict_align {
+                    let ram_len = self.layout.ram_len as u64;
+                    super::counted::CountedLoop::of(&self.blocks[b], b, ram_len)
+                } else {
+                    None
+                };
+            let shared =
+                counted.is_some() && !super::counted::heads_only_itself(self.blocks, self.cfg, b);
+            if shared {
+                f.instructions().loop_(BlockType::Empty);
+                self.ctx.push(Ctl::OuterLoopHeadedBy(b));
+            }
+            if let Some(lp) = &counted {
+                self.counted_loop(f, b, lp);
             }
             f.instructions().loop_(BlockType::Empty);
             self.ctx.push(Ctl::LoopHeadedBy(b));
@@ -69,6 +82,10 @@ impl Emitter<'_> {
             self.ctx.pop();
             self.mark(f, None);
             f.instructions().end();
+            if shared {
+                self.ctx.pop();
+                f.instructions().end();
+            }
         } else {
             self.within(f, b, &merges);
         }
@@ -110,7 +127,13 @@ impl Emitter<'_> {
         match to {
             Target::Exit(pc) => self.exit(&mut f.instructions(), Pc::Const(pc), false, 0),
             Target::Block(t) if self.cfg.is_back_edge(from, t) => {
-                f.instructions().br(self.label(Ctl::LoopHeadedBy(t)));
+                let outer = Ctl::OuterLoopHeadedBy(t);
+                let to = if from != t && self.ctx.contains(&outer) {
+                    outer
+                } else {
+                    Ctl::LoopHeadedBy(t)
+                };
+                f.instructions().br(self.label(to));
             }
             Target::Block(t) if self.cfg.merge[t] => {
                 f.instructions().br(self.label(Ctl::BlockFollowedBy(t)));
