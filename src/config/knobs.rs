@@ -756,9 +756,9 @@ fn jit_knobs() -> Vec<KnobSpec> {
             .help(
                 "Run counted loops without checks. true: in an optimizing unit, a loop of one \
                  block that goes round while a register stepped by a constant (`addi` or `addiw`) \
-                 differs from, or has not yet passed, one the loop does not change (`bne`, `blt`, \
-                 `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i \
-                 < n`), whose loads and stores are off registers the loop does not change or \
+                 differs from, or has not yet passed, one the loop does not change or reloads from \
+                 memory it does not store to (`bne`, `blt`, `bltu`, `bge` or `bgeu` on a pointer \
+                 or a counter: copies, sums, matrix rows, `i < n`), whose loads and stores are off registers the loop does not change or \
                  steps by constants (or off one of those plus such a counter, zero-extended and \
                  scaled: `a[i]` with an unsigned 32-bit `i`), computes at its entry how many iterations surely go round \
                  and checks once that every access of them stays inside guest RAM, stores to no \
@@ -767,8 +767,8 @@ fn jit_knobs() -> Vec<KnobSpec> {
                  each access and the budget. Untranslated accesses only, and not with \
                  mmu.strict_align. Watch mips: loop-heavy code gains most. Default true.",
                 "不加检查地运行计数循环。true：优化层单元里，只有一个块的循环，若它在一个按常\
-                 数步进（addi 或 addiw）的寄存器与一个循环内不改写的寄存器不相等、或尚\
-                 未越过它时继续（对指针或计数器的 bne、blt、bltu、bge 或 bgeu\
+                 数步进（addi 或 addiw）的寄存器与一个循环内不改写（或每次从循环不写的内存重新读出）\
+                 的寄存器不相等、或尚未越过它时继续（对指针或计数器的 bne、blt、bltu、bge 或 bgeu\
                  ：复制、求和、矩阵的行、i < n），且其读写都以循环内不改写或按常数步进的寄存\
                  器为基址（或以这样的寄存器加上零扩展并按比例放大的计数器为基址：无符号 32 位 i \
                  的 a[i]），就在入口处算出必定继续的迭代次数，并一次检查这些迭代的每次访问都在客户\

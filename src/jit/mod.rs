@@ -225,9 +225,9 @@ pub struct JitConfig {
     pub access_groups: bool,
     /// Run counted loops without checks. true: in an optimizing unit, a loop of one
     /// block that goes round while a register stepped by a constant (`addi` or `addiw`)
-    /// differs from, or has not yet passed, one the loop does not change (`bne`, `blt`,
-    /// `bltu`, `bge` or `bgeu` on a pointer or a counter: copies, sums, matrix rows, `i
-    /// < n`), whose loads and stores are off registers the loop does not change or
+    /// differs from, or has not yet passed, one the loop does not change or reloads from
+    /// memory it does not store to (`bne`, `blt`, `bltu`, `bge` or `bgeu` on a pointer
+    /// or a counter: copies, sums, matrix rows, `i < n`), whose loads and stores are off registers the loop does not change or
     /// steps by constants (or off one of those plus such a counter, zero-extended and
     /// scaled: `a[i]` with an unsigned 32-bit `i`), computes at its entry how many
     /// iterations surely go round and checks once that every access of them stays

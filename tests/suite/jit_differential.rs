@@ -183,6 +183,10 @@ pub(crate) enum Walk {
     /// computed at the top of each iteration (an array indexed by an
     /// unsigned counter).
     Indexed(bool),
+    /// `bltu x21, x27` / `blt x21, x27` with x27 reloaded from the level's
+    /// slot (`ld x27, slot(x20)`) in each iteration, as gcc reloads a
+    /// spilled bound (a body's stores off x21 may hit the slot).
+    Reload(bool),
 }
 
 fn alu() -> impl Strategy<Value = u32> {
@@ -253,6 +257,7 @@ fn walk() -> impl Strategy<Value = Walk> {
         1 => any::<bool>().prop_map(Walk::UpAtOrBelow),
         1 => Just(Walk::Count),
         2 => any::<bool>().prop_map(Walk::Indexed),
+        1 => any::<bool>().prop_map(Walk::Reload),
     ]
 }
 
@@ -315,7 +320,9 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                 p.i(ld(21, saved, 20));
             }
             Op::Walk(n, walk, body) => {
-                let saved = 2040 - 16 * depth;
+                // (a reloaded bound's slot lies where the body's accesses
+                // off x21 reach)
+                let (saved, slot) = (2040 - 16 * depth, 1600 - 8 * depth);
                 let top = p.local();
                 let span = 8 * *n as i32;
                 p.i(sd(21, saved, 20));
@@ -331,6 +338,9 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                     }
                     Walk::Indexed(_) => {
                         p.i(addi(21, ZERO, 0)).i(addi(27, ZERO, *n as i32));
+                    }
+                    Walk::Reload(_) => {
+                        p.i(addi(21, 20, 0)).i(addi(27, 20, span)).i(sd(27, slot, 20));
                     }
                 }
                 p.label(&top);
@@ -374,6 +384,11 @@ fn emit_at(p: &mut Program, ops: &[Op], depth: i32) {
                     Walk::Indexed(unequal) => {
                         let f = if unequal { bne } else { bltu };
                         p.i(addiw(21, 21, 1)).i_to(&top, move |o| f(21, 27, o));
+                    }
+                    Walk::Reload(s) => {
+                        let f = signed(s, blt, bltu);
+                        p.i(addi(21, 21, 8)).i(ld(27, slot, 20));
+                        p.i_to(&top, move |o| f(21, 27, o));
                     }
                 }
                 p.i(ld(21, saved, 20));
@@ -1970,6 +1985,82 @@ fn an_indexed_counted_loop_faults_where_the_interpreter_does() {
             let want = End { compiled: 0, ..want_clone(&want) };
             assert_eq!(End { compiled: 0, ..got }, want, "short {short}, first {first}");
         }
+    }
+}
+
+/// A loop that reloads its bound from memory in every iteration (gcc's
+/// shape for a spilled bound: cpubench's matrix loop ends `ld t6, 24(sp);
+/// bne t6, t3`), after writing the same register with other data. The
+/// entry loads the bound itself: the pointer ending exactly at RAM's end
+/// runs as the interpreter does; a bound 80 bytes past it faults at the
+/// load at RAM's end; a bound slot outside RAM faults at the reload in the
+/// first iteration (the entry's own load must not read it); an `lw` bound
+/// for a counter (sign-extended) ends at 40 iterations or faults at 41.
+/// And it stops at every instruction limit tried where the interpreter
+/// does.
+#[test]
+fn a_counted_loop_reloading_its_bound_matches() {
+    let ram_len = 2i64 << 20;
+    let end = RAM_BASE + ram_len as u64;
+    // r = RAM_BASE + off
+    let at = |p: &mut Program, r: u8, off: i64| {
+        p.li(r, 1).i(slli(r, r, 31)).li(T1, off).i(add(r, r, T1));
+    };
+    // (the bound as an offset from RAM_BASE, or the count; the slot inside
+    // RAM; an `lw` counter)
+    let program = |value: i64, slot_in_ram: bool, counter: bool| {
+        let mut p = Program::new();
+        p.la(T1, "handler").i(csrw(MTVEC, T1));
+        at(&mut p, T3, ram_len - 320);
+        if slot_in_ram {
+            at(&mut p, S1, (DATA - RAM_BASE) as i64);
+            if counter {
+                p.li(T2, value);
+            } else {
+                at(&mut p, T2, value);
+            }
+            p.i(sd(T2, 24, S1));
+        } else {
+            // 24(s1) is 16 bytes past RAM's end
+            at(&mut p, S1, ram_len - 8);
+        }
+        p.li(A2, 0).li(T0, 0);
+        p.label("loop");
+        if counter {
+            p.i(ld(A1, 0, T3)).i(add(A2, A2, A1)).i(addi(T3, T3, 8)).i(addiw(T0, T0, 1));
+            p.i(lw(T6, 24, S1));
+            p.i_to("loop", |o| blt(T0, T6, o));
+        } else {
+            p.i(ld(T6, 0, T3)).i(add(A2, A2, T6)).i(addi(T3, T3, 8)).i(ld(T6, 24, S1));
+            p.i_to("loop", |o| bltu(T3, T6, o));
+        }
+        p.j_exit();
+        p.align(4).label("handler");
+        p.i(csrr(S2, MTVAL)).i(csrr(S3, MCAUSE)).j_exit();
+        p.image()
+    };
+    let cases = [
+        (program(ram_len, true, false), (0, 0)),
+        (program(ram_len + 80, true, false), (end, 5)),
+        (program(ram_len, false, false), (end + 16, 5)),
+        (program(40, true, true), (0, 0)),
+        (program(41, true, true), (end, 5)),
+    ];
+    for (n, (image, fault)) in cases.iter().enumerate() {
+        let want = run_image(image, Mode::Interpreter, &[], 1_000_000);
+        assert_eq!(want.outcome, RunOutcome::Exited(0));
+        assert_eq!((want.x[S2 as usize], want.x[S3 as usize]), *fault, "case {n}");
+        for counted in [true, false] {
+            let mut c = config(Mode::Optimizing);
+            c.jit.counted_loops = counted;
+            let got = run_image_with(image, c, &[], 1_000_000);
+            assert!(got.compiled > 0);
+            let want = End { compiled: 0, ..want_clone(&want) };
+            assert_eq!(End { compiled: 0, ..got }, want, "case {n}, counted {counted}");
+        }
+    }
+    for max in (20..300).step_by(11) {
+        compare_with(&cases[0].0, &[], max, true);
     }
 }
 

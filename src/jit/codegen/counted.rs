@@ -8,7 +8,8 @@
 //! `iv` moves (`blt`, `bltu`, `bge`, `bgeu`, taken or not taken, either
 //! operand order: `i < n` counting up, `p > start` counting down, and the
 //! inclusive forms); `iv` is written in the block only by one `addi iv, iv,
-//! step` or `addiw iv, iv, step`, `bound` is not written in it, every
+//! step` or `addiw iv, iv, step`, `bound` is not written in it (or only
+//! reloaded from memory the loop does not store to, [`CountedLoop::reload`]), every
 //! instruction is ALU code or a plain load or store, and every access's
 //! base register is either not written in the block or such an induction
 //! variable. Then how many of the coming iterations surely go round is
@@ -176,8 +177,17 @@ pub(super) struct CountedLoop {
     /// The induction variable the exit test reads, and its step.
     pub iv: u8,
     pub step: i64,
-    /// The register it is compared with (not written in the loop; may be x0).
+    /// The register it is compared with (not written in the loop, or
+    /// reloaded as `reload` says; may be x0).
     pub bound: u8,
+    /// `Some(load)`: `bound` is written in the loop, last by `load` (an
+    /// `ld`, `lw` or `lwu` off a register the loop does not write: gcc
+    /// reloads a spilled bound so), and the loop stores nothing. The entry
+    /// does the load itself, after checking that it lies inside RAM, to
+    /// learn the bound. Taken only with one hart (the code generator's
+    /// `atomic` off): then no store happens while the loop runs, so every
+    /// iteration loads that same value.
+    pub reload: Option<Inst>,
     pub test: Test,
     /// Induction variables (each with its step) whose values over the
     /// unchecked iterations the entry checks ([`Check`]).
@@ -241,10 +251,25 @@ impl CountedLoop {
         let invariant = |r: u8| r == 0 || writes[r as usize] == 0;
         let induction =
             |r: u8| r != 0 && writes[r as usize] == 1 && bumped_at[r as usize] != usize::MAX;
-        let (iv, bound, swapped) = if induction(a) && invariant(c) {
-            (a, c, false)
+        // A bound the loop reloads (see `CountedLoop::reload`).
+        let stores = block.insts.iter().any(|(_, i, _)| plain_access(i).is_some_and(|a| a.3));
+        let reloaded = |r: u8| -> Option<Inst> {
+            if r == 0 || stores {
+                return None;
+            }
+            let &(_, last, _) = block.insts.iter().rev().find(|(_, i, _)| i.dest() == r)?;
+            let (base, ..) = plain_access(&last)?;
+            let width = matches!(last, Inst::Ld { .. } | Inst::Lw { .. } | Inst::Lwu { .. });
+            (width && invariant(base)).then_some(last)
+        };
+        let (iv, bound, swapped, reload) = if induction(a) && invariant(c) {
+            (a, c, false, None)
         } else if induction(c) && invariant(a) {
-            (c, a, true)
+            (c, a, true, None)
+        } else if let Some(load) = reloaded(c).filter(|_| induction(a)) {
+            (a, c, false, Some(load))
+        } else if let Some(load) = reloaded(a).filter(|_| induction(c)) {
+            (c, a, true, Some(load))
         } else {
             return None;
         };
@@ -341,6 +366,7 @@ impl CountedLoop {
             iv,
             step: iv_step,
             bound,
+            reload,
             test,
             checks,
             ranges,
@@ -386,15 +412,31 @@ impl Emitter<'_> {
         // Any failed check leaves this block (label 0 here).
         s.block(BlockType::Empty);
         self.ctx.push(Ctl::If);
+        // A reloaded bound: t2 = what the loop's load reads (leave unless
+        // it lies inside RAM).
+        let reloaded = lp.reload.map(|load| {
+            let (base, imm, size, _) = plain_access(&load).expect("a load");
+            self.get(s, base);
+            s.i64_const(imm as i64 - RAM_BASE as i64).i64_add().tee_local(t2);
+            s.i64_const(ram_len - size as i64).i64_gt_u().br_if(0);
+            s.get_local(t2).i32_wrap_i64();
+            match load {
+                Inst::Ld { .. } => s.i64_load(self.ram(0)),
+                Inst::Lw { .. } => s.i64_load32_s(self.ram(0)),
+                _ => s.i64_load32_u(self.ram(0)),
+            };
+            s.set_local(t2);
+            t2
+        });
         let abs = lp.step.unsigned_abs();
         let up = lp.step > 0;
         // d = the distance from iv to bound in the direction iv steps.
         if up {
-            self.get(s, lp.bound);
+            self.get_bound(s, lp, reloaded);
             self.get(s, lp.iv);
         } else {
             self.get(s, lp.iv);
-            self.get(s, lp.bound);
+            self.get_bound(s, lp, reloaded);
         }
         s.i64_sub().set_local(m);
         match lp.test {
@@ -418,9 +460,9 @@ impl Emitter<'_> {
                 // unsigned number.
                 if up {
                     self.get(s, lp.iv);
-                    self.get(s, lp.bound);
+                    self.get_bound(s, lp, reloaded);
                 } else {
-                    self.get(s, lp.bound);
+                    self.get_bound(s, lp, reloaded);
                     self.get(s, lp.iv);
                 }
                 match (signed, inclusive) {
@@ -527,6 +569,22 @@ impl Emitter<'_> {
         self.ctx.pop();
         s.end();
     }
+
+    /// Push the loop's bound: its register, or the local the entry loaded
+    /// a reloaded bound into.
+    fn get_bound(
+        &mut self,
+        s: &mut wasm_encoder::InstructionSink,
+        lp: &CountedLoop,
+        reloaded: Option<super::locals::Local>,
+    ) {
+        match reloaded {
+            Some(t) => {
+                s.get_local(t);
+            }
+            None => self.get(s, lp.bound),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -614,6 +672,43 @@ mod tests {
             Amo { op: crate::isa::AmoOp::Add, rd: 8, rs1: 9, rs2: 8, double: true, aqrl: 0 },
         ];
         assert!(!counted(&amo, Bne { rs1: 5, rs2: 0, imm: -8 }, 0, None));
+    }
+
+    /// cpubench's matrix loop: gcc reloads the spilled bound (`ld t6,
+    /// 24(sp)`) in every iteration, after using t6 for a product's factor.
+    /// Counted with that load as the bound's reload; not when the loop also
+    /// stores (it might write the bound's slot), when the reload's base
+    /// changes in the loop, or when a later instruction overwrites it.
+    #[test]
+    fn a_bound_reloaded_from_memory_is_counted_with_its_load() {
+        let reload = Ld { rd: 31, rs1: 2, imm: 24 };
+        let body = |extra: &[Inst]| {
+            let mut v = vec![
+                Ld { rd: 31, rs1: 28, imm: 0 },
+                Ld { rd: 5, rs1: 20, imm: 0 },
+                Addi { rd: 28, rs1: 28, imm: 192 },
+                Addi { rd: 20, rs1: 20, imm: 8 },
+                Mul { rd: 5, rs1: 5, rs2: 31 },
+                reload,
+                Add { rd: 29, rs1: 29, rs2: 5 },
+            ];
+            v.extend_from_slice(extra);
+            v
+        };
+        let of = |insts: &[Inst]| {
+            let end = Bne { rs1: 31, rs2: 28, imm: -4 * insts.len() as i32 };
+            CountedLoop::of(&block(insts, end, 0, None), 0, RAM)
+        };
+        let lp = of(&body(&[])).expect("counted");
+        assert_eq!((lp.iv, lp.bound, lp.reload), (28, 31, Some(reload)));
+        assert_eq!(lp.ranges.len(), 3, "the rows, the column, the bound's slot: {:?}", lp.ranges);
+        assert!(of(&body(&[Sd { rs1: 10, rs2: 29, imm: 0 }])).is_none());
+        assert!(of(&body(&[Addi { rd: 2, rs1: 2, imm: 16 }])).is_none());
+        assert!(of(&body(&[Addi { rd: 31, rs1: 31, imm: 1 }])).is_none());
+        // A load of another width is not taken.
+        let mut half = body(&[]);
+        half[5] = Lh { rd: 31, rs1: 2, imm: 24 };
+        assert!(of(&half).is_none());
     }
 
     /// Every ordered branch, taken or not taken to itself, either operand

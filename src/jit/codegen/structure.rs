@@ -64,6 +64,7 @@ impl Emitter<'_> {
                 if self.counted_loops && self.optimizing && self.data_bare && !self.strict_align {
                     let ram_len = self.layout.ram_len as u64;
                     super::counted::CountedLoop::of(&self.blocks[b], b, ram_len)
+                        .filter(|lp| lp.reload.is_none() || !self.atomic)
                 } else {
                     None
                 };
